@@ -1,0 +1,63 @@
+# TTMS. `make run` and `make test` are all a fresh machine with Python 3.11+ needs.
+# With DATABASE_URL and REDIS_URL set, the same targets use PostgreSQL and Redis.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run serve test lint format migrate demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	@touch $(VENV)/.installed $@
+
+run: export DJANGO_DEBUG ?= 1
+run: $(VENV)/.installed  ## venv, install, migrate, demo data, serve on 127.0.0.1:8000 (one ASGI process)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo "TTMS is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	exec $(BIN)/uvicorn ttms.asgi:application --host $(HOST) --port $(PORT) --ws websockets
+
+serve: $(VENV)/.installed  ## production layout: gunicorn (HTTP), uvicorn (/ws/), Celery worker and beat
+	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the Celery worker and beat use it)"; exit 2; }
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	mkdir -p var
+	TTMS_STATIC_MANIFEST=1 PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start
+
+test: $(VENV)/.installed-dev  ## the whole suite (pytest); exit 5 (no test ran) counts as failure
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+lint: $(VENV)/.installed-dev  ## ruff
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-dev  ## ruff format and import sorting
+	$(BIN)/ruff check --fix --select I .
+	$(BIN)/ruff format .
+
+migrate: export DJANGO_DEBUG ?= 1
+migrate: $(VENV)/.installed  ## apply migrations
+	$(BIN)/python manage.py migrate
+
+demo: export DJANGO_DEBUG ?= 1
+demo: $(VENV)/.installed  ## load the demo data (idempotent)
+	$(BIN)/python manage.py load_demo
+
+clean:  ## remove the venv, the SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles var

@@ -1,0 +1,56 @@
+"""Vehicle positions as they travel between drivers and subscribers."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+
+@dataclass(frozen=True)
+class Position:
+    trip_id: int
+    lat: float
+    lon: float
+    recorded_at: datetime
+    speed_kmh: float | None = None
+    heading: float | None = None
+
+    def as_message(self) -> dict:
+        data = asdict(self)
+        data["recorded_at"] = self.recorded_at.isoformat()
+        return data
+
+
+def _number(data: dict, name: str, low: float, high: float, *, required: bool) -> float | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ValidationError({name: "This field is required."})
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError({name: "Must be a number."})
+    if not low <= value <= high:
+        raise ValidationError({name: f"Must be between {low} and {high}."})
+    return float(value)
+
+
+def position_parse(*, trip_id: int, data: dict) -> Position:
+    """Validate a GPS fix sent by a driver; raises ValidationError with per-field messages."""
+    if not isinstance(data, dict):
+        raise ValidationError("A position is a JSON object.")
+    recorded_at = timezone.now()
+    if data.get("recorded_at") is not None:
+        parsed = parse_datetime(str(data["recorded_at"]))
+        if parsed is None or timezone.is_naive(parsed):
+            raise ValidationError({"recorded_at": "Use an ISO 8601 time with a UTC offset."})
+        recorded_at = parsed
+    return Position(
+        trip_id=trip_id,
+        lat=_number(data, "lat", -90, 90, required=True),
+        lon=_number(data, "lon", -180, 180, required=True),
+        recorded_at=recorded_at,
+        speed_kmh=_number(data, "speed_kmh", 0, 500, required=False),
+        heading=_number(data, "heading", 0, 360, required=False),
+    )

@@ -1,0 +1,55 @@
+"""Writes on accounts."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from .models import STAFF_ROLES, Role, User, normalize_email
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    full_name: str,
+    phone: str = "",
+    role: str = Role.PASSENGER,
+) -> User:
+    """Create a user; staff roles may sign in to the admin site.
+
+    Validates the fields and the password (Django's validators) before writing. Raises
+    ValidationError with per-field messages; an email already taken is one of them, detected
+    by the unique constraint so that two concurrent sign-ups cannot both win.
+    """
+    user = User(
+        email=normalize_email(email),
+        full_name=full_name.strip(),
+        phone=phone.strip(),
+        role=role,
+        is_staff=role in STAFF_ROLES,
+        is_superuser=role == Role.PLATFORM_ADMIN,
+    )
+    errors = {}
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if password is not None:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        if User.objects.filter(email=user.email).exists():
+            raise ValidationError(
+                {"email": ["An account with this email address already exists."]}
+            ) from exc
+        raise
+    return user

@@ -1,0 +1,42 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from ttms.accounts.demo import DEMO_USERS, demo_load
+from ttms.accounts.models import Role, User
+from ttms.accounts.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("role", "is_staff"),
+    [(Role.PASSENGER, False), (Role.DRIVER, False), (Role.AGENT, False),
+     (Role.COMPANY_ADMIN, True), (Role.SCHEDULER, True), (Role.PLATFORM_ADMIN, True)],
+)
+def test_user_create_gives_admin_access_to_staff_roles_only(role, is_staff):
+    user = user_create(email="x@example.com", password="a-long-travel-pass", full_name="X",
+                       role=role)
+
+    assert user.role == role
+    assert user.is_staff is is_staff
+    assert user.is_superuser is (role == Role.PLATFORM_ADMIN)
+
+
+def test_user_create_refuses_unknown_role():
+    with pytest.raises(ValidationError) as exc:
+        user_create(email="x@example.com", password="a-long-travel-pass", full_name="X",
+                    role="conductor")
+
+    assert "role" in exc.value.message_dict
+    assert User.objects.count() == 0
+
+
+def test_demo_load_is_idempotent():
+    first = demo_load(password="a-long-demo-pass")
+    second = demo_load(password="a-long-demo-pass")
+
+    assert sum("created" in line for line in first) == len(DEMO_USERS)
+    assert all(line.endswith(": exists") for line in second)
+    assert sorted(User.objects.values_list("role", flat=True)) == sorted(
+        role for _, _, role in DEMO_USERS
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TtmsConfig(AppConfig):
+    name = "ttms"
+    verbose_name = "TTMS"

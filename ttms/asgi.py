@@ -1,0 +1,28 @@
+"""ASGI application: HTTP and WebSockets.
+
+`make run` serves everything from this one process; in production the ASGI server takes only
+`/ws/` and gunicorn serves HTTP (see docs/operations.md).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ttms.settings")
+
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from ttms.channels_auth import TokenOrSessionAuthMiddleware  # noqa: E402
+from ttms.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AuthMiddlewareStack(
+            TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

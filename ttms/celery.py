@@ -1,0 +1,23 @@
+"""The Celery app: configured from Django settings (CELERY_*), tasks autodiscovered.
+
+BEAT_SCHEDULE is the one place where periodic tasks are declared.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ttms.settings")
+
+app = Celery("ttms")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+BEAT_SCHEDULE = {
+    "accounts-clear-expired-sessions": {
+        "task": "ttms.accounts.tasks.sessions_clear_expired_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+app.conf.beat_schedule = BEAT_SCHEDULE

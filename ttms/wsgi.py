@@ -1,0 +1,9 @@
+"""WSGI application: gunicorn serves pages and the API with it in production."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ttms.settings")
+
+application = get_wsgi_application()
