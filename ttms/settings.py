@@ -274,6 +274,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Data --------------------------------------------------------------------------------
+
+# Third-party public data (timetables, GTFS feeds) read by importers, benchmarks and the
+# tests that need the full data sets; never part of the project.
+TTMS_DATA_DIR = Path(env.str("TTMS_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
+
 # --- Demo data ----------------------------------------------------------------------------
 
 # The password of the demo accounts that `manage.py load_demo` creates.
