@@ -1,7 +1,8 @@
 """Fixtures shared by every app's tests.
 
 Tests marked `services` need the real Redis of REDIS_URL (and start a real Celery worker);
-they are skipped in the embedded run, where REDIS_URL is unset.
+tests marked `postgres` need PostgreSQL (row locks, real concurrency). Both are skipped in the
+embedded run, where DATABASE_URL and REDIS_URL are unset.
 """
 
 import os
@@ -20,12 +21,16 @@ ROOT = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    if settings.REDIS_URL:
-        return
-    skip = pytest.mark.skip(reason="needs REDIS_URL: the services run of .ci/run sets it")
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_services = pytest.mark.skip(reason="needs REDIS_URL: the services run of .ci/run sets it")
+    skip_postgres = pytest.mark.skip(
+        reason="needs PostgreSQL (DATABASE_URL): the services run of .ci/run sets it"
+    )
     for item in items:
-        if "services" in item.keywords:
-            item.add_marker(skip)
+        if "services" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_services)
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_postgres)
 
 
 @pytest.fixture(autouse=True)

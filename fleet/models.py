@@ -41,7 +41,7 @@ class Company(models.Model):
     # are GENERAL (RAC berths are earmarked by the seat layout).
     quota_distribution = models.JSONField(default=dict, blank=True)
     # Minutes before departure from the origin when the chart is prepared; null: the
-    # railway rule (21:00 the day before for 05:00–14:00 departures, else 8 h before).
+    # railway rule (21:00 the day before for 05:00-14:00 departures, else 8 h before).
     charting_offset_minutes = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(0)]
     )
