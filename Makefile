@@ -9,7 +9,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format migrate demo clean
+.PHONY: help run serve test lint format migrate demo bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ lint: $(VENV)/.installed-dev  ## ruff
 format: $(VENV)/.installed-dev  ## ruff format and import sorting
 	$(BIN)/ruff check --fix --select I .
 	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-dev  ## benchmarks (bench/), JSON results in bench/results/; BENCH=name runs one
+	$(BIN)/python -m bench $(BENCH)
 
 migrate: export DJANGO_DEBUG ?= 1
 migrate: $(VENV)/.installed  ## apply migrations
