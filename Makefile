@@ -31,14 +31,15 @@ run: $(VENV)/.installed  ## venv, install, migrate, demo data, serve on 127.0.0.
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "TTMS is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	exec $(BIN)/uvicorn ttms.asgi:application --host $(HOST) --port $(PORT) --ws websockets
+	exec $(BIN)/uvicorn ttms.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
 
+serve: export TTMS_STATIC_MANIFEST = 1
 serve: $(VENV)/.installed  ## production layout: gunicorn (HTTP), uvicorn (/ws/), Celery worker and beat
 	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the Celery worker and beat use it)"; exit 2; }
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	mkdir -p var
-	TTMS_STATIC_MANIFEST=1 PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start
 
 test: $(VENV)/.installed-dev  ## the whole suite (pytest); exit 5 (no test ran) counts as failure
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
