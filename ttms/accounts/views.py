@@ -21,13 +21,14 @@ class SignInView(auth_views.LoginView):
         self.attempts = LoginAttempts(request, request.POST.get("username"))
         wait = self.attempts.retry_after()
         if wait is not None:
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(
-                None,
-                f"Too many failed sign-in attempts. Try again in {max(1, wait // 60)} minute(s).",
+            # An unbound form: the credentials are not even checked while throttled.
+            form = self.form_class(request=request,
+                                   initial={"username": request.POST.get("username", "")})
+            message = (f"Too many failed sign-in attempts. "
+                       f"Try again in {max(1, wait // 60)} minute(s).")
+            return self.render_to_response(
+                self.get_context_data(form=form, throttle_error=message), status=429
             )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):

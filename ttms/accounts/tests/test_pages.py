@@ -1,5 +1,7 @@
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from ttms.accounts.models import User
 
@@ -53,12 +55,14 @@ def test_login_page_is_throttled_after_repeated_failures(client):
                                                   "password": "nope"})
         assert failed.status_code == 200
 
-    blocked = client.post("/accounts/login/", {"username": "sam@example.com",
-                                               "password": PASSWORD})
+    with CaptureQueriesContext(connection) as queries:
+        blocked = client.post("/accounts/login/", {"username": "sam@example.com",
+                                                   "password": PASSWORD})
 
     assert blocked.status_code == 429
     assert "Too many failed sign-in attempts" in blocked.content.decode()
     assert "_auth_user_id" not in client.session
+    assert not any("accounts_user" in q["sql"] for q in queries.captured_queries)
 
 
 def test_home_page_says_what_ttms_is(client):
