@@ -19,5 +19,13 @@ BEAT_SCHEDULE = {
         "task": "ttms.accounts.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "payments-expire-idempotency-records": {
+        "task": "payments.tasks.idempotency_expire_task",
+        "schedule": crontab(minute=7),
+    },
+    "payments-poll-pending-payments": {
+        "task": "payments.tasks.payments_poll_pending_task",
+        "schedule": crontab(minute="*/2"),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -284,3 +284,44 @@ TTMS_DATA_DIR = Path(env.str("TTMS_DATA_DIR", default=str(BASE_DIR.parent / "sha
 
 # The password of the demo accounts that `manage.py load_demo` creates.
 TTMS_DEMO_PASSWORD = env.str("TTMS_DEMO_PASSWORD", default="ttms-demo-pass")
+
+# --- Payments -----------------------------------------------------------------------------
+
+# Providers a top-up may use (sandbox, mobilemoney); each needs its secrets below.
+TTMS_PAYMENT_PROVIDERS = env.list("TTMS_PAYMENT_PROVIDERS",
+                                  default=["sandbox"] if DEBUG else [])
+# HMAC-SHA256 secret of the sandbox provider's webhooks.
+TTMS_SANDBOX_WEBHOOK_SECRET = env.str("TTMS_SANDBOX_WEBHOOK_SECRET", default="")
+if not TTMS_SANDBOX_WEBHOOK_SECRET and DEBUG:
+    TTMS_SANDBOX_WEBHOOK_SECRET = "ttms-sandbox-development-secret-never-use-in-production"
+# The mobile-money provider's API (request to pay, status) and its callback secret.
+TTMS_MOBILEMONEY_BASE_URL = env.str("TTMS_MOBILEMONEY_BASE_URL", default="")
+TTMS_MOBILEMONEY_API_KEY = env.str("TTMS_MOBILEMONEY_API_KEY", default="")
+TTMS_MOBILEMONEY_WEBHOOK_SECRET = env.str("TTMS_MOBILEMONEY_WEBHOOK_SECRET", default="")
+TTMS_MOBILEMONEY_CALLBACK_URL = env.str("TTMS_MOBILEMONEY_CALLBACK_URL", default="")
+TTMS_MOBILEMONEY_TIMEOUT_MS = env.int("TTMS_MOBILEMONEY_TIMEOUT_MS", default=5000)
+for _provider, _secrets in {
+    "sandbox": ["TTMS_SANDBOX_WEBHOOK_SECRET"],
+    "mobilemoney": ["TTMS_MOBILEMONEY_BASE_URL", "TTMS_MOBILEMONEY_API_KEY",
+                    "TTMS_MOBILEMONEY_WEBHOOK_SECRET", "TTMS_MOBILEMONEY_CALLBACK_URL"],
+}.items():
+    _missing = [name for name in _secrets if not globals()[name]]
+    if _provider in TTMS_PAYMENT_PROVIDERS and _missing:
+        raise ImproperlyConfigured(
+            f"The payment provider {_provider!r} is enabled but {', '.join(_missing)} "
+            "is not set.")
+# Age (seconds) beyond which a webhook signature is refused, against replays.
+TTMS_WEBHOOK_TOLERANCE_SECONDS = env.int("TTMS_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# How many times a provider is asked to collect a payment it says it never received.
+TTMS_PAYMENT_REQUEST_ATTEMPTS = env.int("TTMS_PAYMENT_REQUEST_ATTEMPTS", default=3)
+# Pending payments older than this (hours) are failed as abandoned.
+TTMS_PAYMENT_PENDING_HOURS = env.int("TTMS_PAYMENT_PENDING_HOURS", default=24)
+# Top-up limits, in minor units of TTMS_CURRENCY.
+TTMS_TOPUP_MIN_AMOUNT = env.int("TTMS_TOPUP_MIN_AMOUNT", default=100)
+TTMS_TOPUP_MAX_AMOUNT = env.int("TTMS_TOPUP_MAX_AMOUNT", default=10_000_000)
+# Longest wait (ms) for a wallet or payment row lock before answering "busy, retry" (503).
+TTMS_PAYMENTS_LOCK_TIMEOUT_MS = env.int("TTMS_PAYMENTS_LOCK_TIMEOUT_MS", default=3000)
+# How long an Idempotency-Key's first response is kept and replayed (hours, at least 24).
+TTMS_IDEMPOTENCY_TTL_HOURS = env.int("TTMS_IDEMPOTENCY_TTL_HOURS", default=24)
+# Lifetime (seconds) of the Redis in-flight marker of a request still running.
+TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS", default=60)

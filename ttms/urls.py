@@ -16,6 +16,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("ttms.accounts.urls")),
+    path("", include("payments.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,228 @@
+"""The ledger in the admin: read-only for everyone (money moves only through services).
+
+Company staff see their companies' revenue accounts, the entries on them and the
+transactions those belong to; platform admins see everything, including wallets, payments,
+webhook events and idempotency records. The settlement report (per company and period, as
+a page and as CSV) hangs off the accounts list.
+"""
+
+import csv
+from datetime import date
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from fleet.selectors import companies_for_user, company_ids_for_user
+
+from . import money, selectors
+from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
+
+
+class LedgerReadOnlyAdmin(admin.ModelAdmin):
+    """Read-only and scoped by `company_path` (the lookup to a Company; None: platform
+    admins only)."""
+
+    company_path: str | None = None
+
+    def _company_ids(self, request):
+        return company_ids_for_user(request.user)
+
+    def has_module_permission(self, request):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        ids = self._company_ids(request)
+        return ids is None or (self.company_path is not None and bool(ids))
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        ids = self._company_ids(request)
+        if ids is None:
+            return queryset
+        if self.company_path is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.company_path}__in": ids}).distinct()
+
+
+def _money(amount: int, currency: str) -> str:
+    return money.format_money(amount, currency)
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    fields = ["account", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(LedgerReadOnlyAdmin):
+    company_path = "company"
+    list_display = ["id", "kind", "owner", "currency", "balance_display", "created_at"]
+    list_filter = ["kind", "currency"]
+    list_select_related = ["user", "company"]
+    search_fields = ["user__email", "company__name"]
+    readonly_fields = ["kind", "currency", "user", "company", "balance", "entries_total",
+                       "created_at"]
+    change_list_template = "admin/payments/account/change_list.html"
+
+    @admin.display(description="owner")
+    def owner(self, account: Account) -> str:
+        return str(account.user or account.company or "platform")
+
+    @admin.display(description="balance")
+    def balance_display(self, account: Account) -> str:
+        if account.keeps_balance:
+            return _money(account.balance, account.currency)
+        return "(sum of entries)"
+
+    @admin.display(description="sum of entries, from the account's side")
+    def entries_total(self, account: Account) -> str:
+        total = selectors.account_entries_sum(account=account) * account.normal_sign
+        return _money(total, account.currency)
+
+    def get_urls(self):
+        return [
+            path("settlement/", self.admin_site.admin_view(self.settlement_view),
+                 name="payments_settlement"),
+            *super().get_urls(),
+        ]
+
+    def settlement_view(self, request):
+        """Sales, refunds, commission and net per company and period; `?format=csv`."""
+        if not self.has_module_permission(request):
+            raise PermissionDenied
+        form = SettlementForm(request.GET or None, companies=companies_for_user(request.user))
+        reports = []
+        if form.is_bound and form.is_valid():
+            company = form.cleaned_data["company"]
+            companies = (form.fields["company"].queryset.filter(pk=company.pk) if company
+                         else form.fields["company"].queryset)
+            reports = selectors.settlements(companies=companies,
+                                            start=form.cleaned_data["start"],
+                                            end=form.cleaned_data["end"])
+            if request.GET.get("format") == "csv":
+                return _settlement_csv(reports, form.cleaned_data["start"],
+                                       form.cleaned_data["end"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Settlement report",
+            "opts": self.model._meta,
+            "form": form,
+            "reports": reports,
+            "csv_query": request.GET.urlencode() + "&format=csv" if reports else "",
+            "changelist_url": reverse("admin:payments_account_changelist"),
+        }
+        return TemplateResponse(request, "admin/payments/settlement_report.html", context)
+
+
+def _settlement_csv(reports, start: date, end: date) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="settlement-{start.isoformat()}-'
+                                       f'{end.isoformat()}.csv"')
+    writer = csv.writer(response)
+    writer.writerow(selectors.Settlement.CSV_HEADER)
+    for report in reports:
+        writer.writerow(report.csv_row())
+    return response
+
+
+class SettlementForm(forms.Form):
+    company = forms.ModelChoiceField(queryset=None, required=False,
+                                     empty_label="All my companies")
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+        today = timezone.localdate()
+        self.fields["start"].initial = today.replace(day=1)
+        self.fields["end"].initial = today
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The period starts after it ends.")
+        return data
+
+
+@admin.register(Transaction)
+class TransactionAdmin(LedgerReadOnlyAdmin):
+    company_path = "entries__account__company"
+    list_display = ["id", "kind", "reference_type", "reference_id", "currency", "created_by",
+                    "created_at"]
+    list_filter = ["kind", "currency", "created_at"]
+    list_select_related = ["created_by"]
+    search_fields = ["reference_id", "description"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["kind", "currency", "reference_type", "reference_id", "description",
+                       "created_by", "idempotency_record", "created_at"]
+    inlines = [EntryInline]
+
+
+@admin.register(Entry)
+class EntryAdmin(LedgerReadOnlyAdmin):
+    company_path = "account__company"
+    list_display = ["id", "transaction", "account", "amount_display"]
+    list_filter = ["account__kind", "transaction__kind"]
+    list_select_related = ["transaction", "account", "account__user", "account__company"]
+    search_fields = ["transaction__reference_id"]
+    readonly_fields = ["transaction", "account", "amount"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, entry: Entry) -> str:
+        return f"{'+' if entry.amount > 0 else ''}{_money(entry.amount, entry.account.currency)}"
+
+
+@admin.register(Payment)
+class PaymentAdmin(LedgerReadOnlyAdmin):
+    list_display = ["id", "user", "provider", "amount", "currency", "status", "created_at",
+                    "completed_at"]
+    list_filter = ["provider", "status"]
+    list_select_related = ["user"]
+    search_fields = ["id", "user__email", "provider_reference"]
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(LedgerReadOnlyAdmin):
+    list_display = ["event_id", "provider", "event_type", "outcome", "payment", "received_at"]
+    list_filter = ["provider", "outcome"]
+    search_fields = ["event_id"]
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(LedgerReadOnlyAdmin):
+    list_display = ["key", "scope", "user", "response_status", "created_at", "expires_at"]
+    list_filter = ["scope", "response_status"]
+    list_select_related = ["user"]
+    search_fields = ["key", "user__email"]
+    readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]

@@ -1,0 +1,74 @@
+"""The one small interface every payment provider implements."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ..models import Payment
+
+# Statuses a provider reports, mapped by each adapter onto these three.
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+class ProviderTemporaryError(Exception):
+    """The provider did not answer usefully (timeout, connection refused, 5xx): the outcome
+    is unknown, and asking again later (same reference) is safe."""
+
+
+class ProviderRefused(Exception):
+    """The provider refused the request for good (invalid payer, limit exceeded)."""
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """What a provider says happened to a payment, from a callback or a status poll."""
+
+    event_id: str
+    event_type: str
+    status: str
+    payment_id: str = ""
+    provider_reference: str = ""
+    amount: int | None = None
+    currency: str = ""
+    reason: str = ""
+    payload: dict = field(default_factory=dict)
+
+
+class PaymentProvider:
+    """A payment provider. Network methods are called outside database transactions."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    # True when the provider must be asked to collect (request to pay) after the payment is
+    # created; False when the payer acts on a page (the sandbox checkout).
+    sends_requests: ClassVar[bool] = False
+    # True when the provider answers status queries (the poll task asks it).
+    pollable: ClassVar[bool] = False
+
+    def validate_payer(self, payer: str) -> str:
+        """Return the payer identifier normalised, or raise a DomainError."""
+        return payer
+
+    def new_reference(self) -> str:
+        """The provider reference given to a new payment ("" when the payment id is used)."""
+        return ""
+
+    def next_action(self, payment: "Payment", *, request=None) -> dict | None:
+        """What the client does next for a pending payment (local, no network)."""
+        return None
+
+    def request_payment(self, payment: "Payment") -> None:
+        """Ask the provider to collect. Raises ProviderRefused or ProviderTemporaryError."""
+
+    def fetch_status(self, payment: "Payment") -> ProviderEvent | None:
+        """The provider's view of the payment, or None when it has no record of it.
+
+        Raises ProviderTemporaryError.
+        """
+        return None
+
+    def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        """Verify the signature and read the event. Raises WebhookSignatureInvalid or
+        WebhookPayloadInvalid."""
+        raise NotImplementedError

@@ -1,0 +1,135 @@
+"""Read-side queries of the payments app."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404
+
+from fleet.models import Company
+from ttms.accounts.models import User
+
+from . import money
+from .models import Account, Entry, Payment, Transaction
+
+
+def wallet_for_user(*, user: User) -> Account | None:
+    """The user's wallet in the deployment currency, or None before their first top-up."""
+    return Account.objects.filter(kind=Account.Kind.WALLET, user=user,
+                                  currency=money.default_currency()).first()
+
+
+def wallet_entries_for_user(*, user: User) -> QuerySet[Entry]:
+    """The entries of the user's wallet, newest first, with their transaction."""
+    return (Entry.objects.filter(account__kind=Account.Kind.WALLET, account__user=user,
+                                 account__currency=money.default_currency())
+            .select_related("transaction").order_by("-pk"))
+
+
+def payment_get_for_user(*, payment_id, user: User) -> Payment:
+    """The user's own payment; anyone else's (or an unknown id) is a 404."""
+    try:
+        return Payment.objects.get(pk=payment_id, user=user)
+    except (Payment.DoesNotExist, ValidationError) as exc:  # a malformed id: ValidationError
+        raise Http404("No such payment.") from exc
+
+
+def payments_for_user(*, user: User) -> QuerySet[Payment]:
+    return Payment.objects.filter(user=user).order_by("-created_at")
+
+
+def account_entries_sum(*, account: Account) -> int:
+    return account.entries.aggregate(total=Sum("amount"))["total"] or 0
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A company's money over a period, from its revenue account's entries.
+
+    sales: what passengers paid (wallet and cash), commission included; refunds: what was
+    paid back; commission: what the platform kept (on sales, less what it gave back on
+    refunds); net = sales − refunds − commission, the company's earnings; payouts: what was
+    paid to the company in the period.
+    """
+
+    company: Company
+    start: date
+    end: date
+    currency: str
+    sales: int = 0
+    sales_count: int = 0
+    refunds: int = 0
+    refunds_count: int = 0
+    commission: int = 0
+    net: int = 0
+    payouts: int = 0
+
+    CSV_HEADER = ["company", "start", "end", "currency", "sales", "sales_count", "refunds",
+                  "refunds_count", "commission", "net", "payouts"]
+
+    def csv_row(self) -> list[str]:
+        """Amounts as decimal strings in major units ("1234.50"), exact."""
+        def fmt(amount: int) -> str:
+            return money.to_major_string(amount, self.currency)
+
+        return [self.company.name, self.start.isoformat(), self.end.isoformat(), self.currency,
+                fmt(self.sales), str(self.sales_count), fmt(self.refunds),
+                str(self.refunds_count), fmt(self.commission), fmt(self.net),
+                fmt(self.payouts)]
+
+
+def _period_bounds(company: Company, start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, the day after end 00:00) in the company's time zone."""
+    zone = ZoneInfo(company.time_zone)
+    return (datetime.combine(start, time.min, tzinfo=zone),
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
+
+
+def settlement_for_company(*, company: Company, start: date, end: date) -> Settlement:
+    """The company's settlement for the days start..end (inclusive, its local time)."""
+    currency = money.default_currency()
+    revenue = Account.objects.filter(kind=Account.Kind.REVENUE, company=company,
+                                     currency=currency).first()
+    if revenue is None:
+        return Settlement(company=company, start=start, end=end, currency=currency)
+    since, until = _period_bounds(company, start, end)
+    transaction_ids = Entry.objects.filter(
+        account=revenue, transaction__created_at__gte=since, transaction__created_at__lt=until,
+    ).values("transaction_id")
+    rows = (
+        Entry.objects.filter(transaction_id__in=transaction_ids,
+                             account__kind__in=[Account.Kind.REVENUE, Account.Kind.COMMISSION])
+        .values("transaction__kind", "account__kind")
+        .annotate(total=Sum("amount"), transactions=Count("transaction_id", distinct=True))
+        .order_by()
+    )
+    totals = {"sales": 0, "sales_count": 0, "refunds": 0, "refunds_count": 0,
+              "commission": 0, "net": 0, "payouts": 0}
+    for row in rows:
+        kind, account_kind, total = row["transaction__kind"], row["account__kind"], row["total"]
+        is_revenue = account_kind == Account.Kind.REVENUE
+        if kind in Transaction.SALE_KINDS:
+            totals["sales"] += total
+            if is_revenue:
+                totals["sales_count"] += row["transactions"]
+        elif kind in Transaction.REFUND_KINDS:
+            totals["refunds"] -= total
+            if is_revenue:
+                totals["refunds_count"] += row["transactions"]
+        elif kind == Transaction.Kind.PAYOUT and is_revenue:
+            totals["payouts"] -= total
+            continue
+        else:
+            continue
+        if is_revenue:
+            totals["net"] += total
+        else:
+            totals["commission"] += total
+    return Settlement(company=company, start=start, end=end, currency=currency, **totals)
+
+
+def settlements(*, companies: QuerySet[Company], start: date, end: date) -> list[Settlement]:
+    return [settlement_for_company(company=company, start=start, end=end)
+            for company in companies.order_by("name")]

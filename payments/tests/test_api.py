@@ -1,0 +1,167 @@
+import uuid
+
+import pytest
+
+from payments import services
+from payments.models import Payment
+
+from .factories import CompanyFactory, PassengerFactory, fund_wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def topup(client, body, key="key-1"):
+    return client.post("/api/v1/wallet/topups/", body, format="json",
+                       headers={"Idempotency-Key": key})
+
+
+def test_wallet_needs_sign_in(api_client):
+    response = api_client.get("/api/v1/wallet/")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_wallet_of_a_new_user_is_empty(passenger_client):
+    response = passenger_client.get("/api/v1/wallet/")
+
+    assert response.json() == {"currency": "INR", "balance": 0, "balance_display": "₹0.00"}
+
+
+def test_wallet_shows_the_balance_in_minor_units(passenger_client, passenger):
+    fund_wallet(passenger, 123_456)
+
+    response = passenger_client.get("/api/v1/wallet/")
+
+    assert response.json() == {"currency": "INR", "balance": 123_456,
+                               "balance_display": "₹1,234.56"}
+
+
+def test_transactions_are_paginated_newest_first_and_signed_from_the_wallet(passenger_client,
+                                                                            passenger):
+    company = CompanyFactory()
+    fund_wallet(passenger, 10_000)
+    for n in range(3):
+        services.booking_charge(wallet_owner=passenger, company=company, amount=1_000 + n,
+                                reference_type="pnr", reference_id=f"P{n}")
+
+    response = passenger_client.get("/api/v1/wallet/transactions/?page_size=2")
+
+    body = response.json()
+    assert body["count"] == 4
+    assert [(r["kind"], r["amount"], r["reference_id"]) for r in body["results"]] == [
+        ("booking_charge", -1_002, "P2"), ("booking_charge", -1_001, "P1")]
+    assert body["next"].endswith("page=2&page_size=2")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("kind=topup", [10_000]),
+    ("direction=debit", [-1_001, -1_000]),
+    ("reference_type=pnr&reference_id=P1", [-1_001]),
+    ("created_after=2000-01-01T00:00:00Z", [-1_001, -1_000, 10_000]),
+    ("created_before=2000-01-01T00:00:00Z", []),
+])
+def test_transactions_filter(passenger_client, passenger, query, expected):
+    company = CompanyFactory()
+    fund_wallet(passenger, 10_000)
+    for n in range(2):
+        services.booking_charge(wallet_owner=passenger, company=company, amount=1_000 + n,
+                                reference_type="pnr", reference_id=f"P{n}")
+
+    response = passenger_client.get(f"/api/v1/wallet/transactions/?{query}")
+
+    assert [r["amount"] for r in response.json()["results"]] == expected
+
+
+def test_transactions_with_a_bad_filter_are_a_400(passenger_client):
+    response = passenger_client.get("/api/v1/wallet/transactions/?kind=lottery")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["kind"]
+
+
+def test_transactions_show_only_my_wallet(passenger_client):
+    fund_wallet(PassengerFactory(), 10_000)
+
+    assert passenger_client.get("/api/v1/wallet/transactions/").json()["count"] == 0
+
+
+def test_topup_returns_the_pending_payment_and_its_checkout(passenger_client, passenger):
+    response = topup(passenger_client, {"amount": 50_000})
+
+    assert response.status_code == 201
+    payment = Payment.objects.get()
+    assert response.json() == {
+        "id": str(payment.pk), "status": "pending", "provider": "sandbox", "amount": 50_000,
+        "currency": "INR", "payer": "", "failure_reason": "",
+        "created_at": response.json()["created_at"], "completed_at": None,
+        "next_action": {"type": "redirect",
+                        "url": f"http://testserver/api/v1/payments/sandbox/{payment.pk}/"},
+    }
+    assert payment.idempotency_record.key == "key-1"
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ({"amount": 50}, "invalid_amount"),  # under the minimum of ₹1.00
+    ({"amount": 10_000_001}, "invalid_amount"),
+    ({"amount": "12.5"}, "invalid"),
+    ({"amount": 1_000, "provider": "paypal"}, "provider_unavailable"),
+])
+def test_topup_refuses_bad_input_and_writes_nothing(passenger_client, body, code):
+    response = topup(passenger_client, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert not Payment.objects.exists()
+
+
+def test_sandbox_complete_credits_my_wallet(passenger_client, passenger):
+    payment_id = topup(passenger_client, {"amount": 50_000}).json()["id"]
+
+    response = passenger_client.post(f"/api/v1/payments/sandbox/{payment_id}/complete/",
+                                     {"outcome": "approve"}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["next_action"]) == ("succeeded", None)
+    assert passenger_client.get("/api/v1/wallet/").json()["balance"] == 50_000
+    detail = passenger_client.get(f"/api/v1/wallet/topups/{payment_id}/")
+    assert detail.json()["status"] == "succeeded"
+
+
+def test_sandbox_complete_twice_is_a_409_and_credits_once(passenger_client):
+    payment_id = topup(passenger_client, {"amount": 50_000}).json()["id"]
+    url = f"/api/v1/payments/sandbox/{payment_id}/complete/"
+    passenger_client.post(url, {"outcome": "approve"}, format="json")
+
+    again = passenger_client.post(url, {"outcome": "decline"}, format="json")
+
+    assert again.status_code == 409
+    assert again.json()["error"] == {"code": "payment_not_pending",
+                                     "message": "This payment has already succeeded.",
+                                     "fields": {}}
+    assert passenger_client.get("/api/v1/wallet/").json()["balance"] == 50_000
+
+
+def test_someone_elses_payment_is_a_404(api_client, passenger):
+    payment = services.wallet_topup_start(user=passenger, amount=1_000, provider="sandbox")
+    api_client.force_authenticate(PassengerFactory())
+
+    complete = api_client.post(f"/api/v1/payments/sandbox/{payment.pk}/complete/", {},
+                               format="json")
+    detail = api_client.get(f"/api/v1/wallet/topups/{payment.pk}/")
+    unknown = api_client.get(f"/api/v1/wallet/topups/{uuid.uuid4()}/")
+
+    assert (complete.status_code, detail.status_code, unknown.status_code) == (404, 404, 404)
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+
+
+def test_openapi_schema_documents_the_payments_api(client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    for path in ["/api/v1/wallet/", "/api/v1/wallet/transactions/", "/api/v1/wallet/topups/",
+                 "/api/v1/payments/webhooks/{provider}/",
+                 "/api/v1/payments/sandbox/{payment_id}/complete/"]:
+        assert path in schema["paths"], path
+    parameters = schema["paths"]["/api/v1/wallet/topups/"]["post"]["parameters"]
+    assert {"in": "header", "name": "Idempotency-Key"}.items() <= parameters[0].items()

@@ -1,0 +1,167 @@
+"""Real concurrency against PostgreSQL: threads, each with its own connection."""
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections, transaction
+from rest_framework.test import APIClient
+
+from payments import services
+from payments.exceptions import Busy, InsufficientFunds
+from payments.models import Account, IdempotencyRecord, Transaction
+from payments.providers.sandbox import SandboxProvider
+from ttms.invariants import run_checks
+
+from .factories import CompanyFactory, PassengerFactory, PaymentFactory, fund_wallet
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+CHARGE = "/api/v1/test/charge/"
+
+
+def run_concurrently(n: int, work) -> list:
+    """Run work(0..n-1) in n threads released together; each closes its connection."""
+    barrier = threading.Barrier(n)
+
+    def worker(i):
+        try:
+            barrier.wait()
+            return work(i)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(worker, range(n)))
+
+
+def invariants_hold() -> bool:
+    return all(not problems for problems in run_checks().values())
+
+
+def test_64_concurrent_debits_against_funds_for_20_leave_exactly_zero(record_property):
+    passenger, company = PassengerFactory(), CompanyFactory()
+    fund_wallet(passenger, 20 * 1_000)
+    wallet_id = Account.objects.get(kind="wallet").pk
+    stop, lowest = threading.Event(), []
+
+    def watch_balance():
+        while not stop.is_set():
+            lowest.append(Account.objects.values_list("balance", flat=True).get(pk=wallet_id))
+        connections.close_all()
+
+    def charge(i):
+        try:
+            services.booking_charge(wallet_owner=passenger, company=company, amount=1_000,
+                                    reference_type="pnr", reference_id=f"PNR{i}")
+        except InsufficientFunds:
+            return "refused"
+        except Busy:
+            return "busy"
+        return "charged"
+
+    watcher = threading.Thread(target=watch_balance)
+    watcher.start()
+    started = time.perf_counter()
+    outcomes = Counter(run_concurrently(64, charge))
+    elapsed = time.perf_counter() - started
+    stop.set()
+    watcher.join()
+
+    record_property("elapsed_seconds", round(elapsed, 3))
+    print(f"\n64 concurrent debits: {elapsed:.3f} s, {len(lowest)} balance samples")
+    assert outcomes == {"charged": 20, "refused": 44}
+    assert Account.objects.get(pk=wallet_id).balance == 0
+    assert min(lowest) >= 0
+    assert Transaction.objects.filter(kind="booking_charge").count() == 20
+    assert invariants_hold()
+
+
+def test_same_key_50_times_concurrently_moves_money_once(record_property):
+    passenger, company = PassengerFactory(), CompanyFactory()
+    fund_wallet(passenger, 10_000)
+    body = {"company": company.pk, "amount": 4_000, "reference": "PNR1"}
+
+    def call(i):
+        client = APIClient()
+        client.force_authenticate(passenger)
+        response = client.post(CHARGE, body, format="json",
+                               headers={"Idempotency-Key": "one-booking"})
+        return response.status_code, response.json()
+
+    started = time.perf_counter()
+    answers = run_concurrently(50, call)
+    record_property("elapsed_seconds", round(time.perf_counter() - started, 3))
+
+    statuses = Counter(status for status, _ in answers)
+    print(f"\n50 requests with one key: {dict(statuses)}")
+    assert set(statuses) <= {201, 409} and statuses[201] >= 1
+    assert len({body["transaction"] for status, body in answers if status == 201}) == 1
+    assert {body["error"]["code"] for status, body in answers if status == 409} <= {
+        "idempotency_in_flight"}
+    assert Transaction.objects.filter(kind="booking_charge").count() == 1
+    assert Account.objects.get(kind="wallet").balance == 6_000
+
+    client = APIClient()
+    client.force_authenticate(passenger)
+    different = client.post(CHARGE, {**body, "amount": 1_000}, format="json",
+                            headers={"Idempotency-Key": "one-booking"})
+    assert different.status_code == 422
+    assert Transaction.objects.filter(kind="booking_charge").count() == 1
+    assert invariants_hold()
+
+
+def test_same_webhook_delivered_10_times_at_once_credits_once():
+    passenger = PassengerFactory()
+    payment = PaymentFactory(user=passenger, amount=25_000)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True)
+    del headers["Content-Type"]
+
+    def deliver(i):
+        response = APIClient().post("/api/v1/payments/webhooks/sandbox/", data=body,
+                                    content_type="application/json", headers=headers)
+        return response.status_code, response.json()["duplicate"]
+
+    answers = run_concurrently(10, deliver)
+
+    assert sorted(answers) == [(200, False)] + [(200, True)] * 9
+    assert Account.objects.get(kind="wallet").balance == 25_000
+    assert Transaction.objects.filter(kind="topup").count() == 1
+    assert invariants_hold()
+
+
+def test_a_lock_held_too_long_answers_busy_503_and_records_nothing(settings):
+    settings.TTMS_PAYMENTS_LOCK_TIMEOUT_MS = 200
+    passenger, company = PassengerFactory(), CompanyFactory()
+    fund_wallet(passenger, 10_000)
+    wallet_id = Account.objects.get(kind="wallet").pk
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_wallet():
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=wallet_id)
+            locked.set()
+            release.wait(10)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold_the_wallet)
+    holder.start()
+    locked.wait(10)
+    client = APIClient()
+    client.force_authenticate(passenger)
+    body = {"company": company.pk, "amount": 4_000, "reference": "PNR1"}
+    try:
+        busy = client.post(CHARGE, body, format="json", headers={"Idempotency-Key": "k"})
+    finally:
+        release.set()
+        holder.join()
+
+    assert busy.status_code == 503
+    assert busy.json()["error"]["code"] == "busy"
+    assert not Transaction.objects.filter(kind="booking_charge").exists()
+    assert not IdempotencyRecord.objects.exists()
+    retried = client.post(CHARGE, body, format="json", headers={"Idempotency-Key": "k"})
+    assert retried.status_code == 201
+    assert Account.objects.get(pk=wallet_id).balance == 6_000

@@ -1,0 +1,86 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+
+from payments import services
+from payments.models import Account, Entry, Payment, Transaction
+
+from .factories import PaymentFactory, fund_wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def check() -> str:
+    out = StringIO()
+    call_command("check_invariants", stdout=out)
+    return out.getvalue()
+
+
+def check_fails() -> tuple[str, int]:
+    out = StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("check_invariants", stdout=out)
+    return out.getvalue(), failed.value.returncode
+
+
+@pytest.fixture
+def books(passenger, company, agent):
+    fund_wallet(passenger, 10_000)
+    services.booking_charge(wallet_owner=passenger, company=company, amount=4_000,
+                            reference_type="pnr", reference_id="1")
+    services.cash_sale(agent=agent, company=company, amount=1_000, reference_type="pnr",
+                       reference_id="2")
+
+
+def test_a_sound_ledger_passes(books):
+    assert check().splitlines() == [
+        "ok    payments.invariants.transactions_sum_to_zero",
+        "ok    payments.invariants.balances_equal_entries",
+        "ok    payments.invariants.idempotency_keys_moved_money_once",
+        "All invariants hold.",
+    ]
+
+
+def test_a_balance_that_drifted_from_its_entries_fails_with_exit_code_1(books, passenger):
+    Account.objects.filter(kind="wallet").update(balance=6_001)
+
+    report, code = check_fails()
+
+    wallet = Account.objects.get(kind="wallet")
+    assert code == 1
+    assert "FAIL  payments.invariants.balances_equal_entries: 1 problem(s)" in report
+    assert f"- wallet account {wallet.pk}: balance 6001, entries say 6000" in report
+
+
+def test_an_unbalanced_transaction_fails(books):
+    charge = Transaction.objects.get(kind="booking_charge")
+    Entry.objects.filter(transaction=charge, account__kind="commission").delete()
+
+    report, code = check_fails()
+
+    assert code == 1
+    assert (f"- transaction {charge.pk} (booking_charge) has 2 entries summing to -200"
+            in report)
+
+
+def test_a_payment_pointing_at_money_it_did_not_move_fails(books, passenger):
+    other = PaymentFactory(user=passenger)
+    charge = Transaction.objects.get(kind="booking_charge")
+    Payment.objects.filter(pk=other.pk).update(status="succeeded", transaction=charge)
+
+    report, code = check_fails()
+
+    assert code == 1
+    assert f"- payment {other.pk} points at the transaction of pnr 1" in report
+
+
+def test_the_database_refuses_a_second_credit_for_one_payment(books):
+    topup = Transaction.objects.get(kind="topup")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Transaction.objects.create(kind="topup", reference_type="payment",
+                                   reference_id=topup.reference_id)
+
+    assert check().endswith("All invariants hold.\n")

@@ -1,0 +1,87 @@
+import pytest
+
+from payments.models import Payment
+from payments.selectors import wallet_for_user
+
+from .factories import PassengerFactory, fund_wallet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(client, passenger):
+    client.force_login(passenger)
+    return client
+
+
+def test_wallet_page_needs_sign_in(client):
+    response = client.get("/wallet/")
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/wallet/")
+
+
+def test_wallet_page_shows_balance_history_and_the_nav_link(signed_in, passenger):
+    fund_wallet(passenger, 123_450)
+
+    html = signed_in.get("/wallet/").content.decode()
+
+    assert '<a href="/wallet/">Wallet</a>' in html
+    assert '<p class="wallet-balance" data-testid="wallet-balance">₹1,234.50</p>' in html
+    assert "Wallet top-up" in html
+    assert "+₹1,234.50" in html
+
+
+def test_topup_form_takes_rupees_and_opens_the_sandbox_checkout(signed_in, passenger):
+    response = signed_in.post("/wallet/topup/", {"amount": "1,499.50"})
+
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.user, payment.status) == (149_950, passenger, "pending")
+    assert response["Location"] == f"/api/v1/payments/sandbox/{payment.pk}/"
+
+
+@pytest.mark.parametrize("amount", ["12.345", "-5", "abc", "0", "0.50"])
+def test_topup_form_refuses_bad_amounts(signed_in, amount):
+    response = signed_in.post("/wallet/topup/", {"amount": amount})
+
+    assert response.status_code == 400
+    assert 'id="id_amount_error"' in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_checkout_approve_credits_the_wallet_and_returns_to_it(signed_in, passenger):
+    signed_in.post("/wallet/topup/", {"amount": "500"})
+    payment = Payment.objects.get()
+    page = signed_in.get(f"/api/v1/payments/sandbox/{payment.pk}/")
+
+    response = signed_in.post(f"/api/v1/payments/sandbox/{payment.pk}/",
+                              {"outcome": "approve"}, follow=True)
+
+    assert "Pay ₹500.00" in page.content.decode()
+    assert response.redirect_chain == [("/wallet/", 302)]
+    assert "₹500.00 added to your wallet." in response.content.decode()
+    assert wallet_for_user(user=passenger).balance == 50_000
+
+
+def test_checkout_decline_moves_no_money(signed_in, passenger):
+    signed_in.post("/wallet/topup/", {"amount": "500"})
+    payment = Payment.objects.get()
+
+    response = signed_in.post(f"/api/v1/payments/sandbox/{payment.pk}/",
+                              {"outcome": "decline"}, follow=True)
+
+    assert "Payment declined" in response.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == "failed"
+    assert wallet_for_user(user=passenger) is None
+
+
+def test_checkout_of_someone_elses_payment_is_a_404(client, passenger):
+    other = PassengerFactory()
+    payment = Payment.objects.create(user=other, provider="sandbox", amount=1_000)
+    client.force_login(passenger)
+
+    response = client.post(f"/api/v1/payments/sandbox/{payment.pk}/", {"outcome": "approve"})
+
+    assert response.status_code == 404
+    payment.refresh_from_db()
+    assert payment.status == "pending"

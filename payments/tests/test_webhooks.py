@@ -1,0 +1,186 @@
+import json
+import logging
+import time
+
+import pytest
+
+from payments.models import Payment, Transaction, WebhookEvent
+from payments.providers import signing
+from payments.providers.sandbox import SandboxProvider
+from payments.selectors import wallet_for_user
+from ttms.invariants import run_checks
+
+from .conftest import SANDBOX_SECRET
+from .factories import PaymentFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/payments/webhooks/sandbox/"
+
+
+def deliver(client, body: bytes, headers: dict):
+    return client.post(URL, data=body, content_type="application/json",
+                       headers={k: v for k, v in headers.items() if k != "Content-Type"})
+
+
+def balance(user) -> int:
+    wallet = wallet_for_user(user=user)
+    return wallet.balance if wallet else 0
+
+
+def test_signed_success_event_credits_the_wallet(api_client, passenger):
+    payment = PaymentFactory(user=passenger, amount=25_000)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True,
+                                                  event_id="evt_1")
+
+    response = deliver(api_client, body, headers)
+
+    assert response.status_code == 200
+    assert response.json() == {"event_id": "evt_1", "outcome": "applied", "duplicate": False}
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+    assert balance(passenger) == 25_000
+
+
+def test_same_event_ten_times_and_a_later_contradicting_one_credit_once(api_client, passenger):
+    payment = PaymentFactory(user=passenger, amount=25_000)
+    success = SandboxProvider().build_event(payment=payment, approve=True, event_id="evt_ok")
+    decline = SandboxProvider().build_event(payment=payment, approve=False, event_id="evt_no")
+
+    answers = [deliver(api_client, *success).json() for _ in range(5)]
+    answers.append(deliver(api_client, *decline).json())
+    answers += [deliver(api_client, *success).json() for _ in range(5)]
+
+    assert [a["duplicate"] for a in answers] == [False] + [True] * 4 + [False] + [True] * 5
+    assert answers[5]["outcome"] == "rejected"
+    assert balance(passenger) == 25_000
+    assert Transaction.objects.filter(kind="topup").count() == 1
+    assert Payment.objects.get().status == "succeeded"
+    assert dict(WebhookEvent.objects.values_list("event_id", "outcome")) == {
+        "evt_ok": "applied", "evt_no": "rejected"}
+    assert all(not problems for problems in run_checks().values())
+
+
+def test_decline_event_fails_the_payment_without_money(api_client, passenger):
+    payment = PaymentFactory(user=passenger)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=False)
+
+    assert deliver(api_client, body, headers).status_code == 200
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason) == (
+        "failed", "Declined by the payer on the sandbox checkout.")
+    assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize("tamper", ["wrong_secret", "body_changed", "stale", "missing",
+                                    "malformed"])
+def test_bad_signature_is_refused_with_401_logged_and_nothing_applied(api_client, passenger,
+                                                                      caplog, tamper):
+    payment = PaymentFactory(user=passenger)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True)
+    if tamper == "wrong_secret":
+        headers["X-Sandbox-Signature"] = signing.sign(secret="guess", body=body)
+    elif tamper == "body_changed":
+        body = body.replace(b'"amount":10000', b'"amount":99999')
+    elif tamper == "stale":
+        old = int(time.time()) - 301
+        headers["X-Sandbox-Signature"] = signing.sign(secret=SANDBOX_SECRET, body=body,
+                                                      timestamp=old)
+    elif tamper == "missing":
+        del headers["X-Sandbox-Signature"]
+    else:
+        headers["X-Sandbox-Signature"] = "v1=abc"
+
+    with caplog.at_level(logging.WARNING, logger="payments"):
+        response = deliver(api_client, body, headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert "sandbox webhook refused" in caplog.text
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+    assert not WebhookEvent.objects.exists()
+    assert not Transaction.objects.exists()
+
+
+def test_signature_of_a_rotated_secret_is_accepted_among_several(api_client, passenger):
+    payment = PaymentFactory(user=passenger)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True)
+    stamp = headers["X-Sandbox-Signature"].split(",")[0]
+    wrong = signing.sign(secret="old-secret", body=body, timestamp=int(stamp[2:]))
+    headers["X-Sandbox-Signature"] += "," + wrong.split(",")[1]
+
+    assert deliver(api_client, body, headers).status_code == 200
+
+
+def test_event_with_another_amount_is_rejected_and_not_credited(api_client, passenger, caplog):
+    payment = PaymentFactory(user=passenger, amount=10_000)
+    forged = PaymentFactory.build(pk=payment.pk, amount=99_999, currency="INR")
+    body, headers = SandboxProvider().build_event(payment=forged, approve=True)
+
+    with caplog.at_level(logging.ERROR, logger="payments"):
+        response = deliver(api_client, body, headers)
+
+    assert response.json()["outcome"] == "rejected"
+    assert "reports 99999 INR" in caplog.text
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+    assert not Transaction.objects.exists()
+
+
+def test_signed_body_that_is_not_an_event_is_a_400(api_client):
+    body = b'{"hello": "world"}'
+    headers = {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
+
+    response = deliver(api_client, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_payload"
+
+
+def test_event_for_no_known_payment_is_recorded_as_rejected(api_client):
+    body = json.dumps({"id": "evt_x", "type": "payment.succeeded", "created": 1,
+                       "data": {"payment_id": "not-a-uuid", "amount": 1,
+                                "currency": "INR"}}).encode()
+    headers = {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
+
+    response = deliver(api_client, body, headers)
+
+    assert response.json() == {"event_id": "evt_x", "outcome": "rejected", "duplicate": False}
+    assert not Transaction.objects.exists()
+
+
+def test_webhook_of_an_unknown_provider_is_a_404(api_client):
+    response = api_client.post("/api/v1/payments/webhooks/paypal/", data={}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_webhooks_need_no_csrf_token_nor_session(passenger):
+    from django.test import Client
+
+    payment = PaymentFactory(user=passenger)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True)
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(URL, data=body, content_type="application/json",
+                           headers={"X-Sandbox-Signature": headers["X-Sandbox-Signature"]})
+
+    assert response.status_code == 200
+    assert balance(passenger) == 10_000
+
+
+def test_an_amount_with_a_fraction_is_refused_not_rounded(api_client, passenger):
+    payment = PaymentFactory(user=passenger, amount=10_000)
+    body = json.dumps({"id": "evt_f", "type": "payment.succeeded", "created": 1,
+                       "data": {"payment_id": str(payment.pk), "amount": 10_000.4,
+                                "currency": "INR"}}).encode()
+    headers = {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
+
+    response = deliver(api_client, body, headers)
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+    assert not WebhookEvent.objects.exists()

@@ -1,0 +1,88 @@
+"""Pages: the wallet, and the sandbox provider's checkout."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ttms.exceptions import DomainError
+
+from . import money, selectors, services
+from .forms import TopUpForm
+from .providers.sandbox import SandboxProvider
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _wallet_context(request, form: TopUpForm) -> dict:
+    wallet = selectors.wallet_for_user(user=request.user)
+    history = Paginator(selectors.wallet_entries_for_user(user=request.user),
+                        HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "balance": wallet.balance if wallet else 0,
+        "currency": wallet.currency if wallet else money.default_currency(),
+        "history": history,
+        "pending": selectors.payments_for_user(user=request.user).filter(status="pending")[:5],
+        "form": form,
+    }
+
+
+@login_required
+@require_GET
+def wallet(request):
+    return render(request, "payments/wallet.html", _wallet_context(request, TopUpForm()))
+
+
+@login_required
+@require_POST
+def wallet_topup(request):
+    """Start a sandbox top-up and send the user to its checkout page."""
+    form = TopUpForm(request.POST)
+    if form.is_valid():
+        try:
+            payment = services.wallet_topup_start(
+                user=request.user, amount=form.cleaned_data["amount"],
+                provider=SandboxProvider.name)
+        except DomainError as exc:
+            form.add_error("amount", exc.message)
+        else:
+            return redirect("payments-sandbox-checkout", payment_id=payment.pk)
+    return render(request, "payments/wallet.html", _wallet_context(request, form), status=400)
+
+
+def _wallet_url() -> str | None:
+    try:
+        return reverse("payments:wallet")
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sandbox_checkout(request, payment_id):
+    """The sandbox provider's checkout: the payer approves or declines a pending payment."""
+    payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
+    if payment.provider != SandboxProvider.name:
+        raise Http404("No such sandbox payment.")
+    if request.method == "POST":
+        outcome = request.POST.get("outcome")
+        if outcome not in ("approve", "decline"):
+            return render(request, "payments/sandbox_checkout.html",
+                          {"payment": payment, "wallet_url": _wallet_url()}, status=400)
+        try:
+            payment = services.sandbox_payment_complete(payment=payment,
+                                                        approve=outcome == "approve")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            if payment.status == payment.Status.SUCCEEDED:
+                messages.success(request, f"{money.format_money(payment.amount)} added to "
+                                          f"your wallet.")
+            else:
+                messages.info(request, "Payment declined: your wallet was not charged.")
+        return redirect(_wallet_url() or request.path)
+    return render(request, "payments/sandbox_checkout.html",
+                  {"payment": payment, "wallet_url": _wallet_url()})

@@ -1,0 +1,24 @@
+"""Invariants of DESIGN.md section 7, checked by `manage.py check_invariants` and the tests.
+
+Each app adds its checks here, by dotted path. A check takes no argument and returns a list
+of problems (readable sentences); an empty list means the invariant holds.
+"""
+
+from collections.abc import Callable
+
+from django.utils.module_loading import import_string
+
+CHECKS = [
+    "payments.invariants.transactions_sum_to_zero",
+    "payments.invariants.balances_equal_entries",
+    "payments.invariants.idempotency_keys_moved_money_once",
+]
+
+
+def invariant_checks() -> list[Callable[[], list[str]]]:
+    return [import_string(path) for path in CHECKS]
+
+
+def run_checks() -> dict[str, list[str]]:
+    """Every check's problems, by dotted path."""
+    return {path: check() for path, check in zip(CHECKS, invariant_checks(), strict=True)}
