@@ -19,6 +19,10 @@ BEAT_SCHEDULE = {
         "task": "ttms.accounts.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "fleet-generate-schedules": {
+        "task": "fleet.tasks.schedules_generate_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "payments-expire-idempotency-records": {
         "task": "payments.tasks.idempotency_expire_task",
         "schedule": crontab(minute=7),

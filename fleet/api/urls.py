@@ -1,3 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("stations/", views.StationLookupView.as_view(), name="station-lookup"),
+    path("trips/search/", views.TripSearchView.as_view(), name="trip-search"),
+    path("operator/trips/", views.OperatorTripListView.as_view(), name="operator-trip-list"),
+    path("operator/trips/<int:pk>/", views.OperatorTripDetailView.as_view(),
+         name="operator-trip-detail"),
+    path("operator/trips/<int:pk>/status/", views.OperatorTripStatusView.as_view(),
+         name="operator-trip-status"),
+    path("operator/vehicles/", views.OperatorVehicleListView.as_view(),
+         name="operator-vehicle-list"),
+    path("operator/vehicles/<int:pk>/", views.OperatorVehicleDetailView.as_view(),
+         name="operator-vehicle-detail"),
+    path("operator/routes/", views.OperatorRouteListView.as_view(), name="operator-route-list"),
+    path("operator/routes/<int:pk>/", views.OperatorRouteDetailView.as_view(),
+         name="operator-route-detail"),
+]

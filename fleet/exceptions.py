@@ -1,0 +1,43 @@
+"""Refusals of the fleet domain, shown to users in the API's one error shape and in admin."""
+
+from ttms.exceptions import DomainError
+
+
+class FleetError(DomainError):
+    code = "fleet_error"
+
+
+class TripLocked(FleetError):
+    """The trip has departed (or arrived, or was cancelled): it is history and stays as is."""
+
+    code = "trip_locked"
+    status_code = 409
+    default_message = "This trip has departed; it can no longer be changed."
+
+
+class InvalidStatusTransition(FleetError):
+    code = "invalid_status_transition"
+    status_code = 409
+    default_message = "The trip cannot move to that status from its current one."
+
+
+class RouteInService(FleetError):
+    """A route's stops or times cannot change while one of its trips is on the way."""
+
+    code = "route_in_service"
+    status_code = 409
+    default_message = "A trip of this route is on its way; change its stops after it arrives."
+
+
+class VehicleInService(FleetError):
+    code = "vehicle_in_service"
+    status_code = 409
+    default_message = "This vehicle is on a trip; change its seats after the trip arrives."
+
+
+class Busy(FleetError):
+    """A row lock was not granted in time: another change of the same trip is running."""
+
+    code = "busy"
+    status_code = 503
+    default_message = "Someone else is changing this trip right now; try again in a moment."

@@ -1,0 +1,42 @@
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fleet.importers.base import ImportFailed
+from fleet.importers.gtfs import import_gtfs
+
+from ._progress import progress_factory
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a GTFS feed (a folder or a zip) for a company: stations, one route per trip "
+        "with its stops, frequencies expanded into departure times, calendar and "
+        "calendar_dates as running days and exceptions. Idempotent."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("feed", type=Path, help="GTFS folder or zip file.")
+        parser.add_argument("--company", required=True,
+                            help="Slug of the operator; created from agency.txt if missing.")
+        parser.add_argument("--company-name", default=None,
+                            help="Name of the operator when it is created "
+                                 "(default: agency_name).")
+        parser.add_argument("--code-prefix", default=None,
+                            help="Prefix of the station codes, PREFIX:stop_id "
+                                 "(default: the company slug, upper-cased).")
+
+    def handle(self, *args, feed, company, company_name, code_prefix, verbosity, **options):
+        started = time.monotonic()
+        try:
+            report = import_gtfs(feed=feed, company_slug=company, company_name=company_name,
+                                 code_prefix=code_prefix, progress=progress_factory(verbosity))
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+        if verbosity:
+            for line in report.lines():
+                self.stdout.write(line)
+            self.stdout.write(self.style.SUCCESS(
+                f"Imported in {time.monotonic() - started:.1f} s: {report.created:,} rows "
+                f"created, {report.changed - report.created:,} updated or deleted."))

@@ -1,0 +1,526 @@
+"""Writes of the fleet app: seats from layouts, trip status and edits, schedule generation.
+
+Every function is keyword-only, runs in one `transaction.atomic` and raises
+`fleet.exceptions` refusals (or Django's ValidationError for a bad field) with messages a
+user can read. Interfaces (admin, API, commands) check who may act on which company;
+services check the rules of the domain.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from ttms.accounts.models import Role
+
+from .exceptions import InvalidStatusTransition, RouteInService, TripLocked, VehicleInService
+from .layouts import STANDARD_LAYOUTS, LayoutError, build_seats, layout_seats
+from .locks import lock_schedule
+from .models import (
+    ALL_DAYS,
+    Coach,
+    Company,
+    CompanyMembership,
+    Route,
+    RouteException,
+    RouteStop,
+    Schedule,
+    ScheduleEvent,
+    ScheduleStatus,
+    Seat,
+    SeatLayout,
+    Station,
+    StationAlias,
+    TravelClass,
+    Vehicle,
+)
+from .text import fold_name
+
+Status = ScheduleStatus
+
+# code, name, sleeper, rank: the shared classes (also seeded by migration 0003).
+STANDARD_CLASSES = [
+    ("1A", "AC First Class", True, 10),
+    ("2A", "AC 2 Tier", True, 20),
+    ("3A", "AC 3 Tier", True, 30),
+    ("FC", "First Class", True, 35),
+    ("CC", "AC Chair Car", False, 40),
+    ("SL", "Sleeper", True, 50),
+    ("2S", "Second Sitting", False, 60),
+    ("VIP", "VIP", False, 70),
+    ("STANDARD", "Standard", False, 80),
+]
+
+# The status machine: SCHEDULED -> BOARDING -> DEPARTED -> ARRIVED, CANCELLED before leaving.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.SCHEDULED: frozenset({Status.BOARDING, Status.CANCELLED}),
+    Status.BOARDING: frozenset({Status.DEPARTED, Status.CANCELLED}),
+    Status.DEPARTED: frozenset({Status.ARRIVED}),
+    Status.ARRIVED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+# Trips "on the way": their route and vehicle must not change under them.
+IN_SERVICE = (Status.BOARDING, Status.DEPARTED)
+
+_UNSET = object()
+
+
+# --- Layouts, classes, vehicles --------------------------------------------------------------
+
+
+def travel_class_standard(*, code: str) -> TravelClass:
+    """The shared travel class `code` (one of STANDARD_CLASSES), created if it was deleted."""
+    defaults = {c: (name, sleeper, rank) for c, name, sleeper, rank in STANDARD_CLASSES}
+    if code not in defaults:
+        raise ValueError(f"{code!r} is not a standard travel class.")
+    name, sleeper, rank = defaults[code]
+    with transaction.atomic():
+        travel_class, _ = TravelClass.objects.get_or_create(
+            company=None, code=code,
+            defaults={"name": name, "is_sleeper": sleeper, "rank": rank})
+    return travel_class
+
+
+def standard_layout(*, kind: str, rows: int | None = None) -> SeatLayout:
+    """The shared seat layout of this kind (and row count, for buses), created if missing."""
+    with transaction.atomic():
+        layout = SeatLayout.objects.filter(company=None, kind=kind, rows=rows).first()
+        if layout is None:
+            name = next((n for n, k, r in STANDARD_LAYOUTS if k == kind and r == rows), None)
+            if name is None:
+                seats = len(build_seats(kind, rows=rows))
+                name = f"{SeatLayout.Kind(kind).label.split(' (')[0]}, {rows} rows ({seats})"
+            layout = SeatLayout.objects.create(company=None, kind=kind, rows=rows, name=name)
+    return layout
+
+
+def _check_vehicle_not_in_service(vehicle_id: int) -> None:
+    if Schedule.objects.filter(vehicle_id=vehicle_id, status__in=IN_SERVICE).exists():
+        raise VehicleInService()
+
+
+def coach_build_seats(*, coach: Coach, layout: SeatLayout | None = None) -> list[Seat]:
+    """Replace the seats of `coach` with those of `layout` (default: the coach's own layout).
+
+    Refuses (VehicleInService) while the coach's vehicle is on a trip; raises ValidationError
+    when there is no layout or it cannot be built. Returns the new seats.
+    """
+    layout = layout or coach.layout
+    if layout is None:
+        raise ValidationError({"layout": "Choose a seat layout to build the seats from."})
+    try:
+        specs = layout_seats(layout)
+    except LayoutError as exc:
+        raise ValidationError({"layout": str(exc)}) from exc
+    with transaction.atomic():
+        _check_vehicle_not_in_service(coach.vehicle_id)
+        coach.seats.all().delete()
+        if coach.layout_id != layout.pk:
+            coach.layout = layout
+            coach.save(update_fields=["layout"])
+        return Seat.objects.bulk_create(
+            Seat(coach=coach, number=s.number, berth_type=s.berth_type, is_rac=s.is_rac,
+                 row=s.row, column=s.column)
+            for s in specs
+        )
+
+
+def vehicle_create(
+    *,
+    company: Company,
+    code: str,
+    kind: str,
+    name: str = "",
+    coaches: Iterable[tuple[str, TravelClass, SeatLayout]] = (),
+) -> Vehicle:
+    """A vehicle with its coaches, each given the seats of its layout.
+
+    `coaches` are (code, travel class, layout) in rake order. Raises ValidationError for a
+    duplicate code or a travel class of another company.
+    """
+    with transaction.atomic():
+        if Vehicle.objects.filter(company=company, code=code).exists():
+            raise ValidationError({"code": f"{company} already has a vehicle {code}."})
+        vehicle = Vehicle.objects.create(company=company, code=code, kind=kind, name=name)
+        for position, (coach_code, travel_class, layout) in enumerate(coaches, start=1):
+            if travel_class.company_id not in (None, company.pk):
+                raise ValidationError({"coaches": f"{travel_class} belongs to another company."})
+            coach = Coach.objects.create(vehicle=vehicle, code=coach_code,
+                                         travel_class=travel_class, layout=layout,
+                                         position=position)
+            coach_build_seats(coach=coach, layout=layout)
+    return vehicle
+
+
+def membership_set(*, company: Company, user, role: str) -> CompanyMembership:
+    """Make `user` staff of `company` in `role` (company admin, scheduler, driver, agent)."""
+    if role not in CompanyMembership.STAFF_ROLES:
+        raise ValidationError({"role": f"{role!r} is not a staff role of a company."})
+    with transaction.atomic():
+        membership, _ = CompanyMembership.objects.update_or_create(
+            company=company, user=user, defaults={"role": role})
+    return membership
+
+
+# --- Stations -------------------------------------------------------------------------------------
+
+
+def station_upsert(
+    *,
+    code: str,
+    name: str,
+    time_zone: str,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    city: str = "",
+    region: str = "",
+    company: Company | None = None,
+    aliases: Iterable[str] = (),
+) -> Station:
+    """Create the station `code` or update its fields; add the aliases it lacks.
+
+    Validates the fields (ValidationError). The code is upper-cased; a station of another
+    company is never taken over (ValidationError on code).
+    """
+    code = code.strip().upper()
+    with transaction.atomic():
+        station = Station.objects.select_for_update().filter(code=code).first()
+        if station is not None and station.company_id not in (None, getattr(company, "pk", None)):
+            raise ValidationError({"code": f"{code} is a station of another operator."})
+        station = station or Station(code=code)
+        station.name, station.time_zone, station.city, station.region = (
+            name, time_zone, city, region)
+        station.latitude, station.longitude, station.company = latitude, longitude, company
+        station.full_clean(validate_unique=False)
+        station.save()
+        have = set(station.aliases.values_list("search_name", flat=True))
+        for alias in aliases:
+            folded = fold_name(alias)
+            if folded and folded not in have and folded != station.search_name:
+                StationAlias.objects.create(station=station, name=alias, search_name=folded)
+                have.add(folded)
+    return station
+
+
+# --- Routes -------------------------------------------------------------------------------------
+
+
+def route_create(
+    *,
+    company: Company,
+    code: str,
+    number: str,
+    name: str,
+    departure_times: str,
+    stops: list[tuple[Station, float, int | None, int | None]],
+    running_days: int = ALL_DAYS,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    default_vehicle: Vehicle | None = None,
+) -> Route:
+    """A route with its stops, given as (station, km from the first stop, arrival offset,
+    departure offset) in order; offsets in minutes after the first departure.
+
+    Validates the route's fields and its stops (route_stops_validate): ValidationError.
+    """
+    stop_rows = [{"sequence": i, "station": station, "distance_km": Decimal(str(km)),
+                  "arrival_offset": arrival, "departure_offset": departure}
+                 for i, (station, km, arrival, departure) in enumerate(stops, start=1)]
+    route_stops_validate(stop_rows)
+    if default_vehicle is not None and default_vehicle.company_id != company.pk:
+        raise ValidationError({"default_vehicle": "Choose a vehicle of this company."})
+    route = Route(company=company, code=code, number=number, name=name,
+                  departure_times=departure_times, running_days=running_days,
+                  valid_from=valid_from, valid_to=valid_to, default_vehicle=default_vehicle)
+    route.full_clean()
+    with transaction.atomic():
+        route.save()
+        RouteStop.objects.bulk_create(RouteStop(route=route, **row) for row in stop_rows)
+    return route
+
+
+def route_check_editable(*, route: Route) -> None:
+    """Raise RouteInService while a trip of `route` is boarding or on its way: its times come
+    from the route's stops, so they must not move under it."""
+    if route.pk and Schedule.objects.filter(route=route, status__in=IN_SERVICE).exists():
+        raise RouteInService()
+
+
+def route_stops_validate(stops: list[dict]) -> None:
+    """Check one route's stops, given in sequence order as dicts of RouteStop fields.
+
+    The first stop needs a departure, the last an arrival, the others both; times and
+    distances never go backwards. Raises ValidationError naming the stop at fault.
+    """
+    if len(stops) < 2:
+        raise ValidationError("A route needs at least two stops.")
+    previous_time, previous_distance = -1, -1
+    for index, stop in enumerate(stops):
+        label = f"Stop {stop.get('sequence', index + 1)}"
+        arrival, departure = stop.get("arrival_offset"), stop.get("departure_offset")
+        if index == 0 and departure is None:
+            raise ValidationError(f"{label}: the first stop needs a departure time.")
+        if index == len(stops) - 1 and arrival is None:
+            raise ValidationError(f"{label}: the last stop needs an arrival time.")
+        if 0 < index < len(stops) - 1 and (arrival is None or departure is None):
+            raise ValidationError(f"{label}: an intermediate stop needs both times.")
+        if index == 0 and departure != 0:
+            raise ValidationError(f"{label}: times count from the first stop's departure, "
+                                  "so its departure offset is 0.")
+        for value in (arrival, departure):
+            if value is None:
+                continue
+            if value < previous_time:
+                raise ValidationError(f"{label}: times must not go backwards "
+                                      f"({value} min after {previous_time} min).")
+            previous_time = value
+        distance = stop.get("distance_km") or 0
+        if distance < previous_distance:
+            raise ValidationError(f"{label}: the distance must not decrease.")
+        previous_distance = distance
+
+
+# --- Trip status and edits ------------------------------------------------------------------------
+
+
+def _local(schedule: Schedule, moment: datetime) -> str:
+    tz = ZoneInfo(schedule.route.company.time_zone)
+    return timezone.localtime(moment, tz).strftime("%d %b %Y %H:%M")
+
+
+def trip_locked_message(schedule: Schedule) -> str:
+    """What a user is told when they try to change a departed, arrived or cancelled trip."""
+    trip = f"Trip {schedule.route.number} of {schedule.service_date:%d %b %Y}"
+    when = _local(schedule, schedule.status_changed_at or schedule.departure_at)
+    if schedule.status == Status.CANCELLED:
+        return f"{trip} was cancelled on {when}; a cancelled trip can no longer be changed."
+    if schedule.status == Status.ARRIVED:
+        return f"{trip} arrived on {when}; a completed trip can no longer be changed."
+    return f"{trip} departed on {when}; a departed trip can no longer be changed."
+
+
+def _event(schedule: Schedule, *, action: str, by, reason: str = "",
+           from_status: str = "", to_status: str = "", details: dict | None = None) -> None:
+    ScheduleEvent.objects.create(
+        schedule=schedule, action=action, by=by if getattr(by, "pk", None) else None,
+        reason=reason[:300], from_status=from_status, to_status=to_status,
+        details=details or {})
+
+
+def schedule_transition(*, schedule: Schedule, to_status: str, by=None,
+                        reason: str = "") -> Schedule:
+    """Move a trip along SCHEDULED -> BOARDING -> DEPARTED -> ARRIVED, or cancel it before it
+    departs. Cancelling needs a reason (passengers are told).
+
+    Locks the schedule row, re-checks its status inside the lock and records a
+    ScheduleEvent. Raises TripLocked once the trip has departed (except to mark it arrived),
+    arrived or been cancelled; InvalidStatusTransition for any other move the machine does
+    not allow; ValidationError for an unknown status or a missing reason.
+    """
+    if to_status not in Status.values:
+        raise ValidationError({"status": f"{to_status!r} is not a trip status."})
+    reason = (reason or "").strip()
+    if to_status == Status.CANCELLED and not reason:
+        raise ValidationError({"reason": "Say why the trip is cancelled; passengers are told."})
+    with transaction.atomic():
+        locked = lock_schedule(schedule.pk)
+        current = locked.status
+        if to_status not in TRANSITIONS[current]:
+            if locked.is_locked:
+                raise TripLocked(trip_locked_message(locked))
+            allowed = ", ".join(Status(s).label.lower() for s in sorted(TRANSITIONS[current]))
+            raise InvalidStatusTransition(
+                f"A {Status(current).label.lower()} trip cannot become "
+                f"{Status(to_status).label.lower()}; it can become: {allowed}.")
+        locked.status = to_status
+        locked.status_changed_at = timezone.now()
+        locked.save(update_fields=["status", "status_changed_at"])
+        _event(locked, action="status", by=by, reason=reason, from_status=current,
+               to_status=to_status)
+    return locked
+
+
+def schedule_start_boarding(*, schedule: Schedule, by=None) -> Schedule:
+    return schedule_transition(schedule=schedule, to_status=Status.BOARDING, by=by)
+
+
+def schedule_depart(*, schedule: Schedule, by=None) -> Schedule:
+    return schedule_transition(schedule=schedule, to_status=Status.DEPARTED, by=by)
+
+
+def schedule_arrive(*, schedule: Schedule, by=None) -> Schedule:
+    return schedule_transition(schedule=schedule, to_status=Status.ARRIVED, by=by)
+
+
+def schedule_cancel(*, schedule: Schedule, by=None, reason: str) -> Schedule:
+    return schedule_transition(schedule=schedule, to_status=Status.CANCELLED, by=by,
+                               reason=reason)
+
+
+def _check_drivers(company_id: int, drivers: list) -> None:
+    driver_ids = {d.pk for d in drivers}
+    members = set(CompanyMembership.objects.filter(
+        company_id=company_id, role=Role.DRIVER, user_id__in=driver_ids,
+    ).values_list("user_id", flat=True))
+    strangers = sorted(str(d) for d in drivers if d.pk not in members)
+    if strangers:
+        raise ValidationError({"drivers": f"Not a driver of this company: {', '.join(strangers)}."})
+
+
+def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNSET,
+                    reason: str = "") -> Schedule:
+    """Change the vehicle and/or drivers of a trip that has not departed.
+
+    Locks the schedule row; refuses with TripLocked once it has departed, arrived or been
+    cancelled. The vehicle must be an active one of the route's company, the drivers its
+    drivers (ValidationError otherwise). Records what changed as a ScheduleEvent.
+    """
+    with transaction.atomic():
+        locked = lock_schedule(schedule.pk)
+        if locked.is_locked:
+            raise TripLocked(trip_locked_message(locked))
+        company_id = locked.route.company_id
+        details = {}
+        if vehicle is not _UNSET and vehicle is not None and (
+            vehicle.company_id != company_id or not vehicle.is_active
+        ):
+            raise ValidationError({"vehicle": "Choose an active vehicle of this company."})
+        if drivers is not _UNSET:
+            drivers = list(drivers)
+            _check_drivers(company_id, drivers)
+        if vehicle is not _UNSET and (vehicle.pk if vehicle else None) != locked.vehicle_id:
+            details["vehicle"] = [locked.vehicle_id, vehicle.pk if vehicle else None]
+            locked.vehicle = vehicle
+            locked.save(update_fields=["vehicle"])
+        if drivers is not _UNSET:
+            before = set(locked.drivers.values_list("pk", flat=True))
+            after = {d.pk for d in drivers}
+            if before != after:
+                details["drivers"] = [sorted(before), sorted(after)]
+                locked.drivers.set(drivers)
+        if details:
+            _event(locked, action="update", by=by, reason=reason, details=details)
+    return locked
+
+
+def schedule_delete(*, schedule: Schedule, by=None) -> None:
+    """Delete a trip that has not departed (a mistake of planning; cancel it instead once
+    passengers may hold tickets). Raises TripLocked once it has departed or ended."""
+    with transaction.atomic():
+        locked = lock_schedule(schedule.pk)
+        if locked.is_locked:
+            raise TripLocked(trip_locked_message(locked))
+        locked.delete()
+
+
+# --- Schedule generation ------------------------------------------------------------------------
+
+
+@dataclass
+class GenerationReport:
+    routes: int = 0
+    created: int = 0
+    existing: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.routes} routes: {self.created} trips created, "
+                f"{self.existing} already there")
+
+
+def route_runs_on(route: Route, day: date, exceptions: dict[date, str]) -> bool:
+    """Whether `route` leaves its first stop on `day`: its weekdays within its validity,
+    overridden by an exception for that date (GTFS calendar and calendar_dates)."""
+    kind = exceptions.get(day)
+    if kind is not None:
+        return kind == RouteException.Kind.ADDED
+    if route.valid_from and day < route.valid_from:
+        return False
+    if route.valid_to and day > route.valid_to:
+        return False
+    return bool(route.running_days & (1 << day.weekday()))
+
+
+def departure_at(service_date: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The aware instant `minutes` after midnight of `service_date` in `tz` (wall clock)."""
+    local = datetime.combine(service_date, time()) + timedelta(minutes=minutes)
+    return local.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+
+
+GENERATION_CHUNK = 1000
+
+
+def schedules_generate(
+    *,
+    start: date,
+    end: date,
+    routes: QuerySet[Route] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> GenerationReport:
+    """Create the trips of `routes` (default: every active route) for service dates
+    `start`..`end` inclusive, from their departure times, running days and exceptions.
+
+    Idempotent: a trip that exists (same route and departure instant) is left as it is,
+    whatever its status; the unique constraint settles two concurrent runs. New trips get the
+    route's default vehicle and no seat inventory (the booking app creates it when the trip
+    is first sold). Works in chunks of routes, one transaction each; `progress` is called
+    with the number of routes done after each chunk.
+    """
+    if end < start:
+        raise ValidationError({"end": "The range ends before it starts."})
+    if (end - start).days > 400:
+        raise ValidationError({"end": "Generate at most 400 days at a time."})
+    routes = Route.objects.all() if routes is None else routes
+    first_stop = RouteStop.objects.filter(route=OuterRef("pk")).order_by("sequence")
+    route_rows = list(
+        routes.filter(is_active=True)
+        .annotate(origin_tz=Subquery(first_stop.values("station__time_zone")[:1]),
+                  duration=Max("stops__arrival_offset"))
+        .order_by("pk")
+    )
+    report = GenerationReport(routes=len(route_rows))
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    window = (departure_at(start, 0, ZoneInfo("UTC")) - timedelta(days=1),
+              departure_at(end, 0, ZoneInfo("UTC")) + timedelta(days=3))
+    for offset in range(0, len(route_rows), GENERATION_CHUNK):
+        chunk = [r for r in route_rows[offset:offset + GENERATION_CHUNK]
+                 if r.origin_tz and r.duration is not None]
+        ids = [r.pk for r in chunk]
+        exceptions: dict[int, dict[date, str]] = {}
+        for route_id, day, kind in RouteException.objects.filter(
+            route_id__in=ids, date__range=(start, end)
+        ).values_list("route_id", "date", "kind"):
+            exceptions.setdefault(route_id, {})[day] = kind
+        with transaction.atomic():
+            existing = set(Schedule.objects.filter(
+                route_id__in=ids, departure_at__range=window,
+            ).values_list("route_id", "departure_at"))
+            new = []
+            for route in chunk:
+                tz = ZoneInfo(route.origin_tz)
+                minutes = route.departure_minutes
+                route_exceptions = exceptions.get(route.pk, {})
+                duration = timedelta(minutes=route.duration)
+                for day in days:
+                    if not route_runs_on(route, day, route_exceptions):
+                        continue
+                    for minute in minutes:
+                        leaves = departure_at(day, minute, tz)
+                        if (route.pk, leaves) in existing:
+                            report.existing += 1
+                            continue
+                        new.append(Schedule(
+                            route_id=route.pk, service_date=day, departure_at=leaves,
+                            arrival_at=leaves + duration, vehicle_id=route.default_vehicle_id,
+                        ))
+            Schedule.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+            report.created += len(new)
+        if progress:
+            progress(len(route_rows[offset:offset + GENERATION_CHUNK]))
+    return report
