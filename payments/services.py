@@ -212,6 +212,23 @@ def _refund_split(totals: _ReferenceTotals, amount: int) -> tuple[int, int]:
 # --- Ledger operations -------------------------------------------------------------------
 
 
+def _post_sale(*, kind: str, source: Account, company: Company, amount: int,
+               **posting) -> Transaction:
+    """A sale paid from `source` (a wallet or a drawer): source −amount, company revenue
+    +(amount − commission), platform commission +commission. Locks `source` only: revenue and
+    commission are insert-only."""
+    company_share, commission = money.split_commission(amount, company.commission_bp)
+    revenue = revenue_account_get_or_create(company=company)
+    commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
+    locked = accounts_lock(account_ids=[source.pk])
+    return _post(
+        kind=kind,
+        legs=[(source, -amount), (revenue, company_share), (commission_account, commission)],
+        locked=locked, **posting,
+    )
+
+
+
 def booking_charge(
     *,
     wallet_owner: User,
@@ -233,18 +250,12 @@ def booking_charge(
     written) or Busy. Works inside an outer transaction.
     """
     _require_amount(amount)
-    company_share, commission = money.split_commission(amount, company.commission_bp)
     with transaction.atomic():
-        wallet = wallet_get_or_create(user=wallet_owner)
-        revenue = revenue_account_get_or_create(company=company)
-        commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
-        locked = accounts_lock(account_ids=[wallet.pk])
-        return _post(
-            kind=TxnKind.BOOKING_CHARGE,
-            legs=[(wallet, -amount), (revenue, company_share), (commission_account, commission)],
-            locked=locked, reference_type=reference_type, reference_id=reference_id,
-            created_by=created_by or wallet_owner, idempotency_record=idempotency_record,
-            description=description,
+        return _post_sale(
+            kind=TxnKind.BOOKING_CHARGE, source=wallet_get_or_create(user=wallet_owner),
+            company=company, amount=amount, reference_type=reference_type,
+            reference_id=reference_id, created_by=created_by or wallet_owner,
+            idempotency_record=idempotency_record, description=description,
         )
 
 
@@ -318,18 +329,12 @@ def cash_sale(
     Locks the drawer row (bounded wait). Raises InvalidAmount, NotAnAgent or Busy.
     """
     _require_amount(amount)
-    company_share, commission = money.split_commission(amount, company.commission_bp)
     with transaction.atomic():
-        drawer = drawer_get_or_create(agent=agent)
-        revenue = revenue_account_get_or_create(company=company)
-        commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
-        locked = accounts_lock(account_ids=[drawer.pk])
-        return _post(
-            kind=TxnKind.CASH_SALE,
-            legs=[(drawer, -amount), (revenue, company_share), (commission_account, commission)],
-            locked=locked, reference_type=reference_type, reference_id=reference_id,
-            created_by=created_by or agent, idempotency_record=idempotency_record,
-            description=description,
+        return _post_sale(
+            kind=TxnKind.CASH_SALE, source=drawer_get_or_create(agent=agent),
+            company=company, amount=amount, reference_type=reference_type,
+            reference_id=reference_id, created_by=created_by or agent,
+            idempotency_record=idempotency_record, description=description,
         )
 
 
