@@ -17,6 +17,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from ttms.channels_auth import TokenOrSessionAuthMiddleware  # noqa: E402
 from ttms.routing import websocket_urlpatterns  # noqa: E402
+from ttms.startup import require_secret_key  # noqa: E402
+
+require_secret_key()
 
 application = ProtocolTypeRouter(
     {
