@@ -17,32 +17,35 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from fleet.selectors import companies_for_user, company_ids_for_user
+from fleet.selectors import companies_for_user
+from ttms.admin_scoping import CompanyScopedAdmin
 
 from . import money, selectors
 from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
 
 
-class LedgerReadOnlyAdmin(admin.ModelAdmin):
-    """Read-only and scoped by `company_path` (the lookup to a Company; None: platform
-    admins only)."""
+class LedgerReadOnlyAdmin(CompanyScopedAdmin):
+    """Read-only, scoped like every operator-facing admin by the model's `company_path`.
 
-    company_path: str | None = None
+    Models without a `company_path` (payments, webhook events, idempotency records) are for
+    platform admins only.
+    """
 
-    def _company_ids(self, request):
-        return company_ids_for_user(request.user)
+    def _platform_only(self) -> bool:
+        return not hasattr(self.model, "company_path")
+
+    def get_queryset(self, request):
+        if self._platform_only() and not self._scope(request).is_platform:
+            return self.model._default_manager.none()
+        # Transactions reach their company through several entries.
+        return super().get_queryset(request).distinct()
 
     def has_module_permission(self, request):
-        user = request.user
-        if not (user.is_active and user.is_staff):
-            return False
-        ids = self._company_ids(request)
-        return ids is None or (self.company_path is not None and bool(ids))
+        return super().has_module_permission(request) and (
+            self._scope(request).is_platform or not self._platform_only())
 
     def has_view_permission(self, request, obj=None):
-        if not self.has_module_permission(request):
-            return False
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+        return self.has_module_permission(request) and self._can_see(request, obj)
 
     def has_add_permission(self, request):
         return False
@@ -52,15 +55,6 @@ class LedgerReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        ids = self._company_ids(request)
-        if ids is None:
-            return queryset
-        if self.company_path is None:
-            return queryset.none()
-        return queryset.filter(**{f"{self.company_path}__in": ids}).distinct()
 
 
 def _money(amount: int, currency: str) -> str:
@@ -83,7 +77,6 @@ class EntryInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(LedgerReadOnlyAdmin):
-    company_path = "company"
     list_display = ["id", "kind", "owner", "currency", "balance_display", "created_at"]
     list_filter = ["kind", "currency"]
     list_select_related = ["user", "company"]
@@ -175,7 +168,6 @@ class SettlementForm(forms.Form):
 
 @admin.register(Transaction)
 class TransactionAdmin(LedgerReadOnlyAdmin):
-    company_path = "entries__account__company"
     list_display = ["id", "kind", "reference_type", "reference_id", "currency", "created_by",
                     "created_at"]
     list_filter = ["kind", "currency", "created_at"]
@@ -189,7 +181,6 @@ class TransactionAdmin(LedgerReadOnlyAdmin):
 
 @admin.register(Entry)
 class EntryAdmin(LedgerReadOnlyAdmin):
-    company_path = "account__company"
     list_display = ["id", "transaction", "account", "amount_display"]
     list_filter = ["account__kind", "transaction__kind"]
     list_select_related = ["transaction", "account", "account__user", "account__company"]

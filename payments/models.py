@@ -25,6 +25,9 @@ class Account(models.Model):
     overdraft check under a row lock); the other kinds are insert-only: their balance is the
     sum of their entries, so a rush of bookings never queues on one hot row."""
 
+    # The lookup to the owning Company, for company-scoped admin (ttms.admin_scoping).
+    company_path = "company"
+
     class Kind(models.TextChoices):
         WALLET = "wallet", "Passenger wallet"
         DRAWER = "drawer", "Agent cash drawer"
@@ -102,6 +105,8 @@ class Account(models.Model):
 class Transaction(models.Model):
     """One movement of money: its entries sum to zero and are written together."""
 
+    company_path = "entries__account__company"
+
     class Kind(models.TextChoices):
         TOPUP = "topup", "Wallet top-up"
         BOOKING_CHARGE = "booking_charge", "Booking charge"
@@ -149,6 +154,8 @@ class Transaction(models.Model):
 
 class Entry(models.Model):
     """One leg of a transaction: a signed amount on one account (positive credits it)."""
+
+    company_path = "account__company"
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT,
                                     related_name="entries")
