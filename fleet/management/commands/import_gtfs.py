@@ -1,12 +1,10 @@
-import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from fleet.importers.base import ImportFailed
 from fleet.importers.gtfs import import_gtfs
 
-from ._progress import progress_factory
+from ._progress import run_import
 
 
 class Command(BaseCommand):
@@ -28,15 +26,5 @@ class Command(BaseCommand):
                                  "(default: the company slug, upper-cased).")
 
     def handle(self, *args, feed, company, company_name, code_prefix, verbosity, **options):
-        started = time.monotonic()
-        try:
-            report = import_gtfs(feed=feed, company_slug=company, company_name=company_name,
-                                 code_prefix=code_prefix, progress=progress_factory(verbosity))
-        except ImportFailed as exc:
-            raise CommandError(str(exc)) from exc
-        if verbosity:
-            for line in report.lines():
-                self.stdout.write(line)
-            self.stdout.write(self.style.SUCCESS(
-                f"Imported in {time.monotonic() - started:.1f} s: {report.created:,} rows "
-                f"created, {report.changed - report.created:,} updated or deleted."))
+        run_import(self, import_gtfs, verbosity=verbosity, feed=feed, company_slug=company,
+                   company_name=company_name, code_prefix=code_prefix)

@@ -1,12 +1,10 @@
-import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from fleet.importers.base import ImportFailed
 from fleet.importers.railways import import_railways
 
-from ._progress import progress_factory
+from ._progress import run_import
 
 
 class Command(BaseCommand):
@@ -29,20 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory, company, company_name, coaches_per_class,
                default_classes, verbosity, **options):
-        started = time.monotonic()
-        try:
-            report = import_railways(directory=directory, company_slug=company,
-                                     company_name=company_name,
-                                     coaches_per_class=coaches_per_class,
-                                     default_classes=tuple(
-                                         c.strip().upper() for c in default_classes.split(",")
-                                         if c.strip()),
-                                     progress=progress_factory(verbosity))
-        except ImportFailed as exc:
-            raise CommandError(str(exc)) from exc
-        if verbosity:
-            for line in report.lines():
-                self.stdout.write(line)
-            self.stdout.write(self.style.SUCCESS(
-                f"Imported in {time.monotonic() - started:.1f} s: {report.created:,} rows "
-                f"created, {report.changed - report.created:,} updated or deleted."))
+        classes = tuple(c.strip().upper() for c in default_classes.split(",") if c.strip())
+        run_import(self, import_railways, verbosity=verbosity, directory=directory,
+                   company_slug=company, company_name=company_name,
+                   coaches_per_class=coaches_per_class, default_classes=classes)
