@@ -14,4 +14,4 @@ def test_serving_without_a_secret_key_is_refused_with_a_clear_message():
 
 
 def test_serving_with_a_secret_key_starts():
-    require_secret_key()
+    assert require_secret_key() is None
