@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from fleet.models import Company
@@ -142,16 +142,27 @@ def _post(*, kind: str, legs: list[tuple[Account, int]], locked: Mapping[int, Ac
             raise InsufficientFunds(
                 f"Your wallet holds {have}; this payment needs {need}. Top up and try again.")
 
+    txn = _write(kind=kind, legs=legs, reference_type=reference_type,
+                 reference_id=reference_id, created_by=created_by,
+                 idempotency_record=idempotency_record, description=description)
+    for pk, delta in deltas.items():
+        Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
+    return txn
+
+
+def _write(*, kind: str, legs: list[tuple[Account, int]], reference_type: str,
+           reference_id: str, created_by: User | None,
+           idempotency_record: IdempotencyRecord | None, description: str) -> Transaction:
+    """Insert a balanced transaction and its entries (two statements); balances are the
+    caller's business."""
     txn = Transaction.objects.create(
-        kind=kind, currency=currencies.pop(), reference_type=reference_type,
+        kind=kind, currency=legs[0][0].currency, reference_type=reference_type,
         reference_id=str(reference_id), description=description[:200], created_by=created_by,
         idempotency_record=idempotency_record,
     )
     Entry.objects.bulk_create(
         [Entry(transaction=txn, account=account, amount=amount) for account, amount in legs]
     )
-    for pk, delta in deltas.items():
-        Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
     return txn
 
 
@@ -227,6 +238,72 @@ def _post_sale(*, kind: str, source: Account, company: Company, amount: int,
         locked=locked, **posting,
     )
 
+
+
+@dataclass(frozen=True)
+class SaleAccounts:
+    """The accounts a wallet sale to one company touches."""
+
+    wallet: Account
+    revenue: Account
+    commission: Account
+
+
+def wallet_sale_accounts(*, user: User, company: Company) -> SaleAccounts:
+    """The user's wallet, the company's revenue and the platform's commission account, in
+    one query once they exist (each is created on first use). Takes no lock: call it
+    before the transaction that charges."""
+    currency = money.default_currency()
+    found = {
+        account.kind: account
+        for account in Account.objects.filter(
+            Q(kind=Kind.WALLET, user=user) | Q(kind=Kind.REVENUE, company=company)
+            | Q(kind=Kind.COMMISSION), currency=currency)
+    }
+    return SaleAccounts(
+        wallet=found.get(Kind.WALLET) or wallet_get_or_create(user=user),
+        revenue=found.get(Kind.REVENUE) or revenue_account_get_or_create(company=company),
+        commission=(found.get(Kind.COMMISSION)
+                    or platform_account_get_or_create(kind=Kind.COMMISSION)),
+    )
+
+
+def wallet_sale_post(
+    *,
+    accounts: SaleAccounts,
+    company: Company,
+    amount: int,
+    reference_type: str,
+    reference_id: str,
+    created_by: User | None,
+    idempotency_record: IdempotencyRecord | None = None,
+    description: str = "",
+) -> Transaction:
+    """Charge `amount` from the wallet of `accounts` for a sale by `company`, in three
+    statements: the wallet's debit (one conditional UPDATE, which takes the wallet's row lock
+    and checks the balance at once), the transaction, its entries. Entries as in
+    `booking_charge`.
+
+    Must run inside the caller's transaction; meant for hot paths (a booking) that bound
+    lock waits themselves. Raises InvalidAmount or InsufficientFunds before writing anything.
+    """
+    _require_amount(amount)
+    wallet = accounts.wallet
+    debited = Account.objects.filter(pk=wallet.pk, balance__gte=amount).update(
+        balance=F("balance") - amount)
+    if not debited:
+        balance = Account.objects.filter(pk=wallet.pk).values_list("balance", flat=True).first()
+        have = money.format_money(balance or 0, wallet.currency)
+        need = money.format_money(amount, wallet.currency)
+        raise InsufficientFunds(
+            f"Your wallet holds {have}; this payment needs {need}. Top up and try again.")
+    company_share, commission = money.split_commission(amount, company.commission_bp)
+    legs = [(wallet, -amount), (accounts.revenue, company_share),
+            (accounts.commission, commission)]
+    return _write(kind=TxnKind.BOOKING_CHARGE, legs=[leg for leg in legs if leg[1]],
+                  reference_type=reference_type, reference_id=reference_id,
+                  created_by=created_by, idempotency_record=idempotency_record,
+                  description=description)
 
 
 def booking_charge(

@@ -197,6 +197,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "ttms.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "register": env.str("TTMS_THROTTLE_REGISTER", default="10/hour"),
+        # Bookings per user (the POST that books; reading PNRs is not counted).
+        "booking": env.str("TTMS_THROTTLE_BOOKING", default="30/min"),
     },
     # How many reverse proxies put the client address into X-Forwarded-For (None: trust none).
     "NUM_PROXIES": env.int("TTMS_NUM_PROXIES", default=None),
@@ -326,3 +328,8 @@ TTMS_PAYMENTS_LOCK_TIMEOUT_MS = env.int("TTMS_PAYMENTS_LOCK_TIMEOUT_MS", default
 TTMS_IDEMPOTENCY_TTL_HOURS = env.int("TTMS_IDEMPOTENCY_TTL_HOURS", default=24)
 # Lifetime (seconds) of the Redis in-flight marker of a request still running.
 TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS", default=60)
+
+# --- Booking ------------------------------------------------------------------------------
+# Longest wait (ms) for a trip class's lock (or the wallet's) during a booking before
+# answering "busy, retry" (503).
+TTMS_BOOKING_LOCK_TIMEOUT_MS = env.int("TTMS_BOOKING_LOCK_TIMEOUT_MS", default=5000)

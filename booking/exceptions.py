@@ -1,0 +1,47 @@
+"""Errors the booking services raise; the API shows them in its one error shape."""
+
+from ttms.exceptions import DomainError
+
+
+class BookingError(DomainError):
+    code = "booking_refused"
+    status_code = 409
+    default_message = "The booking cannot be made."
+
+
+class InvalidBooking(BookingError):
+    """The request itself is wrong (stops, class, passengers): nothing to retry as is."""
+
+    code = "invalid"
+    status_code = 400
+    default_message = "The booking request is not valid."
+
+
+class TripNotBookable(BookingError):
+    code = "trip_not_bookable"
+    default_message = "This trip is no longer open for booking."
+
+
+class BookingNotOpen(BookingError):
+    code = "booking_not_open"
+    default_message = "Booking for this journey has not opened yet."
+
+
+class NotAllConfirmed(BookingError):
+    code = "not_all_confirmed"
+    default_message = ("Not every passenger could be confirmed, and the booking asked for "
+                       "all or none; nothing was booked or charged.")
+
+
+class NotOneCoach(BookingError):
+    code = "not_one_coach"
+    default_message = ("The passengers could not all be confirmed in one coach, as the "
+                       "booking asked; nothing was booked or charged.")
+
+
+class Busy(BookingError):
+    """A lock was not granted within the bounded wait: retrying shortly is safe."""
+
+    code = "busy"
+    status_code = 503
+    default_message = "Many people are booking this trip right now; retry in a moment."

@@ -1,0 +1,87 @@
+"""A trip's seat inventory, created lazily: on its first booking, not when it is scheduled,
+so that months of a whole railway's timetable cost no inventory rows until someone books.
+"""
+
+from django.db import IntegrityError, transaction
+
+from fleet.locks import lock_schedule
+from fleet.models import Company, Schedule, Seat
+
+from . import rules
+from .models import Place, TripClass
+
+
+def vehicle_seats(vehicle_id: int) -> dict[str, list[rules.SeatRow]]:
+    """The seats of a vehicle by class code, in allocation order (coach position, then the
+    seat's place on the coach's plan)."""
+    rows = (Seat.objects.filter(coach__vehicle_id=vehicle_id)
+            .order_by("coach__position", "coach__code", "row", "column", "pk")
+            .values_list("pk", "coach_id", "coach__travel_class__code", "berth_type",
+                         "is_rac"))
+    seats: dict[str, list[rules.SeatRow]] = {}
+    for order, (pk, coach_id, class_code, berth_type, is_rac) in enumerate(rows):
+        seats.setdefault(class_code, []).append(
+            rules.SeatRow(pk, coach_id, order, berth_type, is_rac))
+    return seats
+
+
+def class_distribution(company: Company, class_code: str,
+                       seats: list[rules.SeatRow]) -> dict[str, int]:
+    """Seats per quota for one class of a trip: the company's setting, or the railway
+    defaults for a rail company; a bus company without a setting earmarks nothing."""
+    configured = (company.quota_distribution or {}).get(class_code)
+    if configured is not None:
+        return {quota: int(count) for quota, count in configured.items()}
+    if company.kind == Company.Kind.RAIL:
+        return rules.default_distribution(class_code, seats)
+    return {}
+
+
+def class_quotas(company: Company, class_code: str,
+                 seats: list[rules.SeatRow]) -> dict[int, str]:
+    """Seat id -> quota for one class of a trip (what `inventory_ensure` writes)."""
+    return rules.earmark(seats, class_distribution(company, class_code, seats))
+
+
+def _places(trip_class: TripClass, seats: list[rules.SeatRow],
+            quotas: dict[int, str]) -> list[Place]:
+    places = []
+    for seat in seats:
+        halves = (1, 2) if seat.is_rac else (0,)
+        places.extend(
+            Place(trip_class=trip_class, seat_id=seat.seat_id, half=half,
+                  quota=quotas[seat.seat_id], coach_id=seat.coach_id, order=seat.order,
+                  berth_type=seat.berth_type)
+            for half in halves)
+    return places
+
+
+def inventory_ensure(*, schedule_id: int) -> bool:
+    """Create the trip's classes and places if it has none yet; True when it created them.
+
+    Takes the trip's row lock (fleet.locks) so that two first bookings create it once; the
+    unique constraints are the backstop. Runs in its own short transaction.
+    """
+    if TripClass.objects.filter(schedule_id=schedule_id).exists():
+        return False
+    try:
+        with transaction.atomic():
+            schedule = lock_schedule(schedule_id)
+            if TripClass.objects.filter(schedule_id=schedule_id).exists():
+                return False
+            _create(schedule)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _create(schedule: Schedule) -> None:
+    if schedule.vehicle_id is None:
+        return
+    company = schedule.route.company
+    places = []
+    for class_code, seats in vehicle_seats(schedule.vehicle_id).items():
+        trip_class = TripClass.objects.create(schedule=schedule, class_code=class_code,
+                                              seats=len(seats))
+        places.extend(_places(trip_class, seats, class_quotas(company, class_code, seats)))
+    Place.objects.bulk_create(places, batch_size=2_000)

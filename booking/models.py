@@ -1,0 +1,237 @@
+"""Seat inventory, fares, PNRs and passengers.
+
+Inventory is segment-aware: a trip's legs are numbered from 0 (the leg from its stop 1 to
+stop 2 is leg 0), and each `Place` keeps the legs it is occupied on as a bitmask split over
+two integer columns (`legs_low`: legs 0-62, `legs_high`: legs 63-125), so that a seat sold
+A→B can be sold again B→C and routes of up to 127 stops fit.
+
+A place is a seat (`half` 0), or one half of an RAC berth (`half` 1 or 2): RAC berths carry
+two RAC passengers, one per half, or one confirmed passenger holding both halves.
+Inventory is created lazily, on a trip's first booking (`booking.inventory`).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from fleet.models import Coach, Company, Schedule, Seat, Station
+
+MAX_LEGS = 126
+
+
+class Quota(models.TextChoices):
+    GENERAL = "GENERAL", "General"
+    LADIES = "LADIES", "Ladies"
+    SENIOR = "SENIOR", "Senior citizen / lower berth"
+    TATKAL = "TATKAL", "Tatkal"
+    FOREIGN_TOURIST = "FOREIGN_TOURIST", "Foreign tourist"
+    RAC = "RAC", "RAC berths"
+
+
+# The quotas a passenger can ask for (RAC is where seats go, not a quota one books).
+BOOKABLE_QUOTAS = [q for q in Quota if q != Quota.RAC]
+
+
+class Gender(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    TRANSGENDER = "T", "Transgender"
+
+
+class BerthPreference(models.TextChoices):
+    NONE = "", "No preference"
+    LOWER = "LB", "Lower"
+    MIDDLE = "MB", "Middle"
+    UPPER = "UB", "Upper"
+    SIDE_LOWER = "SL", "Side lower"
+    SIDE_UPPER = "SU", "Side upper"
+    WINDOW = "WINDOW", "Window"
+    AISLE = "AISLE", "Aisle"
+
+
+class PassengerStatus(models.TextChoices):
+    CONFIRMED = "CNF", "Confirmed"
+    RAC = "RAC", "RAC"
+    WAITLISTED = "WL", "Waitlisted"
+    CANCELLED = "CAN", "Cancelled"
+
+
+ACTIVE_STATUSES = [PassengerStatus.CONFIRMED, PassengerStatus.RAC, PassengerStatus.WAITLISTED]
+
+
+class TripClass(models.Model):
+    """One travel class of one trip: the row every booking of that class locks.
+
+    Its lock serialises allocation, RAC and waitlist order for the class; the places are
+    then read and written without locks of their own (every writer holds this one).
+    """
+
+    company_path = "schedule__route__company"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="trip_classes",
+                                 db_index=False)  # the unique constraint indexes it
+    class_code = models.CharField(max_length=12)
+    seats = models.PositiveIntegerField(help_text="Seats and berths, RAC berths included.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "trip class"
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "class_code"],
+                                    name="booking_trip_class_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} · {self.class_code}"
+
+
+class Place(models.Model):
+    """One seat (or RAC half berth) of one trip: the quota it is earmarked for and the legs
+    it is occupied on. Coach and berth are copied from the seat so that allocation reads
+    one table."""
+
+    company_path = "trip_class__schedule__route__company"
+
+    trip_class = models.ForeignKey(TripClass, on_delete=models.CASCADE, related_name="places",
+                                   db_index=False)  # the unique constraint indexes it
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="+")
+    half = models.PositiveSmallIntegerField(default=0, help_text="0: the whole seat; 1, 2: "
+                                            "a half of an RAC berth.")
+    quota = models.CharField(max_length=16, choices=Quota.choices)
+    coach = models.ForeignKey(Coach, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
+    # Allocation order: coach position, then seat position in the coach.
+    order = models.PositiveIntegerField()
+    berth_type = models.CharField(max_length=8)
+    legs_low = models.BigIntegerField(default=0)
+    legs_high = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trip_class", "seat", "half"],
+                                    name="booking_place_unique"),
+            models.CheckConstraint(condition=models.Q(half__lte=2), name="booking_place_half"),
+            models.CheckConstraint(condition=models.Q(legs_low__gte=0, legs_high__gte=0),
+                                   name="booking_place_legs_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trip_class} · {self.seat_id}/{self.half}"
+
+
+class FareRule(models.Model):
+    """What a class of a company costs: a rate per km with a minimum, and the multiplier
+    of each quota in basis points (missing quotas: `booking.fares.DEFAULT_MULTIPLIERS_BP`).
+    Without a rule, a class costs the defaults of `booking.fares.DEFAULT_RATES`."""
+
+    company_path = "company"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="fare_rules")
+    class_code = models.CharField(max_length=12)
+    rate_per_km = models.PositiveIntegerField(help_text="Minor units (paise) per km.")
+    minimum_fare = models.PositiveIntegerField(default=0, help_text="Minor units.")
+    multipliers_bp = models.JSONField(
+        default=dict, blank=True,
+        help_text='Quota multipliers in basis points, e.g. {"TATKAL": 13000} for ×1.3.')
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "class_code"],
+                                    name="booking_fare_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} · {self.class_code}"
+
+
+class Pnr(models.Model):
+    """A booking: one journey (trip, boarding and alighting stops, class) for 1 to 6
+    passengers, paid together. Its status is derived from its passengers'."""
+
+    company_path = "schedule__route__company"
+
+    number = models.CharField("PNR", max_length=10, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="pnrs", help_text="Who holds the booking.")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+")
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="pnrs")
+    trip_class = models.ForeignKey(TripClass, on_delete=models.PROTECT, related_name="pnrs")
+    class_code = models.CharField(max_length=12)
+    quota = models.CharField(max_length=16, choices=Quota.choices,
+                             help_text="The quota the booking was made in.")
+    origin = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
+    destination = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
+    origin_sequence = models.PositiveSmallIntegerField()
+    destination_sequence = models.PositiveSmallIntegerField()
+    departure_at = models.DateTimeField(help_text="Leaves the boarding stop.")
+    arrival_at = models.DateTimeField(help_text="Reaches the alighting stop.")
+    distance_km = models.DecimalField(max_digits=7, decimal_places=1)
+    legs_low = models.BigIntegerField()
+    legs_high = models.BigIntegerField()
+    total_fare = models.BigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "PNR"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="booking_pnr_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(origin_sequence__lt=models.F("destination_sequence")),
+                name="booking_pnr_forward"),
+            models.CheckConstraint(condition=models.Q(total_fare__gte=0),
+                                   name="booking_pnr_fare_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Passenger(models.Model):
+    """One traveller of a PNR: who, where they sit (CNF, RAC) or wait (WL), what they paid.
+
+    RAC and WL positions are not stored: they are derived when read, from the order of the
+    passengers waiting in the same trip and class (`booking.selectors`).
+    """
+
+    company_path = "pnr__schedule__route__company"
+
+    pnr = models.ForeignKey(Pnr, on_delete=models.CASCADE, related_name="passengers")
+    trip_class = models.ForeignKey(TripClass, on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)  # the queue index covers it
+    index = models.PositiveSmallIntegerField(help_text="1 to 6, in the order given.")
+    name = models.CharField(max_length=100)
+    age = models.PositiveSmallIntegerField()
+    gender = models.CharField(max_length=1, choices=Gender.choices)
+    berth_preference = models.CharField(max_length=8, choices=BerthPreference.choices,
+                                        blank=True)
+    passport_number = models.CharField(max_length=20, blank=True)
+    nationality = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country.")
+    status = models.CharField(max_length=3, choices=PassengerStatus.choices)
+    booking_status = models.CharField(max_length=3, choices=PassengerStatus.choices,
+                                      help_text="The status when booked.")
+    quota = models.CharField(max_length=16, choices=Quota.choices,
+                             help_text="The quota of the seat held, or queued in.")
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+")
+    half = models.PositiveSmallIntegerField(default=0, help_text="RAC: the half berth held.")
+    fare = models.BigIntegerField(help_text="Minor units.")
+
+    class Meta:
+        ordering = ["pnr", "index"]
+        indexes = [models.Index(fields=["trip_class", "status", "id"],
+                                name="booking_passenger_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["pnr", "index"], name="booking_passenger_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(status__in=["CNF", "RAC"], seat__isnull=False)
+                           | models.Q(status__in=["WL", "CAN"])),
+                name="booking_passenger_seated_when_cnf_or_rac"),
+            models.CheckConstraint(condition=models.Q(fare__gte=0),
+                                   name="booking_passenger_fare_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pnr_id} #{self.index} {self.name}"

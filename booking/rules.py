@@ -1,0 +1,292 @@
+"""The booking rules as pure functions (no database): legs, quota eligibility, booking
+windows, seat earmarking and allocation. `booking.services` feeds them rows; docs/booking.md
+states the same rules in prose.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from fleet.models import BerthType
+
+from .models import MAX_LEGS, Quota
+
+GENERAL = Quota.GENERAL
+LADIES = Quota.LADIES
+SENIOR = Quota.SENIOR
+TATKAL = Quota.TATKAL
+FOREIGN_TOURIST = Quota.FOREIGN_TOURIST
+RAC = Quota.RAC
+
+MAX_PASSENGERS = 6
+MAX_TATKAL_PASSENGERS = 4
+MAX_SENIOR_PASSENGERS = 2
+BOOKING_HORIZON_DAYS = 60
+FOREIGN_TOURIST_HORIZON_DAYS = 365
+# Tatkal opens the day before the journey: AC classes at 10:00, the others at 11:00.
+AC_CLASSES = frozenset({"1A", "2A", "3A", "3E", "CC", "EC", "EA"})
+TATKAL_OPENS_AC = time(10, 0)
+TATKAL_OPENS_OTHER = time(11, 0)
+
+LOWER_BERTHS = frozenset({BerthType.LOWER, BerthType.SIDE_LOWER})
+
+_WORD = (1 << 63) - 1
+
+
+# --- Legs ----------------------------------------------------------------------------------
+
+
+def legs_mask(origin_sequence: int, destination_sequence: int,
+              first_sequence: int = 1) -> int:
+    """The bitmask of the legs ridden from one stop to a later one (leg 0 leaves the route's
+    first stop)."""
+    start = origin_sequence - first_sequence
+    end = destination_sequence - first_sequence
+    if not 0 <= start < end <= MAX_LEGS:
+        raise ValueError(f"legs {start}..{end} are outside 0..{MAX_LEGS}")
+    return ((1 << end) - 1) ^ ((1 << start) - 1)
+
+
+def split_mask(mask: int) -> tuple[int, int]:
+    """(legs_low, legs_high): the two 63-bit columns a mask is stored in."""
+    return mask & _WORD, mask >> 63
+
+
+def join_mask(low: int, high: int) -> int:
+    return low | (high << 63)
+
+
+# --- Passengers and quotas -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Traveller:
+    """What the rules need to know of a passenger."""
+
+    age: int
+    gender: str  # M, F, T
+    berth_preference: str = ""
+    passport_number: str = ""
+    nationality: str = ""
+
+
+def is_senior(t: Traveller) -> bool:
+    """Senior citizens: women 58 and over; men and transgender people 60 and over."""
+    return t.age >= (58 if t.gender == "F" else 60)
+
+
+def needs_lower_berth(t: Traveller) -> bool:
+    """Seniors and women 45 and over get lower berths first, even without a preference."""
+    return is_senior(t) or (t.gender == "F" and t.age >= 45)
+
+
+def quota_eligible(quota: str, travellers: Sequence[Traveller]) -> bool:
+    """Whether the whole PNR may use `quota`'s earmarked seats (else it falls back to
+    GENERAL). LADIES: every passenger a woman. SENIOR: one or two passengers, all seniors."""
+    if quota == LADIES:
+        return all(t.gender == "F" for t in travellers)
+    if quota == SENIOR:
+        return len(travellers) <= MAX_SENIOR_PASSENGERS and all(map(is_senior, travellers))
+    return True
+
+
+def booking_opens_at(*, quota: str, class_code: str, travel_date: date,
+                     tz: ZoneInfo) -> datetime:
+    """When booking this journey opens (aware, in the boarding station's zone).
+
+    TATKAL: the day before `travel_date` at 10:00 (AC classes) or 11:00. FOREIGN_TOURIST:
+    365 days ahead; everything else 60 days ahead, not counting the journey day.
+    """
+    if quota == TATKAL:
+        opens = TATKAL_OPENS_AC if class_code in AC_CLASSES else TATKAL_OPENS_OTHER
+        return datetime.combine(travel_date - timedelta(days=1), opens, tzinfo=tz)
+    days = FOREIGN_TOURIST_HORIZON_DAYS if quota == FOREIGN_TOURIST else BOOKING_HORIZON_DAYS
+    return datetime.combine(travel_date - timedelta(days=days), time(), tzinfo=tz)
+
+
+# --- Earmarking ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    """A seat of one class of a vehicle, in allocation order."""
+
+    seat_id: int
+    coach_id: int
+    order: int
+    berth_type: str
+    is_rac: bool
+
+
+# Defaults for rail companies that set nothing for a class: seats per trip and class.
+# LADIES: 6 sleeper berths per train; SENIOR: lower berths, 6 per sleeper coach and 3 per
+# AC sleeper coach; TATKAL: a tenth of the class.
+DEFAULT_LADIES = {"SL": 6}
+DEFAULT_SENIOR_PER_COACH = {"SL": 6, "3A": 3, "2A": 3, "3E": 3}
+DEFAULT_TATKAL_SHARE = 10  # percent
+
+
+def default_distribution(class_code: str, seats: Sequence[SeatRow]) -> dict[str, int]:
+    coaches = len({s.coach_id for s in seats})
+    plain = sum(1 for s in seats if not s.is_rac)
+    distribution = {
+        LADIES: DEFAULT_LADIES.get(class_code, 0),
+        SENIOR: DEFAULT_SENIOR_PER_COACH.get(class_code, 0) * coaches,
+        TATKAL: plain * DEFAULT_TATKAL_SHARE // 100,
+    }
+    return {quota: count for quota, count in distribution.items() if count}
+
+
+def earmark(seats: Sequence[SeatRow], distribution: dict[str, int]) -> dict[int, str]:
+    """The quota of each seat of one class of a trip (seat id -> quota), deterministically.
+
+    RAC berths go to RAC. SENIOR takes lower berths, coach by coach in turn (then side
+    lowers, then anything); LADIES takes the first seats of the front coach, together;
+    TATKAL and FOREIGN_TOURIST take seats from the rear; the rest is GENERAL. Counts larger
+    than what is left are cut to what is left.
+    """
+    seats = sorted(seats, key=lambda s: s.order)
+    quota = {s.seat_id: RAC for s in seats if s.is_rac}
+    free = [s for s in seats if not s.is_rac]
+
+    def take(candidates: Iterable[SeatRow], count: int, name: str) -> None:
+        for seat in candidates:
+            if count <= 0:
+                return
+            if seat.seat_id not in quota:
+                quota[seat.seat_id] = name
+                count -= 1
+
+    senior = distribution.get(SENIOR, 0)
+    if senior:
+        by_coach: dict[int, list[SeatRow]] = {}
+        for seat in free:
+            if seat.berth_type == BerthType.LOWER:
+                by_coach.setdefault(seat.coach_id, []).append(seat)
+        round_robin = [s for group in _interleave(list(by_coach.values())) for s in group]
+        take(round_robin, senior, SENIOR)
+        left = senior - sum(1 for q in quota.values() if q == SENIOR)
+        take((s for s in free if s.berth_type == BerthType.SIDE_LOWER), left, SENIOR)
+        left = senior - sum(1 for q in quota.values() if q == SENIOR)
+        take(free, left, SENIOR)
+    take(free, distribution.get(LADIES, 0), LADIES)
+    take(reversed(free), distribution.get(TATKAL, 0), TATKAL)
+    take(reversed(free), distribution.get(FOREIGN_TOURIST, 0), FOREIGN_TOURIST)
+    for seat in free:
+        quota.setdefault(seat.seat_id, GENERAL)
+    return quota
+
+
+def _interleave(groups: list[list[SeatRow]]) -> Iterable[list[SeatRow]]:
+    """[[a1, a2], [b1]] -> [a1], [b1], [a2]: one from each group in turn."""
+    for i in range(max((len(g) for g in groups), default=0)):
+        yield [g[i] for g in groups if i < len(g)]
+
+
+# --- Allocation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreePlace:
+    """A place free on every leg of the journey."""
+
+    place_id: int
+    seat_id: int
+    coach_id: int
+    order: int
+    berth_type: str
+    quota: str
+    half: int
+
+
+@dataclass
+class Allocation:
+    """Where one passenger goes: CNF (a seat), RAC (a half berth) or WL (nowhere yet)."""
+
+    status: str
+    quota: str
+    place: FreePlace | None = None
+
+
+@dataclass
+class AllocationResult:
+    passengers: list[Allocation] = field(default_factory=list)
+
+    @property
+    def all_confirmed(self) -> bool:
+        return all(a.status == "CNF" for a in self.passengers)
+
+    @property
+    def coaches(self) -> set[int]:
+        return {a.place.coach_id for a in self.passengers if a.place is not None}
+
+
+def _berth_rank(place: FreePlace, traveller: Traveller) -> int:
+    """0: the berth the passenger wants (their preference; a lower berth for those who need
+    one); 1: any other."""
+    if traveller.berth_preference:
+        return 0 if place.berth_type == traveller.berth_preference else 1
+    if needs_lower_berth(traveller):
+        return 0 if place.berth_type in LOWER_BERTHS else 1
+    return 0
+
+
+def _seat_from_pool(travellers: Sequence[Traveller], pending: list[int],
+                    pool: list[FreePlace], result: list[Allocation], quota: str) -> None:
+    """Seat the `pending` passengers (indexes, in order) on `pool`'s places, together.
+
+    Coaches are tried in this order: those already holding passengers of the PNR, then the
+    coach with the most free places (up to what is needed), then the front. Each passenger
+    takes, in the first coach with room, the place of the best berth rank, then the lowest
+    order.
+    """
+    if not pool or not pending:
+        return
+    used = {a.place.coach_id for a in result if a is not None and a.place is not None}
+    free_by_coach: dict[int, list[FreePlace]] = {}
+    for place in pool:
+        free_by_coach.setdefault(place.coach_id, []).append(place)
+    front = {coach: min(p.order for p in places) for coach, places in free_by_coach.items()}
+    need = len(pending)
+    coach_order = sorted(free_by_coach, key=lambda c: (c not in used,
+                                                       -min(len(free_by_coach[c]), need),
+                                                       front[c]))
+    for index in list(pending):
+        for coach in coach_order:
+            places = free_by_coach[coach]
+            if not places:
+                continue
+            best = min(places, key=lambda p: (_berth_rank(p, travellers[index]), p.order))
+            places.remove(best)
+            result[index] = Allocation("CNF", quota, best)
+            pending.remove(index)
+            break
+
+
+def allocate(travellers: Sequence[Traveller], places: Iterable[FreePlace], *,
+             quota: str) -> AllocationResult:
+    """Allocate a PNR's passengers, in order, on the places free for their legs.
+
+    `quota` is the booking quota once eligibility is settled (an ineligible LADIES or
+    SENIOR request arrives as GENERAL). Each passenger gets a seat of `quota`, else of
+    GENERAL, else an RAC half berth while any is free, else waits (WL). RAC and WL
+    passengers queue in the booking quota.
+    """
+    places = list(places)
+    result: list[Allocation | None] = [None] * len(travellers)
+    pending = list(range(len(travellers)))
+    pools = [quota, GENERAL] if quota != GENERAL else [GENERAL]
+    for pool_quota in pools:
+        pool = [p for p in places if p.half == 0 and p.quota == pool_quota]
+        _seat_from_pool(travellers, pending, pool, result, pool_quota)
+    rac = sorted((p for p in places if p.half and p.quota == RAC),
+                 key=lambda p: (p.order, p.half))
+    for index in list(pending):
+        if not rac:
+            break
+        result[index] = Allocation("RAC", quota, rac.pop(0))
+        pending.remove(index)
+    for index in pending:
+        result[index] = Allocation("WL", quota)
+    return AllocationResult(passengers=result)

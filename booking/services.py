@@ -1,0 +1,291 @@
+"""Every write the booking domain knows: one function per operation."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from fleet.models import RouteStop, Schedule, ScheduleStatus
+from payments import services as payments
+from ttms.accounts.models import User
+
+from . import rules
+from .exceptions import (
+    BookingNotOpen,
+    Busy,
+    InvalidBooking,
+    NotAllConfirmed,
+    NotOneCoach,
+    TripNotBookable,
+)
+from .fares import tariff_get
+from .inventory import inventory_ensure
+from .locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from .models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
+
+REFERENCE_TYPE = "pnr"
+BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
+
+
+@dataclass(frozen=True)
+class PassengerIn:
+    """A passenger as the booking request names them."""
+
+    name: str
+    age: int
+    gender: str
+    berth_preference: str = ""
+    passport_number: str = ""
+    nationality: str = ""
+
+    @property
+    def traveller(self) -> rules.Traveller:
+        return rules.Traveller(self.age, self.gender, self.berth_preference,
+                               self.passport_number, self.nationality)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The part of a trip a PNR rides: its stops, legs, times and distance."""
+
+    schedule: Schedule
+    origin: RouteStop
+    destination: RouteStop
+    departure_at: datetime
+    arrival_at: datetime
+    mask: int
+
+    @property
+    def distance_km(self):
+        return self.destination.distance_km - self.origin.distance_km
+
+    @property
+    def travel_date(self):
+        return self.departure_at.astimezone(self.origin.station.tzinfo).date()
+
+
+def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) -> Journey:
+    """The journey on `schedule` from the stop with `origin_code` to a later stop with
+    `destination_code` (the shortest such ride when the route calls twice). One query.
+    Raises InvalidBooking naming the field that is wrong."""
+    origin_code = (origin_code or "").strip().upper()
+    destination_code = (destination_code or "").strip().upper()
+    stops = list(RouteStop.objects.filter(route_id=schedule.route_id)
+                 .select_related("station").order_by("sequence"))
+    first = stops[0].sequence if stops else 1
+    boardings = [s for s in stops if s.station.code == origin_code
+                 and s.departure_offset is not None]
+    if not boardings:
+        raise InvalidBooking(f"This trip does not call at {origin_code or 'that station'} "
+                             "to pick passengers up.", fields={"from": ["Not a stop of this "
+                                                                        "trip."]})
+    best = None
+    for boarding in boardings:
+        for stop in stops:
+            if (stop.sequence > boarding.sequence and stop.station.code == destination_code
+                    and stop.arrival_offset is not None):
+                if best is None or (stop.sequence - boarding.sequence
+                                    < best[1].sequence - best[0].sequence):
+                    best = (boarding, stop)
+                break
+    if best is None:
+        raise InvalidBooking(f"This trip does not reach {destination_code or 'that station'} "
+                             f"after {origin_code}.",
+                             fields={"to": ["Not a later stop of this trip."]})
+    origin, destination = best
+    if destination.sequence - first > rules.MAX_LEGS:
+        raise InvalidBooking(f"Journeys past stop {rules.MAX_LEGS + 1} of a route cannot be "
+                             "booked.", fields={"to": ["Too far along the route."]})
+    return Journey(
+        schedule=schedule, origin=origin, destination=destination,
+        departure_at=schedule.departure_at + timedelta(minutes=origin.departure_offset),
+        arrival_at=schedule.departure_at + timedelta(minutes=destination.arrival_offset),
+        mask=rules.legs_mask(origin.sequence, destination.sequence, first),
+    )
+
+
+def _check_passengers(quota: str, passengers: list[PassengerIn]) -> None:
+    if quota not in BOOKABLE_QUOTAS:
+        raise InvalidBooking(f"{quota!r} is not a quota one can book in.",
+                             fields={"quota": [f"Choose one of {', '.join(BOOKABLE_QUOTAS)}."]})
+    limit = rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL else rules.MAX_PASSENGERS
+    if not 1 <= len(passengers) <= limit:
+        raise InvalidBooking(
+            f"A {quota.lower().replace('_', ' ')} booking holds 1 to {limit} passengers.",
+            fields={"passengers": [f"Give between 1 and {limit} passengers."]})
+    if quota == Quota.FOREIGN_TOURIST:
+        missing = {str(i): ["A foreign tourist needs a passport number and country."]
+                   for i, p in enumerate(passengers)
+                   if not p.passport_number.strip() or len(p.nationality.strip()) != 2}
+        if missing:
+            raise InvalidBooking("Foreign tourist bookings need each passenger's passport "
+                                 "number and country.", fields={"passengers": missing})
+
+
+def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetime) -> None:
+    schedule = journey.schedule
+    if schedule.status not in BOOKABLE_STATUSES or schedule.vehicle_id is None:
+        raise TripNotBookable(f"Trip {schedule.route.number} of {schedule.service_date} is "
+                              f"{schedule.get_status_display().lower()}; it cannot be "
+                              "booked.")
+    tz = journey.origin.station.tzinfo
+    if journey.departure_at <= now:
+        raise TripNotBookable(f"This trip left {journey.origin.station.name} at "
+                              f"{journey.departure_at.astimezone(tz):%H:%M on %d %b %Y}.")
+    opens = rules.booking_opens_at(quota=quota, class_code=class_code,
+                                   travel_date=journey.travel_date, tz=tz)
+    if now < opens:
+        what = {Quota.TATKAL: "Tatkal booking",
+                Quota.FOREIGN_TOURIST: "Foreign tourist booking"}.get(quota, "Booking")
+        raise BookingNotOpen(f"{what} for this journey opens at {opens:%H:%M on %d %b %Y} "
+                             f"({journey.origin.station.time_zone}).")
+
+
+def _new_pnr_number() -> str:
+    """10 digits, the first not 0, drawn from a CSPRNG: one PNR says nothing of another."""
+    return str(1_000_000_000 + secrets.randbelow(9_000_000_000))
+
+
+def booking_create(
+    *,
+    user: User,
+    schedule_id: int,
+    origin_code: str,
+    destination_code: str,
+    class_code: str,
+    quota: str,
+    passengers: list[PassengerIn],
+    only_if_all_confirmed: bool = False,
+    only_in_one_coach: bool = False,
+    booked_by: User | None = None,
+    idempotency_record=None,
+    now: datetime | None = None,
+) -> Pnr:
+    """Book `passengers` on one trip from one stop to a later one, paid from `user`'s wallet.
+
+    Passengers are allocated in order (`booking.rules.allocate`): a seat of the quota if
+    they are eligible, else GENERAL, else an RAC half berth, else the waiting list. The
+    whole fare is charged in the same transaction; with too little money, nothing is
+    written.
+
+    Everything that needs no lock happens first (trip, stops, fares, accounts: four
+    queries). The transaction then debits the wallet (its row lock), writes the ledger
+    entries, and only then locks the trip class, reads its free places, and writes the PNR,
+    passengers and places: the class lock is held across four statements and the commit.
+    A trip's inventory is created on its first booking (`inventory_ensure`).
+
+    Raises InvalidBooking, TripNotBookable, BookingNotOpen, NotAllConfirmed, NotOneCoach,
+    InsufficientFunds, Busy (a lock wait ran out: retry). Runs in its own transaction, or
+    in a savepoint of the caller's; on an error nothing of it is written.
+    """
+    now = now or timezone.now()
+    class_code = (class_code or "").strip().upper()
+    quota = (quota or Quota.GENERAL).strip().upper()
+    _check_passengers(quota, passengers)
+    try:
+        schedule = (Schedule.objects.select_related("route__company")
+                    .annotate(has_inventory=Exists(TripClass.objects.filter(
+                        schedule_id=OuterRef("pk"))))
+                    .get(pk=schedule_id))
+    except Schedule.DoesNotExist:
+        raise InvalidBooking(f"There is no trip {schedule_id}.",
+                             fields={"trip": ["No such trip."]}) from None
+    journey = journey_get(schedule=schedule, origin_code=origin_code,
+                          destination_code=destination_code)
+    _check_window(journey, quota=quota, class_code=class_code, now=now)
+    company = schedule.route.company
+    travellers = [p.traveller for p in passengers]
+    booking_quota = quota if rules.quota_eligible(quota, travellers) else Quota.GENERAL
+    tariff = tariff_get(company_id=company.pk, class_code=class_code)
+    fare = tariff.fare(distance_km=journey.distance_km, quota=booking_quota)
+    accounts = payments.wallet_sale_accounts(user=user, company=company)
+    if not schedule.has_inventory:
+        inventory_ensure(schedule_id=schedule.pk)
+
+    for attempt in range(3):
+        try:
+            return _book(journey=journey, user=user, booked_by=booked_by or user,
+                         class_code=class_code, booking_quota=booking_quota,
+                         passengers=passengers, travellers=travellers, fare=fare,
+                         accounts=accounts, number=_new_pnr_number(),
+                         only_if_all_confirmed=only_if_all_confirmed,
+                         only_in_one_coach=only_in_one_coach,
+                         idempotency_record=idempotency_record, now=now)
+        except IntegrityError:
+            if attempt == 2:
+                raise Busy("Please retry: the booking could not be numbered.") from None
+    raise AssertionError("unreachable")
+
+
+def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
+          booking_quota: str, passengers: list[PassengerIn],
+          travellers: list[rules.Traveller], fare: int, accounts, number: str,
+          only_if_all_confirmed: bool, only_in_one_coach: bool, idempotency_record,
+          now: datetime) -> Pnr:
+    schedule = journey.schedule
+    low, high = rules.split_mask(journey.mask)
+    total = fare * len(passengers)
+    with transaction.atomic(), lock_timeouts_as_busy():
+        bound_lock_waits()
+        payments.wallet_sale_post(
+            accounts=accounts, company=schedule.route.company, amount=total,
+            reference_type=REFERENCE_TYPE, reference_id=number, created_by=booked_by,
+            idempotency_record=idempotency_record,
+            description=f"{schedule.route.number} {journey.origin.station.code}-"
+                        f"{journey.destination.station.code} {class_code}",
+        )
+        # --- the class lock: held from here to the commit ---
+        trip_class = trip_class_lock(schedule_id=schedule.pk, class_code=class_code)
+        if trip_class is None:
+            raise InvalidBooking(f"Trip {schedule.route.number} has no {class_code} class.",
+                                 fields={"class": ["Not a class of this trip."]})
+        free = _free_places(trip_class.pk, low, high)
+        result = rules.allocate(travellers, free, quota=booking_quota)
+        if only_if_all_confirmed and not result.all_confirmed:
+            raise NotAllConfirmed()
+        if only_in_one_coach and (not result.all_confirmed or len(result.coaches) > 1):
+            raise NotOneCoach()
+        pnr = Pnr.objects.create(
+            number=number, user=user, booked_by=booked_by, schedule=schedule,
+            trip_class=trip_class, class_code=class_code, quota=booking_quota,
+            origin=journey.origin.station, destination=journey.destination.station,
+            origin_sequence=journey.origin.sequence,
+            destination_sequence=journey.destination.sequence,
+            departure_at=journey.departure_at, arrival_at=journey.arrival_at,
+            distance_km=journey.distance_km, legs_low=low, legs_high=high,
+            total_fare=total, currency=accounts.wallet.currency, created_at=now,
+        )
+        rows = []
+        for index, (given, allocation) in enumerate(
+                zip(passengers, result.passengers, strict=True), start=1):
+            place = allocation.place
+            rows.append(Passenger(
+                pnr=pnr, trip_class=trip_class, index=index, name=given.name.strip(),
+                age=given.age, gender=given.gender, berth_preference=given.berth_preference,
+                passport_number=given.passport_number.strip(),
+                nationality=given.nationality.strip().upper(), status=allocation.status,
+                booking_status=allocation.status, quota=allocation.quota,
+                seat_id=place.seat_id if place else None, half=place.half if place else 0,
+                fare=fare,
+            ))
+        pnr.passenger_list = Passenger.objects.bulk_create(rows)
+        taken = [a.place.place_id for a in result.passengers if a.place is not None]
+        if taken:
+            legs = {"legs_low": F("legs_low").bitor(low)}
+            if high:
+                legs["legs_high"] = F("legs_high").bitor(high)
+            Place.objects.filter(pk__in=taken).update(**legs)
+    return pnr
+
+
+def _free_places(trip_class_id: int, low: int, high: int) -> list[rules.FreePlace]:
+    """The places of a trip class free on every leg of the mask (low, high)."""
+    places = Place.objects.filter(trip_class_id=trip_class_id).alias(
+        busy_low=F("legs_low").bitand(low)).filter(busy_low=0)
+    if high:
+        places = places.alias(busy_high=F("legs_high").bitand(high)).filter(busy_high=0)
+    return [rules.FreePlace(*row) for row in places.values_list(
+        "pk", "seat_id", "coach_id", "order", "berth_type", "quota", "half")]
