@@ -25,22 +25,26 @@ def vehicle_seats(vehicle_id: int) -> dict[str, list[rules.SeatRow]]:
     return seats
 
 
-def class_distribution(company: Company, class_code: str,
-                       seats: list[rules.SeatRow]) -> dict[str, int]:
-    """Seats per quota for one class of a trip: the company's setting, or the railway
-    defaults for a rail company; a bus company without a setting earmarks nothing."""
+def class_distribution(company: Company, class_code: str, *, coaches: int,
+                       plain: int) -> dict[str, int]:
+    """Seats per quota for one class of a trip (of `coaches` coaches and `plain` seats that
+    are not RAC berths): the company's setting, or the railway defaults for a rail company;
+    a bus company without a setting earmarks nothing."""
     configured = (company.quota_distribution or {}).get(class_code)
     if configured is not None:
         return {quota: int(count) for quota, count in configured.items()}
     if company.kind == Company.Kind.RAIL:
-        return rules.default_distribution(class_code, seats)
+        return rules.default_distribution(class_code, coaches=coaches, plain=plain)
     return {}
 
 
 def class_quotas(company: Company, class_code: str,
                  seats: list[rules.SeatRow]) -> dict[int, str]:
     """Seat id -> quota for one class of a trip (what `inventory_ensure` writes)."""
-    return rules.earmark(seats, class_distribution(company, class_code, seats))
+    distribution = class_distribution(
+        company, class_code, coaches=len({s.coach_id for s in seats}),
+        plain=sum(1 for s in seats if not s.is_rac))
+    return rules.earmark(seats, distribution)
 
 
 def _places(trip_class: TripClass, seats: list[rules.SeatRow],

@@ -30,6 +30,7 @@ class Quota(models.TextChoices):
 
 # The quotas a passenger can ask for (RAC is where seats go, not a quota one books).
 BOOKABLE_QUOTAS = [q for q in Quota if q != Quota.RAC]
+BOOKABLE_QUOTA_CHOICES = [(q.value, q.label) for q in BOOKABLE_QUOTAS]
 
 
 class Gender(models.TextChoices):

@@ -127,15 +127,33 @@ DEFAULT_SENIOR_PER_COACH = {"SL": 6, "3A": 3, "2A": 3, "3E": 3}
 DEFAULT_TATKAL_SHARE = 10  # percent
 
 
-def default_distribution(class_code: str, seats: Sequence[SeatRow]) -> dict[str, int]:
-    coaches = len({s.coach_id for s in seats})
-    plain = sum(1 for s in seats if not s.is_rac)
+def default_distribution(class_code: str, *, coaches: int, plain: int) -> dict[str, int]:
+    """The railway defaults for a class of `coaches` coaches and `plain` seats that are not
+    RAC berths."""
     distribution = {
         LADIES: DEFAULT_LADIES.get(class_code, 0),
         SENIOR: DEFAULT_SENIOR_PER_COACH.get(class_code, 0) * coaches,
         TATKAL: plain * DEFAULT_TATKAL_SHARE // 100,
     }
     return {quota: count for quota, count in distribution.items() if count}
+
+
+# Quotas in the order earmarking serves them: each takes what the previous left.
+EARMARK_ORDER = (SENIOR, LADIES, TATKAL, FOREIGN_TOURIST)
+
+
+def quota_counts(distribution: dict[str, int], *, plain: int, rac: int) -> dict[str, int]:
+    """How many places `earmark` gives each quota (RAC: half berths), from counts alone."""
+    counts, left = {}, plain
+    for quota in EARMARK_ORDER:
+        taken = min(max(int(distribution.get(quota, 0)), 0), left)
+        if taken:
+            counts[quota] = taken
+        left -= taken
+    counts[GENERAL] = left
+    if rac:
+        counts[RAC] = 2 * rac
+    return counts
 
 
 def earmark(seats: Sequence[SeatRow], distribution: dict[str, int]) -> dict[int, str]:

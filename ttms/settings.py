@@ -223,7 +223,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ScheduleStatusEnum": "fleet.models.ScheduleStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ScheduleStatusEnum": "fleet.models.ScheduleStatus",
+        "PassengerStatusEnum": "booking.models.PassengerStatus",
+        "QuotaEnum": "booking.models.Quota",
+        "BookableQuotaEnum": "booking.models.BOOKABLE_QUOTA_CHOICES",
+    },
 }
 
 # --- Internationalisation, time, money -----------------------------------------------------

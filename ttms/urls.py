@@ -10,6 +10,7 @@ from ttms.health import healthz
 api_v1 = [
     path("auth/", include("ttms.accounts.api.urls")),
     path("", include("fleet.api.urls")),
+    path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
 ]
 

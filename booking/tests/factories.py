@@ -50,7 +50,8 @@ def make_trip(*, company: Company | None = None, coaches=(("S1", "SL"),), stops:
 
 def funded_user(amount: int = 10_000_000, **kwargs):
     user = UserFactory(**kwargs)
-    fund_wallet(user, amount)
+    if amount:
+        fund_wallet(user, amount)
     return user
 
 

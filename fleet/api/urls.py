@@ -4,7 +4,6 @@ from . import views
 
 urlpatterns = [
     path("stations/", views.StationLookupView.as_view(), name="station-lookup"),
-    path("trips/search/", views.TripSearchView.as_view(), name="trip-search"),
     path("operator/trips/", views.OperatorTripListView.as_view(), name="operator-trip-list"),
     path("operator/trips/<int:pk>/", views.OperatorTripDetailView.as_view(),
          name="operator-trip-detail"),

@@ -112,13 +112,15 @@ class TripSearchView(APIView):
         classes = serializers.ListField(child=serializers.CharField())
         vehicle = serializers.CharField(allow_null=True)
 
+    SEARCH_PARAMETERS = [
+        OpenApiParameter("from", str, required=True, description="Station code."),
+        OpenApiParameter("to", str, required=True, description="Station code."),
+        OpenApiParameter("date", OpenApiTypes.DATE, required=True,
+                         description="Boarding date at `from`, in its time zone."),
+    ]
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter("from", str, required=True, description="Station code."),
-            OpenApiParameter("to", str, required=True, description="Station code."),
-            OpenApiParameter("date", OpenApiTypes.DATE, required=True,
-                             description="Boarding date at `from`, in its time zone."),
-        ],
+        parameters=SEARCH_PARAMETERS,
         responses={200: inline_serializer("TripSearch", {
             "date": serializers.DateField(), "from": StationSerializer(),
             "to": StationSerializer(), "count": serializers.IntegerField(),
@@ -147,7 +149,18 @@ class TripSearchView(APIView):
         options = trip_search(origin=stations["origin"], destination=stations["destination"],
                               travel_date=data["date"])
         # One serializer for the list: DRF copies a serializer's fields per instance.
-        trips = self.TripSerializer([{
+        trips = self.TripSerializer(self.trip_rows(options), many=True).data
+        return Response({
+            "date": data["date"].isoformat(),
+            "from": StationSerializer(stations["origin"]).data,
+            "to": StationSerializer(stations["destination"]).data,
+            "count": len(trips),
+            "results": trips,
+        })
+
+    def trip_rows(self, options) -> list[dict]:
+        """The fields of each trip, for TripSerializer (subclasses add to them)."""
+        return [{
             "id": o.schedule.pk,
             "number": o.schedule.route.number,
             "name": o.schedule.route.name,
@@ -162,14 +175,7 @@ class TripSearchView(APIView):
             "distance_km": o.distance_km,
             "classes": o.classes,
             "vehicle": o.schedule.vehicle.code if o.schedule.vehicle else None,
-        } for o in options], many=True).data
-        return Response({
-            "date": data["date"].isoformat(),
-            "from": StationSerializer(stations["origin"]).data,
-            "to": StationSerializer(stations["destination"]).data,
-            "count": len(trips),
-            "results": trips,
-        })
+        } for o in options]
 
 
 # --- Operator staff -------------------------------------------------------------------------------

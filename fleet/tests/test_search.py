@@ -113,6 +113,9 @@ def test_search_api_lists_trips_with_local_times(api_client, rail):
     body = response.json()
     assert (body["date"], body["from"]["code"], body["to"]["code"], body["count"]) == (
         "2030-01-07", "CCC", "DDD", 1)
+    # Seat availability per class comes from the booking app (booking/tests/test_api.py).
+    availability = body["results"][0].pop("availability")
+    assert [a["class"] for a in availability] == ["1A", "3A", "SL"]
     assert body["results"] == [{
         "id": trip.pk, "number": "12001", "name": "Night Mail",
         "company": {"slug": "rail", "name": "Rail"}, "kind": "rail",

@@ -1,0 +1,304 @@
+"""Booking API: trip search with availability, seat maps, and PNRs (book, list, read).
+Views validate, call one service or selector, serialize."""
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from fleet.api.views import StationSerializer, TripSearchView, _local_iso
+from fleet.models import Schedule, ScheduleStatus
+from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from ttms.api.schema import error_response
+
+from .. import rules, selectors, services
+from ..models import BOOKABLE_QUOTA_CHOICES, BerthPreference, Gender, Passenger, Pnr, Quota
+
+# --- Search and seat map ------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="ClassAvailability")
+class ClassAvailabilitySerializer(serializers.Serializer):
+    # "class" is a Python keyword: the field is declared through the class namespace.
+    vars()["class"] = serializers.CharField(source="class_code")
+    status = serializers.CharField(help_text="AVAILABLE-n, RAC n or WL n: what a general "
+                                             "booking made now would get.")
+    free = serializers.DictField(child=serializers.IntegerField(),
+                                 help_text="Quota -> seats free on every leg of the journey.")
+    rac_free = serializers.IntegerField(help_text="RAC half berths free on every leg.")
+    rac = serializers.IntegerField(help_text="Passengers on RAC in the class.")
+    waitlist = serializers.IntegerField(help_text="Passengers waiting in the class.")
+    fares = serializers.DictField(child=serializers.IntegerField(),
+                                  help_text="Quota -> fare per passenger, minor units.")
+
+
+class TripSearchWithAvailabilityView(TripSearchView):
+    """Trips from one station to another leaving `from` on `date` (local date of `from`),
+    each with, per class: seats free per quota for exactly those legs, RAC and WL counts,
+    and fares. Times are local to each station."""
+
+    @extend_schema_serializer(component_name="TripOption")
+    class TripSerializer(TripSearchView.TripSerializer):
+        availability = ClassAvailabilitySerializer(many=True)
+
+    @extend_schema(
+        parameters=TripSearchView.SEARCH_PARAMETERS,
+        responses={200: inline_serializer("TripSearch", {
+            "date": serializers.DateField(), "from": StationSerializer(),
+            "to": StationSerializer(), "count": serializers.IntegerField(),
+            "results": TripSerializer(many=True)}),
+                   400: error_response("Unknown station or bad date")},
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def trip_rows(self, options) -> list[dict]:
+        rows = super().trip_rows(options)
+        availability = selectors.trips_availability(options)
+        for row, option in zip(rows, options, strict=True):
+            row["availability"] = availability.get(option.schedule.pk, [])
+        return rows
+
+
+class SeatMapView(APIView):
+    """The seats of one class of a trip, each marked free or taken for the legs from `from`
+    to `to`, with the quota it is earmarked for. RAC berths are free while a half is."""
+
+    permission_classes = [permissions.AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        origin = serializers.CharField(max_length=64)
+        destination = serializers.CharField(max_length=64)
+        class_code = serializers.CharField(max_length=12)
+
+    @extend_schema_serializer(component_name="SeatMapSeat")
+    class SeatSerializer(serializers.Serializer):
+        number = serializers.CharField()
+        coach = serializers.CharField()
+        berth_type = serializers.CharField()
+        quota = serializers.CharField()
+        row = serializers.IntegerField()
+        column = serializers.IntegerField()
+        is_rac = serializers.BooleanField()
+        free = serializers.BooleanField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="Boarding station code."),
+            OpenApiParameter("to", str, required=True, description="Alighting station code."),
+            OpenApiParameter("class", str, required=True, description="Class code, e.g. SL."),
+        ],
+        responses={200: inline_serializer("SeatMap", {
+            "trip": serializers.IntegerField(), "class": serializers.CharField(),
+            "from": StationSerializer(), "to": StationSerializer(),
+            "seats": SeatSerializer(many=True)}),
+                   400: error_response("Bad stops or class"), 404: error_response("No trip")},
+    )
+    def get(self, request, pk: int):
+        raw = request.query_params
+        params = self.InputSerializer(data={
+            field: raw[name] for name, field in
+            (("from", "origin"), ("to", "destination"), ("class", "class_code")) if name in raw})
+        if not params.is_valid():
+            public = {"origin": "from", "destination": "to", "class_code": "class"}
+            raise serializers.ValidationError(
+                {public.get(k, k): v for k, v in params.errors.items()})
+        schedule = (Schedule.objects.select_related("route__company")
+                    .exclude(status=ScheduleStatus.CANCELLED).filter(pk=pk).first())
+        if schedule is None:
+            raise NotFound("No such trip.")
+        data = params.validated_data
+        journey = services.journey_get(schedule=schedule, origin_code=data["origin"],
+                                       destination_code=data["destination"])
+        class_code = data["class_code"].strip().upper()
+        low, high = rules.split_mask(journey.mask)
+        seats = selectors.seat_map(schedule=schedule, class_code=class_code, legs_low=low,
+                                   legs_high=high)
+        if not seats:
+            raise serializers.ValidationError({"class": [f"Trip {schedule.route.number} has "
+                                                         f"no {class_code} class."]})
+        return Response({
+            "trip": schedule.pk, "class": class_code,
+            "from": StationSerializer(journey.origin.station).data,
+            "to": StationSerializer(journey.destination.station).data,
+            "seats": self.SeatSerializer(seats, many=True).data,
+        })
+
+
+# --- PNRs ---------------------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="BookingPassenger")
+class PassengerOutputSerializer(serializers.ModelSerializer):
+    coach = serializers.SerializerMethodField()
+    seat = serializers.SerializerMethodField()
+    berth_type = serializers.SerializerMethodField()
+    position = serializers.SerializerMethodField(
+        help_text="RAC or WL number (1 = next in line); null when confirmed or cancelled.")
+
+    class Meta:
+        model = Passenger
+        fields = ["id", "index", "name", "age", "gender", "berth_preference", "status",
+                  "booking_status", "quota", "coach", "seat", "berth_type", "half", "position",
+                  "fare"]
+        read_only_fields = fields
+
+    def get_coach(self, p: Passenger) -> str | None:
+        return p.seat.coach.code if p.seat_id else None
+
+    def get_seat(self, p: Passenger) -> str | None:
+        return p.seat.number if p.seat_id else None
+
+    def get_berth_type(self, p: Passenger) -> str | None:
+        return p.seat.berth_type if p.seat_id else None
+
+    def get_position(self, p: Passenger) -> int | None:
+        if p.status in ("RAC", "WL"):
+            return getattr(p, "queue_position", None)
+        return None
+
+
+TripSummarySerializer = inline_serializer("PnrTrip", {
+    "id": serializers.IntegerField(), "number": serializers.CharField(),
+    "name": serializers.CharField(), "service_date": serializers.DateField(),
+    "company": serializers.CharField()})
+
+
+@extend_schema_serializer(component_name="Pnr")
+class PnrOutputSerializer(serializers.ModelSerializer):
+    pnr = serializers.CharField(source="number")
+    status = serializers.SerializerMethodField(
+        help_text="CNF, RAC or WL when every active passenger has it; PARTIAL when mixed; "
+                  "CAN when every passenger is cancelled.")
+    trip = serializers.SerializerMethodField()
+    vars()["from"] = StationSerializer(source="origin")
+    vars()["to"] = StationSerializer(source="destination")
+    vars()["class"] = serializers.CharField(source="class_code")
+    departure = serializers.SerializerMethodField(help_text="Local time at `from`.")
+    arrival = serializers.SerializerMethodField(help_text="Local time at `to`.")
+    passengers = PassengerOutputSerializer(many=True)
+
+    class Meta:
+        model = Pnr
+        fields = ["pnr", "status", "trip", "from", "to", "class", "quota", "departure",
+                  "arrival", "distance_km", "total_fare", "currency", "created_at",
+                  "passengers"]
+        read_only_fields = fields
+
+    def get_status(self, pnr: Pnr) -> str:
+        return selectors.pnr_status(pnr.passengers.all())
+
+    @extend_schema_field(TripSummarySerializer)
+    def get_trip(self, pnr: Pnr) -> dict:
+        route = pnr.schedule.route
+        return {"id": pnr.schedule_id, "number": route.number, "name": route.name,
+                "service_date": pnr.schedule.service_date.isoformat(),
+                "company": route.company.name}
+
+    def get_departure(self, pnr: Pnr) -> str:
+        return _local_iso(pnr.departure_at, pnr.origin)
+
+    def get_arrival(self, pnr: Pnr) -> str:
+        return _local_iso(pnr.arrival_at, pnr.destination)
+
+
+@extend_schema_serializer(component_name="BookingPassengerRequest")
+class PassengerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    age = serializers.IntegerField(min_value=0, max_value=125)
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    berth_preference = serializers.ChoiceField(choices=BerthPreference.choices,
+                                               required=False, default="",
+                                               allow_blank=True)
+    passport = serializers.CharField(max_length=20, required=False, default="",
+                                     allow_blank=True,
+                                     help_text="Passport number (foreign tourists).")
+    nationality = serializers.CharField(max_length=2, required=False, default="",
+                                        allow_blank=True,
+                                        help_text="ISO 3166 country code (foreign "
+                                                  "tourists).")
+
+
+class BookingListCreateView(generics.GenericAPIView):
+    """GET: the signed-in user's PNRs, newest first. POST: book a journey for 1 to 6
+    passengers (Tatkal: 4), paid from the wallet; each passenger is confirmed, put on RAC
+    or waitlisted, in order."""
+
+    serializer_class = PnrOutputSerializer
+    throttle_scope = "booking"
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    def get_queryset(self):
+        return selectors.pnrs_for_user(self.request.user)
+
+    @extend_schema_serializer(component_name="BookingRequest")
+    class InputSerializer(serializers.Serializer):
+        trip = serializers.IntegerField(min_value=1)
+        vars()["from"] = serializers.CharField(max_length=64, source="origin",
+                                               help_text="Boarding station code.")
+        vars()["to"] = serializers.CharField(max_length=64, source="destination",
+                                             help_text="Alighting station code.")
+        vars()["class"] = serializers.CharField(max_length=12, source="class_code",
+                                                help_text="Class code, e.g. SL.")
+        quota = serializers.ChoiceField(choices=BOOKABLE_QUOTA_CHOICES, default=Quota.GENERAL)
+        passengers = PassengerInputSerializer(many=True, allow_empty=False,
+                                              max_length=rules.MAX_PASSENGERS)
+        only_if_all_confirmed = serializers.BooleanField(
+            default=False, help_text="Refuse unless every passenger is confirmed.")
+        only_in_one_coach = serializers.BooleanField(
+            default=False, help_text="Refuse unless every passenger is confirmed in one "
+                                     "coach.")
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER], request=InputSerializer,
+                   responses={201: PnrOutputSerializer,
+                              400: error_response("Invalid request"),
+                              409: error_response("Refused by a rule, or not enough money"),
+                              503: error_response("Busy: retry with the same key")})
+    @idempotent(scope="booking.create")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        pnr = services.booking_create(
+            user=request.user, schedule_id=values["trip"], origin_code=values["origin"],
+            destination_code=values["destination"], class_code=values["class_code"],
+            quota=values["quota"],
+            passengers=[services.PassengerIn(
+                name=p["name"], age=p["age"], gender=p["gender"],
+                berth_preference=p["berth_preference"], passport_number=p["passport"],
+                nationality=p["nationality"]) for p in values["passengers"]],
+            only_if_all_confirmed=values["only_if_all_confirmed"],
+            only_in_one_coach=values["only_in_one_coach"],
+            idempotency_record=self.idempotency_record,
+        )
+        pnr = selectors.pnr_get_for_user(request.user, pnr.number)
+        return Response(PnrOutputSerializer(pnr).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(operation_id="bookings_list")
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PnrOutputSerializer(page, many=True).data)
+
+
+class BookingDetailView(APIView):
+    """One of the user's PNRs, with each passenger's status, coach, berth and RAC/WL
+    position."""
+
+    @extend_schema(responses={200: PnrOutputSerializer, 404: error_response("No such PNR")})
+    def get(self, request, pnr: str):
+        try:
+            found = selectors.pnr_get_for_user(request.user, pnr)
+        except Pnr.DoesNotExist:
+            raise NotFound("You have no PNR with this number.") from None
+        return Response(PnrOutputSerializer(found).data)
+

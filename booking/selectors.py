@@ -1,0 +1,244 @@
+"""Read-side queries of the booking app: availability, seat maps, PNRs and queue positions.
+
+Availability is read from the primary database, never a replica: a lagging replica shows
+seats that are gone (DESIGN.md section 3).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.lookups import Exact
+
+from fleet.models import Schedule, Seat
+from fleet.selectors import TripOption
+
+from . import rules
+from .fares import Tariff, tariff_from_rule
+from .inventory import class_distribution, class_quotas, vehicle_seats
+from .models import (
+    BOOKABLE_QUOTAS,
+    FareRule,
+    Passenger,
+    PassengerStatus,
+    Place,
+    Pnr,
+    Quota,
+    TripClass,
+)
+
+# --- Availability ---------------------------------------------------------------------------
+
+
+@dataclass
+class ClassAvailability:
+    """One class of one trip, for one journey on it."""
+
+    class_code: str
+    free: dict[str, int] = field(default_factory=dict)  # quota -> seats free on every leg
+    rac_free: int = 0  # RAC half berths free on every leg
+    rac: int = 0  # passengers on RAC in the class
+    waitlist: int = 0  # passengers waiting in the class
+    fares: dict[str, int] = field(default_factory=dict)  # quota -> fare per passenger
+
+    @property
+    def status(self) -> str:
+        """What a railway site shows: AVAILABLE-n (general seats), RAC n, or WL n: the
+        position the next general booking would get."""
+        general = self.free.get(Quota.GENERAL, 0)
+        if general:
+            return f"AVAILABLE-{general}"
+        if self.rac_free:
+            return f"RAC {self.rac + 1}"
+        return f"WL {self.waitlist + 1}"
+
+
+def _journey_legs(option: TripOption) -> tuple[int, int]:
+    return rules.split_mask(rules.legs_mask(option.origin_sequence,
+                                            option.destination_sequence))
+
+
+def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailability]]:
+    """Per trip (schedule id), its classes' availability for each option's journey.
+
+    Four queries whatever the number of trips: free places of the trips that have
+    inventory, seat counts of those that have none yet (all free), RAC and WL counts, fare
+    rules.
+    """
+    if not options:
+        return {}
+    by_schedule = {o.schedule.pk: o for o in options}
+    result: dict[int, dict[str, ClassAvailability]] = defaultdict(dict)
+
+    def entry(schedule_id: int, class_code: str) -> ClassAvailability:
+        classes = result[schedule_id]
+        if class_code not in classes:
+            classes[class_code] = ClassAvailability(class_code)
+        return classes[class_code]
+
+    # Trips with inventory: count the places free on each trip's legs. Trips of one route
+    # share a mask, so the condition has one branch per mask.
+    by_mask: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for schedule_id, option in by_schedule.items():
+        by_mask[_journey_legs(option)].append(schedule_id)
+    condition = Q()
+    for (low, high), schedule_ids in by_mask.items():
+        branch = Q(trip_class__schedule_id__in=schedule_ids) & Q(
+            Exact(F("legs_low").bitand(low), 0))
+        if high:
+            branch &= Q(Exact(F("legs_high").bitand(high), 0))
+        condition |= branch
+    inventoried: set[int] = set()
+    rows = (TripClass.objects.filter(schedule_id__in=list(by_schedule))
+            .values_list("schedule_id", "class_code").order_by())
+    for schedule_id, class_code in rows:
+        inventoried.add(schedule_id)
+        entry(schedule_id, class_code)
+    if inventoried:
+        free = (Place.objects.filter(condition)
+                .values_list("trip_class__schedule_id", "trip_class__class_code", "quota")
+                .annotate(n=Count("pk")).order_by())
+        for schedule_id, class_code, quota, n in free:
+            if quota == Quota.RAC:
+                entry(schedule_id, class_code).rac_free = n
+            else:
+                entry(schedule_id, class_code).free[quota] = n
+        waiting = (Passenger.objects
+                   .filter(trip_class__schedule_id__in=inventoried,
+                           status__in=[PassengerStatus.RAC, PassengerStatus.WAITLISTED])
+                   .values_list("trip_class__schedule_id", "trip_class__class_code", "status")
+                   .annotate(n=Count("pk")).order_by())
+        for schedule_id, class_code, status, n in waiting:
+            if status == PassengerStatus.RAC:
+                entry(schedule_id, class_code).rac = n
+            else:
+                entry(schedule_id, class_code).waitlist = n
+
+    # Trips nobody has booked yet: every seat is free, earmarked as inventory would be.
+    fresh = {o.schedule.vehicle_id: [] for pk, o in by_schedule.items()
+             if pk not in inventoried and o.schedule.vehicle_id}
+    for pk, option in by_schedule.items():
+        if pk not in inventoried and option.schedule.vehicle_id:
+            fresh[option.schedule.vehicle_id].append(pk)
+    if fresh:
+        counts = (Seat.objects.filter(coach__vehicle_id__in=list(fresh))
+                  .values_list("coach__vehicle_id", "coach__travel_class__code")
+                  .annotate(plain=Count("pk", filter=Q(is_rac=False)),
+                            rac=Count("pk", filter=Q(is_rac=True)),
+                            coaches=Count("coach", distinct=True))
+                  .order_by())
+        for vehicle_id, class_code, plain, rac, coaches in counts:
+            for schedule_id in fresh[vehicle_id]:
+                company = by_schedule[schedule_id].schedule.route.company
+                quotas = rules.quota_counts(
+                    class_distribution(company, class_code, coaches=coaches, plain=plain),
+                    plain=plain, rac=rac)
+                item = entry(schedule_id, class_code)
+                item.rac_free = quotas.pop(Quota.RAC, 0)
+                item.free = quotas
+
+    tariffs = _tariffs({(o.schedule.route.company_id, c)
+                        for pk, o in by_schedule.items() for c in result.get(pk, {})})
+    ordered: dict[int, list[ClassAvailability]] = {}
+    for schedule_id, option in by_schedule.items():
+        classes = result.get(schedule_id, {})
+        for class_code, item in classes.items():
+            tariff = tariffs[(option.schedule.route.company_id, class_code)]
+            item.fares = {quota: tariff.fare(distance_km=option.distance_km, quota=quota)
+                          for quota in BOOKABLE_QUOTAS}
+        rank = {code: i for i, code in enumerate(option.classes)}
+        ordered[schedule_id] = sorted(classes.values(),
+                                      key=lambda c: (rank.get(c.class_code, 99), c.class_code))
+    return ordered
+
+
+def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:
+    rules_ = {(r.company_id, r.class_code): r for r in FareRule.objects.filter(
+        company_id__in={company for company, _ in keys},
+        class_code__in={code for _, code in keys})}
+    return {key: tariff_from_rule(rules_.get(key), key[1]) for key in keys}
+
+
+# --- Seat map ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatView:
+    number: str
+    coach: str
+    berth_type: str
+    quota: str
+    row: int
+    column: int
+    is_rac: bool
+    free: bool  # bookable on every leg of the journey (RAC berths: a half is free)
+
+
+def seat_map(*, schedule: Schedule, class_code: str, legs_low: int,
+             legs_high: int) -> list[SeatView]:
+    """The seats of one class of a trip, each marked free or taken for the journey's legs,
+    in coach and seat order. Trips nobody has booked yet are shown from their vehicle."""
+    seats = {pk: (number, coach, row, column) for pk, number, coach, row, column in
+             Seat.objects.filter(coach__vehicle_id=schedule.vehicle_id,
+                                 coach__travel_class__code=class_code)
+             .values_list("pk", "number", "coach__code", "row", "column")}
+    places = list(Place.objects.filter(trip_class__schedule=schedule,
+                                       trip_class__class_code=class_code)
+                  .values_list("seat_id", "quota", "berth_type", "order", "legs_low",
+                               "legs_high").order_by("order", "half"))
+    view: dict[int, SeatView] = {}
+    if places:
+        for seat_id, quota, berth_type, _order, low, high in places:
+            free = not (low & legs_low or high & legs_high)
+            number, coach, row, column = seats[seat_id]
+            known = view.get(seat_id)
+            view[seat_id] = SeatView(number, coach, berth_type, quota, row, column,
+                                     quota == Quota.RAC, free or bool(known and known.free))
+        return list(view.values())
+    rows = vehicle_seats(schedule.vehicle_id).get(class_code, []) if schedule.vehicle_id else []
+    if not rows:
+        return []
+    quotas = class_quotas(schedule.route.company, class_code, rows)
+    return [SeatView(seats[r.seat_id][0], seats[r.seat_id][1], r.berth_type, quotas[r.seat_id],
+                     seats[r.seat_id][2], seats[r.seat_id][3], r.is_rac, True)
+            for r in rows]
+
+
+# --- PNRs ----------------------------------------------------------------------------------------
+
+
+def _queue_position() -> Subquery:
+    """A passenger's place in their class's RAC or waiting list: 1 + those of the same
+    status booked before them (FIFO)."""
+    return Subquery(
+        Passenger.objects.filter(trip_class_id=OuterRef("trip_class_id"),
+                                 status=OuterRef("status"), pk__lte=OuterRef("pk"))
+        .order_by().values("trip_class_id").annotate(n=Count("pk")).values("n")[:1])
+
+
+def passengers_with_positions() -> QuerySet[Passenger]:
+    return (Passenger.objects.select_related("seat__coach")
+            .annotate(queue_position=_queue_position()).order_by("index"))
+
+
+def pnrs_for_user(user) -> QuerySet[Pnr]:
+    """The user's PNRs, newest first, with passengers (and their queue positions)."""
+    return (Pnr.objects.filter(user=user)
+            .select_related("schedule__route__company", "origin", "destination")
+            .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
+            .order_by("-created_at", "-pk"))
+
+
+def pnr_get_for_user(user, number: str) -> Pnr:
+    """One of the user's PNRs by number; Pnr.DoesNotExist (a 404) for anyone else's, so
+    that PNR numbers cannot be probed."""
+    return pnrs_for_user(user).get(number=number)
+
+
+def pnr_status(passengers) -> str:
+    """A PNR's status, derived from its passengers': CAN when all are cancelled, else CNF,
+    RAC or WL when every active passenger has it, else PARTIAL."""
+    active = {p.status for p in passengers if p.status != PassengerStatus.CANCELLED}
+    if not active:
+        return PassengerStatus.CANCELLED
+    return active.pop() if len(active) == 1 else "PARTIAL"
