@@ -17,11 +17,11 @@ def vehicle_seats(vehicle_id: int) -> dict[str, list[rules.SeatRow]]:
     rows = (Seat.objects.filter(coach__vehicle_id=vehicle_id)
             .order_by("coach__position", "coach__code", "row", "column", "pk")
             .values_list("pk", "coach_id", "coach__travel_class__code", "berth_type",
-                         "is_rac"))
+                         "is_rac", "number", "coach__code"))
     seats: dict[str, list[rules.SeatRow]] = {}
-    for order, (pk, coach_id, class_code, berth_type, is_rac) in enumerate(rows):
+    for order, (pk, coach_id, class_code, berth_type, is_rac, number, coach) in enumerate(rows):
         seats.setdefault(class_code, []).append(
-            rules.SeatRow(pk, coach_id, order, berth_type, is_rac))
+            rules.SeatRow(pk, coach_id, order, berth_type, is_rac, number, coach))
     return seats
 
 
@@ -55,7 +55,8 @@ def _places(trip_class: TripClass, seats: list[rules.SeatRow],
         places.extend(
             Place(trip_class=trip_class, seat_id=seat.seat_id, half=half,
                   quota=quotas[seat.seat_id], coach_id=seat.coach_id, order=seat.order,
-                  berth_type=seat.berth_type)
+                  berth_type=seat.berth_type, coach_code=seat.coach_code,
+                  seat_number=seat.number)
             for half in halves)
     return places
 

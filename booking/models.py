@@ -88,8 +88,8 @@ class TripClass(models.Model):
 
 class Place(models.Model):
     """One seat (or RAC half berth) of one trip: the quota it is earmarked for and the legs
-    it is occupied on. Coach and berth are copied from the seat so that allocation reads
-    one table."""
+    it is occupied on. Coach, seat number and berth are copied from the seat (a trip's seats
+    do not change once it is sold) so that allocation and its answer read one table."""
 
     company_path = "trip_class__schedule__route__company"
 
@@ -104,6 +104,8 @@ class Place(models.Model):
     # Allocation order: coach position, then seat position in the coach.
     order = models.PositiveIntegerField()
     berth_type = models.CharField(max_length=8)
+    coach_code = models.CharField(max_length=8)
+    seat_number = models.CharField(max_length=8)
     legs_low = models.BigIntegerField(default=0)
     legs_high = models.BigIntegerField(default=0)
 

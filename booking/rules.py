@@ -117,6 +117,8 @@ class SeatRow:
     order: int
     berth_type: str
     is_rac: bool
+    number: str = ""
+    coach_code: str = ""
 
 
 # Defaults for rail companies that set nothing for a class: seats per trip and class.
@@ -216,6 +218,17 @@ class FreePlace:
     berth_type: str
     quota: str
     half: int
+    seat_number: str = ""
+    coach_code: str = ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a passenger sits, as a ticket shows it."""
+
+    coach: str
+    seat: str
+    berth_type: str
 
 
 @dataclass

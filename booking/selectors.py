@@ -216,6 +216,25 @@ def _queue_position() -> Subquery:
         .order_by().values("trip_class_id").annotate(n=Count("pk")).values("n")[:1])
 
 
+def new_pnr_positions(pnr: Pnr) -> None:
+    """Set `queue_position` on the passengers of a PNR just booked (`pnr.passenger_list`),
+    with one query, and only when some of them wait: those of the same status booked
+    before the PNR, plus their rank in it."""
+    waiting = [p for p in pnr.passenger_list
+               if p.status in (PassengerStatus.RAC, PassengerStatus.WAITLISTED)]
+    if not waiting:
+        return
+    first = min(p.pk for p in pnr.passenger_list)
+    before = dict(Passenger.objects.filter(
+        trip_class_id=pnr.trip_class_id, status__in=[PassengerStatus.RAC,
+                                                     PassengerStatus.WAITLISTED],
+        pk__lt=first).values_list("status").annotate(n=Count("pk")).order_by())
+    seen: dict[str, int] = defaultdict(int)
+    for passenger in sorted(waiting, key=lambda p: p.pk):
+        seen[passenger.status] += 1
+        passenger.queue_position = before.get(passenger.status, 0) + seen[passenger.status]
+
+
 def passengers_with_positions() -> QuerySet[Passenger]:
     return (Passenger.objects.select_related("seat__coach")
             .annotate(queue_position=_queue_position()).order_by("index"))

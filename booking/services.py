@@ -272,6 +272,10 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
                 fare=fare,
             ))
         pnr.passenger_list = Passenger.objects.bulk_create(rows)
+        for passenger, allocation in zip(pnr.passenger_list, result.passengers, strict=True):
+            place = allocation.place
+            passenger.placement = (rules.Placement(place.coach_code, place.seat_number,
+                                                   place.berth_type) if place else None)
         taken = [a.place.place_id for a in result.passengers if a.place is not None]
         if taken:
             legs = {"legs_low": F("legs_low").bitor(low)}
@@ -288,4 +292,5 @@ def _free_places(trip_class_id: int, low: int, high: int) -> list[rules.FreePlac
     if high:
         places = places.alias(busy_high=F("legs_high").bitand(high)).filter(busy_high=0)
     return [rules.FreePlace(*row) for row in places.values_list(
-        "pk", "seat_id", "coach_id", "order", "berth_type", "quota", "half")]
+        "pk", "seat_id", "coach_id", "order", "berth_type", "quota", "half", "seat_number",
+        "coach_code")]

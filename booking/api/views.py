@@ -136,6 +136,15 @@ class SeatMapView(APIView):
 # --- PNRs ---------------------------------------------------------------------------------------
 
 
+def _placement(p: Passenger) -> rules.Placement | None:
+    """A passenger just booked carries its placement; one read back has its seat."""
+    if hasattr(p, "placement"):
+        return p.placement
+    if p.seat_id is None:
+        return None
+    return rules.Placement(p.seat.coach.code, p.seat.number, p.seat.berth_type)
+
+
 @extend_schema_serializer(component_name="BookingPassenger")
 class PassengerOutputSerializer(serializers.ModelSerializer):
     coach = serializers.SerializerMethodField()
@@ -152,18 +161,27 @@ class PassengerOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_coach(self, p: Passenger) -> str | None:
-        return p.seat.coach.code if p.seat_id else None
+        placed = _placement(p)
+        return placed.coach if placed else None
 
     def get_seat(self, p: Passenger) -> str | None:
-        return p.seat.number if p.seat_id else None
+        placed = _placement(p)
+        return placed.seat if placed else None
 
     def get_berth_type(self, p: Passenger) -> str | None:
-        return p.seat.berth_type if p.seat_id else None
+        placed = _placement(p)
+        return placed.berth_type if placed else None
 
     def get_position(self, p: Passenger) -> int | None:
         if p.status in ("RAC", "WL"):
             return getattr(p, "queue_position", None)
         return None
+
+
+def _passengers(pnr: Pnr) -> list[Passenger]:
+    """The passengers a booking just wrote, or those read with the PNR."""
+    listed = getattr(pnr, "passenger_list", None)
+    return listed if listed is not None else list(pnr.passengers.all())
 
 
 TripSummarySerializer = inline_serializer("PnrTrip", {
@@ -184,7 +202,7 @@ class PnrOutputSerializer(serializers.ModelSerializer):
     vars()["class"] = serializers.CharField(source="class_code")
     departure = serializers.SerializerMethodField(help_text="Local time at `from`.")
     arrival = serializers.SerializerMethodField(help_text="Local time at `to`.")
-    passengers = PassengerOutputSerializer(many=True)
+    passengers = serializers.SerializerMethodField()
 
     class Meta:
         model = Pnr
@@ -194,7 +212,7 @@ class PnrOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status(self, pnr: Pnr) -> str:
-        return selectors.pnr_status(pnr.passengers.all())
+        return selectors.pnr_status(_passengers(pnr))
 
     @extend_schema_field(TripSummarySerializer)
     def get_trip(self, pnr: Pnr) -> dict:
@@ -202,6 +220,10 @@ class PnrOutputSerializer(serializers.ModelSerializer):
         return {"id": pnr.schedule_id, "number": route.number, "name": route.name,
                 "service_date": pnr.schedule.service_date.isoformat(),
                 "company": route.company.name}
+
+    @extend_schema_field(PassengerOutputSerializer(many=True))
+    def get_passengers(self, pnr: Pnr) -> list[dict]:
+        return PassengerOutputSerializer(_passengers(pnr), many=True).data
 
     def get_departure(self, pnr: Pnr) -> str:
         return _local_iso(pnr.departure_at, pnr.origin)
@@ -281,7 +303,9 @@ class BookingListCreateView(generics.GenericAPIView):
             only_in_one_coach=values["only_in_one_coach"],
             idempotency_record=self.idempotency_record,
         )
-        pnr = selectors.pnr_get_for_user(request.user, pnr.number)
+        # Answered from what the booking wrote: the trip class's lock is held until the
+        # idempotency record commits with this answer, so nothing is read back.
+        selectors.new_pnr_positions(pnr)
         return Response(PnrOutputSerializer(pnr).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(operation_id="bookings_list")
