@@ -12,6 +12,10 @@ CHECKS = [
     "payments.invariants.transactions_sum_to_zero",
     "payments.invariants.balances_equal_entries",
     "payments.invariants.idempotency_keys_moved_money_once",
+    "booking.invariants.no_seat_leg_sold_twice",
+    "booking.invariants.place_masks_equal_passenger_legs",
+    "booking.invariants.pnr_charges_equal_ledger",
+    "booking.invariants.waiting_order_is_fifo",
 ]
 
 

@@ -29,18 +29,19 @@ def check_fails() -> tuple[str, int]:
 def books(passenger, company, agent):
     fund_wallet(passenger, 10_000)
     services.booking_charge(wallet_owner=passenger, company=company, amount=4_000,
-                            reference_type="pnr", reference_id="1")
-    services.cash_sale(agent=agent, company=company, amount=1_000, reference_type="pnr",
+                            reference_type="order", reference_id="1")
+    services.cash_sale(agent=agent, company=company, amount=1_000, reference_type="order",
                        reference_id="2")
 
 
 def test_a_sound_ledger_passes(books):
-    assert check().splitlines() == [
+    lines = check().splitlines()
+    assert [line for line in lines if "payments." in line] == [
         "ok    payments.invariants.transactions_sum_to_zero",
         "ok    payments.invariants.balances_equal_entries",
         "ok    payments.invariants.idempotency_keys_moved_money_once",
-        "All invariants hold.",
     ]
+    assert lines[-1] == "All invariants hold."
 
 
 def test_a_balance_that_drifted_from_its_entries_fails_with_exit_code_1(books, passenger):
@@ -73,7 +74,7 @@ def test_a_payment_pointing_at_money_it_did_not_move_fails(books, passenger):
     report, code = check_fails()
 
     assert code == 1
-    assert f"- payment {other.pk} points at the transaction of pnr 1" in report
+    assert f"- payment {other.pk} points at the transaction of order 1" in report
 
 
 def test_the_database_refuses_a_second_credit_for_one_payment(books):

@@ -1,0 +1,62 @@
+"""Fixtures of the booking tests: trips of a chosen size, and one call to book on them.
+
+Times are never the clock's: every booking names its `now` (by default two days before the
+trip leaves), so the 60-day horizon and Tatkal windows are fixed by the test.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from fleet.models import Seat
+
+from ..services import booking_create
+from .factories import adult, funded_user, make_trip, rail_company
+
+
+@pytest.fixture
+def make_sleeper_trip(db):
+    """make_sleeper_trip(berths=72, coaches=("S1",), class_code="SL", quotas=None, stops=4,
+    **make_trip): a trip whose coaches (of one sleeper class) keep their first `berths`
+    berths each, in layout order (bays of LB MB UB LB MB UB SL SU; the first seven side
+    lowers of a coach are RAC berths), run by a rail company whose distribution for the
+    class is `quotas` (quota -> seats): None keeps the railway defaults, {} earmarks
+    nothing but the RAC berths."""
+
+    def make(*, berths: int = 72, coaches=("S1",), class_code: str = "SL",
+             quotas: dict | None = None, stops: int = 4, **kwargs):
+        company = rail_company(**({"quota_distribution": {class_code: quotas}}
+                                  if quotas is not None else {}))
+        trip = make_trip(company=company, coaches=[(code, class_code) for code in coaches],
+                         stops=stops, **kwargs)
+        extra = []
+        for code in coaches:
+            seats = (Seat.objects.filter(coach__vehicle_id=trip.vehicle_id, coach__code=code)
+                     .order_by("row", "column", "pk").values_list("pk", flat=True))
+            extra += list(seats)[berths:]
+        Seat.objects.filter(pk__in=extra).delete()
+        return trip
+
+    return make
+
+
+@pytest.fixture
+def book(db):
+    """book(trip, passengers=[adult()], user=None, origin="ST1", destination=<last stop>,
+    class_code="SL", quota="GENERAL", now=<2 days before departure>, **options): one
+    booking through `booking.services.booking_create`, by a funded user unless given."""
+
+    def call(trip, passengers=None, *, user=None, origin: str = "ST1",
+             destination: str | None = None, class_code: str = "SL",
+             quota: str = "GENERAL", now=None, **options):
+        if destination is None:
+            last = trip.route.stops.order_by("-sequence").values_list(
+                "station__code", flat=True).first()
+            destination = last
+        return booking_create(
+            user=user or funded_user(), schedule_id=trip.pk, origin_code=origin,
+            destination_code=destination, class_code=class_code, quota=quota,
+            passengers=passengers or [adult()], now=now or trip.departure_at - timedelta(days=2),
+            **options)
+
+    return call
