@@ -49,9 +49,10 @@ class Company(models.Model):
     )
     refund_policy = models.CharField(max_length=16, choices=RefundPolicy.choices,
                                      default=RefundPolicy.TIERED)
-    # Per travel class, the share of seats earmarked for each quota, e.g.
-    # {"SL": {"LADIES": 6, "SENIOR": 6, "TATKAL": 10}}: counts of seats per coach; the rest
-    # are GENERAL (RAC berths are earmarked by the seat layout).
+    # Per travel class, the seats of a trip earmarked for each quota, e.g.
+    # {"SL": {"LADIES": 6, "SENIOR": 12, "TATKAL": 14}}: counts for the whole class of one
+    # trip; the rest are GENERAL (RAC berths are earmarked by the seat layout). A class not
+    # named gets the railway defaults on a rail company (booking.rules.default_distribution).
     quota_distribution = models.JSONField(default=dict, blank=True)
     # Minutes before departure from the origin when the chart is prepared; null: the
     # railway rule (21:00 the day before for 05:00-14:00 departures, else 8 h before).
