@@ -8,36 +8,22 @@ Waits are bounded (`SET LOCAL lock_timeout` for the whole booking transaction on
 PostgreSQL); a wait that runs out raises `Busy`. SQLite runs writers one at a time already.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.conf import settings
-from django.db import OperationalError, connection
+
+from ttms.locking import limit_lock_waits, lock_timeouts_raise
 
 from .exceptions import Busy
 from .models import TripClass
 
-# SQLSTATE of a lock wait that ran into lock_timeout.
-_LOCK_NOT_AVAILABLE = "55P03"
-
 
 def bound_lock_waits() -> None:
     """Limit every lock wait of the current transaction (PostgreSQL; one statement)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = %s",
-                           [f"{int(settings.TTMS_BOOKING_LOCK_TIMEOUT_MS)}ms"])
+    limit_lock_waits(settings.TTMS_BOOKING_LOCK_TIMEOUT_MS)
 
 
-@contextmanager
-def lock_timeouts_as_busy() -> Iterator[None]:
+def lock_timeouts_as_busy():
     """Turn a lock wait that ran out inside the block into `Busy` (503, retry)."""
-    try:
-        yield
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            raise Busy() from exc
-        raise
+    return lock_timeouts_raise(Busy)
 
 
 def trip_class_lock(*, schedule_id: int, class_code: str) -> TripClass | None:

@@ -2,41 +2,29 @@
 
 Every helper must run inside `transaction.atomic`. Locks are taken in primary-key order, so
 two operations locking overlapping sets never deadlock, and waits are bounded: a lock not
-granted within LOCK_TIMEOUT raises `Busy` instead of hanging a request.
+granted within LOCK_TIMEOUT_MS raises `Busy` instead of hanging a request.
 """
 
 from collections.abc import Iterable
 
-from django.db import OperationalError, connection
+from ttms.locking import limit_lock_waits, lock_timeouts_raise
 
 from .exceptions import Busy
 from .models import Schedule
 
-LOCK_TIMEOUT = "5s"
-
-
-def _bound_lock_wait() -> None:
-    # PostgreSQL waits for row locks forever by default; SQLite serialises writers at BEGIN
-    # (transaction_mode=IMMEDIATE) with its own busy timeout.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+LOCK_TIMEOUT_MS = 5000
 
 
 def lock_schedules(ids: Iterable[int]) -> list[Schedule]:
     """Lock the schedules (trips) with these ids, in pk order, and return them fresh."""
-    _bound_lock_wait()
-    try:
+    limit_lock_waits(LOCK_TIMEOUT_MS)
+    with lock_timeouts_raise(Busy):
         return list(
             Schedule.objects.select_for_update(of=("self",))
             .select_related("route", "route__company")
             .filter(pk__in=list(ids))
             .order_by("pk")
         )
-    except OperationalError as exc:
-        if "lock timeout" in str(exc).lower():
-            raise Busy() from exc
-        raise
 
 
 def lock_schedule(schedule_id: int) -> Schedule:

@@ -21,20 +21,14 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
+from ttms.locking import is_lock_timeout
+
 from .exceptions import Busy
 from .models import Account, Payment
-
-# SQLSTATE of a lock wait that ran into lock_timeout.
-_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _on_postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _is_lock_timeout(exc: OperationalError) -> bool:
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) == _LOCK_NOT_AVAILABLE
 
 
 @contextmanager
@@ -59,7 +53,7 @@ def bounded_lock_wait(timeout_ms: int | None = None) -> Iterator[None]:
         with transaction.atomic():
             yield
     except OperationalError as exc:
-        if _is_lock_timeout(exc):
+        if is_lock_timeout(exc):
             raise Busy() from exc
         raise
     finally:
