@@ -27,6 +27,7 @@ from .locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from .models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
 
 REFERENCE_TYPE = "pnr"
+PNR_NUMBER_ATTEMPTS = 3
 BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
 
 
@@ -171,10 +172,11 @@ def booking_create(
     whole fare is charged in the same transaction; with too little money, nothing is
     written.
 
-    Everything that needs no lock happens first (trip, stops, fares, accounts: four
-    queries). The transaction then debits the wallet (its row lock), writes the ledger
-    entries, and only then locks the trip class, reads its free places, and writes the PNR,
-    passengers and places: the class lock is held across four statements and the commit.
+    Everything that needs no transaction happens first (trip, stops, fares: three
+    queries). The transaction then reads the ledger accounts, debits the wallet (its row
+    lock), writes the ledger entries, and only then locks the trip class, reads its free
+    places, and writes the PNR, passengers and places: the class lock is held across four
+    statements and the commit.
     A trip's inventory is created on its first booking (`inventory_ensure`).
 
     Raises InvalidBooking, TripNotBookable, BookingNotOpen, NotAllConfirmed, NotOneCoach,
@@ -201,28 +203,29 @@ def booking_create(
     booking_quota = quota if rules.quota_eligible(quota, travellers) else Quota.GENERAL
     tariff = tariff_get(company_id=company.pk, class_code=class_code)
     fare = tariff.fare(distance_km=journey.distance_km, quota=booking_quota)
-    accounts = payments.wallet_sale_accounts(user=user, company=company)
     if not schedule.has_inventory:
         inventory_ensure(schedule_id=schedule.pk)
 
-    for attempt in range(3):
+    for attempt in range(1, PNR_NUMBER_ATTEMPTS + 1):
+        number = _new_pnr_number()
         try:
             return _book(journey=journey, user=user, booked_by=booked_by or user,
                          class_code=class_code, booking_quota=booking_quota,
                          passengers=passengers, travellers=travellers, fare=fare,
-                         accounts=accounts, number=_new_pnr_number(),
-                         only_if_all_confirmed=only_if_all_confirmed,
+                         number=number, only_if_all_confirmed=only_if_all_confirmed,
                          only_in_one_coach=only_in_one_coach,
                          idempotency_record=idempotency_record, now=now)
         except IntegrityError:
-            if attempt == 2:
+            # Only a PNR number drawn twice is worth another draw; anything else is a bug.
+            if not Pnr.objects.filter(number=number).exists():
+                raise
+            if attempt == PNR_NUMBER_ATTEMPTS:
                 raise Busy("Please retry: the booking could not be numbered.") from None
-    raise AssertionError("unreachable")
 
 
 def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
           booking_quota: str, passengers: list[PassengerIn],
-          travellers: list[rules.Traveller], fare: int, accounts, number: str,
+          travellers: list[rules.Traveller], fare: int, number: str,
           only_if_all_confirmed: bool, only_in_one_coach: bool, idempotency_record,
           now: datetime) -> Pnr:
     schedule = journey.schedule
@@ -230,6 +233,7 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
     total = fare * len(passengers)
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
+        accounts = payments.wallet_sale_accounts(user=user, company=schedule.route.company)
         payments.wallet_sale_post(
             accounts=accounts, company=schedule.route.company, amount=total,
             reference_type=REFERENCE_TYPE, reference_id=number, created_by=booked_by,

@@ -133,14 +133,7 @@ def _post(*, kind: str, legs: list[tuple[Account, int]], locked: Mapping[int, Ac
     for pk, delta in deltas.items():
         account = locked[pk]
         if account.balance + delta < 0:
-            have = money.format_money(account.balance, account.currency)
-            need = money.format_money(-delta, account.currency)
-            if account.kind == Kind.DRAWER:
-                raise InsufficientCash(
-                    f"The cash drawer holds {have}; this refund needs {need}. Nothing was "
-                    f"paid out.")
-            raise InsufficientFunds(
-                f"Your wallet holds {have}; this payment needs {need}. Top up and try again.")
+            _refuse_overdraft(account, balance=account.balance, need=-delta)
 
     txn = _write(kind=kind, legs=legs, reference_type=reference_type,
                  reference_id=reference_id, created_by=created_by,
@@ -148,6 +141,17 @@ def _post(*, kind: str, legs: list[tuple[Account, int]], locked: Mapping[int, Ac
     for pk, delta in deltas.items():
         Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
     return txn
+
+
+def _refuse_overdraft(account: Account, *, balance: int, need: int) -> None:
+    """Raise the error of an account that holds `balance` and would need `need`."""
+    have = money.format_money(balance, account.currency)
+    needed = money.format_money(need, account.currency)
+    if account.kind == Kind.DRAWER:
+        raise InsufficientCash(f"The cash drawer holds {have}; this refund needs {needed}. "
+                               "Nothing was paid out.")
+    raise InsufficientFunds(
+        f"Your wallet holds {have}; this payment needs {needed}. Top up and try again.")
 
 
 def _write(*, kind: str, legs: list[tuple[Account, int]], reference_type: str,
@@ -223,23 +227,6 @@ def _refund_split(totals: _ReferenceTotals, amount: int) -> tuple[int, int]:
 # --- Ledger operations -------------------------------------------------------------------
 
 
-def _post_sale(*, kind: str, source: Account, company: Company, amount: int,
-               **posting) -> Transaction:
-    """A sale paid from `source` (a wallet or a drawer): source −amount, company revenue
-    +(amount − commission), platform commission +commission. Locks `source` only: revenue and
-    commission are insert-only."""
-    company_share, commission = money.split_commission(amount, company.commission_bp)
-    revenue = revenue_account_get_or_create(company=company)
-    commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
-    locked = accounts_lock(account_ids=[source.pk])
-    return _post(
-        kind=kind,
-        legs=[(source, -amount), (revenue, company_share), (commission_account, commission)],
-        locked=locked, **posting,
-    )
-
-
-
 @dataclass(frozen=True)
 class SaleAccounts:
     """The accounts a wallet sale to one company touches."""
@@ -293,10 +280,7 @@ def wallet_sale_post(
         balance=F("balance") - amount)
     if not debited:
         balance = Account.objects.filter(pk=wallet.pk).values_list("balance", flat=True).first()
-        have = money.format_money(balance or 0, wallet.currency)
-        need = money.format_money(amount, wallet.currency)
-        raise InsufficientFunds(
-            f"Your wallet holds {have}; this payment needs {need}. Top up and try again.")
+        _refuse_overdraft(wallet, balance=balance or 0, need=amount)
     company_share, commission = money.split_commission(amount, company.commission_bp)
     legs = [(wallet, -amount), (accounts.revenue, company_share),
             (accounts.commission, commission)]
@@ -324,15 +308,17 @@ def booking_charge(
     see `money.split_commission`).
 
     Locks the wallet row (bounded wait). Raises InvalidAmount, InsufficientFunds (nothing
-    written) or Busy. Works inside an outer transaction.
+    written) or Busy. Works inside an outer transaction. `wallet_sale_post` is the same
+    charge for callers that bound their own transaction's lock waits.
     """
     _require_amount(amount)
-    with transaction.atomic():
-        return _post_sale(
-            kind=TxnKind.BOOKING_CHARGE, source=wallet_get_or_create(user=wallet_owner),
-            company=company, amount=amount, reference_type=reference_type,
-            reference_id=reference_id, created_by=created_by or wallet_owner,
-            idempotency_record=idempotency_record, description=description,
+    with bounded_lock_wait():
+        return wallet_sale_post(
+            accounts=wallet_sale_accounts(user=wallet_owner, company=company),
+            company=company, amount=amount,
+            reference_type=reference_type, reference_id=reference_id,
+            created_by=created_by or wallet_owner, idempotency_record=idempotency_record,
+            description=description,
         )
 
 
@@ -406,10 +392,15 @@ def cash_sale(
     Locks the drawer row (bounded wait). Raises InvalidAmount, NotAnAgent or Busy.
     """
     _require_amount(amount)
+    company_share, commission = money.split_commission(amount, company.commission_bp)
     with transaction.atomic():
-        return _post_sale(
-            kind=TxnKind.CASH_SALE, source=drawer_get_or_create(agent=agent),
-            company=company, amount=amount, reference_type=reference_type,
+        drawer = drawer_get_or_create(agent=agent)
+        revenue = revenue_account_get_or_create(company=company)
+        commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
+        return _post(
+            kind=TxnKind.CASH_SALE,
+            legs=[(drawer, -amount), (revenue, company_share), (commission_account, commission)],
+            locked=accounts_lock(account_ids=[drawer.pk]), reference_type=reference_type,
             reference_id=reference_id, created_by=created_by or agent,
             idempotency_record=idempotency_record, description=description,
         )
