@@ -4,23 +4,16 @@ passengers and inventory are read-only records, changed only through services.""
 from django.contrib import admin
 
 from payments.money import format_money
-from ttms.admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
+from ttms.admin_scoping import (
+    CompanyListFilter,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+    ReadOnlyInlineMixin,
+    ReadOnlyScopedAdmin,
+)
 
 from . import selectors
 from .models import FareRule, Passenger, Pnr, TripClass
-
-
-class ReadOnlyScopedAdmin(CompanyScopedAdmin):
-    """Staff of the company see these rows; nobody edits them by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FareRule)
@@ -31,19 +24,11 @@ class FareRuleAdmin(CompanyScopedAdmin):
     search_fields = ["class_code"]
 
 
-class PassengerInline(CompanyScopedInline, admin.TabularInline):
+class PassengerInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
     model = Passenger
     fields = ["index", "name", "age", "gender", "status", "booking_status", "quota", "seat",
               "half", "fare"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Pnr)

@@ -13,7 +13,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from ttms.accounts.models import Role
-from ttms.admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
+from ttms.admin_scoping import (
+    CompanyListFilter,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+    ReadOnlyInlineMixin,
+)
 from ttms.exceptions import DomainError
 
 from .layouts import LayoutError, layout_seats
@@ -326,18 +331,10 @@ class RouteAdmin(CompanyScopedAdmin):
 # --- Trips ----------------------------------------------------------------------------------------
 
 
-class ScheduleEventInline(CompanyScopedInline, admin.TabularInline):
+class ScheduleEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
     model = ScheduleEvent
     fields = ["at", "action", "from_status", "to_status", "by", "reason", "details"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class CancelForm(forms.Form):

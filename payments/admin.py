@@ -18,13 +18,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from fleet.selectors import companies_for_user
-from ttms.admin_scoping import CompanyScopedAdmin
+from ttms.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 
 from . import money, selectors
 from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
 
 
-class LedgerReadOnlyAdmin(CompanyScopedAdmin):
+class LedgerReadOnlyAdmin(ReadOnlyScopedAdmin):
     """Read-only, scoped like every operator-facing admin by the model's `company_path`.
 
     Models without a `company_path` (payments, webhook events, idempotency records) are for
@@ -47,32 +47,15 @@ class LedgerReadOnlyAdmin(CompanyScopedAdmin):
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request) and self._can_see(request, obj)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 def _money(amount: int, currency: str) -> str:
     return money.format_money(amount, currency)
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Entry
     fields = ["account", "amount"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)

@@ -162,6 +162,34 @@ class CompanyScopedInline(_ScopedPermissions):
         return self.has_change_permission(request, obj)
 
 
+class ReadOnlyScopedAdmin(CompanyScopedAdmin):
+    """Records written only by services (ledgers, PNRs, audit trails): staff of the company
+    look, nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInlineMixin:
+    """Mix into an InlineModelAdmin of rows written only by services: shown, never added,
+    edited or deleted from the parent's page."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class CompanyListFilter(admin.SimpleListFilter):
     """"By company" in a change list, offering only the companies the user works for (a
     plain related-field filter would list every operator on the platform)."""
