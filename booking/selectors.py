@@ -1,4 +1,5 @@
-"""Read-side queries of the booking app: availability, seat maps, PNRs and queue positions.
+"""Read-side queries of the booking app: journeys, availability, seat maps, PNRs and queue
+positions.
 
 Availability is read from the primary database, never a replica: a lagging replica shows
 seats that are gone (DESIGN.md section 3).
@@ -6,14 +7,16 @@ seats that are gone (DESIGN.md section 3).
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.lookups import Exact
 
-from fleet.models import Schedule, Seat
+from fleet.models import RouteStop, Schedule, Seat
 from fleet.selectors import TripOption
 
 from . import rules
+from .exceptions import InvalidBooking
 from .fares import Tariff, tariff_from_rule
 from .inventory import class_distribution, class_quotas, vehicle_seats
 from .models import (
@@ -26,6 +29,70 @@ from .models import (
     Quota,
     TripClass,
 )
+
+# --- Journeys ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The part of a trip a PNR rides: its stops, legs, times and distance."""
+
+    schedule: Schedule
+    origin: RouteStop
+    destination: RouteStop
+    departure_at: datetime
+    arrival_at: datetime
+    mask: int
+
+    @property
+    def distance_km(self):
+        return self.destination.distance_km - self.origin.distance_km
+
+    @property
+    def travel_date(self):
+        return self.departure_at.astimezone(self.origin.station.tzinfo).date()
+
+
+def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) -> Journey:
+    """The journey on `schedule` from the stop with `origin_code` to a later stop with
+    `destination_code` (the shortest such ride when the route calls twice). One query.
+    Raises InvalidBooking naming the field that is wrong."""
+    origin_code = (origin_code or "").strip().upper()
+    destination_code = (destination_code or "").strip().upper()
+    stops = list(RouteStop.objects.filter(route_id=schedule.route_id)
+                 .select_related("station").order_by("sequence"))
+    first = stops[0].sequence if stops else 1
+    boardings = [s for s in stops if s.station.code == origin_code
+                 and s.departure_offset is not None]
+    if not boardings:
+        raise InvalidBooking(f"This trip does not call at {origin_code or 'that station'} "
+                             "to pick passengers up.", fields={"from": ["Not a stop of this "
+                                                                        "trip."]})
+    best = None
+    for boarding in boardings:
+        for stop in stops:
+            if (stop.sequence > boarding.sequence and stop.station.code == destination_code
+                    and stop.arrival_offset is not None):
+                if best is None or (stop.sequence - boarding.sequence
+                                    < best[1].sequence - best[0].sequence):
+                    best = (boarding, stop)
+                break
+    if best is None:
+        raise InvalidBooking(f"This trip does not reach {destination_code or 'that station'} "
+                             f"after {origin_code}.",
+                             fields={"to": ["Not a later stop of this trip."]})
+    origin, destination = best
+    if destination.sequence - first > rules.MAX_LEGS:
+        raise InvalidBooking(f"Journeys past stop {rules.MAX_LEGS + 1} of a route cannot be "
+                             "booked.", fields={"to": ["Too far along the route."]})
+    return Journey(
+        schedule=schedule, origin=origin, destination=destination,
+        departure_at=schedule.departure_at + timedelta(minutes=origin.departure_offset),
+        arrival_at=schedule.departure_at + timedelta(minutes=destination.arrival_offset),
+        mask=rules.legs_mask(origin.sequence, destination.sequence, first),
+    )
+
+
 
 # --- Availability ---------------------------------------------------------------------------
 
@@ -174,10 +241,10 @@ class SeatView:
     free: bool  # bookable on every leg of the journey (RAC berths: a half is free)
 
 
-def seat_map(*, schedule: Schedule, class_code: str, legs_low: int,
-             legs_high: int) -> list[SeatView]:
-    """The seats of one class of a trip, each marked free or taken for the journey's legs,
+def seat_map(*, schedule: Schedule, class_code: str, mask: int) -> list[SeatView]:
+    """The seats of one class of a trip, each marked free or taken for the legs of `mask`,
     in coach and seat order. Trips nobody has booked yet are shown from their vehicle."""
+    legs_low, legs_high = rules.split_mask(mask)
     seats = {pk: (number, coach, row, column) for pk, number, coach, row, column in
              Seat.objects.filter(coach__vehicle_id=schedule.vehicle_id,
                                  coach__travel_class__code=class_code)

@@ -2,13 +2,13 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from fleet.models import RouteStop, Schedule, ScheduleStatus
+from fleet.models import Schedule, ScheduleStatus
 from payments import services as payments
 from ttms.accounts.models import User
 
@@ -25,6 +25,7 @@ from .fares import tariff_get
 from .inventory import inventory_ensure
 from .locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from .models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
+from .selectors import Journey, journey_get
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3
@@ -46,66 +47,6 @@ class PassengerIn:
     def traveller(self) -> rules.Traveller:
         return rules.Traveller(self.age, self.gender, self.berth_preference,
                                self.passport_number, self.nationality)
-
-
-@dataclass(frozen=True)
-class Journey:
-    """The part of a trip a PNR rides: its stops, legs, times and distance."""
-
-    schedule: Schedule
-    origin: RouteStop
-    destination: RouteStop
-    departure_at: datetime
-    arrival_at: datetime
-    mask: int
-
-    @property
-    def distance_km(self):
-        return self.destination.distance_km - self.origin.distance_km
-
-    @property
-    def travel_date(self):
-        return self.departure_at.astimezone(self.origin.station.tzinfo).date()
-
-
-def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) -> Journey:
-    """The journey on `schedule` from the stop with `origin_code` to a later stop with
-    `destination_code` (the shortest such ride when the route calls twice). One query.
-    Raises InvalidBooking naming the field that is wrong."""
-    origin_code = (origin_code or "").strip().upper()
-    destination_code = (destination_code or "").strip().upper()
-    stops = list(RouteStop.objects.filter(route_id=schedule.route_id)
-                 .select_related("station").order_by("sequence"))
-    first = stops[0].sequence if stops else 1
-    boardings = [s for s in stops if s.station.code == origin_code
-                 and s.departure_offset is not None]
-    if not boardings:
-        raise InvalidBooking(f"This trip does not call at {origin_code or 'that station'} "
-                             "to pick passengers up.", fields={"from": ["Not a stop of this "
-                                                                        "trip."]})
-    best = None
-    for boarding in boardings:
-        for stop in stops:
-            if (stop.sequence > boarding.sequence and stop.station.code == destination_code
-                    and stop.arrival_offset is not None):
-                if best is None or (stop.sequence - boarding.sequence
-                                    < best[1].sequence - best[0].sequence):
-                    best = (boarding, stop)
-                break
-    if best is None:
-        raise InvalidBooking(f"This trip does not reach {destination_code or 'that station'} "
-                             f"after {origin_code}.",
-                             fields={"to": ["Not a later stop of this trip."]})
-    origin, destination = best
-    if destination.sequence - first > rules.MAX_LEGS:
-        raise InvalidBooking(f"Journeys past stop {rules.MAX_LEGS + 1} of a route cannot be "
-                             "booked.", fields={"to": ["Too far along the route."]})
-    return Journey(
-        schedule=schedule, origin=origin, destination=destination,
-        departure_at=schedule.departure_at + timedelta(minutes=origin.departure_offset),
-        arrival_at=schedule.departure_at + timedelta(minutes=destination.arrival_offset),
-        mask=rules.legs_mask(origin.sequence, destination.sequence, first),
-    )
 
 
 def _check_passengers(quota: str, passengers: list[PassengerIn]) -> None:

@@ -1,6 +1,7 @@
 """Booking API: trip search with availability, seat maps, and PNRs (book, list, read).
 Views validate, call one service or selector, serialize."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -14,8 +15,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from fleet.api.views import StationSerializer, TripSearchView, _local_iso
-from fleet.models import Schedule, ScheduleStatus
+from fleet.api.views import StationSerializer, local_iso
+from fleet.models import Schedule, ScheduleStatus, Station
+from fleet.selectors import station_get_by_code, trip_search
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
 
@@ -40,32 +42,101 @@ class ClassAvailabilitySerializer(serializers.Serializer):
                                   help_text="Quota -> fare per passenger, minor units.")
 
 
-class TripSearchWithAvailabilityView(TripSearchView):
-    """Trips from one station to another leaving `from` on `date` (local date of `from`),
-    each with, per class: seats free per quota for exactly those legs, RAC and WL counts,
-    and fares. Times are local to each station."""
+@extend_schema_serializer(component_name="TripOption")
+class TripOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="schedule.pk")
+    number = serializers.CharField(source="schedule.route.number")
+    name = serializers.CharField(source="schedule.route.name")
+    company = serializers.SerializerMethodField()
+    kind = serializers.CharField(source="schedule.route.company.kind")
+    service_date = serializers.DateField(source="schedule.service_date",
+                                         help_text="The day the trip left its first stop.")
+    status = serializers.CharField(source="schedule.status")
+    departure = serializers.SerializerMethodField(
+        help_text="Leaves `from`, local time with offset.")
+    arrival = serializers.SerializerMethodField(
+        help_text="Reaches `to`, local time with offset.")
+    duration_minutes = serializers.SerializerMethodField()
+    distance_km = serializers.DecimalField(max_digits=7, decimal_places=1)
+    classes = serializers.ListField(child=serializers.CharField())
+    vehicle = serializers.CharField(source="schedule.vehicle.code", allow_null=True,
+                                    default=None)
+    availability = serializers.SerializerMethodField()
 
-    @extend_schema_serializer(component_name="TripOption")
-    class TripSerializer(TripSearchView.TripSerializer):
-        availability = ClassAvailabilitySerializer(many=True)
+    @extend_schema_field(inline_serializer("TripCompany", {
+        "slug": serializers.CharField(), "name": serializers.CharField()}))
+    def get_company(self, option) -> dict:
+        company = option.schedule.route.company
+        return {"slug": company.slug, "name": company.name}
+
+    def get_departure(self, option) -> str:
+        return local_iso(option.departure_at, option.origin)
+
+    def get_arrival(self, option) -> str:
+        return local_iso(option.arrival_at, option.destination)
+
+    def get_duration_minutes(self, option) -> int:
+        return int(option.duration.total_seconds() // 60)
+
+    @extend_schema_field(ClassAvailabilitySerializer(many=True))
+    def get_availability(self, option) -> list[dict]:
+        classes = self.context["availability"].get(option.schedule.pk, [])
+        return ClassAvailabilitySerializer(classes, many=True).data
+
+
+class TripSearchView(APIView):
+    """Trips from one station to another leaving `from` on `date` (the local date at
+    `from`); the stations may be any stops of a route, in that order. Each trip has, per
+    class: seats free per quota for exactly those legs, RAC and WL counts, and fares.
+    Times are local to each station."""
+
+    permission_classes = [permissions.AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        # "from" is a Python keyword: the fields are declared through the class namespace.
+        vars()["from"] = serializers.CharField(max_length=64, source="origin")
+        vars()["to"] = serializers.CharField(max_length=64, source="destination")
+        date = serializers.DateField()
 
     @extend_schema(
-        parameters=TripSearchView.SEARCH_PARAMETERS,
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="Station code."),
+            OpenApiParameter("to", str, required=True, description="Station code."),
+            OpenApiParameter("date", OpenApiTypes.DATE, required=True,
+                             description="Boarding date at `from`, in its time zone."),
+        ],
         responses={200: inline_serializer("TripSearch", {
             "date": serializers.DateField(), "from": StationSerializer(),
             "to": StationSerializer(), "count": serializers.IntegerField(),
-            "results": TripSerializer(many=True)}),
+            "results": TripOptionSerializer(many=True)}),
                    400: error_response("Unknown station or bad date")},
     )
     def get(self, request):
-        return super().get(request)
-
-    def trip_rows(self, options) -> list[dict]:
-        rows = super().trip_rows(options)
-        availability = selectors.trips_availability(options)
-        for row, option in zip(rows, options, strict=True):
-            row["availability"] = availability.get(option.schedule.pk, [])
-        return rows
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        errors, stations = {}, {}
+        for name, field in (("from", "origin"), ("to", "destination")):
+            try:
+                stations[field] = station_get_by_code(data[field])
+            except Station.DoesNotExist:
+                errors[name] = [f"No station has the code {data[field].strip().upper()!r}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if stations["origin"].pk == stations["destination"].pk:
+            raise serializers.ValidationError(
+                {"to": ["Choose a destination other than the origin."]})
+        options = trip_search(origin=stations["origin"], destination=stations["destination"],
+                              travel_date=data["date"])
+        trips = TripOptionSerializer(options, many=True, context={
+            "availability": selectors.trips_availability(options)}).data
+        return Response({
+            "date": data["date"].isoformat(),
+            "from": StationSerializer(stations["origin"]).data,
+            "to": StationSerializer(stations["destination"]).data,
+            "count": len(trips),
+            "results": trips,
+        })
 
 
 class SeatMapView(APIView):
@@ -75,9 +146,9 @@ class SeatMapView(APIView):
     permission_classes = [permissions.AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        origin = serializers.CharField(max_length=64)
-        destination = serializers.CharField(max_length=64)
-        class_code = serializers.CharField(max_length=12)
+        vars()["from"] = serializers.CharField(max_length=64, source="origin")
+        vars()["to"] = serializers.CharField(max_length=64, source="destination")
+        vars()["class"] = serializers.CharField(max_length=12, source="class_code")
 
     @extend_schema_serializer(component_name="SeatMapSeat")
     class SeatSerializer(serializers.Serializer):
@@ -103,25 +174,18 @@ class SeatMapView(APIView):
                    400: error_response("Bad stops or class"), 404: error_response("No trip")},
     )
     def get(self, request, pk: int):
-        raw = request.query_params
-        params = self.InputSerializer(data={
-            field: raw[name] for name, field in
-            (("from", "origin"), ("to", "destination"), ("class", "class_code")) if name in raw})
-        if not params.is_valid():
-            public = {"origin": "from", "destination": "to", "class_code": "class"}
-            raise serializers.ValidationError(
-                {public.get(k, k): v for k, v in params.errors.items()})
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
         schedule = (Schedule.objects.select_related("route__company")
                     .exclude(status=ScheduleStatus.CANCELLED).filter(pk=pk).first())
         if schedule is None:
             raise NotFound("No such trip.")
-        data = params.validated_data
-        journey = services.journey_get(schedule=schedule, origin_code=data["origin"],
-                                       destination_code=data["destination"])
+        journey = selectors.journey_get(schedule=schedule, origin_code=data["origin"],
+                                        destination_code=data["destination"])
         class_code = data["class_code"].strip().upper()
-        low, high = rules.split_mask(journey.mask)
-        seats = selectors.seat_map(schedule=schedule, class_code=class_code, legs_low=low,
-                                   legs_high=high)
+        seats = selectors.seat_map(schedule=schedule, class_code=class_code,
+                                   mask=journey.mask)
         if not seats:
             raise serializers.ValidationError({"class": [f"Trip {schedule.route.number} has "
                                                          f"no {class_code} class."]})
@@ -226,10 +290,10 @@ class PnrOutputSerializer(serializers.ModelSerializer):
         return PassengerOutputSerializer(_passengers(pnr), many=True).data
 
     def get_departure(self, pnr: Pnr) -> str:
-        return _local_iso(pnr.departure_at, pnr.origin)
+        return local_iso(pnr.departure_at, pnr.origin)
 
     def get_arrival(self, pnr: Pnr) -> str:
-        return _local_iso(pnr.arrival_at, pnr.destination)
+        return local_iso(pnr.arrival_at, pnr.destination)
 
 
 @extend_schema_serializer(component_name="BookingPassengerRequest")

@@ -1,17 +1,15 @@
-"""Fleet API: station lookup and trip search (public), and operator staff's trips, vehicles
-and routes (company-scoped). Views validate, call one selector or service, serialize."""
+"""Fleet API: station lookup (public), and operator staff's trips, vehicles and routes
+(company-scoped). Trip search, which adds seat availability, is in booking.api. Views
+validate, call one selector or service, serialize."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,15 +25,14 @@ from ..selectors import (
     routes_for_user,
     schedule_get_for_user,
     schedules_for_user,
-    station_get_by_code,
     station_lookup,
-    trip_search,
     vehicles_for_user,
 )
 from ..services import schedule_transition, schedule_update
 
 
-def _local_iso(moment, station: Station) -> str:
+def local_iso(moment, station: Station) -> str:
+    """An aware moment as ISO 8601 in the station's time zone, offset included."""
     return timezone.localtime(moment, station.tzinfo).isoformat()
 
 
@@ -79,103 +76,6 @@ class StationLookupView(APIView):
                                  limit=params.validated_data["limit"])
         return Response({"results": [{**StationSerializer(m.station).data, "match": m.match}
                                      for m in matches]})
-
-
-class TripSearchView(APIView):
-    """Trips from one station to another leaving `from` on `date` (local date of `from`):
-    the stations may be any stops of a route, in that order. Times are local to each
-    station. Availability and fares come with the booking app."""
-
-    permission_classes = [permissions.AllowAny]
-
-    # Query parameter -> field ("from" is a Python keyword).
-    PARAMETERS = {"from": "origin", "to": "destination", "date": "date"}
-
-    class InputSerializer(serializers.Serializer):
-        origin = serializers.CharField(max_length=64)
-        destination = serializers.CharField(max_length=64)
-        date = serializers.DateField()
-
-    @extend_schema_serializer(component_name="TripOption")
-    class TripSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        number = serializers.CharField()
-        name = serializers.CharField()
-        company = serializers.DictField(child=serializers.CharField())
-        kind = serializers.CharField()
-        service_date = serializers.DateField(help_text="The day the trip left its first stop.")
-        status = serializers.CharField()
-        departure = serializers.CharField(help_text="Leaves `from`, local time with offset.")
-        arrival = serializers.CharField(help_text="Reaches `to`, local time with offset.")
-        duration_minutes = serializers.IntegerField()
-        distance_km = serializers.DecimalField(max_digits=7, decimal_places=1)
-        classes = serializers.ListField(child=serializers.CharField())
-        vehicle = serializers.CharField(allow_null=True)
-
-    SEARCH_PARAMETERS = [
-        OpenApiParameter("from", str, required=True, description="Station code."),
-        OpenApiParameter("to", str, required=True, description="Station code."),
-        OpenApiParameter("date", OpenApiTypes.DATE, required=True,
-                         description="Boarding date at `from`, in its time zone."),
-    ]
-
-    @extend_schema(
-        parameters=SEARCH_PARAMETERS,
-        responses={200: inline_serializer("TripSearch", {
-            "date": serializers.DateField(), "from": StationSerializer(),
-            "to": StationSerializer(), "count": serializers.IntegerField(),
-            "results": TripSerializer(many=True)}),
-                   400: error_response("Unknown station or bad date")},
-    )
-    def get(self, request):
-        raw = request.query_params
-        params = self.InputSerializer(data={field: raw[name]
-                                            for name, field in self.PARAMETERS.items()
-                                            if name in raw})
-        if not params.is_valid():
-            public = {field: name for name, field in self.PARAMETERS.items()}
-            raise ApiValidationError({public.get(k, k): v for k, v in params.errors.items()})
-        data = params.validated_data
-        errors, stations = {}, {}
-        for name, field in (("from", "origin"), ("to", "destination")):
-            try:
-                stations[field] = station_get_by_code(data[field])
-            except Station.DoesNotExist:
-                errors[name] = [f"No station has the code {data[field].strip().upper()!r}."]
-        if errors:
-            raise ApiValidationError(errors)
-        if stations["origin"].pk == stations["destination"].pk:
-            raise ApiValidationError({"to": ["Choose a destination other than the origin."]})
-        options = trip_search(origin=stations["origin"], destination=stations["destination"],
-                              travel_date=data["date"])
-        # One serializer for the list: DRF copies a serializer's fields per instance.
-        trips = self.TripSerializer(self.trip_rows(options), many=True).data
-        return Response({
-            "date": data["date"].isoformat(),
-            "from": StationSerializer(stations["origin"]).data,
-            "to": StationSerializer(stations["destination"]).data,
-            "count": len(trips),
-            "results": trips,
-        })
-
-    def trip_rows(self, options) -> list[dict]:
-        """The fields of each trip, for TripSerializer (subclasses add to them)."""
-        return [{
-            "id": o.schedule.pk,
-            "number": o.schedule.route.number,
-            "name": o.schedule.route.name,
-            "company": {"slug": o.schedule.route.company.slug,
-                        "name": o.schedule.route.company.name},
-            "kind": o.schedule.route.company.kind,
-            "service_date": o.schedule.service_date,
-            "status": o.schedule.status,
-            "departure": _local_iso(o.departure_at, o.origin),
-            "arrival": _local_iso(o.arrival_at, o.destination),
-            "duration_minutes": int(o.duration.total_seconds() // 60),
-            "distance_km": o.distance_km,
-            "classes": o.classes,
-            "vehicle": o.schedule.vehicle.code if o.schedule.vehicle else None,
-        } for o in options]
 
 
 # --- Operator staff -------------------------------------------------------------------------------
