@@ -3,6 +3,7 @@ windows, seat earmarking and allocation. `booking.services` feeds them rows; doc
 states the same rules in prose.
 """
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -163,14 +164,16 @@ def earmark(seats: Sequence[SeatRow], distribution: dict[str, int]) -> dict[int,
 
     RAC berths go to RAC. SENIOR takes lower berths, coach by coach in turn (then side
     lowers, then anything); LADIES takes the first seats of the front coach, together;
-    TATKAL and FOREIGN_TOURIST take seats from the rear; the rest is GENERAL. Counts larger
-    than what is left are cut to what is left.
+    TATKAL and FOREIGN_TOURIST take seats from the rear; the rest is GENERAL. Each quota
+    gets what `quota_counts` says, so counts larger than what is left are cut to it.
     """
     seats = sorted(seats, key=lambda s: s.order)
     quota = {s.seat_id: RAC for s in seats if s.is_rac}
     free = [s for s in seats if not s.is_rac]
+    counts = quota_counts(distribution, plain=len(free), rac=0)
 
-    def take(candidates: Iterable[SeatRow], count: int, name: str) -> None:
+    def take(candidates: Iterable[SeatRow], name: str) -> None:
+        count = counts.get(name, 0)
         for seat in candidates:
             if count <= 0:
                 return
@@ -178,21 +181,17 @@ def earmark(seats: Sequence[SeatRow], distribution: dict[str, int]) -> dict[int,
                 quota[seat.seat_id] = name
                 count -= 1
 
-    senior = distribution.get(SENIOR, 0)
-    if senior:
-        by_coach: dict[int, list[SeatRow]] = {}
-        for seat in free:
-            if seat.berth_type == BerthType.LOWER:
-                by_coach.setdefault(seat.coach_id, []).append(seat)
-        round_robin = [s for group in _interleave(list(by_coach.values())) for s in group]
-        take(round_robin, senior, SENIOR)
-        left = senior - sum(1 for q in quota.values() if q == SENIOR)
-        take((s for s in free if s.berth_type == BerthType.SIDE_LOWER), left, SENIOR)
-        left = senior - sum(1 for q in quota.values() if q == SENIOR)
-        take(free, left, SENIOR)
-    take(free, distribution.get(LADIES, 0), LADIES)
-    take(reversed(free), distribution.get(TATKAL, 0), TATKAL)
-    take(reversed(free), distribution.get(FOREIGN_TOURIST, 0), FOREIGN_TOURIST)
+    lowers: dict[int, list[SeatRow]] = {}
+    for seat in free:
+        if seat.berth_type == BerthType.LOWER:
+            lowers.setdefault(seat.coach_id, []).append(seat)
+    take(itertools.chain(
+        (s for group in _interleave(list(lowers.values())) for s in group),
+        (s for s in free if s.berth_type == BerthType.SIDE_LOWER),
+        free), SENIOR)
+    take(free, LADIES)
+    take(reversed(free), TATKAL)
+    take(reversed(free), FOREIGN_TOURIST)
     for seat in free:
         quota.setdefault(seat.seat_id, GENERAL)
     return quota

@@ -182,8 +182,7 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
                 entry(schedule_id, class_code).waitlist = n
 
     # Trips nobody has booked yet: every seat is free, earmarked as inventory would be.
-    fresh = {o.schedule.vehicle_id: [] for pk, o in by_schedule.items()
-             if pk not in inventoried and o.schedule.vehicle_id}
+    fresh: dict[int, list[int]] = defaultdict(list)  # vehicle -> trips without inventory
     for pk, option in by_schedule.items():
         if pk not in inventoried and option.schedule.vehicle_id:
             fresh[option.schedule.vehicle_id].append(pk)
