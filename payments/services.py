@@ -322,6 +322,34 @@ def booking_charge(
         )
 
 
+def _refund_post(*, kind: str, totals_args: dict, lock_ids: list[int], payee_id: int,
+                 amount: int, created_by: User | None,
+                 idempotency_record: IdempotencyRecord | None, description: str) -> Transaction:
+    """Pay back `amount` of a reference's sales to `payee_id`: lock `lock_ids` (which must
+    include every account that took the sale, so refunds of one reference run one at a
+    time), check what is left to refund under the lock, and post the refund, the company
+    and the platform giving back in proportion. Raises RefundNotAllowed or Busy."""
+    locked = accounts_lock(account_ids=lock_ids)
+    totals = _reference_totals(**totals_args)  # again, now under the lock
+    left = totals.sold - totals.refunded
+    reference = f"{totals_args['reference_type']} {totals_args['reference_id']}"
+    if amount > left:
+        raise RefundNotAllowed(
+            f"Only {money.format_money(left)} is left to refund for {reference}; "
+            f"{money.format_money(amount)} was asked.")
+    company_share, commission = _refund_split(totals, amount)
+    revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
+    commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
+    return _post(
+        kind=kind,
+        legs=[(locked[payee_id], amount), (revenue, -company_share),
+              (commission_account, -commission)],
+        locked=locked, reference_type=totals_args["reference_type"],
+        reference_id=totals_args["reference_id"], created_by=created_by,
+        idempotency_record=idempotency_record, description=description,
+    )
+
+
 def booking_refund(
     *,
     reference_type: str,
@@ -353,24 +381,10 @@ def booking_refund(
             raise RefundNotAllowed(f"{reference_type} {reference_id} was paid in several "
                                    f"ways; refund it part by part.")
         (wallet_id,) = totals.source_account_ids
-        locked = accounts_lock(account_ids=[wallet_id])
-        totals = _reference_totals(**totals_args)  # again, now under the lock
-        left = totals.sold - totals.refunded
-        if amount > left:
-            raise RefundNotAllowed(
-                f"Only {money.format_money(left)} is left to refund for {reference_type} "
-                f"{reference_id}; {money.format_money(amount)} was asked.")
-        company_share, commission = _refund_split(totals, amount)
-        revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
-        commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
-        wallet = locked[wallet_id]
-        return _post(
-            kind=TxnKind.BOOKING_REFUND,
-            legs=[(wallet, amount), (revenue, -company_share), (commission_account, -commission)],
-            locked=locked, reference_type=reference_type, reference_id=reference_id,
-            created_by=created_by, idempotency_record=idempotency_record,
-            description=description,
-        )
+        return _refund_post(
+            kind=TxnKind.BOOKING_REFUND, totals_args=totals_args, lock_ids=[wallet_id],
+            payee_id=wallet_id, amount=amount, created_by=created_by,
+            idempotency_record=idempotency_record, description=description)
 
 
 def cash_sale(
@@ -436,24 +450,11 @@ def cash_refund(
         if len(totals.revenue_account_ids) != 1:
             raise RefundNotAllowed(f"{reference_type} {reference_id} was sold for several "
                                    f"companies; refund it part by part.")
-        locked = accounts_lock(account_ids=[drawer.pk, *totals.source_account_ids])
-        totals = _reference_totals(**totals_args)
-        left = totals.sold - totals.refunded
-        if amount > left:
-            raise RefundNotAllowed(
-                f"Only {money.format_money(left)} is left to refund for {reference_type} "
-                f"{reference_id}; {money.format_money(amount)} was asked.")
-        company_share, commission = _refund_split(totals, amount)
-        revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
-        commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
-        return _post(
-            kind=TxnKind.CASH_REFUND,
-            legs=[(locked[drawer.pk], amount), (revenue, -company_share),
-                  (commission_account, -commission)],
-            locked=locked, reference_type=reference_type, reference_id=reference_id,
-            created_by=created_by or agent, idempotency_record=idempotency_record,
-            description=description,
-        )
+        return _refund_post(
+            kind=TxnKind.CASH_REFUND, totals_args=totals_args,
+            lock_ids=[drawer.pk, *totals.source_account_ids], payee_id=drawer.pk,
+            amount=amount, created_by=created_by or agent,
+            idempotency_record=idempotency_record, description=description)
 
 
 def payout_record(
