@@ -45,3 +45,31 @@ class Busy(BookingError):
     code = "busy"
     status_code = 503
     default_message = "Many people are booking this trip right now; retry in a moment."
+
+
+class CancellationError(DomainError):
+    code = "cancellation_refused"
+    status_code = 409
+    default_message = "This booking cannot be cancelled."
+
+
+class InvalidCancellation(CancellationError):
+    """The request names passengers that are not this PNR's, or none."""
+
+    code = "invalid"
+    status_code = 400
+    default_message = "The cancellation request is not valid."
+
+
+class AlreadyCancelled(CancellationError):
+    code = "already_cancelled"
+    default_message = "These passengers are already cancelled."
+
+
+class CancellationNotAllowed(CancellationError):
+    code = "cancellation_not_allowed"
+
+
+class VehicleSwapRefused(BookingError):
+    code = "vehicle_swap_refused"
+    default_message = "The trip's vehicle cannot be swapped."

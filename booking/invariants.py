@@ -123,11 +123,11 @@ def pnr_charges_equal_ledger() -> list[str]:
     The ledger's side: the transactions with reference ("pnr", number); a sale (booking
     charge, cash sale) takes its amount from a wallet or drawer, a refund (booking refund,
     cash refund) gives it back there, so what was paid is minus the sum of their entries on
-    wallets and drawers. The booking's side: the PNR's total fare, which is also the sum of
-    its passengers' fares; the booking app refunds nothing yet, so nothing is subtracted
-    (when cancellations refund, what they refunded must be subtracted here).
+    wallets and drawers. The booking's side: the PNR's total fare (which is also the sum of
+    its passengers' fares) less the refunds of its cancelled passengers.
 
-    Two grouped queries (the ledger by reference, the PNRs with their fares), merged here.
+    Two grouped queries (the ledger by reference, the PNRs with their fares and refunds),
+    merged here.
     Ledger transactions whose "pnr" reference names no PNR are not reported: the payments
     app's own tests post such references without a booking.
     """
@@ -145,15 +145,17 @@ def pnr_charges_equal_ledger() -> list[str]:
             paid[0] -= total
         else:
             paid[1] += total
-    pnrs = (Pnr.objects.order_by("pk").annotate(fares=Sum("passengers__fare"))
-            .values_list("number", "total_fare", "fares"))
+    pnrs = (Pnr.objects.order_by("pk")
+            .annotate(fares=Sum("passengers__fare"), refunds=Sum("passengers__refund"))
+            .values_list("number", "total_fare", "fares", "refunds"))
     problems = []
-    for number, total_fare, fare_sum in pnrs.iterator(CHUNK):
+    for number, total_fare, fare_sum, refund_sum in pnrs.iterator(CHUNK):
         charged, refunded = ledger.get(number, (0, 0))
-        if charged - refunded != total_fare:
+        owed = total_fare - (refund_sum or 0)
+        if charged - refunded != owed:
             problems.append(f"PNR {number}: the ledger says {charged - refunded} was paid "
-                            f"(charged {charged}, refunded {refunded}), its fare is "
-                            f"{total_fare}")
+                            f"(charged {charged}, refunded {refunded}), its fare less "
+                            f"refunds is {owed} ({total_fare} - {refund_sum or 0})")
         if (fare_sum or 0) != total_fare:
             problems.append(f"PNR {number}: its passengers' fares add up to {fare_sum or 0}, "
                             f"its total fare is {total_fare}")

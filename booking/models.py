@@ -73,6 +73,12 @@ class TripClass(models.Model):
                                  db_index=False)  # the unique constraint indexes it
     class_code = models.CharField(max_length=12)
     seats = models.PositiveIntegerField(help_text="Seats and berths, RAC berths included.")
+    # Set under the lock by whatever frees a place (a cancellation, a bigger vehicle,
+    # charting); cleared by the promotion that follows. A booking that finds it set
+    # promotes first, so nobody books ahead of those waiting.
+    promotion_due = models.BooleanField(default=False)
+    # No more bookings (the trip is cancelled); set under the lock.
+    closed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -221,6 +227,10 @@ class Passenger(models.Model):
                              related_name="+")
     half = models.PositiveSmallIntegerField(default=0, help_text="RAC: the half berth held.")
     fare = models.BigIntegerField(help_text="Minor units.")
+    cancellation = models.ForeignKey("Cancellation", on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="passengers")
+    refund = models.BigIntegerField(default=0, help_text="Minor units, paid back on "
+                                    "cancellation.")
 
     class Meta:
         ordering = ["pnr", "index"]
@@ -234,7 +244,106 @@ class Passenger(models.Model):
                 name="booking_passenger_seated_when_cnf_or_rac"),
             models.CheckConstraint(condition=models.Q(fare__gte=0),
                                    name="booking_passenger_fare_nonnegative"),
+            models.CheckConstraint(
+                condition=models.Q(refund__gte=0, refund__lte=models.F("fare")),
+                name="booking_passenger_refund_within_fare"),
+            models.CheckConstraint(
+                condition=(models.Q(status="CAN", cancellation__isnull=False)
+                           | models.Q(status__in=["CNF", "RAC", "WL"],
+                                      cancellation__isnull=True, refund=0)),
+                name="booking_passenger_cancelled_with_record"),
         ]
 
     def __str__(self) -> str:
         return f"{self.pnr_id} #{self.index} {self.name}"
+
+
+class Cancellation(models.Model):
+    """One cancellation of some or all passengers of a PNR: who, when, why, under which
+    policy, how long before departure, and the money. Each passenger's line (status, fare,
+    charge, refund, the rule that applied) is in `lines`; the passengers point here."""
+
+    company_path = "pnr__schedule__route__company"
+
+    class Cause(models.TextChoices):
+        PASSENGER = "passenger", "Cancelled by the passenger"
+        TRIP_CANCELLED = "trip_cancelled", "Trip cancelled by the operator"
+        CHARTING = "charting", "Still waitlisted at charting"
+
+    pnr = models.ForeignKey(Pnr, on_delete=models.PROTECT, related_name="cancellations")
+    cause = models.CharField(max_length=16, choices=Cause.choices)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    policy = models.CharField(max_length=16, help_text="The refund policy applied.")
+    minutes_before_departure = models.IntegerField(
+        help_text="From the cancellation to the departure from the boarding stop.")
+    charted = models.BooleanField(default=False, help_text="After the chart was prepared.")
+    fare = models.BigIntegerField(help_text="Minor units: the cancelled passengers' fares.")
+    charge = models.BigIntegerField(help_text="Minor units kept.")
+    refund = models.BigIntegerField(help_text="Minor units paid back.")
+    lines = models.JSONField(default=list)
+    transaction = models.ForeignKey("payments.Transaction", on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    help_text="The refund in the ledger.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refund__gte=0, charge__gte=0,
+                                   fare=models.F("charge") + models.F("refund")),
+                name="booking_cancellation_money_adds_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pnr_id} · {self.get_cause_display()}"
+
+
+class Promotion(models.Model):
+    """A passenger moved up the queue (WL → RAC or CNF, RAC → CNF), and why."""
+
+    company_path = "trip_class__schedule__route__company"
+
+    class Cause(models.TextChoices):
+        CANCELLATION = "cancellation", "A place was freed"
+        CHARTING = "charting", "Charting"
+        VEHICLE_SWAP = "vehicle_swap", "A bigger vehicle"
+
+    passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE,
+                                  related_name="promotions")
+    trip_class = models.ForeignKey(TripClass, on_delete=models.CASCADE, related_name="+")
+    from_status = models.CharField(max_length=3, choices=PassengerStatus.choices)
+    to_status = models.CharField(max_length=3, choices=PassengerStatus.choices)
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="+")
+    half = models.PositiveSmallIntegerField(default=0)
+    cause = models.CharField(max_length=16, choices=Cause.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.passenger_id}: {self.from_status} → {self.to_status}"
+
+
+class Chart(models.Model):
+    """A trip's reservation chart: prepared once at charting time, then frozen. `rows` holds
+    one entry per seated passenger (coach, berth, name, age, gender, PNR, stops, status),
+    in coach and berth order, as printed."""
+
+    company_path = "schedule__route__company"
+
+    schedule = models.OneToOneField(Schedule, on_delete=models.CASCADE, related_name="chart")
+    prepared_at = models.DateTimeField(default=timezone.now)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    help_text="Empty: prepared on schedule.")
+    rows = models.JSONField(default=list)
+    summary = models.JSONField(default=dict, help_text="What charting did, in counts.")
+
+    class Meta:
+        ordering = ["-prepared_at"]
+
+    def __str__(self) -> str:
+        return f"Chart of {self.schedule}"

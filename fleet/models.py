@@ -49,6 +49,14 @@ class Company(models.Model):
     )
     refund_policy = models.CharField(max_length=16, choices=RefundPolicy.choices,
                                      default=RefundPolicy.TIERED)
+    # Editable tiers replacing the preset's, e.g. [{"hours": 48, "charge_percent": 10},
+    # {"hours": 24, "charge_percent": 25}]; empty: the preset's (booking.refunds).
+    refund_tiers = models.JSONField(
+        default=list, blank=True,
+        help_text='Hours before departure to a charge, first match wins, e.g. '
+                  '[{"hours": 48, "charge_percent": 10}, {"hours": 24, "charge_percent": 25}]. '
+                  'Optional keys: "at_least" (default true), "flat_charge", '
+                  '"until_charting". Empty: the preset\'s tiers.')
     # Per travel class, the seats of a trip earmarked for each quota, e.g.
     # {"SL": {"LADIES": 6, "SENIOR": 12, "TATKAL": 14}}: counts for the whole class of one
     # trip; the rest are GENERAL (RAC berths are earmarked by the seat layout). A class not
@@ -68,6 +76,14 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from booking.refunds import tiers_from_json  # the rules live with the bookings
+
+        try:
+            tiers_from_json(self.refund_tiers)
+        except ValueError as exc:
+            raise ValidationError({"refund_tiers": str(exc)}) from None
 
 
 class CompanyMembership(models.Model):

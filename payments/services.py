@@ -350,6 +350,19 @@ def _refund_post(*, kind: str, totals_args: dict, lock_ids: list[int], payee_id:
     )
 
 
+def refund_accounts_lock(*, reference_type: str, reference_id: str) -> None:
+    """Lock the wallets that paid for this reference, as a later `booking_refund` of it
+    will: for callers that must take other locks after the wallet's (a cancellation locks
+    its trip class after), so every path keeps the wallet-first order. Must run inside a
+    transaction; raises Busy when the wait runs out."""
+    wallets = (Entry.objects.filter(transaction__reference_type=reference_type,
+                                    transaction__reference_id=str(reference_id),
+                                    transaction__kind=TxnKind.BOOKING_CHARGE,
+                                    account__kind=Kind.WALLET)
+               .values_list("account_id", flat=True).distinct())
+    accounts_lock(account_ids=list(wallets))
+
+
 def booking_refund(
     *,
     reference_type: str,

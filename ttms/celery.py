@@ -19,6 +19,10 @@ BEAT_SCHEDULE = {
         "task": "ttms.accounts.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "booking-promotions-due": {
+        "task": "booking.tasks.promotions_due_task",
+        "schedule": crontab(),  # every minute
+    },
     "fleet-generate-schedules": {
         "task": "fleet.tasks.schedules_generate_task",
         "schedule": crontab(hour=2, minute=30),

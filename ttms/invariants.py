@@ -26,3 +26,8 @@ def invariant_checks() -> list[Callable[[], list[str]]]:
 def run_checks() -> dict[str, list[str]]:
     """Every check's problems, by dotted path."""
     return {path: check() for path, check in zip(CHECKS, invariant_checks(), strict=True)}
+
+
+def broken_invariants() -> dict[str, list[str]]:
+    """Only the checks that found problems (empty: every invariant holds)."""
+    return {path: problems for path, problems in run_checks().items() if problems}

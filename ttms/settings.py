@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "channels",
     "ttms",
     "ttms.accounts",
+    "ttms.notifications",
     "fleet",
     "booking",
     "payments",

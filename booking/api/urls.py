@@ -8,4 +8,7 @@ urlpatterns = [
     path("trips/<int:pk>/seats/", views.SeatMapView.as_view(), name="trip-seats"),
     path("bookings/", views.BookingListCreateView.as_view(), name="booking-list"),
     path("bookings/<str:pnr>/", views.BookingDetailView.as_view(), name="booking-detail"),
+    path("bookings/<str:pnr>/refund-quote/", views.RefundQuoteView.as_view(),
+         name="booking-refund-quote"),
+    path("bookings/<str:pnr>/cancel/", views.CancelView.as_view(), name="booking-cancel"),
 ]

@@ -1,4 +1,4 @@
-"""Every write the booking domain knows: one function per operation."""
+"""Booking: allocating and charging a new PNR."""
 
 import secrets
 from dataclasses import dataclass
@@ -12,8 +12,8 @@ from fleet.models import Schedule, ScheduleStatus
 from payments import services as payments
 from ttms.accounts.models import User
 
-from . import rules
-from .exceptions import (
+from .. import rules
+from ..exceptions import (
     BookingNotOpen,
     Busy,
     InvalidBooking,
@@ -21,11 +21,12 @@ from .exceptions import (
     NotOneCoach,
     TripNotBookable,
 )
-from .fares import tariff_get
-from .inventory import inventory_ensure
-from .locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
-from .models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
-from .selectors import Journey, journey_get
+from ..fares import tariff_get
+from ..inventory import inventory_ensure
+from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from ..models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
+from ..selectors import Journey, journey_get
+from .promotion import promote_locked
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3
@@ -187,6 +188,12 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
         if trip_class is None:
             raise InvalidBooking(f"Trip {schedule.route.number} has no {class_code} class.",
                                  fields={"class": ["Not a class of this trip."]})
+        if trip_class.closed:
+            raise TripNotBookable(f"Trip {schedule.route.number} of {schedule.service_date} "
+                                  "is cancelled; it cannot be booked.")
+        if trip_class.promotion_due:
+            # Places were freed and their promotion has not run yet: those waiting go first.
+            promote_locked(trip_class, now=now)
         free = _free_places(trip_class.pk, low, high)
         result = rules.allocate(travellers, free, quota=booking_quota)
         if only_if_all_confirmed and not result.all_confirmed:

@@ -1,0 +1,108 @@
+"""Cancellation: some or all passengers of a PNR, refunded by the company's policy."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments import services as payments
+from ttms.accounts.models import User
+from ttms.notifications.services import Message, outbox_add
+
+from .. import rules
+from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from ..models import Cancellation, Passenger, PassengerStatus, Place, Pnr
+from ..selectors import CancellationPlan, cancellation_plan, is_charted
+from .create import REFERENCE_TYPE
+from .promotion import promotion_enqueue
+
+SEATED = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
+
+
+def booking_cancel(
+    *,
+    pnr: Pnr,
+    by: User | None,
+    passenger_ids: list[int] | None = None,
+    cause: str = Cancellation.Cause.PASSENGER,
+    idempotency_record=None,
+    now: datetime | None = None,
+) -> Cancellation:
+    """Cancel the passengers of `pnr` named by `passenger_ids` (Passenger primary keys;
+    None: every active one), and refund each by the company's refund policy (the whole
+    fare for a trip the operator cancelled, or a PNR still waitlisted at charting).
+
+    One transaction: the PNR's row lock, the paying wallet's lock (`payments`, wallet before
+    trip class as everywhere), the trip class's lock; then, re-read under them, the
+    passengers are quoted (`selectors.cancellation_plan`), set CAN with their refund, their
+    places' legs freed, the refund posted to the ledger, the cancellation recorded with its
+    lines, the holder told (outbox), and the class marked `promotion_due`, with the
+    promotion task enqueued on commit. A retry after it committed finds the passengers
+    cancelled and raises AlreadyCancelled: a refund is paid once.
+
+    Raises InvalidCancellation, AlreadyCancelled, CancellationNotAllowed, Busy; on an
+    error nothing is written.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(), lock_timeouts_as_busy():
+        bound_lock_waits()
+        Pnr.objects.select_for_update(of=("self",)).filter(pk=pnr.pk).values_list("pk").get()
+        payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
+        trip_class = trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
+        passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))
+        plan = cancellation_plan(pnr=pnr, passengers=passengers, passenger_ids=passenger_ids,
+                                 cause=cause, charted=is_charted(pnr.schedule_id), now=now)
+        cancellation = _record(plan, cause=cause, by=by, now=now)
+        _free_places(pnr, plan)
+        for line in plan.lines:
+            line.passenger.status = PassengerStatus.CANCELLED
+            line.passenger.cancellation = cancellation
+            line.passenger.refund = line.quote.refund
+        Passenger.objects.bulk_update([line.passenger for line in plan.lines],
+                                      ["status", "cancellation", "refund"])
+        if plan.refund:
+            cancellation.transaction = payments.booking_refund(
+                reference_type=REFERENCE_TYPE, reference_id=pnr.number, amount=plan.refund,
+                created_by=by, idempotency_record=idempotency_record,
+                description=f"Cancellation of PNR {pnr.number}")
+            cancellation.save(update_fields=["transaction"])
+        outbox_add(messages=[Message(topic="pnr.cancelled", user_id=pnr.user_id, payload={
+            "pnr": pnr.number, "cause": cause, "refund": plan.refund,
+            "passengers": [line.passenger.index for line in plan.lines]})], now=now)
+        if trip_class is not None and not trip_class.closed:
+            trip_class.promotion_due = True
+            trip_class.save(update_fields=["promotion_due"])
+            promotion_enqueue(trip_class.pk)
+    return cancellation
+
+
+def _record(plan: CancellationPlan, *, cause: str, by: User | None,
+            now: datetime) -> Cancellation:
+    return Cancellation.objects.create(
+        pnr=plan.pnr, cause=cause, cancelled_by=by, created_at=now, policy=plan.policy,
+        minutes_before_departure=plan.minutes_before_departure, charted=plan.charted,
+        fare=plan.fare, charge=plan.charge, refund=plan.refund,
+        lines=[{"passenger": line.passenger.pk, "index": line.passenger.index,
+                "name": line.passenger.name, "status": line.passenger.status,
+                "fare": line.quote.fare, "charge": line.quote.charge,
+                "refund": line.quote.refund, "rule": line.quote.rule}
+               for line in plan.lines])
+
+
+def _free_places(pnr: Pnr, plan: CancellationPlan) -> None:
+    """Clear the PNR's legs from the places its cancelled CNF/RAC passengers held (both
+    halves for a whole RAC berth). Only one passenger holds a place on a given leg, so
+    the legs cleared are exactly theirs."""
+    held = [line.passenger for line in plan.lines if line.passenger.status in SEATED]
+    if not held:
+        return
+    places = Place.objects.filter(trip_class_id=pnr.trip_class_id,
+                                  seat_id__in={p.seat_id for p in held})
+    wanted = {(p.seat_id, p.half) for p in held} | {(p.seat_id, h) for p in held
+                                                    if p.half == 0 for h in (1, 2)}
+    low, high = pnr.legs_low, pnr.legs_high
+    rows = [place for place in places if (place.seat_id, place.half) in wanted]
+    for place in rows:
+        mask = rules.join_mask(place.legs_low, place.legs_high) & ~rules.join_mask(low, high)
+        place.legs_low, place.legs_high = rules.split_mask(mask)
+    Place.objects.bulk_update(rows, ["legs_low", "legs_high"])

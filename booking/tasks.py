@@ -1,0 +1,28 @@
+"""Celery tasks of the booking app: thin wrappers around services, safe to run twice."""
+
+from celery import shared_task
+
+from .exceptions import Busy
+from .models import TripClass
+from .services import promotion
+
+
+@shared_task(autoretry_for=(Busy,), retry_backoff=1, retry_backoff_max=30, max_retries=20)
+def promote_waitlist_task(trip_class_id: int) -> int:
+    """Promote whoever fits in one trip class (enqueued when a place frees); retried while
+    the class is busy. Returns how many passengers moved up."""
+    return len(promotion.promote_waitlist(trip_class_id=trip_class_id))
+
+
+@shared_task
+def promotions_due_task() -> int:
+    """Promote in every class still marked `promotion_due` (beat, every minute): catches a
+    promotion whose task was lost (broker down at commit time). Returns how many moved."""
+    moved = 0
+    for trip_class_id in TripClass.objects.filter(promotion_due=True).values_list("pk",
+                                                                                  flat=True):
+        try:
+            moved += len(promotion.promote_waitlist(trip_class_id=trip_class_id))
+        except Busy:
+            continue  # a booking holds it, and promotes first itself; the next run retries
+    return moved
