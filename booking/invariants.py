@@ -1,4 +1,4 @@
-"""The booking invariants (DESIGN.md section 7, items 1, 2, 4 and 6); registered in
+"""The booking invariants (DESIGN.md section 7, items 1, 2, 4, 5 and 6); registered in
 ttms/invariants.py.
 
 Each check reads the whole booking state in one or two queries, streamed (no per-row
@@ -15,13 +15,21 @@ from collections.abc import Iterable, Iterator
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from fleet.models import Seat
 from payments.models import Account, Entry, Transaction
 
 from . import rules
-from .models import ACTIVE_STATUSES, Passenger, PassengerStatus, Place, Pnr, TripClass
+from .models import (
+    ACTIVE_STATUSES,
+    Passenger,
+    PassengerStatus,
+    Place,
+    Pnr,
+    Quota,
+    TripClass,
+)
 from .services import REFERENCE_TYPE
 
 SEATED_STATUSES = [PassengerStatus.CONFIRMED, PassengerStatus.RAC]
@@ -162,6 +170,58 @@ def pnr_charges_equal_ledger() -> list[str]:
     return problems
 
 
+# --- Item 5 --------------------------------------------------------------------------------
+
+
+def nobody_left_promotable() -> list[str]:
+    """No RAC/WL passenger could be promoted into a free, eligible place once promotion has
+    run.
+
+    Free: no leg of the passenger's journey marked on the place. Eligible: a whole seat
+    (half 0) earmarked for the passenger's queue quota or GENERAL, for an RAC or WL
+    passenger; an RAC half berth, for a WL passenger. Classes whose promotion is still due
+    (`TripClass.promotion_due`: a place was freed and the promotion task has not run yet)
+    and closed classes (cancelled trips) are not checked.
+
+    Waiting passengers with the same status, quota and legs share the answer, so each such
+    group is checked once against its class's places: two streamed queries.
+    """
+    checked = TripClass.objects.filter(promotion_due=False, closed=False)
+    groups = (Passenger.objects
+              .filter(status__in=[PassengerStatus.RAC, PassengerStatus.WAITLISTED],
+                      trip_class__in=checked)
+              .values_list("trip_class_id", "status", "quota", "pnr__legs_low",
+                           "pnr__legs_high")
+              .annotate(first=Min("pk"), count=Count("pk"))
+              .order_by("trip_class_id", "first"))
+    by_class: dict[int, list[tuple]] = {}
+    for trip_class_id, *group in groups.iterator(CHUNK):
+        by_class.setdefault(trip_class_id, []).append(group)
+    places = (Place.objects.filter(trip_class_id__in=list(by_class)).order_by("trip_class_id")
+              .values_list("trip_class_id", "pk", "half", "quota", "legs_low", "legs_high"))
+    stuck = []
+    for trip_class_id, rows in groupby(places.iterator(CHUNK), key=lambda row: row[0]):
+        class_places = list(rows)
+        for status, quota, low, high, first, count in by_class[trip_class_id]:
+            for _, place_id, half, place_quota, place_low, place_high in class_places:
+                if place_low & low or place_high & high:
+                    continue
+                seat = half == 0 and place_quota in (quota, Quota.GENERAL)
+                rac_half = (half != 0 and place_quota == Quota.RAC
+                            and status == PassengerStatus.WAITLISTED)
+                if seat or rac_half:
+                    stuck.append((trip_class_id, status, quota, rules.join_mask(low, high),
+                                  first, count, place_id, half))
+                    break
+    seats = dict(Place.objects.filter(pk__in=[s[6] for s in stuck])
+                 .values_list("pk", "seat_id")) if stuck else {}
+    labels = _Labels({s[0] for s in stuck}, set(seats.values()))
+    return [f"{labels.trip(tc)}: {count} {status} passenger(s) of quota {quota} for "
+            f"{legs_text(mask)} (the first: passenger {first}) could take seat "
+            f"{labels.seat(seats[place])}{half_text(half)}, free for them"
+            for tc, status, quota, mask, first, count, place, half in stuck]
+
+
 # --- Item 6 --------------------------------------------------------------------------------
 
 
@@ -175,10 +235,12 @@ def waiting_order_is_fifo() -> list[str]:
     a later one: a later RAC passenger while an earlier one is WL, or a later CNF passenger
     while an earlier one is RAC or WL, is a queue jump. Different legs or quotas are never
     compared (a quota earmark or a shorter ride can rightly confirm a later booking).
-    Charting's release of LADIES berths to waitlisted women is not implemented; once it is,
-    it must be allowed for here.
+    Charting's release of unused LADIES berths to waitlisted women, then seniors, is the one
+    rule that confirms out of turn: passengers holding a LADIES berth on a PNR not booked in
+    LADIES got it that way, and are left out.
     """
     rows = (Passenger.objects.filter(status__in=ACTIVE_STATUSES)
+            .exclude(Q(quota=Quota.LADIES) & ~Q(pnr__quota=Quota.LADIES))
             .order_by("trip_class_id", "pnr__legs_low", "pnr__legs_high", "pnr__quota", "pk")
             .values_list("trip_class_id", "pnr__legs_low", "pnr__legs_high", "pnr__quota",
                          "pk", "status", "pnr__number"))

@@ -15,6 +15,7 @@ CHECKS = [
     "booking.invariants.no_seat_leg_sold_twice",
     "booking.invariants.place_masks_equal_passenger_legs",
     "booking.invariants.pnr_charges_equal_ledger",
+    "booking.invariants.nobody_left_promotable",
     "booking.invariants.waiting_order_is_fifo",
 ]
 

@@ -7,10 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from payments.services import booking_refund
-from ttms.invariants import CHECKS, run_checks
+from ttms.invariants import CHECKS, broken_invariants, run_checks
 
 from .. import invariants
-from ..models import Cancellation, Passenger, Place
+from ..models import Cancellation, Passenger, Place, TripClass
+from ..services import promote_waitlist
 from .factories import adult
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,6 @@ def mark_cancelled(passengers, **changes) -> None:
                                          minutes_before_departure=0, fare=0, charge=0,
                                          refund=0)
     passengers.update(status="CAN", cancellation=record, **changes)
-
 
 
 @pytest.fixture
@@ -62,6 +62,7 @@ def test_the_booking_checks_are_registered():
         "booking.invariants.no_seat_leg_sold_twice",
         "booking.invariants.place_masks_equal_passenger_legs",
         "booking.invariants.pnr_charges_equal_ledger",
+        "booking.invariants.nobody_left_promotable",
         "booking.invariants.waiting_order_is_fifo",
     ]
 
@@ -86,16 +87,16 @@ def test_check_invariants_command_runs_the_booking_checks(trip, full, capsys):
     assert [f"ok    {path}" for path in BOOKING_CHECKS] == [
         line for line in capsys.readouterr().out.splitlines() if "booking." in line]
 
-    # when: a place loses its legs
-    Place.objects.filter(trip_class__schedule=trip, seat__number="1").update(legs_low=0)
+    # when: a place is marked on a leg beyond the route's
+    Place.objects.filter(trip_class__schedule=trip, seat__number="1").update(legs_high=1)
 
     # then
     with pytest.raises(CommandError, match="1 invariant"):
         call_command("check_invariants")
     out = capsys.readouterr().out
     assert ("FAIL  booking.invariants.place_masks_equal_passenger_legs: 1 problem(s)\n"
-            f"      - {label(trip)}, seat S1/1: the inventory marks no leg, its passengers "
-            "ride legs 0-2\n") in out
+            f"      - {label(trip)}, seat S1/1: the inventory marks legs 0-2, 63, its "
+            "passengers ride legs 0-2\n") in out
 
 
 # --- Item 1: one passenger per seat and leg -------------------------------------------------
@@ -237,6 +238,59 @@ def test_a_refund_the_booking_does_not_know_of_is_reported(full):
     assert invariants.pnr_charges_equal_ledger() == [
         f"PNR {pnr.number}: the ledger says 76000 was paid (charged 81000, refunded 5000), "
         f"its fare less refunds is 81000 (81000 - 0)"]
+
+
+# --- Item 5: nobody left promotable ---------------------------------------------------------
+
+
+def test_a_free_seat_with_passengers_waiting_for_it_is_reported(trip, full):
+    # given: a confirmed passenger cancelled, the seat freed, and no promotion run
+    mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
+    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
+    r1, w1 = full[1].passenger_list[0], full[2].passenger_list[0]
+
+    # then: both queues could move
+    assert invariants.nobody_left_promotable() == [
+        f"{label(trip)}: 2 RAC passenger(s) of quota GENERAL for legs 0-2 (the first: "
+        f"passenger {r1.pk}) could take seat S1/6, free for them",
+        f"{label(trip)}: 2 WL passenger(s) of quota GENERAL for legs 0-2 (the first: "
+        f"passenger {w1.pk}) could take seat S1/6, free for them"]
+
+
+def test_a_free_rac_half_with_waitlisted_passengers_is_reported(trip, full):
+    r2 = full[1].passenger_list[1]
+    mark_cancelled(Passenger.objects.filter(pk=r2.pk))
+    Place.objects.filter(trip_class__schedule=trip, seat__number="7", half=2).update(legs_low=0)
+    w1 = full[2].passenger_list[0]
+
+    assert invariants.nobody_left_promotable() == [
+        f"{label(trip)}: 2 WL passenger(s) of quota GENERAL for legs 0-2 (the first: "
+        f"passenger {w1.pk}) could take seat S1/7 (RAC half 2), free for them"]
+
+
+def test_a_class_whose_promotion_is_due_is_not_checked_until_it_has_run(trip, full):
+    mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
+    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
+    TripClass.objects.filter(schedule=trip).update(promotion_due=True)
+    assert invariants.nobody_left_promotable() == []
+
+    promote_waitlist(trip_class_id=TripClass.objects.get(schedule=trip).pk)
+
+    assert broken_invariants() == {}
+
+
+def test_a_free_seat_of_another_quota_or_for_other_legs_is_no_promotion(make_sleeper_trip,
+                                                                        book):
+    # given: berth 6 earmarked TATKAL and free; berth 1 free on leg 0 only; RAC and WL full
+    trip = make_sleeper_trip(berths=7, quotas={"TATKAL": 1})
+    book(trip, origin="ST2")
+    book(trip, [adult(f"C{i}") for i in range(4)])
+    waiting = book(trip, [adult("R1"), adult("R2"), adult("W1")])
+
+    # then: nobody waiting fits a place they may take
+    assert [p.status for p in waiting.passenger_list] == ["RAC", "RAC", "WL"]
+    assert masks(trip)[("1", 0)] == 0b110 and masks(trip)[("6", 0)] == 0
+    assert invariants.nobody_left_promotable() == []
 
 
 # --- Item 6: FIFO within the same fit ---------------------------------------------------------
