@@ -425,7 +425,11 @@ def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
         quotes = [refunds.full_refund(fare=p.fare, rule=CAUSE_RULES[cause]) for p in chosen]
         policy_name = "full"
     else:
-        policy = refunds.policy_get(company.refund_policy, company.refund_tiers)
+        try:
+            policy = refunds.policy_get(company.refund_policy, company.refund_tiers)
+        except ValueError as exc:  # saved past Company.clean (a data migration, a shell)
+            raise CancellationNotAllowed(f"{company.name}'s refund policy cannot be read "
+                                         f"({exc}); ask the operator.") from None
         policy_name = policy.name
         quotes = [refunds.quote(policy, fare=p.fare, class_code=pnr.class_code,
                                 status=p.status, pnr_quota=pnr.quota,
