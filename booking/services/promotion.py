@@ -154,7 +154,11 @@ def promote_waitlist(*, trip_class_id: int, cause: str = Promotion.Cause.CANCELL
         bound_lock_waits()
         trip_class = (TripClass.objects.select_for_update(of=("self",))
                       .filter(pk=trip_class_id).first())
-        if trip_class is None or trip_class.closed:
+        if trip_class is None:
+            return []
+        if trip_class.closed:  # a cancelled trip: nobody travels, nobody is promoted
+            if trip_class.promotion_due:
+                TripClass.objects.filter(pk=trip_class.pk).update(promotion_due=False)
             return []
         return promote_locked(trip_class, cause=cause, now=now)
 
