@@ -39,6 +39,13 @@ class NotOneCoach(BookingError):
                        "booking asked; nothing was booked or charged.")
 
 
+class ChartPrepared(BookingError):
+    code = "chart_prepared"
+    default_message = ("The chart of this trip is prepared: only berths free now can be "
+                       "booked, and not every passenger would get one; nothing was booked "
+                       "or charged.")
+
+
 class Busy(BookingError):
     """A lock was not granted within the bounded wait: retrying shortly is safe."""
 
@@ -73,3 +80,10 @@ class CancellationNotAllowed(CancellationError):
 class VehicleSwapRefused(BookingError):
     code = "vehicle_swap_refused"
     default_message = "The trip's vehicle cannot be swapped."
+
+
+class ChartingRefused(BookingError):
+    """The trip is not one a chart can be prepared for (departed, arrived, cancelled)."""
+
+    code = "charting_refused"
+    default_message = "The chart of this trip cannot be prepared."

@@ -79,6 +79,9 @@ class TripClass(models.Model):
     promotion_due = models.BooleanField(default=False)
     # No more bookings (the trip is cancelled); set under the lock.
     closed = models.BooleanField(default=False)
+    # When charting finalised the class (under the lock): from then on a booking that
+    # would leave anyone waitlisted is refused.
+    charted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from .exceptions import Busy
 from .models import TripClass
-from .services import promotion
+from .services import charting, promotion
 
 
 @shared_task(autoretry_for=(Busy,), retry_backoff=1, retry_backoff_max=30, max_retries=20)
@@ -26,3 +26,11 @@ def promotions_due_task() -> int:
         except Busy:
             continue  # a booking holds it, and promotes first itself; the next run retries
     return moved
+
+
+@shared_task
+def charts_prepare_due_task() -> int:
+    """Prepare the chart of every trip whose chart time has come (beat, every minute); a
+    trip that fails (busy) is retried by the next run. Returns how many charts were
+    prepared."""
+    return charting.charts_prepare_due()

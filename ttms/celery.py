@@ -19,6 +19,10 @@ BEAT_SCHEDULE = {
         "task": "ttms.accounts.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "booking-prepare-charts": {
+        "task": "booking.tasks.charts_prepare_due_task",
+        "schedule": crontab(),  # every minute
+    },
     "booking-promotions-due": {
         "task": "booking.tasks.promotions_due_task",
         "schedule": crontab(),  # every minute

@@ -16,6 +16,7 @@ from .. import rules
 from ..exceptions import (
     BookingNotOpen,
     Busy,
+    ChartPrepared,
     InvalidBooking,
     NotAllConfirmed,
     NotOneCoach,
@@ -198,6 +199,8 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
         result = rules.allocate(travellers, free, quota=booking_quota)
         if only_if_all_confirmed and not result.all_confirmed:
             raise NotAllConfirmed()
+        if trip_class.charted_at and any(a.status == "WL" for a in result.passengers):
+            raise ChartPrepared()
         if only_in_one_coach and (not result.all_confirmed or len(result.coaches) > 1):
             raise NotOneCoach()
         pnr = Pnr.objects.create(

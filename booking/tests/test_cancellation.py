@@ -18,7 +18,7 @@ from ttms.invariants import broken_invariants
 from ..exceptions import AlreadyCancelled
 from ..models import Cancellation, Chart, FareRule, Passenger, Pnr
 from ..services import booking_cancel, booking_create
-from .factories import IST, adult, funded_user, rail_company
+from .factories import IST, adult, funded_user
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +178,7 @@ def test_cancelling_the_whole_pnr_pays_the_quote_once(trip, mixed, preset, left,
 def test_some_passengers_are_cancelled_and_the_rest_later(trip, mixed, book):
     set_policy(trip, "tiered")
     funds = wallet(mixed.user)
-    c, r1, r2, w = Passenger.objects.filter(pnr=mixed).order_by("index")
+    _, _, r2, w = Passenger.objects.filter(pnr=mixed).order_by("index")
     assert quote_at(mixed, before(48), f"?passengers={r2.pk},{w.pk}")["refund"] == 2 * 90_000
 
     first = cancel_at(mixed, before(48), {"passengers": [r2.pk, w.pk]})

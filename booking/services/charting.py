@@ -1,0 +1,326 @@
+"""Charting: a trip's final allocations, its waitlist dropped, its chart frozen (DESIGN.md
+section 5, Charting).
+
+`chart_prepare` works in short steps, each its own transaction, so that no step holds a
+lock another path takes in the other order (the wallet before the trip class, the trip
+class never around a cancellation's own locks):
+
+1. class by class, under the trip class's lock: unused LADIES berths to waitlisted women,
+   then to seniors; every other unused quota seat to GENERAL; promotion into them;
+2. PNR by PNR: those whose passengers are all still waitlisted cancelled with a full
+   refund (`booking_cancel`, cause "charting");
+3. under the trip's row lock: the chart written once, read back from the database.
+
+Each step is safe to repeat: run again after a failure (a lock wait that ran out), or at the
+same time as another run, charting finishes the work and writes one chart.
+"""
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from fleet.locks import lock_schedule
+from fleet.models import Company, RouteStop, Schedule, ScheduleStatus
+from payments import services as payments
+from ttms.accounts.models import User
+
+from .. import rules
+from ..exceptions import ChartingRefused
+from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from ..models import (
+    Cancellation,
+    Chart,
+    Gender,
+    Passenger,
+    PassengerStatus,
+    Place,
+    Pnr,
+    Promotion,
+    Quota,
+    TripClass,
+)
+from .cancellation import booking_cancel
+from .create import REFERENCE_TYPE
+from .promotion import ClassState
+
+logger = logging.getLogger(__name__)
+
+CHARTABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
+# How far ahead `charts_prepare_due` looks at least: the railway rule charts at most 17 h
+# ahead (21:00 for a 13:59 departure); a company offset further out widens it.
+CHART_HORIZON = timedelta(days=2)
+SEATED = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
+KEEPS_QUOTA = (Quota.GENERAL, Quota.RAC)
+
+
+def chart_prepare(
+    *, schedule: Schedule, by: User | None = None, now: datetime | None = None
+) -> Chart:
+    """Prepare the chart of `schedule` (a trip SCHEDULED or BOARDING) and return it; a trip
+    already charted returns its chart unchanged, whoever asks and whatever its status now.
+
+    In each class of the trip, under the trip class's lock (bounded wait): unused LADIES
+    berths go to waitlisted women, then to waitlisted seniors (`rules.release`: RAC before
+    WL, each in queue order, each passenger on their own legs); the quota's remaining
+    places and every other quota's become GENERAL; the RAC and WL passengers are promoted
+    into them first come first served (`rules.promote`). Every move is a Promotion with
+    cause "charting" and a message to the holder. Then each PNR whose active passengers
+    are all still WL is cancelled with a full refund (cause "charting"); a PNR with some
+    passenger seated keeps its WL passengers. Finally, under the trip's row lock, the
+    chart: `rows`, one per CNF/RAC passenger in coach and berth order, then the WL
+    passengers of partly seated PNRs in queue order; `summary`, what charting did, counted
+    from its records (so a run that finishes a failed one's work counts both).
+
+    Must not run inside a transaction (each step is a durable one, committed on its own,
+    so no lock outlives its step). Raises
+    ChartingRefused (the trip departed, arrived or was cancelled: nothing is written),
+    booking Busy or fleet Busy when a lock wait runs out (what was done stays done; run
+    it again to finish).
+    """
+    now = now or timezone.now()
+    chart = Chart.objects.filter(schedule_id=schedule.pk).first()
+    if chart is not None:
+        return chart
+    schedule = Schedule.objects.select_related("route").get(pk=schedule.pk)
+    _check_chartable(schedule)
+    class_codes = (
+        TripClass.objects.filter(schedule_id=schedule.pk)
+        .order_by("class_code")
+        .values_list("class_code", flat=True)
+    )
+    for class_code in class_codes:
+        _class_finalise(schedule_id=schedule.pk, class_code=class_code, now=now)
+    for pnr_id in _waitlisted_pnr_ids(schedule.pk):
+        _waitlisted_pnr_cancel(pnr_id=pnr_id, by=by, now=now)
+    with transaction.atomic(durable=True):
+        schedule = lock_schedule(schedule.pk)
+        chart = Chart.objects.filter(schedule_id=schedule.pk).first()
+        if chart is not None:
+            return chart
+        _check_chartable(schedule)
+        rows = chart_rows(schedule_id=schedule.pk)
+        return Chart.objects.create(
+            schedule=schedule,
+            prepared_at=now,
+            prepared_by=by,
+            rows=rows,
+            summary=_summary(schedule.pk, rows),
+        )
+
+
+def charts_prepare_due(*, now: datetime | None = None) -> int:
+    """Chart every trip whose chart time (`rules.chart_due_at`, the company's rule in the
+    first stop's zone) has come: SCHEDULED or BOARDING, not departed yet, sold (it has
+    inventory) and not charted. Returns how many charts it wrote.
+
+    One query finds the candidates (trips leaving within the next `CHART_HORIZON`, or the
+    largest company charting offset if that is longer); the due time is computed here. Each
+    trip is charted by `chart_prepare`, its own transactions and locks; a trip that fails
+    is logged and left for the next run, and never stops the others.
+    """
+    now = now or timezone.now()
+    due = []
+    for pk, departure_at, zone, offset in _candidates(now):
+        if (
+            rules.chart_due_at(departure_at=departure_at, tz=ZoneInfo(zone), offset_minutes=offset)
+            <= now
+        ):
+            due.append(pk)
+    charted = 0
+    for schedule in Schedule.objects.filter(pk__in=due).order_by("departure_at", "pk"):
+        try:
+            chart_prepare(schedule=schedule, now=now)
+        except Exception:
+            logger.exception(
+                "Charting trip %s (id %s) failed; the next run retries it.", schedule, schedule.pk
+            )
+        else:
+            charted += 1
+    return charted
+
+
+def chart_rows(*, schedule_id: int) -> list[dict]:
+    """The lines of a trip's chart, as `Chart.rows` keeps them: each CNF and RAC passenger
+    in coach, berth and half order (a berth sold twice on different legs: the earlier
+    boarding first), then the WL passengers of PNRs that have someone seated, in queue
+    order. Two queries; reads, locks nothing."""
+    fields = (
+        "pnr__class_code",
+        "seat__coach__code",
+        "seat__number",
+        "seat__berth_type",
+        "half",
+        "name",
+        "age",
+        "gender",
+        "pnr__number",
+        "pnr__origin__code",
+        "pnr__destination__code",
+        "status",
+    )
+    seated = (
+        Passenger.objects.filter(pnr__schedule_id=schedule_id, status__in=SEATED)
+        .order_by(
+            "seat__coach__position",
+            "seat__coach__code",
+            "seat__row",
+            "seat__column",
+            "seat_id",
+            "half",
+            "pnr__origin_sequence",
+            "pk",
+        )
+        .values_list(*fields)
+    )
+    partly_seated = Passenger.objects.filter(pnr_id=OuterRef("pnr_id"), status__in=SEATED)
+    waiting = (
+        Passenger.objects.filter(pnr__schedule_id=schedule_id, status=PassengerStatus.WAITLISTED)
+        .filter(Exists(partly_seated))
+        .order_by("pk")
+        .values_list(*fields)
+    )
+    keys = (
+        "class",
+        "coach",
+        "seat",
+        "berth",
+        "half",
+        "name",
+        "age",
+        "gender",
+        "pnr",
+        "from",
+        "to",
+        "status",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in [*seated, *waiting]]
+
+
+# --- Steps ------------------------------------------------------------------------------------
+
+
+def _check_chartable(schedule: Schedule) -> None:
+    if schedule.status not in CHARTABLE_STATUSES:
+        raise ChartingRefused(
+            f"Trip {schedule.route.number} of {schedule.service_date:%d %b %Y} is "
+            f"{schedule.get_status_display().lower()}; only scheduled or boarding trips are "
+            "charted."
+        )
+
+
+def _class_finalise(*, schedule_id: int, class_code: str, now: datetime) -> None:
+    """Step 1 for one class, in one transaction under its lock. A closed class (the trip
+    is being cancelled) is left alone."""
+    with transaction.atomic(durable=True), lock_timeouts_as_busy():
+        bound_lock_waits()
+        trip_class = trip_class_lock(schedule_id=schedule_id, class_code=class_code)
+        if trip_class is None or trip_class.closed:
+            return
+        state = ClassState.load(trip_class)
+        state.release(quota=Quota.LADIES, eligible=lambda t: t.gender == Gender.FEMALE)
+        state.release(quota=Quota.LADIES, eligible=rules.is_senior)
+        Place.objects.filter(trip_class=trip_class).exclude(quota__in=KEEPS_QUOTA).update(
+            quota=Quota.GENERAL
+        )
+        state.places = [
+            p if p.quota in KEEPS_QUOTA else replace(p, quota=Quota.GENERAL) for p in state.places
+        ]
+        state.promote()
+        state.save(cause=Promotion.Cause.CHARTING, now=now)
+        TripClass.objects.filter(pk=trip_class.pk, charted_at__isnull=True).update(charted_at=now)
+
+
+def _waitlisted_pnr_ids(schedule_id: int) -> list[int]:
+    """The trip's PNRs with someone still WL and nobody seated."""
+
+    def with_status(*statuses):
+        return Exists(Passenger.objects.filter(pnr_id=OuterRef("pk"), status__in=statuses))
+
+    return list(
+        Pnr.objects.filter(schedule_id=schedule_id)
+        .filter(with_status(PassengerStatus.WAITLISTED), ~with_status(*SEATED))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _waitlisted_pnr_cancel(*, pnr_id: int, by: User | None, now: datetime) -> Cancellation | None:
+    """Step 2 for one PNR, in one transaction: cancel it with a full refund if its active
+    passengers are all still WL. The PNR, its wallet and its trip class are locked first,
+    in `booking_cancel`'s own order, so that no promotion seats one of them between the
+    check and the cancellation (`booking_cancel` then finds its locks held). None: the
+    PNR no longer qualifies (cancelled or promoted meanwhile)."""
+    with transaction.atomic(durable=True), lock_timeouts_as_busy():
+        bound_lock_waits()
+        pnr = (
+            Pnr.objects.select_for_update(of=("self",))
+            .select_related("schedule__route__company", "origin")
+            .get(pk=pnr_id)
+        )
+        payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
+        trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
+        statuses = set(
+            Passenger.objects.filter(pnr=pnr)
+            .exclude(status=PassengerStatus.CANCELLED)
+            .values_list("status", flat=True)
+        )
+        if statuses != {PassengerStatus.WAITLISTED}:
+            return None
+        return booking_cancel(pnr=pnr, by=by, cause=Cancellation.Cause.CHARTING, now=now)
+
+
+def _summary(schedule_id: int, rows: list[dict]) -> dict:
+    """What charting did to the trip, counted from its Promotion and Cancellation rows
+    (cause "charting"), and the chart's passengers by status. Two queries."""
+    released = Q(to_status=PassengerStatus.CONFIRMED, passenger__quota=Quota.LADIES)
+    women = Q(passenger__gender=Gender.FEMALE)
+    moves = Promotion.objects.filter(
+        trip_class__schedule_id=schedule_id, cause=Promotion.Cause.CHARTING
+    ).aggregate(
+        to_women=Count("pk", filter=released & women),
+        to_seniors=Count("pk", filter=released & ~women),
+        all=Count("pk"),
+    )
+    dropped = Cancellation.objects.filter(
+        pnr__schedule_id=schedule_id, cause=Cancellation.Cause.CHARTING
+    ).aggregate(pnrs=Count("pnr_id", distinct=True), refunded=Coalesce(Sum("refund"), 0))
+    statuses = [row["status"] for row in rows]
+    return {
+        "released_to_women": moves["to_women"],
+        "released_to_seniors": moves["to_seniors"],
+        "promoted": moves["all"] - moves["to_women"] - moves["to_seniors"],
+        "pnrs_cancelled": dropped["pnrs"],
+        "refunded": dropped["refunded"],
+        "confirmed": statuses.count(PassengerStatus.CONFIRMED),
+        "rac": statuses.count(PassengerStatus.RAC),
+        "waitlisted": statuses.count(PassengerStatus.WAITLISTED),
+    }
+
+
+def _candidates(now: datetime) -> list[tuple[int, datetime, str, int | None]]:
+    """(trip id, departure, first stop's zone, company offset) of the trips that may be due:
+    chartable, sold, not charted, leaving within the horizon. One query (and one for the
+    horizon)."""
+    longest = Company.objects.aggregate(m=Max("charting_offset_minutes"))["m"] or 0
+    horizon = max(CHART_HORIZON, timedelta(minutes=longest))
+    first_zone = (
+        RouteStop.objects.filter(route_id=OuterRef("route_id"))
+        .order_by("sequence")
+        .values("station__time_zone")[:1]
+    )
+    return list(
+        Schedule.objects.filter(
+            status__in=CHARTABLE_STATUSES, departure_at__gt=now, departure_at__lte=now + horizon
+        )
+        .filter(Exists(TripClass.objects.filter(schedule_id=OuterRef("pk"))))
+        .exclude(Exists(Chart.objects.filter(schedule_id=OuterRef("pk"))))
+        .annotate(zone=Coalesce(Subquery(first_zone), "route__company__time_zone"))
+        .order_by("departure_at", "pk")
+        .values_list("pk", "departure_at", "zone", "route__company__charting_offset_minutes")
+    )
