@@ -53,7 +53,7 @@ def booking_cancel(
         plan = cancellation_plan(pnr=pnr, passengers=passengers, passenger_ids=passenger_ids,
                                  cause=cause, charted=is_charted(pnr.schedule_id), now=now)
         cancellation = _record(plan, cause=cause, by=by, now=now)
-        _free_places(pnr, plan)
+        freed = _free_places(pnr, plan)
         for line in plan.lines:
             line.passenger.status = PassengerStatus.CANCELLED
             line.passenger.cancellation = cancellation
@@ -69,7 +69,10 @@ def booking_cancel(
         outbox_add(messages=[Message(topic="pnr.cancelled", user_id=pnr.user_id, payload={
             "pnr": pnr.number, "cause": cause, "refund": plan.refund,
             "passengers": [line.passenger.index for line in plan.lines]})], now=now)
-        if trip_class is not None and not trip_class.closed:
+        if freed and trip_class is not None and not (trip_class.closed
+                                                     or trip_class.promotion_due):
+            # Already due: the task enqueued then has not run yet (it needs this lock), and
+            # will promote into these places too. Waitlisted passengers free nothing.
             trip_class.promotion_due = True
             trip_class.save(update_fields=["promotion_due"])
             promotion_enqueue(trip_class.pk)
@@ -89,13 +92,13 @@ def _record(plan: CancellationPlan, *, cause: str, by: User | None,
                for line in plan.lines])
 
 
-def _free_places(pnr: Pnr, plan: CancellationPlan) -> None:
+def _free_places(pnr: Pnr, plan: CancellationPlan) -> bool:
     """Clear the PNR's legs from the places its cancelled CNF/RAC passengers held (both
-    halves for a whole RAC berth). Only one passenger holds a place on a given leg, so
-    the legs cleared are exactly theirs."""
+    halves for a whole RAC berth); True when some were. Only one passenger holds a place on
+    a given leg, so the legs cleared are exactly theirs."""
     held = [line.passenger for line in plan.lines if line.passenger.status in SEATED]
     if not held:
-        return
+        return False
     places = Place.objects.filter(trip_class_id=pnr.trip_class_id,
                                   seat_id__in={p.seat_id for p in held})
     wanted = {(p.seat_id, p.half) for p in held} | {(p.seat_id, h) for p in held
@@ -106,3 +109,4 @@ def _free_places(pnr: Pnr, plan: CancellationPlan) -> None:
         mask = rules.join_mask(place.legs_low, place.legs_high) & ~rules.join_mask(low, high)
         place.legs_low, place.legs_high = rules.split_mask(mask)
     Place.objects.bulk_update(rows, ["legs_low", "legs_high"])
+    return True
