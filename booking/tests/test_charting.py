@@ -220,9 +220,9 @@ def test_the_second_ladies_berth_goes_to_a_senior_and_quota_seats_to_general_in_
         ("Arjun", "WL", "RAC", "charting"),
         ("Dev", "WL", "RAC", "charting"),
     ]
-    # Farhan's PNR, cancelled, frees nothing: the promotion that follows moves nobody.
+    # Farhan's PNR, cancelled, frees nothing: no promotion is due, and one would move nobody.
     trip_class = TripClass.objects.get(schedule=trip)
-    assert trip_class.promotion_due is True
+    assert trip_class.promotion_due is False
     assert promote_waitlist(trip_class_id=trip_class.pk, now=CHART_TIME) == []
     assert broken_invariants() == {}
 
