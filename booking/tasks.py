@@ -8,7 +8,7 @@ from .services import charting, promotion
 
 
 @shared_task(autoretry_for=(Busy,), retry_backoff=1, retry_backoff_max=30, max_retries=20)
-def promote_waitlist_task(trip_class_id: int) -> int:
+def promote_waitlist_task(trip_class_id: int, cause: str = "cancellation") -> int:
     """Promote whoever fits in one trip class (enqueued when a place frees); retried while
     the class is busy. Returns how many passengers moved up.
 
@@ -16,7 +16,7 @@ def promote_waitlist_task(trip_class_id: int) -> int:
     the flag): nothing to lock for."""
     if not TripClass.objects.filter(pk=trip_class_id, promotion_due=True).exists():
         return 0
-    return len(promotion.promote_waitlist(trip_class_id=trip_class_id))
+    return len(promotion.promote_waitlist(trip_class_id=trip_class_id, cause=cause))
 
 
 @shared_task

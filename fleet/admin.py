@@ -12,6 +12,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from booking.services import trip_cancel, vehicle_swap
+from payments.money import format_money
 from ttms.accounts.models import Role
 from ttms.admin_scoping import (
     CompanyListFilter,
@@ -41,6 +43,7 @@ from .models import (
     Weekday,
 )
 from .services import (
+    VEHICLE_SWAP_NEEDED,
     coach_build_seats,
     route_check_editable,
     route_stops_validate,
@@ -342,6 +345,19 @@ class CancelForm(forms.Form):
                              help_text="Passengers are told why.")
 
 
+class SwapVehicleForm(forms.Form):
+    vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none(),
+                                     help_text="An active vehicle of the trips' company.")
+    reason = forms.CharField(max_length=300, required=False,
+                             widget=forms.TextInput(attrs={"size": 60}))
+
+    def __init__(self, *args, company_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vehicle"].queryset = (Vehicle.objects.filter(company_id__in=company_ids,
+                                                                  is_active=True)
+                                           .order_by("code"))
+
+
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
@@ -352,6 +368,9 @@ class ScheduleForm(forms.ModelForm):
         # Re-read the status: the trip may have departed since the page was opened.
         if self.instance.pk and Schedule.objects.get(pk=self.instance.pk).is_locked:
             raise ValidationError(_locked_message_for(self.instance.pk))
+        if ("vehicle" in self.changed_data and self.instance.pk
+                and self.instance.trip_classes.exists()):
+            self.add_error("vehicle", VEHICLE_SWAP_NEEDED)
         return cleaned
 
 
@@ -374,7 +393,7 @@ class ScheduleAdmin(CompanyScopedAdmin):
               "status_changed_at", "vehicle", "drivers", "created_at"]
     filter_horizontal = ["drivers"]
     inlines = [ScheduleEventInline]
-    actions = ["start_boarding", "depart", "arrive", "cancel"]
+    actions = ["start_boarding", "depart", "arrive", "cancel", "swap_vehicle"]
     ordering = ["departure_at"]
     show_full_result_count = False
 
@@ -427,9 +446,10 @@ class ScheduleAdmin(CompanyScopedAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        schedule_update(schedule=form.instance, by=request.user,
-                        vehicle=form.cleaned_data.get("vehicle"),
-                        drivers=form.cleaned_data.get("drivers", []))
+        # Only the fields the form shows: a read-only vehicle is not set to nothing.
+        changes = {name: form.cleaned_data[name] for name in ("vehicle", "drivers")
+                   if name in form.cleaned_data}
+        schedule_update(schedule=form.instance, by=request.user, **changes)
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
@@ -461,18 +481,86 @@ class ScheduleAdmin(CompanyScopedAdmin):
     def arrive(self, request, queryset):
         self._transition(request, queryset, ScheduleStatus.ARRIVED)
 
+    def _editable(self, request, queryset):
+        """The selected trips the user may change, in pk order; says which are refused."""
+        trips = []
+        for schedule in queryset.select_related("route__company").order_by("pk"):
+            if self.has_change_permission(request, schedule):
+                trips.append(schedule)
+            else:
+                self.message_user(request, f"{schedule}: your role in its company does not "
+                                  "allow changing trips.", messages.ERROR)
+        return trips
+
     @admin.action(description="Cancel (asks for a reason)", permissions=["change"])
     def cancel(self, request, queryset):
+        """Cancel the trips and every booking on them (booking.services.trip_cancel: full
+        refunds, passengers told the reason). On a trip already cancelled it finishes
+        cancelling bookings left active."""
         form = CancelForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
-            self._transition(request, queryset, ScheduleStatus.CANCELLED,
-                             reason=form.cleaned_data["reason"])
+            for schedule in self._editable(request, queryset):
+                try:
+                    result = trip_cancel(schedule=schedule, by=request.user,
+                                         reason=form.cleaned_data["reason"])
+                except DomainError as exc:
+                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                    continue
+                self._report_cancel(request, schedule, result)
             return None
         return TemplateResponse(request, "admin/fleet/schedule/cancel.html", {
             **self.admin_site.each_context(request),
             "title": "Cancel trips",
             "opts": self.model._meta,
             "trips": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    def _report_cancel(self, request, schedule, result):
+        done = (f"{len(result.cancellations)} booking(s) cancelled, "
+                f"{format_money(result.refunded)} refunded in full")
+        if result.resumed:
+            self.message_user(request, f"{schedule} was already cancelled; {done}.",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, f"{schedule} cancelled; {done}.", messages.SUCCESS)
+        if result.pending:
+            self.message_user(request, f"{schedule}: PNR(s) {', '.join(result.pending)} were "
+                              "busy and are not cancelled yet; cancel the trip again to "
+                              "finish.", messages.WARNING)
+
+    @admin.action(description="Swap vehicle (asks which)", permissions=["change"])
+    def swap_vehicle(self, request, queryset):
+        """Move the trips to another vehicle of their company, with their passengers
+        (booking.services.vehicle_swap): refused, saying why, when the vehicle is too small
+        for the seats sold."""
+        companies = set(queryset.values_list("route__company_id", flat=True))
+        if len(companies) != 1:
+            self.message_user(request, "Choose trips of one company to swap their vehicle.",
+                              messages.ERROR)
+            return None
+        form = SwapVehicleForm(request.POST if "vehicle" in request.POST else None,
+                               company_ids=companies)
+        if form.is_bound and form.is_valid():
+            vehicle = form.cleaned_data["vehicle"]
+            for schedule in self._editable(request, queryset):
+                try:
+                    result = vehicle_swap(schedule=schedule, vehicle=vehicle, by=request.user,
+                                          reason=form.cleaned_data["reason"])
+                except DomainError as exc:
+                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                    continue
+                self.message_user(
+                    request, f"{schedule} now runs with {vehicle.code}: {result.kept} "
+                    f"passenger(s) kept their seats, {len(result.reseated)} moved (and told).",
+                    messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/fleet/schedule/swap_vehicle.html", {
+            **self.admin_site.each_context(request),
+            "title": "Swap the vehicle of trips",
+            "opts": self.model._meta,
+            "trips": queryset.select_related("vehicle"),
             "form": form,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })

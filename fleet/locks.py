@@ -20,7 +20,9 @@ def lock_schedules(ids: Iterable[int]) -> list[Schedule]:
     limit_lock_waits(LOCK_TIMEOUT_MS)
     with lock_timeouts_raise(Busy):
         return list(
-            Schedule.objects.select_for_update(of=("self",))
+            # NO KEY UPDATE: inserting a row that references the trip (a PNR) takes a KEY
+            # SHARE lock on it, which this does not block.
+            Schedule.objects.select_for_update(of=("self",), no_key=True)
             .select_related("route", "route__company")
             .filter(pk__in=list(ids))
             .order_by("pk")

@@ -71,6 +71,17 @@ IN_SERVICE = (Status.BOARDING, Status.DEPARTED)
 
 _UNSET = object()
 
+# Once the booking app sells a trip's seats, fleet alone can neither cancel the trip (its
+# passengers would keep their money in limbo) nor move it to another vehicle (the seats
+# sold are the vehicle's): these point to the booking app's operations that do both.
+TRIP_CANCEL_NEEDED = ("Seats of this trip are on sale; cancel it with the trip cancellation "
+                      "(\"Cancel\" in the admin, POST operator/trips/<id>/status/ in the API), "
+                      "which also cancels and refunds its bookings.")
+VEHICLE_SWAP_NEEDED = ("Seats of this trip are already sold on its vehicle; change it with a "
+                       "vehicle swap (\"Swap vehicle\" in the admin, POST "
+                       "operator/trips/<id>/vehicle/ in the API), which moves the passengers "
+                       "to the new vehicle's seats.")
+
 
 # --- Layouts, classes, vehicles --------------------------------------------------------------
 
@@ -322,7 +333,9 @@ def schedule_transition(*, schedule: Schedule, to_status: str, by=None,
     Locks the schedule row, re-checks its status inside the lock and records a
     ScheduleEvent. Raises TripLocked once the trip has departed (except to mark it arrived),
     arrived or been cancelled; InvalidStatusTransition for any other move the machine does
-    not allow; ValidationError for an unknown status or a missing reason.
+    not allow, and for cancelling a trip whose seats are on sale (the booking app's
+    `trip_cancel` closes them and refunds every booking, then calls this); ValidationError
+    for an unknown status or a missing reason.
     """
     if to_status not in Status.values:
         raise ValidationError({"status": f"{to_status!r} is not a trip status."})
@@ -339,6 +352,10 @@ def schedule_transition(*, schedule: Schedule, to_status: str, by=None,
             raise InvalidStatusTransition(
                 f"A {Status(current).label.lower()} trip cannot become "
                 f"{Status(to_status).label.lower()}; it can become: {allowed}.")
+        # The booking app's classes of the trip (reverse relation: fleet does not import
+        # booking); open ones mean passengers who would be left unrefunded.
+        if to_status == Status.CANCELLED and locked.trip_classes.filter(closed=False).exists():
+            raise InvalidStatusTransition(TRIP_CANCEL_NEEDED)
         locked.status = to_status
         locked.status_changed_at = timezone.now()
         locked.save(update_fields=["status", "status_changed_at"])
@@ -381,6 +398,10 @@ def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNS
     Locks the schedule row; refuses with TripLocked once it has departed, arrived or been
     cancelled. The vehicle must be an active one of the route's company, the drivers its
     drivers (ValidationError otherwise). Records what changed as a ScheduleEvent.
+
+    The vehicle of a trip that has sold seats (its seat inventory exists) is not changed
+    here (ValidationError on vehicle): the booking app's vehicle swap moves the passengers
+    to the new vehicle's seats and then calls `schedule_vehicle_set`.
     """
     with transaction.atomic():
         locked = lock_schedule(schedule.pk)
@@ -396,6 +417,10 @@ def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNS
             drivers = list(drivers)
             _check_drivers(company_id, drivers)
         if vehicle is not _UNSET and (vehicle.pk if vehicle else None) != locked.vehicle_id:
+            # The booking app's inventory hangs off this row (reverse relation: fleet
+            # does not import booking); its seats belong to the current vehicle.
+            if locked.trip_classes.exists():
+                raise ValidationError({"vehicle": VEHICLE_SWAP_NEEDED})
             details["vehicle"] = [locked.vehicle_id, vehicle.pk if vehicle else None]
             locked.vehicle = vehicle
             locked.save(update_fields=["vehicle"])
@@ -407,6 +432,32 @@ def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNS
                 locked.drivers.set(drivers)
         if details:
             _event(locked, action="update", by=by, reason=reason, details=details)
+    return locked
+
+
+def schedule_vehicle_set(*, schedule: Schedule, vehicle: Vehicle, by=None, reason: str = "",
+                         details: dict | None = None) -> Schedule:
+    """Put `vehicle` on a trip that has not departed and record it (a ScheduleEvent
+    "vehicle_swap" whose details hold the vehicles before and after, plus `details`).
+
+    For the booking app's vehicle swap, which moves the trip's seat inventory in the same
+    transaction, holding the trip's row lock; everything else changes vehicles through
+    `schedule_update`, which refuses once seats are sold. Locks the schedule row (again:
+    re-entrant in one transaction); raises TripLocked once the trip has departed, arrived
+    or been cancelled, ValidationError when `vehicle` is not an active one of the route's
+    company.
+    """
+    with transaction.atomic():
+        locked = lock_schedule(schedule.pk)
+        if locked.is_locked:
+            raise TripLocked(trip_locked_message(locked))
+        if vehicle.company_id != locked.route.company_id or not vehicle.is_active:
+            raise ValidationError({"vehicle": "Choose an active vehicle of this company."})
+        before = locked.vehicle_id
+        locked.vehicle = vehicle
+        locked.save(update_fields=["vehicle"])
+        _event(locked, action="vehicle_swap", by=by, reason=reason,
+               details={"vehicle": [before, vehicle.pk], **(details or {})})
     return locked
 
 

@@ -3,6 +3,7 @@
 cancellation, vehicle swap)."""
 
 from .cancellation import booking_cancel
+from .charting import chart_prepare, charts_prepare_due
 from .create import (
     BOOKABLE_STATUSES,
     PNR_NUMBER_ATTEMPTS,
@@ -11,13 +12,20 @@ from .create import (
     booking_create,
 )
 from .promotion import promote_waitlist
+from .trips import SwapResult, TripCancelResult, trip_cancel, vehicle_swap
 
 __all__ = [
     "BOOKABLE_STATUSES",
     "PNR_NUMBER_ATTEMPTS",
     "REFERENCE_TYPE",
     "PassengerIn",
+    "SwapResult",
+    "TripCancelResult",
     "booking_cancel",
     "booking_create",
+    "chart_prepare",
+    "charts_prepare_due",
     "promote_waitlist",
+    "trip_cancel",
+    "vehicle_swap",
 ]

@@ -163,8 +163,9 @@ def promote_waitlist(*, trip_class_id: int, cause: str = Promotion.Cause.CANCELL
         return promote_locked(trip_class, cause=cause, now=now)
 
 
-def promotion_enqueue(trip_class_id: int) -> None:
+def promotion_enqueue(trip_class_id: int,
+                      cause: str = Promotion.Cause.CANCELLATION) -> None:
     """Run the promotion task once the current transaction commits (at once outside one)."""
     from ..tasks import promote_waitlist_task  # tasks import services
 
-    transaction.on_commit(lambda: promote_waitlist_task.delay(trip_class_id))
+    transaction.on_commit(lambda: promote_waitlist_task.delay(trip_class_id, cause))

@@ -9,6 +9,8 @@ urlpatterns = [
          name="operator-trip-detail"),
     path("operator/trips/<int:pk>/status/", views.OperatorTripStatusView.as_view(),
          name="operator-trip-status"),
+    path("operator/trips/<int:pk>/vehicle/", views.OperatorTripVehicleView.as_view(),
+         name="operator-trip-vehicle"),
     path("operator/vehicles/", views.OperatorVehicleListView.as_view(),
          name="operator-vehicle-list"),
     path("operator/vehicles/<int:pk>/", views.OperatorVehicleDetailView.as_view(),

@@ -14,6 +14,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from booking.exceptions import Busy
+from booking.services import trip_cancel, vehicle_swap
 from ttms.accounts.models import User
 from ttms.api.pagination import PageNumberPagination
 from ttms.api.schema import error_response
@@ -178,7 +180,9 @@ class OperatorTripDetailView(OperatorView):
 
 class OperatorTripStatusView(OperatorView):
     """Move a trip along scheduled → boarding → departed → arrived, or cancel it (with a
-    reason) before it departs."""
+    reason) before it departs: cancelling also cancels every booking on it with a full
+    refund and tells the passengers why (booking's `trip_cancel`); asked again on a
+    cancelled trip, it finishes cancelling any booking left active."""
 
     @extend_schema_serializer(component_name="TripStatusChange")
     class InputSerializer(serializers.Serializer):
@@ -188,15 +192,71 @@ class OperatorTripStatusView(OperatorView):
 
     @extend_schema(request=InputSerializer,
                    responses={200: TripOutputSerializer, 404: error_response("No such trip"),
-                              409: error_response("Not allowed from the current status")})
+                              409: error_response("Not allowed from the current status"),
+                              503: error_response("Busy: send the same request again")})
     def post(self, request, pk: int):
         trip = _trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        schedule_transition(schedule=trip, to_status=data.validated_data["status"],
-                            by=request.user, reason=data.validated_data["reason"])
+        status, reason = data.validated_data["status"], data.validated_data["reason"]
+        if status == ScheduleStatus.CANCELLED:
+            result = trip_cancel(schedule=trip, by=request.user, reason=reason)
+            if result.pending:
+                raise Busy(f"Trip cancelled, but {len(result.pending)} booking(s) were busy "
+                           "and are not cancelled yet; send the same request again to finish.")
+        else:
+            schedule_transition(schedule=trip, to_status=status, by=request.user, reason=reason)
         return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
+
+
+class OperatorTripVehicleView(OperatorView):
+    """Swap a trip's vehicle for another of its company before it departs, with its
+    passengers: seat numbers kept where the new vehicle has them, the others reseated and
+    told (booking's `vehicle_swap`). Refused (409 vehicle_swap_refused, nothing changed)
+    when the vehicle has fewer seats in a class than are sold on its busiest leg."""
+
+    @extend_schema_serializer(component_name="TripVehicleSwap")
+    class InputSerializer(serializers.Serializer):
+        vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.none())
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True,
+                                       default="")
+
+        def __init__(self, *args, vehicles=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            if vehicles is not None:  # the user's companies' vehicles (None: the schema)
+                self.fields["vehicle"].queryset = vehicles
+
+    @extend_schema_serializer(component_name="TripVehicleSwapResult")
+    class OutputSerializer(serializers.Serializer):
+        trip = TripOutputSerializer()
+        seats = serializers.DictField(child=serializers.IntegerField(),
+                                      help_text="Seats per class on the new vehicle.")
+        kept = serializers.IntegerField(help_text="Passengers who kept their seat.")
+        reseated = serializers.ListField(child=serializers.DictField(),
+                                         help_text="Passengers moved: PNR, passenger index, "
+                                                   "from and to (coach, seat).")
+
+    @extend_schema(request=InputSerializer,
+                   responses={200: OutputSerializer, 400: error_response("Invalid fields"),
+                              404: error_response("No such trip"),
+                              409: error_response("Departed, or the vehicle is too small")})
+    def post(self, request, pk: int):
+        trip = _trip_or_404(request.user, pk)
+        self.check_can_edit(trip.route.company_id)
+        data = self.InputSerializer(data=request.data,
+                                    vehicles=vehicles_for_user(request.user))
+        data.is_valid(raise_exception=True)
+        result = vehicle_swap(schedule=trip, by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer({
+            "trip": schedules_for_user(request.user).get(pk=pk),
+            "seats": result.seats,
+            "kept": result.kept,
+            "reseated": [{"pnr": r.pnr, "passenger": r.index, "class": r.class_code,
+                          "from": {"coach": r.before.coach, "seat": r.before.seat},
+                          "to": {"coach": r.after.coach, "seat": r.after.seat}}
+                         for r in result.reseated],
+        }).data)
 
 
 class VehicleOutputSerializer(serializers.ModelSerializer):
