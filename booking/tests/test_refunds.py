@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from hypothesis import HealthCheck, given, reject
 from hypothesis import settings as hypothesis_settings
@@ -25,6 +26,7 @@ from booking.refunds import (
     tiers_from_json,
     tiers_to_json,
 )
+from fleet.models import Company
 
 DEPARTURE = datetime(2025, 3, 15, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 
@@ -735,3 +737,17 @@ def test_refund_is_within_the_fare_and_never_grows_as_departure_nears(
         assert result.rule
     refunds = [result.refund for result in quotes]
     assert refunds == sorted(refunds, reverse=True)
+
+
+def test_a_company_with_unreadable_tiers_does_not_validate():
+    company = Company(name="Op", slug="op", kind="bus",
+                      refund_tiers=[{"hours": 12, "charge_percent": 50},
+                                    {"hours": 24, "charge_percent": 25}])
+
+    with pytest.raises(ValidationError) as refused:
+        company.clean()
+
+    assert list(refused.value.message_dict) == ["refund_tiers"]
+    assert "Tier 2" in refused.value.message_dict["refund_tiers"][0]
+    company.refund_tiers = [{"hours": 24, "charge_percent": 25}]
+    company.clean()
