@@ -294,6 +294,18 @@ def _seat_from_pool(travellers: Sequence[Traveller], pending: list[int],
             break
 
 
+def _rac_from_halves(pending: list[int], halves: list[FreePlace],
+                     result: list[Allocation | None], quota: str) -> None:
+    """Put the `pending` passengers (indexes, in order) on RAC, one half berth each, by berth
+    order then half, while halves last; RAC passengers queue in `quota`."""
+    halves = sorted(halves, key=lambda p: (p.order, p.half))
+    for index in list(pending):
+        if not halves:
+            return
+        result[index] = Allocation("RAC", quota, halves.pop(0))
+        pending.remove(index)
+
+
 def allocate(travellers: Sequence[Traveller], places: Iterable[FreePlace], *,
              quota: str) -> AllocationResult:
     """Allocate a PNR's passengers, in order, on the places free for their legs.
@@ -310,13 +322,7 @@ def allocate(travellers: Sequence[Traveller], places: Iterable[FreePlace], *,
     for pool_quota in pools:
         pool = [p for p in places if p.half == 0 and p.quota == pool_quota]
         _seat_from_pool(travellers, pending, pool, result, pool_quota)
-    rac = sorted((p for p in places if p.half and p.quota == RAC),
-                 key=lambda p: (p.order, p.half))
-    for index in list(pending):
-        if not rac:
-            break
-        result[index] = Allocation("RAC", quota, rac.pop(0))
-        pending.remove(index)
+    _rac_from_halves(pending, [p for p in places if p.half and p.quota == RAC], result, quota)
     for index in pending:
         result[index] = Allocation("WL", quota)
     return AllocationResult(passengers=result)
@@ -397,13 +403,7 @@ def promote(waiting: Sequence[Waiting], places: Sequence[FreePlace],
                 _seat_from_pool(travellers, pending, free(mask, half=False, quota=pool_quota),
                                 result, pool_quota)
             if status == "WL" and pending:
-                halves = sorted(free(mask, half=True, quota=RAC),
-                                key=lambda p: (p.order, p.half))
-                for index in list(pending):
-                    if not halves:
-                        break
-                    result[index] = Allocation("RAC", quota, halves.pop(0))
-                    pending.remove(index)
+                _rac_from_halves(pending, free(mask, half=True, quota=RAC), result, quota)
             take(run, result)
     return moves
 
