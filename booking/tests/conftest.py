@@ -60,3 +60,12 @@ def book(db):
             **options)
 
     return call
+
+
+@pytest.fixture
+def tasks_in_process(monkeypatch):
+    """Tasks enqueued on commit run in this process, as in the embedded mode, also when
+    REDIS_URL names a broker (for tests that run commit callbacks themselves)."""
+    from ttms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)

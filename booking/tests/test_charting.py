@@ -34,7 +34,7 @@ from ..services import (
 from ..tasks import charts_prepare_due_task
 from .factories import IST, adult, funded_user, make_trip, rail_company
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")

@@ -12,7 +12,7 @@ from ..models import Passenger, Place, Promotion, TripClass
 from ..services import booking_cancel, promote_waitlist
 from .factories import adult
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 
 def status(pnr) -> list[tuple]:

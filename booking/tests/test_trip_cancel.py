@@ -27,7 +27,7 @@ from ..models import Cancellation, Passenger, Pnr, TripClass
 from ..services import booking_cancel, booking_create, trip_cancel, trips
 from .factories import adult, funded_user, make_trip
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 FUNDS = 10_000_000
 FARE = 20_000  # 200 km of STANDARD at 100 paise a km

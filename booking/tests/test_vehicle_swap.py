@@ -32,16 +32,7 @@ from ..models import Chart, Passenger, Place, Promotion, TripClass
 from ..services import booking_cancel, booking_create, trip_cancel, vehicle_swap
 from .factories import adult, funded_user, make_trip
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _tasks_in_process(monkeypatch):
-    """The promotion task runs in this process when its commit callback runs, as in the
-    embedded mode, also when REDIS_URL names a broker."""
-    from ttms.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 
 def bus(company, code: str, rows: int, *, coach: str = "B1", grid: str = ""):
