@@ -21,6 +21,12 @@ class TripNotBookable(BookingError):
     code = "trip_not_bookable"
     default_message = "This trip is no longer open for booking."
 
+    @classmethod
+    def for_trip(cls, schedule) -> "TripNotBookable":
+        """'Trip 12951 of 2030-01-07 is cancelled; it cannot be booked.'"""
+        return cls(f"Trip {schedule.route.number} of {schedule.service_date} is "
+                   f"{schedule.get_status_display().lower()}; it cannot be booked.")
+
 
 class BookingNotOpen(BookingError):
     code = "booking_not_open"

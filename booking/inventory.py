@@ -5,9 +5,10 @@ so that months of a whole railway's timetable cost no inventory rows until someo
 from django.db import IntegrityError, transaction
 
 from fleet.locks import lock_schedule
-from fleet.models import Company, Schedule, Seat
+from fleet.models import Company, Schedule, ScheduleStatus, Seat
 
 from . import rules
+from .exceptions import TripNotBookable
 from .models import Place, TripClass
 
 
@@ -47,8 +48,9 @@ def class_quotas(company: Company, class_code: str,
     return rules.earmark(seats, distribution)
 
 
-def _places(trip_class: TripClass, seats: list[rules.SeatRow],
-            quotas: dict[int, str]) -> list[Place]:
+def class_places(trip_class: TripClass, seats: list[rules.SeatRow],
+                 quotas: dict[int, str]) -> list[Place]:
+    """The inventory rows of one class (unsaved): a place per seat, two per RAC berth."""
     places = []
     for seat in seats:
         halves = (1, 2) if seat.is_rac else (0,)
@@ -65,7 +67,9 @@ def inventory_ensure(*, schedule_id: int) -> bool:
     """Create the trip's classes and places if it has none yet; True when it created them.
 
     Takes the trip's row lock (fleet.locks) so that two first bookings create it once; the
-    unique constraints are the backstop. Runs in its own short transaction.
+    unique constraints are the backstop. Under that lock a trip cancelled meanwhile gets
+    none: raises TripNotBookable (the trip cancellation locks the row too, and closes only
+    the classes that exist). Runs in its own short transaction.
     """
     if TripClass.objects.filter(schedule_id=schedule_id).exists():
         return False
@@ -74,6 +78,8 @@ def inventory_ensure(*, schedule_id: int) -> bool:
             schedule = lock_schedule(schedule_id)
             if TripClass.objects.filter(schedule_id=schedule_id).exists():
                 return False
+            if schedule.status == ScheduleStatus.CANCELLED:
+                raise TripNotBookable.for_trip(schedule)
             _create(schedule)
     except IntegrityError:
         return False
@@ -88,5 +94,5 @@ def _create(schedule: Schedule) -> None:
     for class_code, seats in vehicle_seats(schedule.vehicle_id).items():
         trip_class = TripClass.objects.create(schedule=schedule, class_code=class_code,
                                               seats=len(seats))
-        places.extend(_places(trip_class, seats, class_quotas(company, class_code, seats)))
+        places.extend(class_places(trip_class, seats, class_quotas(company, class_code, seats)))
     Place.objects.bulk_create(places, batch_size=2_000)

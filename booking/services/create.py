@@ -72,9 +72,7 @@ def _check_passengers(quota: str, passengers: list[PassengerIn]) -> None:
 def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetime) -> None:
     schedule = journey.schedule
     if schedule.status not in BOOKABLE_STATUSES or schedule.vehicle_id is None:
-        raise TripNotBookable(f"Trip {schedule.route.number} of {schedule.service_date} is "
-                              f"{schedule.get_status_display().lower()}; it cannot be "
-                              "booked.")
+        raise TripNotBookable.for_trip(schedule)
     tz = journey.origin.station.tzinfo
     if journey.departure_at <= now:
         raise TripNotBookable(f"This trip left {journey.origin.station.name} at "
@@ -189,7 +187,7 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
         if trip_class is None:
             raise InvalidBooking(f"Trip {schedule.route.number} has no {class_code} class.",
                                  fields={"class": ["Not a class of this trip."]})
-        if trip_class.closed:
+        if trip_class.closed:  # the trip was cancelled after the checks above
             raise TripNotBookable(f"Trip {schedule.route.number} of {schedule.service_date} "
                                   "is cancelled; it cannot be booked.")
         if trip_class.promotion_due:

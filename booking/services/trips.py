@@ -1,12 +1,11 @@
 """Operator changes to a whole trip that carry its bookings along: cancelling the trip (every
 PNR refunded in full) and swapping its vehicle (passengers moved to the new seats).
 
-Locks (`_lock_trip`): the trip's classes by primary key, then the trip's row; a PNR's
-cancellation (PNR, wallet, trip class) runs in its own transaction, never while a trip class
-lock is held here. Classes before the row, because a booking holds its class's lock while
-inserting its PNR, whose foreign key takes a key-share lock on the trip's row, which the
-row's FOR UPDATE lock (`fleet.locks.lock_schedule`) blocks: row first, then classes,
-deadlocks with every booking in flight.
+Locks (`_lock_trip`): the trip's row (`fleet.locks.lock_schedule`, FOR NO KEY UPDATE, which
+a booking inserting a PNR of the trip does not wait for), then its classes by primary key; a
+first booking creates the classes under the row's lock (`inventory_ensure`), so none appears
+meanwhile. A PNR's cancellation (PNR, wallet, trip class) runs in its own transaction, never
+while a trip class lock is held here.
 """
 
 from collections import Counter
@@ -19,14 +18,14 @@ from django.utils import timezone
 
 from fleet.exceptions import TripLocked
 from fleet.locks import lock_schedule
-from fleet.models import Coach, Schedule, ScheduleEvent, ScheduleStatus, Vehicle
+from fleet.models import Schedule, ScheduleEvent, ScheduleStatus, Vehicle
 from fleet.services import schedule_cancel, schedule_vehicle_set, trip_locked_message
 from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
 
 from .. import rules
 from ..exceptions import AlreadyCancelled, Busy, VehicleSwapRefused
-from ..inventory import _places, class_quotas, vehicle_seats
+from ..inventory import class_places, class_quotas, vehicle_seats
 from ..locks import bound_lock_waits, lock_timeouts_as_busy
 from ..models import (
     ACTIVE_STATUSES,
@@ -45,37 +44,13 @@ from .promotion import promotion_enqueue
 SEATED = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
 
 
-LOCK_ATTEMPTS = 3
-
-
-class _ClassesAppeared(Exception):
-    """The trip's first booking created its classes between locking them and its row."""
-
-
 def _lock_trip(schedule_id: int) -> tuple[Schedule, list[TripClass]]:
-    """Lock every class of a trip (by pk), then the trip's row; return both, fresh. Must run
-    inside a transaction.
-
-    A class created in between (the trip's first booking creating its inventory) cannot be
-    locked while the row is held (see the module's docstring): the attempt is rolled back
-    to its savepoint, which releases its locks, and made again. Raises Busy when classes
-    keep appearing, or a wait runs out.
-    """
-    for _ in range(LOCK_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                trip_classes = list(
-                    TripClass.objects.select_for_update(of=("self",))
-                    .filter(schedule_id=schedule_id)
-                    .order_by("pk")
-                )
-                schedule = lock_schedule(schedule_id)
-                if TripClass.objects.filter(schedule_id=schedule_id).count() != len(trip_classes):
-                    raise _ClassesAppeared
-                return schedule, trip_classes
-        except _ClassesAppeared:
-            continue
-    raise Busy("The trip is being booked right now; retry in a moment.")
+    """Lock the trip's row, then every class of it (by pk); return both, fresh. Must run
+    inside a transaction."""
+    schedule = lock_schedule(schedule_id)
+    trip_classes = list(TripClass.objects.select_for_update(of=("self",))
+                        .filter(schedule_id=schedule_id).order_by("pk"))
+    return schedule, trip_classes
 
 
 # --- Trip cancellation ------------------------------------------------------------------------
@@ -107,8 +82,8 @@ def trip_cancel(
        (`_lock_trip`); every class `closed`, so a booking not yet committed is refused
        under its class lock and every committed one is visible to step 2; fleet's
        `schedule_cancel` (status CANCELLED and its ScheduleEvent; refused once the trip
-       has departed). A trip nobody has booked gets its classes created closed and without
-       places, so a first booking racing with the cancellation is refused too.
+       has departed). A trip nobody has booked has no classes: its first booking creates
+       them under the row's lock, and is refused there once the trip is cancelled.
     2. Each PNR of the trip with active passengers is cancelled by `booking_cancel` (cause
        trip_cancelled: the whole fare back to where it came from), in its own transaction,
        together with one "trip.cancelled" outbox message to the PNR's holder carrying the
@@ -129,7 +104,7 @@ def trip_cancel(
         locked, trip_classes = _lock_trip(schedule.pk)
         resumed = locked.status == ScheduleStatus.CANCELLED
         # Closed first: fleet refuses to cancel a trip whose seats are still on sale.
-        _close_classes(locked, trip_classes)
+        _close_classes(trip_classes)
         if resumed:
             reason = _cancellation_reason(locked) or (reason or "").strip()
         else:
@@ -170,26 +145,13 @@ def _cancellation_reason(schedule: Schedule) -> str:
     )
 
 
-def _close_classes(schedule: Schedule, trip_classes: list[TripClass]) -> None:
+def _close_classes(trip_classes: list[TripClass]) -> None:
     """Close every class of the trip (and clear a promotion still due: a closed class
-    promotes nobody); a trip without any gets them created closed. Called with the classes
-    and the trip's row locked."""
-    if trip_classes:
-        TripClass.objects.filter(pk__in=[tc.pk for tc in trip_classes]).update(
-            closed=True, promotion_due=False
-        )
-        return
-    if schedule.vehicle_id is None:
-        return
-    codes = sorted(
-        set(
-            Coach.objects.filter(vehicle_id=schedule.vehicle_id).values_list(
-                "travel_class__code", flat=True
-            )
-        )
-    )
-    TripClass.objects.bulk_create(
-        TripClass(schedule=schedule, class_code=code, seats=0, closed=True) for code in codes
+    promotes nobody). Called with the classes locked. A trip without classes needs none:
+    its first booking would create them under the row's lock, and refuses a cancelled
+    trip there (`inventory_ensure`)."""
+    TripClass.objects.filter(pk__in=[tc.pk for tc in trip_classes]).update(
+        closed=True, promotion_due=False
     )
 
 
@@ -472,7 +434,7 @@ def vehicle_swap(
                     schedule=locked, class_code=class_code, seats=len(seats), created_at=now
                 )
                 Place.objects.bulk_create(
-                    _places(trip_class, seats, class_quotas(company, class_code, seats))
+                    class_places(trip_class, seats, class_quotas(company, class_code, seats))
                 )
         for trip_class in trip_classes:
             if trip_class.class_code not in new_seats:
@@ -637,7 +599,8 @@ def _apply(plan: _ClassPlan, company, result: SwapResult) -> list[Reseat]:
     seating, from_scratch = reseat(plan.riders, plan.seats)
     if from_scratch:
         result.renumbered_classes.append(class_code)
-    places = _places(trip_class, plan.seats, class_quotas(company, class_code, plan.seats))
+    places = class_places(trip_class, plan.seats,
+                          class_quotas(company, class_code, plan.seats))
     by_key = {(p.seat_id, p.half): p for p in places}
     masks = {r.passenger_id: r.mask for r in plan.riders}
     passengers, moved = [], []

@@ -23,6 +23,7 @@ from ttms.invariants import broken_invariants
 from ttms.notifications.models import OutboxMessage
 
 from ..exceptions import Busy, TripNotBookable
+from ..inventory import inventory_ensure
 from ..models import Cancellation, Passenger, Pnr, TripClass
 from ..services import booking_cancel, booking_create, trip_cancel, trips
 from .factories import adult, funded_user, make_trip
@@ -294,28 +295,20 @@ def test_bookings_are_refused_once_the_trip_is_cancelled(bus_trip, sold):
 
 
 def test_a_trip_nobody_booked_is_closed_to_a_first_booking_in_flight(bus_trip):
-    """The first booking creates the inventory; one that read the trip before it was
-    cancelled finds its classes created closed."""
+    """The first booking creates the inventory under the trip's row lock; one that read the
+    trip before it was cancelled is refused there, and creates nothing."""
     user = funded_user(FUNDS)
     now = bus_trip.departure_at - timedelta(days=1)
 
     trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=now)
-    Schedule.objects.filter(pk=bus_trip.pk).update(status=ScheduleStatus.SCHEDULED)
+    assert not TripClass.objects.filter(schedule=bus_trip).exists()
+    # What a booking that checked the trip before the cancellation committed calls next:
+    with pytest.raises(TripNotBookable) as refused:
+        inventory_ensure(schedule_id=bus_trip.pk)
 
-    with pytest.raises(TripNotBookable):
-        booking_create(
-            user=user,
-            schedule_id=bus_trip.pk,
-            origin_code="ST1",
-            destination_code="ST3",
-            class_code="STANDARD",
-            quota="GENERAL",
-            passengers=[adult()],
-            now=now,
-        )
-    assert list(
-        TripClass.objects.filter(schedule=bus_trip).values_list("class_code", "seats", "closed")
-    ) == [("STANDARD", 0, True)]
+    assert refused.value.message == (
+        f"Trip {bus_trip.route.number} of 2030-01-07 is cancelled; it cannot be booked.")
+    assert not TripClass.objects.filter(schedule=bus_trip).exists()
     assert (balance(user), Pnr.objects.count()) == (FUNDS, 0)
 
 
