@@ -142,7 +142,7 @@ class TripClassAdmin(ReadOnlyScopedAdmin):
                     request, f"{schedule}: you cannot chart this trip.", messages.ERROR
                 )
                 continue
-            if selectors.is_charted(schedule.pk):
+            if Chart.objects.filter(schedule_id=schedule.pk).exists():
                 existing += 1
                 continue
             try:

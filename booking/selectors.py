@@ -27,7 +27,6 @@ from .fares import Tariff, tariff_from_rule
 from .inventory import class_distribution, class_quotas, vehicle_seats
 from .models import (
     BOOKABLE_QUOTAS,
-    Chart,
     FareRule,
     Passenger,
     PassengerStatus,
@@ -375,10 +374,6 @@ CAUSE_RULES = {
 }
 
 
-def is_charted(schedule_id: int) -> bool:
-    return Chart.objects.filter(schedule_id=schedule_id).exists()
-
-
 def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
                       passenger_ids: list[int] | None, cause: str, charted: bool,
                       now: datetime) -> CancellationPlan:
@@ -417,6 +412,9 @@ def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
                                    "already cancelled.")
     if not chosen:
         raise AlreadyCancelled(f"Every passenger of PNR {pnr.number} is already cancelled.")
+    if cause == "charting" and any(p.status != PassengerStatus.WAITLISTED for p in active):
+        raise CancellationNotAllowed(f"PNR {pnr.number} has a passenger seated now; charting "
+                                     "cancels only PNRs still wholly waitlisted.")
     if charted and cause == "passenger" and len(chosen) < len(active):
         raise CancellationNotAllowed("The chart is prepared: only the whole booking can be "
                                      "cancelled now, not some of its passengers.")
@@ -448,4 +446,6 @@ def refund_quote(*, pnr: Pnr, passenger_ids: list[int] | None = None,
     now = now or timezone.now()
     return cancellation_plan(pnr=pnr, passengers=list(pnr.passengers.all()),
                              passenger_ids=passenger_ids, cause="passenger",
-                             charted=is_charted(pnr.schedule_id), now=now)
+                             charted=TripClass.objects.filter(
+                                 pk=pnr.trip_class_id, charted_at__isnull=False).exists(),
+                             now=now)

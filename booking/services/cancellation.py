@@ -12,7 +12,7 @@ from ttms.notifications.services import Message, outbox_add
 from .. import rules
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ..models import Cancellation, Passenger, PassengerStatus, Place, Pnr
-from ..selectors import CancellationPlan, cancellation_plan, is_charted
+from ..selectors import CancellationPlan, cancellation_plan
 from .create import REFERENCE_TYPE
 from .promotion import promotion_enqueue
 
@@ -51,7 +51,8 @@ def booking_cancel(
         trip_class = trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
         passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))
         plan = cancellation_plan(pnr=pnr, passengers=passengers, passenger_ids=passenger_ids,
-                                 cause=cause, charted=is_charted(pnr.schedule_id), now=now)
+                                 cause=cause, charted=trip_class.charted_at is not None,
+                                 now=now)
         cancellation = _record(plan, cause=cause, by=by, now=now)
         freed = _free_places(pnr, plan)
         for line in plan.lines:

@@ -27,11 +27,10 @@ from django.utils import timezone
 
 from fleet.locks import lock_schedule
 from fleet.models import Company, RouteStop, Schedule, ScheduleStatus
-from payments import services as payments
 from ttms.accounts.models import User
 
 from .. import rules
-from ..exceptions import ChartingRefused
+from ..exceptions import AlreadyCancelled, CancellationNotAllowed, ChartingRefused
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ..models import (
     Cancellation,
@@ -46,7 +45,6 @@ from ..models import (
     TripClass,
 )
 from .cancellation import booking_cancel
-from .create import REFERENCE_TYPE
 from .promotion import ClassState
 
 logger = logging.getLogger(__name__)
@@ -251,28 +249,14 @@ def _waitlisted_pnr_ids(schedule_id: int) -> list[int]:
 
 
 def _waitlisted_pnr_cancel(*, pnr_id: int, by: User | None, now: datetime) -> Cancellation | None:
-    """Step 2 for one PNR, in one transaction: cancel it with a full refund if its active
-    passengers are all still WL. The PNR, its wallet and its trip class are locked first,
-    in `booking_cancel`'s own order, so that no promotion seats one of them between the
-    check and the cancellation (`booking_cancel` then finds its locks held). None: the
-    PNR no longer qualifies (cancelled or promoted meanwhile)."""
-    with transaction.atomic(durable=True), lock_timeouts_as_busy():
-        bound_lock_waits()
-        pnr = (
-            Pnr.objects.select_for_update(of=("self",))
-            .select_related("schedule__route__company", "origin")
-            .get(pk=pnr_id)
-        )
-        payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
-        trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
-        statuses = set(
-            Passenger.objects.filter(pnr=pnr)
-            .exclude(status=PassengerStatus.CANCELLED)
-            .values_list("status", flat=True)
-        )
-        if statuses != {PassengerStatus.WAITLISTED}:
-            return None
+    """Step 2 for one PNR: `booking_cancel` with cause "charting" (a full refund), which
+    re-checks under its locks that every active passenger is still WL. None: the PNR no
+    longer qualifies (cancelled, or someone promoted, meanwhile)."""
+    pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=pnr_id)
+    try:
         return booking_cancel(pnr=pnr, by=by, cause=Cancellation.Cause.CHARTING, now=now)
+    except (AlreadyCancelled, CancellationNotAllowed):
+        return None
 
 
 def _summary(schedule_id: int, rows: list[dict]) -> dict:

@@ -30,7 +30,6 @@ from ..locks import bound_lock_waits, lock_timeouts_as_busy
 from ..models import (
     ACTIVE_STATUSES,
     Cancellation,
-    Chart,
     Passenger,
     PassengerStatus,
     Place,
@@ -389,7 +388,7 @@ def vehicle_swap(
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
         locked, trip_classes = _lock_trip(schedule.pk)
-        _check_swap(locked, vehicle)
+        _check_swap(locked, trip_classes, vehicle)
         result = SwapResult(schedule=locked, previous_vehicle_id=locked.vehicle_id, vehicle=vehicle)
         new_seats = vehicle_seats(vehicle.pk)
         result.seats = {code: len(seats) for code, seats in new_seats.items()}
@@ -455,7 +454,7 @@ def vehicle_swap(
     return result
 
 
-def _check_swap(schedule: Schedule, vehicle: Vehicle) -> None:
+def _check_swap(schedule: Schedule, trip_classes: list[TripClass], vehicle: Vehicle) -> None:
     if schedule.is_locked:
         raise TripLocked(trip_locked_message(schedule))
     company = schedule.route.company
@@ -469,7 +468,7 @@ def _check_swap(schedule: Schedule, vehicle: Vehicle) -> None:
             f"{vehicle.code} is not in service (inactive).",
             fields={"vehicle": ["Choose an active vehicle."]},
         )
-    if Chart.objects.filter(schedule_id=schedule.pk).exists():
+    if any(tc.charted_at for tc in trip_classes):
         raise VehicleSwapRefused(
             f"The chart of trip {schedule.route.number} of "
             f"{schedule.service_date:%d %b %Y} is prepared: its berths are printed and "

@@ -16,8 +16,8 @@ from payments.models import Account, Transaction
 from ttms.invariants import broken_invariants
 
 from ..exceptions import AlreadyCancelled
-from ..models import Cancellation, Chart, FareRule, Passenger, Pnr
-from ..services import booking_cancel, booking_create
+from ..models import Cancellation, FareRule, Passenger, Pnr
+from ..services import booking_cancel, booking_create, chart_prepare
 from .factories import IST, adult, funded_user
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_the_quote_is_exact_at_each_tier_boundary(trip, mixed, preset, left, cha
                                                   expected):
     set_policy(trip, preset)
     if charted:
-        Chart.objects.create(schedule=trip)
+        chart_prepare(schedule=trip, now=before(12))
 
     body = quote_at(mixed, before(*left))
 
@@ -150,7 +150,7 @@ def test_cancelling_the_whole_pnr_pays_the_quote_once(trip, mixed, preset, left,
                                                       expected):
     set_policy(trip, preset)
     if charted:
-        Chart.objects.create(schedule=trip)
+        chart_prepare(schedule=trip, now=before(12))
     funds = wallet(mixed.user)
     quoted = quote_at(mixed, before(*left))
 
@@ -254,7 +254,7 @@ def test_a_refused_cancellation_changes_nothing(trip, mixed, left, body, status,
 
 
 def test_after_charting_only_the_whole_pnr_can_be_cancelled(trip, mixed):
-    Chart.objects.create(schedule=trip)
+    chart_prepare(schedule=trip, now=before(12))
     c = Passenger.objects.get(pnr=mixed, index=1)
 
     response = cancel_at(mixed, before(5), {"passengers": [c.pk]})

@@ -22,7 +22,7 @@ from ttms.celery import BEAT_SCHEDULE
 from ttms.invariants import broken_invariants
 
 from .. import rules
-from ..exceptions import ChartingRefused, ChartPrepared
+from ..exceptions import CancellationNotAllowed, ChartingRefused, ChartPrepared
 from ..models import Cancellation, Chart, Passenger, Place, Pnr, Promotion, TripClass
 from ..services import (
     booking_cancel,
@@ -277,6 +277,19 @@ def test_a_fully_waitlisted_pnr_is_cancelled_with_its_whole_fare_refunded(sold_o
     assert chart.summary["pnrs_cancelled"] == 1
     assert chart.summary["refunded"] == waiting.total_fare
     assert broken_invariants() == {}
+
+
+def test_charting_never_cancels_a_pnr_with_someone_seated(sold_out):
+    _, partly = sold_out  # CNF, RAC, RAC, WL
+    pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=partly.pk)
+
+    with pytest.raises(CancellationNotAllowed) as refused:
+        booking_cancel(pnr=pnr, by=None, cause="charting", now=CHART_TIME)
+
+    assert refused.value.message == (f"PNR {pnr.number} has a passenger seated now; charting "
+                                     "cancels only PNRs still wholly waitlisted.")
+    assert [s for _, s, *_ in status(partly)] == ["CNF", "RAC", "RAC", "WL"]
+    assert not Cancellation.objects.exists()
 
 
 def test_a_partly_waitlisted_pnr_is_kept_and_its_waitlisted_passenger_charted_last(sold_out):

@@ -28,8 +28,8 @@ from ttms.invariants import broken_invariants
 from ttms.notifications.models import OutboxMessage
 
 from ..exceptions import Busy, VehicleSwapRefused
-from ..models import Chart, Passenger, Place, Promotion, TripClass
-from ..services import booking_cancel, booking_create, trip_cancel, vehicle_swap
+from ..models import Passenger, Place, Promotion, TripClass
+from ..services import booking_cancel, booking_create, chart_prepare, trip_cancel, vehicle_swap
 from .factories import adult, funded_user, make_trip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
@@ -163,7 +163,7 @@ def test_a_cancelled_trip_cannot_change_vehicle(bus_trip, sell):
 def test_a_charted_trip_keeps_its_vehicle(bus_trip, sell):
     trip = bus_trip(rows=2)
     sell(trip, 1)
-    Chart.objects.create(schedule=trip)
+    chart_prepare(schedule=trip, now=trip.departure_at - timedelta(hours=2))
     before = snapshot(trip)
 
     with pytest.raises(VehicleSwapRefused) as refused:
