@@ -93,3 +93,11 @@ class ChartingRefused(BookingError):
 
     code = "charting_refused"
     default_message = "The chart of this trip cannot be prepared."
+
+
+class NoTicket(DomainError):
+    """The passenger holds no seat (waitlisted, cancelled), so has no ticket."""
+
+    code = "no_ticket"
+    status_code = 409
+    default_message = "This passenger has no ticket."

@@ -9,24 +9,28 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from fleet.models import RouteStop, Schedule, ScheduleStatus, Seat
-from fleet.selectors import TripOption
+from fleet.selectors import TripOption, company_ids_for_user
 
-from . import refunds, rules
+from . import refunds, rules, ticket_keys, tickets
 from .exceptions import (
     AlreadyCancelled,
     CancellationNotAllowed,
     InvalidBooking,
     InvalidCancellation,
+    NoTicket,
 )
 from .fares import Tariff, tariff_from_rule
 from .inventory import class_distribution, class_quotas, vehicle_seats
 from .models import (
     BOOKABLE_QUOTAS,
+    Boarding,
     FareRule,
     Passenger,
     PassengerStatus,
@@ -412,6 +416,11 @@ def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
                                    "already cancelled.")
     if not chosen:
         raise AlreadyCancelled(f"Every passenger of PNR {pnr.number} is already cancelled.")
+    if cause == "passenger" and (boarded := Boarding.objects.filter(
+            passenger__in=[p.pk for p in chosen]).select_related("passenger").first()):
+        raise CancellationNotAllowed(f"{boarded.passenger.name} (passenger "
+                                     f"{boarded.passenger.index}) has boarded; the booking "
+                                     "can no longer be cancelled for them.")
     if cause == "charting" and any(p.status != PassengerStatus.WAITLISTED for p in active):
         raise CancellationNotAllowed(f"PNR {pnr.number} has a passenger seated now; charting "
                                      "cancels only PNRs still wholly waitlisted.")
@@ -449,3 +458,143 @@ def refund_quote(*, pnr: Pnr, passenger_ids: list[int] | None = None,
                              charted=TripClass.objects.filter(
                                  pk=pnr.trip_class_id, charted_at__isnull=False).exists(),
                              now=now)
+
+
+# --- Tickets, boarding and drivers' trips ----------------------------------------------------
+
+
+SEATED_STATUSES = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A seated passenger's signed ticket: what it says, and the QR text."""
+
+    passenger: Passenger
+    body: tickets.TicketBody
+    token: str
+
+
+def ticket_body(pnr: Pnr, passenger: Passenger) -> tickets.TicketBody:
+    """What a seated passenger's ticket says; `passenger.seat.coach` is read. Valid from
+    `TTMS_TICKET_VALID_BEFORE_MINUTES` before the departure from the boarding stop until
+    `TTMS_TICKET_VALID_AFTER_MINUTES` after the arrival at the alighting stop."""
+    return tickets.TicketBody(
+        pnr=pnr.number, passenger=passenger.pk, index=passenger.index, name=passenger.name,
+        trip=pnr.schedule_id, class_code=pnr.class_code, coach=passenger.seat.coach.code,
+        seat=passenger.seat.number, status=passenger.status, origin=pnr.origin.code,
+        destination=pnr.destination.code, origin_sequence=pnr.origin_sequence,
+        destination_sequence=pnr.destination_sequence,
+        valid_from=pnr.departure_at - timedelta(
+            minutes=settings.TTMS_TICKET_VALID_BEFORE_MINUTES),
+        valid_until=pnr.arrival_at + timedelta(
+            minutes=settings.TTMS_TICKET_VALID_AFTER_MINUTES))
+
+
+def tickets_issue(pnr: Pnr, passengers, ring: tickets.Keyring | None = None) -> list[Ticket]:
+    """The tickets of the seated ones among `passengers` of `pnr` (CNF and RAC), signed
+    by the current key. Signing is deterministic: the same passenger, seat and key give the
+    same QR every time."""
+    ring = ring or ticket_keys.keyring()
+    return [Ticket(p, body, tickets.ticket_sign(body, ring.signing))
+            for p in passengers if p.status in SEATED_STATUSES
+            for body in [ticket_body(pnr, p)]]
+
+
+def ticket_get(pnr: Pnr, passenger_id: int) -> Ticket:
+    """The ticket of one passenger of `pnr`; Passenger.DoesNotExist for a passenger of
+    another PNR, NoTicket for one who holds no seat (waitlisted, cancelled)."""
+    passenger = pnr.passengers.select_related("seat__coach").get(pk=passenger_id)
+    if passenger.status not in SEATED_STATUSES:
+        raise NoTicket(f"Passenger {passenger.index} of PNR {pnr.number} is "
+                       f"{passenger.get_status_display().lower()}: only confirmed and RAC "
+                       "passengers have a ticket.")
+    return tickets_issue(pnr, [passenger])[0]
+
+
+def pnr_get_for_ticket(user, number: str) -> Pnr:
+    """A PNR whose tickets `user` may see: their own, or any of a company they work for
+    (platform admins: any). Pnr.DoesNotExist otherwise, so that numbers cannot be probed."""
+    pnrs = Pnr.objects.select_related("schedule__route__company", "origin", "destination")
+    ids = company_ids_for_user(user)
+    if ids is None:
+        return pnrs.get(number=number)
+    return pnrs.get(Q(user=user) | Q(schedule__route__company_id__in=ids), number=number)
+
+
+def _count(queryset: QuerySet, group: str) -> Subquery:
+    """COUNT(*) of a correlated queryset, as a subquery (no join that multiplies rows)."""
+    return Coalesce(Subquery(queryset.order_by().values(group).annotate(n=Count("pk"))
+                             .values("n")[:1]), 0)
+
+
+def _driven_by(user) -> QuerySet[Schedule]:
+    """The trips `user` is assigned to drive, each with its count of tickets (CNF and RAC
+    passengers) and of passengers boarded."""
+    return (Schedule.objects.filter(drivers=user)
+            .select_related("route__company", "vehicle")
+            .annotate(tickets=_count(Passenger.objects.filter(
+                          pnr__schedule=OuterRef("pk"), status__in=SEATED_STATUSES),
+                          "pnr__schedule"),
+                      boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")),
+                                     "schedule")))
+
+
+def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Schedule]:
+    """The trips `user` drives that are today's or ahead: those boarding or under way, and
+    those arriving no earlier than 12 hours ago and leaving within 7 days; soonest first."""
+    now = now or timezone.now()
+    return (_driven_by(user)
+            .filter(Q(status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED])
+                    | Q(arrival_at__gte=now - timedelta(hours=12),
+                        departure_at__lt=now + timedelta(days=7)))
+            .order_by("departure_at", "pk"))
+
+
+def driver_trip_get(user, pk: int) -> Schedule:
+    """A trip `user` is assigned to drive; Schedule.DoesNotExist (a 404) for any other."""
+    return _driven_by(user).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    ticket: Ticket
+    pnr: Pnr
+    boarding: Boarding | None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a scanner needs to check a trip's tickets offline."""
+
+    schedule: Schedule
+    generated_at: datetime
+    entries: list[ManifestEntry]
+    public_keys: list[dict]
+    revocations: str
+    revoked: list[int]
+
+
+def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifest:
+    """A trip's tickets (seated passengers, each with its QR text and whether they have
+    boarded), the public keys that verify them, and the revocation list: the passengers
+    of the trip who are cancelled, signed (`TR1`, Ed25519) with the trip and the moment.
+    A fixed number of queries, however many passengers."""
+    now = now or timezone.now()
+    ring = ticket_keys.keyring()
+    passengers = list(Passenger.objects.filter(pnr__schedule=schedule)
+                      .select_related("pnr__origin", "pnr__destination", "seat__coach",
+                                      "boarding__boarded_by", "boarding__station")
+                      .order_by("pnr__origin_sequence", "trip_class_id", "pk"))
+    entries = []
+    for passenger in passengers:
+        if passenger.status not in SEATED_STATUSES:
+            continue
+        pnr = passenger.pnr
+        [ticket] = tickets_issue(pnr, [passenger], ring)
+        entries.append(ManifestEntry(ticket, pnr, getattr(passenger, "boarding", None)))
+    revoked = sorted(p.pk for p in passengers if p.status == PassengerStatus.CANCELLED)
+    revocations = tickets.seal(tickets.REVOCATIONS, {
+        "t": schedule.pk, "at": int(now.timestamp()), "r": revoked}, ring.signing,
+        with_hmac=False)
+    return Manifest(schedule, now, entries, ticket_keys.public_keys(), revocations, revoked)

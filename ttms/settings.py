@@ -339,3 +339,15 @@ TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS
 # Longest wait (ms) for a trip class's lock (or the wallet's) during a booking before
 # answering "busy, retry" (503).
 TTMS_BOOKING_LOCK_TIMEOUT_MS = env.int("TTMS_BOOKING_LOCK_TIMEOUT_MS", default=5000)
+
+# --- Tickets ------------------------------------------------------------------------------
+# Ticket signing keys: comma-separated KID:HMAC_SECRET:ED25519_SEED (Base64, 32 bytes each;
+# `manage.py ticket_keys generate` prints one); the first signs, all verify. Empty: keys
+# are generated into the database on first use and rotated with `manage.py ticket_keys`.
+TTMS_TICKET_KEYS = env.str("TTMS_TICKET_KEYS", default="")
+# A ticket is valid from this many minutes before the departure from its boarding stop...
+TTMS_TICKET_VALID_BEFORE_MINUTES = env.int("TTMS_TICKET_VALID_BEFORE_MINUTES", default=180)
+# ...until this many minutes after the arrival at its alighting stop (delays).
+TTMS_TICKET_VALID_AFTER_MINUTES = env.int("TTMS_TICKET_VALID_AFTER_MINUTES", default=360)
+# Offline scans dated later than this many seconds after their upload count as made then.
+TTMS_SCAN_CLOCK_SKEW_SECONDS = env.int("TTMS_SCAN_CLOCK_SKEW_SECONDS", default=300)

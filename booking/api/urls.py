@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import driver, tickets, views
 
 urlpatterns = [
     # Trip search lives here: the fleet's timetable search plus this app's availability.
@@ -11,4 +11,23 @@ urlpatterns = [
     path("bookings/<str:pnr>/refund-quote/", views.RefundQuoteView.as_view(),
          name="booking-refund-quote"),
     path("bookings/<str:pnr>/cancel/", views.CancelView.as_view(), name="booking-cancel"),
+    path("bookings/<str:pnr>/tickets/", tickets.TicketListView.as_view(),
+         name="booking-tickets"),
+    path("bookings/<str:pnr>/tickets/<int:passenger>/qr.png", tickets.TicketPngView.as_view(),
+         name="ticket-qr-png"),
+    path("bookings/<str:pnr>/tickets/<int:passenger>/qr.svg", tickets.TicketSvgView.as_view(),
+         name="ticket-qr-svg"),
+    path("tickets/keys/", tickets.TicketKeysView.as_view(), name="ticket-keys"),
+    path("driver/trips/", driver.DriverTripListView.as_view(), name="driver-trip-list"),
+    path("driver/trips/<int:pk>/boarding/", driver.DriverTripBoardingView.as_view(),
+         name="driver-trip-boarding"),
+    path("driver/trips/<int:pk>/start/", driver.DriverTripStartView.as_view(),
+         name="driver-trip-start"),
+    path("driver/trips/<int:pk>/complete/", driver.DriverTripCompleteView.as_view(),
+         name="driver-trip-complete"),
+    path("driver/trips/<int:pk>/manifest/", driver.ManifestView.as_view(),
+         name="driver-trip-manifest"),
+    path("driver/trips/<int:pk>/scans/", driver.ScanUploadView.as_view(),
+         name="driver-trip-scans"),
+    path("driver/scan/", driver.ScanView.as_view(), name="driver-scan"),
 ]

@@ -1,7 +1,8 @@
 """Every write the booking domain knows, one function per operation, by workflow:
 `create` (booking), `promotion`, `cancellation`, `charting`, `trips` (operator trip
-cancellation, vehicle swap)."""
+cancellation, vehicle swap), `boarding` (ticket scans, online and offline)."""
 
+from .boarding import OfflineScan, ScanOutcome, scans_upload, ticket_scan
 from .cancellation import booking_cancel
 from .charting import chart_prepare, charts_prepare_due
 from .create import (
@@ -18,7 +19,9 @@ __all__ = [
     "BOOKABLE_STATUSES",
     "PNR_NUMBER_ATTEMPTS",
     "REFERENCE_TYPE",
+    "OfflineScan",
     "PassengerIn",
+    "ScanOutcome",
     "SwapResult",
     "TripCancelResult",
     "booking_cancel",
@@ -26,6 +29,8 @@ __all__ = [
     "chart_prepare",
     "charts_prepare_due",
     "promote_waitlist",
+    "scans_upload",
+    "ticket_scan",
     "trip_cancel",
     "vehicle_swap",
 ]

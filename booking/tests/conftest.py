@@ -69,3 +69,30 @@ def tasks_in_process(monkeypatch):
     from ttms.celery import app
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def ticketed(make_sleeper_trip, book):
+    """A trip with a driver assigned and one PNR of two confirmed passengers (Asha, Ravi),
+    held by a passenger of its own: .trip .driver .holder .pnr .passengers."""
+    from types import SimpleNamespace
+
+    from fleet.tests.factories import staff_user
+    from ttms.accounts.models import Role
+
+    trip = make_sleeper_trip(berths=16, quotas={})
+    driver = staff_user(trip.route.company, role=Role.DRIVER, full_name="Dev Driver")
+    trip.drivers.add(driver)
+    holder = funded_user()
+    pnr = book(trip, [adult("Asha", 34, "F"), adult("Ravi", 36, "M")], user=holder)
+    return SimpleNamespace(trip=trip, driver=driver, holder=holder, pnr=pnr,
+                           passengers=list(pnr.passengers.order_by("index")))
+
+
+@pytest.fixture
+def boarding_time(ticketed):
+    """The clock at 30 minutes before the ticketed trip leaves (ticking)."""
+    import time_machine
+
+    with time_machine.travel(ticketed.trip.departure_at - timedelta(minutes=30), tick=True):
+        yield

@@ -1,0 +1,264 @@
+"""Boarding: a driver scans a ticket (online), or uploads the scans a device made offline.
+
+Every scan is recorded (`BoardingScan`) with its answer. A ticket boards its passenger
+once: the scan takes the PNR's row lock (as a cancellation does, so a passenger cannot be
+cancelled and boarded at once), and `Boarding` holds one row per passenger. When devices
+scanned one ticket offline, each unaware of the other, the earliest scan boards the
+passenger and every later scan a device let through is a `BoardingConflict`, reported to
+the company's admins.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fleet.models import CompanyMembership, Schedule, Station
+from ttms.accounts.models import Role, User
+from ttms.notifications.services import Message, outbox_add
+
+from .. import ticket_keys, tickets
+from ..locks import bound_lock_waits, lock_timeouts_as_busy
+from ..models import (
+    Boarding,
+    BoardingConflict,
+    BoardingScan,
+    Passenger,
+    PassengerStatus,
+    Pnr,
+    ScanResult,
+)
+
+
+@dataclass
+class ScanOutcome:
+    """The answer to one scan: the result and a sentence for the driver, the scan as
+    recorded, the ticket's passenger when the QR named one of this trip, their boarding
+    (valid, already_boarded), whether the scan was a repeat of one already uploaded
+    (`duplicate`), and the conflict it raised, if any."""
+
+    result: str
+    message: str
+    scan: BoardingScan
+    passenger: Passenger | None = None
+    boarding: Boarding | None = None
+    duplicate: bool = False
+    conflict: BoardingConflict | None = None
+
+
+@dataclass(frozen=True)
+class OfflineScan:
+    """A scan a device made offline: its own id for it (`nonce`), the QR text, when and
+    where it was made, and what the device answered then."""
+
+    nonce: str
+    qr: str
+    scanned_at: datetime
+    station: Station | None = None
+    device_result: str = ""
+
+
+@dataclass
+class _Scan:
+    """One scan being answered (what `BoardingScan` will record)."""
+
+    schedule: Schedule
+    driver: User
+    qr: str
+    scanned_at: datetime
+    now: datetime
+    station: Station | None = None
+    device: str = ""
+    nonce: str = ""
+    offline: bool = False
+    device_result: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def record(self, result: str, message: str, passenger: Passenger | None = None
+               ) -> BoardingScan:
+        return BoardingScan.objects.create(
+            schedule=self.schedule, passenger=passenger, scanned_by=self.driver,
+            scanned_at=self.scanned_at, received_at=self.now, station=self.station,
+            device=self.device[:64], nonce=self.nonce, offline=self.offline,
+            device_result=self.device_result, result=result, reason=message[:300],
+            payload_digest=hashlib.sha256(self.qr.encode("utf-8", "replace")).hexdigest())
+
+    @property
+    def accepted_by_device(self) -> bool:
+        """Did the device let the passenger in? Offline: what it says it answered (an
+        answer left out counts as yes); online scans are answered here."""
+        return self.offline and self.device_result in ("", ScanResult.VALID)
+
+
+def _local(moment: datetime, station: Station | None) -> str:
+    """09:12 on 21 Nov 2026, in the station's time zone (UTC when there is none)."""
+    tz = station.tzinfo if station else UTC
+    return timezone.localtime(moment, tz).strftime("%H:%M on %d %b %Y")
+
+
+def _trip_label(schedule: Schedule) -> str:
+    return f"trip {schedule.route.number} of {schedule.service_date:%d %b %Y}"
+
+
+def _verify(scan: _Scan, ring: tickets.Keyring) -> tuple[str, str, tickets.TicketBody | None]:
+    """The checks a QR's text alone settles: readable, signed by a known key, for this trip,
+    inside its validity window at the moment it was scanned."""
+    try:
+        body = tickets.ticket_verify(scan.qr, ring)
+    except tickets.TicketRejected as rejected:
+        return rejected.result, rejected.message, None
+    schedule = scan.schedule
+    if body.trip != schedule.pk:
+        other = Schedule.objects.select_related("route").filter(pk=body.trip).first()
+        named = _trip_label(other) if other else f"trip {body.trip}"
+        return (ScanResult.WRONG_TRIP,
+                f"This ticket is for {named}, not {_trip_label(schedule)}.", body)
+    if body.valid_from <= scan.scanned_at <= body.valid_until:
+        return ScanResult.VALID, "", body
+    # Shown in the boarding station's time, as printed on the ticket.
+    origin = Station.objects.filter(code=body.origin).first() or scan.station
+    if scan.scanned_at < body.valid_from:
+        return (ScanResult.NOT_YET_VALID,
+                f"Not valid yet: valid from {_local(body.valid_from, origin)}.", body)
+    return (ScanResult.EXPIRED,
+            f"Expired: was valid until {_local(body.valid_until, origin)}.", body)
+
+
+def _report(conflict: BoardingConflict, passenger: Passenger, now: datetime) -> None:
+    """Tell the company's admins (outbox, in the scan's transaction)."""
+    company_id = conflict.schedule.route.company_id
+    admins = CompanyMembership.objects.filter(
+        company_id=company_id, role=Role.COMPANY_ADMIN).values_list("user_id", flat=True)
+    payload = {"trip": conflict.schedule_id, "pnr": passenger.pnr.number,
+               "passenger": passenger.pk, "winner_scan": conflict.winner_id,
+               "loser_scan": conflict.loser_id}
+    outbox_add(messages=[Message("boarding.conflict", user_id, payload)
+                         for user_id in admins] or
+               [Message("boarding.conflict", None, payload)], now=now)
+
+
+def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
+    """Under the PNR's lock: refuse a cancelled passenger, answer already_boarded after the
+    first scan, else board. Offline scans: the earliest scan wins."""
+    Pnr.objects.select_for_update(of=("self",)).filter(number=body.pnr).values_list(
+        "pk").first()
+    passenger = (Passenger.objects.select_related("pnr__origin", "seat__coach")
+                 .filter(pk=body.passenger, pnr__number=body.pnr,
+                         pnr__schedule=scan.schedule).first())
+    if passenger is None:
+        message = "This ticket's passenger is not on this trip any more."
+        return ScanOutcome(ScanResult.CANCELLED, message, scan.record(
+            ScanResult.CANCELLED, message))
+    if passenger.status not in (PassengerStatus.CONFIRMED, PassengerStatus.RAC):
+        message = (f"{passenger.name} (PNR {passenger.pnr.number}, passenger "
+                   f"{passenger.index}) is {passenger.get_status_display().lower()}: "
+                   "the ticket is void.")
+        return ScanOutcome(ScanResult.CANCELLED, message, scan.record(
+            ScanResult.CANCELLED, message, passenger), passenger)
+    boarding = (Boarding.objects.select_related("boarded_by", "station", "scan")
+                .filter(passenger=passenger).first())
+    if boarding is None:
+        record = scan.record(ScanResult.VALID, f"{passenger.name} boards.", passenger)
+        boarding = Boarding.objects.create(
+            passenger=passenger, schedule=scan.schedule, scan=record,
+            boarded_at=scan.scanned_at, boarded_by=scan.driver, station=scan.station)
+        return ScanOutcome(ScanResult.VALID, record.reason, record, passenger, boarding)
+    if scan.offline and scan.scanned_at < boarding.boarded_at:
+        # An earlier scan, uploaded late: it is the one that boarded the passenger.
+        record = scan.record(ScanResult.VALID, f"{passenger.name} boards (the earliest "
+                             "scan of this ticket).", passenger)
+        conflict = BoardingConflict.objects.create(
+            schedule=scan.schedule, passenger=passenger, winner=record, loser=boarding.scan,
+            created_at=scan.now)
+        boarding.scan, boarding.boarded_at = record, scan.scanned_at
+        boarding.boarded_by, boarding.station = scan.driver, scan.station
+        boarding.save(update_fields=["scan", "boarded_at", "boarded_by", "station"])
+        _report(conflict, passenger, scan.now)
+        return ScanOutcome(ScanResult.VALID, record.reason, record, passenger, boarding,
+                           conflict=conflict)
+    where = f" at {boarding.station.name}" if boarding.station else ""
+    by = boarding.boarded_by.full_name or boarding.boarded_by.email
+    message = (f"Already boarded at "
+               f"{_local(boarding.boarded_at, boarding.station or passenger.pnr.origin)}"
+               f"{where}, scanned by {by}.")
+    record = scan.record(ScanResult.ALREADY_BOARDED, message, passenger)
+    conflict = None
+    if scan.accepted_by_device:
+        conflict = BoardingConflict.objects.create(
+            schedule=scan.schedule, passenger=passenger, winner=boarding.scan, loser=record,
+            created_at=scan.now)
+        _report(conflict, passenger, scan.now)
+    return ScanOutcome(ScanResult.ALREADY_BOARDED, message, record, passenger, boarding,
+                       conflict=conflict)
+
+
+def _answer(scan: _Scan, ring: tickets.Keyring) -> ScanOutcome:
+    result, message, body = _verify(scan, ring)
+    if result != ScanResult.VALID:
+        return ScanOutcome(result, message, scan.record(result, message))
+    with transaction.atomic(), lock_timeouts_as_busy():
+        bound_lock_waits()
+        return _board(scan, body)
+
+
+def _replay(schedule: Schedule, nonce: str) -> ScanOutcome | None:
+    """The answer already given to the offline scan `nonce` of this trip, if any."""
+    record = (BoardingScan.objects.select_related("passenger__pnr__origin",
+                                                  "passenger__seat__coach")
+              .filter(schedule=schedule, nonce=nonce).first())
+    if record is None:
+        return None
+    passenger = record.passenger
+    boarding = (Boarding.objects.select_related("boarded_by", "station")
+                .filter(passenger=passenger).first() if passenger else None)
+    conflict = BoardingConflict.objects.filter(loser=record).first() or (
+        BoardingConflict.objects.filter(winner=record).first())
+    return ScanOutcome(record.result, record.reason, record, passenger, boarding,
+                       duplicate=True, conflict=conflict)
+
+
+def ticket_scan(*, schedule: Schedule, driver: User, qr: str, station: Station | None = None,
+                device: str = "", now: datetime | None = None) -> ScanOutcome:
+    """Answer a scan made now on `schedule` (a trip `driver` is assigned to; the caller
+    checks): valid (the passenger boards, atomically), already_boarded (when, where, by
+    whom), cancelled, wrong_trip, not_yet_valid, expired, invalid_signature, malformed.
+    Raises Busy when the PNR's lock is not granted in time."""
+    now = now or timezone.now()
+    scan = _Scan(schedule=schedule, driver=driver, qr=qr, scanned_at=now, now=now,
+                 station=station, device=device)
+    return _answer(scan, ticket_keys.keyring())
+
+
+def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[OfflineScan],
+                 now: datetime | None = None) -> list[ScanOutcome]:
+    """Answer the scans a device made offline on `schedule`, in the order they were made.
+    Idempotent by each scan's nonce: a scan uploaded again gets its first answer back
+    (`duplicate`) and changes nothing. Each scan is checked as it would have been when made
+    (its validity window at `scanned_at`; a time later than the upload plus
+    `TTMS_SCAN_CLOCK_SKEW_SECONDS` counts as the upload's). Answers come in the order
+    given."""
+    now = now or timezone.now()
+    latest = now + timedelta(seconds=settings.TTMS_SCAN_CLOCK_SKEW_SECONDS)
+    ring = ticket_keys.keyring()
+    answers: dict[int, ScanOutcome] = {}
+    order = sorted(range(len(scans)), key=lambda i: (scans[i].scanned_at, scans[i].nonce))
+    for i in order:
+        offline = scans[i]
+        replayed = _replay(schedule, offline.nonce)
+        if replayed is None:
+            scan = _Scan(schedule=schedule, driver=driver, qr=offline.qr,
+                         scanned_at=min(offline.scanned_at, latest), now=now,
+                         station=offline.station, device=device, nonce=offline.nonce,
+                         offline=True, device_result=offline.device_result)
+            try:
+                with transaction.atomic():
+                    replayed = _answer(scan, ring)
+            except IntegrityError:  # the same nonce, uploaded at this very moment
+                replayed = _replay(schedule, offline.nonce)
+                if replayed is None:
+                    raise
+        answers[i] = replayed
+    return [answers[i] for i in range(len(scans))]
