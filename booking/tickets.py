@@ -107,10 +107,14 @@ def b32encode(data: bytes) -> str:
 
 
 def b32decode(text: str) -> bytes:
-    """Base32 without padding; ValueError when it is not."""
+    """Base32 without padding, in its one canonical spelling (unused trailing bits zero,
+    so that no two texts carry the same bytes); ValueError when it is not."""
     if not _BASE32.match(text) or len(text) % 8 in (1, 3, 6):
         raise ValueError("not Base32")
-    return base64.b32decode(text + "=" * (-len(text) % 8))
+    data = base64.b32decode(text + "=" * (-len(text) % 8))
+    if b32encode(data) != text:
+        raise ValueError("not canonical Base32")
+    return data
 
 
 def _mac(key: KeyPair, signed: bytes) -> bytes:

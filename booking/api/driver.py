@@ -83,8 +83,14 @@ class DriverTripListView(GenericAPIView):
         return self.get_paginated_response(DriverTripSerializer(page, many=True).data)
 
 
+# The trip's way, in order; a driver's request to be at a step already reached or passed
+# changes nothing (a retry over a flaky network is harmless).
+WAY = [ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED,
+       ScheduleStatus.ARRIVED]
+
+
 class _TripStatusView(APIView):
-    steps: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()  # the moves to walk, the last one the target
 
     @extend_schema(request=None,
                    responses={200: DriverTripSerializer, 404: error_response("Not your trip"),
@@ -92,16 +98,15 @@ class _TripStatusView(APIView):
     def post(self, request, pk: int):
         trip = _trip(request, pk)
         for status in self.steps:
-            if trip.status == status:
-                continue
-            if status == ScheduleStatus.BOARDING and trip.status != ScheduleStatus.SCHEDULED:
-                continue  # start: boarding only on the way from scheduled
+            if trip.status in WAY and WAY.index(trip.status) >= WAY.index(status):
+                continue  # reached or passed
+            # Anything else the status machine refuses (409), with its reason.
             trip = schedule_transition(schedule=trip, to_status=status, by=request.user)
         return Response(DriverTripSerializer(_trip(request, pk)).data)
 
 
 class DriverTripBoardingView(_TripStatusView):
-    """Open boarding: the trip becomes `boarding` (from `scheduled`)."""
+    """Open boarding: a `scheduled` trip becomes `boarding`."""
 
     steps = (ScheduleStatus.BOARDING,)
 
@@ -114,7 +119,7 @@ class DriverTripStartView(_TripStatusView):
 
 
 class DriverTripCompleteView(_TripStatusView):
-    """Complete the trip: it becomes `arrived` (from `departed`)."""
+    """Complete the trip: a `departed` trip becomes `arrived`."""
 
     steps = (ScheduleStatus.ARRIVED,)
 
@@ -173,8 +178,12 @@ class ScanOutcomeSerializer(serializers.Serializer):
 
 
 class StationCodeField(serializers.CharField):
-    def to_internal_value(self, data):
-        code = super().to_internal_value(data)
+    """A station code in, the Station out (a 400 naming the code when there is none)."""
+
+    def run_validation(self, data=serializers.empty):
+        code = super().run_validation(data)
+        if code is None or code == "":
+            return None
         try:
             return station_get_by_code(code)
         except Station.DoesNotExist:
