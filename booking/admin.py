@@ -1,17 +1,22 @@
 """Admin of the booking app: fares are configuration (company admins edit them); PNRs,
 passengers, inventory and charts are read-only records, changed only through services
-(charting a trip: an action on its classes)."""
+(charting a trip: an action on its classes); boarding scans and conflicts are read-only too,
+with a trip's boarding sheet (who boarded, who did not, the conflicts)."""
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import groupby
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from fleet.models import RouteStop
+from fleet.models import RouteStop, Schedule, Station
+from fleet.selectors import scope_queryset
 from payments.money import format_money
 from ttms.admin_scoping import (
     CompanyListFilter,
@@ -23,7 +28,18 @@ from ttms.admin_scoping import (
 from ttms.exceptions import DomainError
 
 from . import selectors
-from .models import Chart, FareRule, Passenger, Pnr, TripClass
+from .models import (
+    Boarding,
+    BoardingConflict,
+    BoardingScan,
+    Chart,
+    FareRule,
+    Passenger,
+    PassengerStatus,
+    Pnr,
+    ScanResult,
+    TripClass,
+)
 from .services import chart_prepare
 
 
@@ -261,3 +277,239 @@ def chart_sheet(chart: Chart) -> dict:
         "coaches": coaches,
         "waitlisted": [row for row in chart.rows if not row["coach"]],
     }
+
+
+# --- Boarding --------------------------------------------------------------------------------
+
+# The latest trips the "by trip" filter offers; any other trip's scans are one click away
+# from its boarding sheet (`?trip=<id>`).
+TRIP_FILTER_CHOICES = 30
+
+
+class TripListFilter(admin.SimpleListFilter):
+    """"By trip": the latest trips that have rows in this list and that the user may see."""
+
+    title = "trip"
+    parameter_name = "trip"
+
+    def lookups(self, request, model_admin):
+        rows = model_admin.get_queryset(request).order_by().values("schedule_id")
+        trips = (Schedule.objects.filter(pk__in=rows).select_related("route")
+                 .order_by("-departure_at", "-pk")[:TRIP_FILTER_CHOICES])
+        return [(str(trip.pk), str(trip)) for trip in trips]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(schedule_id=int(value)) if value.isdigit() else queryset.none()
+
+
+def _local_time(moment: datetime, station: Station | None) -> str:
+    """07 Jan 2030 07:35 IST: `moment` in the station's time zone (UTC without one)."""
+    local = moment.astimezone(station.tzinfo if station else UTC)
+    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+
+
+@dataclass(frozen=True)
+class ScanLine:
+    """A scan, or the boarding it made, as printed: when (in the local time of the station
+    it was made at; the passenger's boarding station when the device named none), by whom,
+    where, from which device, and whether it was uploaded from an offline queue."""
+
+    at: str
+    by: str
+    where: str
+    device: str
+    offline: bool
+
+    def __str__(self) -> str:
+        parts = [self.at, self.by, self.where, self.device + (" (offline)" if self.offline
+                                                              else "")]
+        return " · ".join(part for part in parts if part)
+
+
+def _scan_line(*, at: datetime, by, station: Station | None, device: str, offline: bool,
+               passenger: Passenger) -> ScanLine:
+    return ScanLine(at=_local_time(at, station or passenger.pnr.origin),
+                    by=by.full_name or by.email,
+                    where=f"{station.name} ({station.code})" if station else "",
+                    device=device, offline=offline)
+
+
+def _scan_of(scan: BoardingScan, passenger: Passenger) -> ScanLine:
+    return _scan_line(at=scan.scanned_at, by=scan.scanned_by, station=scan.station,
+                      device=scan.device, offline=scan.offline, passenger=passenger)
+
+
+@dataclass(frozen=True)
+class BoardingRow:
+    """One passenger of a trip's boarding sheet, and their boarding (None: not boarded)."""
+
+    passenger: Passenger
+    boarded: ScanLine | None
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """Two scans that both let one ticket in: the earlier boarded the passenger."""
+
+    conflict: BoardingConflict
+    passenger: Passenger
+    winner: ScanLine
+    loser: ScanLine
+    reported: str  # when the later scan reached the server, in the boarding station's time
+
+
+def _boarding_row(passenger: Passenger) -> BoardingRow:
+    boarding: Boarding | None = getattr(passenger, "boarding", None)
+    if boarding is None:
+        return BoardingRow(passenger, None)
+    return BoardingRow(passenger, _scan_line(
+        at=boarding.boarded_at, by=boarding.boarded_by, station=boarding.station,
+        device=boarding.scan.device, offline=boarding.scan.offline, passenger=passenger))
+
+
+def boarding_sheet(schedule: Schedule) -> dict:
+    """What a trip's boarding page shows: its heading (times in its first stop's zone); its
+    seated passengers (CNF, RAC) in coach and berth order, each boarded (when, by whom,
+    where) or not; its cancelled passengers (any boarding they made before); the
+    conflicts; the counts. Four queries, however many passengers."""
+    first = (RouteStop.objects.filter(route_id=schedule.route_id).order_by("sequence")
+             .select_related("station").first())
+    departure = _local_time(schedule.departure_at, first.station if first else None)
+    passengers = (
+        Passenger.objects.filter(pnr__schedule=schedule,
+                                 status__in=[*selectors.SEATED_STATUSES,
+                                             PassengerStatus.CANCELLED])
+        .select_related("pnr__origin", "pnr__destination", "seat__coach",
+                        "boarding__boarded_by", "boarding__station", "boarding__scan")
+        .order_by(F("seat__coach__position").asc(nulls_last=True), "seat__coach__code",
+                  "seat__row", "seat__column", "seat_id", "half", "pnr__origin_sequence",
+                  "pk"))
+    rows = [_boarding_row(p) for p in passengers]
+    seated = [row for row in rows if row.passenger.status in selectors.SEATED_STATUSES]
+    cancelled = [row for row in rows if row.passenger.status == PassengerStatus.CANCELLED]
+    conflicts = [
+        ConflictRow(c, c.passenger, _scan_of(c.winner, c.passenger),
+                    _scan_of(c.loser, c.passenger),
+                    _local_time(c.created_at, c.passenger.pnr.origin))
+        for c in BoardingConflict.objects.filter(schedule=schedule)
+        .select_related("passenger__pnr__origin", "passenger__seat__coach",
+                        "winner__scanned_by", "winner__station", "loser__scanned_by",
+                        "loser__station")
+        .order_by("created_at", "pk")
+    ]
+    by_result = dict(BoardingScan.objects.filter(schedule=schedule).values_list("result")
+                     .annotate(n=Count("pk")).order_by())
+    boarded = sum(1 for row in seated if row.boarded)
+    return {
+        "schedule": schedule,
+        "trip_number": schedule.route.number,
+        "trip_name": schedule.route.name,
+        "origin": first.station.name if first else "",
+        "departure": departure,
+        "rows": seated,
+        "cancelled": cancelled,
+        "conflicts": conflicts,
+        "counts": {"tickets": len(seated), "boarded": boarded,
+                   "not_boarded": len(seated) - boarded, "conflicts": len(conflicts)},
+        "scans": [(label, by_result[value]) for value, label in ScanResult.choices
+                  if value in by_result],
+    }
+
+
+def _trip_boarding_link(schedule_id: int) -> str:
+    return format_html('<a href="{}">Boarding sheet</a>',
+                       reverse("admin:booking_boardingscan_trip", args=[schedule_id]))
+
+
+@admin.register(BoardingScan)
+class BoardingScanAdmin(ReadOnlyScopedAdmin):
+    """Every ticket scan, online or uploaded from a device's offline queue, with its answer;
+    and each trip's boarding sheet (`trip/<id>/`): who boarded, who did not, the
+    conflicts, laid out for paper."""
+
+    list_display = ["scanned_at", "schedule", "pnr", "passenger_name", "result", "offline",
+                    "device", "scanned_by", "station", "trip_boarding"]
+    list_filter = [CompanyListFilter, TripListFilter, "result", "offline"]
+    list_select_related = ["schedule__route", "passenger__pnr", "scanned_by", "station"]
+    search_fields = ["passenger__pnr__number"]
+    search_help_text = "Search by PNR."
+    date_hierarchy = "scanned_at"
+    fields = ["schedule", "passenger", "result", "reason", "scanned_at", "received_at",
+              "scanned_by", "station", "device", "offline", "device_result", "nonce",
+              "payload_digest"]
+    readonly_fields = fields
+
+    @admin.display(description="PNR", ordering="passenger__pnr__number")
+    def pnr(self, scan: BoardingScan) -> str:
+        return scan.passenger.pnr.number if scan.passenger else "—"
+
+    @admin.display(description="passenger")
+    def passenger_name(self, scan: BoardingScan) -> str:
+        return scan.passenger.name if scan.passenger else "—"
+
+    @admin.display(description="trip boarding")
+    def trip_boarding(self, scan: BoardingScan) -> str:
+        return _trip_boarding_link(scan.schedule_id)
+
+    def get_urls(self):
+        return [
+            path("trip/<int:schedule_id>/", self.admin_site.admin_view(self.trip_view),
+                 name="booking_boardingscan_trip"),
+            *super().get_urls(),
+        ]
+
+    def trip_view(self, request, schedule_id: int):
+        """A trip's boarding sheet; 404 for a trip of a company the user does not work
+        for."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        schedule = (scope_queryset(Schedule.objects.select_related("route"),
+                                   self._scope(request).visible)
+                    .filter(pk=schedule_id).first())
+        if schedule is None:
+            raise Http404("No such trip.")
+        return TemplateResponse(request, "admin/booking/boarding/trip.html", {
+            **self.admin_site.each_context(request),
+            "title": f"Boarding of {schedule}",
+            "opts": self.model._meta,
+            **boarding_sheet(schedule),
+        })
+
+
+@admin.register(BoardingConflict)
+class BoardingConflictAdmin(ReadOnlyScopedAdmin):
+    """Tickets two devices both let in while offline: the earlier scan boarded the
+    passenger, the later one is listed here for the company to look into."""
+
+    list_display = ["created_at", "schedule", "pnr", "passenger_name", "winner_scan",
+                    "loser_scan", "trip_boarding"]
+    list_filter = [CompanyListFilter, TripListFilter, "created_at"]
+    list_select_related = ["schedule__route", "passenger__pnr__origin", "winner__scanned_by",
+                           "winner__station", "loser__scanned_by", "loser__station"]
+    search_fields = ["passenger__pnr__number"]
+    search_help_text = "Search by PNR."
+    fields = ["schedule", "passenger", "winner", "loser", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="PNR", ordering="passenger__pnr__number")
+    def pnr(self, conflict: BoardingConflict) -> str:
+        return conflict.passenger.pnr.number
+
+    @admin.display(description="passenger")
+    def passenger_name(self, conflict: BoardingConflict) -> str:
+        return conflict.passenger.name
+
+    @admin.display(description="boarded by (the earlier scan)")
+    def winner_scan(self, conflict: BoardingConflict) -> str:
+        return str(_scan_of(conflict.winner, conflict.passenger))
+
+    @admin.display(description="also let in by (the later scan)")
+    def loser_scan(self, conflict: BoardingConflict) -> str:
+        return str(_scan_of(conflict.loser, conflict.passenger))
+
+    @admin.display(description="trip boarding")
+    def trip_boarding(self, conflict: BoardingConflict) -> str:
+        return _trip_boarding_link(conflict.schedule_id)

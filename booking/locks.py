@@ -1,8 +1,9 @@
 """Row locks of the booking app, in one place so every path takes them in the same order.
 
-The order, for any operation that needs both: the wallet (payments, a conditional UPDATE),
-then the trip class. A trip class's row serialises everything that allocates its places or
-reorders its RAC and waiting lists; places are not locked one by one.
+The order, for any operation that needs several: the PNR (cancellation, boarding),
+the wallet (payments, a conditional UPDATE), then the trip class. A trip class's row
+serialises everything that allocates its places or reorders its RAC and waiting lists;
+places are not locked one by one.
 
 Waits are bounded (`SET LOCAL lock_timeout` for the whole booking transaction on
 PostgreSQL); a wait that runs out raises `Busy`. SQLite runs writers one at a time already.
@@ -13,7 +14,7 @@ from django.conf import settings
 from ttms.locking import limit_lock_waits, lock_timeouts_raise
 
 from .exceptions import Busy
-from .models import TripClass
+from .models import Pnr, TripClass
 
 
 def bound_lock_waits() -> None:
@@ -31,3 +32,11 @@ def trip_class_lock(*, schedule_id: int, class_code: str) -> TripClass | None:
     that class (yet). Must run inside a transaction."""
     return (TripClass.objects.select_for_update(of=("self",))
             .filter(schedule_id=schedule_id, class_code=class_code).first())
+
+
+def pnr_lock(**lookup) -> int | None:
+    """Lock one PNR's row (by `pk=` or `number=`) and return its pk; None when there is no
+    such PNR. Serialises what changes its passengers' state: cancelling them, boarding
+    them. Must run inside a transaction."""
+    return (Pnr.objects.select_for_update(of=("self",)).filter(**lookup)
+            .values_list("pk", flat=True).first())

@@ -15,8 +15,9 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from fleet.models import RouteStop, Schedule, ScheduleStatus, Seat
+from fleet.models import CompanyMembership, RouteStop, Schedule, ScheduleStatus, Seat
 from fleet.selectors import TripOption, company_ids_for_user
+from ttms.accounts.models import Role
 
 from . import refunds, rules, ticket_keys, tickets
 from .exceptions import (
@@ -513,13 +514,17 @@ def ticket_get(pnr: Pnr, passenger_id: int) -> Ticket:
 
 
 def pnr_get_for_ticket(user, number: str) -> Pnr:
-    """A PNR whose tickets `user` may see: their own, or any of a company they work for
-    (platform admins: any). Pnr.DoesNotExist otherwise, so that numbers cannot be probed."""
+    """A PNR whose tickets `user` may see: their own; any of a company where they are an
+    admin, scheduler or agent; one of a trip they drive (platform admins: any).
+    Pnr.DoesNotExist otherwise, so that numbers cannot be probed."""
     pnrs = Pnr.objects.select_related("schedule__route__company", "origin", "destination")
-    ids = company_ids_for_user(user)
-    if ids is None:
+    if company_ids_for_user(user) is None:
         return pnrs.get(number=number)
-    return pnrs.get(Q(user=user) | Q(schedule__route__company_id__in=ids), number=number)
+    offices = CompanyMembership.objects.filter(user=user).exclude(
+        role=Role.DRIVER).values("company_id")
+    return pnrs.get(Q(user=user) | Q(schedule__route__company_id__in=offices)
+                    | Q(schedule__in=Schedule.objects.filter(drivers=user).values("pk")),
+                    number=number)
 
 
 def _count(queryset: QuerySet, group: str) -> Subquery:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("ttms.accounts.urls")),
     path("", include("payments.urls")),
+    path("", include("booking.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -12,7 +12,7 @@ from ttms.api.schema import error_response
 
 from .. import selectors, ticket_keys
 from ..models import Passenger, Pnr
-from ..qr import qr_png, qr_svg
+from ..qr import ticket_png, ticket_svg
 
 
 class _ImageRenderer(renderers.BaseRenderer):
@@ -87,7 +87,7 @@ class TicketListView(APIView):
 
 
 class _QrView(APIView):
-    render_image = staticmethod(qr_png)
+    render_image = staticmethod(ticket_png)
 
     def get(self, request, pnr: str, passenger: int):
         ticket = _ticket(request, pnr, passenger)
@@ -116,7 +116,7 @@ class TicketSvgView(_QrView):
     """A passenger's ticket as a QR image (SVG, for print)."""
 
     renderer_classes = [SvgRenderer]
-    render_image = staticmethod(qr_svg)
+    render_image = staticmethod(ticket_svg)
 
     @extend_schema(responses={(200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR),
                               **_QR_ERRORS})

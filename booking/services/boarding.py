@@ -21,14 +21,13 @@ from ttms.accounts.models import Role, User
 from ttms.notifications.services import Message, outbox_add
 
 from .. import ticket_keys, tickets
-from ..locks import bound_lock_waits, lock_timeouts_as_busy
+from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock
 from ..models import (
     Boarding,
     BoardingConflict,
     BoardingScan,
     Passenger,
     PassengerStatus,
-    Pnr,
     ScanResult,
 )
 
@@ -143,8 +142,7 @@ def _report(conflict: BoardingConflict, passenger: Passenger, now: datetime) -> 
 def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
     """Under the PNR's lock: refuse a cancelled passenger, answer already_boarded after the
     first scan, else board. Offline scans: the earliest scan wins."""
-    Pnr.objects.select_for_update(of=("self",)).filter(number=body.pnr).values_list(
-        "pk").first()
+    pnr_lock(number=body.pnr)
     passenger = (Passenger.objects.select_related("pnr__origin", "seat__coach")
                  .filter(pk=body.passenger, pnr__number=body.pnr,
                          pnr__schedule=scan.schedule).first())
@@ -160,6 +158,14 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
             ScanResult.CANCELLED, message, passenger), passenger)
     boarding = (Boarding.objects.select_related("boarded_by", "station", "scan")
                 .filter(passenger=passenger).first())
+    if scan.offline and not scan.accepted_by_device:
+        # The device turned the passenger away (its revocation list, its clock, an earlier
+        # scan of its own): this scan boarded nobody and takes nothing from another.
+        result = ScanResult(scan.device_result)
+        message = (f"Refused offline on the device ({result.label.lower()}): "
+                   f"{passenger.name} did not board with this scan.")
+        return ScanOutcome(result, message, scan.record(result, message, passenger),
+                           passenger, boarding)
     if boarding is None:
         record = scan.record(ScanResult.VALID, f"{passenger.name} boards.", passenger)
         boarding = Boarding.objects.create(
@@ -238,8 +244,8 @@ def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[O
     Idempotent by each scan's nonce: a scan uploaded again gets its first answer back
     (`duplicate`) and changes nothing. Each scan is checked as it would have been when made
     (its validity window at `scanned_at`; a time later than the upload plus
-    `TTMS_SCAN_CLOCK_SKEW_SECONDS` counts as the upload's). Answers come in the order
-    given."""
+    `TTMS_SCAN_CLOCK_SKEW_SECONDS` counts as that). A scan the device refused boards
+    nobody. Answers come in the order given."""
     now = now or timezone.now()
     latest = now + timedelta(seconds=settings.TTMS_SCAN_CLOCK_SKEW_SECONDS)
     ring = ticket_keys.keyring()

@@ -10,7 +10,7 @@ from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
 
 from .. import rules
-from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock, trip_class_lock
 from ..models import Cancellation, Passenger, PassengerStatus, Place, Pnr
 from ..selectors import CancellationPlan, cancellation_plan
 from .create import REFERENCE_TYPE
@@ -46,7 +46,7 @@ def booking_cancel(
     now = now or timezone.now()
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        Pnr.objects.select_for_update(of=("self",)).filter(pk=pnr.pk).values_list("pk").get()
+        pnr_lock(pk=pnr.pk)
         payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
         trip_class = trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
         passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))

@@ -58,7 +58,8 @@ def verify_outside_django(keys: list[dict], token: str, tmp_path) -> subprocess.
              "runpy.run_path(sys.argv[0], run_name='__main__')")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}
     return subprocess.run([sys.executable, "-I", "-c", guard, str(VERIFIER), str(keys_file),
-                           token, str(time.time())], capture_output=True, text=True, env=env, timeout=60)
+                           token, str(time.time())], capture_output=True, text=True, env=env,
+                          timeout=60)
 
 
 @pytest.mark.usefixtures("boarding_time")
@@ -218,3 +219,18 @@ def test_a_bad_key_setting_is_refused_with_its_entry(value, message):
     ticket_keys.keyring_from_setting.cache_clear()
     with pytest.raises(ticket_keys.KeyConfigurationError, match=message):
         ticket_keys.keyring_from_setting(value)
+
+
+def test_a_driver_gets_the_qr_of_trips_they_drive_only(ticketed, make_sleeper_trip,
+                                                       api_client):
+    other_trip = make_sleeper_trip(berths=4, quotas={}, code_prefix="OT")
+    colleague = staff_user(ticketed.trip.route.company, role=Role.DRIVER)
+    other_trip.drivers.add(colleague)
+    url = qr_url(ticketed.pnr, ticketed.passengers[0], "png")
+    api_client.force_authenticate(colleague)
+    assert api_client.get(url).status_code == 404
+    api_client.force_authenticate(ticketed.driver)
+    assert api_client.get(url).status_code == 200
+    ticketed.trip.drivers.add(colleague)  # two drivers: still one PNR found
+    api_client.force_authenticate(colleague)
+    assert api_client.get(url).status_code == 200

@@ -1,0 +1,107 @@
+"""Pages of the booking app (included at the site root as namespace "booking"): a PNR's
+printable ticket."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from fleet.models import ScheduleStatus, Station
+from payments.money import format_money
+
+from . import selectors
+from .models import Passenger, PassengerStatus, Pnr, Quota
+from .qr import ticket_svg
+
+PNR_STATUS_LABELS = {**dict(PassengerStatus.choices), "PARTIAL": "Mixed: see each passenger"}
+
+
+def _local(moment: datetime, station: Station) -> str:
+    """Mon 07 Jan 2030, 08:00 IST: `moment` in the station's own time zone."""
+    local = moment.astimezone(station.tzinfo)
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+def _inline_qr(token: str) -> SafeString:
+    """The ticket's QR as inline SVG. The SVG is drawn by `qrcode` from the signed ticket
+    text (QR alphanumeric characters only), so nothing in it comes from a user. Its path's
+    fixed id is dropped: several tickets share the page, and ids must be unique."""
+    return mark_safe(ticket_svg(token).replace(' id="qr-path"', "", 1))
+
+
+@dataclass(frozen=True)
+class TicketBlock:
+    """One passenger on the printed ticket: their status as shown, and either the QR (with
+    its validity window) or why there is none."""
+
+    passenger: Passenger
+    status: str
+    qr: SafeString | None = None
+    valid_from: str = ""
+    valid_until: str = ""
+    no_ticket: str = ""
+
+
+def _status(passenger: Passenger) -> str:
+    """Confirmed, RAC 3, WL 12, Cancelled: the queue position for those who wait."""
+    if passenger.status in (PassengerStatus.RAC, PassengerStatus.WAITLISTED):
+        return f"{passenger.status} {passenger.queue_position}"
+    return passenger.get_status_display()
+
+
+def _no_ticket(passenger: Passenger) -> str:
+    if passenger.status == PassengerStatus.WAITLISTED:
+        return (f"Waitlisted (WL {passenger.queue_position}): no ticket until a berth or an "
+                "RAC place is confirmed. Check the status again before you travel.")
+    cause = (passenger.cancellation.get_cause_display() if passenger.cancellation
+             else "Cancelled")
+    return (f"Cancelled ({cause.lower()}): no ticket. A QR printed before the "
+            "cancellation is refused at boarding.")
+
+
+def _blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
+    issued = {t.passenger.pk: t for t in selectors.tickets_issue(pnr, passengers)}
+    blocks = []
+    for passenger in passengers:
+        ticket = issued.get(passenger.pk)
+        if ticket is None:
+            blocks.append(TicketBlock(passenger, _status(passenger),
+                                      no_ticket=_no_ticket(passenger)))
+            continue
+        blocks.append(TicketBlock(
+            passenger, _status(passenger), qr=_inline_qr(ticket.token),
+            valid_from=_local(ticket.body.valid_from, pnr.origin),
+            valid_until=_local(ticket.body.valid_until, pnr.destination)))
+    return blocks
+
+
+@login_required
+@never_cache  # the QRs are bearer credentials: kept out of every cache
+@require_GET
+def ticket(request, pnr: str):
+    """A PNR's ticket, to print or show: the journey, then each passenger with their QR
+    (confirmed and RAC) or why they have none (waitlisted, cancelled). For the PNR's
+    holder and staff of the company that runs the trip; 404 for anyone else."""
+    try:
+        found = selectors.pnr_get_for_ticket(request.user, pnr)
+    except Pnr.DoesNotExist:
+        raise Http404("You have no PNR with this number.") from None
+    passengers = list(selectors.passengers_with_positions().filter(pnr=found)
+                      .select_related("cancellation"))
+    schedule = found.schedule
+    return render(request, "booking/ticket.html", {
+        "pnr": found,
+        "route": schedule.route,
+        "trip_cancelled": schedule.status == ScheduleStatus.CANCELLED,
+        "departure": _local(found.departure_at, found.origin),
+        "arrival": _local(found.arrival_at, found.destination),
+        "quota": Quota(found.quota).label,
+        "pnr_status": PNR_STATUS_LABELS[selectors.pnr_status(passengers)],
+        "total_fare": format_money(found.total_fare, found.currency),
+        "blocks": _blocks(found, passengers),
+    })
