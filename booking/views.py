@@ -86,7 +86,8 @@ def _blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
 def ticket(request, pnr: str):
     """A PNR's ticket, to print or show: the journey, then each passenger with their QR
     (confirmed and RAC) or why they have none (waitlisted, cancelled). For the PNR's
-    holder and staff of the company that runs the trip; 404 for anyone else."""
+    holder, the company's admins, schedulers and agents, and the trip's drivers
+    (`selectors.pnr_get_for_ticket`); 404 for anyone else."""
     try:
         found = selectors.pnr_get_for_ticket(request.user, pnr)
     except Pnr.DoesNotExist:

@@ -74,8 +74,8 @@ class TicketSerializer(serializers.Serializer):
 
 class TicketListView(APIView):
     """The tickets of a PNR: one per confirmed or RAC passenger, each with its QR text
-    (signed; show it as a QR, or fetch `qr.png` / `qr.svg`). For the PNR's holder, or staff
-    of the company that runs the trip."""
+    (signed; show it as a QR, or fetch `qr.png` / `qr.svg`). For the PNR's holder, the
+    company's admins, schedulers and agents, and the trip's drivers."""
 
     @extend_schema(responses={200: TicketSerializer(many=True),
                               404: error_response("No such PNR")})
