@@ -533,32 +533,42 @@ def _count(queryset: QuerySet, group: str) -> Subquery:
                              .values("n")[:1]), 0)
 
 
+def _with_counts(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
+    """Each trip with its count of tickets (CNF and RAC passengers) and of boardings."""
+    return trips.annotate(
+        tickets=_count(Passenger.objects.filter(pnr__schedule=OuterRef("pk"),
+                                                status__in=SEATED_STATUSES), "pnr__schedule"),
+        boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")), "schedule"))
+
+
 def _driven_by(user) -> QuerySet[Schedule]:
-    """The trips `user` is assigned to drive, each with its count of tickets (CNF and RAC
-    passengers) and of passengers boarded."""
-    return (Schedule.objects.filter(drivers=user)
-            .select_related("route__company", "vehicle")
-            .annotate(tickets=_count(Passenger.objects.filter(
-                          pnr__schedule=OuterRef("pk"), status__in=SEATED_STATUSES),
-                          "pnr__schedule"),
-                      boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")),
-                                     "schedule")))
+    """The trips `user` is assigned to drive."""
+    return Schedule.objects.filter(drivers=user).select_related("route__company", "vehicle")
+
+
+def _detailed(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
+    """Trips as a driver's app lists them: their stops, and counts of tickets and
+    boardings."""
+    return _with_counts(trips).prefetch_related("route__stops__station")
 
 
 def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Schedule]:
     """The trips `user` drives that are today's or ahead: those boarding or under way, and
-    those arriving no earlier than 12 hours ago and leaving within 7 days; soonest first."""
+    those arriving no earlier than 12 hours ago and leaving within 7 days; soonest first;
+    `_detailed`."""
     now = now or timezone.now()
-    return (_driven_by(user)
+    return (_detailed(_driven_by(user))
             .filter(Q(status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED])
                     | Q(arrival_at__gte=now - timedelta(hours=12),
                         departure_at__lt=now + timedelta(days=7)))
             .order_by("departure_at", "pk"))
 
 
-def driver_trip_get(user, pk: int) -> Schedule:
-    """A trip `user` is assigned to drive; Schedule.DoesNotExist (a 404) for any other."""
-    return _driven_by(user).get(pk=pk)
+def driver_trip_get(user, pk: int, *, detail: bool = False) -> Schedule:
+    """A trip `user` is assigned to drive (`detail`: with its stops and counts, as
+    `driver_trips`); Schedule.DoesNotExist (a 404) for any other."""
+    trips = _driven_by(user)
+    return (_detailed(trips) if detail else trips).get(pk=pk)
 
 
 @dataclass(frozen=True)

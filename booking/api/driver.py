@@ -22,9 +22,9 @@ from ..models import ScanResult
 MAX_UPLOAD = 500
 
 
-def _trip(request, pk: int) -> Schedule:
+def _trip(request, pk: int, *, detail: bool = False) -> Schedule:
     try:
-        return selectors.driver_trip_get(request.user, pk)
+        return selectors.driver_trip_get(request.user, pk, detail=detail)
     except Schedule.DoesNotExist:
         raise NotFound("You are not assigned to a trip with this id.") from None
 
@@ -74,8 +74,7 @@ class DriverTripListView(GenericAPIView):
     serializer_class = DriverTripSerializer
 
     def get_queryset(self):
-        return selectors.driver_trips(self.request.user).prefetch_related(
-            "route__stops__station")
+        return selectors.driver_trips(self.request.user)
 
     @extend_schema(operation_id="driver_trips_list")
     def get(self, request):
@@ -102,7 +101,7 @@ class _TripStatusView(APIView):
                 continue  # reached or passed
             # Anything else the status machine refuses (409), with its reason.
             trip = schedule_transition(schedule=trip, to_status=status, by=request.user)
-        return Response(DriverTripSerializer(_trip(request, pk)).data)
+        return Response(DriverTripSerializer(_trip(request, pk, detail=True)).data)
 
 
 class DriverTripBoardingView(_TripStatusView):
@@ -261,7 +260,7 @@ class ManifestView(APIView):
 
     @extend_schema(responses={200: ManifestSerializer, 404: error_response("Not your trip")})
     def get(self, request, pk: int):
-        trip = _trip(request, pk)
+        trip = _trip(request, pk, detail=True)
         return Response(ManifestSerializer(selectors.trip_manifest(trip)).data)
 
 

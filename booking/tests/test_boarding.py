@@ -499,3 +499,18 @@ def test_a_scan_the_device_refused_boards_nobody_even_when_earlier(ticketed, api
         offline("t-1", token(ticketed, 1), start, result="cancelled")])
     assert answer["result"] == "cancelled"
     assert not Boarding.objects.filter(passenger=ticketed.passengers[1]).exists()
+
+
+@pytest.mark.usefixtures("boarding_time")
+def test_a_scan_costs_a_fixed_number_of_queries(ticketed, book, api_client):
+    api_client.force_authenticate(ticketed.driver)
+    scan(api_client, ticketed, "warm-up: keys generated")
+    first_qr, second_qr = token(ticketed), token(ticketed, 1)
+    with CaptureQueriesContext(connection) as first:
+        assert scan(api_client, ticketed, first_qr)["result"] == "valid"
+    for _ in range(4):
+        book(ticketed.trip, [adult(f"P{i}") for i in range(6)])
+    with CaptureQueriesContext(connection) as again:
+        assert scan(api_client, ticketed, second_qr)["result"] == "valid"
+    # Trip, keys, PNR lock, passenger, boarding, two inserts, savepoints.
+    assert len(again) == len(first) <= 12, [q["sql"][:80] for q in again]
