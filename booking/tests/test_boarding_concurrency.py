@@ -2,15 +2,14 @@
 the same offline batch uploaded from two connections at once is answered once; a scan
 racing a cancellation never leaves a cancelled passenger boarded."""
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from rest_framework.test import APIClient
+
+from ttms.testing import run_together
 
 from .. import selectors
 from ..exceptions import CancellationNotAllowed
@@ -18,22 +17,6 @@ from ..models import Boarding, BoardingScan, PassengerStatus
 from ..services import OfflineScan, booking_cancel, scans_upload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def together(count: int, work) -> list:
-    """work(i) for i in 0..count-1 in threads released at once; each closes its
-    connection."""
-    barrier = threading.Barrier(count)
-
-    def run(i: int):
-        try:
-            barrier.wait()
-            return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def qr_of(ticketed, index: int = 0) -> str:
@@ -55,7 +38,7 @@ def test_ten_simultaneous_scans_board_the_ticket_once(ticketed):
         return response.json()
 
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
-        answers = together(10, scan)
+        answers = run_together(10, scan)
     assert Counter(a["result"] for a in answers) == {"valid": 1, "already_boarded": 9}
     boarding = Boarding.objects.select_related("scan").get()
     winner = next(a for a in answers if a["result"] == "valid")
@@ -70,7 +53,7 @@ def test_one_batch_uploaded_twice_at_once_is_answered_once(ticketed):
     batch = [OfflineScan(f"n-{i}", qr_of(ticketed, i % 2), start + timedelta(seconds=i))
              for i in range(6)]
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
-        answers = together(2, lambda i: scans_upload(schedule=trip, driver=driver,
+        answers = run_together(2, lambda i: scans_upload(schedule=trip, driver=driver,
                                                      device="tablet", scans=batch))
     assert BoardingScan.objects.count() == 6
     assert Boarding.objects.count() == 2
@@ -96,7 +79,7 @@ def test_a_scan_racing_a_cancellation_never_boards_a_cancelled_passenger(tickete
         return ticket_scan(schedule=trip, driver=driver, qr=qr)
 
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
-        cancelled, scanned = together(2, work)
+        cancelled, scanned = run_together(2, work)
     passenger.refresh_from_db()
     if scanned.result == "valid":
         assert isinstance(cancelled, CancellationNotAllowed)

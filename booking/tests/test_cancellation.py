@@ -2,18 +2,17 @@
 each preset (time frozen), for CNF, RAC, WL and Tatkal passengers, whole and partial PNRs;
 each refund paid once however the call is repeated."""
 
-import threading
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from payments.models import Account, Transaction
 from ttms.invariants import broken_invariants
+from ttms.testing import run_together
 
 from ..exceptions import AlreadyCancelled
 from ..models import Cancellation, FareRule, Passenger, Pnr
@@ -289,24 +288,15 @@ def test_two_cancels_sent_at_once_refund_once(make_sleeper_trip):
                          passengers=[adult("A"), adult("B")], now=before(100))
     funds = wallet(user)
     pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=pnr.pk)
-    barrier = threading.Barrier(8)
-    outcomes = []
 
-    def cancel():
-        barrier.wait()
+    def cancel(_) -> str:
         try:
             booking_cancel(pnr=pnr, by=user, now=before(60))
-            outcomes.append("cancelled")
+            return "cancelled"
         except AlreadyCancelled:
-            outcomes.append("already")
-        finally:
-            connection.close()
+            return "already"
 
-    threads = [threading.Thread(target=cancel) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together(8, cancel)
 
     assert sorted(outcomes) == ["already"] * 7 + ["cancelled"]
     assert wallet(user) == funds + 2 * (13_500 - 1_350)

@@ -5,14 +5,11 @@ cancelled with a full refund, and the chart frozen, printable in the admin.
 Time is never the clock's: every service call names its `now`.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from celery.schedules import crontab
-from django.db import connection
 from django.urls import reverse
 
 from fleet.models import Company, ScheduleStatus
@@ -20,6 +17,7 @@ from fleet.tests.factories import CompanyFactory, staff_user
 from payments.models import Account
 from ttms.celery import BEAT_SCHEDULE
 from ttms.invariants import broken_invariants
+from ttms.testing import run_together
 
 from .. import rules
 from ..exceptions import CancellationNotAllowed, ChartingRefused, ChartPrepared
@@ -595,17 +593,7 @@ def test_concurrent_charting_writes_one_chart_and_refunds_once(charted_trip):
     trip, pnrs = charted_trip
     farhan = pnrs["Farhan"]
     paid = balance(farhan.user)
-    barrier = threading.Barrier(4)
-
-    def run(_):
-        try:
-            barrier.wait()
-            return chart_prepare(schedule=trip, now=CHART_TIME).pk
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        charts = set(pool.map(run, range(4)))
+    charts = set(run_together(4, lambda _: chart_prepare(schedule=trip, now=CHART_TIME).pk))
 
     assert charts == {Chart.objects.get().pk}
     assert balance(farhan.user) == paid + farhan.total_fare

@@ -7,17 +7,16 @@ yet created (the first bookings race to create it).
 """
 
 import random
-import threading
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 
 from payments.models import Account, Entry
 from ttms.invariants import CHECKS, run_checks
+from ttms.testing import run_together
 
 from ..exceptions import Busy, NotAllConfirmed
 from ..inventory import inventory_ensure
@@ -52,22 +51,6 @@ def funded_users() -> list:
     """THREADS users with FUNDS each, sorted by pk (one transaction: fewer commits)."""
     with transaction.atomic():
         return sorted((funded_user(FUNDS) for _ in range(THREADS)), key=lambda user: user.pk)
-
-
-def run_concurrently(work) -> list[Outcome]:
-    """work(i) for i in 0..THREADS-1, in threads released together by a barrier; each thread
-    closes its own connection."""
-    barrier = threading.Barrier(THREADS)
-
-    def worker(i: int) -> Outcome:
-        try:
-            barrier.wait()
-            return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(worker, range(THREADS)))
 
 
 def booker(trip, users, plan):
@@ -150,7 +133,7 @@ def test_64_threads_booking_one_leg_each_are_all_confirmed(trip):
         return [(leg + 1, leg + 2, counts[i], False)]
 
     # when
-    outcomes = run_concurrently(booker(trip, users, plan))
+    outcomes = run_together(THREADS, booker(trip, users, plan))
 
     # then
     statuses = assert_books_balance(trip, users, outcomes)
@@ -174,7 +157,7 @@ def test_64_threads_overbooking_random_legs_fill_rac_and_the_waiting_list(trip):
         return bookings
 
     # when
-    outcomes = run_concurrently(booker(trip, users, plan))
+    outcomes = run_together(THREADS, booker(trip, users, plan))
 
     # then
     statuses = assert_books_balance(trip, users, outcomes)
@@ -203,7 +186,7 @@ def test_lock_waits_that_run_out_answer_busy_and_write_nothing(trip, settings):
         return [(1, STOPS, 1, False)]
 
     # when
-    outcomes = run_concurrently(booker(trip, users, plan))
+    outcomes = run_together(THREADS, booker(trip, users, plan))
 
     # then: some attempts were busy; none of them charged or seated anyone
     busy = sum(o.busy for o in outcomes)

@@ -3,7 +3,6 @@
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections, transaction
@@ -14,27 +13,13 @@ from payments.exceptions import Busy, InsufficientFunds
 from payments.models import Account, IdempotencyRecord, Transaction
 from payments.providers.sandbox import SandboxProvider
 from ttms.invariants import run_checks
+from ttms.testing import run_together
 
 from .factories import CompanyFactory, PassengerFactory, PaymentFactory, fund_wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 CHARGE = "/api/v1/test/charge/"
-
-
-def run_concurrently(n: int, work) -> list:
-    """Run work(0..n-1) in n threads released together; each closes its connection."""
-    barrier = threading.Barrier(n)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(worker, range(n)))
 
 
 def invariants_hold() -> bool:
@@ -65,7 +50,7 @@ def test_64_concurrent_debits_against_funds_for_20_leave_exactly_zero(record_pro
     watcher = threading.Thread(target=watch_balance)
     watcher.start()
     started = time.perf_counter()
-    outcomes = Counter(run_concurrently(64, charge))
+    outcomes = Counter(run_together(64, charge))
     elapsed = time.perf_counter() - started
     stop.set()
     watcher.join()
@@ -92,7 +77,7 @@ def test_same_key_50_times_concurrently_moves_money_once(record_property):
         return response.status_code, response.json()
 
     started = time.perf_counter()
-    answers = run_concurrently(50, call)
+    answers = run_together(50, call)
     record_property("elapsed_seconds", round(time.perf_counter() - started, 3))
 
     statuses = Counter(status for status, _ in answers)
@@ -124,7 +109,7 @@ def test_same_webhook_delivered_10_times_at_once_credits_once():
                                     content_type="application/json", headers=headers)
         return response.status_code, response.json()["duplicate"]
 
-    answers = run_concurrently(10, deliver)
+    answers = run_together(10, deliver)
 
     assert sorted(answers) == [(200, False)] + [(200, True)] * 9
     assert Account.objects.get(kind="wallet").balance == 25_000
