@@ -1,7 +1,8 @@
 """QR images of tickets, drawn by the `qrcode` package: PNG (Pillow) and SVG (one path).
 
-Error correction M (15 %): a ticket's ~350 alphanumeric characters fit a version 12-13
-symbol that phone cameras and handheld scanners read from paper and screens.
+Error correction M (15 %): a ticket's 420-450 alphanumeric characters (longer with long
+names) fit a version 12-13 symbol that phone cameras and handheld scanners read from paper
+and screens.
 """
 
 import hashlib
