@@ -29,6 +29,7 @@ from ttms.exceptions import DomainError
 
 from . import selectors
 from .models import (
+    SEATED_STATUSES,
     Boarding,
     BoardingConflict,
     BoardingScan,
@@ -380,7 +381,7 @@ def boarding_sheet(schedule: Schedule) -> dict:
     departure = _local_time(schedule.departure_at, first.station if first else None)
     passengers = (
         Passenger.objects.filter(pnr__schedule=schedule,
-                                 status__in=[*selectors.SEATED_STATUSES,
+                                 status__in=[*SEATED_STATUSES,
                                              PassengerStatus.CANCELLED])
         .select_related("pnr__origin", "pnr__destination", "seat__coach",
                         "boarding__boarded_by", "boarding__station", "boarding__scan")
@@ -388,7 +389,7 @@ def boarding_sheet(schedule: Schedule) -> dict:
                   "seat__row", "seat__column", "seat_id", "half", "pnr__origin_sequence",
                   "pk"))
     rows = [_boarding_row(p) for p in passengers]
-    seated = [row for row in rows if row.passenger.status in selectors.SEATED_STATUSES]
+    seated = [row for row in rows if row.passenger.status in SEATED_STATUSES]
     cancelled = [row for row in rows if row.passenger.status == PassengerStatus.CANCELLED]
     conflicts = [
         ConflictRow(c, c.passenger, _scan_of(c.winner, c.passenger),

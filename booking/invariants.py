@@ -23,6 +23,7 @@ from payments.models import Account, Entry, Transaction
 from . import rules
 from .models import (
     ACTIVE_STATUSES,
+    SEATED_STATUSES,
     Passenger,
     PassengerStatus,
     Place,
@@ -32,7 +33,6 @@ from .models import (
 )
 from .services import REFERENCE_TYPE
 
-SEATED_STATUSES = [PassengerStatus.CONFIRMED, PassengerStatus.RAC]
 # Better first: a lower rank is a better status.
 STATUS_RANK = {PassengerStatus.CONFIRMED: 0, PassengerStatus.RAC: 1,
                PassengerStatus.WAITLISTED: 2}

@@ -58,6 +58,8 @@ class PassengerStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = [PassengerStatus.CONFIRMED, PassengerStatus.RAC, PassengerStatus.WAITLISTED]
+# Holding a seat or a half berth (and so a ticket).
+SEATED_STATUSES = [PassengerStatus.CONFIRMED, PassengerStatus.RAC]
 
 
 class TripClass(models.Model):

@@ -31,6 +31,7 @@ from .fares import Tariff, tariff_from_rule
 from .inventory import class_distribution, class_quotas, vehicle_seats
 from .models import (
     BOOKABLE_QUOTAS,
+    SEATED_STATUSES,
     Boarding,
     FareRule,
     Passenger,
@@ -462,9 +463,6 @@ def refund_quote(*, pnr: Pnr, passenger_ids: list[int] | None = None,
 
 
 # --- Tickets, boarding and drivers' trips ----------------------------------------------------
-
-
-SEATED_STATUSES = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from ttms.notifications.services import Message, outbox_add
 from .. import ticket_keys, tickets
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock
 from ..models import (
+    SEATED_STATUSES,
     Boarding,
     BoardingConflict,
     BoardingScan,
     Passenger,
-    PassengerStatus,
     ScanResult,
 )
 
@@ -150,7 +150,7 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
         message = "This ticket's passenger is not on this trip any more."
         return ScanOutcome(ScanResult.CANCELLED, message, scan.record(
             ScanResult.CANCELLED, message))
-    if passenger.status not in (PassengerStatus.CONFIRMED, PassengerStatus.RAC):
+    if passenger.status not in SEATED_STATUSES:
         message = (f"{passenger.name} (PNR {passenger.pnr.number}, passenger "
                    f"{passenger.index}) is {passenger.get_status_display().lower()}: "
                    "the ticket is void.")

@@ -11,12 +11,10 @@ from ttms.notifications.services import Message, outbox_add
 
 from .. import rules
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock, trip_class_lock
-from ..models import Cancellation, Passenger, PassengerStatus, Place, Pnr
+from ..models import SEATED_STATUSES, Cancellation, Passenger, PassengerStatus, Place, Pnr
 from ..selectors import CancellationPlan, cancellation_plan
 from .create import REFERENCE_TYPE
 from .promotion import promotion_enqueue
-
-SEATED = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
 
 
 def booking_cancel(
@@ -97,7 +95,7 @@ def _free_places(pnr: Pnr, plan: CancellationPlan) -> bool:
     """Clear the PNR's legs from the places its cancelled CNF/RAC passengers held (both
     halves for a whole RAC berth); True when some were. Only one passenger holds a place on
     a given leg, so the legs cleared are exactly theirs."""
-    held = [line.passenger for line in plan.lines if line.passenger.status in SEATED]
+    held = [line.passenger for line in plan.lines if line.passenger.status in SEATED_STATUSES]
     if not held:
         return False
     places = Place.objects.filter(trip_class_id=pnr.trip_class_id,

@@ -33,6 +33,7 @@ from .. import rules
 from ..exceptions import AlreadyCancelled, CancellationNotAllowed, ChartingRefused
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ..models import (
+    SEATED_STATUSES,
     Cancellation,
     Chart,
     Gender,
@@ -53,7 +54,6 @@ CHARTABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
 # How far ahead `charts_prepare_due` looks at least: the railway rule charts at most 17 h
 # ahead (21:00 for a 13:59 departure); a company offset further out widens it.
 CHART_HORIZON = timedelta(days=2)
-SEATED = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
 KEEPS_QUOTA = (Quota.GENERAL, Quota.RAC)
 
 
@@ -163,7 +163,7 @@ def chart_rows(*, schedule_id: int) -> list[dict]:
         "status",
     )
     seated = (
-        Passenger.objects.filter(pnr__schedule_id=schedule_id, status__in=SEATED)
+        Passenger.objects.filter(pnr__schedule_id=schedule_id, status__in=SEATED_STATUSES)
         .order_by(
             "seat__coach__position",
             "seat__coach__code",
@@ -176,7 +176,7 @@ def chart_rows(*, schedule_id: int) -> list[dict]:
         )
         .values_list(*fields)
     )
-    partly_seated = Passenger.objects.filter(pnr_id=OuterRef("pnr_id"), status__in=SEATED)
+    partly_seated = Passenger.objects.filter(pnr_id=OuterRef("pnr_id"), status__in=SEATED_STATUSES)
     waiting = (
         Passenger.objects.filter(pnr__schedule_id=schedule_id, status=PassengerStatus.WAITLISTED)
         .filter(Exists(partly_seated))
@@ -242,7 +242,7 @@ def _waitlisted_pnr_ids(schedule_id: int) -> list[int]:
 
     return list(
         Pnr.objects.filter(schedule_id=schedule_id)
-        .filter(with_status(PassengerStatus.WAITLISTED), ~with_status(*SEATED))
+        .filter(with_status(PassengerStatus.WAITLISTED), ~with_status(*SEATED_STATUSES))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -29,6 +29,7 @@ from ..inventory import class_places, class_quotas, vehicle_seats
 from ..locks import bound_lock_waits, lock_timeouts_as_busy
 from ..models import (
     ACTIVE_STATUSES,
+    SEATED_STATUSES,
     Cancellation,
     Passenger,
     PassengerStatus,
@@ -39,8 +40,6 @@ from ..models import (
 )
 from .cancellation import booking_cancel
 from .promotion import promotion_enqueue
-
-SEATED = (PassengerStatus.CONFIRMED, PassengerStatus.RAC)
 
 
 def _lock_trip(schedule_id: int) -> tuple[Schedule, list[TripClass]]:
@@ -535,7 +534,7 @@ def _load(
         )
     ):
         active[trip_class_id] += 1
-        if status not in SEATED:
+        if status not in SEATED_STATUSES:
             continue
         coach, seat_number, berth, is_rac = old[trip_class_id][seat_id]
         riders.setdefault(trip_class_id, []).append(
