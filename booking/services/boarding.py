@@ -9,11 +9,12 @@ the company's admins.
 """
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from fleet.models import CompanyMembership, Schedule, Station
@@ -30,6 +31,10 @@ from ..models import (
     Passenger,
     ScanResult,
 )
+
+# What an answer shows of its passenger and boarding (read with them, not one by one).
+ANSWER_PASSENGER = ("pnr__origin", "pnr__destination", "seat__coach")
+ANSWER_BOARDING = ("boarded_by", "station", "scan")
 
 
 @dataclass
@@ -74,7 +79,6 @@ class _Scan:
     nonce: str = ""
     offline: bool = False
     device_result: str = ""
-    extra: dict = field(default_factory=dict)
 
     def record(self, result: str, message: str, passenger: Passenger | None = None
                ) -> BoardingScan:
@@ -126,24 +130,29 @@ def _verify(scan: _Scan, ring: tickets.Keyring) -> tuple[str, str, tickets.Ticke
             f"Expired: was valid until {_local(body.valid_until, origin)}.", body)
 
 
-def _report(conflict: BoardingConflict, passenger: Passenger, now: datetime) -> None:
-    """Tell the company's admins (outbox, in the scan's transaction)."""
-    company_id = conflict.schedule.route.company_id
+def _conflict(scan: _Scan, passenger: Passenger, *, winner: BoardingScan,
+              loser: BoardingScan) -> BoardingConflict:
+    """Record that two scans let one ticket in, and tell the company's admins (outbox, in
+    the scan's transaction)."""
+    conflict = BoardingConflict.objects.create(
+        schedule=scan.schedule, passenger=passenger, winner=winner, loser=loser,
+        created_at=scan.now)
     admins = CompanyMembership.objects.filter(
-        company_id=company_id, role=Role.COMPANY_ADMIN).values_list("user_id", flat=True)
-    payload = {"trip": conflict.schedule_id, "pnr": passenger.pnr.number,
-               "passenger": passenger.pk, "winner_scan": conflict.winner_id,
-               "loser_scan": conflict.loser_id}
+        company_id=scan.schedule.route.company_id, role=Role.COMPANY_ADMIN,
+    ).values_list("user_id", flat=True)
+    payload = {"trip": scan.schedule.pk, "pnr": passenger.pnr.number,
+               "passenger": passenger.pk, "winner_scan": winner.pk, "loser_scan": loser.pk}
     outbox_add(messages=[Message("boarding.conflict", user_id, payload)
                          for user_id in admins] or
-               [Message("boarding.conflict", None, payload)], now=now)
+               [Message("boarding.conflict", None, payload)], now=scan.now)
+    return conflict
 
 
 def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
     """Under the PNR's lock: refuse a cancelled passenger, answer already_boarded after the
     first scan, else board. Offline scans: the earliest scan wins."""
     pnr_lock(number=body.pnr)
-    passenger = (Passenger.objects.select_related("pnr__origin", "seat__coach")
+    passenger = (Passenger.objects.select_related(*ANSWER_PASSENGER)
                  .filter(pk=body.passenger, pnr__number=body.pnr,
                          pnr__schedule=scan.schedule).first())
     if passenger is None:
@@ -156,8 +165,10 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
                    "the ticket is void.")
         return ScanOutcome(ScanResult.CANCELLED, message, scan.record(
             ScanResult.CANCELLED, message, passenger), passenger)
-    boarding = (Boarding.objects.select_related("boarded_by", "station", "scan")
+    boarding = (Boarding.objects.select_related(*ANSWER_BOARDING)
                 .filter(passenger=passenger).first())
+    if boarding is not None:
+        boarding.passenger = passenger
     if scan.offline and not scan.accepted_by_device:
         # The device turned the passenger away (its revocation list, its clock, an earlier
         # scan of its own): this scan boarded nobody and takes nothing from another.
@@ -176,13 +187,10 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
         # An earlier scan, uploaded late: it is the one that boarded the passenger.
         record = scan.record(ScanResult.VALID, f"{passenger.name} boards (the earliest "
                              "scan of this ticket).", passenger)
-        conflict = BoardingConflict.objects.create(
-            schedule=scan.schedule, passenger=passenger, winner=record, loser=boarding.scan,
-            created_at=scan.now)
+        conflict = _conflict(scan, passenger, winner=record, loser=boarding.scan)
         boarding.scan, boarding.boarded_at = record, scan.scanned_at
         boarding.boarded_by, boarding.station = scan.driver, scan.station
         boarding.save(update_fields=["scan", "boarded_at", "boarded_by", "station"])
-        _report(conflict, passenger, scan.now)
         return ScanOutcome(ScanResult.VALID, record.reason, record, passenger, boarding,
                            conflict=conflict)
     where = f" at {boarding.station.name}" if boarding.station else ""
@@ -191,12 +199,8 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
                f"{_local(boarding.boarded_at, boarding.station or passenger.pnr.origin)}"
                f"{where}, scanned by {by}.")
     record = scan.record(ScanResult.ALREADY_BOARDED, message, passenger)
-    conflict = None
-    if scan.accepted_by_device:
-        conflict = BoardingConflict.objects.create(
-            schedule=scan.schedule, passenger=passenger, winner=boarding.scan, loser=record,
-            created_at=scan.now)
-        _report(conflict, passenger, scan.now)
+    conflict = (_conflict(scan, passenger, winner=boarding.scan, loser=record)
+                if scan.accepted_by_device else None)
     return ScanOutcome(ScanResult.ALREADY_BOARDED, message, record, passenger, boarding,
                        conflict=conflict)
 
@@ -210,20 +214,28 @@ def _answer(scan: _Scan, ring: tickets.Keyring) -> ScanOutcome:
         return _board(scan, body)
 
 
-def _replay(schedule: Schedule, nonce: str) -> ScanOutcome | None:
-    """The answer already given to the offline scan `nonce` of this trip, if any."""
-    record = (BoardingScan.objects.select_related("passenger__pnr__origin",
-                                                  "passenger__seat__coach")
-              .filter(schedule=schedule, nonce=nonce).first())
-    if record is None:
-        return None
-    passenger = record.passenger
-    boarding = (Boarding.objects.select_related("boarded_by", "station")
-                .filter(passenger=passenger).first() if passenger else None)
-    conflict = BoardingConflict.objects.filter(loser=record).first() or (
-        BoardingConflict.objects.filter(winner=record).first())
-    return ScanOutcome(record.result, record.reason, record, passenger, boarding,
-                       duplicate=True, conflict=conflict)
+def _replays(schedule: Schedule, nonces: list[str]) -> dict[str, ScanOutcome]:
+    """The answers already given to the offline scans `nonces` of this trip, by nonce, as
+    they were given (`duplicate`); three queries however many."""
+    records = list(BoardingScan.objects.filter(schedule=schedule, nonce__in=nonces)
+                   .select_related(*(f"passenger__{path}" for path in ANSWER_PASSENGER)))
+    boardings = {b.passenger_id: b for b in Boarding.objects.filter(
+        passenger__in=[r.passenger_id for r in records if r.passenger_id])
+        .select_related(*ANSWER_BOARDING)}
+    conflicts = {}
+    for conflict in BoardingConflict.objects.filter(Q(loser__in=records)
+                                                    | Q(winner__in=records)):
+        conflicts.setdefault(conflict.loser_id, conflict)
+        conflicts.setdefault(conflict.winner_id, conflict)
+    answers = {}
+    for record in records:
+        boarding = boardings.get(record.passenger_id)
+        if boarding is not None:
+            boarding.passenger = record.passenger
+        answers[record.nonce] = ScanOutcome(record.result, record.reason, record,
+                                            record.passenger, boarding, duplicate=True,
+                                            conflict=conflicts.get(record.pk))
+    return answers
 
 
 def ticket_scan(*, schedule: Schedule, driver: User, qr: str, station: Station | None = None,
@@ -249,22 +261,29 @@ def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[O
     now = now or timezone.now()
     latest = now + timedelta(seconds=settings.TTMS_SCAN_CLOCK_SKEW_SECONDS)
     ring = ticket_keys.keyring()
-    answers: dict[int, ScanOutcome] = {}
-    order = sorted(range(len(scans)), key=lambda i: (scans[i].scanned_at, scans[i].nonce))
-    for i in order:
-        offline = scans[i]
-        replayed = _replay(schedule, offline.nonce)
-        if replayed is None:
-            scan = _Scan(schedule=schedule, driver=driver, qr=offline.qr,
-                         scanned_at=min(offline.scanned_at, latest), now=now,
-                         station=offline.station, device=device, nonce=offline.nonce,
-                         offline=True, device_result=offline.device_result)
-            try:
-                with transaction.atomic():
-                    replayed = _answer(scan, ring)
-            except IntegrityError:  # the same nonce, uploaded at this very moment
-                replayed = _replay(schedule, offline.nonce)
-                if replayed is None:
-                    raise
-        answers[i] = replayed
-    return [answers[i] for i in range(len(scans))]
+    answered = _replays(schedule, [offline.nonce for offline in scans])
+    for offline in sorted(scans, key=lambda o: (o.scanned_at, o.nonce)):
+        if offline.nonce in answered:  # uploaded before, or earlier in this batch
+            continue
+        scan = _Scan(schedule=schedule, driver=driver, qr=offline.qr,
+                     scanned_at=min(offline.scanned_at, latest), now=now,
+                     station=offline.station, device=device, nonce=offline.nonce,
+                     offline=True, device_result=offline.device_result)
+        try:
+            with transaction.atomic():
+                answered[offline.nonce] = _answer(scan, ring)
+        except IntegrityError:  # the same nonce, uploaded at this very moment
+            answered.update(_replays(schedule, [offline.nonce]))
+            if offline.nonce not in answered:
+                raise
+    # Each nonce's first answer once; a nonce given twice in the batch repeats it.
+    fresh = {nonce for nonce, outcome in answered.items() if not outcome.duplicate}
+    answers = []
+    for offline in scans:
+        outcome = answered[offline.nonce]
+        if offline.nonce in fresh:
+            fresh.discard(offline.nonce)
+        elif not outcome.duplicate:
+            outcome = replace(outcome, duplicate=True)
+        answers.append(outcome)
+    return answers

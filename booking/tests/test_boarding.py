@@ -514,3 +514,37 @@ def test_a_scan_costs_a_fixed_number_of_queries(ticketed, book, api_client):
         assert scan(api_client, ticketed, second_qr)["result"] == "valid"
     # Trip, keys, PNR lock, passenger, boarding, two inserts, savepoints.
     assert len(again) == len(first) <= 12, [q["sql"][:80] for q in again]
+
+
+@pytest.mark.usefixtures("boarding_time")
+def test_a_nonce_twice_in_one_batch_is_answered_once(ticketed, api_client):
+    start = ticketed.trip.departure_at - timedelta(minutes=40)
+    scan_once = offline("same", token(ticketed), start)
+    answers = upload(api_client, ticketed, "tablet", [scan_once, scan_once])
+    assert [(a["result"], a["duplicate"]) for a in answers] == [("valid", False),
+                                                               ("valid", True)]
+    assert answers[0]["scan"] == answers[1]["scan"]
+    assert BoardingScan.objects.count() == 1
+
+
+@pytest.mark.usefixtures("boarding_time")
+def test_a_repeated_upload_costs_the_same_queries_however_long(ticketed, book, api_client):
+    for _ in range(2):
+        book(ticketed.trip, [adult(f"P{i}") for i in range(6)])
+    passengers = list(ticketed.pnr.schedule.pnrs.values_list("passengers", flat=True))
+    start = ticketed.trip.departure_at - timedelta(minutes=40)
+    qrs = [selectors.tickets_issue(p.pnr, [p])[0].token for p in
+           selectors.Passenger.objects.filter(pk__in=passengers)
+           .select_related("pnr__origin", "pnr__destination", "seat__coach")]
+    short = [offline(f"s-{i}", qr, start + timedelta(seconds=i)) for i, qr in
+             enumerate(qrs[:2])]
+    long = [offline(f"l-{i}", qr, start + timedelta(seconds=i)) for i, qr in
+            enumerate(qrs[2:])]
+    upload(api_client, ticketed, "a", short)
+    upload(api_client, ticketed, "b", long)
+    with CaptureQueriesContext(connection) as again_short:
+        assert all(a["duplicate"] for a in upload(api_client, ticketed, "a", short))
+    with CaptureQueriesContext(connection) as again_long:
+        answers = upload(api_client, ticketed, "b", long)
+    assert len(answers) == 12 and all(a["duplicate"] for a in answers)
+    assert len(again_long) == len(again_short)
