@@ -472,6 +472,7 @@ class Ticket:
     passenger: Passenger
     body: tickets.TicketBody
     token: str
+    kid: str  # of the key that signed it
 
 
 def ticket_body(pnr: Pnr, passenger: Passenger) -> tickets.TicketBody:
@@ -495,7 +496,7 @@ def tickets_issue(pnr: Pnr, passengers, ring: tickets.Keyring | None = None) -> 
     by the current key. Signing is deterministic: the same passenger, seat and key give the
     same QR every time."""
     ring = ring or ticket_keys.keyring()
-    return [Ticket(p, body, tickets.ticket_sign(body, ring.signing))
+    return [Ticket(p, body, tickets.ticket_sign(body, ring.signing), ring.signing.kid)
             for p in passengers if p.status in SEATED_STATUSES
             for body in [ticket_body(pnr, p)]]
 
@@ -585,7 +586,6 @@ class Manifest:
     entries: list[ManifestEntry]
     public_keys: list[dict]
     revocations: str
-    revoked: list[int]
 
 
 def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifest:
@@ -610,4 +610,4 @@ def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifes
     revocations = tickets.seal(tickets.REVOCATIONS, {
         "t": schedule.pk, "at": int(now.timestamp()), "r": revoked}, ring.signing,
         with_hmac=False)
-    return Manifest(schedule, now, entries, ticket_keys.public_keys(), revocations, revoked)
+    return Manifest(schedule, now, entries, ticket_keys.public_keys(ring), revocations)

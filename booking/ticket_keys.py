@@ -99,10 +99,11 @@ def keyring() -> Keyring:
                                      if k.state == TicketKey.State.REVOKED))
 
 
-def public_keys() -> list[dict]:
-    """The public half of every key that verifies tickets, the signing one first:
-    {"kid", "algorithm", "public_key" (Base64url, 32 bytes), "signing"}."""
-    ring = keyring()
+def public_keys(ring: Keyring | None = None) -> list[dict]:
+    """The public half of every key that verifies tickets (of `ring`, else this
+    deployment's), the signing one first: {"kid", "algorithm", "public_key" (Base64url,
+    32 bytes), "signing"}."""
+    ring = ring or keyring()
     ordered = sorted(ring.verifying.values(),
                      key=lambda pair: (pair is not ring.signing, pair.kid))
     return [{"kid": pair.kid, "algorithm": "Ed25519",
