@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from fleet.api.views import StationSerializer, local_iso
 from fleet.models import Schedule, ScheduleStatus, Station
 from fleet.selectors import station_get_by_code
-from fleet.services import schedule_transition
+from fleet.services import schedule_advance
 from ttms.api.schema import error_response
 
 from .. import selectors, services
@@ -82,45 +82,38 @@ class DriverTripListView(GenericAPIView):
         return self.get_paginated_response(DriverTripSerializer(page, many=True).data)
 
 
-# The trip's way, in order; a driver's request to be at a step already reached or passed
-# changes nothing (a retry over a flaky network is harmless).
-WAY = [ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED,
-       ScheduleStatus.ARRIVED]
-
-
 class _TripStatusView(APIView):
-    steps: tuple[str, ...] = ()  # the moves to walk, the last one the target
+    to_status: str = ""
+    via: tuple[str, ...] = ()
 
     @extend_schema(request=None,
                    responses={200: DriverTripSerializer, 404: error_response("Not your trip"),
                               409: error_response("Not allowed from the trip's status")})
     def post(self, request, pk: int):
-        trip = _trip(request, pk)
-        for status in self.steps:
-            if trip.status in WAY and WAY.index(trip.status) >= WAY.index(status):
-                continue  # reached or passed
-            # Anything else the status machine refuses (409), with its reason.
-            trip = schedule_transition(schedule=trip, to_status=status, by=request.user)
+        schedule_advance(schedule=_trip(request, pk), to_status=self.to_status, via=self.via,
+                         by=request.user)
         return Response(DriverTripSerializer(_trip(request, pk, detail=True)).data)
 
 
 class DriverTripBoardingView(_TripStatusView):
-    """Open boarding: a `scheduled` trip becomes `boarding`."""
+    """Open boarding: a `scheduled` trip becomes `boarding`. Asked again, or later, it
+    changes nothing."""
 
-    steps = (ScheduleStatus.BOARDING,)
+    to_status = ScheduleStatus.BOARDING
 
 
 class DriverTripStartView(_TripStatusView):
     """Start the trip: it becomes `departed` (through `boarding` when still `scheduled`).
     Passengers at later stops keep boarding with their tickets."""
 
-    steps = (ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED)
+    to_status = ScheduleStatus.DEPARTED
+    via = (ScheduleStatus.BOARDING,)
 
 
 class DriverTripCompleteView(_TripStatusView):
     """Complete the trip: a `departed` trip becomes `arrived`."""
 
-    steps = (ScheduleStatus.ARRIVED,)
+    to_status = ScheduleStatus.ARRIVED
 
 
 # --- Scans ----------------------------------------------------------------------------------

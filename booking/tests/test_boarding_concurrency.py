@@ -89,3 +89,19 @@ def test_a_scan_racing_a_cancellation_never_boards_a_cancelled_passenger(tickete
         assert scanned.result == "cancelled"
         assert passenger.status == PassengerStatus.CANCELLED
         assert not Boarding.objects.exists()
+
+
+def test_two_taps_on_start_at_once_move_the_trip_once(ticketed):
+    from fleet.models import ScheduleEvent
+
+    trip, driver = ticketed.trip, ticketed.driver
+
+    def start(_) -> tuple[int, str]:
+        client = APIClient()
+        client.force_authenticate(driver)
+        response = client.post(f"/api/v1/driver/trips/{trip.pk}/start/")
+        return response.status_code, response.json()["status"]
+
+    assert run_together(4, start) == [(200, "departed")] * 4
+    assert list(ScheduleEvent.objects.filter(schedule=trip).order_by("pk").values_list(
+        "from_status", "to_status")) == [("scheduled", "boarding"), ("boarding", "departed")]
