@@ -1,11 +1,20 @@
-"""Pages of the booking app (included at the site root as namespace "booking")."""
+"""Passenger pages of the booking app (included at the site root as namespace "booking")."""
 
 from django.urls import path
 
-from . import views
+from .views import pnrs, search, tickets
 
 app_name = "booking"
 
 urlpatterns = [
-    path("bookings/<str:pnr>/ticket/", views.ticket, name="ticket"),
+    path("stations/suggest/", search.station_suggest, name="station-suggest"),
+    path("trips/", search.trip_search, name="search"),
+    path("trips/<int:pk>/", search.trip, name="trip"),
+    path("trips/<int:pk>/book/", search.book, name="book"),
+    path("bookings/", pnrs.my_trips, name="my-trips"),
+    path("bookings/<str:pnr>/", pnrs.pnr_detail, name="pnr"),
+    path("bookings/<str:pnr>/passengers/", pnrs.pnr_passengers, name="pnr-passengers"),
+    path("bookings/<str:pnr>/cancel/", pnrs.cancel, name="cancel"),
+    path("bookings/<str:pnr>/ticket/", tickets.ticket, name="ticket"),
+    path("pnr-status/", pnrs.pnr_status_lookup, name="pnr-status"),
 ]

@@ -167,6 +167,37 @@ def _handle_in_transaction(*, view, user_id: int, scope: str, key: str, fingerpr
     return response
 
 
+def submit_once(*, user_id: int, scope: str, key: str, run) -> tuple[dict, bool]:
+    """Run `run(record)` at most once for a form's one-time `key` (a page's equivalent of
+    the `Idempotency-Key` header): `run` moves the money, linking `record` to what it
+    writes, and returns a JSON-able answer. Returns (answer, replayed): a second submission
+    of the same form gets the first answer with replayed=True.
+
+    One durable transaction holds the record and the money. A domain error raised by `run`
+    rolls both back, so the form can be corrected and sent again; a submission while the
+    first is still running raises IdempotencyRequestInFlight (PostgreSQL; on SQLite it
+    waits for the first and replays it).
+    """
+    with transaction.atomic(durable=True):
+        if not idempotency_key_try_lock(user_id=user_id, scope=scope, key=key):
+            raise IdempotencyRequestInFlight()
+        now = timezone.now()
+        record = IdempotencyRecord.objects.filter(user_id=user_id, scope=scope,
+                                                  key=key).first()
+        if record is not None and record.expires_at > now:
+            return record.response_body, True
+        if record is not None:
+            record.delete()
+        record = IdempotencyRecord.objects.create(
+            user_id=user_id, scope=scope, key=key, created_at=now,
+            fingerprint=hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest(),
+            expires_at=now + timedelta(hours=settings.TTMS_IDEMPOTENCY_TTL_HOURS))
+        answer = run(record)
+        record.response_status, record.response_body = 200, answer
+        record.save(update_fields=["response_status", "response_body"])
+    return answer, False
+
+
 @functools.cache
 def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)

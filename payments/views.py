@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ttms.exceptions import DomainError
@@ -15,6 +16,9 @@ from .forms import TopUpForm
 from .providers.sandbox import SandboxProvider
 
 HISTORY_PAGE_SIZE = 20
+# Where each pending top-up returns to once paid (e.g. the booking that was short), by
+# payment id, in the payer's session.
+RETURN_TO = "topup_return_to"
 
 
 def _wallet_context(request, form: TopUpForm) -> dict:
@@ -39,7 +43,8 @@ def wallet(request):
 @login_required
 @require_POST
 def wallet_topup(request):
-    """Start a sandbox top-up and send the user to its checkout page."""
+    """Start a sandbox top-up and send the user to its checkout page; a safe `next` (the
+    booking that was short) is where the checkout returns once the payment is settled."""
     form = TopUpForm(request.POST)
     if form.is_valid():
         try:
@@ -49,6 +54,11 @@ def wallet_topup(request):
         except DomainError as exc:
             form.add_error("amount", exc.message)
         else:
+            back = request.POST.get("next", "")
+            if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                        require_https=request.is_secure()):
+                request.session.setdefault(RETURN_TO, {})[str(payment.pk)] = back
+                request.session.modified = True
             return redirect("payments-sandbox-checkout", payment_id=payment.pk)
     return render(request, "payments/wallet.html", _wallet_context(request, form), status=400)
 
@@ -83,6 +93,8 @@ def sandbox_checkout(request, payment_id):
                                           f"your wallet.")
             else:
                 messages.info(request, "Payment declined: your wallet was not charged.")
-        return redirect(_wallet_url() or request.path)
+        back = request.session.get(RETURN_TO, {}).pop(str(payment.pk), None)
+        request.session.modified = True
+        return redirect(back or _wallet_url() or request.path)
     return render(request, "payments/sandbox_checkout.html",
                   {"payment": payment, "wallet_url": _wallet_url()})

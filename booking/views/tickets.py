@@ -1,8 +1,6 @@
-"""Pages of the booking app (included at the site root as namespace "booking"): a PNR's
-printable ticket."""
+"""A PNR's printable ticket."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,20 +9,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fleet.models import ScheduleStatus, Station
+from fleet.models import ScheduleStatus
 from payments.money import format_money
 
-from . import selectors
-from .models import Passenger, PassengerStatus, Pnr, Quota
-from .qr import ticket_svg
-
-PNR_STATUS_LABELS = {**dict(PassengerStatus.choices), "PARTIAL": "Mixed: see each passenger"}
-
-
-def _local(moment: datetime, station: Station) -> str:
-    """Mon 07 Jan 2030, 08:00 IST: `moment` in the station's own time zone."""
-    local = moment.astimezone(station.tzinfo)
-    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+from .. import selectors
+from ..models import Passenger, PassengerStatus, Pnr, Quota
+from ..qr import ticket_svg
+from .common import PNR_STATUS_LABELS, local_time, passenger_status
 
 
 def _inline_qr(token: str) -> SafeString:
@@ -47,13 +38,6 @@ class TicketBlock:
     no_ticket: str = ""
 
 
-def _status(passenger: Passenger) -> str:
-    """Confirmed, RAC 3, WL 12, Cancelled: the queue position for those who wait."""
-    if passenger.status in (PassengerStatus.RAC, PassengerStatus.WAITLISTED):
-        return f"{passenger.status} {passenger.queue_position}"
-    return passenger.get_status_display()
-
-
 def _no_ticket(passenger: Passenger) -> str:
     if passenger.status == PassengerStatus.WAITLISTED:
         return (f"Waitlisted (WL {passenger.queue_position}): no ticket until a berth or an "
@@ -64,19 +48,23 @@ def _no_ticket(passenger: Passenger) -> str:
             "cancellation is refused at boarding.")
 
 
-def _blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
+def ticket_blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
+    """One block per passenger of `pnr`, in the order given: seated ones (CNF, RAC) with
+    their signed QR and its validity, the others with why they have none. `passengers`
+    carry `queue_position` (`selectors.passengers_with_positions`), `seat.coach`, and
+    `cancellation` for those cancelled, all read beforehand: no query per passenger."""
     issued = {t.passenger.pk: t for t in selectors.tickets_issue(pnr, passengers)}
     blocks = []
     for passenger in passengers:
         ticket = issued.get(passenger.pk)
         if ticket is None:
-            blocks.append(TicketBlock(passenger, _status(passenger),
+            blocks.append(TicketBlock(passenger, passenger_status(passenger),
                                       no_ticket=_no_ticket(passenger)))
             continue
         blocks.append(TicketBlock(
-            passenger, _status(passenger), qr=_inline_qr(ticket.token),
-            valid_from=_local(ticket.body.valid_from, pnr.origin),
-            valid_until=_local(ticket.body.valid_until, pnr.destination)))
+            passenger, passenger_status(passenger), qr=_inline_qr(ticket.token),
+            valid_from=local_time(ticket.body.valid_from, pnr.origin),
+            valid_until=local_time(ticket.body.valid_until, pnr.destination)))
     return blocks
 
 
@@ -99,10 +87,10 @@ def ticket(request, pnr: str):
         "pnr": found,
         "route": schedule.route,
         "trip_cancelled": schedule.status == ScheduleStatus.CANCELLED,
-        "departure": _local(found.departure_at, found.origin),
-        "arrival": _local(found.arrival_at, found.destination),
+        "departure": local_time(found.departure_at, found.origin),
+        "arrival": local_time(found.arrival_at, found.destination),
         "quota": Quota(found.quota).label,
         "pnr_status": PNR_STATUS_LABELS[selectors.pnr_status(passengers)],
         "total_fare": format_money(found.total_fare, found.currency),
-        "blocks": _blocks(found, passengers),
+        "blocks": ticket_blocks(found, passengers),
     })
