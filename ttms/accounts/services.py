@@ -53,3 +53,29 @@ def user_create(
             ) from exc
         raise
     return user
+
+
+def user_update(*, user: User, full_name: str, phone: str) -> User:
+    """Change the profile a user edits themselves: full name and phone for SMS.
+
+    The email (the sign-in name) and the role are not editable here. Both values are
+    validated with the model fields' own rules before anything is assigned, so a refused
+    update leaves `user` (often `request.user`) exactly as it was. Raises ValidationError
+    with per-field messages. Only the two columns are written: a concurrent password change
+    or sign-in on the same row is not overwritten, and no lock is needed because the new
+    values do not depend on the old ones.
+    """
+    values = {"full_name": full_name.strip(), "phone": phone.strip()}
+    errors = {}
+    for name, value in values.items():
+        try:
+            User._meta.get_field(name).clean(value, user)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+    for name, value in values.items():
+        setattr(user, name, value)
+    user.save(update_fields=list(values))
+    return user

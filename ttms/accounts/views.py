@@ -1,13 +1,49 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from .forms import SignInForm, SignUpForm
-from .services import user_create
+from .forms import (
+    PasswordChangeForm,
+    PasswordResetForm,
+    ProfileForm,
+    SetPasswordForm,
+    SignInForm,
+    SignUpForm,
+)
+from .services import user_create, user_update
 from .throttling import LoginAttempts
+
+
+def _safe_next(request) -> str:
+    """The `next` the request carries if it stays on this site, else ""."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    for field, field_messages in exc.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class _InvalidFormIs400:
+    """Answer a form that does not validate with 400, as the other pages do."""
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class SignInView(auth_views.LoginView):
@@ -43,18 +79,79 @@ class SignInView(auth_views.LoginView):
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
+    next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("home")
+        return HttpResponseRedirect(next_url or reverse("home"))
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             user = user_create(**form.cleaned_data)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            _add_service_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("home")
-    return render(request, "accounts/signup.html", {"form": form},
+            return HttpResponseRedirect(next_url or reverse("home"))
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url},
                   status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """The signed-in user's profile: full name and phone; the email is shown, not edited."""
+    user = request.user
+    form = ProfileForm(request.POST or None,
+                       initial={"full_name": user.full_name, "phone": user.phone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_update(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your profile has been saved.")
+            return redirect("accounts:account")
+    return render(request, "accounts/account.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+class PasswordChangeView(_InvalidFormIs400, auth_views.PasswordChangeView):
+    """Change the password knowing the current one; this session stays signed in and
+    every other session of the user is signed out (the session hash changes)."""
+
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password has been changed.")
+        return response
+
+
+class PasswordResetView(_InvalidFormIs400, auth_views.PasswordResetView):
+    """Ask for a reset link by email. The answer is the same whether or not the address
+    has an account, so the page cannot be used to find out who has one."""
+
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+    def form_valid(self, form):
+        self.extra_email_context = {"valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(_InvalidFormIs400, auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

@@ -3,7 +3,9 @@ from django.core.exceptions import ValidationError
 
 from ttms.accounts.demo import DEMO_USERS, demo_load
 from ttms.accounts.models import Role, User
-from ttms.accounts.services import user_create
+from ttms.accounts.services import user_create, user_update
+
+from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +42,28 @@ def test_demo_load_is_idempotent():
     assert sorted(User.objects.values_list("role", flat=True)) == sorted(
         role for _, _, role in DEMO_USERS
     )
+
+
+def test_user_update_strips_and_saves_name_and_phone():
+    user = UserFactory(full_name="Sam Iyer", phone="")
+
+    returned = user_update(user=user, full_name=" Samira Iyer ", phone=" +14155550123 ")
+
+    assert returned is user
+    user.refresh_from_db()
+    assert (user.full_name, user.phone) == ("Samira Iyer", "+14155550123")
+
+
+def test_user_update_refuses_bad_values_and_leaves_the_user_untouched():
+    user = UserFactory(full_name="Sam Iyer", phone="+919876543210")
+
+    with pytest.raises(ValidationError) as exc:
+        user_update(user=user, full_name="   ", phone="020 7946 0000")
+
+    assert exc.value.message_dict == {
+        "full_name": ["This field cannot be blank."],
+        "phone": ["Enter the phone number in international form, e.g. +919876543210."],
+    }
+    assert (user.full_name, user.phone) == ("Sam Iyer", "+919876543210")
+    user.refresh_from_db()
+    assert (user.full_name, user.phone) == ("Sam Iyer", "+919876543210")
