@@ -1,0 +1,409 @@
+"""The passenger's pages before paying: search with station suggestions, results with
+availability by quota and fares in local time, a trip's seat map, and the booking form
+(passengers, fare review, a short wallet topped up through the sandbox, Pay once)."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fleet.models import Schedule
+from payments import selectors as wallet_selectors
+from payments.models import Payment
+
+from ..models import Passenger, Pnr
+from .factories import IST, adult, funded_user, make_trip
+
+pytestmark = pytest.mark.django_db
+
+DEPARTURE = datetime(2030, 1, 7, 8, 0, tzinfo=IST)
+TODAY = DEPARTURE - timedelta(days=2)
+
+
+@pytest.fixture(autouse=True)
+def two_days_before():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def sandbox(settings):
+    settings.TTMS_PAYMENT_PROVIDERS = ["sandbox"]
+    settings.TTMS_SANDBOX_WEBHOOK_SECRET = "sandbox-test-secret"
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def field_error(html: str, name: str) -> str:
+    """The error shown next to the input named `name` (includes/field.html)."""
+    found = re.search(rf'name="{re.escape(name)}".*?<small class="field-error"[^>]*>([^<]*)<',
+                      html, re.S)
+    return found.group(1).strip() if found else ""
+
+
+def search(client, origin="ST1", destination="ST3", day="2030-01-07"):
+    return client.get(reverse("booking:search"), {"from": origin, "to": destination,
+                                                  "date": day})
+
+
+def passenger_post(trip, people, *, seats=(), quota="GENERAL", action="review",
+                   origin="ST1", destination="ST3", class_code="SL") -> dict:
+    data = {"from": origin, "to": destination, "class": class_code, "quota": quota,
+            "action": action, "form-TOTAL_FORMS": str(len(people)),
+            "form-INITIAL_FORMS": "0", "form-MIN_NUM_FORMS": "1", "form-MAX_NUM_FORMS": "6"}
+    for i, (name, age, gender) in enumerate(people):
+        data.update({f"form-{i}-name": name, f"form-{i}-age": str(age),
+                     f"form-{i}-gender": gender, f"form-{i}-berth_preference": "",
+                     f"form-{i}-seat": seats[i] if i < len(seats) else ""})
+    return data
+
+
+def review(client, trip, people, **kwargs):
+    """Send the passengers form; returns the review page's response and its draft key."""
+    response = client.post(reverse("booking:book", args=[trip.pk]),
+                           passenger_post(trip, people, **kwargs))
+    assert response.status_code == 302, text_of(response.content.decode())
+    key = re.search(r"draft=([0-9a-f]+)", response["Location"]).group(1)
+    return client.get(response["Location"]), key
+
+
+def balance(user) -> int:
+    wallet = wallet_selectors.wallet_for_user(user=user)
+    return wallet.balance if wallet else 0
+
+
+# --- Search ------------------------------------------------------------------------------------
+
+
+def test_results_show_local_times_duration_availability_by_quota_and_fares(client):
+    trip = make_trip(stops=4, departure=DEPARTURE)
+
+    response = search(client)
+
+    assert response.status_code == 200
+    text = text_of(response.content.decode())
+    route = trip.route
+    assert f"{route.number} {route.name}" in text
+    # ST1 at 08:00 IST; ST3 two legs on: 125 minutes later (an hour a leg, 5 min halts).
+    assert "08:00 Mon 07 Jan IST Station ST1 (ST1)" in text
+    assert "10:05 Mon 07 Jan IST Station ST3 (ST3)" in text
+    assert "2 h 05 min" in text and "200 km" in text
+    assert re.search(r"SL AVAILABLE-\d+ ₹[\d,.]+", text)
+    assert re.search(r"General \d+ · Ladies \d+", text)
+    assert re.search(r"Tatkal ₹[\d,.]+", text)
+
+
+def test_results_of_a_full_class_show_the_waiting_list_position(client, make_sleeper_trip,
+                                                                book):
+    # One bay: 7 berths and one side lower, an RAC berth (two halves).
+    trip = make_sleeper_trip(berths=8, quotas={}, departure=DEPARTURE)
+    user = funded_user()
+    for group in "PQR":  # 7 confirmed, 2 on RAC, 9 waiting
+        book(trip, [adult(f"{group}{i}") for i in range(6)], user=user, now=TODAY)
+
+    text = text_of(search(client, destination="ST4").content.decode())
+
+    assert "SL WL 10" in text
+
+
+def test_search_results_cost_the_same_queries_for_two_trips_as_for_many(client, book):
+    trip = make_trip(stops=4, departure=DEPARTURE)
+
+    def another(hour: int, *, booked: bool) -> None:
+        other = Schedule.objects.create(
+            route=trip.route, service_date=DEPARTURE.date(), vehicle=trip.vehicle,
+            departure_at=DEPARTURE.replace(hour=hour),
+            arrival_at=DEPARTURE.replace(hour=hour) + timedelta(minutes=195))
+        if booked:
+            book(other, [adult(f"P{i}") for i in range(3)], now=TODAY)
+
+    # One trip nobody has booked (seats from the vehicle), one booked (its inventory).
+    another(9, booked=True)
+    with CaptureQueriesContext(connection) as two:
+        response = search(client)
+    assert response.content.decode().count('class="trip-card"') == 2
+
+    for hour in (10, 11, 12, 13, 14, 15):
+        another(hour, booked=hour % 2 == 0)
+    with CaptureQueriesContext(connection) as many:
+        response = search(client)
+
+    assert response.content.decode().count('class="trip-card"') == 8
+    assert len(many) == len(two)
+    assert len(two) <= 12
+
+
+def test_stations_are_found_by_code_name_or_the_suggested_label(client):
+    make_trip(stops=4, departure=DEPARTURE)
+
+    by_name = search(client, origin="Station ST1", destination="Station ST3 (ST3)")
+    by_code = search(client, origin="st1", destination="ST3")
+
+    assert by_name.status_code == by_code.status_code == 200
+    assert "Station ST1 → to Station ST3" in text_of(by_name.content.decode())
+
+
+def test_an_ambiguous_or_unknown_station_is_explained_next_to_its_field(client):
+    make_trip(stops=4, departure=DEPARTURE)
+
+    response = search(client, origin="Station ST", destination="Nowhere at all")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_error(html, "from").startswith("Several stations match: Station ST1 (ST1), ")
+    assert field_error(html, "to") == ("No station is called &#x27;Nowhere at all&#x27;. "
+                                       "Type a station&#x27;s name or its code, e.g. NDLS.")
+
+
+def test_the_same_station_twice_is_refused(client):
+    make_trip(stops=4, departure=DEPARTURE)
+
+    response = search(client, origin="ST2", destination="ST2")
+
+    assert response.status_code == 400
+    assert field_error(response.content.decode(), "to") == ("Choose a destination other "
+                                                            "than the origin.")
+
+
+def test_station_suggestions_fill_the_datalist(client):
+    make_trip(stops=3, departure=DEPARTURE)
+
+    response = client.get(reverse("booking:station-suggest"), {"from": "Station ST"})
+
+    assert response.content.decode() == "".join(
+        f'<option value="Station ST{i} (ST{i})"></option>' for i in (1, 2, 3))
+
+
+def test_home_page_has_the_search_form(client):
+    html = client.get(reverse("home")).content.decode()
+
+    assert 'action="/trips/"' in html
+    assert 'name="from"' in html and 'name="to"' in html and 'type="date"' in html
+    assert 'value="2030-01-05"' in html
+
+
+# --- Trip page and seat map ---------------------------------------------------------------------
+
+
+def seat_inputs(html: str) -> dict[str, bool]:
+    """Seat value -> selectable, as the seat map draws them."""
+    return {value: "disabled" not in attrs for value, attrs in re.findall(
+        r'<input type="checkbox" name="seat" value="([^"]+)"([^>]*)>', html)}
+
+
+def test_sleeper_seat_map_draws_bays_and_marks_seats_taken_on_the_passengers_legs(
+        client, make_sleeper_trip, book):
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    booked = book(trip, [adult()], destination="ST2", now=TODAY)
+    taken = booked.passenger_list[0].placement
+    value = f"{taken.coach}-{taken.seat}"
+    url = reverse("booking:trip", args=[trip.pk])
+
+    overlapping = client.get(url, {"from": "ST1", "to": "ST3", "class": "SL"}).content.decode()
+    after = client.get(url, {"from": "ST2", "to": "ST4", "class": "SL"}).content.decode()
+
+    assert overlapping.count('role="group" aria-label="Bay ') == 9
+    seats = seat_inputs(overlapping)
+    assert len(seats) == 72
+    assert seats[value] is False
+    assert f'aria-label="Seat {taken.seat}, Lower, Taken"' in overlapping or \
+        f"Seat {taken.seat}, " in overlapping
+    assert seat_inputs(after)[value] is True
+    # The first seven side lowers are RAC berths: never picked.
+    assert seats["S1-7"] is False and 'Seat 7, Side lower, RAC berth' in overlapping
+
+
+def test_bus_seat_map_draws_rows_with_the_aisle(client):
+    trip = make_trip(coaches=(("C1", "STANDARD"),), departure=DEPARTURE)
+
+    html = client.get(reverse("booking:trip", args=[trip.pk]),
+                      {"from": "ST1", "to": "ST2"}).content.decode()
+
+    assert html.count('aria-label="Row ') == 10
+    assert html.count('class="seat-aisle"') == 10
+    assert len(seat_inputs(html)) == 40
+
+
+def test_trip_page_of_a_stop_the_trip_does_not_serve_is_404(client):
+    trip = make_trip(stops=3, departure=DEPARTURE)
+
+    response = client.get(reverse("booking:trip", args=[trip.pk]),
+                          {"from": "ST3", "to": "ST1"})
+
+    assert response.status_code == 404
+
+
+# --- Booking ----------------------------------------------------------------------------------
+
+
+def test_picked_seats_are_booked_after_the_fare_review_and_paid_once(client,
+                                                                     make_sleeper_trip):
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    user = funded_user()
+    client.force_login(user)
+    before = balance(user)
+
+    form = client.get(reverse("booking:book", args=[trip.pk]),
+                      {"from": "ST1", "to": "ST3", "class": "SL", "seat": ["S1-12", "S1-20"]})
+    assert form.status_code == 200
+    assert "Passenger 1 · seat S1-12" in text_of(form.content.decode())
+    page, key = review(client, trip, [("Asha Rao", 34, "F"), ("Ravi Rao", 36, "M")],
+                       seats=["S1-12", "S1-20"])
+    text = text_of(page.content.decode())
+    fare = re.search(r"Fare per passenger (₹[\d,.]+)", text).group(1)
+    total = re.search(r"Total (₹[\d,.]+)", text).group(1)
+    assert "Passengers × 2" in text and f"Pay {total} from wallet" in text
+
+    paid = client.post(reverse("booking:book", args=[trip.pk]), {"draft": key, "action": "pay"})
+    again = client.post(reverse("booking:book", args=[trip.pk]), {"draft": key, "action": "pay"})
+
+    pnr = Pnr.objects.get()
+    assert paid["Location"] == again["Location"] == reverse("booking:pnr", args=[pnr.number])
+    seats = [(p.name, p.status, p.seat.coach.code, p.seat.number)
+             for p in pnr.passengers.select_related("seat__coach").order_by("index")]
+    assert seats == [("Asha Rao", "CNF", "S1", "12"), ("Ravi Rao", "CNF", "S1", "20")]
+    assert before - balance(user) == pnr.total_fare
+    assert fare.replace("₹", "").replace(",", "") == f"{pnr.total_fare / 200:.2f}"
+
+
+def test_a_short_wallet_tops_up_through_the_sandbox_and_returns_to_the_review(
+        client, make_sleeper_trip, sandbox):
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    user = funded_user(amount=5_000)  # ₹50: less than one berth
+    client.force_login(user)
+    page, key = review(client, trip, [("Asha Rao", 34, "F")])
+    text = text_of(page.content.decode())
+    assert "Your wallet is ₹" in text and "short" in text
+    amount = re.search(r'name="amount" value="([\d.]+)"', page.content.decode()).group(1)
+    back = reverse("booking:book", args=[trip.pk]) + f"?draft={key}"
+
+    started = client.post(reverse("payments:wallet-topup"), {"amount": amount, "next": back})
+    payment = Payment.objects.get(user=user, status="pending")
+    assert started["Location"] == reverse("payments-sandbox-checkout", args=[payment.pk])
+    approved = client.post(started["Location"], {"outcome": "approve"})
+    assert approved["Location"] == back
+
+    page = client.get(back)
+    assert "Pay ₹" in text_of(page.content.decode())
+    client.post(reverse("booking:book", args=[trip.pk]), {"draft": key, "action": "pay"})
+    assert Pnr.objects.filter(user=user).count() == 1
+
+
+def test_an_unsafe_return_address_after_a_topup_goes_to_the_wallet(client, sandbox):
+    user = funded_user(amount=0)
+    client.force_login(user)
+
+    started = client.post(reverse("payments:wallet-topup"),
+                          {"amount": "500", "next": "https://evil.example/"})
+    approved = client.post(started["Location"], {"outcome": "approve"})
+
+    assert approved["Location"] == reverse("payments:wallet")
+
+
+def test_passenger_errors_are_shown_next_to_the_fields_and_nothing_is_kept(client,
+                                                                        make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    client.force_login(funded_user())
+    data = passenger_post(trip, [("", 200, "F")])
+
+    response = client.post(reverse("booking:book", args=[trip.pk]), data)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_error(html, "form-0-name") == "This field is required."
+    assert field_error(html, "form-0-age") == ("Ensure this value is less than or equal to "
+                                               "125.")
+    assert "booking_drafts" not in client.session
+    assert not Pnr.objects.exists()
+
+
+def test_tatkal_takes_at_most_four_passengers(client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    client.force_login(funded_user())
+
+    response = client.post(reverse("booking:book", args=[trip.pk]), passenger_post(
+        trip, [(f"P{i}", 30, "M") for i in range(5)], quota="TATKAL"))
+
+    assert response.status_code == 400
+    assert "A Tatkal booking holds at most 4 passengers." in response.content.decode()
+
+
+def test_a_foreign_tourist_needs_a_passport(client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    client.force_login(funded_user())
+
+    response = client.post(reverse("booking:book", args=[trip.pk]), passenger_post(
+        trip, [("Jo Smith", 30, "M")], quota="FOREIGN_TOURIST"))
+
+    assert response.status_code == 400
+    assert field_error(response.content.decode(), "form-0-passport") == (
+        "A foreign tourist needs a passport number and a two-letter country.")
+
+
+def test_add_and_remove_passenger_rows_without_javascript(client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    client.force_login(funded_user())
+    url = reverse("booking:book", args=[trip.pk])
+
+    added = client.post(url, passenger_post(trip, [("Asha", 34, "F")], action="add"))
+    removed = client.post(url, passenger_post(trip, [("Asha", 34, "F"), ("Ravi", 36, "M")],
+                                              action="remove-0"))
+
+    assert added.status_code == removed.status_code == 200
+    added_html, removed_html = added.content.decode(), removed.content.decode()
+    assert 'name="form-TOTAL_FORMS" value="2"' in added_html
+    assert 'name="form-0-name" value="Asha"' in added_html
+    assert "field-error" not in added_html
+    assert 'name="form-TOTAL_FORMS" value="1"' in removed_html
+    assert 'name="form-0-name" value="Ravi"' in removed_html
+
+
+def test_an_ineligible_quota_is_explained_before_paying(client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    client.force_login(funded_user())
+
+    page, _ = review(client, trip, [("Asha", 34, "F"), ("Ravi", 36, "M")], quota="LADIES")
+
+    assert ("These passengers don't meet the Ladies quota's rule, so they will be booked in "
+            "General.") in text_of(page.content.decode())
+
+
+def test_booking_needs_sign_in_and_keeps_the_picked_seats(client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    url = reverse("booking:book", args=[trip.pk]) + "?from=ST1&to=ST3&class=SL&seat=S1-12"
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login") + "?next=")
+    assert "seat%3DS1-12" in response["Location"]
+
+
+def test_a_refused_booking_is_shown_on_the_review_and_nothing_is_written(client,
+                                                                       make_sleeper_trip,
+                                                                       book):
+    trip = make_sleeper_trip(berths=8, quotas={}, departure=DEPARTURE)
+    for group in "PQ":  # every berth and RAC place taken
+        book(trip, [adult(f"{group}{i}") for i in range(6)], now=TODAY)
+    user = funded_user()
+    client.force_login(user)
+    before = balance(user)
+    data = passenger_post(trip, [("Asha", 34, "F")])
+    data["only_if_all_confirmed"] = "on"
+    response = client.post(reverse("booking:book", args=[trip.pk]), data)
+    key = re.search(r"draft=([0-9a-f]+)", response["Location"]).group(1)
+
+    response = client.post(reverse("booking:book", args=[trip.pk]),
+                           {"draft": key, "action": "pay"})
+
+    assert response.status_code == 409
+    assert re.search(r'class="notice notice-error" role="alert">[^<]*confirmed',
+                     response.content.decode())
+    assert not Pnr.objects.filter(user=user).exists()
+    assert balance(user) == before
