@@ -70,6 +70,7 @@ class Traveller:
     berth_preference: str = ""
     passport_number: str = ""
     nationality: str = ""
+    seat_id: int | None = None  # the seat asked for (a seat map pick), if any
 
 
 def is_senior(t: Traveller) -> bool:
@@ -262,6 +263,25 @@ def _berth_rank(place: FreePlace, traveller: Traveller) -> int:
     return 0
 
 
+def _seat_wanted(travellers: Sequence[Traveller], pending: list[int],
+                 pools: dict[str, list[FreePlace]], result: list[Allocation | None]) -> None:
+    """Give each `pending` passenger who asked for a seat exactly that seat, when it is a
+    free whole place of one of `pools` (quota -> places; the place leaves its pool). A
+    seat of another quota, an RAC berth or a seat taken is not given: the passenger stays
+    pending, for the other rules."""
+    for index in list(pending):
+        wanted = travellers[index].seat_id
+        if wanted is None:
+            continue
+        for pool_quota, pool in pools.items():
+            place = next((p for p in pool if p.seat_id == wanted), None)
+            if place is not None:
+                pool.remove(place)
+                result[index] = Allocation("CNF", pool_quota, place)
+                pending.remove(index)
+                break
+
+
 def _seat_from_pool(travellers: Sequence[Traveller], pending: list[int],
                     pool: list[FreePlace], result: list[Allocation], quota: str) -> None:
     """Seat the `pending` passengers (indexes, in order) on `pool`'s places, together.
@@ -311,16 +331,19 @@ def allocate(travellers: Sequence[Traveller], places: Iterable[FreePlace], *,
     """Allocate a PNR's passengers, in order, on the places free for their legs.
 
     `quota` is the booking quota once eligibility is settled (an ineligible LADIES or
-    SENIOR request arrives as GENERAL). Each passenger gets a seat of `quota`, else of
-    GENERAL, else an RAC half berth while any is free, else waits (WL). RAC and WL
-    passengers queue in the booking quota.
+    SENIOR request arrives as GENERAL). First, each passenger who asked for a seat
+    (`Traveller.seat_id`) gets exactly that seat if it is free and of `quota` or GENERAL;
+    the others of the PNR then join their coaches where possible. Every other passenger
+    gets a seat of `quota`, else of GENERAL, else an RAC half berth while any is free, else
+    waits (WL). RAC and WL passengers queue in the booking quota.
     """
     places = list(places)
     result: list[Allocation | None] = [None] * len(travellers)
     pending = list(range(len(travellers)))
-    pools = [quota, GENERAL] if quota != GENERAL else [GENERAL]
-    for pool_quota in pools:
-        pool = [p for p in places if p.half == 0 and p.quota == pool_quota]
+    pools = {pool_quota: [p for p in places if p.half == 0 and p.quota == pool_quota]
+             for pool_quota in ([quota, GENERAL] if quota != GENERAL else [GENERAL])}
+    _seat_wanted(travellers, pending, pools, result)
+    for pool_quota, pool in pools.items():
         _seat_from_pool(travellers, pending, pool, result, pool_quota)
     _rac_from_halves(pending, [p for p in places if p.half and p.quota == RAC], result, quota)
     for index in pending:

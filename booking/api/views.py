@@ -319,12 +319,21 @@ class PassengerInputSerializer(serializers.Serializer):
                                         allow_blank=True,
                                         help_text="ISO 3166 country code (foreign "
                                                   "tourists).")
+    coach = serializers.CharField(max_length=8, required=False, default="", allow_blank=True,
+                                  help_text="Coach of the seat asked for, as the seat map "
+                                            "shows it (e.g. S1); with `seat`.")
+    seat = serializers.CharField(max_length=8, required=False, default="", allow_blank=True,
+                                 help_text="Number of the seat asked for, as the seat map "
+                                           "shows it (e.g. 12); with `coach`. Given if still "
+                                           "free for this booking, else the passenger is "
+                                           "seated as usual.")
 
 
 class BookingListCreateView(generics.GenericAPIView):
     """GET: the signed-in user's PNRs, newest first. POST: book a journey for 1 to 6
     passengers (Tatkal: 4), paid from the wallet; each passenger is confirmed, put on RAC
-    or waitlisted, in order."""
+    or waitlisted, in order. A passenger may ask for a seat (`coach` and `seat`, from the
+    seat map): it is given if still free for the booking, else they are seated as usual."""
 
     serializer_class = PnrOutputSerializer
     throttle_scope = "booking"
@@ -370,7 +379,8 @@ class BookingListCreateView(generics.GenericAPIView):
             passengers=[services.PassengerIn(
                 name=p["name"], age=p["age"], gender=p["gender"],
                 berth_preference=p["berth_preference"], passport_number=p["passport"],
-                nationality=p["nationality"]) for p in values["passengers"]],
+                nationality=p["nationality"], coach=p["coach"], seat=p["seat"])
+                for p in values["passengers"]],
             only_if_all_confirmed=values["only_if_all_confirmed"],
             only_in_one_coach=values["only_in_one_coach"],
             idempotency_record=self.idempotency_record,

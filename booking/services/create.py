@@ -1,14 +1,16 @@
 """Booking: allocating and charging a new PNR."""
 
+import operator
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import reduce
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from fleet.models import Schedule, ScheduleStatus
+from fleet.models import Schedule, ScheduleStatus, Seat
 from payments import services as payments
 from ttms.accounts.models import User
 
@@ -36,7 +38,8 @@ BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
 
 @dataclass(frozen=True)
 class PassengerIn:
-    """A passenger as the booking request names them."""
+    """A passenger as the booking request names them; `coach` and `seat` (both or
+    neither) name the seat asked for, as the seat map shows it ("S1", "12")."""
 
     name: str
     age: int
@@ -44,11 +47,19 @@ class PassengerIn:
     berth_preference: str = ""
     passport_number: str = ""
     nationality: str = ""
+    coach: str = ""
+    seat: str = ""
 
     @property
     def traveller(self) -> rules.Traveller:
         return rules.Traveller(self.age, self.gender, self.berth_preference,
                                self.passport_number, self.nationality)
+
+    @property
+    def wanted(self) -> tuple[str, str] | None:
+        """(coach, seat) asked for, or None."""
+        coach, seat = self.coach.strip(), self.seat.strip()
+        return (coach, seat) if coach or seat else None
 
 
 def _check_passengers(quota: str, passengers: list[PassengerIn]) -> None:
@@ -67,6 +78,56 @@ def _check_passengers(quota: str, passengers: list[PassengerIn]) -> None:
         if missing:
             raise InvalidBooking("Foreign tourist bookings need each passenger's passport "
                                  "number and country.", fields={"passengers": missing})
+    _check_wanted_seats(passengers)
+
+
+def _check_wanted_seats(passengers: list[PassengerIn]) -> None:
+    """Each seat asked for names its coach and number, and no two passengers ask for the
+    same seat."""
+    halves = {str(i): ["Give both the coach and the seat number, or neither."]
+              for i, p in enumerate(passengers) if p.wanted and not all(p.wanted)}
+    if halves:
+        raise InvalidBooking("A seat asked for needs both its coach and its number.",
+                             fields={"passengers": halves})
+    seen: set[tuple[str, str]] = set()
+    twice = {}
+    for i, p in enumerate(passengers):
+        if p.wanted in seen:
+            twice[str(i)] = [f"Another passenger of this booking already asks for seat "
+                             f"{p.wanted[1]} in coach {p.wanted[0]}."]
+        elif p.wanted is not None:
+            seen.add(p.wanted)
+    if twice:
+        raise InvalidBooking("Two passengers ask for the same seat; each seat holds one "
+                             "passenger.", fields={"passengers": twice})
+
+
+def _wanted_seat_ids(*, vehicle_id: int, class_code: str,
+                     passengers: list[PassengerIn]) -> list[int | None]:
+    """The Seat id each passenger asks for (None: no seat asked for), from the seats of the
+    trip's vehicle in `class_code`: one query, none when nobody asks for a seat.
+
+    Raises InvalidBooking naming each passenger whose seat is not one of them.
+    """
+    wanted = [p.wanted for p in passengers]
+    asked = {w for w in wanted if w is not None}
+    if not asked:
+        return [None] * len(passengers)
+    match = reduce(operator.or_, (Q(coach__code=coach, number=number)
+                                  for coach, number in sorted(asked)))
+    found = {(coach, number): pk for pk, coach, number in
+             Seat.objects.filter(match, coach__vehicle_id=vehicle_id,
+                                 coach__travel_class__code=class_code)
+             .values_list("pk", "coach__code", "number")}
+    unknown = {str(i): [f"There is no seat {w[1]} in coach {w[0]} in class {class_code} of "
+                        "this trip."]
+               for i, w in enumerate(wanted) if w is not None and w not in found}
+    if unknown:
+        first = next(iter(unknown.values()))[0]
+        raise InvalidBooking(first if len(unknown) == 1 else
+                             f"{len(unknown)} of the seats asked for are not seats of class "
+                             f"{class_code} of this trip.", fields={"passengers": unknown})
+    return [found[w] if w is not None else None for w in wanted]
 
 
 def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetime) -> None:
@@ -108,19 +169,23 @@ def booking_create(
 ) -> Pnr:
     """Book `passengers` on one trip from one stop to a later one, paid from `user`'s wallet.
 
-    Passengers are allocated in order (`booking.rules.allocate`): a seat of the quota if
-    they are eligible, else GENERAL, else an RAC half berth, else the waiting list. The
-    whole fare is charged in the same transaction; with too little money, nothing is
-    written.
+    Passengers are allocated in order (`booking.rules.allocate`): the seat they asked for
+    (`coach`, `seat`) if it is still free for them, else a seat of the quota if they are
+    eligible, else GENERAL, else an RAC half berth, else the waiting list. The whole fare
+    is charged in the same transaction; with too little money, nothing is written.
 
     Everything that needs no transaction happens first (trip, stops, fares: three
-    queries). The transaction then reads the ledger accounts, debits the wallet (its row
-    lock), writes the ledger entries, and only then locks the trip class, reads its free
-    places, and writes the PNR, passengers and places: the class lock is held across four
+    queries; a fourth resolves the seats asked for, only when a passenger asks for one).
+    The transaction then reads the ledger accounts, debits the wallet (its row lock),
+    writes the ledger entries, and only then locks the trip class, reads its free places,
+    and writes the PNR, passengers and places: the class lock is held across four
     statements and the commit.
     A trip's inventory is created on its first booking (`inventory_ensure`).
 
-    Raises InvalidBooking, TripNotBookable, BookingNotOpen, NotAllConfirmed, NotOneCoach,
+    Raises InvalidBooking (also for a seat asked for that is not a seat of the class on
+    this trip, a coach without a seat or a seat without a coach, or a seat asked for by
+    two passengers: `fields={"passengers": {"<index>": [message]}}`, indexes counted from
+    0 as in the request), TripNotBookable, BookingNotOpen, NotAllConfirmed, NotOneCoach,
     InsufficientFunds, Busy (a lock wait ran out: retry). Runs in its own transaction, or
     in a savepoint of the caller's; on an error nothing of it is written.
     """
@@ -139,8 +204,11 @@ def booking_create(
     journey = journey_get(schedule=schedule, origin_code=origin_code,
                           destination_code=destination_code)
     _check_window(journey, quota=quota, class_code=class_code, now=now)
+    seat_ids = _wanted_seat_ids(vehicle_id=schedule.vehicle_id, class_code=class_code,
+                                passengers=passengers)
     company = schedule.route.company
-    travellers = [p.traveller for p in passengers]
+    travellers = [replace(p.traveller, seat_id=seat_id)
+                  for p, seat_id in zip(passengers, seat_ids, strict=True)]
     booking_quota = quota if rules.quota_eligible(quota, travellers) else Quota.GENERAL
     tariff = tariff_get(company_id=company.pk, class_code=class_code)
     fare = tariff.fare(distance_km=journey.distance_km, quota=booking_quota)

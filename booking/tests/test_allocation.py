@@ -122,3 +122,89 @@ def test_nothing_free_waitlists_everyone_in_the_booking_quota():
 
     assert outcome(result.passengers) == [("WL", "TATKAL", None), ("WL", "TATKAL", None)]
     assert result.coaches == set()
+
+
+# --- Seats asked for --------------------------------------------------------------------------
+
+
+def test_a_seat_asked_for_is_given_exactly_over_berth_rank_and_order():
+    # given: a senior, who would get the lower berth, asks for the upper one
+    places = [place(1, berth="LB"), place(2, berth="MB"), place(3, berth="UB")]
+
+    result = allocate([Traveller(62, "M", seat_id=3)], places, quota="GENERAL")
+
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 3)]
+
+
+def test_seats_asked_for_are_given_before_the_others_of_the_pnr_are_seated():
+    # given: the second passenger asks for the front seat the first would otherwise take
+    places = [place(1), place(2), place(3)]
+
+    result = allocate([MAN, Traveller(30, "M", seat_id=1)], places, quota="GENERAL")
+
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 2), ("CNF", "GENERAL", 1)]
+
+
+def test_the_others_of_the_pnr_join_the_coach_of_a_seat_asked_for():
+    # given: coach 1 (front) has the most room; the second passenger asks for coach 2
+    places = [place(1, coach=1), place(2, coach=1), place(3, coach=1),
+              place(11, coach=2), place(12, coach=2)]
+
+    result = allocate([MAN, Traveller(30, "M", seat_id=12), MAN], places, quota="GENERAL")
+
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 11), ("CNF", "GENERAL", 12),
+                                          ("CNF", "GENERAL", 1)]
+    assert result.coaches == {1, 2}
+
+
+def test_seats_asked_for_in_two_coaches_are_both_given():
+    places = [place(1, coach=1), place(2, coach=1), place(11, coach=2), place(12, coach=2)]
+
+    result = allocate([Traveller(30, "M", seat_id=12), Traveller(30, "F", seat_id=2)],
+                      places, quota="GENERAL")
+
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 12), ("CNF", "GENERAL", 2)]
+    assert result.coaches == {1, 2}
+
+
+def test_a_seat_of_another_quota_an_rac_berth_or_a_taken_seat_is_not_given():
+    # given: seat 1 is LADIES, seat 7 an RAC berth (two halves), seat 9 is not free; the
+    # GENERAL seats 2 and 3 (an upper berth) are
+    places = [place(1, "LADIES"), place(2, berth="UB"), place(3, berth="LB"),
+              place(71, "RAC", half=1, seat=7, order=7),
+              place(72, "RAC", half=2, seat=7, order=7)]
+
+    # when: a GENERAL booking (a senior first) asks for each of them
+    result = allocate([Traveller(61, "M", seat_id=9), Traveller(30, "M", seat_id=1),
+                       Traveller(30, "M", seat_id=7)], places, quota="GENERAL")
+
+    # then: the normal rules: the senior's lower berth, the seat left, an RAC half berth
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 3), ("CNF", "GENERAL", 2),
+                                          ("RAC", "GENERAL", 71)]
+
+
+def test_a_general_seat_asked_for_is_given_in_a_quota_booking():
+    # given: a Tatkal seat is free, and so is the GENERAL seat asked for
+    places = [place(1, "TATKAL"), place(2)]
+
+    result = allocate([Traveller(30, "M", seat_id=2)], places, quota="TATKAL")
+
+    # then: the seat asked for; the passenger holds it in GENERAL, its pool
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 2)]
+
+
+def test_a_quota_seat_asked_for_is_given_to_an_eligible_booking():
+    places = [place(1, "LADIES"), place(2, "LADIES"), place(3)]
+
+    result = allocate([Traveller(30, "F", seat_id=2), WOMAN], places, quota="LADIES")
+
+    assert outcome(result.passengers) == [("CNF", "LADIES", 2), ("CNF", "LADIES", 1)]
+
+
+def test_a_seat_asked_for_twice_goes_to_the_first_and_the_second_is_seated_as_usual():
+    places = [place(1), place(2)]
+
+    result = allocate([Traveller(30, "M", seat_id=2), Traveller(30, "M", seat_id=2)],
+                      places, quota="GENERAL")
+
+    assert outcome(result.passengers) == [("CNF", "GENERAL", 2), ("CNF", "GENERAL", 1)]
