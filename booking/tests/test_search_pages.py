@@ -15,7 +15,7 @@ from fleet.models import Schedule
 from payments import selectors as wallet_selectors
 from payments.models import Payment
 
-from ..models import Passenger, Pnr
+from ..models import Pnr
 from .factories import IST, adult, funded_user, make_trip
 
 pytestmark = pytest.mark.django_db
