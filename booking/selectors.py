@@ -5,19 +5,33 @@ Availability is read from the primary database, never a replica: a lagging repli
 seats that are gone (DESIGN.md section 3).
 """
 
+import hmac
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from fleet.models import CompanyMembership, RouteStop, Schedule, ScheduleStatus, Seat
 from fleet.selectors import TripOption, company_ids_for_user
-from ttms.accounts.models import Role
+from ttms.accounts.models import Role, normalize_email
 
 from . import refunds, rules, ticket_keys, tickets
 from .exceptions import (
@@ -339,6 +353,73 @@ def pnr_status(passengers) -> str:
     if not active:
         return PassengerStatus.CANCELLED
     return active.pop() if len(active) == 1 else "PARTIAL"
+
+
+def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
+    """The user's PNRs as a list of trips: first the journeys still ahead at `now` (the
+    arrival at the alighting stop is later; `upcoming` True), soonest departure first, then
+    the others, latest departure first. Each with its trip, route, company, stations and
+    passengers (in order, without queue positions): one query for the PNRs and one for all
+    their passengers, however many there are."""
+    ahead = Q(arrival_at__gt=now)
+    return (Pnr.objects.filter(user=user)
+            .select_related("schedule__route__company", "origin", "destination")
+            .prefetch_related(Prefetch("passengers",
+                                       queryset=Passenger.objects.order_by("index")))
+            .annotate(upcoming=ExpressionWrapper(ahead, output_field=BooleanField()),
+                      soonest=Case(When(ahead, then=F("departure_at"))))
+            .order_by(F("upcoming").desc(), F("soonest").asc(nulls_last=True),
+                      F("departure_at").desc(), "-pk"))
+
+
+def pnr_detail_get_for_user(user, number: str) -> Pnr:
+    """One of the user's PNRs, as `pnr_get_for_user`, its passengers also carrying their
+    cancellation (for the reason a cancelled one has no ticket): two queries.
+    Pnr.DoesNotExist for anyone else's."""
+    passengers = passengers_with_positions().select_related("cancellation")
+    return (pnrs_for_user(user).prefetch_related(None)
+            .prefetch_related(Prefetch("passengers", queryset=passengers))
+            .get(number=number))
+
+
+PNR_NUMBER = re.compile(r"\d{10}")
+
+
+def contact_phone(text: str) -> str:
+    """A phone number as compared: its digits, after a leading + if it had one, so that
+    "+91 98765-43210" and "+919876543210" are the same number."""
+    text = (text or "").strip()
+    digits = re.sub(r"\D", "", text)
+    return f"+{digits}" if text.startswith("+") else digits
+
+
+def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
+    """A PNR by its number, for someone who also knows its holder's email address (any
+    case) or phone number (`contact_phone`): the public PNR status check. With its trip,
+    stations and passengers (queue positions, seats): two queries.
+
+    Raises Pnr.DoesNotExist alike for a malformed number, an unknown PNR and a contact that
+    is not the holder's, so that the answer tells nothing about a PNR to one who lacks the
+    contact."""
+    number = (number or "").strip()
+    contact = (contact or "").strip()
+    if not PNR_NUMBER.fullmatch(number) or not contact or len(contact) > 254:
+        raise Pnr.DoesNotExist
+    pnr = (Pnr.objects.select_related("user", "schedule__route__company", "origin",
+                                      "destination")
+           .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
+           .filter(number=number).first())
+    holder = pnr.user if pnr is not None else None
+    if "@" in contact:
+        given, known = normalize_email(contact), holder.email if holder else ""
+    else:
+        given, known = contact_phone(contact), holder.phone if holder else ""
+        known = contact_phone(known)
+    # A blank contact of the holder never matches; compared in constant time all the same.
+    matches = hmac.compare_digest(given.encode(), known.encode()) and bool(known)
+    if not matches:
+        raise Pnr.DoesNotExist
+    return pnr
 
 
 # --- Cancellation quotes -----------------------------------------------------------------------
