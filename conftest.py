@@ -33,6 +33,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_postgres)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """The embedded run's test database is a file, as `make run`'s is, not SQLite's shared
+    in-memory database: the live server of the browser tests answers each request in its
+    own thread, and threads sharing one in-memory database lock each other's tables out,
+    where a file in WAL mode lets them queue as in production."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters and cached values never leak from one test into the next."""

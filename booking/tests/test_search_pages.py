@@ -146,7 +146,7 @@ def test_stations_are_found_by_code_name_or_the_suggested_label(client):
     by_code = search(client, origin="st1", destination="ST3")
 
     assert by_name.status_code == by_code.status_code == 200
-    assert "Station ST1 → to Station ST3" in text_of(by_name.content.decode())
+    assert "Station ST1 to Station ST3" in text_of(by_name.content.decode())
 
 
 def test_an_ambiguous_or_unknown_station_is_explained_next_to_its_field(client):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -110,6 +111,7 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
         "qrs": [block for block in blocks if block.qr],
         "live": (pnr.schedule.status in OPEN_TRIP_STATUSES and now < pnr.arrival_at
                  and any(p.status != PassengerStatus.CANCELLED for p in passengers)),
+        "refresh_seconds": settings.TTMS_PNR_REFRESH_SECONDS,
     }
 
 
