@@ -180,6 +180,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins (pages and API) per client address and per account before a 429.
 TTMS_LOGIN_FAILURE_LIMIT = env.int("TTMS_LOGIN_FAILURE_LIMIT", default=5)
 TTMS_LOGIN_FAILURE_WINDOW = env.int("TTMS_LOGIN_FAILURE_WINDOW", default=15 * 60)
+# How often an open PNR page refreshes its passengers' statuses (seconds; needs JavaScript).
+TTMS_PNR_REFRESH_SECONDS = env.int("TTMS_PNR_REFRESH_SECONDS", default=15)
 # Failed public PNR status checks (PNR + email or phone) per client address before a 429.
 TTMS_PNR_LOOKUP_FAILURE_LIMIT = env.int("TTMS_PNR_LOOKUP_FAILURE_LIMIT", default=10)
 TTMS_PNR_LOOKUP_FAILURE_WINDOW = env.int("TTMS_PNR_LOOKUP_FAILURE_WINDOW", default=15 * 60)
