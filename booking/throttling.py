@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+
 class FailedAttempts:
     """Failures of one kind (`scope`) from the client of `request` (its address, as DRF's
     throttles see it, honouring NUM_PROXIES): at most `limit` per `window` seconds."""

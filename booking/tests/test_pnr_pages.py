@@ -237,7 +237,7 @@ def test_the_pnr_page_shows_the_journey_passengers_and_their_qrs(three_days_ahea
     page = text_of(html)
     assert (f"{route.number} {route.name} Station ST1 (ST1) Departs Mon 07 Jan 2030, 08:00 "
             "IST → Station ST4 (ST4) Arrives Mon 07 Jan 2030, 11:10 IST "
-            f"Operator {route.company.name} Class SL Quota General Distance 300.0 km "
+            f"Operator {route.company.name} Class SL Quota General Distance 300 km "
             f"Total fare {money(pnr.total_fare)} Booked ") in page
     assert "PNR status: Confirmed" in page
     for passenger in (asha, ravi):

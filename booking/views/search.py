@@ -194,9 +194,9 @@ def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
         note = f"Kept for the {Quota(seat.quota).label} quota"
     else:
         note = ""
-    return SeatCell(seat.number, seat.berth_type, BERTH_SHORT.get(seat.berth_type,
-                                                                  seat.berth_type),
-                    value, seat.free, not note, note or "Free", value in picked)
+    label = BERTH_SHORT.get(seat.berth_type, seat.berth_type)
+    return SeatCell(seat.number, seat.berth_type if seat.berth_type in BERTHS else label,
+                    label, value, seat.free, not note, note or "Free", value in picked)
 
 
 def coach_maps(seats: list[selectors.SeatView], *, quota: str,
@@ -293,6 +293,7 @@ def trip(request, pk: int):
             {**base, "class": c}), c == class_code) for c in classes],
         "coaches": coach_maps(seats, quota=quota, picked=set(request.GET.getlist("seat"))),
         "free": sum(s.free and not s.is_rac for s in seats),
+        "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
         "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
         "max_passengers": rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL
         else rules.MAX_PASSENGERS,

@@ -322,3 +322,24 @@ def test_booking_and_cancelling_work_without_javascript(new_context, device, raj
     expect(rows.get_by_test_id("passenger-status")).to_have_text(["Confirmed", "Cancelled"])
     assert balance("kabir@example.com") == before + quoted
     assert Passenger.objects.get(name="Zoya Shah").status == PassengerStatus.CANCELLED
+
+
+@pytest.mark.parametrize(("coach", "class_code", "groups", "seats"), [
+    ("S1", "SL", 9, 72),  # bays of six berths and two side berths
+    ("C1", "STANDARD", 10, 40),  # a bus: rows of 2 + 2 with the aisle
+])
+def test_seat_maps_are_drawn_as_the_coach_is_laid_out(page, coach, class_code, groups, seats):
+    from booking.tests.factories import make_trip
+
+    trip = make_trip(coaches=((coach, class_code),))
+    page.goto(f"/trips/{trip.pk}/?from=ST1&to=ST3&class={class_code}")
+
+    expect(page.locator(".coach-map [role=group]")).to_have_count(groups)
+    expect(page.locator("input[name=seat]")).to_have_count(seats)
+    page.keyboard.press("Tab")
+    first = page.locator("input[name=seat]:not([disabled])").first
+    first.focus()
+    page.keyboard.press("Space")  # a seat is picked from the keyboard
+    expect(first).to_be_checked()
+    assert_page_basics(page)
+    shot(page, f"seat-map-{class_code.lower()}")
