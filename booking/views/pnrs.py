@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from fleet.models import Company, ScheduleStatus
 from payments.money import format_money
 from ttms.exceptions import DomainError
+from ttms.throttling import FailedAttempts, client_ident
 
 from .. import selectors, services
 from ..models import Passenger, PassengerStatus, Pnr, Quota
-from ..throttling import pnr_lookup_attempts
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 from .tickets import TicketBlock, ticket_blocks
 
@@ -318,7 +318,9 @@ def pnr_status_lookup(request):
     if request.method == "GET":
         return render(request, "booking/pnr_status.html", {"form": PnrLookupForm()})
     form = PnrLookupForm(request.POST)
-    attempts = pnr_lookup_attempts(request)
+    attempts = FailedAttempts([f"pnr-lookup-fail:ip:{client_ident(request)}"],
+                              limit=settings.TTMS_PNR_LOOKUP_FAILURE_LIMIT,
+                              window=settings.TTMS_PNR_LOOKUP_FAILURE_WINDOW)
     wait = attempts.retry_after()
     if wait is not None:
         return render(request, "booking/pnr_status.html", {
