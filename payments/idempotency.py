@@ -124,19 +124,26 @@ def _handle(*, view, request, scope: str, run) -> Response:
         fast.release()
 
 
+def _record_claim(*, user_id: int, scope: str, key: str, now) -> IdempotencyRecord | None:
+    """Inside the operation's transaction: take the key's lock (or raise
+    IdempotencyRequestInFlight), then return its live record, if any; an expired one is
+    deleted so that the key can be used afresh."""
+    if not idempotency_key_try_lock(user_id=user_id, scope=scope, key=key):
+        raise IdempotencyRequestInFlight()
+    record = IdempotencyRecord.objects.filter(user_id=user_id, scope=scope, key=key).first()
+    if record is not None and record.expires_at <= now:
+        record.delete()
+        return None
+    return record
+
+
 def _handle_in_transaction(*, view, user_id: int, scope: str, key: str, fingerprint: str,
                            run, fast: "_FastPath") -> Response:
     # The request's own transaction: it must be the outermost, or the record could commit
     # apart from the money.
     with transaction.atomic(durable=True):
-        if not idempotency_key_try_lock(user_id=user_id, scope=scope, key=key):
-            raise IdempotencyRequestInFlight()
         now = timezone.now()
-        record = IdempotencyRecord.objects.filter(user_id=user_id, scope=scope,
-                                                  key=key).first()
-        if record is not None and record.expires_at <= now:
-            record.delete()
-            record = None
+        record = _record_claim(user_id=user_id, scope=scope, key=key, now=now)
         if record is not None:
             found = record
             transaction.on_commit(
@@ -179,15 +186,10 @@ def submit_once(*, user_id: int, scope: str, key: str, run) -> tuple[dict, bool]
     waits for the first and replays it).
     """
     with transaction.atomic(durable=True):
-        if not idempotency_key_try_lock(user_id=user_id, scope=scope, key=key):
-            raise IdempotencyRequestInFlight()
         now = timezone.now()
-        record = IdempotencyRecord.objects.filter(user_id=user_id, scope=scope,
-                                                  key=key).first()
-        if record is not None and record.expires_at > now:
-            return record.response_body, True
+        record = _record_claim(user_id=user_id, scope=scope, key=key, now=now)
         if record is not None:
-            record.delete()
+            return record.response_body, True
         record = IdempotencyRecord.objects.create(
             user_id=user_id, scope=scope, key=key, created_at=now,
             fingerprint=hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest(),

@@ -407,3 +407,35 @@ def test_a_refused_booking_is_shown_on_the_review_and_nothing_is_written(client,
                      response.content.decode())
     assert not Pnr.objects.filter(user=user).exists()
     assert balance(user) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pay_pressed_in_four_tabs_at_once_books_once(make_sleeper_trip):
+    from django.test import Client
+
+    from ttms.testing import run_together
+
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    user = funded_user()
+    first = Client()
+    first.force_login(user)
+    _, key = review(first, trip, [("Asha Rao", 34, "F"), ("Ravi Rao", 36, "M")])
+    cookie = first.cookies["sessionid"].value
+    before = balance(user)
+
+    def pay(_i: int):
+        tab = Client()
+        tab.cookies["sessionid"] = cookie  # the same signed-in session, another tab
+        response = tab.post(reverse("booking:book", args=[trip.pk]),
+                            {"draft": key, "action": "pay"})
+        return response.status_code, response.get("Location", "")
+
+    answers = run_together(4, pay)
+
+    pnr = Pnr.objects.get()
+    booked = [a for a in answers if a == (302, reverse("booking:pnr", args=[pnr.number]))]
+    busy = [a for a in answers if a[0] == 409]
+    assert len(booked) + len(busy) == 4 and booked, answers
+    assert before - balance(user) == pnr.total_fare
+    assert pnr.passengers.count() == 2

@@ -19,6 +19,7 @@ from fleet.selectors import TripOption, station_lookup
 from fleet.selectors import trip_search as trips_find
 from payments import money
 from payments import selectors as wallet_selectors
+from payments.exceptions import IdempotencyRequestInFlight
 from payments.idempotency import submit_once
 from ttms.exceptions import DomainError
 
@@ -440,6 +441,10 @@ def book(request, pk: int):
     if draft and request.method == "POST" and action == "pay":
         try:
             number = _book_draft(request, pk, key, draft)
+        except IdempotencyRequestInFlight:
+            return _review_page(request, pk, journey, key, draft, status=409, error=(
+                "This booking is already being paid for in another window. Reload this "
+                "page in a moment to see its PNR."))
         except DomainError as exc:
             return _review_page(request, pk, journey, key, draft,
                                 status=exc.status_code, error=exc.message)
