@@ -1,5 +1,6 @@
 """Pages: the wallet, and the sandbox provider's checkout."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -31,6 +32,8 @@ def _wallet_context(request, form: TopUpForm) -> dict:
         "history": history,
         "pending": selectors.payments_for_user(user=request.user).filter(status="pending")[:5],
         "form": form,
+        # Wallet movements and payments belong to no station: shown in the passengers' zone.
+        "display_time_zone": settings.TTMS_DISPLAY_TIME_ZONE,
     }
 
 

@@ -8,6 +8,7 @@ Channels and the cache to Redis.
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -243,6 +244,15 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Zone in which pages show moments that belong to no station (wallet movements, payments);
+# a station's times are always shown in that station's own zone.
+TTMS_DISPLAY_TIME_ZONE = env.str("TTMS_DISPLAY_TIME_ZONE", default="Asia/Kolkata")
+try:
+    ZoneInfo(TTMS_DISPLAY_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TTMS_DISPLAY_TIME_ZONE={TTMS_DISPLAY_TIME_ZONE!r} is not an IANA time zone name, "
+        "e.g. Asia/Kolkata.") from None
 TTMS_CURRENCY = env.str("TTMS_CURRENCY", default="INR")
 
 # --- Static files -------------------------------------------------------------------------

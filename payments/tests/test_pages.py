@@ -1,9 +1,12 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 from payments.models import Payment
 from payments.selectors import wallet_for_user
 
-from .factories import PassengerFactory, fund_wallet
+from .factories import PassengerFactory, PaymentFactory, fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +32,28 @@ def test_wallet_page_shows_balance_history_and_the_nav_link(signed_in, passenger
     assert '<p class="wallet-balance" data-testid="wallet-balance">₹1,234.50</p>' in html
     assert "Wallet top-up" in html
     assert "+₹1,234.50" in html
+
+
+def test_wallet_times_are_shown_in_the_display_zone_with_its_abbreviation(signed_in, passenger):
+    with time_machine.travel(datetime(2026, 3, 15, 20, 45, tzinfo=UTC), tick=False):
+        fund_wallet(passenger, 50_000)
+        PaymentFactory(user=passenger, amount=20_000)
+
+    html = signed_in.get("/wallet/").content.decode()
+
+    moment = '<time datetime="2026-03-16T02:15:00+05:30">16 Mar 2026, 02:15 IST</time>'
+    assert f'<td role="cell" class="history-when">{moment}</td>' in html
+    assert f"₹200.00 · started {moment}" in html
+
+
+def test_wallet_display_zone_comes_from_the_setting(signed_in, passenger, settings):
+    settings.TTMS_DISPLAY_TIME_ZONE = "Europe/London"
+    with time_machine.travel(datetime(2026, 3, 15, 20, 45, tzinfo=UTC), tick=False):
+        fund_wallet(passenger, 50_000)
+
+    html = signed_in.get("/wallet/").content.decode()
+
+    assert '<time datetime="2026-03-15T20:45:00+00:00">15 Mar 2026, 20:45 GMT</time>' in html
 
 
 def test_topup_form_takes_rupees_and_opens_the_sandbox_checkout(signed_in, passenger):
