@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Clones the committed tree into a temporary folder, runs `make run` there with no
-# environment, and waits until /, /admin/login/, /api/docs/ and /healthz answer 200.
+# environment, and waits until /, a trip search, /pnr-status/, /admin/login/, /api/docs/ and
+# /healthz answer 200.
 # Fails if that takes longer than SMOKE_LIMIT seconds (default 120).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +24,9 @@ set -m
 pid=$!
 set +m
 
-pending=(/ /admin/login/ /api/docs/ /healthz)
+# A search between two of the demo's stations, for today.
+search="/trips/?from=NDLS&to=HWH&date=$(date +%F)"
+pending=(/ "$search" /pnr-status/ /admin/login/ /api/docs/ /healthz)
 while [ ${#pending[@]} -gt 0 ]; do
   elapsed=$(( $(date +%s) - start ))
   if [ "$elapsed" -gt "$limit" ]; then
@@ -40,4 +43,4 @@ while [ ${#pending[@]} -gt 0 ]; do
   pending=("${still[@]+"${still[@]}"}")
   [ ${#pending[@]} -eq 0 ] || sleep 1
 done
-echo "make run served /, /admin/login/, /api/docs/ and /healthz $(( $(date +%s) - start ))s after starting from a fresh clone"
+echo "make run served /, a trip search, /pnr-status/, /admin/login/, /api/docs/ and /healthz $(( $(date +%s) - start ))s after starting from a fresh clone"
