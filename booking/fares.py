@@ -5,9 +5,11 @@ fare = ceil(max(minimum, ceil(rate_per_km × km)) × multiplier_bp / 10 000)
 Distances are kept to a tenth of a km, so the arithmetic is on integers throughout.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from . import rules
 from .models import FareRule, Quota
 
 # Multipliers in basis points (10 000 = ×1).
@@ -48,3 +50,13 @@ def tariff_from_rule(rule: FareRule | None, class_code: str) -> Tariff:
 def tariff_get(*, company_id: int, class_code: str) -> Tariff:
     rule = FareRule.objects.filter(company_id=company_id, class_code=class_code).first()
     return tariff_from_rule(rule, class_code)
+
+
+def booking_fare(*, company_id: int, class_code: str, distance_km: Decimal, quota: str,
+                 travellers: Sequence[rules.Traveller]) -> tuple[str, int]:
+    """The quota a booking really uses (GENERAL when the passengers may not use the quota
+    asked for, `rules.quota_eligible`) and the fare per passenger in it: one query. The
+    booking charges it; the booking form shows it before paying."""
+    booked = quota if rules.quota_eligible(quota, travellers) else Quota.GENERAL
+    tariff = tariff_get(company_id=company_id, class_code=class_code)
+    return booked, tariff.fare(distance_km=distance_km, quota=booked)

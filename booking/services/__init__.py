@@ -11,6 +11,7 @@ from .create import (
     REFERENCE_TYPE,
     PassengerIn,
     booking_create,
+    passengers_check,
 )
 from .promotion import promote_waitlist
 from .trips import SwapResult, TripCancelResult, trip_cancel, vehicle_swap
@@ -28,6 +29,7 @@ __all__ = [
     "booking_create",
     "chart_prepare",
     "charts_prepare_due",
+    "passengers_check",
     "promote_waitlist",
     "scans_upload",
     "ticket_scan",

@@ -24,7 +24,7 @@ from ..exceptions import (
     NotOneCoach,
     TripNotBookable,
 )
-from ..fares import tariff_get
+from ..fares import booking_fare
 from ..inventory import inventory_ensure
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ..models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
@@ -62,7 +62,11 @@ class PassengerIn:
         return (coach, seat) if coach or seat else None
 
 
-def _check_passengers(quota: str, passengers: list[PassengerIn]) -> None:
+def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
+    """The rules a booking's passengers must meet whatever the trip: a bookable quota, 1 to
+    6 passengers (Tatkal: 4), a passport and country for each foreign tourist, each seat
+    asked for named whole and only once. Raises InvalidBooking with `fields` by passenger
+    index; reads nothing, so the booking form asks it before the review."""
     if quota not in BOOKABLE_QUOTAS:
         raise InvalidBooking(f"{quota!r} is not a quota one can book in.",
                              fields={"quota": [f"Choose one of {', '.join(BOOKABLE_QUOTAS)}."]})
@@ -192,7 +196,7 @@ def booking_create(
     now = now or timezone.now()
     class_code = (class_code or "").strip().upper()
     quota = (quota or Quota.GENERAL).strip().upper()
-    _check_passengers(quota, passengers)
+    passengers_check(quota, passengers)
     try:
         schedule = (Schedule.objects.select_related("route__company")
                     .annotate(has_inventory=Exists(TripClass.objects.filter(
@@ -209,9 +213,9 @@ def booking_create(
     company = schedule.route.company
     travellers = [replace(p.traveller, seat_id=seat_id)
                   for p, seat_id in zip(passengers, seat_ids, strict=True)]
-    booking_quota = quota if rules.quota_eligible(quota, travellers) else Quota.GENERAL
-    tariff = tariff_get(company_id=company.pk, class_code=class_code)
-    fare = tariff.fare(distance_km=journey.distance_km, quota=booking_quota)
+    booking_quota, fare = booking_fare(company_id=company.pk, class_code=class_code,
+                                       distance_km=journey.distance_km, quota=quota,
+                                       travellers=travellers)
     if not schedule.has_inventory:
         inventory_ensure(schedule_id=schedule.pk)
 

@@ -1,5 +1,6 @@
 """Search, a trip's seat map, and the booking form: what a passenger sees before paying."""
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,10 +26,11 @@ from ttms.exceptions import DomainError
 
 from .. import rules, selectors, services
 from ..exceptions import InvalidBooking
-from ..fares import tariff_get
+from ..fares import booking_fare, tariff_get
 from ..forms import (
     QUOTA_RULES,
     BookingOptionsForm,
+    PassengerForm,
     PassengerFormSet,
     SearchForm,
     seat_parse,
@@ -39,8 +41,6 @@ from .common import local_time
 
 SUGGESTIONS = 8
 DRAFTS_KEPT = 5
-PASSENGER_FIELDS = ["name", "age", "gender", "berth_preference", "passport", "nationality",
-                    "seat"]
 
 
 def _duration(delta: timedelta) -> str:
@@ -324,11 +324,8 @@ def _draft_save(request, draft: dict) -> str:
 
 
 def _initial_rows(data, total: int) -> list[dict]:
-    return [{f: data.get(f"form-{i}-{f}", "") for f in PASSENGER_FIELDS} for i in range(total)]
-
-
-def _limit(quota: str) -> int:
-    return rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL else rules.MAX_PASSENGERS
+    return [{f: data.get(f"form-{i}-{f}", "") for f in PassengerForm.base_fields}
+            for i in range(total)]
 
 
 @dataclass
@@ -347,31 +344,33 @@ class Review:
     topup: int
 
 
+def _passengers(draft: dict) -> list[services.PassengerIn]:
+    return [services.PassengerIn(**p) for p in draft["passengers"]]
+
+
 def _review(journey: selectors.Journey, draft: dict, user) -> Review:
-    travellers = [rules.Traveller(p["age"], p["gender"], p["berth_preference"],
-                                  p["passport"], p["nationality"]) for p in draft["passengers"]]
+    travellers = [p.traveller for p in _passengers(draft)]
     quota = draft["quota"]
-    eligible = rules.quota_eligible(quota, travellers)
-    booked = quota if eligible else Quota.GENERAL
-    tariff = tariff_get(company_id=journey.schedule.route.company_id,
-                        class_code=draft["class"])
-    fare = tariff.fare(distance_km=journey.distance_km, quota=booked)
-    base = tariff.fare(distance_km=journey.distance_km, quota=Quota.GENERAL)
+    fare_of = functools.partial(booking_fare, company_id=journey.schedule.route.company_id,
+                                class_code=draft["class"], distance_km=journey.distance_km,
+                                travellers=travellers)
+    booked, fare = fare_of(quota=quota)
+    base = fare if booked == Quota.GENERAL else fare_of(quota=Quota.GENERAL)[1]
     total = fare * len(travellers)
     wallet = wallet_selectors.wallet_for_user(user=user)
     balance = wallet.balance if wallet else 0
     short = max(0, total - balance)
-    return Review(quota, booked, eligible, fare, base, len(travellers), total, balance, short,
+    return Review(quota, booked, booked == quota, fare, base, len(travellers), total,
+                  balance, short,
                   max(short, settings.TTMS_TOPUP_MIN_AMOUNT) if short else 0)
 
 
 def _form_page(request, journey, class_code, options, formset, *, status=200, error=""):
-    quota = options.data.get("quota") if options.is_bound else options.initial.get("quota")
     return render(request, "booking/book.html", {
         **_journey_context(journey), "options": options, "formset": formset,
         "class_code": class_code,
         "quota_rules": [(Quota(q).label, q, QUOTA_RULES[q]) for q in BOOKABLE_QUOTAS],
-        "limit": _limit(quota or Quota.GENERAL), "max_passengers": rules.MAX_PASSENGERS,
+        "max_passengers": rules.MAX_PASSENGERS,
         "error": error,
     }, status=status)
 
@@ -401,11 +400,7 @@ def _book_draft(request, pk: int, key: str, draft: dict):
         pnr = services.booking_create(
             user=request.user, schedule_id=pk, origin_code=draft["from"],
             destination_code=draft["to"], class_code=draft["class"], quota=draft["quota"],
-            passengers=[services.PassengerIn(
-                name=p["name"], age=p["age"], gender=p["gender"],
-                berth_preference=p["berth_preference"], passport_number=p["passport"],
-                nationality=p["nationality"], coach=p["coach"], seat=p["seat"])
-                for p in draft["passengers"]],
+            passengers=_passengers(draft),
             only_if_all_confirmed=draft["only_if_all_confirmed"], idempotency_record=record)
         return {"pnr": pnr.number}
 
@@ -454,7 +449,8 @@ def book(request, pk: int):
         return _review_page(request, pk, journey, key, draft)
 
     if draft:  # back from the review to change something
-        rows = [{**p, "seat": f"{p['coach']}-{p['seat']}" if p["coach"] else ""}
+        rows = [{**p, "passport": p["passport_number"],
+                 "seat": f"{p['coach']}-{p['seat']}" if p["coach"] else ""}
                 for p in draft["passengers"]]
         options = BookingOptionsForm(initial={
             "quota": draft["quota"], "only_if_all_confirmed": draft["only_if_all_confirmed"]})
@@ -485,26 +481,29 @@ def book(request, pk: int):
     if not (options.is_valid() and formset.is_valid()):
         return _form_page(request, journey, class_code, options, formset, status=400)
     quota = options.cleaned_data["quota"]
-    if len(formset.forms) > _limit(quota):
-        return _form_page(request, journey, class_code, options, formset, status=400,
-                          error=f"A {Quota(quota).label} booking holds at most "
-                                f"{_limit(quota)} passengers.")
     passengers = []
     for form in formset.forms:
-        row = dict(form.cleaned_data)
-        coach, seat = seat_parse(row.pop("seat")) or ("", "")
-        passengers.append({**row, "coach": coach, "seat": seat})
+        row = form.cleaned_data
+        coach, seat = seat_parse(row["seat"]) or ("", "")
+        passengers.append({"name": row["name"], "age": row["age"], "gender": row["gender"],
+                           "berth_preference": row["berth_preference"],
+                           "passport_number": row["passport"],
+                           "nationality": row["nationality"], "coach": coach, "seat": seat})
     draft = {"from": journey.origin.station.code, "to": journey.destination.station.code,
              "class": class_code, "quota": quota,
              "only_if_all_confirmed": options.cleaned_data["only_if_all_confirmed"],
              "passengers": passengers}
-    if quota == Quota.FOREIGN_TOURIST:
-        missing = [i for i, p in enumerate(passengers)
-                   if not p["passport"].strip() or len(p["nationality"]) != 2]
-        for i in missing:
-            formset.forms[i].add_error("passport", "A foreign tourist needs a passport "
-                                                   "number and a two-letter country.")
-        if missing:
-            return _form_page(request, journey, class_code, options, formset, status=400)
+    try:
+        services.passengers_check(quota, _passengers(draft))
+    except InvalidBooking as exc:
+        by_passenger = exc.fields.get("passengers")
+        if not isinstance(by_passenger, dict):
+            return _form_page(request, journey, class_code, options, formset, status=400,
+                              error=exc.message)
+        field = "passport" if quota == Quota.FOREIGN_TOURIST else None
+        for index, problems in by_passenger.items():
+            for problem in problems:
+                formset.forms[int(index)].add_error(field, problem)
+        return _form_page(request, journey, class_code, options, formset, status=400)
     key = _draft_save(request, draft)
     return redirect(_book_url(pk, {"draft": key}))
