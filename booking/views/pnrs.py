@@ -115,10 +115,15 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
     }
 
 
-def _cancellable(pnr: Pnr, now: datetime) -> bool:
-    """Whether a passenger may still cancel something (the cancel page says why not)."""
-    return (pnr.schedule.status in OPEN_TRIP_STATUSES and now < pnr.departure_at
-            and any(p.status != PassengerStatus.CANCELLED for p in pnr.passengers.all()))
+def _cancel_refusal(pnr: Pnr) -> tuple[str | None, bool | None]:
+    """Why nothing of `pnr` can be cancelled now (None when something can), and whether its
+    chart is prepared: asked of the rules the cancellation applies (`selectors.
+    refund_quote` for every active passenger), so no page offers what the service would
+    refuse."""
+    try:
+        return None, selectors.refund_quote(pnr=pnr).charted
+    except DomainError as exc:
+        return exc.message, None
 
 
 @login_required
@@ -142,7 +147,7 @@ def pnr_detail(request, pnr: str):
         "booked_at": local_time(found.created_at, found.origin),
         "quota": Quota(found.quota).label,
         "total_fare": format_money(found.total_fare, found.currency),
-        "cancellable": _cancellable(found, now),
+        "cancellable": _cancel_refusal(found)[0] is None,
     })
 
 
@@ -196,16 +201,10 @@ def _cancel_page(request, pnr: Pnr, *, chosen=(), plan=None, error: DomainError 
     """The cancel page: the passengers one may cancel (checkboxes), and when some are
     chosen, the refund quote and the button that cancels them; errors where they belong.
 
-    Whether anything can be cancelled at all is asked of the same rules the cancellation
-    applies (`selectors.refund_quote` for every active passenger), so the page never offers
-    what the service would refuse."""
+    Whether anything can be cancelled at all is `_cancel_refusal`."""
     passengers = list(pnr.passengers.all())
     active = [p for p in passengers if p.status != PassengerStatus.CANCELLED]
-    blocked = charted = None
-    try:
-        charted = selectors.refund_quote(pnr=pnr).charted
-    except DomainError as exc:
-        blocked = exc.message
+    blocked, charted = _cancel_refusal(pnr)
     if error is not None:
         if "passengers" in error.fields and field_error is None:
             field_error = error.message
