@@ -254,6 +254,13 @@ def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:
 # --- Seat map ----------------------------------------------------------------------------------
 
 
+def trip_get_open(pk: int) -> Schedule:
+    """A trip its operator has not cancelled, with its route, company and vehicle: what a
+    seat map is drawn for. Schedule.DoesNotExist otherwise."""
+    return (Schedule.objects.select_related("route__company", "vehicle")
+            .exclude(status=ScheduleStatus.CANCELLED).get(pk=pk))
+
+
 @dataclass(frozen=True)
 class SeatView:
     number: str

@@ -299,7 +299,7 @@ def trip_search(*, origin: Station, destination: Station, travel_date: date) -> 
         if not start <= leaves < end:
             continue
         options.append((schedule, leg, leaves))
-    classes = _classes_by_vehicle({s.vehicle_id for s, _, _ in options if s.vehicle_id})
+    classes = classes_by_vehicle({s.vehicle_id for s, _, _ in options if s.vehicle_id})
     results = [
         TripOption(
             schedule=schedule, origin=origin, destination=destination,
@@ -316,7 +316,8 @@ def trip_search(*, origin: Station, destination: Station, travel_date: date) -> 
     return results
 
 
-def _classes_by_vehicle(vehicle_ids: set[int]) -> dict[int, list[str]]:
+def classes_by_vehicle(vehicle_ids: set[int]) -> dict[int, list[str]]:
+    """Per vehicle, the codes of its coaches' classes, best class first: one query."""
     if not vehicle_ids:
         return {}
     classes: dict[int, list[str]] = {}

@@ -16,7 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fleet.api.views import StationSerializer, local_iso
-from fleet.models import Schedule, ScheduleStatus, Station
+from fleet.models import Schedule, Station
 from fleet.selectors import station_get_by_code, trip_search
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
@@ -185,10 +185,10 @@ class SeatMapView(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        schedule = (Schedule.objects.select_related("route__company")
-                    .exclude(status=ScheduleStatus.CANCELLED).filter(pk=pk).first())
-        if schedule is None:
-            raise NotFound("No such trip.")
+        try:
+            schedule = selectors.trip_get_open(pk)
+        except Schedule.DoesNotExist:
+            raise NotFound("No such trip.") from None
         journey = selectors.journey_get(schedule=schedule, origin_code=data["origin"],
                                         destination_code=data["destination"])
         class_code = data["class_code"].strip().upper()

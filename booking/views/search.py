@@ -15,8 +15,8 @@ from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fleet.models import BerthType, Coach, Schedule, ScheduleStatus
-from fleet.selectors import TripOption, station_lookup
+from fleet.models import BerthType, Schedule
+from fleet.selectors import TripOption, classes_by_vehicle, station_lookup
 from fleet.selectors import trip_search as trips_find
 from payments import money
 from payments import selectors as wallet_selectors
@@ -233,11 +233,10 @@ def coach_maps(seats: list[selectors.SeatView], *, quota: str,
 
 
 def _trip_or_404(pk: int) -> Schedule:
-    schedule = (Schedule.objects.select_related("route__company", "vehicle")
-                .exclude(status=ScheduleStatus.CANCELLED).filter(pk=pk).first())
-    if schedule is None:
-        raise Http404("No such trip.")
-    return schedule
+    try:
+        return selectors.trip_get_open(pk)
+    except Schedule.DoesNotExist:
+        raise Http404("No such trip.") from None
 
 
 def _journey_or_404(schedule: Schedule, params) -> selectors.Journey:
@@ -264,9 +263,7 @@ def _journey_context(journey: selectors.Journey) -> dict:
 def _trip_classes(schedule: Schedule) -> list[str]:
     if not schedule.vehicle_id:
         return []
-    codes = (Coach.objects.filter(vehicle_id=schedule.vehicle_id)
-             .values_list("travel_class__code", flat=True).order_by("position", "pk"))
-    return list(dict.fromkeys(codes))
+    return classes_by_vehicle({schedule.vehicle_id}).get(schedule.vehicle_id, [])
 
 
 @require_GET
