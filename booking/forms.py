@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from fleet.models import Station
@@ -51,7 +52,8 @@ class StationInput(forms.TextInput):
         super().__init__(attrs={
             "list": list_id, "autocomplete": "off", "spellcheck": "false",
             "placeholder": "Station name or code",
-            "hx-get": "/stations/suggest/", "hx-trigger": "input changed delay:200ms",
+            "hx-get": reverse_lazy("booking:station-suggest"),
+            "hx-trigger": "input changed delay:200ms",
             "hx-target": f"#{list_id}", "hx-swap": "innerHTML",
         })
 

@@ -7,10 +7,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ttms.exceptions import DomainError
+from ttms.http import safe_next
 
 from . import money, selectors, services
 from .forms import TopUpForm
@@ -57,9 +57,7 @@ def wallet_topup(request):
         except DomainError as exc:
             form.add_error("amount", exc.message)
         else:
-            back = request.POST.get("next", "")
-            if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                                        require_https=request.is_secure()):
+            if back := safe_next(request):
                 request.session.setdefault(RETURN_TO, {})[str(payment.pk)] = back
                 request.session.modified = True
             return redirect("payments-sandbox-checkout", payment_id=payment.pk)

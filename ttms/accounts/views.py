@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+
+from ttms.http import safe_next
 
 from .forms import (
     PasswordChangeForm,
@@ -21,16 +22,6 @@ from .forms import (
 )
 from .services import user_create, user_update
 from .throttling import LoginAttempts
-
-
-def _safe_next(request) -> str:
-    """The `next` the request carries if it stays on this site, else ""."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return ""
 
 
 def _add_service_errors(form, exc: ValidationError) -> None:
@@ -79,7 +70,7 @@ class SignInView(auth_views.LoginView):
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     if request.user.is_authenticated:
         return HttpResponseRedirect(next_url or reverse("home"))
     form = SignUpForm(request.POST or None)
