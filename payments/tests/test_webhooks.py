@@ -184,3 +184,18 @@ def test_an_amount_with_a_fraction_is_refused_not_rounded(api_client, passenger)
 
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("header", ["t=²,v1=0", "t=١٢٣,v1=0", "t=1,v1=0,t=2"])
+def test_a_signature_header_with_odd_digits_is_a_401_not_a_500(api_client, passenger, header):
+    payment = PaymentFactory(user=passenger)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True)
+    headers["X-Sandbox-Signature"] = header
+
+    response = deliver(api_client, body, headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == {"code": "invalid_signature",
+                                        "message": "The signature header is malformed.",
+                                        "fields": {}}
+    assert not WebhookEvent.objects.exists()
