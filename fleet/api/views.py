@@ -2,7 +2,9 @@
 (company-scoped). Trip search, which adds seat availability, is in booking.api. Views
 validate, call one selector or service, serialize."""
 
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
@@ -16,7 +18,7 @@ from rest_framework.views import APIView
 
 from booking.exceptions import Busy
 from booking.services import trip_cancel, vehicle_swap
-from ttms.accounts.models import User
+from ttms.accounts.models import Role, User
 from ttms.api.pagination import PageNumberPagination
 from ttms.api.schema import error_response
 
@@ -143,6 +145,22 @@ class OperatorTripListView(OperatorView):
         return paginator.get_paginated_response(TripOutputSerializer(page, many=True).data)
 
 
+# One answer for every id that is not the company's own, whether it is another user's or
+# another company's or nobody's: naming the person (or telling "not yours" from "does not
+# exist") would let staff walk the ids and list every account and every fleet.
+NOT_A_DRIVER = _("Not a driver of this company.")
+NOT_A_VEHICLE = _("Choose an active vehicle of this company.")
+
+
+def _company_drivers(company_id: int) -> QuerySet[User]:
+    return User.objects.filter(memberships__company_id=company_id,
+                               memberships__role=Role.DRIVER)
+
+
+def _company_vehicles(company_id: int) -> QuerySet[Vehicle]:
+    return Vehicle.objects.filter(company_id=company_id)
+
+
 def _trip_or_404(user, pk: int) -> Schedule:
     try:
         return schedule_get_for_user(user, pk)
@@ -155,11 +173,19 @@ class OperatorTripDetailView(OperatorView):
 
     @extend_schema_serializer(component_name="TripUpdate")
     class InputSerializer(serializers.Serializer):
-        vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.all(),
-                                                     allow_null=True, required=False)
-        drivers = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True,
-                                                     required=False)
+        vehicle = serializers.PrimaryKeyRelatedField(
+            queryset=Vehicle.objects.none(), allow_null=True, required=False,
+            error_messages={"does_not_exist": NOT_A_VEHICLE})
+        drivers = serializers.PrimaryKeyRelatedField(
+            queryset=User.objects.none(), many=True, required=False,
+            error_messages={"does_not_exist": NOT_A_DRIVER})
         reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+        def __init__(self, *args, company_id: int | None = None, **kwargs):
+            super().__init__(*args, **kwargs)
+            if company_id is not None:  # the trip's company (None: the schema)
+                self.fields["vehicle"].queryset = _company_vehicles(company_id)
+                self.fields["drivers"].child_relation.queryset = _company_drivers(company_id)
 
     @extend_schema(responses={200: TripOutputSerializer, 404: error_response("No such trip")})
     def get(self, request, pk: int):
@@ -172,7 +198,7 @@ class OperatorTripDetailView(OperatorView):
     def patch(self, request, pk: int):
         trip = _trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
         data.is_valid(raise_exception=True)
         trip = schedule_update(schedule=trip, by=request.user, **data.validated_data)
         return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
@@ -218,14 +244,15 @@ class OperatorTripVehicleView(OperatorView):
 
     @extend_schema_serializer(component_name="TripVehicleSwap")
     class InputSerializer(serializers.Serializer):
-        vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.none())
+        vehicle = serializers.PrimaryKeyRelatedField(
+            queryset=Vehicle.objects.none(), error_messages={"does_not_exist": NOT_A_VEHICLE})
         reason = serializers.CharField(max_length=300, required=False, allow_blank=True,
                                        default="")
 
-        def __init__(self, *args, vehicles=None, **kwargs):
+        def __init__(self, *args, company_id: int | None = None, **kwargs):
             super().__init__(*args, **kwargs)
-            if vehicles is not None:  # the user's companies' vehicles (None: the schema)
-                self.fields["vehicle"].queryset = vehicles
+            if company_id is not None:  # the trip's company (None: the schema)
+                self.fields["vehicle"].queryset = _company_vehicles(company_id)
 
     @extend_schema_serializer(component_name="TripVehicleSwapResult")
     class OutputSerializer(serializers.Serializer):
@@ -244,8 +271,7 @@ class OperatorTripVehicleView(OperatorView):
     def post(self, request, pk: int):
         trip = _trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
-        data = self.InputSerializer(data=request.data,
-                                    vehicles=vehicles_for_user(request.user))
+        data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
         data.is_valid(raise_exception=True)
         result = vehicle_swap(schedule=trip, by=request.user, **data.validated_data)
         return Response(self.OutputSerializer({
