@@ -2,6 +2,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 
 from ttms.accounts.models import Role
+from ttms.channels_auth import ws_subprotocol
 
 from .positions import position_parse
 
@@ -27,7 +28,7 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
         self.trip_id = int(self.scope["url_route"]["kwargs"]["trip_id"])
         self.group = trip_group(self.trip_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        await self.accept(subprotocol=ws_subprotocol(self.scope))
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
