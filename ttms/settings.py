@@ -207,10 +207,18 @@ REST_FRAMEWORK = {
         # Bookings per user (the POST that books; reading PNRs is not counted).
         "booking": env.str("TTMS_THROTTLE_BOOKING", default="30/min"),
     },
-    # How many reverse proxies put the client address into X-Forwarded-For (None: trust none).
-    "NUM_PROXIES": env.int("TTMS_NUM_PROXIES", default=None),
+    # How many reverse proxies in front of the application append to X-Forwarded-For. 0:
+    # the client is the socket's address (REMOTE_ADDR) and the header is ignored; n: the
+    # n-th address from the end of the header, the one the outermost trusted proxy saw.
+    # DRF's own default (None) would take the whole header from the client, which anyone
+    # can make up to reset every throttle. ttms.throttling.client_ident reads it too.
+    "NUM_PROXIES": env.int("TTMS_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+if REST_FRAMEWORK["NUM_PROXIES"] < 0:
+    raise ImproperlyConfigured(
+        f"TTMS_NUM_PROXIES={REST_FRAMEWORK['NUM_PROXIES']} must be 0 (no proxy in front) or "
+        "the number of trusted reverse proxies.")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("TTMS_JWT_ACCESS_MINUTES", default=15)),

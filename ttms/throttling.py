@@ -14,7 +14,10 @@ from rest_framework.throttling import BaseThrottle
 
 
 def client_ident(request) -> str:
-    """The client's address as DRF's throttles see it (honouring NUM_PROXIES)."""
+    """The client's address, the one every throttle counts under: the socket's
+    (REMOTE_ADDR), or with REST_FRAMEWORK["NUM_PROXIES"] = n (TTMS_NUM_PROXIES) trusted
+    proxies in front, the n-th address from the end of X-Forwarded-For. DRF's own throttles
+    compute it with the same function and setting, so both kinds of counter agree."""
     return BaseThrottle().get_ident(request)
 
 
