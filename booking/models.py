@@ -158,6 +158,11 @@ class FareRule(models.Model):
         return f"{self.company} · {self.class_code}"
 
 
+# A PNR number: 10 ASCII digits (`services.create` draws them). Addresses match it with the
+# `pnr` path converter (`booking.converters`); the public status check with the same text.
+PNR_PATTERN = "[0-9]{10}"
+
+
 class Pnr(models.Model):
     """A booking: one journey (trip, boarding and alighting stops, class) for 1 to 6
     passengers, paid together. Its status is derived from its passengers'."""

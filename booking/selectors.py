@@ -45,6 +45,7 @@ from .fares import Tariff, tariff_from_rule
 from .inventory import class_distribution, class_quotas, vehicle_seats
 from .models import (
     BOOKABLE_QUOTAS,
+    PNR_PATTERN,
     SEATED_STATUSES,
     Boarding,
     FareRule,
@@ -389,7 +390,7 @@ def pnr_detail_get_for_user(user, number: str) -> Pnr:
             .get(number=number))
 
 
-PNR_NUMBER = re.compile(r"\d{10}")
+PNR_NUMBER = re.compile(PNR_PATTERN)
 
 
 def contact_phone(text: str) -> str:

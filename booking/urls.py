@@ -12,9 +12,9 @@ urlpatterns = [
     path("trips/<int:pk>/", search.trip, name="trip"),
     path("trips/<int:pk>/book/", search.book, name="book"),
     path("bookings/", pnrs.my_trips, name="my-trips"),
-    path("bookings/<str:pnr>/", pnrs.pnr_detail, name="pnr"),
-    path("bookings/<str:pnr>/passengers/", pnrs.pnr_passengers, name="pnr-passengers"),
-    path("bookings/<str:pnr>/cancel/", pnrs.cancel, name="cancel"),
-    path("bookings/<str:pnr>/ticket/", tickets.ticket, name="ticket"),
+    path("bookings/<pnr:pnr>/", pnrs.pnr_detail, name="pnr"),
+    path("bookings/<pnr:pnr>/passengers/", pnrs.pnr_passengers, name="pnr-passengers"),
+    path("bookings/<pnr:pnr>/cancel/", pnrs.cancel, name="cancel"),
+    path("bookings/<pnr:pnr>/ticket/", tickets.ticket, name="ticket"),
     path("pnr-status/", pnrs.pnr_status_lookup, name="pnr-status"),
 ]
