@@ -6,6 +6,7 @@ credits the account (the platform owes its holder more, or has earned more), neg
 debits it. The entries of a transaction sum to zero.
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -271,7 +272,10 @@ class WebhookEvent(models.Model):
         REJECTED = "rejected", "Rejected (does not match the payment)"
 
     provider = models.CharField(max_length=32)
-    event_id = models.CharField(max_length=100)
+    # The provider's id, whole: its length is the provider's business.
+    event_id = models.TextField()
+    # SHA-256 (hex) of event_id: the fixed-size key an event is recognised by.
+    event_key = models.CharField(max_length=64, editable=False)
     event_type = models.CharField(max_length=40)
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="webhook_events")
@@ -283,9 +287,14 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"],
-                                    name="payments_webhook_event_once"),
+            models.UniqueConstraint(fields=["provider", "event_key"],
+                                    name="payments_webhook_event_key_once"),
         ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id} {self.event_type} ({self.outcome})"
+
+    @staticmethod
+    def key_for(event_id: str) -> str:
+        """The event_key of a provider's event id."""
+        return hashlib.sha256(event_id.encode()).hexdigest()

@@ -704,14 +704,16 @@ def provider_event_apply(*, provider: str, event: ProviderEvent) -> tuple[Webhoo
         try:
             with bounded_lock_wait():
                 record = WebhookEvent.objects.create(
-                    provider=provider, event_id=event.event_id[:100],
+                    provider=provider, event_id=event.event_id,
+                    event_key=WebhookEvent.key_for(event.event_id),
                     event_type=event.event_type[:40], payment=payment,
                     payload=event.payload, outcome=WebhookEvent.Outcome.IGNORED,
                 )
         except IntegrityError:
             logger.info("payments: %s event %s delivered again; not applied twice",
                         provider, event.event_id)
-            return WebhookEvent.objects.get(provider=provider, event_id=event.event_id), False
+            return WebhookEvent.objects.get(provider=provider,
+                                            event_key=WebhookEvent.key_for(event.event_id)), False
         record.outcome, record.message = _payment_apply(payment, event)
         record.save(update_fields=["outcome", "message"])
     return record, True

@@ -1,8 +1,14 @@
 """The one small interface every payment provider implements."""
 
+import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
+
+from django.utils.translation import gettext as _
+
+from ..exceptions import WebhookPayloadInvalid
 
 if TYPE_CHECKING:
     from ..models import Payment
@@ -18,6 +24,56 @@ class ProviderTemporaryError(Exception):
 
 class ProviderRefused(Exception):
     """The provider refused the request for good (invalid payer, limit exceeded)."""
+
+
+def _storable(text: str) -> bool:
+    """False for text PostgreSQL refuses (a NUL, a lone surrogate), in a column or a jsonb."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def webhook_json_load(body: bytes) -> dict:
+    """A webhook body as a JSON object: numbers with a fraction stay strings (never a float),
+    and every key and string in it can be stored. Raises WebhookPayloadInvalid otherwise,
+    including for JSON nested too deep to read."""
+    try:
+        payload = json.loads(body, parse_float=str)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise WebhookPayloadInvalid() from exc
+    if not isinstance(payload, dict):
+        raise WebhookPayloadInvalid()
+    # Walked with a stack: json.loads already bounded the depth, a recursion here would not.
+    stack: list = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not _storable(value):
+            raise WebhookPayloadInvalid(
+                _("The event holds text that cannot be stored (a NUL character or an "
+                  "unpaired surrogate)."))
+    return payload
+
+
+def webhook_event_id(value: object) -> str:
+    """A provider's event id as text: a non-empty string (or an integer) without control
+    characters. Raises WebhookPayloadInvalid otherwise. Its length is not limited: events
+    are recognised by a digest of it (see WebhookEvent.event_key)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value or not _storable(value) or any(
+            unicodedata.category(char) == "Cc" for char in value):
+        raise WebhookPayloadInvalid(
+            _("The event id must be non-empty text without control characters."))
+    return value
 
 
 @dataclass(frozen=True)

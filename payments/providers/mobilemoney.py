@@ -35,6 +35,8 @@ from .base import (
     ProviderEvent,
     ProviderRefused,
     ProviderTemporaryError,
+    webhook_event_id,
+    webhook_json_load,
 )
 
 logger = logging.getLogger(__name__)
@@ -127,11 +129,8 @@ class MobileMoneyProvider(PaymentProvider):
         signing.verify(secret=settings.TTMS_MOBILEMONEY_WEBHOOK_SECRET,
                        header=headers.get(SIGNATURE_HEADER), body=body,
                        tolerance_seconds=settings.TTMS_WEBHOOK_TOLERANCE_SECONDS)
-        try:
-            payload = json.loads(body, parse_float=str)  # never a float
-            event_id = str(payload["event_id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookPayloadInvalid() from exc
+        payload = webhook_json_load(body)
+        event_id = webhook_event_id(payload.get("event_id"))
         return self._event(payload=payload, event_id=event_id, event_type="callback")
 
     def _event(self, *, payload: dict, event_id: str, event_type: str) -> ProviderEvent:

@@ -16,7 +16,14 @@ from django.urls import reverse
 
 from ..exceptions import WebhookPayloadInvalid
 from . import signing
-from .base import FAILED, SUCCEEDED, PaymentProvider, ProviderEvent
+from .base import (
+    FAILED,
+    SUCCEEDED,
+    PaymentProvider,
+    ProviderEvent,
+    webhook_event_id,
+    webhook_json_load,
+)
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 _STATUSES = {"payment.succeeded": SUCCEEDED, "payment.failed": FAILED}
@@ -55,15 +62,16 @@ class SandboxProvider(PaymentProvider):
         signing.verify(secret=settings.TTMS_SANDBOX_WEBHOOK_SECRET,
                        header=headers.get(SIGNATURE_HEADER), body=body,
                        tolerance_seconds=settings.TTMS_WEBHOOK_TOLERANCE_SECONDS)
+        payload = webhook_json_load(body)
+        event_id = webhook_event_id(payload.get("id"))
         try:
-            payload = json.loads(body, parse_float=str)  # never a float
             data = payload["data"]
             status = _STATUSES[payload["type"]]
             amount = data["amount"]
             if not isinstance(amount, int) or isinstance(amount, bool):
                 raise TypeError("amount")
             return ProviderEvent(
-                event_id=str(payload["id"]), event_type=payload["type"], status=status,
+                event_id=event_id, event_type=payload["type"], status=status,
                 payment_id=str(data["payment_id"]), amount=amount,
                 currency=str(data["currency"]), reason=str(data.get("reason", ""))[:200],
                 payload=payload,

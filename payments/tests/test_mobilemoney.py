@@ -201,3 +201,17 @@ def test_invalid_phone_number_is_refused_before_anything_is_written(passenger):
         start(passenger, payer="12")
 
     assert not Payment.objects.exists()
+
+
+def test_callback_with_a_nul_in_its_event_id_is_a_400_and_nothing_is_written(
+        fake_mobilemoney, api_client, passenger):
+    payment = start(passenger)
+    services.payment_request_send(payment_id=payment.pk)
+    fake_mobilemoney.approve(payment.provider_reference)
+
+    response = deliver(api_client, *fake_mobilemoney.callback(payment.provider_reference,
+                                                             event_id="cb-\x00-1"))
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+    assert not WebhookEvent.objects.exists()
+    assert balance(passenger) == 0

@@ -199,3 +199,92 @@ def test_a_signature_header_with_odd_digits_is_a_401_not_a_500(api_client, passe
                                         "message": "The signature header is malformed.",
                                         "fields": {}}
     assert not WebhookEvent.objects.exists()
+
+
+def signed(payload: dict) -> tuple[bytes, dict]:
+    body = json.dumps(payload).encode()
+    return body, {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
+
+
+def sandbox_event(payment, *, event_id, reason="") -> dict:
+    return {"id": event_id, "type": "payment.succeeded", "created": 1,
+            "data": {"payment_id": str(payment.pk), "amount": payment.amount,
+                     "currency": payment.currency, "reason": reason}}
+
+
+def test_an_event_id_over_100_characters_is_kept_whole_and_its_redelivery_recognised(
+        api_client, passenger):
+    payment = PaymentFactory(user=passenger, amount=10_000)
+    event_id = "evt_" + "x" * 296
+    body, headers = signed(sandbox_event(payment, event_id=event_id))
+
+    first = deliver(api_client, body, headers)
+    again = deliver(api_client, body, headers)
+
+    assert first.json() == {"event_id": event_id, "outcome": "applied", "duplicate": False}
+    assert (again.status_code, again.json()) == (
+        200, {"event_id": event_id, "outcome": "applied", "duplicate": True})
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == [event_id]
+    assert balance(passenger) == 10_000
+
+
+def test_two_event_ids_sharing_their_first_100_characters_are_two_events(api_client,
+                                                                         passenger):
+    first_payment = PaymentFactory(user=passenger, amount=10_000)
+    second_payment = PaymentFactory(user=passenger, amount=5_000)
+    prefix = "evt_" + "y" * 96
+
+    first = deliver(api_client, *signed(sandbox_event(first_payment, event_id=prefix + "-1")))
+    second = deliver(api_client, *signed(sandbox_event(second_payment, event_id=prefix + "-2")))
+
+    assert [first.json()["duplicate"], second.json()["duplicate"]] == [False, False]
+    assert sorted(WebhookEvent.objects.values_list("event_id", "outcome")) == [
+        (prefix + "-1", "applied"), (prefix + "-2", "applied")]
+    assert balance(passenger) == 15_000
+
+
+UNSTORABLE = "The event holds text that cannot be stored (a NUL character or an unpaired " \
+    "surrogate)."
+NOT_AN_ID = "The event id must be non-empty text without control characters."
+
+
+@pytest.mark.parametrize(("event_id", "message"), [
+    ("evt_\x00nul", UNSTORABLE), ("evt_\x1bescape", NOT_AN_ID), ("evt_\x7f", NOT_AN_ID),
+    ("evt_\x85", NOT_AN_ID), ("", NOT_AN_ID), (None, NOT_AN_ID), (True, NOT_AN_ID),
+    ({"id": 1}, NOT_AN_ID), (["evt_1"], NOT_AN_ID),
+])
+def test_an_event_id_that_is_not_printable_text_is_a_400_and_nothing_is_written(
+        api_client, passenger, event_id, message):
+    payment = PaymentFactory(user=passenger)
+
+    response = deliver(api_client, *signed(sandbox_event(payment, event_id=event_id)))
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "invalid_payload", "message": message,
+                                        "fields": {}}
+    assert not WebhookEvent.objects.exists()
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+
+
+@pytest.mark.parametrize("reason", ["declined\x00", "\ud800"])
+def test_text_the_database_cannot_store_anywhere_in_the_event_is_a_400(api_client, passenger,
+                                                                       reason):
+    payment = PaymentFactory(user=passenger)
+
+    response = deliver(api_client, *signed(sandbox_event(payment, event_id="evt_r",
+                                                         reason=reason)))
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+    assert not WebhookEvent.objects.exists()
+    assert balance(passenger) == 0
+
+
+def test_an_event_nested_too_deep_to_read_is_a_400(api_client):
+    body = b'{"id": "evt_d", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    headers = {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
+
+    response = deliver(api_client, body, headers)
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+    assert not WebhookEvent.objects.exists()
