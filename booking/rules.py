@@ -30,6 +30,11 @@ AC_CLASSES = frozenset({"1A", "2A", "3A", "3E", "CC", "EC", "EA"})
 TATKAL_OPENS_AC = time(10, 0)
 TATKAL_OPENS_OTHER = time(11, 0)
 
+# Trip search answers dates in this range only: no timetable runs outside it, and there a
+# day's bounds, widened by a route's offsets, stay inside what a datetime can hold.
+SEARCH_FIRST_DATE = date(1900, 1, 1)
+SEARCH_LAST_DATE = date(2999, 12, 31)
+
 LOWER_BERTHS = frozenset({BerthType.LOWER, BerthType.SIDE_LOWER})
 
 _WORD = (1 << 63) - 1

@@ -1,6 +1,7 @@
 """Booking API: trip search with availability, seat maps, and PNRs (book, list, read).
 Views validate, call one service or selector, serialize."""
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -106,12 +107,21 @@ class TripSearchView(APIView):
         vars()["to"] = serializers.CharField(max_length=64, source="destination")
         date = serializers.DateField()
 
+        def validate_date(self, value):
+            if not rules.SEARCH_FIRST_DATE <= value <= rules.SEARCH_LAST_DATE:
+                raise serializers.ValidationError(gettext(
+                    "Choose a date from {first} to {last}.").format(
+                        first=rules.SEARCH_FIRST_DATE.isoformat(),
+                        last=rules.SEARCH_LAST_DATE.isoformat()))
+            return value
+
     @extend_schema(
         parameters=[
             OpenApiParameter("from", str, required=True, description="Station code."),
             OpenApiParameter("to", str, required=True, description="Station code."),
             OpenApiParameter("date", OpenApiTypes.DATE, required=True,
-                             description="Boarding date at `from`, in its time zone."),
+                             description="Boarding date at `from`, in its time zone: "
+                                         "1900-01-01 to 2999-12-31."),
         ],
         responses={200: inline_serializer("TripSearch", {
             "date": serializers.DateField(), "from": StationSerializer(),

@@ -208,6 +208,28 @@ def test_search_shows_free_seats_for_exactly_the_passengers_legs(api_client, tri
     assert after["free"] == {"GENERAL": 65}
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12-30", "3000-01-01", "0001-01-01",
+                                 "0001-01-02", "1899-12-31"])
+def test_search_of_a_date_outside_the_calendar_is_a_400_naming_the_range(api_client, trip,
+                                                                        day):
+    response = api_client.get("/api/v1/trips/search/",
+                              {"from": "ST1", "to": "ST3", "date": day})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": {
+        "code": "invalid", "message": "Some fields are not valid.",
+        "fields": {"date": ["Choose a date from 1900-01-01 to 2999-12-31."]}}}
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2999-12-31"])
+def test_search_of_the_calendars_first_and_last_days_answers_no_trips(api_client, trip, day):
+    response = api_client.get("/api/v1/trips/search/",
+                              {"from": "ST1", "to": "ST3", "date": day})
+
+    assert response.status_code == 200
+    assert (response.json()["count"], response.json()["results"]) == (0, [])
+
+
 def test_search_of_a_trip_nobody_booked_counts_seats_from_the_vehicle(api_client, db):
     make_trip(company=Company.objects.create(name="IR", slug="ir2", kind=Company.Kind.RAIL))
 

@@ -172,6 +172,21 @@ def test_the_same_station_twice_is_refused(client):
                                                             "than the origin.")
 
 
+@pytest.mark.parametrize(("day", "error"), [
+    ("9999-12-31", "Trips are sold at most a year ahead."),
+    ("2031-01-07", "Trips are sold at most a year ahead."),
+    ("0001-01-01", "Choose today or a later date."),
+    ("10000-01-01", "Enter a valid date."),
+])
+def test_a_date_out_of_sale_is_an_error_at_the_date_field(client, day, error):
+    make_trip(stops=4, departure=DEPARTURE)
+
+    response = search(client, day=day)
+
+    assert response.status_code == 400
+    assert field_error(response.content.decode(), "date") == error
+
+
 def test_station_suggestions_fill_the_datalist(client):
     make_trip(stops=3, departure=DEPARTURE)
 
