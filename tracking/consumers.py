@@ -1,23 +1,81 @@
+import json
+import logging
+
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from ttms.accounts.models import Role
 from ttms.channels_auth import ws_subprotocol
 
 from .positions import position_parse
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNAUTHENTICATED = 4401
+# A GPS fix is about 150 characters; anything far larger is a mistake or an attack, refused
+# before it is parsed.
+MAX_MESSAGE_CHARS = 8192
+# A position is a flat object; the limit leaves room for a field holding a small object.
+MAX_JSON_DEPTH = 8
 
 
 def trip_group(trip_id: int) -> str:
     return f"trip.{trip_id}.positions"
 
 
+class MessageRefused(Exception):
+    """A frame that is not a message at all (too large, not JSON, nested too deep)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _refuse_constant(name: str):
+    # NaN and ±Infinity are not JSON, though Python's json reads them by default.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(value) -> int:
+    """How deep `value` nests, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def message_decode(text: str | None):
+    """The JSON value of a text frame; raises MessageRefused when the frame is over
+    MAX_MESSAGE_CHARS, is not strict JSON (NaN, Infinity, bad syntax, no text) or nests
+    deeper than MAX_JSON_DEPTH. Never raises anything else, RecursionError included."""
+    if text is not None and len(text) > MAX_MESSAGE_CHARS:
+        raise MessageRefused("too_large", _("A message is at most %(limit)d characters.")
+                             % {"limit": MAX_MESSAGE_CHARS})
+    not_json = MessageRefused("parse_error",
+                              _("Send each position as one JSON object in a text frame."))
+    if not text:
+        raise not_json
+    try:
+        # Deeper than the interpreter's recursion limit, the decoder raises RecursionError.
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise not_json from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise MessageRefused("parse_error", _("The message is nested too deep."))
+    return value
+
+
 class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
     """`/ws/trips/{id}/positions/`: drivers publish GPS fixes, everyone signed in subscribes.
 
     Messages out: {"type": "position", ...} to every subscriber; {"type": "error", "code",
-    "message", "fields"} to a sender whose message was refused.
+    "message", "fields"} to a sender whose message was refused. No message, however bad,
+    ends the connection.
     """
 
     async def connect(self):
@@ -34,9 +92,25 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            await self._receive(text_data)
+        except Exception:
+            # A fault in handling one message must not end a driver's connection, which
+            # the app would have to notice and reopen: it is logged and answered instead.
+            logger.exception("trip %s: a positions message could not be handled",
+                             self.trip_id)
+            await self._error("server_error",
+                              _("This message could not be handled; send the next one."))
+
+    async def _receive(self, text: str | None):
         if self.scope["user"].role != Role.DRIVER:
-            await self._error("permission_denied", "Only drivers publish positions.")
+            await self._error("permission_denied", _("Only drivers publish positions."))
+            return
+        try:
+            content = message_decode(text)  # a binary frame has no text: refused
+        except MessageRefused as exc:
+            await self._error(exc.code, exc.message)
             return
         try:
             position = position_parse(trip_id=self.trip_id, data=content)
@@ -55,10 +129,3 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "error", "code": code, "message": message, "fields": fields or {}}
         )
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None

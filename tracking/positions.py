@@ -6,6 +6,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,29 @@ def _number(data: dict, name: str, low: float, high: float, *, required: bool) -
     return float(value)
 
 
+def _moment(value) -> datetime:
+    """An aware datetime from ISO 8601 text with an offset; ValidationError for anything
+    else, including well-formed text that names no real moment (month 13, offset +99:00),
+    where parse_datetime raises ValueError."""
+    refused = ValidationError({"recorded_at": _("Use an ISO 8601 time with a UTC offset.")})
+    if not isinstance(value, str):
+        raise refused
+    try:
+        parsed = parse_datetime(value)
+    except (ValueError, OverflowError):
+        raise refused from None
+    if parsed is None or timezone.is_naive(parsed):
+        raise refused
+    return parsed
+
+
 def position_parse(*, trip_id: int, data: dict) -> Position:
     """Validate a GPS fix sent by a driver; raises ValidationError with per-field messages."""
     if not isinstance(data, dict):
         raise ValidationError("A position is a JSON object.")
     recorded_at = timezone.now()
     if data.get("recorded_at") is not None:
-        parsed = parse_datetime(str(data["recorded_at"]))
-        if parsed is None or timezone.is_naive(parsed):
-            raise ValidationError({"recorded_at": "Use an ISO 8601 time with a UTC offset."})
-        recorded_at = parsed
+        recorded_at = _moment(data["recorded_at"])
     return Position(
         trip_id=trip_id,
         lat=_number(data, "lat", -90, 90, required=True),
