@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fleet.models import Company
 from ttms.accounts.models import Role, User
@@ -742,17 +743,24 @@ def sandbox_payment_complete(*, payment: Payment, approve: bool) -> Payment:
     so the sandbox signs the outcome as a webhook event and delivers it to
     `webhook_receive`, through the same signature check as any other delivery.
 
-    Raises ProviderUnavailable (not a sandbox payment, or the sandbox is off) or
-    PaymentNotPending.
+    One completion wins: the payment's row lock is held from the pending check until the
+    event is applied, so of concurrent completions the first decides and the others raise
+    PaymentNotPending, writing nothing (no event recorded for them).
+
+    Raises ProviderUnavailable (not a sandbox payment, or the sandbox is off),
+    PaymentNotPending or Busy.
     """
     if payment.provider != SandboxProvider.name:
-        raise ProviderUnavailable("Only sandbox payments are completed here.")
+        raise ProviderUnavailable(_("Only sandbox payments are completed here."))
     adapter = get_provider(SandboxProvider.name)
-    payment.refresh_from_db()
-    if payment.is_final:
-        raise PaymentNotPending(f"This payment has already {payment.status}.")
-    body, headers = adapter.build_event(payment=payment, approve=approve)
-    webhook_receive(provider=SandboxProvider.name, body=body, headers=headers)
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment.pk)
+        if locked.is_final:
+            raise PaymentNotPending(
+                _("This payment has already %(status)s.") % {"status": locked.status})
+        body, headers = adapter.build_event(payment=locked, approve=approve)
+        # The same lock is taken again inside (already held by this transaction).
+        webhook_receive(provider=SandboxProvider.name, body=body, headers=headers)
     payment.refresh_from_db()
     return payment
 

@@ -3,6 +3,7 @@
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections, transaction
@@ -10,7 +11,7 @@ from rest_framework.test import APIClient
 
 from payments import services
 from payments.exceptions import Busy, InsufficientFunds
-from payments.models import Account, IdempotencyRecord, Transaction
+from payments.models import Account, IdempotencyRecord, Payment, Transaction, WebhookEvent
 from payments.providers.sandbox import SandboxProvider
 from ttms.invariants import run_checks
 from ttms.testing import run_together
@@ -150,3 +151,61 @@ def test_a_lock_held_too_long_answers_busy_503_and_records_nothing(settings):
     retried = client.post(CHARGE, body, format="json", headers={"Idempotency-Key": "k"})
     assert retried.status_code == 201
     assert Account.objects.get(pk=wallet_id).balance == 6_000
+
+
+def _backends_waiting_on_a_lock() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                       "current_database() AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+def test_four_completions_of_one_sandbox_topup_answer_one_200_and_three_409(settings):
+    settings.TTMS_PAYMENTS_LOCK_TIMEOUT_MS = 20_000
+    passenger = PassengerFactory()
+    payment = PaymentFactory(user=passenger, amount=25_000)
+    actions = ["approve", "decline", "approve", "decline"]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_payment():
+        # Every completion queues behind this lock, so all four are in the race for sure.
+        with transaction.atomic():
+            Payment.objects.select_for_update().get(pk=payment.pk)
+            locked.set()
+            release.wait(20)
+        connections.close_all()
+
+    def complete(i):
+        client = APIClient()
+        client.force_authenticate(passenger)
+        response = client.post(f"/api/v1/payments/sandbox/{payment.pk}/complete/",
+                               {"outcome": actions[i]}, format="json")
+        return response.status_code, response.json()
+
+    holder = threading.Thread(target=hold_the_payment)
+    holder.start()
+    locked.wait(10)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(lambda i=i: (complete(i), connections.close_all())[0])
+                   for i in range(4)]
+        deadline = time.monotonic() + 15
+        while _backends_waiting_on_a_lock() < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        answers = [future.result() for future in futures]
+    holder.join()
+
+    statuses = [status for status, _ in answers]
+    assert sorted(statuses) == [200, 409, 409, 409]
+    winner = statuses.index(200)
+    expected = "succeeded" if actions[winner] == "approve" else "failed"
+    assert answers[winner][1]["status"] == expected
+    assert [body["error"]["code"] for status, body in answers if status == 409] == [
+        "payment_not_pending"] * 3
+    payment.refresh_from_db()
+    assert payment.status == expected
+    assert WebhookEvent.objects.count() == 1
+    wallet = Account.objects.filter(kind="wallet").first()
+    assert (wallet.balance if wallet else 0) == (25_000 if expected == "succeeded" else 0)
+    assert Transaction.objects.filter(kind="topup").count() == (expected == "succeeded")
+    assert invariants_hold()
