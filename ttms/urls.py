@@ -30,6 +30,12 @@ admin.site.site_header = "TTMS administration"
 admin.site.site_title = "TTMS"
 
 
+def handler400(request, exception):
+    if request.path.startswith("/api/"):
+        return errors.json_bad_request(request, exception)
+    return defaults.bad_request(request, exception)
+
+
 def handler404(request, exception):
     if request.path.startswith("/api/"):
         return errors.json_not_found(request, exception)

@@ -1,7 +1,12 @@
+import json
+
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
+from django.test import RequestFactory, override_settings
 from rest_framework.exceptions import NotFound
 
+from ttms import urls
+from ttms.accounts.models import User
 from ttms.api.errors import exception_handler
 from ttms.exceptions import DomainError
 
@@ -94,3 +99,55 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
 
 def test_admin_login_page_is_served(client):
     assert client.get("/admin/login/").status_code == 200
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_an_api_body_over_the_upload_limit_gets_413_in_error_shape(api_client):
+    body = {"email": "big@example.com", "password": "a-long-travel-pass",
+            "full_name": "x" * 2000}
+
+    response = api_client.post("/api/v1/auth/register/", data=body, format="json")
+
+    assert response.status_code == 413
+    assert response.json() == {"error": {
+        "code": "too_large",
+        "message": "The request body is larger than this server accepts (1000 bytes).",
+        "fields": {}}}
+    assert not User.objects.exists()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_an_api_form_over_the_upload_limit_gets_413_in_error_shape(api_client):
+    body = {"email": "big@example.com", "password": "a-long-travel-pass",
+            "full_name": "x" * 2000}
+
+    response = api_client.post("/api/v1/auth/register/", data=body, format="multipart")
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert not User.objects.exists()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_page_form_over_the_upload_limit_gets_the_sites_400_page(client):
+    response = client.post("/accounts/signup/", {"email": "big@example.com",
+                                                 "full_name": "x" * 2000})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<h1>Bad request</h1>" in html
+    assert 'href="/"' in html
+    assert not User.objects.exists()
+
+
+def test_a_bad_request_outside_a_view_on_an_api_address_is_json():
+    request = RequestFactory().post("/api/v1/auth/register/")
+    too_big = urls.handler400(request, RequestDataTooBig("too big"))
+    suspicious = urls.handler400(request, SuspiciousOperation("odd"))
+
+    assert too_big.status_code == 413
+    assert json.loads(too_big.content)["error"]["code"] == "too_large"
+    assert suspicious.status_code == 400
+    assert json.loads(suspicious.content) == {"error": {
+        "code": "bad_request", "message": "The request could not be understood.",
+        "fields": {}}}
