@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ttms.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ttms.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "ttms.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "register": env.str("TTMS_THROTTLE_REGISTER", default="10/hour"),

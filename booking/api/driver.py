@@ -76,7 +76,8 @@ class DriverTripListView(GenericAPIView):
     def get_queryset(self):
         return selectors.driver_trips(self.request.user)
 
-    @extend_schema(operation_id="driver_trips_list")
+    @extend_schema(operation_id="driver_trips_list",
+                   responses=DriverTripSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DriverTripSerializer(page, many=True).data)

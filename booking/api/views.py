@@ -400,7 +400,7 @@ class BookingListCreateView(generics.GenericAPIView):
         selectors.new_pnr_positions(pnr)
         return Response(PnrOutputSerializer(pnr).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(operation_id="bookings_list")
+    @extend_schema(operation_id="bookings_list", responses=PnrOutputSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PnrOutputSerializer(page, many=True).data)

@@ -20,7 +20,7 @@ from booking.exceptions import Busy
 from booking.services import trip_cancel, vehicle_swap
 from ttms.accounts.models import Role, User
 from ttms.api.pagination import PageNumberPagination
-from ttms.api.schema import error_response
+from ttms.api.schema import PAGE_PARAMETERS, error_response, paginated
 
 from ..models import Schedule, ScheduleStatus, Station, Vehicle
 from ..selectors import (
@@ -127,8 +127,9 @@ class OperatorTripListView(OperatorView):
         status = serializers.ChoiceField(choices=ScheduleStatus.choices, required=False)
         route = serializers.CharField(required=False, help_text="Route code.")
 
-    @extend_schema(parameters=[FilterSerializer],
-                   responses={200: TripOutputSerializer(many=True)})
+    @extend_schema(operation_id="v1_operator_trips_list",
+                   parameters=[FilterSerializer, *PAGE_PARAMETERS],
+                   responses={200: paginated(TripOutputSerializer)})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -300,7 +301,8 @@ class VehicleOutputSerializer(serializers.ModelSerializer):
 
 
 class OperatorVehicleListView(OperatorView):
-    @extend_schema(responses={200: VehicleOutputSerializer(many=True)})
+    @extend_schema(operation_id="v1_operator_vehicles_list", parameters=PAGE_PARAMETERS,
+                   responses={200: paginated(VehicleOutputSerializer)})
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(vehicles_for_user(request.user).order_by("pk"),
@@ -323,8 +325,8 @@ class RouteOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     departure_times = serializers.CharField()
     running_days = serializers.CharField(source="running_day_labels")
-    valid_from = serializers.DateField()
-    valid_to = serializers.DateField()
+    valid_from = serializers.DateField(allow_null=True, help_text="Null: from the start.")
+    valid_to = serializers.DateField(allow_null=True, help_text="Null: with no end.")
     is_active = serializers.BooleanField()
     stops = serializers.SerializerMethodField()
 
@@ -335,7 +337,8 @@ class RouteOutputSerializer(serializers.Serializer):
 
 
 class OperatorRouteListView(OperatorView):
-    @extend_schema(responses={200: RouteOutputSerializer(many=True)})
+    @extend_schema(operation_id="v1_operator_routes_list", parameters=PAGE_PARAMETERS,
+                   responses={200: paginated(RouteOutputSerializer)})
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(routes_for_user(request.user).order_by("pk"),

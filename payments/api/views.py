@@ -27,6 +27,8 @@ NextActionSerializer = inline_serializer(
         "url": serializers.URLField(required=False, help_text="Open it (type redirect)."),
         "message": serializers.CharField(required=False),
     },
+    allow_null=True,
+    help_text="Null once the payment is final, or when the provider asks nothing more.",
 )
 
 
@@ -56,7 +58,7 @@ class WalletView(APIView):
         balance = serializers.IntegerField(help_text="Minor units (paise for INR).")
         balance_display = serializers.CharField()
 
-    @extend_schema(responses={200: OutputSerializer, 401: error_response("Not signed in")})
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
         wallet = selectors.wallet_for_user(user=request.user)
         currency = wallet.currency if wallet else money.default_currency()

@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -82,6 +83,9 @@ class TokenObtainView(TokenObtainPairView):
         return response
 
 
+@extend_schema_view(post=extend_schema(responses={
+    200: TokenRefreshSerializer,
+    401: error_response("The refresh token is invalid, expired or revoked")}))
 class TokenRefreshView(TokenRefreshView):
     """Exchange a refresh token for a new access token."""
 
@@ -89,6 +93,6 @@ class TokenRefreshView(TokenRefreshView):
 class MeView(APIView):
     """The signed-in user."""
 
-    @extend_schema(responses={200: UserOutputSerializer, 401: error_response("Not signed in")})
+    @extend_schema(responses={200: UserOutputSerializer})
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
