@@ -28,8 +28,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from fleet.models import CompanyMembership, RouteStop, Schedule, ScheduleStatus, Seat
+from fleet.models import CompanyMembership, RouteStop, Schedule, ScheduleStatus, Seat, Station
 from fleet.selectors import TripOption, company_ids_for_user
 from ttms.accounts.models import Role, normalize_email
 
@@ -119,6 +120,30 @@ def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) 
         mask=rules.legs_mask(origin.sequence, destination.sequence, first),
     )
 
+
+# Trips open for booking: those still to leave, or boarding.
+BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
+
+
+def trip_refusal(*, schedule: Schedule, boarding: Station, departure_at: datetime,
+                 now: datetime) -> str | None:
+    """Why `schedule` cannot be booked now from `boarding`, which it leaves at
+    `departure_at`, or None when it can: its status is not SCHEDULED or BOARDING (it
+    departed, arrived or was cancelled), it has no vehicle, or it has left `boarding`.
+    Reads nothing. `booking_create` refuses these first; search, the seat map and the
+    booking form ask the same, so that none offers what Pay would refuse."""
+    if schedule.status not in BOOKABLE_STATUSES:
+        return gettext("Trip {number} of {date} is {status}; it cannot be booked.").format(
+            number=schedule.route.number, date=schedule.service_date,
+            status=schedule.get_status_display().lower())
+    if schedule.vehicle_id is None:
+        return gettext("Trip {number} of {date} has no vehicle yet; it cannot be booked."
+                       ).format(number=schedule.route.number, date=schedule.service_date)
+    if departure_at <= now:
+        return gettext("This trip left {station} at {time}.").format(
+            station=boarding.name,
+            time=f"{departure_at.astimezone(boarding.tzinfo):%H:%M on %d %b %Y}")
+    return None
 
 
 # --- Availability ---------------------------------------------------------------------------

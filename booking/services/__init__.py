@@ -2,15 +2,17 @@
 `create` (booking), `promotion`, `cancellation`, `charting`, `trips` (operator trip
 cancellation, vehicle swap), `boarding` (ticket scans, online and offline)."""
 
+from ..selectors import BOOKABLE_STATUSES
 from .boarding import OfflineScan, ScanOutcome, scans_upload, ticket_scan
 from .cancellation import booking_cancel
 from .charting import chart_prepare, charts_prepare_due
 from .create import (
-    BOOKABLE_STATUSES,
     PNR_NUMBER_ATTEMPTS,
     REFERENCE_TYPE,
+    BookingPlan,
     PassengerIn,
     booking_create,
+    booking_precheck,
     passengers_check,
 )
 from .promotion import promote_waitlist
@@ -20,6 +22,7 @@ __all__ = [
     "BOOKABLE_STATUSES",
     "PNR_NUMBER_ATTEMPTS",
     "REFERENCE_TYPE",
+    "BookingPlan",
     "OfflineScan",
     "PassengerIn",
     "ScanOutcome",
@@ -27,6 +30,7 @@ __all__ = [
     "TripCancelResult",
     "booking_cancel",
     "booking_create",
+    "booking_precheck",
     "chart_prepare",
     "charts_prepare_due",
     "passengers_check",

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from fleet.models import Schedule, ScheduleStatus, Seat
+from fleet.models import Schedule, Seat
 from payments import services as payments
 from ttms.accounts.models import User
 
@@ -28,12 +28,11 @@ from ..fares import booking_fare
 from ..inventory import inventory_ensure
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ..models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
-from ..selectors import Journey, journey_get
+from ..selectors import Journey, journey_get, trip_refusal
 from .promotion import promote_locked
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3
-BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
 
 
 @dataclass(frozen=True)
@@ -135,20 +134,71 @@ def _wanted_seat_ids(*, vehicle_id: int, class_code: str,
 
 
 def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetime) -> None:
-    schedule = journey.schedule
-    if schedule.status not in BOOKABLE_STATUSES or schedule.vehicle_id is None:
-        raise TripNotBookable.for_trip(schedule)
-    tz = journey.origin.station.tzinfo
-    if journey.departure_at <= now:
-        raise TripNotBookable(f"This trip left {journey.origin.station.name} at "
-                              f"{journey.departure_at.astimezone(tz):%H:%M on %d %b %Y}.")
+    """The trip is open from the boarding stop (`selectors.trip_refusal`), and booking in
+    `quota` has opened (Tatkal the day before; 60 days ahead, foreign tourists 365)."""
+    station = journey.origin.station
+    refusal = trip_refusal(schedule=journey.schedule, boarding=station,
+                           departure_at=journey.departure_at, now=now)
+    if refusal:
+        raise TripNotBookable(refusal)
     opens = rules.booking_opens_at(quota=quota, class_code=class_code,
-                                   travel_date=journey.travel_date, tz=tz)
+                                   travel_date=journey.travel_date, tz=station.tzinfo)
     if now < opens:
         what = {Quota.TATKAL: "Tatkal booking",
                 Quota.FOREIGN_TOURIST: "Foreign tourist booking"}.get(quota, "Booking")
         raise BookingNotOpen(f"{what} for this journey opens at {opens:%H:%M on %d %b %Y} "
-                             f"({journey.origin.station.time_zone}).")
+                             f"({station.time_zone}).")
+
+
+@dataclass(frozen=True)
+class BookingPlan:
+    """What `booking_precheck` settled for a booking: the journey, the class, the quota
+    really used once eligibility is settled (`quota`: an ineligible LADIES or SENIOR
+    request is GENERAL), its fare per passenger, and the passengers as the allocation
+    sees them (with the seat each asked for, if any)."""
+
+    journey: Journey
+    class_code: str
+    quota: str
+    fare: int
+    travellers: list[rules.Traveller]
+
+
+def booking_precheck(*, schedule_id: int, origin_code: str, destination_code: str,
+                     class_code: str, quota: str, passengers: list[PassengerIn],
+                     now: datetime) -> BookingPlan:
+    """Everything `booking_create` checks before its transaction, without writing or
+    locking anything: the passengers (`passengers_check`), the trip and its stops, that the
+    trip is open from the boarding stop and booking in `quota` has opened, the seats asked
+    for; and the fare. The booking form asks it before its review, so that the review
+    offers only what Pay would accept (but for seats, wallet and what changes meanwhile).
+
+    Three queries (trip, stops, fares); a fourth only when a passenger asks for a seat.
+    Raises InvalidBooking, TripNotBookable, BookingNotOpen, as `booking_create` does.
+    """
+    class_code = (class_code or "").strip().upper()
+    quota = (quota or Quota.GENERAL).strip().upper()
+    passengers_check(quota, passengers)
+    try:
+        schedule = (Schedule.objects.select_related("route__company")
+                    .annotate(has_inventory=Exists(TripClass.objects.filter(
+                        schedule_id=OuterRef("pk"))))
+                    .get(pk=schedule_id))
+    except Schedule.DoesNotExist:
+        raise InvalidBooking(f"There is no trip {schedule_id}.",
+                             fields={"trip": ["No such trip."]}) from None
+    journey = journey_get(schedule=schedule, origin_code=origin_code,
+                          destination_code=destination_code)
+    _check_window(journey, quota=quota, class_code=class_code, now=now)
+    seat_ids = _wanted_seat_ids(vehicle_id=schedule.vehicle_id, class_code=class_code,
+                                passengers=passengers)
+    travellers = [replace(p.traveller, seat_id=seat_id)
+                  for p, seat_id in zip(passengers, seat_ids, strict=True)]
+    booking_quota, fare = booking_fare(company_id=schedule.route.company_id,
+                                       class_code=class_code,
+                                       distance_km=journey.distance_km, quota=quota,
+                                       travellers=travellers)
+    return BookingPlan(journey, class_code, booking_quota, fare, travellers)
 
 
 def _new_pnr_number() -> str:
@@ -178,8 +228,9 @@ def booking_create(
     eligible, else GENERAL, else an RAC half berth, else the waiting list. The whole fare
     is charged in the same transaction; with too little money, nothing is written.
 
-    Everything that needs no transaction happens first (trip, stops, fares: three
-    queries; a fourth resolves the seats asked for, only when a passenger asks for one).
+    Everything that needs no transaction happens first (`booking_precheck`: trip, stops,
+    fares, three queries; a fourth resolves the seats asked for, only when a passenger asks
+    for one).
     The transaction then reads the ledger accounts, debits the wallet (its row lock),
     writes the ledger entries, and only then locks the trip class, reads its free places,
     and writes the PNR, passengers and places: the class lock is held across four
@@ -194,37 +245,19 @@ def booking_create(
     in a savepoint of the caller's; on an error nothing of it is written.
     """
     now = now or timezone.now()
-    class_code = (class_code or "").strip().upper()
-    quota = (quota or Quota.GENERAL).strip().upper()
-    passengers_check(quota, passengers)
-    try:
-        schedule = (Schedule.objects.select_related("route__company")
-                    .annotate(has_inventory=Exists(TripClass.objects.filter(
-                        schedule_id=OuterRef("pk"))))
-                    .get(pk=schedule_id))
-    except Schedule.DoesNotExist:
-        raise InvalidBooking(f"There is no trip {schedule_id}.",
-                             fields={"trip": ["No such trip."]}) from None
-    journey = journey_get(schedule=schedule, origin_code=origin_code,
-                          destination_code=destination_code)
-    _check_window(journey, quota=quota, class_code=class_code, now=now)
-    seat_ids = _wanted_seat_ids(vehicle_id=schedule.vehicle_id, class_code=class_code,
-                                passengers=passengers)
-    company = schedule.route.company
-    travellers = [replace(p.traveller, seat_id=seat_id)
-                  for p, seat_id in zip(passengers, seat_ids, strict=True)]
-    booking_quota, fare = booking_fare(company_id=company.pk, class_code=class_code,
-                                       distance_km=journey.distance_km, quota=quota,
-                                       travellers=travellers)
-    if not schedule.has_inventory:
-        inventory_ensure(schedule_id=schedule.pk)
+    plan = booking_precheck(schedule_id=schedule_id, origin_code=origin_code,
+                            destination_code=destination_code, class_code=class_code,
+                            quota=quota, passengers=passengers, now=now)
+    journey = plan.journey
+    if not journey.schedule.has_inventory:
+        inventory_ensure(schedule_id=journey.schedule.pk)
 
     for attempt in range(1, PNR_NUMBER_ATTEMPTS + 1):
         number = _new_pnr_number()
         try:
             return _book(journey=journey, user=user, booked_by=booked_by or user,
-                         class_code=class_code, booking_quota=booking_quota,
-                         passengers=passengers, travellers=travellers, fare=fare,
+                         class_code=plan.class_code, booking_quota=plan.quota,
+                         passengers=passengers, travellers=plan.travellers, fare=plan.fare,
                          number=number, only_if_all_confirmed=only_if_all_confirmed,
                          only_in_one_coach=only_in_one_coach,
                          idempotency_record=idempotency_record, now=now)

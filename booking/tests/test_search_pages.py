@@ -401,6 +401,55 @@ def test_booking_needs_sign_in_and_keeps_the_picked_seats(client, make_sleeper_t
     assert "seat%3DS1-12" in response["Location"]
 
 
+@pytest.mark.parametrize(("quota", "today", "refusal"), [
+    # Two days before: Tatkal for a sleeper opens the day before at 11:00.
+    ("TATKAL", TODAY, "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 "
+                      "(Asia/Kolkata)."),
+    # 70 days before: booking opens 60 days ahead, the journey day not counted.
+    ("GENERAL", DEPARTURE - timedelta(days=70), "Booking for this journey opens at 00:00 on "
+                                                "08 Nov 2029 (Asia/Kolkata)."),
+])
+def test_what_pay_would_refuse_is_refused_at_the_form_before_any_review(
+        client, make_sleeper_trip, quota, today, refusal):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    user = funded_user()
+    client.force_login(user)
+    before = balance(user)
+
+    with time_machine.travel(today, tick=False):
+        response = client.post(reverse("booking:book", args=[trip.pk]),
+                               passenger_post(trip, [("Asha", 34, "F")], quota=quota))
+
+    assert response.status_code == 409
+    assert re.search(r'class="notice notice-error" role="alert">([^<]*)<',
+                     response.content.decode()).group(1) == refusal
+    assert "booking_drafts" not in client.session
+    assert not Pnr.objects.exists()
+    assert balance(user) == before
+
+
+def test_a_review_of_a_draft_pay_would_refuse_shows_why_and_offers_neither_pay_nor_topup(
+        client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    user = funded_user(amount=5_000)  # short: the review would offer a top-up
+    client.force_login(user)
+    _, key = review(client, trip, [("Asha", 34, "F")])
+    session = client.session
+    session["booking_drafts"][key]["quota"] = "TATKAL"  # a draft kept from before the rule
+    session.save()
+
+    response = client.get(reverse("booking:book", args=[trip.pk]), {"draft": key})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert re.search(r'class="notice notice-error" role="alert">([^<]*)<', html).group(1) == (
+        "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 (Asia/Kolkata).")
+    assert 'value="pay"' not in html
+    assert reverse("payments:wallet-topup") not in html
+    assert "Change passengers or quota" in text_of(html)
+    assert not Pnr.objects.exists()
+
+
 def test_a_refused_booking_is_shown_on_the_review_and_nothing_is_written(client,
                                                                        make_sleeper_trip,
                                                                        book):

@@ -1,6 +1,5 @@
 """Search, a trip's seat map, and the booking form: what a passenger sees before paying."""
 
-import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
@@ -345,20 +345,27 @@ def _passengers(draft: dict) -> list[services.PassengerIn]:
     return [services.PassengerIn(**p) for p in draft["passengers"]]
 
 
-def _review(journey: selectors.Journey, draft: dict, user) -> Review:
-    travellers = [p.traveller for p in _passengers(draft)]
-    quota = draft["quota"]
-    fare_of = functools.partial(booking_fare, company_id=journey.schedule.route.company_id,
-                                class_code=draft["class"], distance_km=journey.distance_km,
-                                travellers=travellers)
-    booked, fare = fare_of(quota=quota)
-    base = fare if booked == Quota.GENERAL else fare_of(quota=Quota.GENERAL)[1]
-    total = fare * len(travellers)
+def _plan(pk: int, draft: dict) -> services.BookingPlan:
+    """The draft as `booking_create` would take it now: the same checks, before its lock
+    (`services.booking_precheck`). Raises what it raises."""
+    return services.booking_precheck(
+        schedule_id=pk, origin_code=draft["from"], destination_code=draft["to"],
+        class_code=draft["class"], quota=draft["quota"], passengers=_passengers(draft),
+        now=timezone.now())
+
+
+def _review(plan: services.BookingPlan, draft: dict, user) -> Review:
+    journey = plan.journey
+    base = plan.fare if plan.quota == Quota.GENERAL else booking_fare(
+        company_id=journey.schedule.route.company_id, class_code=plan.class_code,
+        distance_km=journey.distance_km, quota=Quota.GENERAL, travellers=plan.travellers)[1]
+    count = len(plan.travellers)
+    total = plan.fare * count
     wallet = wallet_selectors.wallet_for_user(user=user)
     balance = wallet.balance if wallet else 0
     short = max(0, total - balance)
-    return Review(quota, booked, booked == quota, fare, base, len(travellers), total,
-                  balance, short,
+    return Review(draft["quota"], plan.quota, plan.quota == draft["quota"], plan.fare, base,
+                  count, total, balance, short,
                   max(short, settings.TTMS_TOPUP_MIN_AMOUNT) if short else 0)
 
 
@@ -373,16 +380,23 @@ def _form_page(request, journey, class_code, options, formset, *, status=200, er
 
 
 def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
-    review = _review(journey, draft, request.user)
+    """The review of a draft: its passengers, and the fare against the wallet with Pay or
+    a top-up, when `booking_create` would take the draft now; else why not, and neither."""
+    try:
+        review = _review(_plan(pk, draft), draft, request.user)
+    except DomainError as exc:
+        review, error = None, error or exc.message
+        status = status if status != 200 else exc.status_code
     genders, berths = dict(Gender.choices), dict(BerthPreference.choices)
     passengers = [{**p, "gender_label": genders.get(p["gender"], p["gender"]),
                    "berth_label": berths.get(p["berth_preference"], "")}
                   for p in draft["passengers"]]
     return render(request, "booking/review.html", {
         **_journey_context(journey), "draft": draft, "draft_key": key, "review": review,
-        "passengers": passengers, "quota_label": Quota(review.quota).label,
-        "booked_label": Quota(review.booked_quota).label,
-        "topup_amount": money.to_major_string(review.topup, money.default_currency()),
+        "passengers": passengers, "quota_label": Quota(draft["quota"]).label,
+        "booked_label": Quota(review.booked_quota).label if review else "",
+        "topup_amount": (money.to_major_string(review.topup, money.default_currency())
+                         if review else ""),
         "back_url": _book_url(pk, {"draft": key}),
         "edit_url": _book_url(pk, {"draft": key, "edit": 1}),
         "error": error,
@@ -491,7 +505,7 @@ def book(request, pk: int):
              "only_if_all_confirmed": options.cleaned_data["only_if_all_confirmed"],
              "passengers": passengers}
     try:
-        services.passengers_check(quota, _passengers(draft))
+        _plan(pk, draft)
     except InvalidBooking as exc:
         by_passenger = exc.fields.get("passengers")
         if not isinstance(by_passenger, dict):
@@ -502,5 +516,8 @@ def book(request, pk: int):
             for problem in problems:
                 formset.forms[int(index)].add_error(field, problem)
         return _form_page(request, journey, class_code, options, formset, status=400)
+    except DomainError as exc:  # the trip or the quota's window: as Pay would refuse
+        return _form_page(request, journey, class_code, options, formset,
+                          status=exc.status_code, error=exc.message)
     key = _draft_save(request, draft)
     return redirect(_book_url(pk, {"draft": key}))
