@@ -15,7 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from fleet.selectors import companies_for_user
 from ttms.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
@@ -95,8 +96,10 @@ class AccountAdmin(LedgerReadOnlyAdmin):
         if not self.has_module_permission(request):
             raise PermissionDenied
         form = SettlementForm(request.GET or None, companies=companies_for_user(request.user))
-        reports = []
-        if form.is_bound and form.is_valid():
+        reports, status = [], 200
+        if form.is_bound and not form.is_valid():
+            status = 400
+        elif form.is_bound:
             company = form.cleaned_data["company"]
             companies = (form.fields["company"].queryset.filter(pk=company.pk) if company
                          else form.fields["company"].queryset)
@@ -115,7 +118,8 @@ class AccountAdmin(LedgerReadOnlyAdmin):
             "csv_query": request.GET.urlencode() + "&format=csv" if reports else "",
             "changelist_url": reverse("admin:payments_account_changelist"),
         }
-        return TemplateResponse(request, "admin/payments/settlement_report.html", context)
+        return TemplateResponse(request, "admin/payments/settlement_report.html", context,
+                                status=status)
 
 
 def _settlement_csv(reports, start: date, end: date) -> HttpResponse:
@@ -127,6 +131,11 @@ def _settlement_csv(reports, start: date, end: date) -> HttpResponse:
     for report in reports:
         writer.writerow(report.csv_row())
     return response
+
+
+# The days a report may cover: every day of the ledger, with room to spare, and far enough
+# from date.min and date.max that a day's bounds in any time zone are still a datetime.
+SETTLEMENT_FIRST_DAY, SETTLEMENT_LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class SettlementForm(forms.Form):
@@ -144,6 +153,11 @@ class SettlementForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not SETTLEMENT_FIRST_DAY <= data[name] <= SETTLEMENT_LAST_DAY:
+                self.add_error(name, _("Choose a day between %(first)s and %(last)s.") % {
+                    "first": formats.date_format(SETTLEMENT_FIRST_DAY, "j F Y"),
+                    "last": formats.date_format(SETTLEMENT_LAST_DAY, "j F Y")})
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The period starts after it ends.")
         return data

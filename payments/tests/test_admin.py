@@ -142,3 +142,27 @@ def test_company_staff_get_the_settlement_of_their_company_only(client, ledger):
     assert theirs.context["reports"] == []
     assert "company" in theirs.context["form"].errors
 
+
+
+@pytest.mark.parametrize(("start", "end", "fields"), [
+    ("9999-12-31", "9999-12-31", ["start", "end"]),
+    ("2026-01-01", "9999-12-31", ["end"]),
+    ("0001-01-01", "0001-01-01", ["start", "end"]),
+    ("1999-12-31", "2026-01-01", ["start"]),
+    ("2026-01-01", "3000-01-01", ["end"]),
+])
+def test_settlement_report_of_days_out_of_range_is_a_400_page_not_a_500(client, ledger, start,
+                                                                        end, fields):
+    client.force_login(platform_admin())
+
+    page = client.get("/admin/payments/account/settlement/", {"start": start, "end": end})
+    csv = client.get("/admin/payments/account/settlement/",
+                     {"start": start, "end": end, "format": "csv"})
+
+    assert (page.status_code, csv.status_code) == (400, 400)
+    assert page["Content-Type"] == csv["Content-Type"] == "text/html; charset=utf-8"
+    assert page.context["form"].errors == {
+        field: ["Choose a day between 1 January 2000 and 31 December 2999."] for field in fields}
+    assert page.context["reports"] == []
+    assert "Choose a day between 1 January 2000 and 31 December 2999." in \
+        page.content.decode()
