@@ -1,13 +1,16 @@
 from django import forms
+from django.utils.translation import gettext as _
 
-from . import money
+from . import money, services
+from .exceptions import InvalidAmount
 
 
 class TopUpForm(forms.Form):
     """A top-up amount typed in major units ("500" or "499.50"), kept as minor units."""
 
     amount = forms.CharField(
-        label="Amount", max_length=16,
+        # Long enough for any amount a person types, so one past the limit hears the limit.
+        label="Amount", max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text="In rupees, e.g. 500 or 499.50.",
     )
@@ -18,6 +21,9 @@ class TopUpForm(forms.Form):
             amount = money.from_major_string(text, money.default_currency())
         except ValueError as exc:
             raise forms.ValidationError("Enter an amount such as 500 or 499.50.") from exc
-        if not money.is_amount(amount):
-            raise forms.ValidationError("Enter an amount greater than zero.")
-        return amount
+        if amount <= 0:
+            raise forms.ValidationError(_("Enter an amount greater than zero."))
+        try:
+            return services.topup_amount_check(amount=amount)
+        except InvalidAmount as exc:
+            raise forms.ValidationError(exc.message) from exc

@@ -515,6 +515,23 @@ def payout_record(
 # --- Payments through providers --------------------------------------------------------------
 
 
+def topup_amount_check(*, amount: object) -> int:
+    """Return `amount` when a top-up may be of it (minor units, TTMS_TOPUP_MIN_AMOUNT to
+    TTMS_TOPUP_MAX_AMOUNT); raise InvalidAmount naming the limit it is outside of, however
+    far outside (the page form and the API show the same message)."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        _require_amount(amount)
+    if amount < settings.TTMS_TOPUP_MIN_AMOUNT:
+        message = _("The least you can top up is %(limit)s.") % {
+            "limit": money.format_money(settings.TTMS_TOPUP_MIN_AMOUNT)}
+    elif amount > settings.TTMS_TOPUP_MAX_AMOUNT:
+        message = _("The most you can top up at once is %(limit)s.") % {
+            "limit": money.format_money(settings.TTMS_TOPUP_MAX_AMOUNT)}
+    else:
+        return amount
+    raise InvalidAmount(message, fields={"amount": [message]})
+
+
 def wallet_topup_start(
     *,
     user: User,
@@ -528,14 +545,10 @@ def wallet_topup_start(
     No money moves yet: the wallet is credited when the provider's signed event says the
     payment succeeded (`provider_event_apply`). For a provider that must be asked to
     collect, the request goes out after the commit (a Celery task), never inside the
-    transaction. Raises InvalidAmount, ProviderUnavailable or InvalidPayer.
+    transaction. Raises InvalidAmount (see `topup_amount_check`), ProviderUnavailable or
+    InvalidPayer.
     """
-    _require_amount(amount)
-    if not settings.TTMS_TOPUP_MIN_AMOUNT <= amount <= settings.TTMS_TOPUP_MAX_AMOUNT:
-        raise InvalidAmount(
-            f"A top-up is between {money.format_money(settings.TTMS_TOPUP_MIN_AMOUNT)} and "
-            f"{money.format_money(settings.TTMS_TOPUP_MAX_AMOUNT)}.",
-            fields={"amount": ["Out of the allowed range."]})
+    topup_amount_check(amount=amount)
     adapter = get_provider(provider)
     payer = adapter.validate_payer(payer)
     with transaction.atomic():

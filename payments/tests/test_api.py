@@ -165,3 +165,23 @@ def test_openapi_schema_documents_the_payments_api(client):
         assert path in schema["paths"], path
     parameters = schema["paths"]["/api/v1/wallet/topups/"]["post"]["parameters"]
     assert {"in": "header", "name": "Idempotency-Key"}.items() <= parameters[0].items()
+
+
+AT_MOST = "The most you can top up at once is ₹100,000.00."
+AT_LEAST = "The least you can top up is ₹1.00."
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    (10_000_001, AT_MOST),
+    (99_999_999_999_999, AT_MOST),
+    (9_999_999_999_999_900, AT_MOST),  # past the largest amount TTMS handles at all
+    (10**30, AT_MOST),
+    (99, AT_LEAST),
+])
+def test_a_topup_out_of_its_limits_names_the_limit(passenger_client, amount, message):
+    response = topup(passenger_client, {"amount": amount})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "invalid_amount", "message": message,
+                                        "fields": {"amount": [message]}}
+    assert not Payment.objects.exists()

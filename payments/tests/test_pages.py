@@ -110,3 +110,18 @@ def test_checkout_of_someone_elses_payment_is_a_404(client, passenger):
     assert response.status_code == 404
     payment.refresh_from_db()
     assert payment.status == "pending"
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("99,999,999,999,999", "The most you can top up at once is ₹100,000.00."),
+    ("99999999999999", "The most you can top up at once is ₹100,000.00."),
+    ("100000.01", "The most you can top up at once is ₹100,000.00."),
+    ("0.99", "The least you can top up is ₹1.00."),
+    ("0", "Enter an amount greater than zero."),
+])
+def test_topup_form_out_of_the_limits_names_the_limit(signed_in, amount, message):
+    response = signed_in.post("/wallet/topup/", {"amount": amount})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"amount": [message]}
+    assert not Payment.objects.exists()
