@@ -172,6 +172,19 @@ class ClassAvailability:
         return f"WL {self.waitlist + 1}"
 
 
+def trips_refusals(options: list[TripOption], *, now: datetime) -> dict[int, str]:
+    """Per trip (schedule id) found by a search that cannot be booked now from the
+    passenger's boarding stop, why (`trip_refusal`); the others are left out. Reads
+    nothing."""
+    refusals = {}
+    for option in options:
+        refusal = trip_refusal(schedule=option.schedule, boarding=option.origin,
+                               departure_at=option.departure_at, now=now)
+        if refusal:
+            refusals[option.schedule.pk] = refusal
+    return refusals
+
+
 def _journey_legs(option: TripOption) -> tuple[int, int]:
     return rules.split_mask(rules.legs_mask(option.origin_sequence,
                                             option.destination_sequence))

@@ -1,6 +1,7 @@
 """Booking API: trip search with availability, seat maps, and PNRs (book, list, read).
 Views validate, call one service or selector, serialize."""
 
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -23,6 +24,7 @@ from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
 
 from .. import rules, selectors, services
+from ..exceptions import TripNotBookable
 from ..models import (
     BOOKABLE_QUOTA_CHOICES,
     BerthPreference,
@@ -70,7 +72,19 @@ class TripOptionSerializer(serializers.Serializer):
     classes = serializers.ListField(child=serializers.CharField())
     vehicle = serializers.CharField(source="schedule.vehicle.code", allow_null=True,
                                     default=None)
+    bookable = serializers.SerializerMethodField(
+        help_text="Whether the trip can be booked now from `from`. A trip that has left "
+                  "`from`, or departed, arrived or has no vehicle, cannot; it is listed "
+                  "with `not_bookable_reason` and no availability.")
+    not_bookable_reason = serializers.SerializerMethodField(
+        help_text="Why the trip cannot be booked now; null when it can.")
     availability = serializers.SerializerMethodField()
+
+    def get_bookable(self, option) -> bool:
+        return option.schedule.pk not in self.context["refusals"]
+
+    def get_not_bookable_reason(self, option) -> str | None:
+        return self.context["refusals"].get(option.schedule.pk)
 
     @extend_schema_field(inline_serializer("TripCompany", {
         "slug": serializers.CharField(), "name": serializers.CharField()}))
@@ -97,7 +111,8 @@ class TripSearchView(APIView):
     """Trips from one station to another leaving `from` on `date` (the local date at
     `from`); the stations may be any stops of a route, in that order. Each trip has, per
     class: seats free per quota for exactly those legs, RAC and WL counts, and fares.
-    Times are local to each station."""
+    Times are local to each station. A trip that cannot be booked now (it has left `from`,
+    or departed) is listed with `bookable` false, why, and no availability."""
 
     permission_classes = [permissions.AllowAny]
 
@@ -146,8 +161,10 @@ class TripSearchView(APIView):
                 {"to": ["Choose a destination other than the origin."]})
         options = trip_search(origin=stations["origin"], destination=stations["destination"],
                               travel_date=data["date"])
+        refusals = selectors.trips_refusals(options, now=timezone.now())
         trips = TripOptionSerializer(options, many=True, context={
-            "availability": selectors.trips_availability(options)}).data
+            "refusals": refusals, "availability": selectors.trips_availability(
+                [o for o in options if o.schedule.pk not in refusals])}).data
         return Response({
             "date": data["date"].isoformat(),
             "from": StationSerializer(stations["origin"]).data,
@@ -189,7 +206,9 @@ class SeatMapView(APIView):
             "trip": serializers.IntegerField(), "class": serializers.CharField(),
             "from": StationSerializer(), "to": StationSerializer(),
             "seats": SeatSerializer(many=True)}),
-                   400: error_response("Bad stops or class"), 404: error_response("No trip")},
+                   400: error_response("Bad stops or class"), 404: error_response("No trip"),
+                   409: error_response("Not bookable now: left the boarding stop, departed, "
+                                       "arrived or without a vehicle")},
     )
     def get(self, request, pk: int):
         params = self.InputSerializer(data=request.query_params)
@@ -201,6 +220,11 @@ class SeatMapView(APIView):
             raise NotFound("No such trip.") from None
         journey = selectors.journey_get(schedule=schedule, origin_code=data["origin"],
                                         destination_code=data["destination"])
+        if refusal := selectors.trip_refusal(schedule=schedule,
+                                             boarding=journey.origin.station,
+                                             departure_at=journey.departure_at,
+                                             now=timezone.now()):
+            raise TripNotBookable(refusal)
         class_code = data["class_code"].strip().upper()
         seats = selectors.seat_map(schedule=schedule, class_code=class_code,
                                    mask=journey.mask)

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from booking.models import Passenger, Place, Pnr, Quota, TripClass
-from fleet.models import Company
+from fleet.models import Company, Schedule
 from payments.models import Account
 
 from .factories import IST, funded_user, make_trip
@@ -263,6 +263,56 @@ def test_seat_map_refuses_a_class_the_trip_does_not_have(api_client, trip):
                               {"from": "ST1", "to": "ST2", "class": "1A"})
     assert response.status_code == 400
     assert "class" in response.json()["error"]["fields"]
+
+
+# --- Trips no longer open ---------------------------------------------------------------------
+
+LEFT = "This trip left Station ST1 at 08:00 on 07 Jan 2030."
+
+
+def _search(api_client, origin="ST1"):
+    response = api_client.get("/api/v1/trips/search/",
+                              {"from": origin, "to": "ST3", "date": "2030-01-07"})
+    assert response.status_code == 200
+    (result,) = response.json()["results"]
+    return result
+
+
+def test_search_marks_a_trip_that_left_the_boarding_stop_not_bookable(api_client, trip):
+    open_before = _search(api_client)
+
+    with time_machine.travel(datetime(2030, 1, 7, 8, 0, tzinfo=IST), tick=False):
+        left = _search(api_client)
+        later_stop = _search(api_client, origin="ST2")  # leaves ST2 at 09:05
+
+    assert (open_before["bookable"], open_before["not_bookable_reason"]) == (True, None)
+    assert [a["status"] for a in open_before["availability"]] == ["AVAILABLE-65"]
+    assert (left["bookable"], left["not_bookable_reason"], left["availability"]) == (
+        False, LEFT, [])
+    assert (later_stop["bookable"], later_stop["not_bookable_reason"]) == (True, None)
+
+
+@pytest.mark.parametrize("status", ["departed", "arrived"])
+def test_search_marks_a_trip_that_departed_not_bookable_at_any_stop(api_client, trip, status):
+    Schedule.objects.filter(pk=trip.pk).update(status=status)
+
+    result = _search(api_client, origin="ST2")
+
+    assert (result["bookable"], result["not_bookable_reason"], result["availability"]) == (
+        False, f"Trip {trip.route.number} of 2030-01-07 is {status}; it cannot be booked.", [])
+
+
+def test_seat_map_of_a_trip_that_left_is_refused_with_the_reason(api_client, trip):
+    with time_machine.travel(datetime(2030, 1, 7, 8, 30, tzinfo=IST), tick=False):
+        left = api_client.get(f"/api/v1/trips/{trip.pk}/seats/",
+                              {"from": "ST1", "to": "ST3", "class": "SL"})
+        ahead = api_client.get(f"/api/v1/trips/{trip.pk}/seats/",
+                               {"from": "ST2", "to": "ST3", "class": "SL"})
+
+    assert left.status_code == 409
+    assert left.json() == {"error": {"code": "trip_not_bookable", "message": LEFT,
+                                     "fields": {}}}
+    assert ahead.status_code == 200
 
 
 def test_quota_is_echoed_as_booked(api_client, trip):

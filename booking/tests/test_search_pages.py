@@ -255,6 +255,51 @@ def test_trip_page_of_a_stop_the_trip_does_not_serve_is_404(client):
     assert response.status_code == 404
 
 
+LEFT = "This trip left Station ST1 at 08:00 on 07 Jan 2030."
+
+
+def test_search_results_show_a_trip_that_left_as_not_bookable_without_seat_links(client):
+    trip = make_trip(stops=4, departure=DEPARTURE)
+    seats = reverse("booking:trip", args=[trip.pk])
+
+    with time_machine.travel(DEPARTURE + timedelta(hours=2), tick=False):
+        response = search(client)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'class="notice trip-closed"[^>]*>([^<]*)<', html).group(1) == (
+        f"Not bookable: {LEFT}")
+    assert seats not in html
+    assert "AVAILABLE" not in html
+
+
+def test_the_seat_map_and_the_booking_form_of_a_trip_that_left_say_so_and_book_nothing(
+        client, make_sleeper_trip):
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    user = funded_user()
+    client.force_login(user)
+    before = balance(user)
+    journey = {"from": "ST1", "to": "ST3", "class": "SL"}
+
+    with time_machine.travel(DEPARTURE + timedelta(minutes=30), tick=False):
+        seat_map = client.get(reverse("booking:trip", args=[trip.pk]), journey)
+        form = client.get(reverse("booking:book", args=[trip.pk]), journey)
+        sent = client.post(reverse("booking:book", args=[trip.pk]),
+                           passenger_post(trip, [("Asha", 34, "F")]))
+
+    for response in (seat_map, form, sent):
+        html = response.content.decode()
+        assert response.status_code == 409
+        assert re.search(r'class="notice notice-error" role="alert">([^<]*)<',
+                         html).group(1) == LEFT
+        assert 'name="seat"' not in html and 'name="form-0-name"' not in html
+        assert (reverse("booking:search") + "?from=ST1&amp;to=ST3&amp;date=2030-01-07"
+                in html)
+    assert "booking_drafts" not in client.session
+    assert not Pnr.objects.exists()
+    assert balance(user) == before
+
+
 # --- Booking ----------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from payments.idempotency import submit_once
 from ttms.exceptions import DomainError
 
 from .. import rules, selectors, services
-from ..exceptions import InvalidBooking
+from ..exceptions import InvalidBooking, TripNotBookable
 from ..fares import booking_fare, tariff_get
 from ..forms import (
     QUOTA_RULES,
@@ -88,6 +88,7 @@ class TripRow:
     arrival: dict
     duration: str
     classes: list[ClassOffer] = field(default_factory=list)
+    refusal: str = ""  # why the trip cannot be booked now; then no classes are offered
 
 
 def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
@@ -119,14 +120,17 @@ def trip_search(request):
     origin, destination, day = (form.cleaned_data["from"], form.cleaned_data["to"],
                                 form.cleaned_data["date"])
     options = trips_find(origin=origin, destination=destination, travel_date=day)
-    availability = selectors.trips_availability(options)
+    refusals = selectors.trips_refusals(options, now=timezone.now())
+    availability = selectors.trips_availability(
+        [o for o in options if o.schedule.pk not in refusals])
     rows = []
     for option in options:
         params = {"from": option.origin.code, "to": option.destination.code}
         rows.append(TripRow(option, _clock(option.departure_at, option.origin),
                             _clock(option.arrival_at, option.destination),
                             _duration(option.duration),
-                            _offers(option, availability.get(option.schedule.pk, []), params)))
+                            _offers(option, availability.get(option.schedule.pk, []), params),
+                            refusals.get(option.schedule.pk, "")))
 
     def day_url(delta: int) -> str:
         return reverse("booking:search") + "?" + urlencode({
@@ -247,6 +251,22 @@ def _journey_or_404(schedule: Schedule, params) -> selectors.Journey:
         raise Http404(exc.message) from None
 
 
+def _closed_page(request, journey: selectors.Journey):
+    """Why the trip cannot be booked now from the passenger's stop (`selectors.
+    trip_refusal`), with the way back to that day's search; None when it can be."""
+    refusal = selectors.trip_refusal(schedule=journey.schedule,
+                                     boarding=journey.origin.station,
+                                     departure_at=journey.departure_at, now=timezone.now())
+    if refusal is None:
+        return None
+    search_url = reverse("booking:search") + "?" + urlencode({
+        "from": journey.origin.station.code, "to": journey.destination.station.code,
+        "date": journey.travel_date.isoformat()})
+    return render(request, "booking/trip_closed.html", {
+        **_journey_context(journey), "error": refusal, "search_url": search_url,
+    }, status=TripNotBookable.status_code)
+
+
 def _journey_context(journey: selectors.Journey) -> dict:
     schedule = journey.schedule
     return {
@@ -273,6 +293,8 @@ def trip(request, pk: int):
     and pressing Book carries them to the booking form; no JavaScript needed."""
     schedule = _trip_or_404(pk)
     journey = _journey_or_404(schedule, request.GET)
+    if closed := _closed_page(request, journey):
+        return closed
     classes = _trip_classes(schedule)
     if not classes:
         raise Http404("This trip has no vehicle yet.")
@@ -439,6 +461,8 @@ def book(request, pk: int):
     if draft and draft.get("pnr"):
         return redirect("booking:pnr", pnr=draft["pnr"])
     journey = _journey_or_404(schedule, draft or data)
+    if closed := _closed_page(request, journey):
+        return closed
     class_code = (draft["class"] if draft else data.get("class", "")).strip().upper()
     if class_code not in _trip_classes(schedule):
         raise Http404(f"Trip {schedule.route.number} has no {class_code or 'such'} class.")

@@ -122,7 +122,7 @@ def test_search_api_lists_trips_with_local_times(api_client, rail):
         "service_date": "2030-01-06", "status": "scheduled",
         "departure": "2030-01-07T01:05:00+05:30", "arrival": "2030-01-07T03:00:00+05:30",
         "duration_minutes": 115, "distance_km": "150.0", "classes": ["1A", "3A", "SL"],
-        "vehicle": "RAKE-1",
+        "vehicle": "RAKE-1", "bookable": True, "not_bookable_reason": None,
     }]
 
 
