@@ -328,6 +328,15 @@ TTMS_DEMO_PASSWORD = env.str("TTMS_DEMO_PASSWORD", default="ttms-demo-pass")
 # Providers a top-up may use (sandbox, mobilemoney); each needs its secrets below.
 TTMS_PAYMENT_PROVIDERS = env.list("TTMS_PAYMENT_PROVIDERS",
                                   default=["sandbox"] if DEBUG else [])
+# The sandbox lets any signed-in user approve their own top-ups: with DEBUG off it runs only
+# when this says the deployment is a demo with no real money (and says so at startup).
+TTMS_SANDBOX_IN_PRODUCTION = env.bool("TTMS_SANDBOX_IN_PRODUCTION", default=False)
+if "sandbox" in TTMS_PAYMENT_PROVIDERS and not DEBUG and not TTMS_SANDBOX_IN_PRODUCTION:
+    raise ImproperlyConfigured(
+        "The sandbox payment provider is enabled (TTMS_PAYMENT_PROVIDERS) with DJANGO_DEBUG "
+        "off: anyone signed in could approve their own top-ups and fill their wallet with "
+        "money nobody paid. Remove sandbox from TTMS_PAYMENT_PROVIDERS, or set "
+        "TTMS_SANDBOX_IN_PRODUCTION=1 if this deployment is a demo with no real money.")
 # HMAC-SHA256 secret of the sandbox provider's webhooks.
 TTMS_SANDBOX_WEBHOOK_SECRET = env.str("TTMS_SANDBOX_WEBHOOK_SECRET", default="")
 if not TTMS_SANDBOX_WEBHOOK_SECRET and DEBUG:
