@@ -161,6 +161,11 @@ class ClassAvailability:
     fares: dict[str, int] = field(default_factory=dict)  # quota -> fare per passenger
 
     @property
+    def free_total(self) -> int:
+        """Seats free on every leg in all quotas (RAC half berths not counted)."""
+        return sum(self.free.values())
+
+    @property
     def status(self) -> str:
         """What a railway site shows: AVAILABLE-n (general seats), RAC n, or WL n: the
         position the next general booking would get."""
@@ -281,6 +286,23 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
         ordered[schedule_id] = sorted(classes.values(),
                                       key=lambda c: (rank.get(c.class_code, 99), c.class_code))
     return ordered
+
+
+def journey_availability(journey: Journey, *, class_code: str,
+                         classes: list[str]) -> ClassAvailability:
+    """The availability of class `class_code` for `journey`, counted as trip search counts
+    it (`trips_availability`, for a search that found this trip): the seat map shows these
+    numbers, so that it and the search results cannot disagree. `classes`: the trip's
+    classes, best first. Four queries."""
+    option = TripOption(
+        schedule=journey.schedule, origin=journey.origin.station,
+        destination=journey.destination.station, departure_at=journey.departure_at,
+        arrival_at=journey.arrival_at, distance_km=journey.distance_km,
+        origin_sequence=journey.origin.sequence,
+        destination_sequence=journey.destination.sequence, classes=classes)
+    found = trips_availability([option]).get(journey.schedule.pk, [])
+    return next((item for item in found if item.class_code == class_code),
+                ClassAvailability(class_code))
 
 
 def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:

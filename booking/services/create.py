@@ -105,10 +105,11 @@ def _check_wanted_seats(passengers: list[PassengerIn]) -> None:
                              "passenger.", fields={"passengers": twice})
 
 
-def _wanted_seat_ids(*, vehicle_id: int, class_code: str,
-                     passengers: list[PassengerIn]) -> list[int | None]:
-    """The Seat id each passenger asks for (None: no seat asked for), from the seats of the
-    trip's vehicle in `class_code`: one query, none when nobody asks for a seat.
+def _wanted_seats(*, vehicle_id: int, class_code: str,
+                  passengers: list[PassengerIn]) -> list[tuple[int, str] | None]:
+    """The Seat id and berth type of the seat each passenger asks for (None: no seat asked
+    for), from the seats of the trip's vehicle in `class_code`: one query, none when nobody
+    asks for a seat.
 
     Raises InvalidBooking naming each passenger whose seat is not one of them.
     """
@@ -118,10 +119,10 @@ def _wanted_seat_ids(*, vehicle_id: int, class_code: str,
         return [None] * len(passengers)
     match = reduce(operator.or_, (Q(coach__code=coach, number=number)
                                   for coach, number in sorted(asked)))
-    found = {(coach, number): pk for pk, coach, number in
+    found = {(coach, number): (pk, berth_type) for pk, coach, number, berth_type in
              Seat.objects.filter(match, coach__vehicle_id=vehicle_id,
                                  coach__travel_class__code=class_code)
-             .values_list("pk", "coach__code", "number")}
+             .values_list("pk", "coach__code", "number", "berth_type")}
     unknown = {str(i): [f"There is no seat {w[1]} in coach {w[0]} in class {class_code} of "
                         "this trip."]
                for i, w in enumerate(wanted) if w is not None and w not in found}
@@ -155,13 +156,14 @@ class BookingPlan:
     """What `booking_precheck` settled for a booking: the journey, the class, the quota
     really used once eligibility is settled (`quota`: an ineligible LADIES or SENIOR
     request is GENERAL), its fare per passenger, and the passengers as the allocation
-    sees them (with the seat each asked for, if any)."""
+    sees them (with the seat each asked for, if any, and its berth)."""
 
     journey: Journey
     class_code: str
     quota: str
     fare: int
     travellers: list[rules.Traveller]
+    berths: list[str]  # the berth type of each passenger's seat asked for; "" for none
 
 
 def booking_precheck(*, schedule_id: int, origin_code: str, destination_code: str,
@@ -190,15 +192,16 @@ def booking_precheck(*, schedule_id: int, origin_code: str, destination_code: st
     journey = journey_get(schedule=schedule, origin_code=origin_code,
                           destination_code=destination_code)
     _check_window(journey, quota=quota, class_code=class_code, now=now)
-    seat_ids = _wanted_seat_ids(vehicle_id=schedule.vehicle_id, class_code=class_code,
-                                passengers=passengers)
-    travellers = [replace(p.traveller, seat_id=seat_id)
-                  for p, seat_id in zip(passengers, seat_ids, strict=True)]
+    seats = _wanted_seats(vehicle_id=schedule.vehicle_id, class_code=class_code,
+                          passengers=passengers)
+    travellers = [replace(p.traveller, seat_id=seat[0] if seat else None)
+                  for p, seat in zip(passengers, seats, strict=True)]
     booking_quota, fare = booking_fare(company_id=schedule.route.company_id,
                                        class_code=class_code,
                                        distance_km=journey.distance_km, quota=quota,
                                        travellers=travellers)
-    return BookingPlan(journey, class_code, booking_quota, fare, travellers)
+    return BookingPlan(journey, class_code, booking_quota, fare, travellers,
+                       [seat[1] if seat else "" for seat in seats])
 
 
 def _new_pnr_number() -> str:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fleet.models import Schedule
+from fleet.models import Schedule, Seat
 from payments import selectors as wallet_selectors
 from payments.models import Payment
 
@@ -246,6 +246,23 @@ def test_bus_seat_map_draws_rows_with_the_aisle(client):
     assert len(seat_inputs(html)) == 40
 
 
+def test_the_seat_map_counts_free_seats_as_the_results_do_and_says_what_it_counts(
+        client, make_sleeper_trip, book):
+    # Railway defaults: of 65 berths that are not RAC, 6 Ladies, 6 Senior, 6 Tatkal.
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    book(trip, [adult("P1"), adult("P2")], now=TODAY)  # two General berths, ST1 to ST4
+
+    results = text_of(search(client).content.decode())
+    seat_map = text_of(client.get(reverse("booking:trip", args=[trip.pk]),
+                                  {"from": "ST1", "to": "ST3", "class": "SL"}).content.decode())
+
+    assert "SL AVAILABLE-45 " in results
+    assert "General 45 · Ladies 6 · Senior citizen / lower berth 6 · Tatkal 6" in results
+    assert ("SL for your journey: AVAILABLE-45 (free by quota: General 45 · Ladies 6 · "
+            "Senior citizen / lower berth 6 · Tatkal 6; 63 free in all quotas).") in seat_map
+    assert "Coach S1 · 70 of 72 berths free, any quota or RAC" in seat_map
+
+
 def test_trip_page_of_a_stop_the_trip_does_not_serve_is_404(client):
     trip = make_trip(stops=3, departure=DEPARTURE)
 
@@ -331,6 +348,28 @@ def test_picked_seats_are_booked_after_the_fare_review_and_paid_once(client,
     assert seats == [("Asha Rao", "CNF", "S1", "12"), ("Ravi Rao", "CNF", "S1", "20")]
     assert before - balance(user) == pnr.total_fare
     assert fare.replace("₹", "").replace(",", "") == f"{pnr.total_fare / 200:.2f}"
+
+
+def review_rows(html: str) -> list[str]:
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
+    return [text_of(row) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def test_the_review_shows_the_berth_of_the_picked_seat_and_the_preference_otherwise(
+        client, make_sleeper_trip):
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    client.force_login(funded_user())
+    data = passenger_post(trip, [("Asha", 34, "F"), ("Ravi", 36, "M")], seats=["S1-2"])
+    data["form-0-berth_preference"] = data["form-1-berth_preference"] = "UB"
+    sent = client.post(reverse("booking:book", args=[trip.pk]), data)
+
+    page = client.get(sent["Location"])
+
+    assert Seat.objects.get(coach__vehicle=trip.vehicle, coach__code="S1",
+                            number="2").berth_type == "MB"
+    assert review_rows(page.content.decode()) == [
+        "1 Asha 34 Female Middle berth S1-2",
+        "2 Ravi 36 Male Upper (preferred) Best free"]
 
 
 def test_a_short_wallet_tops_up_through_the_sandbox_and_returns_to_the_review(

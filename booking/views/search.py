@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fleet.models import BerthType, Schedule
@@ -91,15 +92,21 @@ class TripRow:
     refusal: str = ""  # why the trip cannot be booked now; then no classes are offered
 
 
+def _quota_counts(item: selectors.ClassAvailability) -> list[tuple[str, int]]:
+    """[("General", 45), ("Ladies", 6), ...]: the seats free for the journey by quota, in
+    the order quotas are offered, those with none left out."""
+    return [(Quota(q).label, n) for q, n in sorted(
+        item.free.items(), key=lambda kv: BOOKABLE_QUOTAS.index(kv[0])
+        if kv[0] in BOOKABLE_QUOTAS else 99) if n]
+
+
 def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
     offers = []
     for item in classes:
         status = item.status
         kind = ("available" if status.startswith("AVAILABLE")
                 else "rac" if status.startswith("RAC") else "wl")
-        quotas = [(Quota(q).label, n) for q, n in sorted(
-            item.free.items(), key=lambda kv: BOOKABLE_QUOTAS.index(kv[0])
-            if kv[0] in BOOKABLE_QUOTAS else 99) if n]
+        quotas = _quota_counts(item)
         url = reverse("booking:trip", args=[option.schedule.pk]) + "?" + urlencode(
             {**params, "class": item.class_code})
         offers.append(ClassOffer(item.class_code, status, kind, quotas,
@@ -304,6 +311,9 @@ def trip(request, pk: int):
     quota = request.GET.get("quota", Quota.GENERAL)
     quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
     seats = selectors.seat_map(schedule=schedule, class_code=class_code, mask=journey.mask)
+    # Counted as the search results count them, not from the drawn seats.
+    availability = selectors.journey_availability(journey, class_code=class_code,
+                                                  classes=classes)
     tariff = tariff_get(company_id=schedule.route.company_id, class_code=class_code)
     base = {"from": journey.origin.station.code, "to": journey.destination.station.code}
     return render(request, "booking/trip.html", {
@@ -312,7 +322,8 @@ def trip(request, pk: int):
         "class_links": [(c, reverse("booking:trip", args=[pk]) + "?" + urlencode(
             {**base, "class": c}), c == class_code) for c in classes],
         "coaches": coach_maps(seats, quota=quota, picked=set(request.GET.getlist("seat"))),
-        "free": sum(s.free and not s.is_rac for s in seats),
+        "availability": availability,
+        "quota_counts": _quota_counts(availability),
         "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
         "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
         "max_passengers": rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL
@@ -401,18 +412,31 @@ def _form_page(request, journey, class_code, options, formset, *, status=200, er
     }, status=status)
 
 
+def _berth_label(preference: str, seat_berth: str) -> str:
+    """What the review says of a passenger's berth: that of the seat picked ("Middle
+    berth"), else the preference ("Upper (preferred)"), else "No preference"."""
+    if seat_berth:
+        return BerthType(seat_berth).label
+    if preference:
+        return gettext("{berth} (preferred)").format(
+            berth=dict(BerthPreference.choices).get(preference, preference))
+    return gettext("No preference")
+
+
 def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
     """The review of a draft: its passengers, and the fare against the wallet with Pay or
     a top-up, when `booking_create` would take the draft now; else why not, and neither."""
     try:
-        review = _review(_plan(pk, draft), draft, request.user)
+        plan = _plan(pk, draft)
+        review, seat_berths = _review(plan, draft, request.user), plan.berths
     except DomainError as exc:
         review, error = None, error or exc.message
         status = status if status != 200 else exc.status_code
-    genders, berths = dict(Gender.choices), dict(BerthPreference.choices)
+        seat_berths = [""] * len(draft["passengers"])
+    genders = dict(Gender.choices)
     passengers = [{**p, "gender_label": genders.get(p["gender"], p["gender"]),
-                   "berth_label": berths.get(p["berth_preference"], "")}
-                  for p in draft["passengers"]]
+                   "berth_label": _berth_label(p["berth_preference"], berth)}
+                  for p, berth in zip(draft["passengers"], seat_berths, strict=True)]
     return render(request, "booking/review.html", {
         **_journey_context(journey), "draft": draft, "draft_key": key, "review": review,
         "passengers": passengers, "quota_label": Quota(draft["quota"]).label,
