@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -268,6 +269,13 @@ except (ZoneInfoNotFoundError, ValueError):
         f"TTMS_DISPLAY_TIME_ZONE={TTMS_DISPLAY_TIME_ZONE!r} is not an IANA time zone name, "
         "e.g. Asia/Kolkata.") from None
 TTMS_CURRENCY = env.str("TTMS_CURRENCY", default="INR")
+# ISO 3166 code of the country whose phone numbers may be written without their country
+# code ("98765 43210"); every phone is stored in E.164 ("+919876543210").
+TTMS_PHONE_REGION = env.str("TTMS_PHONE_REGION", default="IN").upper()
+if TTMS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"TTMS_PHONE_REGION={TTMS_PHONE_REGION!r} is not a region code that phone numbers "
+        "know, e.g. IN or RW.")
 
 # --- Static files -------------------------------------------------------------------------
 

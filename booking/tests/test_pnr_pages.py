@@ -19,7 +19,7 @@ from payments.selectors import wallet_for_user
 from ttms.accounts.tests.factories import UserFactory
 
 from ..models import Cancellation, Passenger, Pnr
-from ..services import booking_cancel
+from ..services import booking_cancel, trip_cancel
 from .factories import adult, funded_user
 from .test_ticket_pages import api_tickets, decode_svg, svgs, text_of
 
@@ -167,6 +167,28 @@ def test_my_trips_splits_upcoming_from_past_at_the_arrival_at_the_alighting_stop
                                         pnrs["first_leg"].number, pnrs["whole"].number]
 
 
+def test_my_trips_lists_cancelled_trips_and_bookings_with_the_past_not_as_upcoming(
+        journeys, client, clock):
+    holder, _, second, pnrs = journeys
+    clock(datetime(2030, 1, 7, 6, 0, tzinfo=IST))
+    trip_cancel(schedule=second, by=None, reason="Track work between BB2 and BB3")
+    booking_cancel(pnr=pnrs["first_leg"], by=holder)
+    client.force_login(holder)
+
+    response = client.get(reverse("booking:my-trips"))
+
+    context = response.context
+    assert numbers(context["upcoming"]) == [pnrs["whole"].number, pnrs["middle"].number]
+    assert numbers(context["past"]) == [pnrs["next_week"].number, pnrs["first_leg"].number]
+    html = response.content.decode()
+    assert text_of(re.search(r'<h2 id="past-heading">(.*?)</h2>', html).group(1)) == (
+        "Past and cancelled")
+    past_html = html.split('id="past-heading"')[1]
+    assert re.findall(r'data-pnr="(\d+)"', past_html) == numbers(context["past"])
+    assert re.findall(r'data-testid="trip-cancelled">([^<]*)<', html) == [
+        "Trip cancelled by the operator"]
+
+
 def test_my_trips_without_bookings_points_to_search(client):
     client.force_login(UserFactory())
 
@@ -258,6 +280,22 @@ def test_the_pnr_page_shows_the_journey_passengers_and_their_qrs(three_days_ahea
     assert (f'<div id="pnr-passengers" class="pnr-passengers" hx-get="{fragment_url(pnr)}" '
             'hx-trigger="every 15s" hx-swap="outerHTML">') in html
     assert 'href="/static/css/pnr.css"' in html
+
+
+def test_a_trip_cancelled_by_the_operator_shows_why_and_offers_no_ticket_to_print(
+        three_days_ahead, client):
+    pnr = three_days_ahead.pnr
+    trip_cancel(schedule=three_days_ahead.trip, by=None, reason="Flooding near Station ST2")
+
+    html = client.get(pnr_url(pnr)).content.decode()
+
+    notice = re.search(r'<p class="notice notice-error" role="status">(.*?)</p>', html, re.S)
+    assert text_of(notice.group(1)) == (
+        "The operator cancelled this trip: Flooding near Station ST2. The tickets are void, "
+        "and the fares are refunded to the wallet.")
+    assert reverse("booking:ticket", args=[pnr.number]) not in html
+    assert "Print ticket" not in text_of(html)
+    assert f'href="{cancel_url(pnr)}"' not in html
 
 
 def test_the_fragment_is_the_passengers_part_alone(three_days_ahead, client):
@@ -576,7 +614,8 @@ def test_the_status_check_page_is_a_form_with_labelled_fields(client):
 
 
 @pytest.mark.parametrize("contact", ["Asha.Rao@Example.COM ", "asha.rao@example.com",
-                                     "+91 98765-43210", " +919876543210"])
+                                     "+91 98765-43210", " +919876543210", "98765 43210",
+                                     "098765-43210", "0091 98765 43210"])
 def test_the_holders_email_in_any_case_or_phone_shows_the_status(known, client, contact):
     pnr = known.pnr
     asha, ravi = known.passengers

@@ -1,6 +1,7 @@
 """The passenger's PNRs: their trips, one PNR (statuses, berths, QRs), cancelling some of its
 passengers against a refund quote, and the public PNR status check."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fleet.models import Company, ScheduleStatus
 from payments.money import format_money
+from ttms.accounts.phones import phone_normalize
 from ttms.exceptions import DomainError
 from ttms.throttling import FailedAttempts, client_ident
 
@@ -296,7 +299,7 @@ class PnrLookupForm(forms.Form):
         help_text="The 10 digits on your ticket.")
     contact = forms.CharField(label="Email or phone used for the booking",
                               widget=forms.TextInput(attrs={"autocomplete": "email"}),
-                              help_text="Phone in international form, e.g. +919876543210.")
+                              help_text="A phone as you gave it, e.g. 98765 43210.")
 
 
 @dataclass(frozen=True)
@@ -329,9 +332,14 @@ def pnr_status_lookup(request):
         }, status=429)
     if not form.is_valid():
         return render(request, "booking/pnr_status.html", {"form": form}, status=400)
+    contact = form.cleaned_data["contact"]
+    if "@" not in contact:
+        # Stored phones are E.164: the one typed is read the same way ("98765 43210"). Text
+        # that is no number is compared as typed: it matches nothing, like every other miss.
+        with suppress(ValidationError):
+            contact = phone_normalize(contact)
     try:
-        pnr = selectors.pnr_get_for_contact(number=form.cleaned_data["pnr"],
-                                            contact=form.cleaned_data["contact"])
+        pnr = selectors.pnr_get_for_contact(number=form.cleaned_data["pnr"], contact=contact)
     except Pnr.DoesNotExist:
         attempts.record_failure()
         return render(request, "booking/pnr_status.html", {

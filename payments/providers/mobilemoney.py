@@ -15,14 +15,15 @@ Amounts cross the wire as decimal strings in major units; they are converted dig
 (money.py), never through a float.
 """
 
-import json
 import logging
-import re
 import uuid
 from collections.abc import Mapping
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from ttms.accounts.phones import phone_normalize
 
 from .. import money
 from ..exceptions import InvalidPayer, WebhookPayloadInvalid
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature"
 _STATUSES = {"PENDING": PENDING, "SUCCESSFUL": SUCCEEDED, "FAILED": FAILED}
-_MSISDN = re.compile(r"^\+?[1-9]\d{6,14}$")
 
 
 class MobileMoneyProvider(PaymentProvider):
@@ -53,14 +53,12 @@ class MobileMoneyProvider(PaymentProvider):
     pollable = True
 
     def validate_payer(self, payer: str) -> str:
-        payer = (payer or "").replace(" ", "")
-        if not _MSISDN.match(payer):
-            raise InvalidPayer(
-                "Enter the mobile-money phone number in international form, "
-                "e.g. +919876543210.",
-                fields={"payer": ["Enter a phone number in international form."]},
-            )
-        return payer.lstrip("+")
+        """The payer's phone, typed as people write it, as an MSISDN (E.164 digits)."""
+        try:
+            phone = phone_normalize(payer, required=True)
+        except ValidationError as exc:
+            raise InvalidPayer(exc.messages[0], fields={"payer": exc.messages}) from None
+        return phone.lstrip("+")
 
     def new_reference(self) -> str:
         return str(uuid.uuid4())
@@ -114,16 +112,22 @@ class MobileMoneyProvider(PaymentProvider):
         if response.status_code != 200:
             raise ProviderTemporaryError(f"status query answered {response.status_code}")
         try:
-            payload = json.loads(response.content, parse_float=str)
-        except ValueError as exc:
-            raise ProviderTemporaryError("status query answered something not JSON") from exc
+            payload = webhook_json_load(response.content)
+        except WebhookPayloadInvalid as exc:
+            raise ProviderTemporaryError("status query answered something not a JSON "
+                                         "object") from exc
         status = payload.get("status")
-        return self._event(
-            payload={**payload, "referenceId": payment.provider_reference},
-            # A poll result is applied at most once per status it reports.
-            event_id=f"poll:{payment.provider_reference}:{status}",
-            event_type="status_poll",
-        )
+        try:
+            return self._event(
+                payload={**payload, "referenceId": payment.provider_reference},
+                # A poll result is applied at most once per status it reports.
+                event_id=f"poll:{payment.provider_reference}:{status}",
+                event_type="status_poll",
+            )
+        except WebhookPayloadInvalid as exc:
+            # A status this adapter does not know (or a malformed answer): the outcome is
+            # unknown, and asking again later is safe.
+            raise ProviderTemporaryError(f"status answer not understood: {status!r}") from exc
 
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         signing.verify(secret=settings.TTMS_MOBILEMONEY_WEBHOOK_SECRET,

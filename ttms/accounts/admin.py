@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .forms import PhoneField
 from .models import User
 
 
@@ -12,6 +13,9 @@ class UserCreationForm(AdminUserCreationForm):
 
 
 class UserChangeForm(UserChangeForm):
+    # Typed as people write it, kept in E.164.
+    phone = PhoneField(label="Phone for SMS", required=False)
+
     class Meta:
         model = User
         fields = "__all__"

@@ -1,15 +1,30 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
-from .models import phone_validator
+from .phones import phone_example, phone_normalize
 
 
-def _phone_field() -> forms.CharField:
-    return forms.CharField(
-        label="Phone for SMS (optional)", max_length=16, required=False,
-        validators=[phone_validator],
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "placeholder": "+919876543210"}),
+class PhoneField(forms.CharField):
+    """A phone number as people write it ("+91 98765 43210", "098765-43210"); cleaned to
+    E.164, or "" when left blank. An invalid number is a field error."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)  # spaces, dashes and brackets included
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return phone_normalize(super().to_python(value))
+
+
+def _phone_field() -> PhoneField:
+    return PhoneField(
+        label=_("Phone for SMS (optional)"), required=False,
+        help_text=_("As you would dial it; from abroad, with the country code."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel",
+                                      "placeholder": lazy(phone_example, str)()}),
     )
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from .models import STAFF_ROLES, Role, User, normalize_email
+from .phones import phone_normalize
 
 
 def user_create(
@@ -17,19 +18,25 @@ def user_create(
 ) -> User:
     """Create a user; staff roles may sign in to the admin site.
 
+    The phone may be written as people write it; it is stored in E.164 (`phone_normalize`).
     Validates the fields and the password (Django's validators) before writing. Raises
     ValidationError with per-field messages; an email already taken is one of them, detected
     by the unique constraint so that two concurrent sign-ups cannot both win.
     """
+    errors = {}
+    try:
+        phone = phone_normalize(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+        phone = ""
     user = User(
         email=normalize_email(email),
         full_name=full_name.strip(),
-        phone=phone.strip(),
+        phone=phone,
         role=role,
         is_staff=role in STAFF_ROLES,
         is_superuser=role == Role.PLATFORM_ADMIN,
     )
-    errors = {}
     try:
         user.full_clean(exclude=["password"], validate_unique=False)
     except ValidationError as exc:
@@ -58,16 +65,23 @@ def user_create(
 def user_update(*, user: User, full_name: str, phone: str) -> User:
     """Change the profile a user edits themselves: full name and phone for SMS.
 
-    The email (the sign-in name) and the role are not editable here. Both values are
+    The email (the sign-in name) and the role are not editable here. The phone may be
+    written as people write it; it is stored in E.164 (`phone_normalize`). Both values are
     validated with the model fields' own rules before anything is assigned, so a refused
     update leaves `user` (often `request.user`) exactly as it was. Raises ValidationError
     with per-field messages. Only the two columns are written: a concurrent password change
     or sign-in on the same row is not overwritten, and no lock is needed because the new
     values do not depend on the old ones.
     """
-    values = {"full_name": full_name.strip(), "phone": phone.strip()}
     errors = {}
+    try:
+        phone = phone_normalize(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+    values = {"full_name": full_name.strip(), "phone": phone}
     for name, value in values.items():
+        if name in errors:
+            continue
         try:
             User._meta.get_field(name).clean(value, user)
         except ValidationError as exc:

@@ -39,7 +39,10 @@ class RegisterView(APIView):
         email = serializers.EmailField()
         password = serializers.CharField(write_only=True, trim_whitespace=False)
         full_name = serializers.CharField(max_length=150)
-        phone = serializers.CharField(max_length=16, required=False, allow_blank=True)
+        phone = serializers.CharField(
+            max_length=32, required=False, allow_blank=True,
+            help_text="As people write it (\"+91 98765 43210\", or \"98765 43210\" in the "
+                      "TTMS_PHONE_REGION country); stored and answered in E.164.")
 
     class OutputSerializer(serializers.Serializer):
         user = UserOutputSerializer()

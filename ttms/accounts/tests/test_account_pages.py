@@ -76,8 +76,8 @@ def test_profile_update_with_a_bad_phone_is_refused_next_to_the_field(signed_in,
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert ('<small class="field-error" id="id_phone_error" role="alert">Enter the phone number '
-            "in international form, e.g. +919876543210.</small>") in html
+    assert ('<small class="field-error" id="id_phone_error" role="alert">Enter a valid phone '
+            "number, e.g. +91 81234 56789 (a number in India may leave out +91).</small>") in html
     assert "Your profile has been saved." not in html
     sam.refresh_from_db()
     assert (sam.full_name, sam.phone) == ("Sam Iyer", "+919876543210")

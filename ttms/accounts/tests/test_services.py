@@ -58,11 +58,12 @@ def test_user_update_refuses_bad_values_and_leaves_the_user_untouched():
     user = UserFactory(full_name="Sam Iyer", phone="+919876543210")
 
     with pytest.raises(ValidationError) as exc:
-        user_update(user=user, full_name="   ", phone="020 7946 0000")
+        user_update(user=user, full_name="   ", phone="020 79")
 
     assert exc.value.message_dict == {
         "full_name": ["This field cannot be blank."],
-        "phone": ["Enter the phone number in international form, e.g. +919876543210."],
+        "phone": ["Enter a valid phone number, e.g. +91 81234 56789 (a number in India may "
+                  "leave out +91)."],
     }
     assert (user.full_name, user.phone) == ("Sam Iyer", "+919876543210")
     user.refresh_from_db()
