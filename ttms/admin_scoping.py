@@ -17,6 +17,7 @@ and autocomplete), foreign-key and many-to-many choices, and permissions:
 """
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 
 from fleet.models import Company, CompanyMembership
 from fleet.selectors import (
@@ -201,6 +202,16 @@ class CompanyListFilter(admin.SimpleListFilter):
         return [(str(c.pk), c.name) for c in companies_for_user(request.user)]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        """Rows of the chosen company. A value that is not a company id at all is refused
+        as Django's own filters refuse a bad lookup (IncorrectLookupParameters: the change
+        list redirects to itself, unfiltered, with ?e=1); the id of a company the user
+        cannot choose (unknown, another operator's, beyond the database's integers) gives
+        no rows, without asking the database."""
+        value = self.value()
+        if value is None:
             return queryset
-        return queryset.filter(**{company_path(queryset.model): self.value()})
+        if not (value.isascii() and value.isdigit()):
+            raise IncorrectLookupParameters(f"{value!r} is not a company id.")
+        if value not in dict(self.lookup_choices):
+            return queryset.none()
+        return queryset.filter(**{company_path(queryset.model): int(value)})
