@@ -16,6 +16,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -30,7 +31,15 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fleet.models import CompanyMembership, RouteStop, Schedule, ScheduleStatus, Seat, Station
+from fleet.models import (
+    CompanyMembership,
+    RouteStop,
+    Schedule,
+    ScheduleEvent,
+    ScheduleStatus,
+    Seat,
+    Station,
+)
 from fleet.selectors import TripOption, company_ids_for_user
 from ttms.accounts.models import Role, normalize_email
 
@@ -425,11 +434,14 @@ def pnr_status(passengers) -> str:
 
 def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
     """The user's PNRs as a list of trips: first the journeys still ahead at `now` (the
-    arrival at the alighting stop is later; `upcoming` True), soonest departure first, then
-    the others, latest departure first. Each with its trip, route, company, stations and
-    passengers (in order, without queue positions): one query for the PNRs and one for all
-    their passengers, however many there are."""
-    ahead = Q(arrival_at__gt=now)
+    arrival at the alighting stop is later, the operator has not cancelled the trip, and
+    someone of the PNR still travels; `upcoming` True), soonest departure first, then the
+    others (past or cancelled), latest departure first. Each with its trip, route, company,
+    stations and passengers (in order, without queue positions): one query for the PNRs
+    and one for all their passengers, however many there are."""
+    ahead = (Q(arrival_at__gt=now) & ~Q(schedule__status=ScheduleStatus.CANCELLED)
+             & Q(Exists(Passenger.objects.filter(pnr=OuterRef("pk"))
+                        .exclude(status=PassengerStatus.CANCELLED))))
     return (Pnr.objects.filter(user=user)
             .select_related("schedule__route__company", "origin", "destination")
             .prefetch_related(Prefetch("passengers",
@@ -438,6 +450,13 @@ def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
                       soonest=Case(When(ahead, then=F("departure_at"))))
             .order_by(F("upcoming").desc(), F("soonest").asc(nulls_last=True),
                       F("departure_at").desc(), "-pk"))
+
+
+def trip_cancellation_reason(schedule: Schedule) -> str:
+    """The reason the operator gave for cancelling `schedule` (its latest cancellation
+    event), or "" when none was recorded. One query."""
+    return (ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
+            .order_by("-at", "-pk").values_list("reason", flat=True).first() or "")
 
 
 def pnr_detail_get_for_user(user, number: str) -> Pnr:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fleet.exceptions import TripLocked
 from fleet.locks import lock_schedule
-from fleet.models import Schedule, ScheduleEvent, ScheduleStatus, Vehicle
+from fleet.models import Schedule, ScheduleStatus, Vehicle
 from fleet.services import schedule_cancel, schedule_vehicle_set, trip_locked_message
 from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
@@ -38,6 +38,7 @@ from ..models import (
     Promotion,
     TripClass,
 )
+from ..selectors import trip_cancellation_reason
 from .cancellation import booking_cancel
 from .promotion import promotion_enqueue
 
@@ -104,7 +105,7 @@ def trip_cancel(
         # Closed first: fleet refuses to cancel a trip whose seats are still on sale.
         _close_classes(trip_classes)
         if resumed:
-            reason = _cancellation_reason(locked) or (reason or "").strip()
+            reason = trip_cancellation_reason(locked) or (reason or "").strip()
         else:
             locked = schedule_cancel(schedule=locked, by=by, reason=reason)
             reason = reason.strip()
@@ -131,16 +132,6 @@ def trip_cancel(
             continue
         result.cancellations.append(cancellation)
     return result
-
-
-def _cancellation_reason(schedule: Schedule) -> str:
-    return (
-        ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
-        .order_by("-at", "-pk")
-        .values_list("reason", flat=True)
-        .first()
-        or ""
-    )
 
 
 def _close_classes(trip_classes: list[TripClass]) -> None:

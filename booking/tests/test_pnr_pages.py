@@ -296,6 +296,11 @@ def test_a_trip_cancelled_by_the_operator_shows_why_and_offers_no_ticket_to_prin
     assert reverse("booking:ticket", args=[pnr.number]) not in html
     assert "Print ticket" not in text_of(html)
     assert f'href="{cancel_url(pnr)}"' not in html
+    ticket = client.get(reverse("booking:ticket", args=[pnr.number])).content.decode()
+    assert text_of(re.search(r'<p class="notice notice-error" role="status">(.*?)</p>',
+                             ticket, re.S).group(1)) == (
+        "The operator cancelled this trip: Flooding near Station ST2. These tickets are "
+        "void, and the fares are refunded to the wallet.")
 
 
 def test_the_fragment_is_the_passengers_part_alone(three_days_ahead, client):

@@ -140,11 +140,17 @@ def pnr_detail(request, pnr: str):
     found = _own_pnr(request.user, pnr, detail=True)
     now = timezone.now()
     route = found.schedule.route
+    trip_cancelled = found.schedule.status == ScheduleStatus.CANCELLED
+    context = _passengers_context(found, now)
     return render(request, "booking/pnr.html", {
-        **_passengers_context(found, now),
+        **context,
         "route": route,
         "company": route.company,
-        "trip_cancelled": found.schedule.status == ScheduleStatus.CANCELLED,
+        "trip_cancelled": trip_cancelled,
+        "cancel_reason": (selectors.trip_cancellation_reason(found.schedule)
+                          if trip_cancelled else ""),
+        # A ticket to print only while someone holds one (a cancelled trip voids them all).
+        "printable": bool(context["qrs"]) and not trip_cancelled,
         "departure": local_time(found.departure_at, found.origin),
         "arrival": local_time(found.arrival_at, found.destination),
         "booked_at": local_time(found.created_at, found.origin),

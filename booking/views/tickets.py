@@ -83,10 +83,13 @@ def ticket(request, pnr: str):
     passengers = list(selectors.passengers_with_positions().filter(pnr=found)
                       .select_related("cancellation"))
     schedule = found.schedule
+    trip_cancelled = schedule.status == ScheduleStatus.CANCELLED
     return render(request, "booking/ticket.html", {
         "pnr": found,
         "route": schedule.route,
-        "trip_cancelled": schedule.status == ScheduleStatus.CANCELLED,
+        "trip_cancelled": trip_cancelled,
+        "cancel_reason": (selectors.trip_cancellation_reason(schedule)
+                          if trip_cancelled else ""),
         "departure": local_time(found.departure_at, found.origin),
         "arrival": local_time(found.arrival_at, found.destination),
         "quota": Quota(found.quota).label,
