@@ -53,6 +53,12 @@ class ProviderUnavailable(DomainError):
     default_message = "This payment provider is not available."
 
 
+class PaymentNotFound(DomainError):
+    code = "payment_not_found"
+    status_code = 404
+    default_message = "No such payment of yours."
+
+
 class PaymentNotPending(DomainError):
     code = "payment_not_pending"
     status_code = 409

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from fleet.models import Company
 
@@ -214,6 +215,19 @@ class Payment(models.Model):
 
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED)
 
+    class FailureCode(models.TextChoices):
+        """Who ended a failed payment: the provider, or TTMS without word from it."""
+
+        DECLINED = "declined", _("Declined")
+        REFUSED = "refused", _("Refused by the provider")
+        NOT_RECEIVED = "not_received", _("Never reached the provider")
+        EXPIRED = "expired", _("Expired")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    # Failures TTMS decided alone: the payer may still have paid at the provider, so a
+    # success the provider reports later is credited (never lost).
+    GAVE_UP_CODES = (FailureCode.NOT_RECEIVED, FailureCode.EXPIRED, FailureCode.DISMISSED)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="payments")
@@ -226,6 +240,7 @@ class Payment(models.Model):
     # Who pays at the provider, e.g. a mobile-money phone number.
     payer = models.CharField(max_length=32, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
+    failure_code = models.CharField(max_length=12, choices=FailureCode.choices, blank=True)
     request_attempts = models.PositiveSmallIntegerField(default=0)
     transaction = models.OneToOneField(Transaction, null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="payment")
@@ -251,6 +266,11 @@ class Payment(models.Model):
             models.CheckConstraint(
                 name="payments_payment_succeeded_has_transaction",
                 condition=~Q(status="succeeded") | Q(transaction__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="payments_payment_failure_code_iff_failed",
+                condition=(Q(status="failed") & ~Q(failure_code=""))
+                | (~Q(status="failed") & Q(failure_code="")),
             ),
         ]
 

@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,13 +29,16 @@ from django.utils.translation import gettext as _
 
 from fleet.models import Company
 from ttms.accounts.models import Role, User
+from ttms.exceptions import DomainError
 
-from . import money
+from . import money, selectors
 from .exceptions import (
+    Busy,
     InsufficientCash,
     InsufficientFunds,
     InvalidAmount,
     NotAnAgent,
+    PaymentNotFound,
     PaymentNotPending,
     PayoutNotAllowed,
     ProviderUnavailable,
@@ -44,7 +47,7 @@ from .exceptions import (
 )
 from .locks import accounts_lock, bounded_lock_wait, payment_lock
 from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
-from .providers import get_provider
+from .providers import PROVIDERS, enabled_provider_names, get_provider
 from .providers.base import (
     FAILED,
     PENDING,
@@ -566,16 +569,52 @@ def wallet_topup_start(
     return payment
 
 
-def payment_fail(*, payment_id, reason: str) -> Payment:
-    """Mark a pending payment failed (nothing to undo: no money moved). Locks the payment."""
+def _payment_fail_locked(payment: Payment, *, reason: str, failure_code: str) -> None:
+    payment.status = Payment.Status.FAILED
+    payment.failure_reason = reason[:200]
+    payment.failure_code = failure_code
+    payment.completed_at = timezone.now()
+    payment.save(update_fields=["status", "failure_reason", "failure_code", "completed_at",
+                                "updated_at"])
+
+
+def payment_fail(*, payment_id, reason: str, failure_code: str) -> Payment:
+    """Mark a pending payment failed (nothing to undo: no money moved); a final payment is
+    returned unchanged. `failure_code` is a Payment.FailureCode. Locks the payment; raises
+    Busy."""
     with transaction.atomic():
         payment = payment_lock(payment_id=payment_id)
         if payment.status == Payment.Status.PENDING:
-            payment.status = Payment.Status.FAILED
-            payment.failure_reason = reason[:200]
-            payment.completed_at = timezone.now()
-            payment.save(update_fields=["status", "failure_reason", "completed_at",
-                                        "updated_at"])
+            _payment_fail_locked(payment, reason=reason, failure_code=failure_code)
+    return payment
+
+
+def payment_dismiss(*, user: User, payment_id) -> Payment:
+    """The payer gives up a pending top-up (e.g. abandoned at the provider's page): it fails
+    as dismissed, and no money moves. Idempotent: a payment already failed (dismissed,
+    expired, declined) is returned unchanged.
+
+    Should the provider report a success later, the wallet is still credited (see
+    `provider_event_apply`): dismissing never loses money the payer paid.
+
+    Locks the payment (bounded wait). Raises PaymentNotFound (not the user's),
+    PaymentNotPending (it already succeeded) or Busy.
+    """
+    with transaction.atomic():
+        try:
+            payment = payment_lock(payment_id=payment_id)
+        except Payment.DoesNotExist as exc:
+            raise PaymentNotFound(_("No such top-up of yours.")) from exc
+        if payment.user_id != user.pk:
+            raise PaymentNotFound(_("No such top-up of yours."))
+        if payment.status == Payment.Status.SUCCEEDED:
+            raise PaymentNotPending(
+                _("This top-up has already succeeded: %(amount)s is in your wallet.")
+                % {"amount": money.format_money(payment.amount, payment.currency)})
+        if payment.status == Payment.Status.PENDING:
+            _payment_fail_locked(payment, reason="Dismissed by the payer.",
+                                 failure_code=Payment.FailureCode.DISMISSED)
+            logger.info("payments: top-up %s dismissed by its payer %s", payment.pk, user.pk)
     return payment
 
 
@@ -596,7 +635,8 @@ def payment_request_send(*, payment_id) -> Payment:
         adapter.request_payment(payment)
     except ProviderRefused as exc:
         logger.info("payments: %s refused payment %s: %s", payment.provider, payment.pk, exc)
-        return payment_fail(payment_id=payment.pk, reason=f"Refused by the provider: {exc}")
+        return payment_fail(payment_id=payment.pk, reason=f"Refused by the provider: {exc}",
+                            failure_code=Payment.FailureCode.REFUSED)
     except ProviderTemporaryError as exc:
         logger.warning("payments: request for payment %s not confirmed (%s); the status "
                        "poll will settle it", payment.pk, exc)
@@ -626,20 +666,49 @@ def payment_status_refresh(*, payment_id) -> Payment:
         if payment.request_attempts < settings.TTMS_PAYMENT_REQUEST_ATTEMPTS:
             return payment_request_send(payment_id=payment.pk)
         return payment_fail(payment_id=payment.pk,
-                            reason="The provider never received the payment request.")
+                            reason="The provider never received the payment request.",
+                            failure_code=Payment.FailureCode.NOT_RECEIVED)
     provider_event_apply(provider=payment.provider, event=event)
     payment.refresh_from_db()
     return payment
 
 
+def payments_pending_refresh(*, limit: int = 500) -> int:
+    """Ask pollable providers about up to `limit` pending payments (`payment_status_refresh`
+    each); returns how many were asked. A payment that cannot be settled now (busy, an
+    answer not understood) is logged and left for the next run, never stopping the others.
+    """
+    pollable = [name for name in enabled_provider_names() if PROVIDERS[name].pollable]
+    pending = Payment.objects.filter(status=Payment.Status.PENDING, provider__in=pollable)
+    asked = 0
+    for payment_id in pending.values_list("pk", flat=True)[:limit]:
+        asked += 1
+        try:
+            payment_status_refresh(payment_id=payment_id)
+        except DomainError as exc:
+            logger.warning("payments: payment %s not settled this time: %s", payment_id,
+                           exc.message)
+    return asked
+
+
 def payments_pending_expire(*, now: datetime | None = None) -> int:
-    """Fail pending payments older than TTMS_PAYMENT_PENDING_HOURS (abandoned checkouts)."""
-    cutoff = (now or timezone.now()) - timedelta(hours=settings.TTMS_PAYMENT_PENDING_HOURS)
+    """Fail, as expired, pending payments older than TTMS_PAYMENT_PENDING_HOURS (abandoned
+    checkouts); returns how many it failed. Each payment in its own short transaction
+    under its lock; one whose lock is busy is left for the next run. A success the provider
+    reports later is still credited (see `provider_event_apply`)."""
+    cutoff = selectors.payments_pending_cutoff(now=now)
     expired = 0
-    for payment_id in Payment.objects.filter(status=Payment.Status.PENDING,
-                                             created_at__lt=cutoff).values_list("pk", flat=True):
-        payment = payment_fail(payment_id=payment_id, reason="Not completed in time.")
-        expired += payment.status == Payment.Status.FAILED
+    for payment_id in selectors.payments_overdue(now=now).values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                payment = payment_lock(payment_id=payment_id)
+                if payment.status == Payment.Status.PENDING and payment.created_at < cutoff:
+                    _payment_fail_locked(payment, reason="Not completed in time.",
+                                         failure_code=Payment.FailureCode.EXPIRED)
+                    expired += 1
+        except Busy:
+            logger.warning("payments: payment %s busy; its expiry waits for the next run",
+                           payment_id)
     return expired
 
 
@@ -675,13 +744,21 @@ def _payment_apply(payment: Payment | None, event: ProviderEvent) -> tuple[str, 
         return Outcome.REJECTED, "No payment matches this event."
     if event.status == PENDING:
         return Outcome.IGNORED, "The payment is still pending at the provider."
+    message = ""
     if payment.is_final:
         if event.status == payment.status:
             return Outcome.IGNORED, f"The payment had already {payment.status}."
-        logger.error("payments: event %s says %s for payment %s, which already %s",
-                     event.event_id, event.status, payment.pk, payment.status)
-        return Outcome.REJECTED, (f"The payment already {payment.status}; the event says "
-                                  f"{event.status}.")
+        gave_up = payment.failure_code in Payment.GAVE_UP_CODES
+        if not (gave_up and event.status == SUCCEEDED):
+            logger.error("payments: event %s says %s for payment %s, which already %s",
+                         event.event_id, event.status, payment.pk, payment.status)
+            return Outcome.REJECTED, (f"The payment already {payment.status}; the event says "
+                                      f"{event.status}.")
+        # TTMS stopped waiting, but the payer paid: the money is theirs (amount checked below).
+        logger.warning("payments: payment %s had %s; the provider's success credits the "
+                       "wallet (event %s)", payment.pk, payment.failure_code, event.event_id)
+        message = (f"Credited although the payment had {payment.failure_code}: the provider "
+                   f"collected it.")
     if event.status == SUCCEEDED:
         if event.amount != payment.amount or (event.currency or payment.currency) != \
                 payment.currency:
@@ -691,14 +768,15 @@ def _payment_apply(payment: Payment | None, event: ProviderEvent) -> tuple[str, 
             return Outcome.REJECTED, "The amount or currency does not match the payment."
         payment.transaction = _topup_credit(payment)
         payment.status = Payment.Status.SUCCEEDED
-        payment.failure_reason = ""
+        payment.failure_reason = payment.failure_code = ""
     elif event.status == FAILED:
         payment.status = Payment.Status.FAILED
         payment.failure_reason = (event.reason or "Declined at the provider.")[:200]
+        payment.failure_code = Payment.FailureCode.DECLINED
     payment.completed_at = timezone.now()
-    payment.save(update_fields=["transaction", "status", "failure_reason", "completed_at",
-                                "updated_at"])
-    return Outcome.APPLIED, ""
+    payment.save(update_fields=["transaction", "status", "failure_reason", "failure_code",
+                                "completed_at", "updated_at"])
+    return Outcome.APPLIED, message
 
 
 def provider_event_apply(*, provider: str, event: ProviderEvent) -> tuple[WebhookEvent, bool]:
@@ -707,7 +785,9 @@ def provider_event_apply(*, provider: str, event: ProviderEvent) -> tuple[Webhoo
     A second delivery of the same (provider, event id) finds the row (unique constraint) and
     changes nothing. Events for one payment are serialised on its row lock; a final status
     (succeeded, failed) is never left, so a stale "pending" arriving late is ignored and a
-    contradicting final status is rejected and logged.
+    contradicting final status is rejected and logged; except that a success for a payment
+    TTMS gave up on alone (expired, dismissed, never received: Payment.GAVE_UP_CODES) is
+    credited, since the payer's money did reach the provider.
 
     Locks: the payment row, then the wallet (bounded waits). Raises Busy.
     """

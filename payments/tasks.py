@@ -3,8 +3,6 @@
 from celery import shared_task
 
 from . import services
-from .models import Payment
-from .providers import PROVIDERS, enabled_provider_names
 
 
 @shared_task
@@ -25,10 +23,13 @@ def payment_request_task(payment_id: str) -> str:
 
 @shared_task
 def payments_poll_pending_task() -> int:
-    """Ask pollable providers about pending payments, and fail abandoned ones (beat)."""
-    pollable = [name for name in enabled_provider_names() if PROVIDERS[name].pollable]
-    pending = Payment.objects.filter(status=Payment.Status.PENDING,
-                                     provider__in=pollable).values_list("pk", flat=True)
-    for payment_id in pending[:500]:
-        services.payment_status_refresh(payment_id=payment_id)
+    """Ask pollable providers about pending payments (beat, every 2 minutes); returns how
+    many were asked."""
+    return services.payments_pending_refresh()
+
+
+@shared_task
+def payments_expire_pending_task() -> int:
+    """Fail, as expired, payments pending longer than TTMS_PAYMENT_PENDING_HOURS (beat, every
+    10 minutes; on its own, so no provider's trouble delays it); returns how many."""
     return services.payments_pending_expire()

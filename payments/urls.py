@@ -9,4 +9,6 @@ app_name = "payments"
 urlpatterns = [
     path("wallet/", views.wallet, name="wallet"),
     path("wallet/topup/", views.wallet_topup, name="wallet-topup"),
+    path("wallet/topups/<uuid:payment_id>/dismiss/", views.topup_dismiss,
+         name="topup-dismiss"),
 ]

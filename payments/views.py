@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ttms.exceptions import DomainError
@@ -30,7 +31,8 @@ def _wallet_context(request, form: TopUpForm) -> dict:
         "balance": wallet.balance if wallet else 0,
         "currency": wallet.currency if wallet else money.default_currency(),
         "history": history,
-        "pending": selectors.payments_for_user(user=request.user).filter(status="pending")[:5],
+        "pending": selectors.topups_waiting_for_user(user=request.user)[:5],
+        "stopped": selectors.topups_stopped_for_user(user=request.user)[:5],
         "form": form,
         # Wallet movements and payments belong to no station: shown in the passengers' zone.
         "display_time_zone": settings.TTMS_DISPLAY_TIME_ZONE,
@@ -62,6 +64,25 @@ def wallet_topup(request):
                 request.session.modified = True
             return redirect("payments-sandbox-checkout", payment_id=payment.pk)
     return render(request, "payments/wallet.html", _wallet_context(request, form), status=400)
+
+
+@login_required
+@require_POST
+def topup_dismiss(request, payment_id):
+    """The payer stops waiting for one of their pending top-ups (see
+    `services.payment_dismiss`); back to the wallet, with what became of it."""
+    payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
+    try:
+        payment = services.payment_dismiss(user=request.user, payment_id=payment.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, _("The top-up of %(amount)s is no longer waiting for payment; "
+                                 "nothing was charged.")
+                      % {"amount": money.format_money(payment.amount, payment.currency)})
+        if request.session.get(RETURN_TO, {}).pop(str(payment.pk), None):
+            request.session.modified = True
+    return redirect("payments:wallet")
 
 
 def _wallet_url() -> str | None:

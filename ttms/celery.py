@@ -39,5 +39,9 @@ BEAT_SCHEDULE = {
         "task": "payments.tasks.payments_poll_pending_task",
         "schedule": crontab(minute="*/2"),
     },
+    "payments-expire-pending-payments": {
+        "task": "payments.tasks.payments_expire_pending_task",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -209,3 +209,54 @@ def test_four_completions_of_one_sandbox_topup_answer_one_200_and_three_409(sett
     assert (wallet.balance if wallet else 0) == (25_000 if expected == "succeeded" else 0)
     assert Transaction.objects.filter(kind="topup").count() == (expected == "succeeded")
     assert invariants_hold()
+
+
+def test_a_dismissal_racing_an_approval_leaves_one_consistent_outcome(settings):
+    from django.test import Client
+
+    settings.TTMS_PAYMENTS_LOCK_TIMEOUT_MS = 20_000
+    passenger = PassengerFactory()
+    payment = PaymentFactory(user=passenger, amount=25_000)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_payment():
+        with transaction.atomic():
+            Payment.objects.select_for_update().get(pk=payment.pk)
+            locked.set()
+            release.wait(20)
+        connections.close_all()
+
+    def approve():
+        client = APIClient()
+        client.force_authenticate(passenger)
+        return client.post(f"/api/v1/payments/sandbox/{payment.pk}/complete/",
+                           {"outcome": "approve"}, format="json").status_code
+
+    def dismiss():
+        client = Client()
+        client.force_login(passenger)
+        return client.post(f"/wallet/topups/{payment.pk}/dismiss/").status_code
+
+    holder = threading.Thread(target=hold_the_payment)
+    holder.start()
+    locked.wait(10)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        approved = pool.submit(lambda: (approve(), connections.close_all())[0])
+        dismissed = pool.submit(lambda: (dismiss(), connections.close_all())[0])
+        deadline = time.monotonic() + 15
+        while _backends_waiting_on_a_lock() < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        answers = (approved.result(), dismissed.result())
+    holder.join()
+
+    payment.refresh_from_db()
+    wallet = Account.objects.filter(kind="wallet").first()
+    if payment.status == "succeeded":
+        assert answers == (200, 302)
+        assert (wallet.balance, WebhookEvent.objects.count()) == (25_000, 1)
+    else:
+        assert answers == (409, 302)
+        assert (payment.status, payment.failure_code) == ("failed", "dismissed")
+        assert wallet is None and not WebhookEvent.objects.exists()
+    assert invariants_hold()

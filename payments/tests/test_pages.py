@@ -38,8 +38,9 @@ def test_wallet_times_are_shown_in_the_display_zone_with_its_abbreviation(signed
     with time_machine.travel(datetime(2026, 3, 15, 20, 45, tzinfo=UTC), tick=False):
         fund_wallet(passenger, 50_000)
         PaymentFactory(user=passenger, amount=20_000)
-
-    html = signed_in.get("/wallet/").content.decode()
+    # An hour later: the top-up is still waiting for payment (a day later it has expired).
+    with time_machine.travel(datetime(2026, 3, 15, 21, 45, tzinfo=UTC), tick=False):
+        html = signed_in.get("/wallet/").content.decode()
 
     moment = '<time datetime="2026-03-16T02:15:00+05:30">16 Mar 2026, 02:15 IST</time>'
     assert f'<td role="cell" class="history-when">{moment}</td>' in html
