@@ -27,7 +27,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $(VENV)/.installed $@
 
 run: export DJANGO_DEBUG ?= 1
-run: $(VENV)/.installed  ## venv, install, migrate, demo data, serve on 127.0.0.1:8000 (one ASGI process)
+run: $(VENV)/.installed  ## venv, install, migrate, demo data, serve on HOST:PORT (127.0.0.1:8000)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "TTMS is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"

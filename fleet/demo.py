@@ -3,7 +3,13 @@
 A rail operator with three real corridors (real station codes of the 2017 timetable, names
 and approximate distances and times) and a Rwandan bus company on Kigali–Musanze–Rubavu and
 Kigali–Huye with intermediate stops, buses, drivers and the trips of the next 14 days.
-Idempotent: a second run finds everything and creates nothing.
+Idempotent: a second run finds everything and creates nothing but the trips of days that
+have come into the 14.
+
+`make run` loads the demo on every start, so the loader touches only its own objects, as it
+left them: an operator's own routes, trips and vehicles (even in a demo company) are never
+read for changing; a demo trip someone has changed keeps the change; staff roles are given
+once, when the account or the demo company is made, and never reset.
 """
 
 from datetime import timedelta
@@ -14,7 +20,17 @@ from django.utils import timezone
 from ttms.accounts.models import Role, User
 from ttms.accounts.services import user_create
 
-from .models import ALL_DAYS, Company, Route, Schedule, SeatLayout, Station, Vehicle, Weekday
+from .models import (
+    ALL_DAYS,
+    Company,
+    CompanyMembership,
+    Route,
+    Schedule,
+    SeatLayout,
+    Station,
+    Vehicle,
+    Weekday,
+)
 from .services import (
     membership_set,
     route_create,
@@ -168,11 +184,11 @@ STAFF = [
 ]
 
 
-def _company(spec: dict, lines: list[str]) -> Company:
+def _company(spec: dict, lines: list[str]) -> tuple[Company, bool]:
     company, created = Company.objects.get_or_create(
         slug=spec["slug"], defaults={k: v for k, v in spec.items() if k != "slug"})
     lines.append(f"company {company.slug}: {'created' if created else 'exists'}")
-    return company
+    return company, created
 
 
 def _stations(rows, company, time_zone, lines, label) -> dict[str, Station]:
@@ -206,19 +222,31 @@ def _route(company, code, number, name, departures, days, stops, stations, vehic
     return True
 
 
-def _user(email, name, role, password, lines) -> User | None:
+def _user(email, name, role, password, lines) -> tuple[User, bool]:
     user = User.objects.filter(email=email).first()
-    if user is None:
-        user = user_create(email=email, password=password, full_name=name, role=role)
-        lines.append(f"user {email} ({role}): created")
-    return user
+    if user is not None:
+        return user, False
+    user = user_create(email=email, password=password, full_name=name, role=role)
+    lines.append(f"user {email} ({role}): created")
+    return user, True
+
+
+def _give_role(company: Company, user: User | None, role: str, *, new: bool) -> bool:
+    """Make a demo account staff of a demo company, only when one of them is new (made in
+    this run) and the account has that role and no membership there yet: a role an
+    operator has changed or taken away since stays as they left it."""
+    if (not new or user is None or user.role != role
+            or CompanyMembership.objects.filter(company=company, user=user).exists()):
+        return False
+    membership_set(company=company, user=user, role=role)
+    return True
 
 
 def demo_load(*, password: str | None = None) -> list[str]:
     """Load the demo operators, stations, fleet, routes, staff and 14 days of trips."""
     password = password or settings.TTMS_DEMO_PASSWORD
     lines: list[str] = []
-    rail, bus = _company(RAIL, lines), _company(BUS, lines)
+    (rail, new_rail), (bus, new_bus) = _company(RAIL, lines), _company(BUS, lines)
 
     # Railway stations are shared by every operator (no company), as the importer makes them.
     rail_stations = _stations(RAIL_STATIONS, None, "Asia/Kolkata", lines, "rail")
@@ -242,19 +270,23 @@ def demo_load(*, password: str | None = None) -> list[str]:
                                  bus_stations, buses[bus_code])
     lines.append(f"vehicles: {created_vehicles} created; routes: {created_routes} created")
 
-    drivers = []
+    given = 0
     for email, name in DRIVERS:
-        user = _user(email, name, Role.DRIVER, password, lines)
-        membership_set(company=bus, user=user, role=Role.DRIVER)
-        drivers.append(user)
+        user, new_user = _user(email, name, Role.DRIVER, password, lines)
+        given += _give_role(bus, user, Role.DRIVER, new=new_user or new_bus)
     for email, which, role in STAFF:
         user = User.objects.filter(email=email).first()
         if user is None:
             lines.append(f"staff {email}: no such account (load the accounts demo first)")
             continue
-        membership_set(company=bus if which == "bus" else rail, user=user, role=role)
-    lines.append(f"memberships: {len(drivers)} drivers and {len(STAFF)} staff of the demo "
-                 "companies")
+        company, new_company = (bus, new_bus) if which == "bus" else (rail, new_rail)
+        given += _give_role(company, user, role, new=new_company)
+    lines.append(f"memberships given: {given}")
+    # The rota takes the demo drivers who still drive for the demo company, in their order.
+    driving = {u.email: u for u in User.objects.filter(
+        email__in=[email for email, _ in DRIVERS], memberships__company=bus,
+        memberships__role=Role.DRIVER)}
+    drivers = [driving[email] for email, _ in DRIVERS if email in driving]
 
     today = timezone.localdate()
     demo_routes = Route.objects.filter(
@@ -264,12 +296,15 @@ def demo_load(*, password: str | None = None) -> list[str]:
                                 routes=demo_routes)
     lines.append(f"trips for {today}..{today + timedelta(days=DEMO_DAYS - 1)}: {report}")
 
-    # One driver per bus trip, in turn; trips that already have one keep theirs.
-    unassigned = (Schedule.objects.filter(route__company=bus, drivers__isnull=True,
+    # One driver per trip of the demo's bus routes, in turn, for the trips as the demo made
+    # them: not yet given a driver and never changed since (no event). A trip whose driver
+    # someone removed has an event, and the operator's own routes are not the demo's.
+    unassigned = (Schedule.objects.filter(route__in=demo_routes.filter(company=bus),
+                                          drivers__isnull=True, events__isnull=True,
                                           service_date__gte=today)
                   .select_related("route__company").order_by("departure_at", "pk"))
     assigned = 0
-    for index, schedule in enumerate(unassigned):
+    for index, schedule in enumerate(unassigned if drivers else []):
         schedule_update(schedule=schedule, drivers=[drivers[index % len(drivers)]],
                         reason="demo rota")
         assigned += 1
