@@ -95,6 +95,15 @@ class ChartingRefused(BookingError):
     default_message = "The chart of this trip cannot be prepared."
 
 
+class InvalidScan(DomainError):
+    """The scan names something that cannot be (a station the trip does not call at):
+    refused before anything is recorded."""
+
+    code = "invalid"
+    status_code = 400
+    default_message = "The scan is not valid."
+
+
 class NoTicket(DomainError):
     """The passenger holds no seat (waitlisted, cancelled), so has no ticket."""
 

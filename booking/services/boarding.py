@@ -16,12 +16,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from fleet.models import CompanyMembership, Schedule, Station
+from fleet.models import CompanyMembership, RouteStop, Schedule, Station
 from ttms.accounts.models import Role, User
 from ttms.notifications.services import Message, outbox_add
 
 from .. import ticket_keys, tickets
+from ..exceptions import InvalidScan
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock
 from ..models import (
     SEATED_STATUSES,
@@ -205,6 +207,23 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
                        conflict=conflict)
 
 
+def _off_route(schedule: Schedule, stations: list[Station | None]) -> dict[int, str]:
+    """By index in `stations`, why each station named that is not a stop of the trip's
+    route cannot be where a scan was made; one query, none when no station is named."""
+    named = {station.pk for station in stations if station is not None}
+    if not named:
+        return {}
+    stops = set(RouteStop.objects.filter(route_id=schedule.route_id, station_id__in=named)
+                .values_list("station_id", flat=True))
+    return {index: gettext("{name} ({code}) is not a stop of trip {number} of {date}: scan "
+                           "at a station the trip calls at.").format(
+                               name=station.name, code=station.code,
+                               number=schedule.route.number,
+                               date=f"{schedule.service_date:%d %b %Y}")
+            for index, station in enumerate(stations)
+            if station is not None and station.pk not in stops}
+
+
 def _answer(scan: _Scan, ring: tickets.Keyring) -> ScanOutcome:
     result, message, body = _verify(scan, ring)
     if result != ScanResult.VALID:
@@ -243,7 +262,10 @@ def ticket_scan(*, schedule: Schedule, driver: User, qr: str, station: Station |
     """Answer a scan made now on `schedule` (a trip `driver` is assigned to; the caller
     checks): valid (the passenger boards, atomically), already_boarded (when, where, by
     whom), cancelled, wrong_trip, not_yet_valid, expired, invalid_signature, malformed.
-    Raises Busy when the PNR's lock is not granted in time."""
+    Raises InvalidScan, recording nothing, when `station` is not a stop of the trip's
+    route; Busy when the PNR's lock is not granted in time."""
+    if problem := _off_route(schedule, [station]).get(0):
+        raise InvalidScan(problem, fields={"station": [problem]})
     now = now or timezone.now()
     scan = _Scan(schedule=schedule, driver=driver, qr=qr, scanned_at=now, now=now,
                  station=station, device=device)
@@ -257,7 +279,12 @@ def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[O
     (`duplicate`) and changes nothing. Each scan is checked as it would have been when made
     (its validity window at `scanned_at`; a time later than the upload plus
     `TTMS_SCAN_CLOCK_SKEW_SECONDS` counts as that). A scan the device refused boards
-    nobody. Answers come in the order given."""
+    nobody. Answers come in the order given. A batch naming a station that is not a stop
+    of the trip's route is refused whole (InvalidScan, `fields={"scans": {"<index>":
+    {"station": [message]}}}`), recording nothing."""
+    if off := _off_route(schedule, [offline.station for offline in scans]):
+        raise InvalidScan(next(iter(off.values())), fields={"scans": {
+            str(index): {"station": [problem]} for index, problem in off.items()}})
     now = now or timezone.now()
     latest = now + timedelta(seconds=settings.TTMS_SCAN_CLOCK_SKEW_SECONDS)
     ring = ticket_keys.keyring()

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleet.models import ScheduleEvent, ScheduleStatus
-from fleet.tests.factories import staff_user
+from fleet.tests.factories import StationFactory, staff_user
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 from ttms.notifications.models import OutboxMessage
@@ -222,6 +222,49 @@ def test_scan_input_errors_are_400_in_the_one_shape(ticketed, api_client):
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["station"] == ["No station has the code 'NOPE'."]
     assert not BoardingScan.objects.exists()
+
+
+def not_a_stop(ticketed) -> str:
+    StationFactory(code="NDLS", name="New Delhi")
+    trip = ticketed.trip
+    return (f"New Delhi (NDLS) is not a stop of trip {trip.route.number} of "
+            f"{trip.service_date:%d %b %Y}: scan at a station the trip calls at.")
+
+
+@pytest.mark.usefixtures("boarding_time")
+def test_a_scan_at_a_station_off_the_trips_route_is_refused_and_not_recorded(ticketed,
+                                                                            api_client):
+    message = not_a_stop(ticketed)
+    api_client.force_authenticate(ticketed.driver)
+
+    response = api_client.post(SCAN, {"trip": ticketed.trip.pk, "qr": token(ticketed),
+                                      "station": "NDLS"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"error": {"code": "invalid", "message": message,
+                                         "fields": {"station": [message]}}}
+    assert not BoardingScan.objects.exists()
+    assert not Boarding.objects.exists()
+    assert scan(api_client, ticketed, token(ticketed), station="ST2")["result"] == "valid"
+
+
+@pytest.mark.usefixtures("boarding_time")
+def test_an_upload_naming_a_station_off_the_route_is_refused_whole(ticketed, api_client):
+    message = not_a_stop(ticketed)
+    start = ticketed.trip.departure_at - timedelta(minutes=40)
+    api_client.force_authenticate(ticketed.driver)
+
+    response = api_client.post(
+        f"/api/v1/driver/trips/{ticketed.trip.pk}/scans/",
+        {"device": "tablet-1", "scans": [
+            offline("a-1", token(ticketed), start, station="ST1"),
+            offline("a-2", token(ticketed, 1), start, station="NDLS")]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"error": {"code": "invalid", "message": message,
+                                         "fields": {"scans": {"1": {"station": [message]}}}}}
+    assert not BoardingScan.objects.exists()
+    assert not Boarding.objects.exists()
 
 
 @pytest.mark.usefixtures("boarding_time")
