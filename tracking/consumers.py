@@ -1,4 +1,3 @@
-import json
 import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -7,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from ttms.accounts.models import Role
 from ttms.channels_auth import ws_subprotocol
+from ttms.jsonlimits import JSONTooDeep, json_loads_limited
 
 from .positions import position_parse
 
@@ -37,18 +37,6 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def _depth(value) -> int:
-    """How deep `value` nests, counted without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 def message_decode(text: str | None):
     """The JSON value of a text frame; raises MessageRefused when the frame is over
     MAX_MESSAGE_CHARS, is not strict JSON (NaN, Infinity, bad syntax, no text) or nests
@@ -61,13 +49,12 @@ def message_decode(text: str | None):
     if not text:
         raise not_json
     try:
-        # Deeper than the interpreter's recursion limit, the decoder raises RecursionError.
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return json_loads_limited(text, max_depth=MAX_JSON_DEPTH,
+                                  parse_constant=_refuse_constant)
+    except JSONTooDeep as exc:
+        raise MessageRefused("parse_error", str(exc)) from None
+    except ValueError:  # UnicodeDecodeError is a ValueError
         raise not_json from None
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise MessageRefused("parse_error", _("The message is nested too deep."))
-    return value
 
 
 class TripPositionsConsumer(AsyncJsonWebsocketConsumer):

@@ -22,7 +22,7 @@ POSITION = {"type": "position", "trip_id": 7, "lat": 12.5, "lon": 77.25,
 NOT_JSON = {"type": "error", "code": "parse_error", "fields": {},
             "message": "Send each position as one JSON object in a text frame."}
 TOO_DEEP = {"type": "error", "code": "parse_error", "fields": {},
-            "message": "The message is nested too deep."}
+            "message": "JSON nested deeper than 8 levels."}
 TOO_LARGE = {"type": "error", "code": "too_large", "fields": {},
              "message": "A message is at most 8192 characters."}
 
@@ -90,7 +90,7 @@ def test_deep_json_is_refused_without_a_recursion_error():
               _frame("[" * 4000 + "]" * 4000),
               _frame('{"lat": ' + "[" * 20 + "1" + "]" * 20 + ', "lon": 0}')]
 
-    assert _check(frames) == [TOO_LARGE, TOO_LARGE, NOT_JSON, TOO_DEEP]
+    assert _check(frames) == [TOO_LARGE, TOO_LARGE, TOO_DEEP, TOO_DEEP]
 
 
 def test_a_huge_frame_is_refused():
