@@ -21,6 +21,9 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# With DEBUG, a missing page and an uncaught exception show the site's own 404 and 500
+# pages (ttms.middleware), as users see them; 1 shows Django's technical pages instead.
+TTMS_TECHNICAL_ERROR_PAGES = env.bool("TTMS_TECHNICAL_ERROR_PAGES", default=False)
 
 # Without DEBUG the key must come from the environment. Management commands that never sign
 # anything (makemigrations, migrate) run without it; the WSGI and ASGI applications refuse
@@ -68,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ttms.middleware.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "ttms.urls"

@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ttms import views
-from ttms.api import errors
 from ttms.health import healthz
 
 api_v1 = [
@@ -24,26 +22,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
 ]
 
 admin.site.site_header = "TTMS administration"
 admin.site.site_title = "TTMS"
 
-
-def handler400(request, exception):
-    if request.path.startswith("/api/"):
-        return errors.json_bad_request(request, exception)
-    return defaults.bad_request(request, exception)
-
-
-def handler404(request, exception):
-    if request.path.startswith("/api/"):
-        return errors.json_not_found(request, exception)
-    return defaults.page_not_found(request, exception)
-
-
-def handler500(request):
-    if request.path.startswith("/api/"):
-        return errors.json_server_error(request)
-    return defaults.server_error(request)
-
+handler400 = views.bad_request
+handler404 = views.page_not_found
+handler500 = views.server_error
