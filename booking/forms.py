@@ -120,13 +120,16 @@ class PassengerForm(forms.Form):
                                          choices=BerthPreference.choices, required=False)
     passport = forms.CharField(label="Passport number", max_length=20, required=False,
                                help_text="Foreign tourists only.")
-    nationality = forms.CharField(label="Country", max_length=2, required=False,
-                                  help_text="Two letters, e.g. GB.",
-                                  widget=forms.TextInput(attrs={"size": 2}))
+    nationality = forms.CharField(label="Country", max_length=3, required=False,
+                                  help_text="Its code on the passport: GB or GBR.",
+                                  widget=forms.TextInput(attrs={"size": 3}))
     seat = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_nationality(self) -> str:
-        return self.cleaned_data["nationality"].strip().upper()
+        try:
+            return rules.country_code(self.cleaned_data["nationality"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_seat(self) -> str:
         value = self.cleaned_data["seat"].strip()

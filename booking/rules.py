@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pycountry
+from django.utils.translation import gettext
+
 from fleet.models import BerthType
 
 from .models import MAX_LEGS, Quota
@@ -76,6 +79,25 @@ class Traveller:
     passport_number: str = ""
     nationality: str = ""
     seat_id: int | None = None  # the seat asked for (a seat map pick), if any
+
+
+def country_code(text: str) -> str:
+    """The ISO 3166-1 alpha-2 code ("GB") of the country `text` names by its alpha-2 or its
+    alpha-3 code ("gb", "GBR": passports print the three letters), from `pycountry`'s list;
+    "" for a blank. Raises ValueError, with a message a passenger can read, for anything
+    else ("ZZ" is reserved for private use, not a country)."""
+    code = (text or "").strip().upper()
+    if not code:
+        return ""
+    found = None
+    if len(code) == 2 and code.isascii() and code.isalpha():
+        found = pycountry.countries.get(alpha_2=code)
+    elif len(code) == 3 and code.isascii() and code.isalpha():
+        found = pycountry.countries.get(alpha_3=code)
+    if found is None:
+        raise ValueError(gettext("{code!r} is not a country code of ISO 3166-1: give its two "
+                                 "letters (GB) or its three (GBR).").format(code=code))
+    return found.alpha_2
 
 
 def is_senior(t: Traveller) -> bool:

@@ -349,10 +349,17 @@ class PassengerInputSerializer(serializers.Serializer):
     passport = serializers.CharField(max_length=20, required=False, default="",
                                      allow_blank=True,
                                      help_text="Passport number (foreign tourists).")
-    nationality = serializers.CharField(max_length=2, required=False, default="",
+    nationality = serializers.CharField(max_length=3, required=False, default="",
                                         allow_blank=True,
-                                        help_text="ISO 3166 country code (foreign "
-                                                  "tourists).")
+                                        help_text="Country, by its ISO 3166-1 alpha-2 (GB) "
+                                                  "or alpha-3 (GBR) code, any case; kept "
+                                                  "as alpha-2 (foreign tourists).")
+    def validate_nationality(self, value: str) -> str:
+        try:
+            return rules.country_code(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
     coach = serializers.CharField(max_length=8, required=False, default="", allow_blank=True,
                                   help_text="Coach of the seat asked for, as the seat map "
                                             "shows it (e.g. S1); with `seat`.")

@@ -63,8 +63,9 @@ class PassengerIn:
 
 def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
     """The rules a booking's passengers must meet whatever the trip: a bookable quota, 1 to
-    6 passengers (Tatkal: 4), a passport and country for each foreign tourist, each seat
-    asked for named whole and only once. Raises InvalidBooking with `fields` by passenger
+    6 passengers (Tatkal: 4), a passport and country for each foreign tourist, each country
+    given an ISO 3166-1 code (alpha-2 or alpha-3), each seat asked for named whole and only
+    once. Raises InvalidBooking with `fields` by passenger
     index; reads nothing, so the booking form asks it before the review."""
     if quota not in BOOKABLE_QUOTAS:
         raise InvalidBooking(f"{quota!r} is not a quota one can book in.",
@@ -77,11 +78,25 @@ def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
     if quota == Quota.FOREIGN_TOURIST:
         missing = {str(i): ["A foreign tourist needs a passport number and country."]
                    for i, p in enumerate(passengers)
-                   if not p.passport_number.strip() or len(p.nationality.strip()) != 2}
+                   if not p.passport_number.strip() or not p.nationality.strip()}
         if missing:
             raise InvalidBooking("Foreign tourist bookings need each passenger's passport "
                                  "number and country.", fields={"passengers": missing})
+    _check_countries(passengers)
     _check_wanted_seats(passengers)
+
+
+def _check_countries(passengers: list[PassengerIn]) -> None:
+    """Each country given is one of ISO 3166-1, by its alpha-2 or alpha-3 code
+    (`rules.country_code`)."""
+    unknown = {}
+    for i, p in enumerate(passengers):
+        try:
+            rules.country_code(p.nationality)
+        except ValueError as exc:
+            unknown[str(i)] = [str(exc)]
+    if unknown:
+        raise InvalidBooking(next(iter(unknown.values()))[0], fields={"passengers": unknown})
 
 
 def _check_wanted_seats(passengers: list[PassengerIn]) -> None:
@@ -327,7 +342,7 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
                 pnr=pnr, trip_class=trip_class, index=index, name=given.name.strip(),
                 age=given.age, gender=given.gender, berth_preference=given.berth_preference,
                 passport_number=given.passport_number.strip(),
-                nationality=given.nationality.strip().upper(), status=allocation.status,
+                nationality=rules.country_code(given.nationality), status=allocation.status,
                 booking_status=allocation.status, quota=allocation.quota,
                 seat_id=place.seat_id if place else None, half=place.half if place else 0,
                 fare=fare,

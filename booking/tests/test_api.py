@@ -152,6 +152,24 @@ def test_bad_requests_get_400_in_the_error_shape_and_write_nothing(api_client, t
     assert Account.objects.get(user=user, kind="wallet").balance == 100_000
 
 
+def test_a_foreign_tourists_country_must_be_an_iso_3166_code(api_client, trip):
+    user = funded_user(100_000)
+    client = _client(api_client, user)
+    tourist = {"name": "Jane", "age": 30, "gender": "F", "passport": "X1"}
+
+    refused = _book(client, trip, [{**tourist, "nationality": "GB"},
+                                   {**tourist, "nationality": "zz"}], quota="FOREIGN_TOURIST")
+    booked = _book(client, trip, [{**tourist, "nationality": "gbr"}], quota="FOREIGN_TOURIST")
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"] == {"passengers": {"1": {"nationality": [
+        "'ZZ' is not a country code of ISO 3166-1: give its two letters (GB) or its three "
+        "(GBR)."]}}}
+    assert booked.status_code == 201, booked.json()
+    assert Passenger.objects.get().nationality == "GB"
+    assert Pnr.objects.count() == 1
+
+
 def test_a_booking_without_an_idempotency_key_is_refused(api_client, trip):
     client = _client(api_client, funded_user(100_000))
     response = client.post("/api/v1/bookings/", {"trip": trip.pk, "from": "ST1", "to": "ST3",

@@ -251,6 +251,35 @@ def test_foreign_tourists_need_passport_and_country(trip, book):
         "2": ["A foreign tourist needs a passport number and country."]}}
 
 
+NOT_A_COUNTRY = ("'ZZ' is not a country code of ISO 3166-1: give its two letters (GB) or "
+                 "its three (GBR).")
+
+
+@pytest.mark.parametrize("quota", ["FOREIGN_TOURIST", "GENERAL"])
+def test_a_country_that_is_not_in_iso_3166_is_refused(trip, book, quota):
+    user = funded_user()
+    before = snapshot(trip, user)
+
+    with pytest.raises(InvalidBooking) as refused:
+        book(trip, [adult("Jane", passport_number="X1", nationality="GB"),
+                    adult("John", passport_number="X2", nationality="zz")],
+             user=user, quota=quota)
+
+    assert refused.value.fields == {"passengers": {"1": [NOT_A_COUNTRY]}}
+    assert refused.value.message == NOT_A_COUNTRY
+    assert snapshot(trip, user) == before
+
+
+def test_a_country_given_by_its_three_letters_is_kept_as_its_two(trip, book):
+    pnr = book(trip, [adult("Jane", passport_number="X1", nationality=" gbr "),
+                      adult("Jim", passport_number="X2", nationality="in")],
+               quota="FOREIGN_TOURIST")
+
+    assert [p.nationality for p in pnr.passenger_list] == ["GB", "IN"]
+    assert list(pnr.passengers.order_by("index").values_list("nationality", flat=True)) == [
+        "GB", "IN"]
+
+
 @pytest.mark.parametrize("status", ["departed", "arrived", "cancelled"])
 def test_a_trip_that_left_or_was_cancelled_cannot_be_booked(trip, book, status):
     user = funded_user()

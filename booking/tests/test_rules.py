@@ -251,3 +251,18 @@ def test_a_booking_window_is_in_the_boarding_stations_zone():
                                    travel_date=date(2030, 1, 7), tz=dubai)
 
     assert opens.astimezone(IST) == datetime(2030, 1, 6, 11, 30, tzinfo=IST)
+
+
+@pytest.mark.parametrize(("given", "code"), [("GB", "GB"), (" gb ", "GB"), ("GBR", "GB"),
+                                             ("ind", "IN"), ("", ""), ("  ", "")])
+def test_a_country_is_kept_as_its_iso_3166_alpha_2_code(given, code):
+    assert rules.country_code(given) == code
+
+
+@pytest.mark.parametrize("given", ["ZZ", "XK", "G", "GBRX", "G1", "ÉÉ", "UK"])
+def test_what_is_not_an_iso_3166_code_is_refused_by_name(given):
+    with pytest.raises(ValueError) as refused:
+        rules.country_code(given)
+
+    assert str(refused.value) == (f"{given.upper()!r} is not a country code of ISO 3166-1: "
+                                  "give its two letters (GB) or its three (GBR).")

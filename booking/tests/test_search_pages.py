@@ -446,6 +446,25 @@ def test_a_foreign_tourist_needs_a_passport(client, make_sleeper_trip):
         "A foreign tourist needs a passport number and country.")
 
 
+def test_a_foreign_tourists_country_is_checked_at_its_field(client, make_sleeper_trip):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    client.force_login(funded_user())
+    data = passenger_post(trip, [("Jo Smith", 30, "M")], quota="FOREIGN_TOURIST")
+    data.update({"form-0-passport": "X1234567", "form-0-nationality": "zz"})
+
+    refused = client.post(reverse("booking:book", args=[trip.pk]), data)
+    data["form-0-nationality"] = "gbr"
+    accepted = client.post(reverse("booking:book", args=[trip.pk]), data)
+
+    assert refused.status_code == 400
+    assert field_error(refused.content.decode(), "form-0-nationality") == (
+        "&#x27;ZZ&#x27; is not a country code of ISO 3166-1: give its two letters (GB) or "
+        "its three (GBR).")
+    assert accepted.status_code == 302
+    [draft] = client.session["booking_drafts"].values()
+    assert draft["passengers"][0]["nationality"] == "GB"
+
+
 def test_add_and_remove_passenger_rows_without_javascript(client, make_sleeper_trip):
     trip = make_sleeper_trip(departure=DEPARTURE)
     client.force_login(funded_user())
