@@ -107,7 +107,7 @@ class TripOutputSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="route.name")
     route = serializers.CharField(source="route.code")
     company = serializers.CharField(source="route.company.slug")
-    vehicle = serializers.PrimaryKeyRelatedField(read_only=True)
+    vehicle = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     drivers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     is_locked = serializers.BooleanField(read_only=True)
 

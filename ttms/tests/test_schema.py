@@ -111,6 +111,19 @@ def test_operator_lists_answer_the_documented_page_envelope(api_client, world, p
     assert_documented(schema_document, openapi, path, response)
 
 
+def test_a_trip_without_a_vehicle_answers_as_documented(api_client, world, schema_document,
+                                                        openapi):
+    trip = world["trip"]
+    trip.vehicle = None
+    trip.save(update_fields=["vehicle"])
+
+    response = _as(api_client, world["admin"]).get(f"/api/v1/operator/trips/{trip.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["vehicle"] is None
+    assert_documented(schema_document, openapi, "/api/v1/operator/trips/{id}/", response)
+
+
 def test_a_page_past_the_end_is_a_documented_404(api_client, world, schema_document, openapi):
     response = _as(api_client, world["admin"]).get("/api/v1/operator/trips/", {"page": 9})
 
