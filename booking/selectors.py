@@ -324,11 +324,12 @@ def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:
 # --- Seat map ----------------------------------------------------------------------------------
 
 
-def trip_get_open(pk: int) -> Schedule:
-    """A trip its operator has not cancelled, with its route, company and vehicle: what a
-    seat map is drawn for. Schedule.DoesNotExist otherwise."""
-    return (Schedule.objects.select_related("route__company", "vehicle")
-            .exclude(status=ScheduleStatus.CANCELLED).get(pk=pk))
+def trip_get_for_sale(pk: int) -> Schedule:
+    """A trip with its route, company and vehicle, whatever its status: what a seat map and
+    the booking form are drawn for. Whether it can be booked now is `trip_refusal`'s to say
+    (a cancelled trip is refused with that reason, not as unknown). Schedule.DoesNotExist
+    otherwise."""
+    return Schedule.objects.select_related("route__company", "vehicle").get(pk=pk)
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ class SeatMapView(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         try:
-            schedule = selectors.trip_get_open(pk)
+            schedule = selectors.trip_get_for_sale(pk)
         except Schedule.DoesNotExist:
             raise NotFound("No such trip.") from None
         journey = selectors.journey_get(schedule=schedule, origin_code=data["origin"],

@@ -333,6 +333,18 @@ def test_seat_map_of_a_trip_that_left_is_refused_with_the_reason(api_client, tri
     assert ahead.status_code == 200
 
 
+def test_seat_map_of_a_cancelled_trip_says_it_is_cancelled(api_client, trip):
+    Schedule.objects.filter(pk=trip.pk).update(status="cancelled")
+
+    response = api_client.get(f"/api/v1/trips/{trip.pk}/seats/",
+                              {"from": "ST1", "to": "ST3", "class": "SL"})
+
+    assert response.status_code == 409
+    assert response.json() == {"error": {
+        "code": "trip_not_bookable", "fields": {},
+        "message": f"Trip {trip.route.number} of 2030-01-07 is cancelled; it cannot be booked."}}
+
+
 def test_quota_is_echoed_as_booked(api_client, trip):
     client = _client(api_client, funded_user(100_000))
     response = _book(client, trip, _people(1, gender="F"), quota=Quota.LADIES)

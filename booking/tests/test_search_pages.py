@@ -317,6 +317,23 @@ def test_the_seat_map_and_the_booking_form_of_a_trip_that_left_say_so_and_book_n
     assert balance(user) == before
 
 
+def test_the_seat_map_and_the_booking_form_of_a_cancelled_trip_say_so(client,
+                                                                       make_sleeper_trip):
+    trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
+    Schedule.objects.filter(pk=trip.pk).update(status="cancelled")
+    client.force_login(funded_user())
+    journey = {"from": "ST1", "to": "ST3", "class": "SL"}
+
+    seat_map = client.get(reverse("booking:trip", args=[trip.pk]), journey)
+    form = client.get(reverse("booking:book", args=[trip.pk]), journey)
+
+    for response in (seat_map, form):
+        assert response.status_code == 409
+        assert re.search(r'class="notice notice-error" role="alert">([^<]*)<',
+                         response.content.decode()).group(1) == (
+            f"Trip {trip.route.number} of 2030-01-07 is cancelled; it cannot be booked.")
+
+
 # --- Booking ----------------------------------------------------------------------------------
 
 

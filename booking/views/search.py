@@ -245,7 +245,7 @@ def coach_maps(seats: list[selectors.SeatView], *, quota: str,
 
 def _trip_or_404(pk: int) -> Schedule:
     try:
-        return selectors.trip_get_open(pk)
+        return selectors.trip_get_for_sale(pk)
     except Schedule.DoesNotExist:
         raise Http404("No such trip.") from None
 
