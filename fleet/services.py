@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ttms.accounts.models import Role
 
@@ -405,9 +406,9 @@ def _check_drivers(company_id: int, drivers: list) -> None:
     members = set(CompanyMembership.objects.filter(
         company_id=company_id, role=Role.DRIVER, user_id__in=driver_ids,
     ).values_list("user_id", flat=True))
-    strangers = sorted(str(d) for d in drivers if d.pk not in members)
-    if strangers:
-        raise ValidationError({"drivers": f"Not a driver of this company: {', '.join(strangers)}."})
+    # One message whatever the ids are: naming them would tell staff who else has an account.
+    if driver_ids - members:
+        raise ValidationError({"drivers": _("Not a driver of this company.")})
 
 
 def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNSET,
