@@ -5,8 +5,9 @@ Views document their own success answer and the errors only they know (a rule's 
 trip's 404). `AutoSchema` adds, from what the view is made of, the errors that any view of
 that make can answer, in the one error shape: 401 where a credential is read, 403 where a
 permission can refuse or a session needs its CSRF token, 404 where the path names
-something or a page is asked for, 400 where a body or a filter is read, 429 where a
-throttle counts, and 400/409/422 where an Idempotency-Key is taken. The answers are those
+something or a page is asked for, 400 where a body or a filter is read (and 413/415 where
+a body is too large or of another media type), 429 where a throttle counts, and
+400/409/422 where an Idempotency-Key is taken. The answers are those
 of `ttms.api.errors.exception_handler`, always JSON, even where the view renders images.
 """
 
@@ -142,6 +143,9 @@ class AutoSchema(openapi.AutoSchema):
 
         if "requestBody" in operation:
             reasons["400"].append(("The body is not valid", None))
+            reasons["413"].append(("The body is larger than the server accepts", None))
+            reasons["415"].append(("The body is not of a media type this operation reads",
+                                   None))
         if query - {"page", "page_size"}:
             reasons["400"].append(("A query parameter is not valid", None))
 

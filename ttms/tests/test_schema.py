@@ -149,6 +149,28 @@ def test_a_completed_top_up_has_a_documented_null_next_action(api_client, schema
                       "/api/v1/payments/sandbox/{payment_id}/complete/", response)
 
 
+def test_a_body_too_large_is_a_documented_413(api_client, settings, schema_document,
+                                             openapi):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = api_client.post("/api/v1/auth/register/", {"full_name": "x" * 200},
+                               format="json")
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert_documented(schema_document, openapi, "/api/v1/auth/register/", response)
+
+
+def test_a_body_of_another_media_type_is_a_documented_415(api_client, schema_document,
+                                                          openapi):
+    response = api_client.post("/api/v1/auth/register/", "<user/>",
+                               content_type="application/xml")
+
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert_documented(schema_document, openapi, "/api/v1/auth/register/", response)
+
+
 def test_signing_in_is_a_documented_401(api_client, schema_document, openapi):
     response = api_client.get("/api/v1/bookings/")
 
@@ -230,7 +252,7 @@ def test_every_operation_documents_the_errors_of_its_make(schema_document):
         if any(p["in"] == "path" for p in parameters):
             assert "404" in codes, where
         if "requestBody" in operation:
-            assert "400" in codes, where
+            assert {"400", "413", "415"} <= codes, where
         if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters):
             assert {"400", "409", "422"} <= codes, where
         if any(p["in"] == "query" and p["name"] == "page" for p in parameters):
@@ -241,16 +263,16 @@ def test_the_documented_errors_of_some_operations(schema_document):
     def codes(path, method):
         return sorted(schema_document["paths"][path][method]["responses"])
 
-    assert codes("/api/v1/bookings/", "post") == ["201", "400", "401", "403", "409", "422",
-                                                  "429", "503"]
+    assert codes("/api/v1/bookings/", "post") == ["201", "400", "401", "403", "409", "413",
+                                                  "415", "422", "429", "503"]
     assert codes("/api/v1/bookings/", "get") == ["200", "401", "404"]
     assert codes("/api/v1/operator/trips/{id}/", "patch") == ["200", "400", "401", "403",
-                                                              "404", "409"]
+                                                              "404", "409", "413", "415"]
     assert codes("/api/v1/operator/vehicles/", "get") == ["200", "401", "403", "404"]
     assert codes("/api/v1/stations/", "get") == ["200", "400", "401"]
     assert codes("/api/v1/payments/webhooks/{provider}/", "post") == ["200", "400", "401",
-                                                                      "404"]
-    assert codes("/api/v1/auth/register/", "post") == ["201", "400", "429"]
+                                                                      "404", "413", "415"]
+    assert codes("/api/v1/auth/register/", "post") == ["201", "400", "413", "415", "429"]
     assert codes("/api/v1/tickets/keys/", "get") == ["200", "401"]
 
 
