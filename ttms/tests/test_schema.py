@@ -124,6 +124,56 @@ def test_a_trip_without_a_vehicle_answers_as_documented(api_client, world, schem
     assert_documented(schema_document, openapi, "/api/v1/operator/trips/{id}/", response)
 
 
+def test_the_answers_along_a_journey_match_the_schema(api_client, world, schema_document,
+                                                      openapi, settings):
+    settings.TTMS_PAYMENT_PROVIDERS = ["sandbox"]
+    settings.TTMS_SANDBOX_WEBHOOK_SECRET = "sandbox-test-secret"
+    trip, pnr = world["trip"], world["pnr"].number
+    passenger = world["pnr"].passengers.get().pk
+    qr = _as(api_client, world["holder"]).get(f"/api/v1/bookings/{pnr}/tickets/").json()[0]
+    stations = {"from": "ST1", "to": "ST4"}
+    steps = [
+        ("holder", "get", "/api/v1/auth/me/", None, 200),
+        ("holder", "get", "/api/v1/stations/", {"q": "ST"}, 200),
+        ("holder", "get", "/api/v1/trips/search/", {**stations, "date": "2030-01-07"}, 200),
+        ("holder", "get", "/api/v1/trips/{id}/seats/", {**stations, "class": "SL"}, 200),
+        ("holder", "get", "/api/v1/bookings/{pnr}/", None, 200),
+        ("holder", "get", "/api/v1/bookings/{pnr}/refund-quote/", None, 200),
+        ("holder", "get", "/api/v1/bookings/{pnr}/tickets/", None, 200),
+        ("holder", "get", "/api/v1/bookings/{pnr}/tickets/{passenger}/qr.png", None, 200),
+        ("holder", "get", "/api/v1/bookings/{pnr}/tickets/{passenger}/qr.svg", None, 200),
+        ("holder", "get", "/api/v1/tickets/keys/", None, 200),
+        ("holder", "get", "/api/v1/wallet/", None, 200),
+        ("holder", "get", "/api/v1/wallet/transactions/", None, 200),
+        ("holder", "post", "/api/v1/wallet/topups/", {"amount": 5000}, 201),
+        ("driver", "get", "/api/v1/driver/trips/{id}/manifest/", None, 200),
+        ("driver", "post", "/api/v1/driver/scan/", {"trip": trip.pk, "qr": qr["qr"]}, 200),
+        ("driver", "post", "/api/v1/driver/trips/{id}/scans/", {"device": "phone-1", "scans": [
+            {"nonce": "n-1", "qr": qr["qr"], "scanned_at": "2030-01-07T07:40:00+05:30"}]}, 200),
+        ("driver", "post", "/api/v1/driver/trips/{id}/start/", None, 200),
+        ("admin", "get", "/api/v1/operator/trips/{id}/", None, 200),
+        ("admin", "get", "/api/v1/operator/vehicles/{vehicle}/", None, 200),
+        ("admin", "get", "/api/v1/operator/routes/{route}/", None, 200),
+        ("holder", "post", "/api/v1/bookings/{pnr}/cancel/", {}, 409),
+    ]
+    names = {"{id}": trip.pk, "{pnr}": pnr, "{passenger}": passenger,
+             "{vehicle}": trip.vehicle_id, "{route}": trip.route_id}
+    answered = []
+    for who, method, template, data, _expected in steps:
+        path = template
+        for name, value in names.items():
+            path = path.replace(name, str(value))
+        client = _as(api_client, world[who])
+        kwargs = {"format": "json", "headers": {"Idempotency-Key": template}} \
+            if method == "post" else {}
+        response = getattr(client, method)(path, data, **kwargs)
+        answered.append((template, response.status_code))
+        documented = template.replace("{vehicle}", "{id}").replace("{route}", "{id}")
+        assert_documented(schema_document, openapi, documented, response)
+
+    assert answered == [(template, expected) for _, _, template, _, expected in steps]
+
+
 def test_a_page_past_the_end_is_a_documented_404(api_client, world, schema_document, openapi):
     response = _as(api_client, world["admin"]).get("/api/v1/operator/trips/", {"page": 9})
 
