@@ -1,5 +1,7 @@
 import django_filters
 
+from ttms.api.filters import UTCIsoDateTimeFilter
+
 from ..models import Entry, Transaction
 
 
@@ -12,10 +14,10 @@ class WalletEntryFilter(django_filters.FilterSet):
         choices=[("credit", "Money in"), ("debit", "Money out")], method="filter_direction")
     reference_type = django_filters.CharFilter(field_name="transaction__reference_type")
     reference_id = django_filters.CharFilter(field_name="transaction__reference_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="transaction__created_at",
-                                                     lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="transaction__created_at",
-                                                      lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="transaction__created_at",
+                                         lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="transaction__created_at",
+                                          lookup_expr="lt")
 
     class Meta:
         model = Entry

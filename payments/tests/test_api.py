@@ -1,6 +1,9 @@
 import uuid
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from payments import services
 from payments.models import Payment
@@ -78,6 +81,43 @@ def test_transactions_with_a_bad_filter_are_a_400(passenger_client):
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["kind"]
+
+
+@pytest.mark.parametrize("query", [
+    "created_after=0001-01-01T00:00:00%2B18:59",   # before the calendar's first moment in UTC
+    "created_after=9999-12-31T23:59:59-18:00",      # past its last
+    "created_before=1066-10-14T09:00:00Z",
+])
+def test_transactions_filtered_by_a_moment_out_of_range_are_a_400(passenger_client, query):
+    response = passenger_client.get(f"/api/v1/wallet/transactions/?{query}")
+
+    assert response.status_code == 400
+    field = query.split("=")[0]
+    assert response.json()["error"]["fields"] == {
+        field: ["Give a moment between 1900 and 2999, e.g. 2026-12-03T10:00:00Z."]}
+
+
+def test_transactions_filtered_by_a_moment_with_an_offset_compare_it_in_utc(passenger_client,
+                                                                             passenger):
+    fund_wallet(passenger, 10_000)
+    after = (timezone.now() + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Kolkata"))
+
+    response = passenger_client.get("/api/v1/wallet/transactions/",
+                                    {"created_after": after.isoformat()})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+def test_transactions_filtered_with_an_offset_postgresql_refuses_read_it_in_utc(
+        passenger_client, passenger):
+    fund_wallet(passenger, 10_000)
+
+    response = passenger_client.get(
+        "/api/v1/wallet/transactions/?created_before=2020-01-01T00:00:00%2B17:18")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
 
 
 def test_transactions_show_only_my_wallet(passenger_client):
