@@ -151,7 +151,7 @@ def trip_refusal(*, schedule: Schedule, boarding: Station, departure_at: datetim
     if departure_at <= now:
         return gettext("This trip left {station} at {time}.").format(
             station=boarding.name,
-            time=f"{departure_at.astimezone(boarding.tzinfo):%H:%M on %d %b %Y}")
+            time=f"{departure_at.astimezone(boarding.tzinfo):%H:%M %Z on %d %b %Y}")
     return None
 
 

@@ -285,7 +285,7 @@ def test_seat_map_refuses_a_class_the_trip_does_not_have(api_client, trip):
 
 # --- Trips no longer open ---------------------------------------------------------------------
 
-LEFT = "This trip left Station ST1 at 08:00 on 07 Jan 2030."
+LEFT = "This trip left Station ST1 at 08:00 IST on 07 Jan 2030."
 
 
 def _search(api_client, origin="ST1"):

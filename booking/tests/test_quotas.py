@@ -303,7 +303,7 @@ def test_a_trip_past_its_boarding_time_cannot_be_booked(trip, book):
     with pytest.raises(TripNotBookable) as refused:
         book(trip, user=user, now=datetime(2030, 1, 7, 8, 0, tzinfo=IST))
 
-    assert refused.value.message == "This trip left Station ST1 at 08:00 on 07 Jan 2030."
+    assert refused.value.message == "This trip left Station ST1 at 08:00 IST on 07 Jan 2030."
     assert snapshot(trip, user) == before
 
 

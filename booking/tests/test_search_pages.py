@@ -272,7 +272,7 @@ def test_trip_page_of_a_stop_the_trip_does_not_serve_is_404(client):
     assert response.status_code == 404
 
 
-LEFT = "This trip left Station ST1 at 08:00 on 07 Jan 2030."
+LEFT = "This trip left Station ST1 at 08:00 IST on 07 Jan 2030."
 
 
 def test_search_results_show_a_trip_that_left_as_not_bookable_without_seat_links(client):
