@@ -75,10 +75,23 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     if url := _database_url_for_tests():
         env["DATABASE_URL"] = url
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ttms", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-n", name],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ttms",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            name,
+        ],
+        cwd=ROOT,
+        env=env,
     )
     hostname = name.replace("%h", os.uname().nodename)
     deadline = time.monotonic() + 60

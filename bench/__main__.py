@@ -11,8 +11,7 @@ RESULTS = HERE / "results"
 
 
 def benchmarks() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules([str(HERE)])
-                  if not m.name.startswith("_"))
+    return sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if not m.name.startswith("_"))
 
 
 def main(argv: list[str]) -> int:
@@ -20,8 +19,10 @@ def main(argv: list[str]) -> int:
     names = argv or known
     unknown = [n for n in names if n not in known]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(known)}",
-              file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(known)}",
+            file=sys.stderr,
+        )
         return 2
     failed = 0
     for name in names:

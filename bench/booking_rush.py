@@ -110,11 +110,13 @@ def _percentile(values: list[float], q: float) -> float:
 def _latency(values: list[float]) -> dict:
     if not values:
         return {}
-    return {"p50_ms": round(_percentile(values, 50), 1),
-            "p95_ms": round(_percentile(values, 95), 1),
-            "p99_ms": round(_percentile(values, 99), 1),
-            "mean_ms": round(statistics.fmean(values), 1),
-            "max_ms": round(max(values), 1)}
+    return {
+        "p50_ms": round(_percentile(values, 50), 1),
+        "p95_ms": round(_percentile(values, 95), 1),
+        "p99_ms": round(_percentile(values, 99), 1),
+        "mean_ms": round(statistics.fmean(values), 1),
+        "max_ms": round(max(values), 1),
+    }
 
 
 # --- Configuration --------------------------------------------------------------------------
@@ -146,24 +148,28 @@ def _configure(database_url: str, redis_url: str) -> None:
     if developer and _database_name(developer) == _database_name(database_url):
         raise SystemExit(f"BENCH_DATABASE_URL names the development database {developer!r}")
     if "bench" not in _database_name(database_url):
-        raise SystemExit("the bench database is dropped at start: its name must contain "
-                         f"'bench' (got {_database_name(database_url)!r})")
-    os.environ.update({
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        "DJANGO_SETTINGS_MODULE": "ttms.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-" + "x" * 20,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "TTMS_THROTTLE_BOOKING": "100000/min",
-        "TTMS_JWT_ACCESS_MINUTES": "240",
-        "TTMS_LOG_LEVEL": "WARNING",
-        # Production keeps a connection 60 s; longer here so that the backends serving the
-        # rush live through it and their CPU time can be read.
-        "DATABASE_CONN_MAX_AGE": "600",
-    })
+        raise SystemExit(
+            "the bench database is dropped at start: its name must contain "
+            f"'bench' (got {_database_name(database_url)!r})"
+        )
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "CELERY_BROKER_URL": redis_url,
+            "CELERY_RESULT_BACKEND": redis_url,
+            "DJANGO_SETTINGS_MODULE": "ttms.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-" + "x" * 20,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "TTMS_THROTTLE_BOOKING": "100000/min",
+            "TTMS_JWT_ACCESS_MINUTES": "240",
+            "TTMS_LOG_LEVEL": "WARNING",
+            # Production keeps a connection 60 s; longer here so that the backends serving the
+            # rush live through it and their CPU time can be read.
+            "DATABASE_CONN_MAX_AGE": "600",
+        }
+    )
     os.environ.pop("TTMS_STATIC_MANIFEST", None)
     _recreate_database(database_url)
     import redis
@@ -183,10 +189,12 @@ def _machine() -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('server_version'), "
-                       "current_setting('synchronous_commit'), "
-                       "current_setting('shared_buffers'), "
-                       "current_setting('max_connections')")
+        cursor.execute(
+            "SELECT current_setting('server_version'), "
+            "current_setting('synchronous_commit'), "
+            "current_setting('shared_buffers'), "
+            "current_setting('max_connections')"
+        )
         version, sync_commit, shared_buffers, max_connections = cursor.fetchone()
     model = ""
     with contextlib.suppress(OSError):
@@ -205,9 +213,11 @@ def _machine() -> dict:
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": platform.python_version(),
         "postgres": version,
-        "postgres_settings": {"synchronous_commit": sync_commit,
-                              "shared_buffers": shared_buffers,
-                              "max_connections": int(max_connections)},
+        "postgres_settings": {
+            "synchronous_commit": sync_commit,
+            "shared_buffers": shared_buffers,
+            "max_connections": int(max_connections),
+        },
         "django": django.__version__,
         "gunicorn": gunicorn.__version__,
         "httpx": httpx.__version__,
@@ -223,8 +233,9 @@ def _machine() -> dict:
 class Trip:
     """One bench trip: its ids and station codes, in route order."""
 
-    def __init__(self, *, schedule_id: int, trip_class_id: int, codes: list[str],
-                 berths: int, places: int) -> None:
+    def __init__(
+        self, *, schedule_id: int, trip_class_id: int, codes: list[str], berths: int, places: int
+    ) -> None:
         self.schedule_id = schedule_id
         self.trip_class_id = trip_class_id
         self.codes = codes
@@ -232,8 +243,12 @@ class Trip:
         self.places = places
 
     def describe(self) -> dict:
-        return {"schedule_id": self.schedule_id, "stops": self.codes, "berths": self.berths,
-                "places": self.places}
+        return {
+            "schedule_id": self.schedule_id,
+            "stops": self.codes,
+            "berths": self.berths,
+            "places": self.places,
+        }
 
 
 def _make_trip(company, prefix: str) -> Trip:
@@ -244,18 +259,29 @@ def _make_trip(company, prefix: str) -> Trip:
 
     day = (datetime.now(IST) + timedelta(days=20)).date()
     departure = datetime(day.year, day.month, day.day, 8, 0, tzinfo=IST)
-    schedule = make_trip(company=company,
-                         coaches=tuple((f"S{i}", "SL") for i in range(1, COACHES + 1)),
-                         stops=STOPS, departure=departure, code_prefix=prefix)
+    schedule = make_trip(
+        company=company,
+        coaches=tuple((f"S{i}", "SL") for i in range(1, COACHES + 1)),
+        stops=STOPS,
+        departure=departure,
+        code_prefix=prefix,
+    )
     # The trip is open for booking: its inventory exists before the rush (the first
     # booking would otherwise create it inside the measurement).
     inventory_ensure(schedule_id=schedule.pk)
     trip_class = TripClass.objects.get(schedule=schedule, class_code="SL")
-    codes = list(RouteStop.objects.filter(route_id=schedule.route_id).order_by("sequence")
-                 .values_list("station__code", flat=True))
-    return Trip(schedule_id=schedule.pk, trip_class_id=trip_class.pk, codes=codes,
-                berths=trip_class.seats,
-                places=Place.objects.filter(trip_class=trip_class).count())
+    codes = list(
+        RouteStop.objects.filter(route_id=schedule.route_id)
+        .order_by("sequence")
+        .values_list("station__code", flat=True)
+    )
+    return Trip(
+        schedule_id=schedule.pk,
+        trip_class_id=trip_class.pk,
+        codes=codes,
+        berths=trip_class.seats,
+        places=Place.objects.filter(trip_class=trip_class).count(),
+    )
 
 
 class BenchUser:
@@ -296,18 +322,28 @@ def _make_users(count: int) -> list[BenchUser]:
     run = uuid.uuid4().hex[:6]
     unusable = make_password(None)
     users = User.objects.bulk_create(
-        [User(email=f"rush-{run}-{i}@bench.invalid", full_name=f"Rush Passenger {i}",
-              password=unusable, role=Role.PASSENGER) for i in range(count)],
-        batch_size=1000)
+        [
+            User(
+                email=f"rush-{run}-{i}@bench.invalid",
+                full_name=f"Rush Passenger {i}",
+                password=unusable,
+                role=Role.PASSENGER,
+            )
+            for i in range(count)
+        ],
+        batch_size=1000,
+    )
     ids = [u.pk for u in users]
     processes = 2 * (os.cpu_count() or 1)
     connections.close_all()  # nothing of Django's crosses the fork
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         pool.map(_fund, [ids[i::processes] for i in range(processes)])
-    wallets = dict(Account.objects.filter(kind=Account.Kind.WALLET, user__in=ids)
-                   .values_list("user_id", "pk"))
-    return [BenchUser(u.pk, wallets[u.pk], str(RefreshToken.for_user(u).access_token))
-            for u in users]
+    wallets = dict(
+        Account.objects.filter(kind=Account.Kind.WALLET, user__in=ids).values_list("user_id", "pk")
+    )
+    return [
+        BenchUser(u.pk, wallets[u.pk], str(RefreshToken.for_user(u).access_token)) for u in users
+    ]
 
 
 def _requests(trip: Trip, users: list[BenchUser], seed: int) -> list:
@@ -316,12 +352,23 @@ def _requests(trip: Trip, users: list[BenchUser], seed: int) -> list:
     prepared = []
     for user in users:
         origin, destination = sorted(rng.sample(range(len(trip.codes)), 2))
-        passengers = [{"name": f"P{n}", "age": rng.randint(5, 80),
-                       "gender": rng.choice("MMMMFFFFT"), "berth_preference": ""}
-                      for n in range(1, rng.randint(PAX_MIN, PAX_MAX) + 1)]
-        body = {"trip": trip.schedule_id, "from": trip.codes[origin],
-                "to": trip.codes[destination], "class": "SL", "quota": "GENERAL",
-                "passengers": passengers}
+        passengers = [
+            {
+                "name": f"P{n}",
+                "age": rng.randint(5, 80),
+                "gender": rng.choice("MMMMFFFFT"),
+                "berth_preference": "",
+            }
+            for n in range(1, rng.randint(PAX_MIN, PAX_MAX) + 1)
+        ]
+        body = {
+            "trip": trip.schedule_id,
+            "from": trip.codes[origin],
+            "to": trip.codes[destination],
+            "class": "SL",
+            "quota": "GENERAL",
+            "passengers": passengers,
+        }
         prepared.append((user, json.dumps(body).encode(), len(passengers)))
     return prepared
 
@@ -355,8 +402,9 @@ def _postgres_pids(database: str) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres" and \
-                        f" {database} " in (entry / "cmdline").read_text():
+                if (entry / "comm").read_text().strip() == "postgres" and f" {database} " in (
+                    entry / "cmdline"
+                ).read_text():
                     pids.append(int(entry.name))
     return pids
 
@@ -398,8 +446,11 @@ class CpuMeter:
         wall = after["wall"] - before["wall"]
 
         def group(name: str) -> float:
-            return sum(after[name][pid] - before[name][pid] for pid in after[name]
-                       if after[name][pid] is not None and before[name].get(pid) is not None)
+            return sum(
+                after[name][pid] - before[name][pid]
+                for pid in after[name]
+                if after[name][pid] is not None and before[name].get(pid) is not None
+            )
 
         busy = after["system"][0] - before["system"][0]
         total = after["system"][1] - before["system"][1]
@@ -409,12 +460,16 @@ class CpuMeter:
         return {
             "wall_s": round(wall, 2),
             "machine_busy_pct": round(100 * busy / total, 1) if total else None,
-            "cores_used": {"server": round(server / wall, 2),
-                           "postgres": round(postgres / wall, 2),
-                           "client": round(client / wall, 2),
-                           "other": round(max(0.0, busy / total * cores - (server + postgres
-                                                                           + client) / wall), 2)
-                           if total else None},
+            "cores_used": {
+                "server": round(server / wall, 2),
+                "postgres": round(postgres / wall, 2),
+                "client": round(client / wall, 2),
+                "other": round(
+                    max(0.0, busy / total * cores - (server + postgres + client) / wall), 2
+                )
+                if total
+                else None,
+            },
         }
 
 
@@ -448,7 +503,8 @@ class WaitSampler(threading.Thread):
                     "SELECT state, wait_event_type, wait_event, count(*) FROM "
                     "pg_stat_activity WHERE datname = current_database() AND "
                     "pid <> pg_backend_pid() AND backend_type = 'client backend' "
-                    "GROUP BY 1, 2, 3").fetchall()
+                    "GROUP BY 1, 2, 3"
+                ).fetchall()
                 self.samples += 1
                 for state, kind, event, n in rows:
                     if state == "active":
@@ -464,10 +520,12 @@ class WaitSampler(threading.Thread):
         self.join(5)
         if not self.samples:
             return {}
-        return {k: round(v / self.samples, 2) for k, v in self.counts.most_common()
-                if k != "idle"} | {"samples": self.samples,
-                                   "select_1_round_trip_ms_p50": round(
-                                       _percentile(self.rtt, 50), 2)}
+        return {
+            k: round(v / self.samples, 2) for k, v in self.counts.most_common() if k != "idle"
+        } | {
+            "samples": self.samples,
+            "select_1_round_trip_ms_p50": round(_percentile(self.rtt, 50), 2),
+        }
 
 
 def _connect(url: str, **kwargs):
@@ -497,8 +555,9 @@ def _free_port() -> int:
 class Gunicorn:
     """gunicorn serving the WSGI application on 127.0.0.1, stopped by its PID."""
 
-    def __init__(self, *, app: str, workers: int, threads: int, log: Path,
-                 extra_env: dict | None = None) -> None:
+    def __init__(
+        self, *, app: str, workers: int, threads: int, log: Path, extra_env: dict | None = None
+    ) -> None:
         self.app, self.workers, self.threads, self.log = app, workers, threads, log
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
@@ -514,21 +573,46 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def describe(self) -> dict:
-        return {"app": self.app, "worker_class": self.worker_class, "workers": self.workers,
-                "threads": self.threads, "bind": "127.0.0.1", "access_log": "on (file)"}
+        return {
+            "app": self.app,
+            "worker_class": self.worker_class,
+            "workers": self.workers,
+            "threads": self.threads,
+            "bind": "127.0.0.1",
+            "access_log": "on (file)",
+        }
 
     def start(self) -> None:
         self.port = _free_port()
         gunicorn = Path(sys.executable).parent / "gunicorn"
-        command = [str(gunicorn), self.app, "--bind", f"127.0.0.1:{self.port}",
-                   "--workers", str(self.workers), "--threads", str(self.threads),
-                   "--worker-class", self.worker_class, "--access-logfile", "-",
-                   "--timeout", "60", "--backlog", "2048"]
+        command = [
+            str(gunicorn),
+            self.app,
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--worker-class",
+            self.worker_class,
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
+            "--backlog",
+            "2048",
+        ]
         self.log.parent.mkdir(exist_ok=True)
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, cwd=BASE_DIR, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL,
-                                            env={**os.environ, **self.extra_env})
+            self.process = subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.extra_env},
+            )
         _RUNNING.append(self)
         self._wait_healthy()
 
@@ -538,8 +622,10 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}); see "
-                                   f"{self.log}:\n{self._log_tail()}")
+                raise RuntimeError(
+                    f"gunicorn exited ({self.process.returncode}); see "
+                    f"{self.log}:\n{self._log_tail()}"
+                )
             try:
                 response = httpx.get(f"{self.url}/healthz", timeout=2)
                 if response.status_code == 200 and len(self.pids()) > self.workers:
@@ -547,8 +633,9 @@ class Gunicorn:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not become healthy in {timeout:.0f} s:\n"
-                           f"{self._log_tail()}")
+        raise RuntimeError(
+            f"gunicorn did not become healthy in {timeout:.0f} s:\n{self._log_tail()}"
+        )
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -658,9 +745,11 @@ def _client(state: RushState, base_url: str, client: int) -> None:
     with httpx.Client(base_url=base_url, timeout=60, limits=limits) as http:
         while (item := state.claim(client)) is not None:
             user, body, _count = item
-            headers = {"Authorization": f"Bearer {user.token}",
-                       "Idempotency-Key": str(uuid.uuid4()),
-                       "Content-Type": "application/json"}
+            headers = {
+                "Authorization": f"Bearer {user.token}",
+                "Idempotency-Key": str(uuid.uuid4()),
+                "Content-Type": "application/json",
+            }
             started = time.perf_counter()
             made = False
             for attempt in range(BUSY_RETRIES):
@@ -710,15 +799,18 @@ def _client(state: RushState, base_url: str, client: int) -> None:
         state.passengers += passengers
 
 
-def _progress(label: str, done, started: float, halt: threading.Event,
-              target: int) -> threading.Thread:
+def _progress(
+    label: str, done, started: float, halt: threading.Event, target: int
+) -> threading.Thread:
     def report() -> None:
         last_count, last_time = 0, started
         while not halt.wait(PROGRESS_SECONDS):
             count, now = done(), time.perf_counter()
             recent = (count - last_count) / (now - last_time)
-            _say(f"{label}: {count}/{target} bookings, {count / (now - started):.0f}/s "
-                 f"(last {now - last_time:.0f} s: {recent:.0f}/s)")
+            _say(
+                f"{label}: {count}/{target} bookings, {count / (now - started):.0f}/s "
+                f"(last {now - last_time:.0f} s: {recent:.0f}/s)"
+            )
             last_count, last_time = count, now
 
     thread = threading.Thread(target=report, daemon=True)
@@ -726,9 +818,18 @@ def _progress(label: str, done, started: float, halt: threading.Event,
     return thread
 
 
-def _http_rush(*, label: str, server: Gunicorn, trip: Trip, users: list[BenchUser],
-               clients: int, bookings: int, seed: int, database_url: str,
-               seconds: float) -> dict:
+def _http_rush(
+    *,
+    label: str,
+    server: Gunicorn,
+    trip: Trip,
+    users: list[BenchUser],
+    clients: int,
+    bookings: int,
+    seed: int,
+    database_url: str,
+    seconds: float,
+) -> dict:
     # Each client books for users of its own (user i belongs to client i mod clients), so a
     # user never has two bookings in flight; each booking has a fresh key.
     rounds = -(-(bookings + bookings // 10 + clients) // len(users))
@@ -738,8 +839,10 @@ def _http_rush(*, label: str, server: Gunicorn, trip: Trip, users: list[BenchUse
     state = RushState(prepared=prepared, target=bookings, seconds=seconds)
     meter = CpuMeter(server.pids, _database_name(database_url))
     sampler = WaitSampler(database_url)
-    threads = [threading.Thread(target=_client, args=(state, server.url, i), daemon=True)
-               for i in range(clients)]
+    threads = [
+        threading.Thread(target=_client, args=(state, server.url, i), daemon=True)
+        for i in range(clients)
+    ]
     halt = threading.Event()
     sampler.start()
     meter.start()
@@ -784,10 +887,14 @@ def _http_rush(*, label: str, server: Gunicorn, trip: Trip, users: list[BenchUse
 
 def _phase_summary(phases: list[dict]) -> dict:
     keys = sorted({k for p in phases for k in p})
-    return {k: {"mean": round(statistics.fmean(p.get(k, 0) for p in phases), 2),
-                "p50": round(_percentile([p.get(k, 0) for p in phases], 50), 2),
-                "p99": round(_percentile([p.get(k, 0) for p in phases], 99), 2)}
-            for k in keys} | {"requests": len(phases)}
+    return {
+        k: {
+            "mean": round(statistics.fmean(p.get(k, 0) for p in phases), 2),
+            "p50": round(_percentile([p.get(k, 0) for p in phases], 50), 2),
+            "p99": round(_percentile([p.get(k, 0) for p in phases], 99), 2),
+        }
+        for k in keys
+    } | {"requests": len(phases)}
 
 
 # --- Checks --------------------------------------------------------------------------------
@@ -799,11 +906,15 @@ def _trip_check(trip: Trip) -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT status, count(*) FROM booking_passenger WHERE trip_class_id = %s "
-                       "GROUP BY status", [trip.trip_class_id])
+        cursor.execute(
+            "SELECT status, count(*) FROM booking_passenger WHERE trip_class_id = %s "
+            "GROUP BY status",
+            [trip.trip_class_id],
+        )
         statuses = dict(cursor.fetchall())
-        cursor.execute("SELECT count(*) FROM booking_pnr WHERE trip_class_id = %s",
-                       [trip.trip_class_id])
+        cursor.execute(
+            "SELECT count(*) FROM booking_pnr WHERE trip_class_id = %s", [trip.trip_class_id]
+        )
         pnrs = cursor.fetchone()[0]
         # Two active passengers on the same seat (the same half, or a whole seat) whose legs
         # overlap.
@@ -817,7 +928,8 @@ def _trip_check(trip: Trip) -> dict:
                  AND b.status IN ('CNF', 'RAC')
                  AND (a.half = 0 OR b.half = 0 OR a.half = b.half)
                  AND ((pa.legs_low & pb.legs_low) <> 0 OR (pa.legs_high & pb.legs_high) <> 0)""",
-            [trip.trip_class_id])
+            [trip.trip_class_id],
+        )
         oversold = cursor.fetchone()[0]
         cursor.execute(
             """SELECT count(*) FROM booking_place pl LEFT JOIN (
@@ -827,15 +939,24 @@ def _trip_check(trip: Trip) -> dict:
                    GROUP BY a.seat_id, a.half) u ON u.seat_id = pl.seat_id AND u.half = pl.half
                WHERE pl.trip_class_id = %s
                  AND (pl.legs_low <> coalesce(u.lo, 0) OR pl.legs_high <> coalesce(u.hi, 0))""",
-            [trip.trip_class_id, trip.trip_class_id])
+            [trip.trip_class_id, trip.trip_class_id],
+        )
         mismatched = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*), sum(bit_count(legs_low::bit(63))) FROM booking_place "
-                       "WHERE trip_class_id = %s AND legs_low <> 0", [trip.trip_class_id])
+        cursor.execute(
+            "SELECT count(*), sum(bit_count(legs_low::bit(63))) FROM booking_place "
+            "WHERE trip_class_id = %s AND legs_low <> 0",
+            [trip.trip_class_id],
+        )
         used_places, used_legs = cursor.fetchone()
-    return {"passenger_status_in_database": dict(sorted(statuses.items())), "pnrs": pnrs,
-            "seat_legs_sold_twice": oversold, "place_masks_not_matching_passengers": mismatched,
-            "places_used": used_places, "place_legs_used": int(used_legs or 0),
-            "place_legs_capacity": trip.places * (STOPS - 1)}
+    return {
+        "passenger_status_in_database": dict(sorted(statuses.items())),
+        "pnrs": pnrs,
+        "seat_legs_sold_twice": oversold,
+        "place_masks_not_matching_passengers": mismatched,
+        "places_used": used_places,
+        "place_legs_used": int(used_legs or 0),
+        "place_legs_capacity": trip.places * (STOPS - 1),
+    }
 
 
 def _invariants() -> dict:
@@ -843,10 +964,12 @@ def _invariants() -> dict:
 
     started = time.perf_counter()
     problems = run_checks()
-    return {"invariants_ok": not any(problems.values()),
-            "checks": sorted(problems),
-            "problems": {k: v[:10] for k, v in problems.items() if v},
-            "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "invariants_ok": not any(problems.values()),
+        "checks": sorted(problems),
+        "problems": {k: v[:10] for k, v in problems.items() if v},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 # --- Server-side diagnostics (run inside gunicorn workers) ------------------------------------
@@ -916,15 +1039,22 @@ class _PhaseClock:
 
     def header(self) -> str:
         end = time.perf_counter()
-        phases = {"total": end - self.started, "db": self.db, "commit": self.commit,
-                  "places_select": self.places}
+        phases = {
+            "total": end - self.started,
+            "db": self.db,
+            "commit": self.commit,
+            "places_select": self.places,
+        }
         if self.lock_granted is not None and self.committed is not None:
-            phases |= {"before_lock": self.lock_asked - self.started,
-                       "lock_wait": self.lock_granted - self.lock_asked,
-                       "lock_held": self.committed - self.lock_granted,
-                       "after_commit": end - self.committed}
-        return ";".join(f"{k}={v * 1000:.3f}" for k, v in phases.items()) + \
-            f";queries={self.queries}"
+            phases |= {
+                "before_lock": self.lock_asked - self.started,
+                "lock_wait": self.lock_granted - self.lock_asked,
+                "lock_held": self.committed - self.lock_granted,
+                "after_commit": end - self.committed,
+            }
+        return (
+            ";".join(f"{k}={v * 1000:.3f}" for k, v in phases.items()) + f";queries={self.queries}"
+        )
 
 
 _CLOCKS = threading.local()  # one per request thread (gthread workers run several)
@@ -963,8 +1093,11 @@ def phased_application(environ, start_response):
 
     def start(status, headers, exc_info=None):
         headers = [*headers, ("X-Bench-Phases", clock.header())]
-        return start_response(status, headers, exc_info) if exc_info else \
-            start_response(status, headers)
+        return (
+            start_response(status, headers, exc_info)
+            if exc_info
+            else start_response(status, headers)
+        )
 
     with connection.execute_wrapper(clock.execute):
         response = application(environ, start)
@@ -1012,52 +1145,87 @@ class CeilingSql:
 
         self.variant = variant
         self.full = variant == "full"
-        self.lock_timeout = (f"SET LOCAL lock_timeout = "
-                             f"'{int(settings.TTMS_BOOKING_LOCK_TIMEOUT_MS)}ms'")
+        self.lock_timeout = (
+            f"SET LOCAL lock_timeout = '{int(settings.TTMS_BOOKING_LOCK_TIMEOUT_MS)}ms'"
+        )
         schedule = Schedule.objects.select_related("route__company").get(pk=trip.schedule_id)
         self.reads_before = [
-            _compiled(Schedule.objects.select_related("route__company")
-                      .annotate(has_inventory=Exists(TripClass.objects.filter(
-                          schedule_id=OuterRef("pk")))).filter(pk=trip.schedule_id)[:21]),
-            _compiled(RouteStop.objects.filter(route_id=schedule.route_id)
-                      .select_related("station").order_by("sequence")),
+            _compiled(
+                Schedule.objects.select_related("route__company")
+                .annotate(
+                    has_inventory=Exists(TripClass.objects.filter(schedule_id=OuterRef("pk")))
+                )
+                .filter(pk=trip.schedule_id)[:21]
+            ),
+            _compiled(
+                RouteStop.objects.filter(route_id=schedule.route_id)
+                .select_related("station")
+                .order_by("sequence")
+            ),
             _compiled(booking_fare_rules(schedule.route.company_id)),
-            _compiled(Account.objects.filter(
-                Q(kind=Account.Kind.WALLET, user_id=_USER)
-                | Q(kind=Account.Kind.REVENUE, company_id=schedule.route.company_id)
-                | Q(kind=Account.Kind.COMMISSION), currency=money.default_currency())),
+            _compiled(
+                Account.objects.filter(
+                    Q(kind=Account.Kind.WALLET, user_id=_USER)
+                    | Q(kind=Account.Kind.REVENUE, company_id=schedule.route.company_id)
+                    | Q(kind=Account.Kind.COMMISSION),
+                    currency=money.default_currency(),
+                )
+            ),
         ]
         self.user_read = _compiled(User.objects.filter(pk=_USER)[:21])
-        self.record_read = _compiled(IdempotencyRecord.objects.filter(
-            user_id=_USER, scope="booking.create", key=_KEY).order_by("pk")[:1])
+        self.record_read = _compiled(
+            IdempotencyRecord.objects.filter(
+                user_id=_USER, scope="booking.create", key=_KEY
+            ).order_by("pk")[:1]
+        )
         with transaction.atomic():  # FOR UPDATE compiles inside a transaction only
             self.class_lock = _compiled(
                 TripClass.objects.select_for_update(of=("self",))
-                .filter(schedule_id=trip.schedule_id, class_code="SL").order_by("pk")[:1])
+                .filter(schedule_id=trip.schedule_id, class_code="SL")
+                .order_by("pk")[:1]
+            )
         self.places = {}
         for high in (False, True):
-            places = Place.objects.filter(trip_class_id=trip.trip_class_id).alias(
-                busy_low=F("legs_low").bitand(_LOW)).filter(busy_low=0)
+            places = (
+                Place.objects.filter(trip_class_id=trip.trip_class_id)
+                .alias(busy_low=F("legs_low").bitand(_LOW))
+                .filter(busy_low=0)
+            )
             if high:
-                places = places.alias(busy_high=F("legs_high").bitand(_HIGH)).filter(
-                    busy_high=0)
+                places = places.alias(busy_high=F("legs_high").bitand(_HIGH)).filter(busy_high=0)
             # The columns of rules.FreePlace, as booking.services reads them.
-            self.places[high] = _compiled(places.values_list(*(
-                "pk" if f.name == "place_id" else f.name
-                for f in dataclasses.fields(rules.FreePlace))))
+            self.places[high] = _compiled(
+                places.values_list(
+                    *(
+                        "pk" if f.name == "place_id" else f.name
+                        for f in dataclasses.fields(rules.FreePlace)
+                    )
+                )
+            )
         # The answer's RAC/WL positions when some passengers wait
         # (booking.selectors.new_pnr_positions).
         waiting = [PassengerStatus.RAC, PassengerStatus.WAITLISTED]
         self.positions = _compiled(
-            Passenger.objects.filter(trip_class_id=trip.trip_class_id, status__in=waiting,
-                                     pk__lt=_PNR_ID)
-            .values_list("status").annotate(n=Count("pk")).order_by())
-        self.models = {"pnr": Pnr, "passenger": Passenger, "transaction": Transaction,
-                       "entry": Entry, "record": IdempotencyRecord}
+            Passenger.objects.filter(
+                trip_class_id=trip.trip_class_id, status__in=waiting, pk__lt=_PNR_ID
+            )
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        self.models = {
+            "pnr": Pnr,
+            "passenger": Passenger,
+            "transaction": Transaction,
+            "entry": Entry,
+            "record": IdempotencyRecord,
+        }
         self.defaults = {
-            name: {f.column: f.get_default() for f in model._meta.concrete_fields
-                   if not f.primary_key}
-            for name, model in self.models.items()}
+            name: {
+                f.column: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
+            }
+            for name, model in self.models.items()
+        }
         self.cache: dict = {}
 
     def insert_sql(self, name: str, rows: int) -> str:
@@ -1067,8 +1235,13 @@ class CeilingSql:
             table = model._meta.db_table
             columns = [f'"{c}"' for c in self.defaults[name]]
             one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            self.cache[key] = (f'INSERT INTO "{table}" (' + ", ".join(columns) + ") VALUES "
-                               + ", ".join([one] * rows) + f' RETURNING "{table}"."id"')
+            self.cache[key] = (
+                f'INSERT INTO "{table}" ('
+                + ", ".join(columns)
+                + ") VALUES "
+                + ", ".join([one] * rows)
+                + f' RETURNING "{table}"."id"'
+            )
         return self.cache[key]
 
     def values(self, name: str, given: dict) -> list:
@@ -1082,8 +1255,9 @@ def booking_fare_rules(company_id: int):
     return FareRule.objects.filter(company_id=company_id, class_code="SL").order_by("pk")[:1]
 
 
-def _run(cur, compiled: tuple[str, list, dict], values: dict | None = None,
-         fetch: bool = True) -> list:
+def _run(
+    cur, compiled: tuple[str, list, dict], values: dict | None = None, fetch: bool = True
+) -> list:
     sql, params, where = compiled
     if where:
         params = [values[where[i]] if i in where else p for i, p in enumerate(params)]
@@ -1108,27 +1282,59 @@ def _create_booking_function() -> None:
             if field.primary_key:
                 continue
             names.append(f'"{field.column}"')
-            values.append(known.get(field.column) or pgsql.Literal(
-                field.get_db_prep_save(field.get_default(), connection)).as_string())
+            values.append(
+                known.get(field.column)
+                or pgsql.Literal(
+                    field.get_db_prep_save(field.get_default(), connection)
+                ).as_string()
+            )
         return ", ".join(names), ", ".join(values)
 
-    pnr_columns, pnr_values = columns(Pnr, {
-        "number": "p_number", "user_id": "p_user", "booked_by_id": "p_user",
-        "schedule_id": "p_schedule", "trip_class_id": "tc", "class_code": "'SL'",
-        "quota": "'GENERAL'", "origin_id": "p_origin", "destination_id": "p_destination",
-        "origin_sequence": "p_oseq", "destination_sequence": "p_dseq",
-        "departure_at": "p_departure", "arrival_at": "p_arrival", "distance_km": "p_km",
-        "legs_low": "p_low", "legs_high": "p_high", "total_fare": "p_fare * n",
-        "currency": "p_currency", "created_at": "now()"})
-    status = ("CASE WHEN i <= k THEN CASE WHEN halves[i] = 0 THEN 'CNF' ELSE 'RAC' END "
-              "ELSE 'WL' END")
-    passenger_columns, passenger_values = columns(Passenger, {
-        "pnr_id": "pnr", "trip_class_id": "tc", "index": "i", "name": "'P' || i",
-        "age": "p_ages[i]", "gender": "p_genders[i]", "berth_preference": "''",
-        "passport_number": "''", "nationality": "''", "status": status,
-        "booking_status": status, "quota": "'GENERAL'",
-        "seat_id": "CASE WHEN i <= k THEN seats[i] END",
-        "half": "CASE WHEN i <= k THEN halves[i] ELSE 0 END", "fare": "p_fare"})
+    pnr_columns, pnr_values = columns(
+        Pnr,
+        {
+            "number": "p_number",
+            "user_id": "p_user",
+            "booked_by_id": "p_user",
+            "schedule_id": "p_schedule",
+            "trip_class_id": "tc",
+            "class_code": "'SL'",
+            "quota": "'GENERAL'",
+            "origin_id": "p_origin",
+            "destination_id": "p_destination",
+            "origin_sequence": "p_oseq",
+            "destination_sequence": "p_dseq",
+            "departure_at": "p_departure",
+            "arrival_at": "p_arrival",
+            "distance_km": "p_km",
+            "legs_low": "p_low",
+            "legs_high": "p_high",
+            "total_fare": "p_fare * n",
+            "currency": "p_currency",
+            "created_at": "now()",
+        },
+    )
+    status = "CASE WHEN i <= k THEN CASE WHEN halves[i] = 0 THEN 'CNF' ELSE 'RAC' END ELSE 'WL' END"
+    passenger_columns, passenger_values = columns(
+        Passenger,
+        {
+            "pnr_id": "pnr",
+            "trip_class_id": "tc",
+            "index": "i",
+            "name": "'P' || i",
+            "age": "p_ages[i]",
+            "gender": "p_genders[i]",
+            "berth_preference": "''",
+            "passport_number": "''",
+            "nationality": "''",
+            "status": status,
+            "booking_status": status,
+            "quota": "'GENERAL'",
+            "seat_id": "CASE WHEN i <= k THEN seats[i] END",
+            "half": "CASE WHEN i <= k THEN halves[i] ELSE 0 END",
+            "fare": "p_fare",
+        },
+    )
     free = '("legs_low" & p_low) = 0 AND ("legs_high" & p_high) = 0'
     body = f"""
 CREATE OR REPLACE FUNCTION bench_book(
@@ -1179,20 +1385,29 @@ def _ceiling_context(trip: Trip) -> dict:
 
     schedule = Schedule.objects.select_related("route__company").get(pk=trip.schedule_id)
     company = schedule.route.company
-    stops = list(RouteStop.objects.filter(route_id=schedule.route_id).order_by("sequence")
-                 .values("sequence", "station_id", "distance_km", "arrival_offset",
-                         "departure_offset"))
+    stops = list(
+        RouteStop.objects.filter(route_id=schedule.route_id)
+        .order_by("sequence")
+        .values("sequence", "station_id", "distance_km", "arrival_offset", "departure_offset")
+    )
     tariff = tariff_get(company_id=company.pk, class_code="SL")
     revenue = payments.revenue_account_get_or_create(company=company)
     commission = payments.platform_account_get_or_create(kind=Account.Kind.COMMISSION)
-    return {"schedule_id": schedule.pk, "commission_bp": company.commission_bp,
-            "departure_at": schedule.departure_at, "stops": stops, "tariff": tariff,
-            "revenue_id": revenue.pk, "commission_id": commission.pk,
-            "currency": revenue.currency}
+    return {
+        "schedule_id": schedule.pk,
+        "commission_bp": company.commission_bp,
+        "departure_at": schedule.departure_at,
+        "stops": stops,
+        "tariff": tariff,
+        "revenue_id": revenue.pk,
+        "commission_id": commission.pk,
+        "currency": revenue.currency,
+    }
 
 
-def _ceiling_book(cur, sql: CeilingSql, ctx: dict, user: BenchUser,
-                  spec: dict) -> tuple[list[str], dict]:
+def _ceiling_book(
+    cur, sql: CeilingSql, ctx: dict, user: BenchUser, spec: dict
+) -> tuple[list[str], dict]:
     """One booking, statement for statement as the HTTP request sends it (full) or as the
     booking transaction alone does (core). Returns the passengers' statuses and how long
     the class lock was held, the places read and the allocation took (seconds)."""
@@ -1209,14 +1424,27 @@ def _ceiling_book(cur, sql: CeilingSql, ctx: dict, user: BenchUser,
     record_id = None
     if full:
         digest = hashlib.sha256(f"{user.user_id}\x00booking.create\x00{key}".encode()).digest()
-        cur.execute("SELECT pg_try_advisory_xact_lock(%s)",
-                    [int.from_bytes(digest[:8], "big", signed=True)])
+        cur.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
+        )
         cur.fetchall()
         _run(cur, sql.record_read, stand_ins)
-        cur.execute(sql.insert_sql("record", 1), sql.values("record", {
-            "user_id": user.user_id, "scope": "booking.create", "key": key,
-            "fingerprint": hashlib.sha256(key.encode()).hexdigest(), "response_status": None,
-            "response_body": None, "created_at": now, "expires_at": now + timedelta(hours=24)}))
+        cur.execute(
+            sql.insert_sql("record", 1),
+            sql.values(
+                "record",
+                {
+                    "user_id": user.user_id,
+                    "scope": "booking.create",
+                    "key": key,
+                    "fingerprint": hashlib.sha256(key.encode()).hexdigest(),
+                    "response_status": None,
+                    "response_body": None,
+                    "created_at": now,
+                    "expires_at": now + timedelta(hours=24),
+                },
+            ),
+        )
         record_id = cur.fetchone()[0]
         cur.execute('SAVEPOINT "s_view"')
         for read in sql.reads_before:  # booking_create's reads before its transaction
@@ -1231,93 +1459,172 @@ def _ceiling_book(cur, sql: CeilingSql, ctx: dict, user: BenchUser,
     total = fare * len(spec["travellers"])
     number = str(1_000_000_000 + random.randrange(9_000_000_000))
     cur.execute(sql.lock_timeout)
-    cur.execute('UPDATE "payments_account" SET "balance" = ("payments_account"."balance" - %s) '
-                'WHERE ("payments_account"."balance" >= %s AND "payments_account"."id" = %s)',
-                [total, total, user.wallet_id])
+    cur.execute(
+        'UPDATE "payments_account" SET "balance" = ("payments_account"."balance" - %s) '
+        'WHERE ("payments_account"."balance" >= %s AND "payments_account"."id" = %s)',
+        [total, total, user.wallet_id],
+    )
     if cur.rowcount != 1:
         raise RuntimeError("ceiling: a bench wallet ran dry")
-    cur.execute(sql.insert_sql("transaction", 1), sql.values("transaction", {
-        "kind": "booking_charge", "currency": ctx["currency"], "reference_type": "pnr",
-        "reference_id": number, "description": "bench ceiling", "created_by_id": user.user_id,
-        "idempotency_record_id": record_id, "created_at": now}))
+    cur.execute(
+        sql.insert_sql("transaction", 1),
+        sql.values(
+            "transaction",
+            {
+                "kind": "booking_charge",
+                "currency": ctx["currency"],
+                "reference_type": "pnr",
+                "reference_id": number,
+                "description": "bench ceiling",
+                "created_by_id": user.user_id,
+                "idempotency_record_id": record_id,
+                "created_at": now,
+            },
+        ),
+    )
     txn_id = cur.fetchone()[0]
     company_share, commission = split_commission(total, ctx["commission_bp"])
-    legs = [(user.wallet_id, -total), (ctx["revenue_id"], company_share),
-            (ctx["commission_id"], commission)]
+    legs = [
+        (user.wallet_id, -total),
+        (ctx["revenue_id"], company_share),
+        (ctx["commission_id"], commission),
+    ]
     legs = [leg for leg in legs if leg[1]]
-    entries = [v for account, amount in legs for v in sql.values(
-        "entry", {"transaction_id": txn_id, "account_id": account, "amount": amount})]
+    entries = [
+        v
+        for account, amount in legs
+        for v in sql.values(
+            "entry", {"transaction_id": txn_id, "account_id": account, "amount": amount}
+        )
+    ]
     cur.execute(sql.insert_sql("entry", len(legs)), entries)
     if sql.variant == ONE_STATEMENT:
         called = time.perf_counter()
-        cur.execute("SELECT * FROM bench_book(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                    "%s, %s, %s, %s)", [
-                        ctx["schedule_id"], user.user_id, number, origin["station_id"],
-                        destination["station_id"], origin["sequence"],
-                        destination["sequence"],
-                        ctx["departure_at"] + timedelta(minutes=origin["departure_offset"]),
-                        ctx["departure_at"] + timedelta(minutes=destination["arrival_offset"]),
-                        distance, low, high, fare, ctx["currency"],
-                        [t.age for t in spec["travellers"]],
-                        [t.gender for t in spec["travellers"]]])
+        cur.execute(
+            "SELECT * FROM bench_book(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s)",
+            [
+                ctx["schedule_id"],
+                user.user_id,
+                number,
+                origin["station_id"],
+                destination["station_id"],
+                origin["sequence"],
+                destination["sequence"],
+                ctx["departure_at"] + timedelta(minutes=origin["departure_offset"]),
+                ctx["departure_at"] + timedelta(minutes=destination["arrival_offset"]),
+                distance,
+                low,
+                high,
+                fare,
+                ctx["currency"],
+                [t.age for t in spec["travellers"]],
+                [t.gender for t in spec["travellers"]],
+            ],
+        )
         statuses, held_inside = cur.fetchone()
         returned = time.perf_counter()
         cur.execute("COMMIT")
         done = time.perf_counter()
-        return statuses, {"lock_held": held_inside + (done - returned),
-                          "call": returned - called}
+        return statuses, {"lock_held": held_inside + (done - returned), "call": returned - called}
     # --- the class lock: held from here to the commit ---
     trip_class_id = _run(cur, sql.class_lock)[0][0]
     locked = time.perf_counter()
-    free = [rules.FreePlace(*row)
-            for row in _run(cur, sql.places[bool(high)], {_LOW: low, _HIGH: high})]
+    free = [
+        rules.FreePlace(*row) for row in _run(cur, sql.places[bool(high)], {_LOW: low, _HIGH: high})
+    ]
     read = time.perf_counter()
     result = rules.allocate(spec["travellers"], free, quota="GENERAL")
     allocated = time.perf_counter()
-    cur.execute(sql.insert_sql("pnr", 1), sql.values("pnr", {
-        "number": number, "user_id": user.user_id, "booked_by_id": user.user_id,
-        "schedule_id": ctx["schedule_id"], "trip_class_id": trip_class_id, "class_code": "SL",
-        "quota": "GENERAL", "origin_id": origin["station_id"],
-        "destination_id": destination["station_id"], "origin_sequence": origin["sequence"],
-        "destination_sequence": destination["sequence"],
-        "departure_at": ctx["departure_at"] + timedelta(minutes=origin["departure_offset"]),
-        "arrival_at": ctx["departure_at"] + timedelta(minutes=destination["arrival_offset"]),
-        "distance_km": distance, "legs_low": low, "legs_high": high, "total_fare": total,
-        "currency": ctx["currency"], "created_at": now}))
+    cur.execute(
+        sql.insert_sql("pnr", 1),
+        sql.values(
+            "pnr",
+            {
+                "number": number,
+                "user_id": user.user_id,
+                "booked_by_id": user.user_id,
+                "schedule_id": ctx["schedule_id"],
+                "trip_class_id": trip_class_id,
+                "class_code": "SL",
+                "quota": "GENERAL",
+                "origin_id": origin["station_id"],
+                "destination_id": destination["station_id"],
+                "origin_sequence": origin["sequence"],
+                "destination_sequence": destination["sequence"],
+                "departure_at": ctx["departure_at"] + timedelta(minutes=origin["departure_offset"]),
+                "arrival_at": ctx["departure_at"]
+                + timedelta(minutes=destination["arrival_offset"]),
+                "distance_km": distance,
+                "legs_low": low,
+                "legs_high": high,
+                "total_fare": total,
+                "currency": ctx["currency"],
+                "created_at": now,
+            },
+        ),
+    )
     pnr_id = cur.fetchone()[0]
     rows = []
     for index, (traveller, allocation) in enumerate(
-            zip(spec["travellers"], result.passengers, strict=True), start=1):
+        zip(spec["travellers"], result.passengers, strict=True), start=1
+    ):
         place = allocation.place
-        rows += sql.values("passenger", {
-            "pnr_id": pnr_id, "trip_class_id": trip_class_id, "index": index,
-            "name": f"P{index}", "age": traveller.age, "gender": traveller.gender,
-            "berth_preference": "", "passport_number": "", "nationality": "",
-            "status": allocation.status, "booking_status": allocation.status,
-            "quota": allocation.quota, "seat_id": place.seat_id if place else None,
-            "half": place.half if place else 0, "fare": fare})
+        rows += sql.values(
+            "passenger",
+            {
+                "pnr_id": pnr_id,
+                "trip_class_id": trip_class_id,
+                "index": index,
+                "name": f"P{index}",
+                "age": traveller.age,
+                "gender": traveller.gender,
+                "berth_preference": "",
+                "passport_number": "",
+                "nationality": "",
+                "status": allocation.status,
+                "booking_status": allocation.status,
+                "quota": allocation.quota,
+                "seat_id": place.seat_id if place else None,
+                "half": place.half if place else 0,
+                "fare": fare,
+            },
+        )
     cur.execute(sql.insert_sql("passenger", len(spec["travellers"])), rows)
     passenger_ids = [row[0] for row in cur.fetchall()]
     taken = [a.place.place_id for a in result.passengers if a.place is not None]
     if taken:
         sets = '"legs_low" = ("booking_place"."legs_low" | %s)' + (
-            ', "legs_high" = ("booking_place"."legs_high" | %s)' if high else "")
-        cur.execute(f'UPDATE "booking_place" SET {sets} WHERE "booking_place"."id" IN ('
-                    + ", ".join(["%s"] * len(taken)) + ")",
-                    [low, *([high] if high else []), *taken])
+            ', "legs_high" = ("booking_place"."legs_high" | %s)' if high else ""
+        )
+        cur.execute(
+            f'UPDATE "booking_place" SET {sets} WHERE "booking_place"."id" IN ('
+            + ", ".join(["%s"] * len(taken))
+            + ")",
+            [low, *([high] if high else []), *taken],
+        )
     if full:
         cur.execute('RELEASE SAVEPOINT "s_book"')
         if any(a.status in ("RAC", "WL") for a in result.passengers):
             _run(cur, sql.positions, {_PNR_ID: min(passenger_ids)})
         cur.execute('RELEASE SAVEPOINT "s_view"')
-        cur.execute('UPDATE "payments_idempotencyrecord" SET "response_status" = %s, '
-                    '"response_body" = %s WHERE "payments_idempotencyrecord"."id" = %s',
-                    [201, json.dumps({"pnr": number, "passengers": [
-                        a.status for a in result.passengers]}), record_id])
+        cur.execute(
+            'UPDATE "payments_idempotencyrecord" SET "response_status" = %s, '
+            '"response_body" = %s WHERE "payments_idempotencyrecord"."id" = %s',
+            [
+                201,
+                json.dumps({"pnr": number, "passengers": [a.status for a in result.passengers]}),
+                record_id,
+            ],
+        )
     cur.execute("COMMIT")
     done = time.perf_counter()
-    timings = {"lock_held": done - locked, "places_read": read - locked,
-               "allocate": allocated - read, "free_places": len(free)}
+    timings = {
+        "lock_held": done - locked,
+        "places_read": read - locked,
+        "allocate": allocated - read,
+        "free_places": len(free),
+    }
     return [a.status for a in result.passengers], timings
 
 
@@ -1328,9 +1635,16 @@ def _ceiling_specs(trip: Trip, count: int, seed: int) -> list[dict]:
     specs = []
     for _ in range(count):
         origin, destination = sorted(rng.sample(range(len(trip.codes)), 2))
-        specs.append({"origin": origin, "destination": destination, "travellers": [
-            rules.Traveller(rng.randint(5, 80), rng.choice("MMMMFFFFT"))
-            for _ in range(rng.randint(PAX_MIN, PAX_MAX))]})
+        specs.append(
+            {
+                "origin": origin,
+                "destination": destination,
+                "travellers": [
+                    rules.Traveller(rng.randint(5, 80), rng.choice("MMMMFFFFT"))
+                    for _ in range(rng.randint(PAX_MIN, PAX_MAX))
+                ],
+            }
+        )
     return specs
 
 
@@ -1357,8 +1671,7 @@ def _ceiling_worker(url, sql, ctx, users, specs, counter, made, results, deadlin
                     started = time.perf_counter()
                     try:
                         user = users[index % len(users)]  # never twice in flight
-                        found, timings = _ceiling_book(cur, sql, ctx, user,
-                                                       specs[index])
+                        found, timings = _ceiling_book(cur, sql, ctx, user, specs[index])
                     except retry as exc:
                         cur.execute("ROLLBACK")
                         errors[type(exc).__name__] += 1
@@ -1367,19 +1680,36 @@ def _ceiling_worker(url, sql, ctx, users, specs, counter, made, results, deadlin
                     statuses.update(found)
                     for name, value in timings.items():
                         phases.setdefault(name, []).append(
-                            value if name == "free_places" else value * 1000)
+                            value if name == "free_places" else value * 1000
+                        )
                     with made.get_lock():
                         made.value += 1
                     break
     except Exception as exc:  # reported, not raised: the parent waits for every worker
         errors[f"exception {type(exc).__name__}: {str(exc)[:200]}"] += 1
-    results.put({"latencies": latencies, "statuses": dict(statuses), "errors": dict(errors),
-                 "connected": connected, "phases": phases})
+    results.put(
+        {
+            "latencies": latencies,
+            "statuses": dict(statuses),
+            "errors": dict(errors),
+            "connected": connected,
+            "phases": phases,
+        }
+    )
 
 
-def _ceiling_rush(*, label: str, trip: Trip, users: list[BenchUser], clients: int,
-                  bookings: int, seed: int, database_url: str, variant: str,
-                  seconds: float) -> dict:
+def _ceiling_rush(
+    *,
+    label: str,
+    trip: Trip,
+    users: list[BenchUser],
+    clients: int,
+    bookings: int,
+    seed: int,
+    database_url: str,
+    variant: str,
+    seconds: float,
+) -> dict:
     from django.db import connections
 
     sql = CeilingSql(trip=trip, variant=variant)
@@ -1392,10 +1722,24 @@ def _ceiling_rush(*, label: str, trip: Trip, users: list[BenchUser], clients: in
     counter, made, results = fork.Value("i", 0), fork.Value("i", 0), fork.Queue()
     meter = CpuMeter()
     sampler = WaitSampler(database_url)
-    workers = [fork.Process(target=_ceiling_worker, daemon=True,
-                            args=(database_url, sql, ctx, users, specs, counter, made, results,
-                                  time.monotonic() + seconds))
-               for _ in range(clients)]
+    workers = [
+        fork.Process(
+            target=_ceiling_worker,
+            daemon=True,
+            args=(
+                database_url,
+                sql,
+                ctx,
+                users,
+                specs,
+                counter,
+                made,
+                results,
+                time.monotonic() + seconds,
+            ),
+        )
+        for _ in range(clients)
+    ]
     meter.start()
     started = time.perf_counter()
     for worker in workers:  # before any thread of this process starts: a clean fork
@@ -1441,10 +1785,15 @@ def _ceiling_rush(*, label: str, trip: Trip, users: list[BenchUser], clients: in
         "bookings_per_s": round(len(latencies) / wall, 1),
         "passengers_per_s": round(passengers / wall, 1),
         "transaction_latency": _latency(latencies),
-        "per_booking_ms": {name: {"mean": round(statistics.fmean(values), 2),
-                                  "p50": round(_percentile(values, 50), 2),
-                                  "p99": round(_percentile(values, 99), 2)}
-                           for name, values in phases.items() if values},
+        "per_booking_ms": {
+            name: {
+                "mean": round(statistics.fmean(values), 2),
+                "p50": round(_percentile(values, 50), 2),
+                "p99": round(_percentile(values, 99), 2),
+            }
+            for name, values in phases.items()
+            if values
+        },
         "errors": dict(errors),
         "passenger_status": dict(sorted(statuses.items())),
         "cpu": cpu,
@@ -1462,12 +1811,16 @@ def _captured_statements(trip: Trip, user: BenchUser) -> list[str]:
 
     body = json.loads(_requests(trip, [user], SEED)[0][1])
     with CaptureQueriesContext(connection) as captured:
-        response = Client().post(BOOKING_PATH, body, content_type="application/json",
-                                 headers={"authorization": f"Bearer {user.token}",
-                                          "idempotency-key": str(uuid.uuid4())})
+        response = Client().post(
+            BOOKING_PATH,
+            body,
+            content_type="application/json",
+            headers={"authorization": f"Bearer {user.token}", "idempotency-key": str(uuid.uuid4())},
+        )
     if response.status_code != 201:
-        raise RuntimeError(f"the probe booking failed: {response.status_code} "
-                           f"{response.content[:500]!r}")
+        raise RuntimeError(
+            f"the probe booking failed: {response.status_code} {response.content[:500]!r}"
+        )
     return [" ".join(q["sql"].split())[:110] for q in captured.captured_queries]
 
 
@@ -1489,8 +1842,10 @@ def run() -> dict:
     begun = time.perf_counter()
     (RESULTS / f"{NAME}.gunicorn.log").unlink(missing_ok=True)
 
-    _say(f"setting up: database {_database_name(database_url)} (recreated), "
-         f"redis {redis_url.rsplit('/', 1)[-1]} (flushed)")
+    _say(
+        f"setting up: database {_database_name(database_url)} (recreated), "
+        f"redis {redis_url.rsplit('/', 1)[-1]} (flushed)"
+    )
     _configure(database_url, redis_url)
     from booking.tests.factories import rail_company
 
@@ -1500,8 +1855,11 @@ def run() -> dict:
     company = rail_company(name="Bench Railways", slug="bench-railways")
     warmup_trip = _make_trip(company, "WU")
     trips = {c: _make_trip(company, f"H{c}X") for c in client_counts}
-    ceiling_trips = {(c, v): _make_trip(company, f"C{c}{v[0].upper()}X")
-                     for c in client_counts for v in CEILING_VARIANTS}
+    ceiling_trips = {
+        (c, v): _make_trip(company, f"C{c}{v[0].upper()}X")
+        for c in client_counts
+        for v in CEILING_VARIANTS
+    }
     setup["trips_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     # BENCH_USERS passengers, shared out among the clients of a run (never two bookings of
@@ -1511,55 +1869,96 @@ def run() -> dict:
     warm_users, run_users = users[:warmups], users[warmups:]
     setup["users"] = len(users)
     setup["users_s"] = round(time.perf_counter() - started, 1)
-    _say(f"{len(users)} funded users with tokens in {setup['users_s']} s; trips of "
-         f"{warmup_trip.berths} berths ({warmup_trip.places} places) in {setup['trips_s']} s")
+    _say(
+        f"{len(users)} funded users with tokens in {setup['users_s']} s; trips of "
+        f"{warmup_trip.berths} berths ({warmup_trip.places} places) in {setup['trips_s']} s"
+    )
 
     statements = _captured_statements(warmup_trip, warm_users[0])
     _say(f"one booking sends {len(statements)} statements through Django")
     app = "bench.booking_rush:profiled_application" if profile else "ttms.wsgi:application"
-    server = Gunicorn(app=app, workers=workers, threads=threads,
-                      log=RESULTS / f"{NAME}.gunicorn.log")
+    server = Gunicorn(
+        app=app, workers=workers, threads=threads, log=RESULTS / f"{NAME}.gunicorn.log"
+    )
     runs, ceilings, diagnosis = [], [], None
     try:
         server.start()
-        _say(f"gunicorn up on {server.url}: {workers} {server.worker_class} workers"
-             + (f" × {threads} threads" if threads > 1 else ""))
-        warm = _http_rush(label="warm-up", server=server, trip=warmup_trip,
-                          users=warm_users[1:], clients=16, bookings=warmups - 1, seed=SEED,
-                          database_url=database_url, seconds=run_seconds)
+        _say(
+            f"gunicorn up on {server.url}: {workers} {server.worker_class} workers"
+            + (f" × {threads} threads" if threads > 1 else "")
+        )
+        warm = _http_rush(
+            label="warm-up",
+            server=server,
+            trip=warmup_trip,
+            users=warm_users[1:],
+            clients=16,
+            bookings=warmups - 1,
+            seed=SEED,
+            database_url=database_url,
+            seconds=run_seconds,
+        )
         if warm["bookings"] < warmups // 2:
             raise RuntimeError(f"the warm-up failed: {warm['errors']} {warm['first_error']}")
         for clients in client_counts:
             # The ceiling runs right after the rush it is compared with: whatever else the
             # machine is doing, both see about the same.
-            _say(f"rush: {clients} clients, {bookings} bookings on trip "
-                 f"{trips[clients].schedule_id} (load average {_loadavg()})")
-            result = _http_rush(label=f"http c={clients}", server=server, trip=trips[clients],
-                                users=run_users, clients=clients, bookings=bookings,
-                                seed=SEED + clients, database_url=database_url,
-                                seconds=run_seconds)
+            _say(
+                f"rush: {clients} clients, {bookings} bookings on trip "
+                f"{trips[clients].schedule_id} (load average {_loadavg()})"
+            )
+            result = _http_rush(
+                label=f"http c={clients}",
+                server=server,
+                trip=trips[clients],
+                users=run_users,
+                clients=clients,
+                bookings=bookings,
+                seed=SEED + clients,
+                database_url=database_url,
+                seconds=run_seconds,
+            )
             result["database"] = _trip_check(trips[clients])
             runs.append(result)
             _say(_line(result))
             for variant in () if skip_ceiling else CEILING_VARIANTS:
                 trip = ceiling_trips[(clients, variant)]
-                _say(f"ceiling ({variant}): {clients} psycopg clients, {bookings} bookings "
-                     f"(load average {_loadavg()})")
-                result = _ceiling_rush(label=f"sql {variant} c={clients}", trip=trip,
-                                       users=run_users, clients=clients, bookings=bookings,
-                                       seed=SEED + clients, database_url=database_url,
-                                       variant=variant, seconds=run_seconds)
+                _say(
+                    f"ceiling ({variant}): {clients} psycopg clients, {bookings} bookings "
+                    f"(load average {_loadavg()})"
+                )
+                result = _ceiling_rush(
+                    label=f"sql {variant} c={clients}",
+                    trip=trip,
+                    users=run_users,
+                    clients=clients,
+                    bookings=bookings,
+                    seed=SEED + clients,
+                    database_url=database_url,
+                    variant=variant,
+                    seconds=run_seconds,
+                )
                 result["database"] = _trip_check(trip)
                 ceilings.append(result)
                 _say(_line(result))
     finally:
         server.stop()
     invariants = _invariants()
-    _say(f"invariants ok: {invariants['invariants_ok']} ({len(invariants['checks'])} checks)"
-         + (f": {invariants['problems']}" if not invariants["invariants_ok"] else ""))
+    _say(
+        f"invariants ok: {invariants['invariants_ok']} ({len(invariants['checks'])} checks)"
+        + (f": {invariants['problems']}" if not invariants["invariants_ok"] else "")
+    )
     if diagnose:
-        diagnosis = _diagnose(company, run_users, client_counts[-1], bookings,
-                              database_url, workers, threads, run_seconds)
+        diagnosis = _diagnose(
+            company,
+            run_users,
+            client_counts[-1],
+            bookings,
+            database_url,
+            workers,
+            threads,
+            run_seconds,
+        )
 
     comparison = []
     for result in runs:
@@ -1568,29 +1967,41 @@ def run() -> dict:
             if ceiling["clients"] == result["clients"]:
                 row[f"ceiling_{ceiling['variant']}_bookings_per_s"] = ceiling["bookings_per_s"]
                 row[f"http_over_ceiling_{ceiling['variant']}"] = round(
-                    result["bookings_per_s"] / ceiling["bookings_per_s"], 3)
+                    result["bookings_per_s"] / ceiling["bookings_per_s"], 3
+                )
         comparison.append(row)
     target = _target(runs)
     return {
         "benchmark": NAME,
         "what": "POST /api/v1/bookings/ by N concurrent clients on one 1,008-berth trip, "
-                "through gunicorn, PostgreSQL and Redis; then the same SQL through psycopg",
-        "target": {"bookings_per_s": TARGET_RATE, "clients": TARGET_CLIENTS,
-                   "p99_ms": TARGET_P99_MS, "oversold": 0, **target},
+        "through gunicorn, PostgreSQL and Redis; then the same SQL through psycopg",
+        "target": {
+            "bookings_per_s": TARGET_RATE,
+            "clients": TARGET_CLIENTS,
+            "p99_ms": TARGET_P99_MS,
+            "oversold": 0,
+            **target,
+        },
         "config": {
-            "bookings_per_run": bookings, "clients": client_counts,
+            "bookings_per_run": bookings,
+            "clients": client_counts,
             "run_time_limit_s": run_seconds,
             "users": f"{len(run_users)} passengers, each client booking for its own "
-                     "(a user never has two bookings in flight), a fresh Idempotency-Key "
-                     "per booking; the runs, on different trips, reuse them",
-            "passengers_per_booking": [PAX_MIN, PAX_MAX], "stops": STOPS,
-            "coaches": f"{COACHES} × SL", "class": "SL", "quota": "GENERAL",
-            "server": server.describe(), "database": _database_name(database_url),
-            "redis": redis_url.rsplit("/", 1)[-1], "throttle_booking": "100000/min",
+            "(a user never has two bookings in flight), a fresh Idempotency-Key "
+            "per booking; the runs, on different trips, reuse them",
+            "passengers_per_booking": [PAX_MIN, PAX_MAX],
+            "stops": STOPS,
+            "coaches": f"{COACHES} × SL",
+            "class": "SL",
+            "quota": "GENERAL",
+            "server": server.describe(),
+            "database": _database_name(database_url),
+            "redis": redis_url.rsplit("/", 1)[-1],
+            "throttle_booking": "100000/min",
             "http_client": "httpx, one Client (one keep-alive connection) per thread, "
-                           "in this process",
+            "in this process",
             "ceiling_client": "one forked process per client, psycopg 3 ClientCursor "
-                              "(client-side binding, as Django), autocommit off per booking",
+            "(client-side binding, as Django), autocommit off per booking",
             "seed": SEED,
         },
         "machine": machine,
@@ -1609,27 +2020,50 @@ def run() -> dict:
     }
 
 
-def _diagnose(company, users, clients, bookings, database_url, workers, threads,
-              seconds) -> dict:
+def _diagnose(company, users, clients, bookings, database_url, workers, threads, seconds) -> dict:
     """A separate, shorter run at the highest client count with the phase-timing
     application: where a request's time goes on the server. Not the measurement."""
     count = bookings
     trip = _make_trip(company, f"D{clients}X")
-    server = Gunicorn(app="bench.booking_rush:phased_application", workers=workers,
-                      threads=threads, log=RESULTS / f"{NAME}.gunicorn.log")
+    server = Gunicorn(
+        app="bench.booking_rush:phased_application",
+        workers=workers,
+        threads=threads,
+        log=RESULTS / f"{NAME}.gunicorn.log",
+    )
     try:
         server.start()
         _say(f"diagnosis: {clients} clients with server-side phase timings")
-        result = _http_rush(label=f"diagnose c={clients}", server=server, trip=trip,
-                            users=users, clients=clients, bookings=count,
-                            seed=SEED + 7, database_url=database_url, seconds=seconds)
+        result = _http_rush(
+            label=f"diagnose c={clients}",
+            server=server,
+            trip=trip,
+            users=users,
+            clients=clients,
+            bookings=count,
+            seed=SEED + 7,
+            database_url=database_url,
+            seconds=seconds,
+        )
     finally:
         server.stop()
     _say(f"diagnosis: {json.dumps(result.get('server_phases_ms', {}))}")
-    return {"note": "server-side phases per request (ms), instrumented run, not the "
-                    "measurement", **{k: result[k] for k in (
-                        "clients", "bookings", "bookings_per_s", "request_latency",
-                        "server_phases_ms", "postgres_backends", "cpu") if k in result}}
+    return {
+        "note": "server-side phases per request (ms), instrumented run, not the measurement",
+        **{
+            k: result[k]
+            for k in (
+                "clients",
+                "bookings",
+                "bookings_per_s",
+                "request_latency",
+                "server_phases_ms",
+                "postgres_backends",
+                "cpu",
+            )
+            if k in result
+        },
+    }
 
 
 def _target(runs: list[dict]) -> dict:
@@ -1638,46 +2072,63 @@ def _target(runs: list[dict]) -> dict:
         return {"met": None}
     oversold = at["database"]["seat_legs_sold_twice"]
     p99 = at["request_latency"].get("p99_ms", 0)
-    return {"met": at["bookings_per_s"] >= TARGET_RATE and p99 < TARGET_P99_MS
-            and oversold == 0,
-            "measured_bookings_per_s": at["bookings_per_s"], "measured_p99_ms": p99,
-            "measured_oversold": oversold}
+    return {
+        "met": at["bookings_per_s"] >= TARGET_RATE and p99 < TARGET_P99_MS and oversold == 0,
+        "measured_bookings_per_s": at["bookings_per_s"],
+        "measured_p99_ms": p99,
+        "measured_oversold": oversold,
+    }
 
 
 def _line(result: dict) -> str:
     latency = result.get("request_latency") or result.get("transaction_latency") or {}
     what = f"sql {result['variant']}" if "variant" in result else "http"
-    line = (f"{what} c={result['clients']}: {result['bookings']} bookings"
-            f"{'' if result.get('complete', True) else ' (stopped by the time limit)'} in "
-            f"{result['seconds']} s = {result['bookings_per_s']}/s "
-            f"({result['passengers_per_s']} passengers/s), p50 {latency.get('p50_ms')} ms, "
-            f"p95 {latency.get('p95_ms')} ms, p99 {latency.get('p99_ms')} ms")
+    line = (
+        f"{what} c={result['clients']}: {result['bookings']} bookings"
+        f"{'' if result.get('complete', True) else ' (stopped by the time limit)'} in "
+        f"{result['seconds']} s = {result['bookings_per_s']}/s "
+        f"({result['passengers_per_s']} passengers/s), p50 {latency.get('p50_ms')} ms, "
+        f"p95 {latency.get('p95_ms')} ms, p99 {latency.get('p99_ms')} ms"
+    )
     if "variant" not in result:
-        line += (f"; target ≥{TARGET_RATE}/s with p99 <{TARGET_P99_MS} ms at "
-                 f"{TARGET_CLIENTS} clients")
+        line += (
+            f"; target ≥{TARGET_RATE}/s with p99 <{TARGET_P99_MS} ms at {TARGET_CLIENTS} clients"
+        )
     line += f"; errors {result['errors'] or 'none'}"
     database = result.get("database")
     if database:
-        line += (f"; database {database['passenger_status_in_database']}, seat legs sold "
-                 f"twice: {database['seat_legs_sold_twice']}")
+        line += (
+            f"; database {database['passenger_status_in_database']}, seat legs sold "
+            f"twice: {database['seat_legs_sold_twice']}"
+        )
     return line
 
 
 def _summary(result: dict) -> None:
-    print(f"\n== {NAME}: target ≥{TARGET_RATE} bookings/s at {TARGET_CLIENTS} clients, "
-          f"p99 <{TARGET_P99_MS} ms, zero oversell", flush=True)
+    print(
+        f"\n== {NAME}: target ≥{TARGET_RATE} bookings/s at {TARGET_CLIENTS} clients, "
+        f"p99 <{TARGET_P99_MS} ms, zero oversell",
+        flush=True,
+    )
     for r in result["runs"]:
         print("  " + _line(r))
     for r in result["ceiling"]:
         print("  " + _line(r))
     for row in result["comparison"]:
-        ratios = [f"{row[k]:.0%} of the {k.removeprefix('http_over_ceiling_')} ceiling"
-                  for k in row if k.startswith("http_over")]
+        ratios = [
+            f"{row[k]:.0%} of the {k.removeprefix('http_over_ceiling_')} ceiling"
+            for k in row
+            if k.startswith("http_over")
+        ]
         if ratios:
-            print(f"  c={row['clients']}: http {row['http_bookings_per_s']}/s = "
-                  + ", ".join(ratios))
-    print(f"  invariants ok: {result['invariants_ok']}; oversold seat legs: "
-          f"{result['oversold_seat_legs']}; target met: {result['target']['met']}", flush=True)
+            print(
+                f"  c={row['clients']}: http {row['http_bookings_per_s']}/s = " + ", ".join(ratios)
+            )
+    print(
+        f"  invariants ok: {result['invariants_ok']}; oversold seat legs: "
+        f"{result['oversold_seat_legs']}; target met: {result['target']['met']}",
+        flush=True,
+    )
 
 
 def main() -> int:

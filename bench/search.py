@@ -79,17 +79,21 @@ def run() -> dict:
         import_railways(directory=directory, company_slug=company)
         setup["import_seconds"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
-    generated = schedules_generate(start=TRAVEL_DATE - timedelta(days=7),
-                                   end=TRAVEL_DATE + timedelta(days=1),
-                                   routes=Route.objects.filter(company__slug=company))
+    generated = schedules_generate(
+        start=TRAVEL_DATE - timedelta(days=7),
+        end=TRAVEL_DATE + timedelta(days=1),
+        routes=Route.objects.filter(company__slug=company),
+    )
     setup["trips_created"] = generated.created
     setup["generate_seconds"] = round(time.perf_counter() - started, 1)
 
     rng = random.Random(SEED)
     stops: dict[int, list[str]] = {}
-    for route_id, code in (RouteStop.objects.filter(route__company__slug=company)
-                           .order_by("route_id", "sequence")
-                           .values_list("route_id", "station__code")):
+    for route_id, code in (
+        RouteStop.objects.filter(route__company__slug=company)
+        .order_by("route_id", "sequence")
+        .values_list("route_id", "station__code")
+    ):
         stops.setdefault(route_id, []).append(code)
     routes = sorted(stops)
     pairs = []
@@ -106,8 +110,9 @@ def run() -> dict:
     timings, found, statuses = [], [], {}
     for origin, destination in pairs[WARMUP:]:
         started = time.perf_counter()
-        response = client.get(path, {"from": origin, "to": destination,
-                                     "date": TRAVEL_DATE.isoformat()})
+        response = client.get(
+            path, {"from": origin, "to": destination, "date": TRAVEL_DATE.isoformat()}
+        )
         timings.append((time.perf_counter() - started) * 1000)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         if response.status_code == 200:

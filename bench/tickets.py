@@ -23,11 +23,22 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def body(i: int) -> tickets.TicketBody:
     start = datetime(2030, 1, 7, 2, 30, tzinfo=UTC)
     return tickets.TicketBody(
-        pnr=f"{4_301_700_000 + i}", passenger=10_000 + i, index=1 + i % 6,
-        name=f"Passenger {i:05d}", trip=123_456, class_code="SL", coach=f"S{1 + i % 14}",
-        seat=str(1 + i % 72), status="CNF", origin="NDLS", destination="MMCT",
-        origin_sequence=1, destination_sequence=17, valid_from=start - timedelta(hours=3),
-        valid_until=start + timedelta(hours=22))
+        pnr=f"{4_301_700_000 + i}",
+        passenger=10_000 + i,
+        index=1 + i % 6,
+        name=f"Passenger {i:05d}",
+        trip=123_456,
+        class_code="SL",
+        coach=f"S{1 + i % 14}",
+        seat=str(1 + i % 72),
+        status="CNF",
+        origin="NDLS",
+        destination="MMCT",
+        origin_sequence=1,
+        destination_sequence=17,
+        valid_from=start - timedelta(hours=3),
+        valid_until=start + timedelta(hours=22),
+    )
 
 
 def rate(count: int, work) -> dict:
@@ -35,8 +46,12 @@ def rate(count: int, work) -> dict:
     for i in range(count):
         work(i)
     seconds = time.perf_counter() - started
-    return {"count": count, "seconds": round(seconds, 4), "per_second": round(count / seconds),
-            "mean_us": round(seconds / count * 1e6, 1)}
+    return {
+        "count": count,
+        "seconds": round(seconds, 4),
+        "per_second": round(count / seconds),
+        "mean_us": round(seconds / count * 1e6, 1),
+    }
 
 
 def main() -> int:
@@ -51,26 +66,33 @@ def main() -> int:
         "sign": rate(count, lambda i: tickets.ticket_sign(bodies[i], key)),
         "verify_server": rate(count, lambda i: tickets.ticket_verify(signed[i], ring)),
         # Offline scanners check Ed25519 only: the server's HMAC part is not theirs.
-        "verify_ed25519_only": rate(count, lambda i: key.public.verify(
-            tickets.b32decode(signed[i].split(".")[3]),
-            ".".join(signed[i].split(".")[:3]).encode())),
+        "verify_ed25519_only": rate(
+            count,
+            lambda i: key.public.verify(
+                tickets.b32decode(signed[i].split(".")[3]),
+                ".".join(signed[i].split(".")[:3]).encode(),
+            ),
+        ),
         "qr_png": rate(images, lambda i: qr_png(signed[i])),
         "qr_svg": rate(images, lambda i: qr_svg(signed[i])),
     }
     lengths = sorted(len(s) for s in signed)
     report = {
         "benchmark": "tickets",
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "ticket_length_chars": {"min": lengths[0], "max": lengths[-1]},
         "qr_png_bytes": len(qr_png(signed[0])),
         "qr_svg_bytes": len(qr_svg(signed[0])),
         "results": results,
         "ratios": {
-            "verify_server_over_sign": round(results["verify_server"]["mean_us"]
-                                             / results["sign"]["mean_us"], 2),
-            "qr_png_over_sign": round(results["qr_png"]["mean_us"]
-                                      / results["sign"]["mean_us"], 1),
+            "verify_server_over_sign": round(
+                results["verify_server"]["mean_us"] / results["sign"]["mean_us"], 2
+            ),
+            "qr_png_over_sign": round(results["qr_png"]["mean_us"] / results["sign"]["mean_us"], 1),
         },
     }
     RESULTS.mkdir(exist_ok=True)

@@ -288,15 +288,18 @@ TRIP_FILTER_CHOICES = 30
 
 
 class TripListFilter(admin.SimpleListFilter):
-    """"By trip": the latest trips that have rows in this list and that the user may see."""
+    """ "By trip": the latest trips that have rows in this list and that the user may see."""
 
     title = "trip"
     parameter_name = "trip"
 
     def lookups(self, request, model_admin):
         rows = model_admin.get_queryset(request).order_by().values("schedule_id")
-        trips = (Schedule.objects.filter(pk__in=rows).select_related("route")
-                 .order_by("-departure_at", "-pk")[:TRIP_FILTER_CHOICES])
+        trips = (
+            Schedule.objects.filter(pk__in=rows)
+            .select_related("route")
+            .order_by("-departure_at", "-pk")[:TRIP_FILTER_CHOICES]
+        )
         return [(str(trip.pk), str(trip)) for trip in trips]
 
     def queryset(self, request, queryset):
@@ -325,22 +328,31 @@ class ScanLine:
     offline: bool
 
     def __str__(self) -> str:
-        parts = [self.at, self.by, self.where, self.device + (" (offline)" if self.offline
-                                                              else "")]
+        parts = [self.at, self.by, self.where, self.device + (" (offline)" if self.offline else "")]
         return " · ".join(part for part in parts if part)
 
 
-def _scan_line(*, at: datetime, by, station: Station | None, device: str, offline: bool,
-               passenger: Passenger) -> ScanLine:
-    return ScanLine(at=_local_time(at, station or passenger.pnr.origin),
-                    by=by.full_name or by.email,
-                    where=f"{station.name} ({station.code})" if station else "",
-                    device=device, offline=offline)
+def _scan_line(
+    *, at: datetime, by, station: Station | None, device: str, offline: bool, passenger: Passenger
+) -> ScanLine:
+    return ScanLine(
+        at=_local_time(at, station or passenger.pnr.origin),
+        by=by.full_name or by.email,
+        where=f"{station.name} ({station.code})" if station else "",
+        device=device,
+        offline=offline,
+    )
 
 
 def _scan_of(scan: BoardingScan, passenger: Passenger) -> ScanLine:
-    return _scan_line(at=scan.scanned_at, by=scan.scanned_by, station=scan.station,
-                      device=scan.device, offline=scan.offline, passenger=passenger)
+    return _scan_line(
+        at=scan.scanned_at,
+        by=scan.scanned_by,
+        station=scan.station,
+        device=scan.device,
+        offline=scan.offline,
+        passenger=passenger,
+    )
 
 
 @dataclass(frozen=True)
@@ -366,9 +378,17 @@ def _boarding_row(passenger: Passenger) -> BoardingRow:
     boarding: Boarding | None = getattr(passenger, "boarding", None)
     if boarding is None:
         return BoardingRow(passenger, None)
-    return BoardingRow(passenger, _scan_line(
-        at=boarding.boarded_at, by=boarding.boarded_by, station=boarding.station,
-        device=boarding.scan.device, offline=boarding.scan.offline, passenger=passenger))
+    return BoardingRow(
+        passenger,
+        _scan_line(
+            at=boarding.boarded_at,
+            by=boarding.boarded_by,
+            station=boarding.station,
+            device=boarding.scan.device,
+            offline=boarding.scan.offline,
+            passenger=passenger,
+        ),
+    )
 
 
 def boarding_sheet(schedule: Schedule) -> dict:
@@ -376,33 +396,64 @@ def boarding_sheet(schedule: Schedule) -> dict:
     seated passengers (CNF, RAC) in coach and berth order, each boarded (when, by whom,
     where) or not; its cancelled passengers (any boarding they made before); the
     conflicts; the counts. Four queries, however many passengers."""
-    first = (RouteStop.objects.filter(route_id=schedule.route_id).order_by("sequence")
-             .select_related("station").first())
+    first = (
+        RouteStop.objects.filter(route_id=schedule.route_id)
+        .order_by("sequence")
+        .select_related("station")
+        .first()
+    )
     departure = _local_time(schedule.departure_at, first.station if first else None)
     passengers = (
-        Passenger.objects.filter(pnr__schedule=schedule,
-                                 status__in=[*SEATED_STATUSES,
-                                             PassengerStatus.CANCELLED])
-        .select_related("pnr__origin", "pnr__destination", "seat__coach",
-                        "boarding__boarded_by", "boarding__station", "boarding__scan")
-        .order_by(F("seat__coach__position").asc(nulls_last=True), "seat__coach__code",
-                  "seat__row", "seat__column", "seat_id", "half", "pnr__origin_sequence",
-                  "pk"))
+        Passenger.objects.filter(
+            pnr__schedule=schedule, status__in=[*SEATED_STATUSES, PassengerStatus.CANCELLED]
+        )
+        .select_related(
+            "pnr__origin",
+            "pnr__destination",
+            "seat__coach",
+            "boarding__boarded_by",
+            "boarding__station",
+            "boarding__scan",
+        )
+        .order_by(
+            F("seat__coach__position").asc(nulls_last=True),
+            "seat__coach__code",
+            "seat__row",
+            "seat__column",
+            "seat_id",
+            "half",
+            "pnr__origin_sequence",
+            "pk",
+        )
+    )
     rows = [_boarding_row(p) for p in passengers]
     seated = [row for row in rows if row.passenger.status in SEATED_STATUSES]
     cancelled = [row for row in rows if row.passenger.status == PassengerStatus.CANCELLED]
     conflicts = [
-        ConflictRow(c, c.passenger, _scan_of(c.winner, c.passenger),
-                    _scan_of(c.loser, c.passenger),
-                    _local_time(c.created_at, c.passenger.pnr.origin))
+        ConflictRow(
+            c,
+            c.passenger,
+            _scan_of(c.winner, c.passenger),
+            _scan_of(c.loser, c.passenger),
+            _local_time(c.created_at, c.passenger.pnr.origin),
+        )
         for c in BoardingConflict.objects.filter(schedule=schedule)
-        .select_related("passenger__pnr__origin", "passenger__seat__coach",
-                        "winner__scanned_by", "winner__station", "loser__scanned_by",
-                        "loser__station")
+        .select_related(
+            "passenger__pnr__origin",
+            "passenger__seat__coach",
+            "winner__scanned_by",
+            "winner__station",
+            "loser__scanned_by",
+            "loser__station",
+        )
         .order_by("created_at", "pk")
     ]
-    by_result = dict(BoardingScan.objects.filter(schedule=schedule).values_list("result")
-                     .annotate(n=Count("pk")).order_by())
+    by_result = dict(
+        BoardingScan.objects.filter(schedule=schedule)
+        .values_list("result")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     boarded = sum(1 for row in seated if row.boarded)
     return {
         "schedule": schedule,
@@ -413,16 +464,23 @@ def boarding_sheet(schedule: Schedule) -> dict:
         "rows": seated,
         "cancelled": cancelled,
         "conflicts": conflicts,
-        "counts": {"tickets": len(seated), "boarded": boarded,
-                   "not_boarded": len(seated) - boarded, "conflicts": len(conflicts)},
-        "scans": [(label, by_result[value]) for value, label in ScanResult.choices
-                  if value in by_result],
+        "counts": {
+            "tickets": len(seated),
+            "boarded": boarded,
+            "not_boarded": len(seated) - boarded,
+            "conflicts": len(conflicts),
+        },
+        "scans": [
+            (label, by_result[value]) for value, label in ScanResult.choices if value in by_result
+        ],
     }
 
 
 def _trip_boarding_link(schedule_id: int) -> str:
-    return format_html('<a href="{}">Boarding sheet</a>',
-                       reverse("admin:booking_boardingscan_trip", args=[schedule_id]))
+    return format_html(
+        '<a href="{}">Boarding sheet</a>',
+        reverse("admin:booking_boardingscan_trip", args=[schedule_id]),
+    )
 
 
 @admin.register(BoardingScan)
@@ -431,16 +489,38 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
     and each trip's boarding sheet (`trip/<id>/`): who boarded, who did not, the
     conflicts, laid out for paper."""
 
-    list_display = ["scanned_at", "schedule", "pnr", "passenger_name", "result", "offline",
-                    "device", "scanned_by", "station", "trip_boarding"]
+    list_display = [
+        "scanned_at",
+        "schedule",
+        "pnr",
+        "passenger_name",
+        "result",
+        "offline",
+        "device",
+        "scanned_by",
+        "station",
+        "trip_boarding",
+    ]
     list_filter = [CompanyListFilter, TripListFilter, "result", "offline"]
     list_select_related = ["schedule__route", "passenger__pnr", "scanned_by", "station"]
     search_fields = ["passenger__pnr__number"]
     search_help_text = "Search by PNR."
     date_hierarchy = "scanned_at"
-    fields = ["schedule", "passenger", "result", "reason", "scanned_at", "received_at",
-              "scanned_by", "station", "device", "offline", "device_result", "nonce",
-              "payload_digest"]
+    fields = [
+        "schedule",
+        "passenger",
+        "result",
+        "reason",
+        "scanned_at",
+        "received_at",
+        "scanned_by",
+        "station",
+        "device",
+        "offline",
+        "device_result",
+        "nonce",
+        "payload_digest",
+    ]
     readonly_fields = fields
 
     @admin.display(description="PNR", ordering="passenger__pnr__number")
@@ -457,8 +537,11 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
 
     def get_urls(self):
         return [
-            path("trip/<int:schedule_id>/", self.admin_site.admin_view(self.trip_view),
-                 name="booking_boardingscan_trip"),
+            path(
+                "trip/<int:schedule_id>/",
+                self.admin_site.admin_view(self.trip_view),
+                name="booking_boardingscan_trip",
+            ),
             *super().get_urls(),
         ]
 
@@ -467,17 +550,23 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
         for."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        schedule = (scope_queryset(Schedule.objects.select_related("route"),
-                                   self._scope(request).visible)
-                    .filter(pk=schedule_id).first())
+        schedule = (
+            scope_queryset(Schedule.objects.select_related("route"), self._scope(request).visible)
+            .filter(pk=schedule_id)
+            .first()
+        )
         if schedule is None:
             raise Http404("No such trip.")
-        return TemplateResponse(request, "admin/booking/boarding/trip.html", {
-            **self.admin_site.each_context(request),
-            "title": f"Boarding of {schedule}",
-            "opts": self.model._meta,
-            **boarding_sheet(schedule),
-        })
+        return TemplateResponse(
+            request,
+            "admin/booking/boarding/trip.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Boarding of {schedule}",
+                "opts": self.model._meta,
+                **boarding_sheet(schedule),
+            },
+        )
 
 
 @admin.register(BoardingConflict)
@@ -485,11 +574,24 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
     """Tickets two devices both let in while offline: the earlier scan boarded the
     passenger, the later one is listed here for the company to look into."""
 
-    list_display = ["created_at", "schedule", "pnr", "passenger_name", "winner_scan",
-                    "loser_scan", "trip_boarding"]
+    list_display = [
+        "created_at",
+        "schedule",
+        "pnr",
+        "passenger_name",
+        "winner_scan",
+        "loser_scan",
+        "trip_boarding",
+    ]
     list_filter = [CompanyListFilter, TripListFilter, "created_at"]
-    list_select_related = ["schedule__route", "passenger__pnr__origin", "winner__scanned_by",
-                           "winner__station", "loser__scanned_by", "loser__station"]
+    list_select_related = [
+        "schedule__route",
+        "passenger__pnr__origin",
+        "winner__scanned_by",
+        "winner__station",
+        "loser__scanned_by",
+        "loser__station",
+    ]
     search_fields = ["passenger__pnr__number"]
     search_help_text = "Search by PNR."
     fields = ["schedule", "passenger", "winner", "loser", "created_at"]

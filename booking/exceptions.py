@@ -24,8 +24,10 @@ class TripNotBookable(BookingError):
     @classmethod
     def for_trip(cls, schedule) -> "TripNotBookable":
         """'Trip 12951 of 2030-01-07 is cancelled; it cannot be booked.'"""
-        return cls(f"Trip {schedule.route.number} of {schedule.service_date} is "
-                   f"{schedule.get_status_display().lower()}; it cannot be booked.")
+        return cls(
+            f"Trip {schedule.route.number} of {schedule.service_date} is "
+            f"{schedule.get_status_display().lower()}; it cannot be booked."
+        )
 
 
 class BookingNotOpen(BookingError):
@@ -35,21 +37,27 @@ class BookingNotOpen(BookingError):
 
 class NotAllConfirmed(BookingError):
     code = "not_all_confirmed"
-    default_message = ("Not every passenger could be confirmed, and the booking asked for "
-                       "all or none; nothing was booked or charged.")
+    default_message = (
+        "Not every passenger could be confirmed, and the booking asked for "
+        "all or none; nothing was booked or charged."
+    )
 
 
 class NotOneCoach(BookingError):
     code = "not_one_coach"
-    default_message = ("The passengers could not all be confirmed in one coach, as the "
-                       "booking asked; nothing was booked or charged.")
+    default_message = (
+        "The passengers could not all be confirmed in one coach, as the "
+        "booking asked; nothing was booked or charged."
+    )
 
 
 class ChartPrepared(BookingError):
     code = "chart_prepared"
-    default_message = ("The chart of this trip is prepared: only berths free now can be "
-                       "booked, and not every passenger would get one; nothing was booked "
-                       "or charged.")
+    default_message = (
+        "The chart of this trip is prepared: only berths free now can be "
+        "booked, and not every passenger would get one; nothing was booked "
+        "or charged."
+    )
 
 
 class Busy(BookingError):

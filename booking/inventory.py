@@ -15,19 +15,30 @@ from .models import Place, TripClass
 def vehicle_seats(vehicle_id: int) -> dict[str, list[rules.SeatRow]]:
     """The seats of a vehicle by class code, in allocation order (coach position, then the
     seat's place on the coach's plan)."""
-    rows = (Seat.objects.filter(coach__vehicle_id=vehicle_id)
-            .order_by("coach__position", "coach__code", "row", "column", "pk")
-            .values_list("pk", "coach_id", "coach__travel_class__code", "berth_type",
-                         "is_rac", "number", "coach__code"))
+    rows = (
+        Seat.objects.filter(coach__vehicle_id=vehicle_id)
+        .order_by("coach__position", "coach__code", "row", "column", "pk")
+        .values_list(
+            "pk",
+            "coach_id",
+            "coach__travel_class__code",
+            "berth_type",
+            "is_rac",
+            "number",
+            "coach__code",
+        )
+    )
     seats: dict[str, list[rules.SeatRow]] = {}
     for order, (pk, coach_id, class_code, berth_type, is_rac, number, coach) in enumerate(rows):
         seats.setdefault(class_code, []).append(
-            rules.SeatRow(pk, coach_id, order, berth_type, is_rac, number, coach))
+            rules.SeatRow(pk, coach_id, order, berth_type, is_rac, number, coach)
+        )
     return seats
 
 
-def class_distribution(company: Company, class_code: str, *, coaches: int,
-                       plain: int) -> dict[str, int]:
+def class_distribution(
+    company: Company, class_code: str, *, coaches: int, plain: int
+) -> dict[str, int]:
     """Seats per quota for one class of a trip (of `coaches` coaches and `plain` seats that
     are not RAC berths): the company's setting, or the railway defaults for a rail company;
     a bus company without a setting earmarks nothing."""
@@ -39,27 +50,38 @@ def class_distribution(company: Company, class_code: str, *, coaches: int,
     return {}
 
 
-def class_quotas(company: Company, class_code: str,
-                 seats: list[rules.SeatRow]) -> dict[int, str]:
+def class_quotas(company: Company, class_code: str, seats: list[rules.SeatRow]) -> dict[int, str]:
     """Seat id -> quota for one class of a trip (what `inventory_ensure` writes)."""
     distribution = class_distribution(
-        company, class_code, coaches=len({s.coach_id for s in seats}),
-        plain=sum(1 for s in seats if not s.is_rac))
+        company,
+        class_code,
+        coaches=len({s.coach_id for s in seats}),
+        plain=sum(1 for s in seats if not s.is_rac),
+    )
     return rules.earmark(seats, distribution)
 
 
-def class_places(trip_class: TripClass, seats: list[rules.SeatRow],
-                 quotas: dict[int, str]) -> list[Place]:
+def class_places(
+    trip_class: TripClass, seats: list[rules.SeatRow], quotas: dict[int, str]
+) -> list[Place]:
     """The inventory rows of one class (unsaved): a place per seat, two per RAC berth."""
     places = []
     for seat in seats:
         halves = (1, 2) if seat.is_rac else (0,)
         places.extend(
-            Place(trip_class=trip_class, seat_id=seat.seat_id, half=half,
-                  quota=quotas[seat.seat_id], coach_id=seat.coach_id, order=seat.order,
-                  berth_type=seat.berth_type, coach_code=seat.coach_code,
-                  seat_number=seat.number)
-            for half in halves)
+            Place(
+                trip_class=trip_class,
+                seat_id=seat.seat_id,
+                half=half,
+                quota=quotas[seat.seat_id],
+                coach_id=seat.coach_id,
+                order=seat.order,
+                berth_type=seat.berth_type,
+                coach_code=seat.coach_code,
+                seat_number=seat.number,
+            )
+            for half in halves
+        )
     return places
 
 
@@ -92,7 +114,8 @@ def _create(schedule: Schedule) -> None:
     company = schedule.route.company
     places = []
     for class_code, seats in vehicle_seats(schedule.vehicle_id).items():
-        trip_class = TripClass.objects.create(schedule=schedule, class_code=class_code,
-                                              seats=len(seats))
+        trip_class = TripClass.objects.create(
+            schedule=schedule, class_code=class_code, seats=len(seats)
+        )
         places.extend(class_places(trip_class, seats, class_quotas(company, class_code, seats)))
     Place.objects.bulk_create(places, batch_size=2_000)

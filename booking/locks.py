@@ -30,13 +30,20 @@ def lock_timeouts_as_busy():
 def trip_class_lock(*, schedule_id: int, class_code: str) -> TripClass | None:
     """Lock one class of one trip and return it; None when the trip has no inventory for
     that class (yet). Must run inside a transaction."""
-    return (TripClass.objects.select_for_update(of=("self",))
-            .filter(schedule_id=schedule_id, class_code=class_code).first())
+    return (
+        TripClass.objects.select_for_update(of=("self",))
+        .filter(schedule_id=schedule_id, class_code=class_code)
+        .first()
+    )
 
 
 def pnr_lock(**lookup) -> int | None:
     """Lock one PNR's row (by `pk=` or `number=`) and return its pk; None when there is no
     such PNR. Serialises what changes its passengers' state: cancelling them, boarding
     them. Must run inside a transaction."""
-    return (Pnr.objects.select_for_update(of=("self",)).filter(**lookup)
-            .values_list("pk", flat=True).first())
+    return (
+        Pnr.objects.select_for_update(of=("self",))
+        .filter(**lookup)
+        .values_list("pk", flat=True)
+        .first()
+    )

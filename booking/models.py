@@ -71,8 +71,9 @@ class TripClass(models.Model):
 
     company_path = "schedule__route__company"
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="trip_classes",
-                                 db_index=False)  # the unique constraint indexes it
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.CASCADE, related_name="trip_classes", db_index=False
+    )  # the unique constraint indexes it
     class_code = models.CharField(max_length=12)
     seats = models.PositiveIntegerField(help_text="Seats and berths, RAC berths included.")
     # Set under the lock by whatever frees a place (a cancellation, a bigger vehicle,
@@ -89,8 +90,9 @@ class TripClass(models.Model):
     class Meta:
         verbose_name = "trip class"
         constraints = [
-            models.UniqueConstraint(fields=["schedule", "class_code"],
-                                    name="booking_trip_class_unique"),
+            models.UniqueConstraint(
+                fields=["schedule", "class_code"], name="booking_trip_class_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,14 +106,15 @@ class Place(models.Model):
 
     company_path = "trip_class__schedule__route__company"
 
-    trip_class = models.ForeignKey(TripClass, on_delete=models.CASCADE, related_name="places",
-                                   db_index=False)  # the unique constraint indexes it
+    trip_class = models.ForeignKey(
+        TripClass, on_delete=models.CASCADE, related_name="places", db_index=False
+    )  # the unique constraint indexes it
     seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="+")
-    half = models.PositiveSmallIntegerField(default=0, help_text="0: the whole seat; 1, 2: "
-                                            "a half of an RAC berth.")
+    half = models.PositiveSmallIntegerField(
+        default=0, help_text="0: the whole seat; 1, 2: a half of an RAC berth."
+    )
     quota = models.CharField(max_length=16, choices=Quota.choices)
-    coach = models.ForeignKey(Coach, on_delete=models.PROTECT, related_name="+",
-                              db_index=False)
+    coach = models.ForeignKey(Coach, on_delete=models.PROTECT, related_name="+", db_index=False)
     # Allocation order: coach position, then seat position in the coach.
     order = models.PositiveIntegerField()
     berth_type = models.CharField(max_length=8)
@@ -122,11 +125,14 @@ class Place(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["trip_class", "seat", "half"],
-                                    name="booking_place_unique"),
+            models.UniqueConstraint(
+                fields=["trip_class", "seat", "half"], name="booking_place_unique"
+            ),
             models.CheckConstraint(condition=models.Q(half__lte=2), name="booking_place_half"),
-            models.CheckConstraint(condition=models.Q(legs_low__gte=0, legs_high__gte=0),
-                                   name="booking_place_legs_nonnegative"),
+            models.CheckConstraint(
+                condition=models.Q(legs_low__gte=0, legs_high__gte=0),
+                name="booking_place_legs_nonnegative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,13 +151,16 @@ class FareRule(models.Model):
     rate_per_km = models.PositiveIntegerField(help_text="Minor units (paise) per km.")
     minimum_fare = models.PositiveIntegerField(default=0, help_text="Minor units.")
     multipliers_bp = models.JSONField(
-        default=dict, blank=True,
-        help_text='Quota multipliers in basis points, e.g. {"TATKAL": 13000} for ×1.3.')
+        default=dict,
+        blank=True,
+        help_text='Quota multipliers in basis points, e.g. {"TATKAL": 13000} for ×1.3.',
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "class_code"],
-                                    name="booking_fare_rule_unique"),
+            models.UniqueConstraint(
+                fields=["company", "class_code"], name="booking_fare_rule_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -170,15 +179,21 @@ class Pnr(models.Model):
     company_path = "schedule__route__company"
 
     number = models.CharField("PNR", max_length=10, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="pnrs", help_text="Who holds the booking.")
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="pnrs",
+        help_text="Who holds the booking.",
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="pnrs")
     trip_class = models.ForeignKey(TripClass, on_delete=models.PROTECT, related_name="pnrs")
     class_code = models.CharField(max_length=12)
-    quota = models.CharField(max_length=16, choices=Quota.choices,
-                             help_text="The quota the booking was made in.")
+    quota = models.CharField(
+        max_length=16, choices=Quota.choices, help_text="The quota the booking was made in."
+    )
     origin = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
     destination = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
     origin_sequence = models.PositiveSmallIntegerField()
@@ -199,9 +214,11 @@ class Pnr(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(origin_sequence__lt=models.F("destination_sequence")),
-                name="booking_pnr_forward"),
-            models.CheckConstraint(condition=models.Q(total_fare__gte=0),
-                                   name="booking_pnr_fare_nonnegative"),
+                name="booking_pnr_forward",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_fare__gte=0), name="booking_pnr_fare_nonnegative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -218,50 +235,61 @@ class Passenger(models.Model):
     company_path = "pnr__schedule__route__company"
 
     pnr = models.ForeignKey(Pnr, on_delete=models.CASCADE, related_name="passengers")
-    trip_class = models.ForeignKey(TripClass, on_delete=models.PROTECT, related_name="+",
-                                   db_index=False)  # the queue index covers it
+    trip_class = models.ForeignKey(
+        TripClass, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # the queue index covers it
     index = models.PositiveSmallIntegerField(help_text="1 to 6, in the order given.")
     name = models.CharField(max_length=100)
     age = models.PositiveSmallIntegerField()
     gender = models.CharField(max_length=1, choices=Gender.choices)
-    berth_preference = models.CharField(max_length=8, choices=BerthPreference.choices,
-                                        blank=True)
+    berth_preference = models.CharField(max_length=8, choices=BerthPreference.choices, blank=True)
     passport_number = models.CharField(max_length=20, blank=True)
     nationality = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country.")
     status = models.CharField(max_length=3, choices=PassengerStatus.choices)
-    booking_status = models.CharField(max_length=3, choices=PassengerStatus.choices,
-                                      help_text="The status when booked.")
-    quota = models.CharField(max_length=16, choices=Quota.choices,
-                             help_text="The quota of the seat held, or queued in.")
-    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+")
+    booking_status = models.CharField(
+        max_length=3, choices=PassengerStatus.choices, help_text="The status when booked."
+    )
+    quota = models.CharField(
+        max_length=16, choices=Quota.choices, help_text="The quota of the seat held, or queued in."
+    )
+    seat = models.ForeignKey(
+        Seat, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     half = models.PositiveSmallIntegerField(default=0, help_text="RAC: the half berth held.")
     fare = models.BigIntegerField(help_text="Minor units.")
-    cancellation = models.ForeignKey("Cancellation", on_delete=models.PROTECT, null=True,
-                                     blank=True, related_name="passengers")
-    refund = models.BigIntegerField(default=0, help_text="Minor units, paid back on "
-                                    "cancellation.")
+    cancellation = models.ForeignKey(
+        "Cancellation", on_delete=models.PROTECT, null=True, blank=True, related_name="passengers"
+    )
+    refund = models.BigIntegerField(default=0, help_text="Minor units, paid back on cancellation.")
 
     class Meta:
         ordering = ["pnr", "index"]
-        indexes = [models.Index(fields=["trip_class", "status", "id"],
-                                name="booking_passenger_queue_idx")]
+        indexes = [
+            models.Index(fields=["trip_class", "status", "id"], name="booking_passenger_queue_idx")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["pnr", "index"], name="booking_passenger_unique"),
             models.CheckConstraint(
-                condition=(models.Q(status__in=["CNF", "RAC"], seat__isnull=False)
-                           | models.Q(status__in=["WL", "CAN"])),
-                name="booking_passenger_seated_when_cnf_or_rac"),
-            models.CheckConstraint(condition=models.Q(fare__gte=0),
-                                   name="booking_passenger_fare_nonnegative"),
+                condition=(
+                    models.Q(status__in=["CNF", "RAC"], seat__isnull=False)
+                    | models.Q(status__in=["WL", "CAN"])
+                ),
+                name="booking_passenger_seated_when_cnf_or_rac",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fare__gte=0), name="booking_passenger_fare_nonnegative"
+            ),
             models.CheckConstraint(
                 condition=models.Q(refund__gte=0, refund__lte=models.F("fare")),
-                name="booking_passenger_refund_within_fare"),
+                name="booking_passenger_refund_within_fare",
+            ),
             models.CheckConstraint(
-                condition=(models.Q(status="CAN", cancellation__isnull=False)
-                           | models.Q(status__in=["CNF", "RAC", "WL"],
-                                      cancellation__isnull=True, refund=0)),
-                name="booking_passenger_cancelled_with_record"),
+                condition=(
+                    models.Q(status="CAN", cancellation__isnull=False)
+                    | models.Q(status__in=["CNF", "RAC", "WL"], cancellation__isnull=True, refund=0)
+                ),
+                name="booking_passenger_cancelled_with_record",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -282,28 +310,37 @@ class Cancellation(models.Model):
 
     pnr = models.ForeignKey(Pnr, on_delete=models.PROTECT, related_name="cancellations")
     cause = models.CharField(max_length=16, choices=Cause.choices)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     policy = models.CharField(max_length=16, help_text="The refund policy applied.")
     minutes_before_departure = models.IntegerField(
-        help_text="From the cancellation to the departure from the boarding stop.")
+        help_text="From the cancellation to the departure from the boarding stop."
+    )
     charted = models.BooleanField(default=False, help_text="After the chart was prepared.")
     fare = models.BigIntegerField(help_text="Minor units: the cancelled passengers' fares.")
     charge = models.BigIntegerField(help_text="Minor units kept.")
     refund = models.BigIntegerField(help_text="Minor units paid back.")
     lines = models.JSONField(default=list)
-    transaction = models.ForeignKey("payments.Transaction", on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+",
-                                    help_text="The refund in the ledger.")
+    transaction = models.ForeignKey(
+        "payments.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The refund in the ledger.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(refund__gte=0, charge__gte=0,
-                                   fare=models.F("charge") + models.F("refund")),
-                name="booking_cancellation_money_adds_up"),
+                condition=models.Q(
+                    refund__gte=0, charge__gte=0, fare=models.F("charge") + models.F("refund")
+                ),
+                name="booking_cancellation_money_adds_up",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -320,8 +357,7 @@ class Promotion(models.Model):
         CHARTING = "charting", "Charting"
         VEHICLE_SWAP = "vehicle_swap", "A bigger vehicle"
 
-    passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE,
-                                  related_name="promotions")
+    passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE, related_name="promotions")
     trip_class = models.ForeignKey(TripClass, on_delete=models.CASCADE, related_name="+")
     from_status = models.CharField(max_length=3, choices=PassengerStatus.choices)
     to_status = models.CharField(max_length=3, choices=PassengerStatus.choices)
@@ -346,9 +382,14 @@ class Chart(models.Model):
 
     schedule = models.OneToOneField(Schedule, on_delete=models.CASCADE, related_name="chart")
     prepared_at = models.DateTimeField(default=timezone.now)
-    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+",
-                                    help_text="Empty: prepared on schedule.")
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: prepared on schedule.",
+    )
     rows = models.JSONField(default=list)
     summary = models.JSONField(default=dict, help_text="What charting did, in counts.")
 
@@ -389,8 +430,11 @@ class TicketKey(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             # One signing key at a time, also when two workers generate the first at once.
-            models.UniqueConstraint(fields=["state"], condition=models.Q(state="active"),
-                                    name="booking_ticket_key_one_active"),
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="active"),
+                name="booking_ticket_key_one_active",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -414,36 +458,49 @@ class BoardingScan(models.Model):
 
     company_path = "schedule__route__company"
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE,
-                                 related_name="boarding_scans")
-    passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="scans",
-                                  help_text="Empty when the QR named no ticket.")
-    scanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
-    scanned_at = models.DateTimeField(help_text="When the QR was read (the device's clock "
-                                                "for offline scans).")
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="boarding_scans")
+    passenger = models.ForeignKey(
+        Passenger,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scans",
+        help_text="Empty when the QR named no ticket.",
+    )
+    scanned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scanned_at = models.DateTimeField(
+        help_text="When the QR was read (the device's clock for offline scans)."
+    )
     received_at = models.DateTimeField(default=timezone.now)
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     device = models.CharField(max_length=64, blank=True)
-    nonce = models.CharField(max_length=64, blank=True,
-                             help_text="The device's id of an offline scan (idempotency).")
+    nonce = models.CharField(
+        max_length=64, blank=True, help_text="The device's id of an offline scan (idempotency)."
+    )
     offline = models.BooleanField(default=False)
-    device_result = models.CharField(max_length=20, choices=ScanResult.choices, blank=True,
-                                     help_text="What the device answered offline.")
+    device_result = models.CharField(
+        max_length=20,
+        choices=ScanResult.choices,
+        blank=True,
+        help_text="What the device answered offline.",
+    )
     result = models.CharField(max_length=20, choices=ScanResult.choices)
     reason = models.CharField(max_length=300)
     payload_digest = models.CharField(max_length=64, help_text="SHA-256 of the QR text.")
 
     class Meta:
         ordering = ["-scanned_at", "-pk"]
-        indexes = [models.Index(fields=["schedule", "scanned_at"],
-                                name="booking_scan_trip_idx")]
+        indexes = [models.Index(fields=["schedule", "scanned_at"], name="booking_scan_trip_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["schedule", "nonce"],
-                                    condition=~models.Q(nonce=""),
-                                    name="booking_scan_nonce_unique"),
+            models.UniqueConstraint(
+                fields=["schedule", "nonce"],
+                condition=~models.Q(nonce=""),
+                name="booking_scan_nonce_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -456,15 +513,16 @@ class Boarding(models.Model):
 
     company_path = "schedule__route__company"
 
-    passenger = models.OneToOneField(Passenger, on_delete=models.CASCADE,
-                                     related_name="boarding")
+    passenger = models.OneToOneField(Passenger, on_delete=models.CASCADE, related_name="boarding")
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="boardings")
     scan = models.OneToOneField(BoardingScan, on_delete=models.PROTECT, related_name="+")
     boarded_at = models.DateTimeField()
-    boarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+    boarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["boarded_at", "pk"]
@@ -479,8 +537,9 @@ class BoardingConflict(models.Model):
 
     company_path = "schedule__route__company"
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE,
-                                 related_name="boarding_conflicts")
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.CASCADE, related_name="boarding_conflicts"
+    )
     passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE, related_name="+")
     winner = models.ForeignKey(BoardingScan, on_delete=models.PROTECT, related_name="+")
     loser = models.OneToOneField(BoardingScan, on_delete=models.PROTECT, related_name="+")

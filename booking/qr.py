@@ -14,8 +14,7 @@ from qrcode.image.svg import SvgPathImage
 
 
 def _code(text: str) -> qrcode.QRCode:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
-                         box_size=8)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=8)
     code.add_data(text)
     code.make(fit=True)
     return code

@@ -46,8 +46,7 @@ _WORD = (1 << 63) - 1
 # --- Legs ----------------------------------------------------------------------------------
 
 
-def legs_mask(origin_sequence: int, destination_sequence: int,
-              first_sequence: int = 1) -> int:
+def legs_mask(origin_sequence: int, destination_sequence: int, first_sequence: int = 1) -> int:
     """The bitmask of the legs ridden from one stop to a later one (leg 0 leaves the route's
     first stop)."""
     start = origin_sequence - first_sequence
@@ -95,8 +94,12 @@ def country_code(text: str) -> str:
     elif len(code) == 3 and code.isascii() and code.isalpha():
         found = pycountry.countries.get(alpha_3=code)
     if found is None:
-        raise ValueError(gettext("{code!r} is not a country code of ISO 3166-1: give its two "
-                                 "letters (GB) or its three (GBR).").format(code=code))
+        raise ValueError(
+            gettext(
+                "{code!r} is not a country code of ISO 3166-1: give its two "
+                "letters (GB) or its three (GBR)."
+            ).format(code=code)
+        )
     return found.alpha_2
 
 
@@ -120,8 +123,7 @@ def quota_eligible(quota: str, travellers: Sequence[Traveller]) -> bool:
     return True
 
 
-def booking_opens_at(*, quota: str, class_code: str, travel_date: date,
-                     tz: ZoneInfo) -> datetime:
+def booking_opens_at(*, quota: str, class_code: str, travel_date: date, tz: ZoneInfo) -> datetime:
     """When booking this journey opens (aware, in the boarding station's zone).
 
     TATKAL: the day before `travel_date` at 10:00 (AC classes) or 11:00. FOREIGN_TOURIST:
@@ -213,10 +215,14 @@ def earmark(seats: Sequence[SeatRow], distribution: dict[str, int]) -> dict[int,
     for seat in free:
         if seat.berth_type == BerthType.LOWER:
             lowers.setdefault(seat.coach_id, []).append(seat)
-    take(itertools.chain(
-        (s for group in _interleave(list(lowers.values())) for s in group),
-        (s for s in free if s.berth_type == BerthType.SIDE_LOWER),
-        free), SENIOR)
+    take(
+        itertools.chain(
+            (s for group in _interleave(list(lowers.values())) for s in group),
+            (s for s in free if s.berth_type == BerthType.SIDE_LOWER),
+            free,
+        ),
+        SENIOR,
+    )
     take(free, LADIES)
     take(reversed(free), TATKAL)
     take(reversed(free), FOREIGN_TOURIST)
@@ -290,8 +296,12 @@ def _berth_rank(place: FreePlace, traveller: Traveller) -> int:
     return 0
 
 
-def _seat_wanted(travellers: Sequence[Traveller], pending: list[int],
-                 pools: dict[str, list[FreePlace]], result: list[Allocation | None]) -> None:
+def _seat_wanted(
+    travellers: Sequence[Traveller],
+    pending: list[int],
+    pools: dict[str, list[FreePlace]],
+    result: list[Allocation | None],
+) -> None:
     """Give each `pending` passenger who asked for a seat exactly that seat, when it is a
     free whole place of one of `pools` (quota -> places; the place leaves its pool). A
     seat of another quota, an RAC berth or a seat taken is not given: the passenger stays
@@ -309,8 +319,13 @@ def _seat_wanted(travellers: Sequence[Traveller], pending: list[int],
                 break
 
 
-def _seat_from_pool(travellers: Sequence[Traveller], pending: list[int],
-                    pool: list[FreePlace], result: list[Allocation], quota: str) -> None:
+def _seat_from_pool(
+    travellers: Sequence[Traveller],
+    pending: list[int],
+    pool: list[FreePlace],
+    result: list[Allocation],
+    quota: str,
+) -> None:
     """Seat the `pending` passengers (indexes, in order) on `pool`'s places, together.
 
     Coaches are tried in this order: those already holding passengers of the PNR, then the
@@ -326,9 +341,9 @@ def _seat_from_pool(travellers: Sequence[Traveller], pending: list[int],
         free_by_coach.setdefault(place.coach_id, []).append(place)
     front = {coach: min(p.order for p in places) for coach, places in free_by_coach.items()}
     need = len(pending)
-    coach_order = sorted(free_by_coach, key=lambda c: (c not in used,
-                                                       -min(len(free_by_coach[c]), need),
-                                                       front[c]))
+    coach_order = sorted(
+        free_by_coach, key=lambda c: (c not in used, -min(len(free_by_coach[c]), need), front[c])
+    )
     for index in list(pending):
         for coach in coach_order:
             places = free_by_coach[coach]
@@ -341,8 +356,9 @@ def _seat_from_pool(travellers: Sequence[Traveller], pending: list[int],
             break
 
 
-def _rac_from_halves(pending: list[int], halves: list[FreePlace],
-                     result: list[Allocation | None], quota: str) -> None:
+def _rac_from_halves(
+    pending: list[int], halves: list[FreePlace], result: list[Allocation | None], quota: str
+) -> None:
     """Put the `pending` passengers (indexes, in order) on RAC, one half berth each, by berth
     order then half, while halves last; RAC passengers queue in `quota`."""
     halves = sorted(halves, key=lambda p: (p.order, p.half))
@@ -353,8 +369,9 @@ def _rac_from_halves(pending: list[int], halves: list[FreePlace],
         pending.remove(index)
 
 
-def allocate(travellers: Sequence[Traveller], places: Iterable[FreePlace], *,
-             quota: str) -> AllocationResult:
+def allocate(
+    travellers: Sequence[Traveller], places: Iterable[FreePlace], *, quota: str
+) -> AllocationResult:
     """Allocate a PNR's passengers, in order, on the places free for their legs.
 
     `quota` is the booking quota once eligibility is settled (an ineligible LADIES or
@@ -367,8 +384,10 @@ def allocate(travellers: Sequence[Traveller], places: Iterable[FreePlace], *,
     places = list(places)
     result: list[Allocation | None] = [None] * len(travellers)
     pending = list(range(len(travellers)))
-    pools = {pool_quota: [p for p in places if p.half == 0 and p.quota == pool_quota]
-             for pool_quota in ([quota, GENERAL] if quota != GENERAL else [GENERAL])}
+    pools = {
+        pool_quota: [p for p in places if p.half == 0 and p.quota == pool_quota]
+        for pool_quota in ([quota, GENERAL] if quota != GENERAL else [GENERAL])
+    }
     _seat_wanted(travellers, pending, pools, result)
     for pool_quota, pool in pools.items():
         _seat_from_pool(travellers, pending, pool, result, pool_quota)
@@ -412,8 +431,9 @@ def _pnr_runs(waiting: Iterable[Waiting]) -> Iterable[list[Waiting]]:
         yield list(run)
 
 
-def promote(waiting: Sequence[Waiting], places: Sequence[FreePlace],
-            occupied: dict[int, int]) -> list[Move]:
+def promote(
+    waiting: Sequence[Waiting], places: Sequence[FreePlace], occupied: dict[int, int]
+) -> list[Move]:
     """Who moves up, given the waiting passengers of one trip class in queue order (booking
     order) and every place of the class with the legs it is occupied on (`occupied`,
     place id -> mask; not modified).
@@ -429,8 +449,11 @@ def promote(waiting: Sequence[Waiting], places: Sequence[FreePlace],
     moves: list[Move] = []
 
     def free(mask: int, *, half: bool, quota: str) -> list[FreePlace]:
-        return [p for p in places if bool(p.half) == half and p.quota == quota
-                and not occupied[p.place_id] & mask]
+        return [
+            p
+            for p in places
+            if bool(p.half) == half and p.quota == quota and not occupied[p.place_id] & mask
+        ]
 
     def take(run: list[Waiting], allocations: list[Allocation | None]) -> None:
         for waiter, allocation in zip(run, allocations, strict=True):
@@ -440,8 +463,11 @@ def promote(waiting: Sequence[Waiting], places: Sequence[FreePlace],
             occupied[place.place_id] |= waiter.mask
             if waiter.place_id is not None:
                 occupied[waiter.place_id] &= ~waiter.mask
-            moves.append(Move(waiter.passenger_id, allocation.status, allocation.quota,
-                              place, waiter.place_id))
+            moves.append(
+                Move(
+                    waiter.passenger_id, allocation.status, allocation.quota, place, waiter.place_id
+                )
+            )
 
     for status in ("RAC", "WL"):
         for run in _pnr_runs(w for w in waiting if w.status == status):
@@ -449,17 +475,28 @@ def promote(waiting: Sequence[Waiting], places: Sequence[FreePlace],
             result: list[Allocation | None] = [None] * len(run)
             pending = list(range(len(run)))
             quota, mask = run[0].quota, run[0].mask
-            for pool_quota in ([quota, GENERAL] if quota != GENERAL else [GENERAL]):
-                _seat_from_pool(travellers, pending, free(mask, half=False, quota=pool_quota),
-                                result, pool_quota)
+            for pool_quota in [quota, GENERAL] if quota != GENERAL else [GENERAL]:
+                _seat_from_pool(
+                    travellers,
+                    pending,
+                    free(mask, half=False, quota=pool_quota),
+                    result,
+                    pool_quota,
+                )
             if status == "WL" and pending:
                 _rac_from_halves(pending, free(mask, half=True, quota=RAC), result, quota)
             take(run, result)
     return moves
 
 
-def release(waiting: Sequence[Waiting], places: Sequence[FreePlace], occupied: dict[int, int],
-            *, quota: str, eligible) -> list[Move]:
+def release(
+    waiting: Sequence[Waiting],
+    places: Sequence[FreePlace],
+    occupied: dict[int, int],
+    *,
+    quota: str,
+    eligible,
+) -> list[Move]:
     """Charting's release of a quota's unused seats to chosen waiting passengers: each
     passenger for whom `eligible(traveller)` holds (RAC first, then WL, each in queue
     order) gets a seat of `quota` free on their legs (their berth rank, then the front),
@@ -470,8 +507,11 @@ def release(waiting: Sequence[Waiting], places: Sequence[FreePlace], occupied: d
         for waiter in waiting:
             if waiter.status != status or not eligible(waiter.traveller):
                 continue
-            candidates = [p for p in places if not p.half and p.quota == quota
-                          and not occupied[p.place_id] & waiter.mask]
+            candidates = [
+                p
+                for p in places
+                if not p.half and p.quota == quota and not occupied[p.place_id] & waiter.mask
+            ]
             if not candidates:
                 continue
             best = min(candidates, key=lambda p: (_berth_rank(p, waiter.traveller), p.order))

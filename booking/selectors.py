@@ -96,34 +96,48 @@ def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) 
     Raises InvalidBooking naming the field that is wrong."""
     origin_code = (origin_code or "").strip().upper()
     destination_code = (destination_code or "").strip().upper()
-    stops = list(RouteStop.objects.filter(route_id=schedule.route_id)
-                 .select_related("station").order_by("sequence"))
+    stops = list(
+        RouteStop.objects.filter(route_id=schedule.route_id)
+        .select_related("station")
+        .order_by("sequence")
+    )
     first = stops[0].sequence if stops else 1
-    boardings = [s for s in stops if s.station.code == origin_code
-                 and s.departure_offset is not None]
+    boardings = [
+        s for s in stops if s.station.code == origin_code and s.departure_offset is not None
+    ]
     if not boardings:
-        raise InvalidBooking(f"This trip does not call at {origin_code or 'that station'} "
-                             "to pick passengers up.", fields={"from": ["Not a stop of this "
-                                                                        "trip."]})
+        raise InvalidBooking(
+            f"This trip does not call at {origin_code or 'that station'} to pick passengers up.",
+            fields={"from": ["Not a stop of this trip."]},
+        )
     best = None
     for boarding in boardings:
         for stop in stops:
-            if (stop.sequence > boarding.sequence and stop.station.code == destination_code
-                    and stop.arrival_offset is not None):
-                if best is None or (stop.sequence - boarding.sequence
-                                    < best[1].sequence - best[0].sequence):
+            if (
+                stop.sequence > boarding.sequence
+                and stop.station.code == destination_code
+                and stop.arrival_offset is not None
+            ):
+                if best is None or (
+                    stop.sequence - boarding.sequence < best[1].sequence - best[0].sequence
+                ):
                     best = (boarding, stop)
                 break
     if best is None:
-        raise InvalidBooking(f"This trip does not reach {destination_code or 'that station'} "
-                             f"after {origin_code}.",
-                             fields={"to": ["Not a later stop of this trip."]})
+        raise InvalidBooking(
+            f"This trip does not reach {destination_code or 'that station'} after {origin_code}.",
+            fields={"to": ["Not a later stop of this trip."]},
+        )
     origin, destination = best
     if destination.sequence - first > rules.MAX_LEGS:
-        raise InvalidBooking(f"Journeys past stop {rules.MAX_LEGS + 1} of a route cannot be "
-                             "booked.", fields={"to": ["Too far along the route."]})
+        raise InvalidBooking(
+            f"Journeys past stop {rules.MAX_LEGS + 1} of a route cannot be booked.",
+            fields={"to": ["Too far along the route."]},
+        )
     return Journey(
-        schedule=schedule, origin=origin, destination=destination,
+        schedule=schedule,
+        origin=origin,
+        destination=destination,
         departure_at=schedule.departure_at + timedelta(minutes=origin.departure_offset),
         arrival_at=schedule.departure_at + timedelta(minutes=destination.arrival_offset),
         mask=rules.legs_mask(origin.sequence, destination.sequence, first),
@@ -134,8 +148,9 @@ def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) 
 BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
 
 
-def trip_refusal(*, schedule: Schedule, boarding: Station, departure_at: datetime,
-                 now: datetime) -> str | None:
+def trip_refusal(
+    *, schedule: Schedule, boarding: Station, departure_at: datetime, now: datetime
+) -> str | None:
     """Why `schedule` cannot be booked now from `boarding`, which it leaves at
     `departure_at`, or None when it can: its status is not SCHEDULED or BOARDING (it
     departed, arrived or was cancelled), it has no vehicle, or it has left `boarding`.
@@ -143,15 +158,19 @@ def trip_refusal(*, schedule: Schedule, boarding: Station, departure_at: datetim
     booking form ask the same, so that none offers what Pay would refuse."""
     if schedule.status not in BOOKABLE_STATUSES:
         return gettext("Trip {number} of {date} is {status}; it cannot be booked.").format(
-            number=schedule.route.number, date=schedule.service_date,
-            status=schedule.get_status_display().lower())
+            number=schedule.route.number,
+            date=schedule.service_date,
+            status=schedule.get_status_display().lower(),
+        )
     if schedule.vehicle_id is None:
-        return gettext("Trip {number} of {date} has no vehicle yet; it cannot be booked."
-                       ).format(number=schedule.route.number, date=schedule.service_date)
+        return gettext("Trip {number} of {date} has no vehicle yet; it cannot be booked.").format(
+            number=schedule.route.number, date=schedule.service_date
+        )
     if departure_at <= now:
         return gettext("This trip left {station} at {time}.").format(
             station=boarding.name,
-            time=f"{departure_at.astimezone(boarding.tzinfo):%H:%M %Z on %d %b %Y}")
+            time=f"{departure_at.astimezone(boarding.tzinfo):%H:%M %Z on %d %b %Y}",
+        )
     return None
 
 
@@ -192,16 +211,19 @@ def trips_refusals(options: list[TripOption], *, now: datetime) -> dict[int, str
     nothing."""
     refusals = {}
     for option in options:
-        refusal = trip_refusal(schedule=option.schedule, boarding=option.origin,
-                               departure_at=option.departure_at, now=now)
+        refusal = trip_refusal(
+            schedule=option.schedule,
+            boarding=option.origin,
+            departure_at=option.departure_at,
+            now=now,
+        )
         if refusal:
             refusals[option.schedule.pk] = refusal
     return refusals
 
 
 def _journey_legs(option: TripOption) -> tuple[int, int]:
-    return rules.split_mask(rules.legs_mask(option.origin_sequence,
-                                            option.destination_sequence))
+    return rules.split_mask(rules.legs_mask(option.origin_sequence, option.destination_sequence))
 
 
 def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailability]]:
@@ -230,30 +252,41 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
     condition = Q()
     for (low, high), schedule_ids in by_mask.items():
         branch = Q(trip_class__schedule_id__in=schedule_ids) & Q(
-            Exact(F("legs_low").bitand(low), 0))
+            Exact(F("legs_low").bitand(low), 0)
+        )
         if high:
             branch &= Q(Exact(F("legs_high").bitand(high), 0))
         condition |= branch
     inventoried: set[int] = set()
-    rows = (TripClass.objects.filter(schedule_id__in=list(by_schedule))
-            .values_list("schedule_id", "class_code").order_by())
+    rows = (
+        TripClass.objects.filter(schedule_id__in=list(by_schedule))
+        .values_list("schedule_id", "class_code")
+        .order_by()
+    )
     for schedule_id, class_code in rows:
         inventoried.add(schedule_id)
         entry(schedule_id, class_code)
     if inventoried:
-        free = (Place.objects.filter(condition)
-                .values_list("trip_class__schedule_id", "trip_class__class_code", "quota")
-                .annotate(n=Count("pk")).order_by())
+        free = (
+            Place.objects.filter(condition)
+            .values_list("trip_class__schedule_id", "trip_class__class_code", "quota")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
         for schedule_id, class_code, quota, n in free:
             if quota == Quota.RAC:
                 entry(schedule_id, class_code).rac_free = n
             else:
                 entry(schedule_id, class_code).free[quota] = n
-        waiting = (Passenger.objects
-                   .filter(trip_class__schedule_id__in=inventoried,
-                           status__in=[PassengerStatus.RAC, PassengerStatus.WAITLISTED])
-                   .values_list("trip_class__schedule_id", "trip_class__class_code", "status")
-                   .annotate(n=Count("pk")).order_by())
+        waiting = (
+            Passenger.objects.filter(
+                trip_class__schedule_id__in=inventoried,
+                status__in=[PassengerStatus.RAC, PassengerStatus.WAITLISTED],
+            )
+            .values_list("trip_class__schedule_id", "trip_class__class_code", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
         for schedule_id, class_code, status, n in waiting:
             if status == PassengerStatus.RAC:
                 entry(schedule_id, class_code).rac = n
@@ -266,58 +299,83 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
         if pk not in inventoried and option.schedule.vehicle_id:
             fresh[option.schedule.vehicle_id].append(pk)
     if fresh:
-        counts = (Seat.objects.filter(coach__vehicle_id__in=list(fresh))
-                  .values_list("coach__vehicle_id", "coach__travel_class__code")
-                  .annotate(plain=Count("pk", filter=Q(is_rac=False)),
-                            rac=Count("pk", filter=Q(is_rac=True)),
-                            coaches=Count("coach", distinct=True))
-                  .order_by())
+        counts = (
+            Seat.objects.filter(coach__vehicle_id__in=list(fresh))
+            .values_list("coach__vehicle_id", "coach__travel_class__code")
+            .annotate(
+                plain=Count("pk", filter=Q(is_rac=False)),
+                rac=Count("pk", filter=Q(is_rac=True)),
+                coaches=Count("coach", distinct=True),
+            )
+            .order_by()
+        )
         for vehicle_id, class_code, plain, rac, coaches in counts:
             for schedule_id in fresh[vehicle_id]:
                 company = by_schedule[schedule_id].schedule.route.company
                 quotas = rules.quota_counts(
                     class_distribution(company, class_code, coaches=coaches, plain=plain),
-                    plain=plain, rac=rac)
+                    plain=plain,
+                    rac=rac,
+                )
                 item = entry(schedule_id, class_code)
                 item.rac_free = quotas.pop(Quota.RAC, 0)
                 item.free = quotas
 
-    tariffs = _tariffs({(o.schedule.route.company_id, c)
-                        for pk, o in by_schedule.items() for c in result.get(pk, {})})
+    tariffs = _tariffs(
+        {
+            (o.schedule.route.company_id, c)
+            for pk, o in by_schedule.items()
+            for c in result.get(pk, {})
+        }
+    )
     ordered: dict[int, list[ClassAvailability]] = {}
     for schedule_id, option in by_schedule.items():
         classes = result.get(schedule_id, {})
         for class_code, item in classes.items():
             tariff = tariffs[(option.schedule.route.company_id, class_code)]
-            item.fares = {quota: tariff.fare(distance_km=option.distance_km, quota=quota)
-                          for quota in BOOKABLE_QUOTAS}
+            item.fares = {
+                quota: tariff.fare(distance_km=option.distance_km, quota=quota)
+                for quota in BOOKABLE_QUOTAS
+            }
         rank = {code: i for i, code in enumerate(option.classes)}
-        ordered[schedule_id] = sorted(classes.values(),
-                                      key=lambda c: (rank.get(c.class_code, 99), c.class_code))
+        ordered[schedule_id] = sorted(
+            classes.values(), key=lambda c: (rank.get(c.class_code, 99), c.class_code)
+        )
     return ordered
 
 
-def journey_availability(journey: Journey, *, class_code: str,
-                         classes: list[str]) -> ClassAvailability:
+def journey_availability(
+    journey: Journey, *, class_code: str, classes: list[str]
+) -> ClassAvailability:
     """The availability of class `class_code` for `journey`, counted as trip search counts
     it (`trips_availability`, for a search that found this trip): the seat map shows these
     numbers, so that it and the search results cannot disagree. `classes`: the trip's
     classes, best first. Four queries."""
     option = TripOption(
-        schedule=journey.schedule, origin=journey.origin.station,
-        destination=journey.destination.station, departure_at=journey.departure_at,
-        arrival_at=journey.arrival_at, distance_km=journey.distance_km,
+        schedule=journey.schedule,
+        origin=journey.origin.station,
+        destination=journey.destination.station,
+        departure_at=journey.departure_at,
+        arrival_at=journey.arrival_at,
+        distance_km=journey.distance_km,
         origin_sequence=journey.origin.sequence,
-        destination_sequence=journey.destination.sequence, classes=classes)
+        destination_sequence=journey.destination.sequence,
+        classes=classes,
+    )
     found = trips_availability([option]).get(journey.schedule.pk, [])
-    return next((item for item in found if item.class_code == class_code),
-                ClassAvailability(class_code))
+    return next(
+        (item for item in found if item.class_code == class_code), ClassAvailability(class_code)
+    )
 
 
 def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:
-    rules_ = {(r.company_id, r.class_code): r for r in FareRule.objects.filter(
-        company_id__in={company for company, _ in keys},
-        class_code__in={code for _, code in keys})}
+    rules_ = {
+        (r.company_id, r.class_code): r
+        for r in FareRule.objects.filter(
+            company_id__in={company for company, _ in keys},
+            class_code__in={code for _, code in keys},
+        )
+    }
     return {key: tariff_from_rule(rules_.get(key), key[1]) for key in keys}
 
 
@@ -348,30 +406,51 @@ def seat_map(*, schedule: Schedule, class_code: str, mask: int) -> list[SeatView
     """The seats of one class of a trip, each marked free or taken for the legs of `mask`,
     in coach and seat order. Trips nobody has booked yet are shown from their vehicle."""
     legs_low, legs_high = rules.split_mask(mask)
-    seats = {pk: (number, coach, row, column) for pk, number, coach, row, column in
-             Seat.objects.filter(coach__vehicle_id=schedule.vehicle_id,
-                                 coach__travel_class__code=class_code)
-             .values_list("pk", "number", "coach__code", "row", "column")}
-    places = list(Place.objects.filter(trip_class__schedule=schedule,
-                                       trip_class__class_code=class_code)
-                  .values_list("seat_id", "quota", "berth_type", "order", "legs_low",
-                               "legs_high").order_by("order", "half"))
+    seats = {
+        pk: (number, coach, row, column)
+        for pk, number, coach, row, column in Seat.objects.filter(
+            coach__vehicle_id=schedule.vehicle_id, coach__travel_class__code=class_code
+        ).values_list("pk", "number", "coach__code", "row", "column")
+    }
+    places = list(
+        Place.objects.filter(trip_class__schedule=schedule, trip_class__class_code=class_code)
+        .values_list("seat_id", "quota", "berth_type", "order", "legs_low", "legs_high")
+        .order_by("order", "half")
+    )
     view: dict[int, SeatView] = {}
     if places:
         for seat_id, quota, berth_type, _order, low, high in places:
             free = not (low & legs_low or high & legs_high)
             number, coach, row, column = seats[seat_id]
             known = view.get(seat_id)
-            view[seat_id] = SeatView(number, coach, berth_type, quota, row, column,
-                                     quota == Quota.RAC, free or bool(known and known.free))
+            view[seat_id] = SeatView(
+                number,
+                coach,
+                berth_type,
+                quota,
+                row,
+                column,
+                quota == Quota.RAC,
+                free or bool(known and known.free),
+            )
         return list(view.values())
     rows = vehicle_seats(schedule.vehicle_id).get(class_code, []) if schedule.vehicle_id else []
     if not rows:
         return []
     quotas = class_quotas(schedule.route.company, class_code, rows)
-    return [SeatView(seats[r.seat_id][0], seats[r.seat_id][1], r.berth_type, quotas[r.seat_id],
-                     seats[r.seat_id][2], seats[r.seat_id][3], r.is_rac, True)
-            for r in rows]
+    return [
+        SeatView(
+            seats[r.seat_id][0],
+            seats[r.seat_id][1],
+            r.berth_type,
+            quotas[r.seat_id],
+            seats[r.seat_id][2],
+            seats[r.seat_id][3],
+            r.is_rac,
+            True,
+        )
+        for r in rows
+    ]
 
 
 # --- PNRs ----------------------------------------------------------------------------------------
@@ -381,24 +460,40 @@ def _queue_position() -> Subquery:
     """A passenger's place in their class's RAC or waiting list: 1 + those of the same
     status booked before them (FIFO)."""
     return Subquery(
-        Passenger.objects.filter(trip_class_id=OuterRef("trip_class_id"),
-                                 status=OuterRef("status"), pk__lte=OuterRef("pk"))
-        .order_by().values("trip_class_id").annotate(n=Count("pk")).values("n")[:1])
+        Passenger.objects.filter(
+            trip_class_id=OuterRef("trip_class_id"),
+            status=OuterRef("status"),
+            pk__lte=OuterRef("pk"),
+        )
+        .order_by()
+        .values("trip_class_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
 
 
 def new_pnr_positions(pnr: Pnr) -> None:
     """Set `queue_position` on the passengers of a PNR just booked (`pnr.passenger_list`),
     with one query, and only when some of them wait: those of the same status booked
     before the PNR, plus their rank in it."""
-    waiting = [p for p in pnr.passenger_list
-               if p.status in (PassengerStatus.RAC, PassengerStatus.WAITLISTED)]
+    waiting = [
+        p
+        for p in pnr.passenger_list
+        if p.status in (PassengerStatus.RAC, PassengerStatus.WAITLISTED)
+    ]
     if not waiting:
         return
     first = min(p.pk for p in pnr.passenger_list)
-    before = dict(Passenger.objects.filter(
-        trip_class_id=pnr.trip_class_id, status__in=[PassengerStatus.RAC,
-                                                     PassengerStatus.WAITLISTED],
-        pk__lt=first).values_list("status").annotate(n=Count("pk")).order_by())
+    before = dict(
+        Passenger.objects.filter(
+            trip_class_id=pnr.trip_class_id,
+            status__in=[PassengerStatus.RAC, PassengerStatus.WAITLISTED],
+            pk__lt=first,
+        )
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     seen: dict[str, int] = defaultdict(int)
     for passenger in sorted(waiting, key=lambda p: p.pk):
         seen[passenger.status] += 1
@@ -406,16 +501,21 @@ def new_pnr_positions(pnr: Pnr) -> None:
 
 
 def passengers_with_positions() -> QuerySet[Passenger]:
-    return (Passenger.objects.select_related("seat__coach")
-            .annotate(queue_position=_queue_position()).order_by("index"))
+    return (
+        Passenger.objects.select_related("seat__coach")
+        .annotate(queue_position=_queue_position())
+        .order_by("index")
+    )
 
 
 def pnrs_for_user(user) -> QuerySet[Pnr]:
     """The user's PNRs, newest first, with passengers (and their queue positions)."""
-    return (Pnr.objects.filter(user=user)
-            .select_related("schedule__route__company", "origin", "destination")
-            .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
-            .order_by("-created_at", "-pk"))
+    return (
+        Pnr.objects.filter(user=user)
+        .select_related("schedule__route__company", "origin", "destination")
+        .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
+        .order_by("-created_at", "-pk")
+    )
 
 
 def pnr_get_for_user(user, number: str) -> Pnr:
@@ -440,24 +540,41 @@ def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
     others (past or cancelled), latest departure first. Each with its trip, route, company,
     stations and passengers (in order, without queue positions): one query for the PNRs
     and one for all their passengers, however many there are."""
-    ahead = (Q(arrival_at__gt=now) & ~Q(schedule__status=ScheduleStatus.CANCELLED)
-             & Q(Exists(Passenger.objects.filter(pnr=OuterRef("pk"))
-                        .exclude(status=PassengerStatus.CANCELLED))))
-    return (Pnr.objects.filter(user=user)
-            .select_related("schedule__route__company", "origin", "destination")
-            .prefetch_related(Prefetch("passengers",
-                                       queryset=Passenger.objects.order_by("index")))
-            .annotate(upcoming=ExpressionWrapper(ahead, output_field=BooleanField()),
-                      soonest=Case(When(ahead, then=F("departure_at"))))
-            .order_by(F("upcoming").desc(), F("soonest").asc(nulls_last=True),
-                      F("departure_at").desc(), "-pk"))
+    ahead = (
+        Q(arrival_at__gt=now)
+        & ~Q(schedule__status=ScheduleStatus.CANCELLED)
+        & Q(
+            Exists(
+                Passenger.objects.filter(pnr=OuterRef("pk")).exclude(
+                    status=PassengerStatus.CANCELLED
+                )
+            )
+        )
+    )
+    return (
+        Pnr.objects.filter(user=user)
+        .select_related("schedule__route__company", "origin", "destination")
+        .prefetch_related(Prefetch("passengers", queryset=Passenger.objects.order_by("index")))
+        .annotate(
+            upcoming=ExpressionWrapper(ahead, output_field=BooleanField()),
+            soonest=Case(When(ahead, then=F("departure_at"))),
+        )
+        .order_by(
+            F("upcoming").desc(), F("soonest").asc(nulls_last=True), F("departure_at").desc(), "-pk"
+        )
+    )
 
 
 def trip_cancellation_reason(schedule: Schedule) -> str:
     """The reason the operator gave for cancelling `schedule` (its latest cancellation
     event), or "" when none was recorded. One query."""
-    return (ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
-            .order_by("-at", "-pk").values_list("reason", flat=True).first() or "")
+    return (
+        ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
+        .order_by("-at", "-pk")
+        .values_list("reason", flat=True)
+        .first()
+        or ""
+    )
 
 
 def pnr_detail_get_for_user(user, number: str) -> Pnr:
@@ -465,9 +582,12 @@ def pnr_detail_get_for_user(user, number: str) -> Pnr:
     cancellation (for the reason a cancelled one has no ticket): two queries.
     Pnr.DoesNotExist for anyone else's."""
     passengers = passengers_with_positions().select_related("cancellation")
-    return (pnrs_for_user(user).prefetch_related(None)
-            .prefetch_related(Prefetch("passengers", queryset=passengers))
-            .get(number=number))
+    return (
+        pnrs_for_user(user)
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("passengers", queryset=passengers))
+        .get(number=number)
+    )
 
 
 PNR_NUMBER = re.compile(PNR_PATTERN)
@@ -493,10 +613,12 @@ def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
     contact = (contact or "").strip()
     if not PNR_NUMBER.fullmatch(number) or not contact or len(contact) > 254:
         raise Pnr.DoesNotExist
-    pnr = (Pnr.objects.select_related("user", "schedule__route__company", "origin",
-                                      "destination")
-           .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
-           .filter(number=number).first())
+    pnr = (
+        Pnr.objects.select_related("user", "schedule__route__company", "origin", "destination")
+        .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
+        .filter(number=number)
+        .first()
+    )
     holder = pnr.user if pnr is not None else None
     if "@" in contact:
         given, known = normalize_email(contact), holder.email if holder else ""
@@ -549,9 +671,15 @@ CAUSE_RULES = {
 }
 
 
-def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
-                      passenger_ids: list[int] | None, cause: str, charted: bool,
-                      now: datetime) -> CancellationPlan:
+def cancellation_plan(
+    *,
+    pnr: Pnr,
+    passengers: list[Passenger],
+    passenger_ids: list[int] | None,
+    cause: str,
+    charted: bool,
+    now: datetime,
+) -> CancellationPlan:
     """Check that the passengers named (`passenger_ids`, Passenger primary keys; None: every
     active passenger) can be cancelled now, and quote each under the company's refund
     policy; `passengers` are all of the PNR's. Raises InvalidCancellation,
@@ -562,13 +690,15 @@ def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
         if schedule.status not in (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING):
             raise CancellationNotAllowed(
                 f"Trip {schedule.route.number} is {schedule.get_status_display().lower()}; "
-                "its bookings can no longer be cancelled.")
+                "its bookings can no longer be cancelled."
+            )
         if now >= pnr.departure_at:
             tz = pnr.origin.tzinfo
             raise CancellationNotAllowed(
                 f"The trip left {pnr.origin.name} at "
                 f"{pnr.departure_at.astimezone(tz):%H:%M on %d %b %Y}; the booking can no "
-                "longer be cancelled.")
+                "longer be cancelled."
+            )
     by_id = {p.pk: p for p in passengers}
     active = [p for p in passengers if p.status != PassengerStatus.CANCELLED]
     if passenger_ids is None:
@@ -577,27 +707,39 @@ def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
         unknown = sorted(set(passenger_ids) - set(by_id))
         if unknown or not passenger_ids:
             raise InvalidCancellation(
-                "Name the passengers of this PNR to cancel." if not passenger_ids else
-                f"Passenger {unknown[0]} is not on PNR {pnr.number}.",
-                fields={"passengers": ["Give passenger ids of this PNR."]})
+                "Name the passengers of this PNR to cancel."
+                if not passenger_ids
+                else f"Passenger {unknown[0]} is not on PNR {pnr.number}.",
+                fields={"passengers": ["Give passenger ids of this PNR."]},
+            )
         chosen = [by_id[pk] for pk in sorted(set(passenger_ids))]
         if any(p.status == PassengerStatus.CANCELLED for p in chosen):
             done = [str(p.index) for p in chosen if p.status == PassengerStatus.CANCELLED]
-            raise AlreadyCancelled(f"Passenger {', '.join(done)} of PNR {pnr.number} is "
-                                   "already cancelled.")
+            raise AlreadyCancelled(
+                f"Passenger {', '.join(done)} of PNR {pnr.number} is already cancelled."
+            )
     if not chosen:
         raise AlreadyCancelled(f"Every passenger of PNR {pnr.number} is already cancelled.")
-    if cause == "passenger" and (boarded := Boarding.objects.filter(
-            passenger__in=[p.pk for p in chosen]).select_related("passenger").first()):
-        raise CancellationNotAllowed(f"{boarded.passenger.name} (passenger "
-                                     f"{boarded.passenger.index}) has boarded; the booking "
-                                     "can no longer be cancelled for them.")
+    if cause == "passenger" and (
+        boarded := Boarding.objects.filter(passenger__in=[p.pk for p in chosen])
+        .select_related("passenger")
+        .first()
+    ):
+        raise CancellationNotAllowed(
+            f"{boarded.passenger.name} (passenger "
+            f"{boarded.passenger.index}) has boarded; the booking "
+            "can no longer be cancelled for them."
+        )
     if cause == "charting" and any(p.status != PassengerStatus.WAITLISTED for p in active):
-        raise CancellationNotAllowed(f"PNR {pnr.number} has a passenger seated now; charting "
-                                     "cancels only PNRs still wholly waitlisted.")
+        raise CancellationNotAllowed(
+            f"PNR {pnr.number} has a passenger seated now; charting "
+            "cancels only PNRs still wholly waitlisted."
+        )
     if charted and cause == "passenger" and len(chosen) < len(active):
-        raise CancellationNotAllowed("The chart is prepared: only the whole booking can be "
-                                     "cancelled now, not some of its passengers.")
+        raise CancellationNotAllowed(
+            "The chart is prepared: only the whole booking can be "
+            "cancelled now, not some of its passengers."
+        )
     company = schedule.route.company
     if cause in CAUSE_RULES:
         quotes = [refunds.full_refund(fare=p.fare, rule=CAUSE_RULES[cause]) for p in chosen]
@@ -606,29 +748,47 @@ def cancellation_plan(*, pnr: Pnr, passengers: list[Passenger],
         try:
             policy = refunds.policy_get(company.refund_policy, company.refund_tiers)
         except ValueError as exc:  # saved past Company.clean (a data migration, a shell)
-            raise CancellationNotAllowed(f"{company.name}'s refund policy cannot be read "
-                                         f"({exc}); ask the operator.") from None
+            raise CancellationNotAllowed(
+                f"{company.name}'s refund policy cannot be read ({exc}); ask the operator."
+            ) from None
         policy_name = policy.name
-        quotes = [refunds.quote(policy, fare=p.fare, class_code=pnr.class_code,
-                                status=p.status, pnr_quota=pnr.quota,
-                                departure_at=pnr.departure_at, now=now, charted=charted)
-                  for p in chosen]
+        quotes = [
+            refunds.quote(
+                policy,
+                fare=p.fare,
+                class_code=pnr.class_code,
+                status=p.status,
+                pnr_quota=pnr.quota,
+                departure_at=pnr.departure_at,
+                now=now,
+                charted=charted,
+            )
+            for p in chosen
+        ]
     minutes = int((pnr.departure_at - now).total_seconds() // 60)
-    return CancellationPlan(pnr, [CancellationLine(p, q) for p, q in zip(chosen, quotes,
-                                                                          strict=True)],
-                            policy_name, charted, minutes)
+    return CancellationPlan(
+        pnr,
+        [CancellationLine(p, q) for p, q in zip(chosen, quotes, strict=True)],
+        policy_name,
+        charted,
+        minutes,
+    )
 
 
-def refund_quote(*, pnr: Pnr, passenger_ids: list[int] | None = None,
-                 now: datetime | None = None) -> CancellationPlan:
+def refund_quote(
+    *, pnr: Pnr, passenger_ids: list[int] | None = None, now: datetime | None = None
+) -> CancellationPlan:
     """What cancelling these passengers (None: all active ones) now would refund; reads,
     locks nothing (the cancellation quotes again under its locks)."""
     now = now or timezone.now()
-    return cancellation_plan(pnr=pnr, passengers=list(pnr.passengers.all()),
-                             passenger_ids=passenger_ids, cause="passenger",
-                             charted=TripClass.objects.filter(
-                                 pk=pnr.trip_class_id, charted_at__isnull=False).exists(),
-                             now=now)
+    return cancellation_plan(
+        pnr=pnr,
+        passengers=list(pnr.passengers.all()),
+        passenger_ids=passenger_ids,
+        cause="passenger",
+        charted=TripClass.objects.filter(pk=pnr.trip_class_id, charted_at__isnull=False).exists(),
+        now=now,
+    )
 
 
 # --- Tickets, boarding and drivers' trips ----------------------------------------------------
@@ -649,15 +809,22 @@ def ticket_body(pnr: Pnr, passenger: Passenger) -> tickets.TicketBody:
     `TTMS_TICKET_VALID_BEFORE_MINUTES` before the departure from the boarding stop until
     `TTMS_TICKET_VALID_AFTER_MINUTES` after the arrival at the alighting stop."""
     return tickets.TicketBody(
-        pnr=pnr.number, passenger=passenger.pk, index=passenger.index, name=passenger.name,
-        trip=pnr.schedule_id, class_code=pnr.class_code, coach=passenger.seat.coach.code,
-        seat=passenger.seat.number, status=passenger.status, origin=pnr.origin.code,
-        destination=pnr.destination.code, origin_sequence=pnr.origin_sequence,
+        pnr=pnr.number,
+        passenger=passenger.pk,
+        index=passenger.index,
+        name=passenger.name,
+        trip=pnr.schedule_id,
+        class_code=pnr.class_code,
+        coach=passenger.seat.coach.code,
+        seat=passenger.seat.number,
+        status=passenger.status,
+        origin=pnr.origin.code,
+        destination=pnr.destination.code,
+        origin_sequence=pnr.origin_sequence,
         destination_sequence=pnr.destination_sequence,
-        valid_from=pnr.departure_at - timedelta(
-            minutes=settings.TTMS_TICKET_VALID_BEFORE_MINUTES),
-        valid_until=pnr.arrival_at + timedelta(
-            minutes=settings.TTMS_TICKET_VALID_AFTER_MINUTES))
+        valid_from=pnr.departure_at - timedelta(minutes=settings.TTMS_TICKET_VALID_BEFORE_MINUTES),
+        valid_until=pnr.arrival_at + timedelta(minutes=settings.TTMS_TICKET_VALID_AFTER_MINUTES),
+    )
 
 
 def tickets_issue(pnr: Pnr, passengers, ring: tickets.Keyring | None = None) -> list[Ticket]:
@@ -665,9 +832,12 @@ def tickets_issue(pnr: Pnr, passengers, ring: tickets.Keyring | None = None) -> 
     by the current key. Signing is deterministic: the same passenger, seat and key give the
     same QR every time."""
     ring = ring or ticket_keys.keyring()
-    return [Ticket(p, body, tickets.ticket_sign(body, ring.signing), ring.signing.kid)
-            for p in passengers if p.status in SEATED_STATUSES
-            for body in [ticket_body(pnr, p)]]
+    return [
+        Ticket(p, body, tickets.ticket_sign(body, ring.signing), ring.signing.kid)
+        for p in passengers
+        if p.status in SEATED_STATUSES
+        for body in [ticket_body(pnr, p)]
+    ]
 
 
 def ticket_get(pnr: Pnr, passenger_id: int) -> Ticket:
@@ -675,9 +845,11 @@ def ticket_get(pnr: Pnr, passenger_id: int) -> Ticket:
     another PNR, NoTicket for one who holds no seat (waitlisted, cancelled)."""
     passenger = pnr.passengers.select_related("seat__coach").get(pk=passenger_id)
     if passenger.status not in SEATED_STATUSES:
-        raise NoTicket(f"Passenger {passenger.index} of PNR {pnr.number} is "
-                       f"{passenger.get_status_display().lower()}: only confirmed and RAC "
-                       "passengers have a ticket.")
+        raise NoTicket(
+            f"Passenger {passenger.index} of PNR {pnr.number} is "
+            f"{passenger.get_status_display().lower()}: only confirmed and RAC "
+            "passengers have a ticket."
+        )
     return tickets_issue(pnr, [passenger])[0]
 
 
@@ -688,25 +860,33 @@ def pnr_get_for_ticket(user, number: str) -> Pnr:
     pnrs = Pnr.objects.select_related("schedule__route__company", "origin", "destination")
     if company_ids_for_user(user) is None:
         return pnrs.get(number=number)
-    offices = CompanyMembership.objects.filter(user=user).exclude(
-        role=Role.DRIVER).values("company_id")
-    return pnrs.get(Q(user=user) | Q(schedule__route__company_id__in=offices)
-                    | Q(schedule__in=Schedule.objects.filter(drivers=user).values("pk")),
-                    number=number)
+    offices = (
+        CompanyMembership.objects.filter(user=user).exclude(role=Role.DRIVER).values("company_id")
+    )
+    return pnrs.get(
+        Q(user=user)
+        | Q(schedule__route__company_id__in=offices)
+        | Q(schedule__in=Schedule.objects.filter(drivers=user).values("pk")),
+        number=number,
+    )
 
 
 def _count(queryset: QuerySet, group: str) -> Subquery:
     """COUNT(*) of a correlated queryset, as a subquery (no join that multiplies rows)."""
-    return Coalesce(Subquery(queryset.order_by().values(group).annotate(n=Count("pk"))
-                             .values("n")[:1]), 0)
+    return Coalesce(
+        Subquery(queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]), 0
+    )
 
 
 def _with_counts(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
     """Each trip with its count of tickets (CNF and RAC passengers) and of boardings."""
     return trips.annotate(
-        tickets=_count(Passenger.objects.filter(pnr__schedule=OuterRef("pk"),
-                                                status__in=SEATED_STATUSES), "pnr__schedule"),
-        boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")), "schedule"))
+        tickets=_count(
+            Passenger.objects.filter(pnr__schedule=OuterRef("pk"), status__in=SEATED_STATUSES),
+            "pnr__schedule",
+        ),
+        boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")), "schedule"),
+    )
 
 
 def _driven_by(user) -> QuerySet[Schedule]:
@@ -725,11 +905,14 @@ def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Schedule]:
     those arriving no earlier than 12 hours ago and leaving within 7 days; soonest first;
     `_detailed`."""
     now = now or timezone.now()
-    return (_detailed(_driven_by(user))
-            .filter(Q(status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED])
-                    | Q(arrival_at__gte=now - timedelta(hours=12),
-                        departure_at__lt=now + timedelta(days=7)))
-            .order_by("departure_at", "pk"))
+    return (
+        _detailed(_driven_by(user))
+        .filter(
+            Q(status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED])
+            | Q(arrival_at__gte=now - timedelta(hours=12), departure_at__lt=now + timedelta(days=7))
+        )
+        .order_by("departure_at", "pk")
+    )
 
 
 def driver_trip_get(user, pk: int, *, detail: bool = False) -> Schedule:
@@ -764,10 +947,17 @@ def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifes
     A fixed number of queries, however many passengers."""
     now = now or timezone.now()
     ring = ticket_keys.keyring()
-    passengers = list(Passenger.objects.filter(pnr__schedule=schedule)
-                      .select_related("pnr__origin", "pnr__destination", "seat__coach",
-                                      "boarding__boarded_by", "boarding__station")
-                      .order_by("pnr__origin_sequence", "trip_class_id", "pk"))
+    passengers = list(
+        Passenger.objects.filter(pnr__schedule=schedule)
+        .select_related(
+            "pnr__origin",
+            "pnr__destination",
+            "seat__coach",
+            "boarding__boarded_by",
+            "boarding__station",
+        )
+        .order_by("pnr__origin_sequence", "trip_class_id", "pk")
+    )
     entries = []
     for passenger in passengers:
         if passenger.status not in SEATED_STATUSES:
@@ -776,7 +966,10 @@ def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifes
         [ticket] = tickets_issue(pnr, [passenger], ring)
         entries.append(ManifestEntry(ticket, pnr, getattr(passenger, "boarding", None)))
     revoked = sorted(p.pk for p in passengers if p.status == PassengerStatus.CANCELLED)
-    revocations = tickets.seal(tickets.REVOCATIONS, {
-        "t": schedule.pk, "at": int(now.timestamp()), "r": revoked}, ring.signing,
-        with_hmac=False)
+    revocations = tickets.seal(
+        tickets.REVOCATIONS,
+        {"t": schedule.pk, "at": int(now.timestamp()), "r": revoked},
+        ring.signing,
+        with_hmac=False,
+    )
     return Manifest(schedule, now, entries, ticket_keys.public_keys(ring), revocations)

@@ -24,8 +24,7 @@ def promotions_due_task() -> int:
     """Promote in every class still marked `promotion_due` (beat, every minute): catches a
     promotion whose task was lost (broker down at commit time). Returns how many moved."""
     moved = 0
-    for trip_class_id in TripClass.objects.filter(promotion_due=True).values_list("pk",
-                                                                                  flat=True):
+    for trip_class_id in TripClass.objects.filter(promotion_due=True).values_list("pk", flat=True):
         try:
             moved += len(promotion.promote_waitlist(trip_class_id=trip_class_id))
         except Busy:

@@ -46,13 +46,14 @@ def keyring_from_setting(value: str) -> Keyring:
                 raise ValueError("the key id must be 1-16 characters A-Z or 2-7")
             secret_bytes, seed_bytes = _b64(secret), _b64(seed)
             if len(secret_bytes) < 32 or len(seed_bytes) != 32:
-                raise ValueError("the HMAC secret needs at least 32 bytes, the Ed25519 seed "
-                                 "exactly 32")
+                raise ValueError(
+                    "the HMAC secret needs at least 32 bytes, the Ed25519 seed exactly 32"
+                )
             pairs.append(KeyPair.from_seed(kid, hmac_secret=secret_bytes, seed=seed_bytes))
         except ValueError as exc:
             raise KeyConfigurationError(
-                f"TTMS_TICKET_KEYS entry {number} is not KID:HMAC_SECRET:ED25519_SEED "
-                f"({exc}).") from None
+                f"TTMS_TICKET_KEYS entry {number} is not KID:HMAC_SECRET:ED25519_SEED ({exc})."
+            ) from None
     if not pairs:
         raise KeyConfigurationError("TTMS_TICKET_KEYS is set but names no key.")
     if len({p.kid for p in pairs}) != len(pairs):
@@ -61,17 +62,21 @@ def keyring_from_setting(value: str) -> Keyring:
 
 
 def _pair(key: TicketKey) -> KeyPair:
-    return KeyPair.from_seed(key.kid, hmac_secret=_b64(key.hmac_secret),
-                             seed=_b64(key.ed25519_private))
+    return KeyPair.from_seed(
+        key.kid, hmac_secret=_b64(key.hmac_secret), seed=_b64(key.ed25519_private)
+    )
 
 
 def key_generate() -> TicketKey:
     """A new key pair (not saved): 32 random bytes of HMAC secret and of Ed25519 seed."""
     secret, seed = os.urandom(32), os.urandom(32)
     pair = KeyPair.from_seed("X", hmac_secret=secret, seed=seed)
-    return TicketKey(kid=kid_for(pair.public_bytes), hmac_secret=_b64_text(secret),
-                     ed25519_private=_b64_text(seed),
-                     ed25519_public=_b64_text(pair.public_bytes))
+    return TicketKey(
+        kid=kid_for(pair.public_bytes),
+        hmac_secret=_b64_text(secret),
+        ed25519_private=_b64_text(seed),
+        ed25519_public=_b64_text(pair.public_bytes),
+    )
 
 
 def _keys_from_database() -> list[TicketKey]:
@@ -94,9 +99,11 @@ def keyring() -> Keyring:
     keys = _keys_from_database()
     verifying = {k.kid: _pair(k) for k in keys if k.state != TicketKey.State.REVOKED}
     active = next(k for k in keys if k.state == TicketKey.State.ACTIVE)
-    return Keyring(signing=verifying[active.kid], verifying=verifying,
-                   revoked=frozenset(k.kid for k in keys
-                                     if k.state == TicketKey.State.REVOKED))
+    return Keyring(
+        signing=verifying[active.kid],
+        verifying=verifying,
+        revoked=frozenset(k.kid for k in keys if k.state == TicketKey.State.REVOKED),
+    )
 
 
 def public_keys(ring: Keyring | None = None) -> list[dict]:
@@ -104,17 +111,24 @@ def public_keys(ring: Keyring | None = None) -> list[dict]:
     deployment's), the signing one first: {"kid", "algorithm", "public_key" (Base64url,
     32 bytes), "signing"}."""
     ring = ring or keyring()
-    ordered = sorted(ring.verifying.values(),
-                     key=lambda pair: (pair is not ring.signing, pair.kid))
-    return [{"kid": pair.kid, "algorithm": "Ed25519",
-             "public_key": _b64_text(pair.public_bytes),
-             "signing": pair is ring.signing} for pair in ordered]
+    ordered = sorted(ring.verifying.values(), key=lambda pair: (pair is not ring.signing, pair.kid))
+    return [
+        {
+            "kid": pair.kid,
+            "algorithm": "Ed25519",
+            "public_key": _b64_text(pair.public_bytes),
+            "signing": pair is ring.signing,
+        }
+        for pair in ordered
+    ]
 
 
 def _refuse_when_configured() -> None:
     if settings.TTMS_TICKET_KEYS:
-        raise KeyConfigurationError("Ticket keys come from TTMS_TICKET_KEYS here: change "
-                                    "that setting to rotate or revoke them.")
+        raise KeyConfigurationError(
+            "Ticket keys come from TTMS_TICKET_KEYS here: change "
+            "that setting to rotate or revoke them."
+        )
 
 
 def key_rotate() -> TicketKey:
@@ -123,7 +137,8 @@ def key_rotate() -> TicketKey:
     with transaction.atomic():
         now = timezone.now()
         TicketKey.objects.select_for_update().filter(state=TicketKey.State.ACTIVE).update(
-            state=TicketKey.State.RETIRED, state_changed_at=now)
+            state=TicketKey.State.RETIRED, state_changed_at=now
+        )
         key = key_generate()
         key.save()
     return key
@@ -139,8 +154,7 @@ def key_revoke(kid: str) -> TicketKey:
         except TicketKey.DoesNotExist:
             raise KeyConfigurationError(f"No ticket key has the id {kid}.") from None
         if key.state == TicketKey.State.ACTIVE:
-            raise KeyConfigurationError(f"{kid} signs new tickets: rotate first, then "
-                                        "revoke it.")
+            raise KeyConfigurationError(f"{kid} signs new tickets: rotate first, then revoke it.")
         key.state, key.state_changed_at = TicketKey.State.REVOKED, timezone.now()
         key.save(update_fields=["state", "state_changed_at"])
     return key

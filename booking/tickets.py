@@ -125,8 +125,7 @@ def seal(kind: str, body: dict, key: KeyPair, *, with_hmac: bool = True) -> str:
     """`kind.kid.body.ed25519[.hmac]` for a JSON body, signed by `key`."""
     if key.private is None:
         raise ValueError(f"Key {key.kid} cannot sign here: it has no private half.")
-    encoded = json.dumps(body, separators=(",", ":"), sort_keys=True,
-                         ensure_ascii=False).encode()
+    encoded = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
     signed = f"{kind}.{key.kid}.{b32encode(encoded)}"
     parts = [signed, b32encode(key.private.sign(signed.encode("ascii")))]
     if with_hmac:
@@ -147,8 +146,11 @@ def unseal(kind: str, token, keyring: Keyring, *, with_hmac: bool = True) -> dic
         raise malformed("The QR is too long to be a ticket.")
     parts = token.split(".")
     if parts[0] != kind:
-        raise malformed("Not a TTMS ticket." if not parts[0].startswith("TT")
-                        else f"Unknown ticket format {parts[0][:8]!r}.")
+        raise malformed(
+            "Not a TTMS ticket."
+            if not parts[0].startswith("TT")
+            else f"Unknown ticket format {parts[0][:8]!r}."
+        )
     if len(parts) != (5 if with_hmac else 4):
         raise malformed("The ticket is cut short or has extra parts.")
     kid, body_text, signature_text = parts[1], parts[2], parts[3]
@@ -165,13 +167,13 @@ def unseal(kind: str, token, keyring: Keyring, *, with_hmac: bool = True) -> dic
     key = keyring.get(kid)
     signed = f"{kind}.{kid}.{body_text}".encode("ascii")
     if with_hmac and not hmac.compare_digest(mac, _mac(key, signed)):
-        raise bad_signature("The ticket's HMAC signature does not match: it was altered or "
-                            "forged.")
+        raise bad_signature("The ticket's HMAC signature does not match: it was altered or forged.")
     try:
         key.public.verify(signature, signed)
     except InvalidSignature:
-        raise bad_signature("The ticket's Ed25519 signature does not match: it was altered "
-                            "or forged.") from None
+        raise bad_signature(
+            "The ticket's Ed25519 signature does not match: it was altered or forged."
+        ) from None
     try:
         decoded = json.loads(body.decode())
     except (UnicodeDecodeError, ValueError):
@@ -207,12 +209,23 @@ class TicketBody:
     valid_from: datetime
     valid_until: datetime
 
-    FIELDS = {"p": ("pnr", str), "i": ("passenger", int), "x": ("index", int),
-              "n": ("name", str), "t": ("trip", int), "c": ("class_code", str),
-              "h": ("coach", str), "s": ("seat", str), "st": ("status", str),
-              "f": ("origin", str), "d": ("destination", str), "fs": ("origin_sequence", int),
-              "ds": ("destination_sequence", int), "nb": ("valid_from", datetime),
-              "na": ("valid_until", datetime)}
+    FIELDS = {
+        "p": ("pnr", str),
+        "i": ("passenger", int),
+        "x": ("index", int),
+        "n": ("name", str),
+        "t": ("trip", int),
+        "c": ("class_code", str),
+        "h": ("coach", str),
+        "s": ("seat", str),
+        "st": ("status", str),
+        "f": ("origin", str),
+        "d": ("destination", str),
+        "fs": ("origin_sequence", int),
+        "ds": ("destination_sequence", int),
+        "nb": ("valid_from", datetime),
+        "na": ("valid_until", datetime),
+    }
 
     def as_json(self) -> dict:
         out = {}

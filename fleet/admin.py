@@ -61,8 +61,15 @@ from .services import (
 class CompanyAdmin(CompanyScopedAdmin):
     # Company settings (commission, refunds, quotas) belong to its company admins only.
     editor_roles = frozenset({Role.COMPANY_ADMIN})
-    list_display = ["name", "slug", "kind", "time_zone", "commission_bp", "refund_policy",
-                    "is_active"]
+    list_display = [
+        "name",
+        "slug",
+        "kind",
+        "time_zone",
+        "commission_bp",
+        "refund_policy",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "slug"]
     readonly_fields = ["created_at"]
@@ -103,8 +110,16 @@ class StationAliasInline(CompanyScopedInline, admin.TabularInline):
 
 @admin.register(Station)
 class StationAdmin(CompanyScopedAdmin):
-    list_display = ["code", "name", "city", "region", "time_zone", "latitude", "longitude",
-                    "company"]
+    list_display = [
+        "code",
+        "name",
+        "city",
+        "region",
+        "time_zone",
+        "latitude",
+        "longitude",
+        "company",
+    ]
     list_filter = [CompanyListFilter, "time_zone"]
     list_select_related = ["company"]
     search_fields = ["code", "name", "search_name"]
@@ -156,11 +171,16 @@ class CoachFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         rebuilt = [f for f in self.forms if f.has_changed() and "layout" in f.changed_data]
-        if rebuilt and self.instance.pk and Schedule.objects.filter(
-                vehicle=self.instance,
-                status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED]).exists():
-            raise ValidationError("This vehicle is on a trip; change its coaches' layouts "
-                                  "after the trip arrives.")
+        if (
+            rebuilt
+            and self.instance.pk
+            and Schedule.objects.filter(
+                vehicle=self.instance, status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED]
+            ).exists()
+        ):
+            raise ValidationError(
+                "This vehicle is on a trip; change its coaches' layouts after the trip arrives."
+            )
 
 
 class CoachInline(CompanyScopedInline, admin.TabularInline):
@@ -201,11 +221,16 @@ class VehicleAdmin(CompanyScopedAdmin):
             return
         for coach_form in formset.forms:
             coach = coach_form.instance
-            if (coach.pk and coach.layout_id and coach_form not in formset.deleted_forms
-                    and ("layout" in coach_form.changed_data or not coach.seats.exists())):
+            if (
+                coach.pk
+                and coach.layout_id
+                and coach_form not in formset.deleted_forms
+                and ("layout" in coach_form.changed_data or not coach.seats.exists())
+            ):
                 seats = coach_build_seats(coach=coach)
-                self.message_user(request, f"Coach {coach.code}: {len(seats)} seats built "
-                                           f"from {coach.layout}.")
+                self.message_user(
+                    request, f"Coach {coach.code}: {len(seats)} seats built from {coach.layout}."
+                )
 
 
 class SeatInline(CompanyScopedInline, admin.TabularInline):
@@ -249,14 +274,27 @@ class CoachAdmin(CompanyScopedAdmin):
 
 class RouteForm(forms.ModelForm):
     running_days = forms.TypedMultipleChoiceField(
-        choices=Weekday.choices, coerce=int, required=False,
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Weekdays it leaves its first stop (none: only on the dates added below).")
+        help_text="Weekdays it leaves its first stop (none: only on the dates added below).",
+    )
 
     class Meta:
         model = Route
-        fields = ["company", "code", "number", "name", "departure_times", "running_days",
-                  "valid_from", "valid_to", "default_vehicle", "is_active"]
+        fields = [
+            "company",
+            "code",
+            "number",
+            "name",
+            "departure_times",
+            "running_days",
+            "valid_from",
+            "valid_to",
+            "default_vehicle",
+            "is_active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -278,9 +316,13 @@ class RouteStopFormSet(BaseInlineFormSet):
             except DomainError as exc:
                 raise ValidationError(exc.message) from exc
         stops = sorted(
-            (form.cleaned_data for form in self.forms
-             if form.cleaned_data and not form.cleaned_data.get("DELETE")),
-            key=lambda data: data["sequence"])
+            (
+                form.cleaned_data
+                for form in self.forms
+                if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            ),
+            key=lambda data: data["sequence"],
+        )
         sequences = [s["sequence"] for s in stops]
         if len(set(sequences)) != len(sequences):
             raise ValidationError("Two stops have the same sequence number.")
@@ -304,8 +346,17 @@ class RouteExceptionInline(CompanyScopedInline, admin.TabularInline):
 @admin.register(Route)
 class RouteAdmin(CompanyScopedAdmin):
     form = RouteForm
-    list_display = ["number", "name", "company", "departure_times_short", "days",
-                    "valid_from", "valid_to", "default_vehicle", "is_active"]
+    list_display = [
+        "number",
+        "name",
+        "company",
+        "departure_times_short",
+        "days",
+        "valid_from",
+        "valid_to",
+        "default_vehicle",
+        "is_active",
+    ]
     list_filter = ["is_active", CompanyListFilter]
     list_select_related = ["company", "default_vehicle"]
     search_fields = ["number", "name", "code"]
@@ -326,8 +377,7 @@ class RouteAdmin(CompanyScopedAdmin):
     @admin.action(description="Generate trips for the next 60 days", permissions=["change"])
     def generate_schedules(self, request, queryset):
         today = timezone.localdate()
-        report = schedules_generate(start=today, end=today + timedelta(days=59),
-                                    routes=queryset)
+        report = schedules_generate(start=today, end=today + timedelta(days=59), routes=queryset)
         self.message_user(request, f"{today}..{today + timedelta(days=59)}: {report}.")
 
 
@@ -341,21 +391,26 @@ class ScheduleEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.Tabula
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 60}),
-                             help_text="Passengers are told why.")
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Passengers are told why.",
+    )
 
 
 class SwapVehicleForm(forms.Form):
-    vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none(),
-                                     help_text="An active vehicle of the trips' company.")
-    reason = forms.CharField(max_length=300, required=False,
-                             widget=forms.TextInput(attrs={"size": 60}))
+    vehicle = forms.ModelChoiceField(
+        queryset=Vehicle.objects.none(), help_text="An active vehicle of the trips' company."
+    )
+    reason = forms.CharField(
+        max_length=300, required=False, widget=forms.TextInput(attrs={"size": 60})
+    )
 
     def __init__(self, *args, company_ids, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["vehicle"].queryset = (Vehicle.objects.filter(company_id__in=company_ids,
-                                                                  is_active=True)
-                                           .order_by("code"))
+        self.fields["vehicle"].queryset = Vehicle.objects.filter(
+            company_id__in=company_ids, is_active=True
+        ).order_by("code")
 
 
 class ScheduleForm(forms.ModelForm):
@@ -368,8 +423,11 @@ class ScheduleForm(forms.ModelForm):
         # Re-read the status: the trip may have departed since the page was opened.
         if self.instance.pk and Schedule.objects.get(pk=self.instance.pk).is_locked:
             raise ValidationError(_locked_message_for(self.instance.pk))
-        if ("vehicle" in self.changed_data and self.instance.pk
-                and self.instance.trip_classes.exists()):
+        if (
+            "vehicle" in self.changed_data
+            and self.instance.pk
+            and self.instance.trip_classes.exists()
+        ):
             self.add_error("vehicle", VEHICLE_SWAP_NEEDED)
         return cleaned
 
@@ -381,16 +439,39 @@ def _locked_message_for(pk: int) -> str:
 @admin.register(Schedule)
 class ScheduleAdmin(CompanyScopedAdmin):
     form = ScheduleForm
-    list_display = ["route_number", "route_name", "service_date", "departure_at", "arrival_at",
-                    "status", "vehicle"]
+    list_display = [
+        "route_number",
+        "route_name",
+        "service_date",
+        "departure_at",
+        "arrival_at",
+        "status",
+        "vehicle",
+    ]
     list_filter = ["status", CompanyListFilter]
     list_select_related = ["route", "route__company", "vehicle"]
     search_fields = ["route__number", "route__name"]
     autocomplete_fields = ["vehicle"]
-    readonly_fields = ["route", "service_date", "departure_at", "arrival_at", "status",
-                       "status_changed_at", "created_at"]
-    fields = ["route", "service_date", "departure_at", "arrival_at", "status",
-              "status_changed_at", "vehicle", "drivers", "created_at"]
+    readonly_fields = [
+        "route",
+        "service_date",
+        "departure_at",
+        "arrival_at",
+        "status",
+        "status_changed_at",
+        "created_at",
+    ]
+    fields = [
+        "route",
+        "service_date",
+        "departure_at",
+        "arrival_at",
+        "status",
+        "status_changed_at",
+        "vehicle",
+        "drivers",
+        "created_at",
+    ]
     filter_horizontal = ["drivers"]
     inlines = [ScheduleEventInline]
     actions = ["start_boarding", "depart", "arrive", "cancel", "swap_vehicle"]
@@ -447,8 +528,11 @@ class ScheduleAdmin(CompanyScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         # Only the fields the form shows: a read-only vehicle is not set to nothing.
-        changes = {name: form.cleaned_data[name] for name in ("vehicle", "drivers")
-                   if name in form.cleaned_data}
+        changes = {
+            name: form.cleaned_data[name]
+            for name in ("vehicle", "drivers")
+            if name in form.cleaned_data
+        }
         schedule_update(schedule=form.instance, by=request.user, **changes)
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
@@ -460,8 +544,9 @@ class ScheduleAdmin(CompanyScopedAdmin):
         done = 0
         for schedule in queryset.order_by("pk"):
             try:
-                schedule_transition(schedule=schedule, to_status=to_status, by=request.user,
-                                    reason=reason)
+                schedule_transition(
+                    schedule=schedule, to_status=to_status, by=request.user, reason=reason
+                )
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
@@ -488,8 +573,11 @@ class ScheduleAdmin(CompanyScopedAdmin):
             if self.has_change_permission(request, schedule):
                 trips.append(schedule)
             else:
-                self.message_user(request, f"{schedule}: your role in its company does not "
-                                  "allow changing trips.", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"{schedule}: your role in its company does not allow changing trips.",
+                    messages.ERROR,
+                )
         return trips
 
     @admin.action(description="Cancel (asks for a reason)", permissions=["change"])
@@ -501,34 +589,46 @@ class ScheduleAdmin(CompanyScopedAdmin):
         if form.is_bound and form.is_valid():
             for schedule in self._editable(request, queryset):
                 try:
-                    result = trip_cancel(schedule=schedule, by=request.user,
-                                         reason=form.cleaned_data["reason"])
+                    result = trip_cancel(
+                        schedule=schedule, by=request.user, reason=form.cleaned_data["reason"]
+                    )
                 except DomainError as exc:
                     self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
                     continue
                 self._report_cancel(request, schedule, result)
             return None
-        return TemplateResponse(request, "admin/fleet/schedule/cancel.html", {
-            **self.admin_site.each_context(request),
-            "title": "Cancel trips",
-            "opts": self.model._meta,
-            "trips": queryset,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "admin/fleet/schedule/cancel.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Cancel trips",
+                "opts": self.model._meta,
+                "trips": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def _report_cancel(self, request, schedule, result):
-        done = (f"{len(result.cancellations)} booking(s) cancelled, "
-                f"{format_money(result.refunded)} refunded in full")
+        done = (
+            f"{len(result.cancellations)} booking(s) cancelled, "
+            f"{format_money(result.refunded)} refunded in full"
+        )
         if result.resumed:
-            self.message_user(request, f"{schedule} was already cancelled; {done}.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"{schedule} was already cancelled; {done}.", messages.SUCCESS
+            )
         else:
             self.message_user(request, f"{schedule} cancelled; {done}.", messages.SUCCESS)
         if result.pending:
-            self.message_user(request, f"{schedule}: PNR(s) {', '.join(result.pending)} were "
-                              "busy and are not cancelled yet; cancel the trip again to "
-                              "finish.", messages.WARNING)
+            self.message_user(
+                request,
+                f"{schedule}: PNR(s) {', '.join(result.pending)} were "
+                "busy and are not cancelled yet; cancel the trip again to "
+                "finish.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Swap vehicle (asks which)", permissions=["change"])
     def swap_vehicle(self, request, queryset):
@@ -537,30 +637,42 @@ class ScheduleAdmin(CompanyScopedAdmin):
         for the seats sold."""
         companies = set(queryset.values_list("route__company_id", flat=True))
         if len(companies) != 1:
-            self.message_user(request, "Choose trips of one company to swap their vehicle.",
-                              messages.ERROR)
+            self.message_user(
+                request, "Choose trips of one company to swap their vehicle.", messages.ERROR
+            )
             return None
-        form = SwapVehicleForm(request.POST if "vehicle" in request.POST else None,
-                               company_ids=companies)
+        form = SwapVehicleForm(
+            request.POST if "vehicle" in request.POST else None, company_ids=companies
+        )
         if form.is_bound and form.is_valid():
             vehicle = form.cleaned_data["vehicle"]
             for schedule in self._editable(request, queryset):
                 try:
-                    result = vehicle_swap(schedule=schedule, vehicle=vehicle, by=request.user,
-                                          reason=form.cleaned_data["reason"])
+                    result = vehicle_swap(
+                        schedule=schedule,
+                        vehicle=vehicle,
+                        by=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
                 except DomainError as exc:
                     self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
                     continue
                 self.message_user(
-                    request, f"{schedule} now runs with {vehicle.code}: {result.kept} "
+                    request,
+                    f"{schedule} now runs with {vehicle.code}: {result.kept} "
                     f"passenger(s) kept their seats, {len(result.reseated)} moved (and told).",
-                    messages.SUCCESS)
+                    messages.SUCCESS,
+                )
             return None
-        return TemplateResponse(request, "admin/fleet/schedule/swap_vehicle.html", {
-            **self.admin_site.each_context(request),
-            "title": "Swap the vehicle of trips",
-            "opts": self.model._meta,
-            "trips": queryset.select_related("vehicle"),
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "admin/fleet/schedule/swap_vehicle.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Swap the vehicle of trips",
+                "opts": self.model._meta,
+                "trips": queryset.select_related("vehicle"),
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

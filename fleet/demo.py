@@ -44,11 +44,20 @@ from .services import (
 
 DEMO_DAYS = 14
 
-RAIL = {"slug": "indian-railways", "name": "Indian Railways", "kind": Company.Kind.RAIL,
-        "time_zone": "Asia/Kolkata", "refund_policy": Company.RefundPolicy.IRCTC2015}
-BUS = {"slug": "rwanda-intercity", "name": "Rwanda Intercity Coaches (demo)",
-       "kind": Company.Kind.BUS, "time_zone": "Africa/Kigali",
-       "refund_policy": Company.RefundPolicy.TIERED}
+RAIL = {
+    "slug": "indian-railways",
+    "name": "Indian Railways",
+    "kind": Company.Kind.RAIL,
+    "time_zone": "Asia/Kolkata",
+    "refund_policy": Company.RefundPolicy.IRCTC2015,
+}
+BUS = {
+    "slug": "rwanda-intercity",
+    "name": "Rwanda Intercity Coaches (demo)",
+    "kind": Company.Kind.BUS,
+    "time_zone": "Africa/Kigali",
+    "refund_policy": Company.RefundPolicy.TIERED,
+}
 
 # code, name, latitude, longitude, region, aliases (renamed stations keep their old code in
 # the 2017 timetable: ALD is now Prayagraj Jn PRYJ, MGS is Pt. Deen Dayal Upadhyaya Jn DDU).
@@ -56,8 +65,14 @@ RAIL_STATIONS = [
     ("NDLS", "New Delhi", 28.6429, 77.2191, "Delhi", ["Delhi"]),
     ("CNB", "Kanpur Central", 26.4538, 80.3515, "Uttar Pradesh", ["Cawnpore"]),
     ("ALD", "Allahabad Jn", 25.4449, 81.8246, "Uttar Pradesh", ["Prayagraj Jn", "PRYJ"]),
-    ("MGS", "Mughal Sarai Jn", 25.2819, 83.1197, "Uttar Pradesh",
-     ["Pt. Deen Dayal Upadhyaya Jn", "DDU"]),
+    (
+        "MGS",
+        "Mughal Sarai Jn",
+        25.2819,
+        83.1197,
+        "Uttar Pradesh",
+        ["Pt. Deen Dayal Upadhyaya Jn", "DDU"],
+    ),
     ("GAYA", "Gaya Jn", 24.8016, 84.9994, "Bihar", []),
     ("DHN", "Dhanbad Jn", 23.7920, 86.4294, "Jharkhand", []),
     ("HWH", "Howrah Jn", 22.5839, 88.3425, "West Bengal", ["Kolkata", "Calcutta"]),
@@ -77,36 +92,102 @@ EXCEPT_WEDNESDAY = ALL_DAYS & ~Weekday.WEDNESDAY
 # number, name, departure, days, coaches (code, class), stops (code, km, arrival, departure
 # as minutes after the first departure).
 RAIL_TRAINS = [
-    ("12302", "New Delhi–Howrah Rajdhani Express", "16:55", ALL_DAYS,
-     [("H1", "1A"), ("A1", "2A"), ("A2", "2A"), ("B1", "3A"), ("B2", "3A"), ("B3", "3A")],
-     [("NDLS", 0, None, 0), ("CNB", 440, 280, 285), ("ALD", 634, 415, 417),
-      ("MGS", 787, 543, 553), ("GAYA", 990, 661, 663), ("DHN", 1187, 803, 808),
-      ("HWH", 1451, 1020, None)]),
-    ("12301", "Howrah–New Delhi Rajdhani Express", "16:50", ALL_DAYS,
-     [("H1", "1A"), ("A1", "2A"), ("A2", "2A"), ("B1", "3A"), ("B2", "3A"), ("B3", "3A")],
-     [("HWH", 0, None, 0), ("DHN", 264, 197, 202), ("GAYA", 461, 335, 338),
-      ("MGS", 664, 465, 475), ("ALD", 817, 584, 586), ("CNB", 1011, 709, 714),
-      ("NDLS", 1451, 1030, None)]),
-    ("12952", "Mumbai Rajdhani Express", "16:55", ALL_DAYS,
-     [("H1", "1A"), ("A1", "2A"), ("B1", "3A"), ("B2", "3A")],
-     [("NDLS", 0, None, 0), ("KOTA", 465, 275, 285), ("RTM", 731, 460, 463),
-      ("BRC", 991, 677, 687), ("ST", 1120, 778, 780), ("BCT", 1386, 940, None)]),
-    ("12951", "Mumbai Rajdhani Express", "17:00", ALL_DAYS,
-     [("H1", "1A"), ("A1", "2A"), ("B1", "3A"), ("B2", "3A")],
-     [("BCT", 0, None, 0), ("ST", 263, 158, 163), ("BRC", 392, 236, 246),
-      ("RTM", 652, 445, 448), ("KOTA", 918, 630, 640), ("NDLS", 1386, 932, None)]),
-    ("12007", "Chennai–Mysuru Shatabdi Express", "06:00", EXCEPT_WEDNESDAY,
-     [("C1", "CC"), ("C2", "CC"), ("C3", "CC")],
-     [("MAS", 0, None, 0), ("KPD", 130, 83, 85), ("SBC", 359, 295, 300),
-      ("MYS", 497, 420, None)]),
-    ("12008", "Mysuru–Chennai Shatabdi Express", "14:15", EXCEPT_WEDNESDAY,
-     [("C1", "CC"), ("C2", "CC"), ("C3", "CC")],
-     [("MYS", 0, None, 0), ("SBC", 138, 125, 135), ("KPD", 367, 311, 313),
-      ("MAS", 497, 430, None)]),
+    (
+        "12302",
+        "New Delhi–Howrah Rajdhani Express",
+        "16:55",
+        ALL_DAYS,
+        [("H1", "1A"), ("A1", "2A"), ("A2", "2A"), ("B1", "3A"), ("B2", "3A"), ("B3", "3A")],
+        [
+            ("NDLS", 0, None, 0),
+            ("CNB", 440, 280, 285),
+            ("ALD", 634, 415, 417),
+            ("MGS", 787, 543, 553),
+            ("GAYA", 990, 661, 663),
+            ("DHN", 1187, 803, 808),
+            ("HWH", 1451, 1020, None),
+        ],
+    ),
+    (
+        "12301",
+        "Howrah–New Delhi Rajdhani Express",
+        "16:50",
+        ALL_DAYS,
+        [("H1", "1A"), ("A1", "2A"), ("A2", "2A"), ("B1", "3A"), ("B2", "3A"), ("B3", "3A")],
+        [
+            ("HWH", 0, None, 0),
+            ("DHN", 264, 197, 202),
+            ("GAYA", 461, 335, 338),
+            ("MGS", 664, 465, 475),
+            ("ALD", 817, 584, 586),
+            ("CNB", 1011, 709, 714),
+            ("NDLS", 1451, 1030, None),
+        ],
+    ),
+    (
+        "12952",
+        "Mumbai Rajdhani Express",
+        "16:55",
+        ALL_DAYS,
+        [("H1", "1A"), ("A1", "2A"), ("B1", "3A"), ("B2", "3A")],
+        [
+            ("NDLS", 0, None, 0),
+            ("KOTA", 465, 275, 285),
+            ("RTM", 731, 460, 463),
+            ("BRC", 991, 677, 687),
+            ("ST", 1120, 778, 780),
+            ("BCT", 1386, 940, None),
+        ],
+    ),
+    (
+        "12951",
+        "Mumbai Rajdhani Express",
+        "17:00",
+        ALL_DAYS,
+        [("H1", "1A"), ("A1", "2A"), ("B1", "3A"), ("B2", "3A")],
+        [
+            ("BCT", 0, None, 0),
+            ("ST", 263, 158, 163),
+            ("BRC", 392, 236, 246),
+            ("RTM", 652, 445, 448),
+            ("KOTA", 918, 630, 640),
+            ("NDLS", 1386, 932, None),
+        ],
+    ),
+    (
+        "12007",
+        "Chennai–Mysuru Shatabdi Express",
+        "06:00",
+        EXCEPT_WEDNESDAY,
+        [("C1", "CC"), ("C2", "CC"), ("C3", "CC")],
+        [
+            ("MAS", 0, None, 0),
+            ("KPD", 130, 83, 85),
+            ("SBC", 359, 295, 300),
+            ("MYS", 497, 420, None),
+        ],
+    ),
+    (
+        "12008",
+        "Mysuru–Chennai Shatabdi Express",
+        "14:15",
+        EXCEPT_WEDNESDAY,
+        [("C1", "CC"), ("C2", "CC"), ("C3", "CC")],
+        [
+            ("MYS", 0, None, 0),
+            ("SBC", 138, 125, 135),
+            ("KPD", 367, 311, 313),
+            ("MAS", 497, 430, None),
+        ],
+    ),
 ]
 
-RAIL_LAYOUTS = {"1A": SeatLayout.Kind.AC1, "2A": SeatLayout.Kind.AC2_48,
-                "3A": SeatLayout.Kind.AC3, "CC": SeatLayout.Kind.CC}
+RAIL_LAYOUTS = {
+    "1A": SeatLayout.Kind.AC1,
+    "2A": SeatLayout.Kind.AC2_48,
+    "3A": SeatLayout.Kind.AC3,
+    "CC": SeatLayout.Kind.CC,
+}
 
 BUS_STATIONS = [
     ("RW-NYB", "Kigali Nyabugogo Bus Park", -1.9393, 30.0445, "Kigali", ["Kigali", "Nyabugogo"]),
@@ -132,10 +213,22 @@ BUSES = [
     ("RAD 106 A", "Scania Touring VIP (2+1)", "VIP", SeatLayout.Kind.BUS_2_1, 10),
 ]
 
-_NORTH = [("RW-NYB", 0), ("RW-SHY", 17), ("RW-BAS", 45), ("RW-MUS", 94), ("RW-MUK", 117),
-          ("RW-RUB", 155)]
-_SOUTH = [("RW-NYB", 0), ("RW-KAM", 23), ("RW-MUH", 50), ("RW-RUH", 77), ("RW-NYZ", 95),
-          ("RW-HUY", 135)]
+_NORTH = [
+    ("RW-NYB", 0),
+    ("RW-SHY", 17),
+    ("RW-BAS", 45),
+    ("RW-MUS", 94),
+    ("RW-MUK", 117),
+    ("RW-RUB", 155),
+]
+_SOUTH = [
+    ("RW-NYB", 0),
+    ("RW-KAM", 23),
+    ("RW-MUH", 50),
+    ("RW-RUH", 77),
+    ("RW-NYZ", 95),
+    ("RW-HUY", 135),
+]
 # Minutes from the first departure to each later stop (arrival; departure 2 minutes later,
 # 10 at Musanze and Muhanga where passengers change and drivers rest).
 _NORTH_TIMES = [25, 60, 120, 155, 200]
@@ -159,14 +252,38 @@ def _reverse(path, times, long_halt):
 
 
 BUS_ROUTES = [
-    ("RIC-101", "101", "Kigali – Musanze – Rubavu", "06:00 08:00 10:00 12:00 14:00 16:00",
-     "RAD 101 A", _bus_stops(_NORTH, _NORTH_TIMES, "RW-MUS")),
-    ("RIC-102", "102", "Rubavu – Musanze – Kigali", "06:00 08:00 10:00 12:00 14:00 16:00",
-     "RAD 102 A", _reverse(_NORTH, _NORTH_TIMES, "RW-MUS")),
-    ("RIC-201", "201", "Kigali – Muhanga – Huye", "06:30 09:30 12:30 15:30",
-     "RAD 103 A", _bus_stops(_SOUTH, _SOUTH_TIMES, "RW-MUH")),
-    ("RIC-202", "202", "Huye – Muhanga – Kigali", "06:30 09:30 12:30 15:30",
-     "RAD 104 A", _reverse(_SOUTH, _SOUTH_TIMES, "RW-MUH")),
+    (
+        "RIC-101",
+        "101",
+        "Kigali – Musanze – Rubavu",
+        "06:00 08:00 10:00 12:00 14:00 16:00",
+        "RAD 101 A",
+        _bus_stops(_NORTH, _NORTH_TIMES, "RW-MUS"),
+    ),
+    (
+        "RIC-102",
+        "102",
+        "Rubavu – Musanze – Kigali",
+        "06:00 08:00 10:00 12:00 14:00 16:00",
+        "RAD 102 A",
+        _reverse(_NORTH, _NORTH_TIMES, "RW-MUS"),
+    ),
+    (
+        "RIC-201",
+        "201",
+        "Kigali – Muhanga – Huye",
+        "06:30 09:30 12:30 15:30",
+        "RAD 103 A",
+        _bus_stops(_SOUTH, _SOUTH_TIMES, "RW-MUH"),
+    ),
+    (
+        "RIC-202",
+        "202",
+        "Huye – Muhanga – Kigali",
+        "06:30 09:30 12:30 15:30",
+        "RAD 104 A",
+        _reverse(_SOUTH, _SOUTH_TIMES, "RW-MUH"),
+    ),
 ]
 
 DRIVERS = [
@@ -186,7 +303,8 @@ STAFF = [
 
 def _company(spec: dict, lines: list[str]) -> tuple[Company, bool]:
     company, created = Company.objects.get_or_create(
-        slug=spec["slug"], defaults={k: v for k, v in spec.items() if k != "slug"})
+        slug=spec["slug"], defaults={k: v for k, v in spec.items() if k != "slug"}
+    )
     lines.append(f"company {company.slug}: {'created' if created else 'exists'}")
     return company, created
 
@@ -197,9 +315,16 @@ def _stations(rows, company, time_zone, lines, label) -> dict[str, Station]:
         existing = Station.objects.filter(code=code).first()
         if existing is None:
             created += 1
-            existing = station_upsert(code=code, name=name, time_zone=time_zone, latitude=lat,
-                                      longitude=lon, region=region, company=company,
-                                      aliases=aliases)
+            existing = station_upsert(
+                code=code,
+                name=name,
+                time_zone=time_zone,
+                latitude=lat,
+                longitude=lon,
+                region=region,
+                company=company,
+                aliases=aliases,
+            )
         stations[code] = existing
     lines.append(f"{label} stations: {created} created, {len(rows) - created} exist")
     return stations
@@ -209,16 +334,22 @@ def _vehicle(company, code, name, kind, coaches) -> tuple[Vehicle, bool]:
     vehicle = Vehicle.objects.filter(company=company, code=code).first()
     if vehicle is not None:
         return vehicle, False
-    return vehicle_create(company=company, code=code, kind=kind, name=name,
-                          coaches=coaches), True
+    return vehicle_create(company=company, code=code, kind=kind, name=name, coaches=coaches), True
 
 
 def _route(company, code, number, name, departures, days, stops, stations, vehicle):
     if Route.objects.filter(company=company, code=code).exists():
         return False
-    route_create(company=company, code=code, number=number, name=name,
-                 departure_times=departures, running_days=days, default_vehicle=vehicle,
-                 stops=[(stations[c], km, arr, dep) for c, km, arr, dep in stops])
+    route_create(
+        company=company,
+        code=code,
+        number=number,
+        name=name,
+        departure_times=departures,
+        running_days=days,
+        default_vehicle=vehicle,
+        stops=[(stations[c], km, arr, dep) for c, km, arr, dep in stops],
+    )
     return True
 
 
@@ -235,8 +366,12 @@ def _give_role(company: Company, user: User | None, role: str, *, new: bool) -> 
     """Make a demo account staff of a demo company, only when one of them is new (made in
     this run) and the account has that role and no membership there yet: a role an
     operator has changed or taken away since stays as they left it."""
-    if (not new or user is None or user.role != role
-            or CompanyMembership.objects.filter(company=company, user=user).exists()):
+    if (
+        not new
+        or user is None
+        or user.role != role
+        or CompanyMembership.objects.filter(company=company, user=user).exists()
+    ):
         return False
     membership_set(company=company, user=user, role=role)
     return True
@@ -254,20 +389,34 @@ def demo_load(*, password: str | None = None) -> list[str]:
 
     created_vehicles = created_routes = 0
     for number, name, departure, days, coaches, stops in RAIL_TRAINS:
-        vehicle, new = _vehicle(rail, f"RAKE-{number}", name, Vehicle.Kind.TRAIN, [
-            (code, travel_class_standard(code=cls), standard_layout(kind=RAIL_LAYOUTS[cls]))
-            for code, cls in coaches])
+        vehicle, new = _vehicle(
+            rail,
+            f"RAKE-{number}",
+            name,
+            Vehicle.Kind.TRAIN,
+            [
+                (code, travel_class_standard(code=cls), standard_layout(kind=RAIL_LAYOUTS[cls]))
+                for code, cls in coaches
+            ],
+        )
         created_vehicles += new
-        created_routes += _route(rail, number, number, name, departure, days, stops,
-                                 rail_stations, vehicle)
+        created_routes += _route(
+            rail, number, number, name, departure, days, stops, rail_stations, vehicle
+        )
     buses = {}
     for code, name, cls, kind, rows in BUSES:
-        buses[code], new = _vehicle(bus, code, name, Vehicle.Kind.BUS, [
-            ("BUS", travel_class_standard(code=cls), standard_layout(kind=kind, rows=rows))])
+        buses[code], new = _vehicle(
+            bus,
+            code,
+            name,
+            Vehicle.Kind.BUS,
+            [("BUS", travel_class_standard(code=cls), standard_layout(kind=kind, rows=rows))],
+        )
         created_vehicles += new
     for code, number, name, departures, bus_code, stops in BUS_ROUTES:
-        created_routes += _route(bus, code, number, name, departures, ALL_DAYS, stops,
-                                 bus_stations, buses[bus_code])
+        created_routes += _route(
+            bus, code, number, name, departures, ALL_DAYS, stops, bus_stations, buses[bus_code]
+        )
     lines.append(f"vehicles: {created_vehicles} created; routes: {created_routes} created")
 
     given = 0
@@ -283,30 +432,43 @@ def demo_load(*, password: str | None = None) -> list[str]:
         given += _give_role(company, user, role, new=new_company)
     lines.append(f"memberships given: {given}")
     # The rota takes the demo drivers who still drive for the demo company, in their order.
-    driving = {u.email: u for u in User.objects.filter(
-        email__in=[email for email, _ in DRIVERS], memberships__company=bus,
-        memberships__role=Role.DRIVER)}
+    driving = {
+        u.email: u
+        for u in User.objects.filter(
+            email__in=[email for email, _ in DRIVERS],
+            memberships__company=bus,
+            memberships__role=Role.DRIVER,
+        )
+    }
     drivers = [driving[email] for email, _ in DRIVERS if email in driving]
 
     today = timezone.localdate()
     demo_routes = Route.objects.filter(
-        company__in=[rail, bus],
-        code__in=[t[0] for t in RAIL_TRAINS] + [r[0] for r in BUS_ROUTES])
-    report = schedules_generate(start=today, end=today + timedelta(days=DEMO_DAYS - 1),
-                                routes=demo_routes)
+        company__in=[rail, bus], code__in=[t[0] for t in RAIL_TRAINS] + [r[0] for r in BUS_ROUTES]
+    )
+    report = schedules_generate(
+        start=today, end=today + timedelta(days=DEMO_DAYS - 1), routes=demo_routes
+    )
     lines.append(f"trips for {today}..{today + timedelta(days=DEMO_DAYS - 1)}: {report}")
 
     # One driver per trip of the demo's bus routes, in turn, for the trips as the demo made
     # them: not yet given a driver and never changed since (no event). A trip whose driver
     # someone removed has an event, and the operator's own routes are not the demo's.
-    unassigned = (Schedule.objects.filter(route__in=demo_routes.filter(company=bus),
-                                          drivers__isnull=True, events__isnull=True,
-                                          service_date__gte=today)
-                  .select_related("route__company").order_by("departure_at", "pk"))
+    unassigned = (
+        Schedule.objects.filter(
+            route__in=demo_routes.filter(company=bus),
+            drivers__isnull=True,
+            events__isnull=True,
+            service_date__gte=today,
+        )
+        .select_related("route__company")
+        .order_by("departure_at", "pk")
+    )
     assigned = 0
     for index, schedule in enumerate(unassigned if drivers else []):
-        schedule_update(schedule=schedule, drivers=[drivers[index % len(drivers)]],
-                        reason="demo rota")
+        schedule_update(
+            schedule=schedule, drivers=[drivers[index % len(drivers)]], reason="demo rota"
+        )
         assigned += 1
     lines.append(f"bus trips given a driver: {assigned}")
     return lines

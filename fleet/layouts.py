@@ -53,14 +53,32 @@ class SeatSpec:
     column: int
 
 
-_SL_BAY = [BerthType.LOWER, BerthType.MIDDLE, BerthType.UPPER,
-           BerthType.LOWER, BerthType.MIDDLE, BerthType.UPPER,
-           BerthType.SIDE_LOWER, BerthType.SIDE_UPPER]
-_2A_BAY = [BerthType.LOWER, BerthType.UPPER, BerthType.LOWER, BerthType.UPPER,
-           BerthType.SIDE_LOWER, BerthType.SIDE_UPPER]
+_SL_BAY = [
+    BerthType.LOWER,
+    BerthType.MIDDLE,
+    BerthType.UPPER,
+    BerthType.LOWER,
+    BerthType.MIDDLE,
+    BerthType.UPPER,
+    BerthType.SIDE_LOWER,
+    BerthType.SIDE_UPPER,
+]
+_2A_BAY = [
+    BerthType.LOWER,
+    BerthType.UPPER,
+    BerthType.LOWER,
+    BerthType.UPPER,
+    BerthType.SIDE_LOWER,
+    BerthType.SIDE_UPPER,
+]
 _1A_CABIN = [BerthType.LOWER, BerthType.UPPER, BerthType.LOWER, BerthType.UPPER]
-_CC_ROW = [BerthType.WINDOW, BerthType.MIDDLE_SEAT, BerthType.AISLE,
-           BerthType.AISLE, BerthType.WINDOW]
+_CC_ROW = [
+    BerthType.WINDOW,
+    BerthType.MIDDLE_SEAT,
+    BerthType.AISLE,
+    BerthType.AISLE,
+    BerthType.WINDOW,
+]
 
 
 def _bays(pattern: list[str], count: int) -> list[tuple[str, int, int]]:
@@ -85,8 +103,10 @@ def _grid(grid: str) -> list[tuple[str, int, int]]:
     for row, line in enumerate(lines):
         bad = sorted({ch for ch in line if not (ch.isalnum() or ch in "_. ")})
         if bad:
-            raise LayoutError(f"Row {row + 1} has characters a grid cannot hold: {''.join(bad)}. "
-                              "Use a letter per seat, '_' for the aisle, '.' for no seat.")
+            raise LayoutError(
+                f"Row {row + 1} has characters a grid cannot hold: {''.join(bad)}. "
+                "Use a letter per seat, '_' for the aisle, '.' for no seat."
+            )
         for column, ch in enumerate(line):
             if not ch.isalnum():
                 continue
@@ -104,8 +124,9 @@ def _grid(grid: str) -> list[tuple[str, int, int]]:
     return cells
 
 
-def build_seats(kind: str, *, rows: int | None = None, grid: str = "",
-                rac_berths: int | None = None) -> list[SeatSpec]:
+def build_seats(
+    kind: str, *, rows: int | None = None, grid: str = "", rac_berths: int | None = None
+) -> list[SeatSpec]:
     """The seats of one coach of this layout kind, numbered from 1 in layout order.
 
     Raises LayoutError when the parameters do not describe a layout.
@@ -122,30 +143,40 @@ def build_seats(kind: str, *, rows: int | None = None, grid: str = "",
         case Kind.CC:
             cells = _bays(_CC_ROW, 78)
         case Kind.BUS_2_2:
-            cells = _bus(rows, [(0, BerthType.WINDOW), (1, BerthType.AISLE),
-                                (3, BerthType.AISLE), (4, BerthType.WINDOW)])
+            cells = _bus(
+                rows,
+                [
+                    (0, BerthType.WINDOW),
+                    (1, BerthType.AISLE),
+                    (3, BerthType.AISLE),
+                    (4, BerthType.WINDOW),
+                ],
+            )
         case Kind.BUS_2_1:
-            cells = _bus(rows, [(0, BerthType.WINDOW), (1, BerthType.AISLE),
-                                (3, BerthType.WINDOW)])
+            cells = _bus(rows, [(0, BerthType.WINDOW), (1, BerthType.AISLE), (3, BerthType.WINDOW)])
         case Kind.GRID:
             cells = _grid(grid)
         case _:
             raise LayoutError(f"Unknown layout kind {kind!r}.")
     if len(cells) > MAX_SEATS:
-        raise LayoutError(f"A coach holds at most {MAX_SEATS} seats; this layout has "
-                          f"{len(cells)}.")
+        raise LayoutError(f"A coach holds at most {MAX_SEATS} seats; this layout has {len(cells)}.")
 
     side_lowers = [i for i, (berth, _, _) in enumerate(cells) if berth == BerthType.SIDE_LOWER]
     rac = DEFAULT_RAC_BERTHS.get(kind, 0) if rac_berths is None else rac_berths
     if rac > len(side_lowers):
-        raise LayoutError(f"This layout has {len(side_lowers)} side-lower berths; "
-                          f"{rac} cannot be RAC berths.")
+        raise LayoutError(
+            f"This layout has {len(side_lowers)} side-lower berths; {rac} cannot be RAC berths."
+        )
     rac_indexes = set(side_lowers[:rac])
-    return [SeatSpec(number=str(i + 1), berth_type=berth, is_rac=i in rac_indexes,
-                     row=row, column=column)
-            for i, (berth, row, column) in enumerate(cells)]
+    return [
+        SeatSpec(
+            number=str(i + 1), berth_type=berth, is_rac=i in rac_indexes, row=row, column=column
+        )
+        for i, (berth, row, column) in enumerate(cells)
+    ]
 
 
 def layout_seats(layout: SeatLayout) -> list[SeatSpec]:
-    return build_seats(layout.kind, rows=layout.rows, grid=layout.grid,
-                       rac_berths=layout.rac_berths)
+    return build_seats(
+        layout.kind, rows=layout.rows, grid=layout.grid, rac_berths=layout.rac_berths
+    )

@@ -41,22 +41,24 @@ class Company(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    time_zone = models.CharField(max_length=64, default="Asia/Kolkata",
-                                 validators=[validate_time_zone])
-    # The platform's share of each sale, in basis points (500 = 5 %).
-    commission_bp = models.PositiveIntegerField(
-        default=500, validators=[MaxValueValidator(10_000)]
+    time_zone = models.CharField(
+        max_length=64, default="Asia/Kolkata", validators=[validate_time_zone]
     )
-    refund_policy = models.CharField(max_length=16, choices=RefundPolicy.choices,
-                                     default=RefundPolicy.TIERED)
+    # The platform's share of each sale, in basis points (500 = 5 %).
+    commission_bp = models.PositiveIntegerField(default=500, validators=[MaxValueValidator(10_000)])
+    refund_policy = models.CharField(
+        max_length=16, choices=RefundPolicy.choices, default=RefundPolicy.TIERED
+    )
     # Editable tiers replacing the preset's, e.g. [{"hours": 48, "charge_percent": 10},
     # {"hours": 24, "charge_percent": 25}]; empty: the preset's (booking.refunds).
     refund_tiers = models.JSONField(
-        default=list, blank=True,
-        help_text='Hours before departure to a charge, first match wins, e.g. '
-                  '[{"hours": 48, "charge_percent": 10}, {"hours": 24, "charge_percent": 25}]. '
-                  'Optional keys: "at_least" (default true), "flat_charge", '
-                  '"until_charting". Empty: the preset\'s tiers.')
+        default=list,
+        blank=True,
+        help_text="Hours before departure to a charge, first match wins, e.g. "
+        '[{"hours": 48, "charge_percent": 10}, {"hours": 24, "charge_percent": 25}]. '
+        'Optional keys: "at_least" (default true), "flat_charge", '
+        '"until_charting". Empty: the preset\'s tiers.',
+    )
     # Per travel class, the seats of a trip earmarked for each quota, e.g.
     # {"SL": {"LADIES": 6, "SENIOR": 12, "TATKAL": 14}}: counts for the whole class of one
     # trip; the rest are GENERAL (RAC berths are earmarked by the seat layout). A class not
@@ -92,11 +94,11 @@ class CompanyMembership(models.Model):
     STAFF_ROLES = [Role.COMPANY_ADMIN, Role.SCHEDULER, Role.DRIVER, Role.AGENT]
     company_path = "company"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20,
-                            choices=[(r.value, r.label) for r in STAFF_ROLES])
+    role = models.CharField(max_length=20, choices=[(r.value, r.label) for r in STAFF_ROLES])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -123,21 +125,31 @@ class Station(models.Model):
     company_path = "company"
     company_shared_when_null = True
 
-    code = models.CharField(max_length=64, unique=True,
-                            help_text="Public code, e.g. NDLS; GTFS stops are PREFIX:stop_id.")
+    code = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="Public code, e.g. NDLS; GTFS stops are PREFIX:stop_id.",
+    )
     name = models.CharField(max_length=150)
     city = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True, help_text="State or province.")
-    latitude = models.FloatField(null=True, blank=True,
-                                 validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.FloatField(null=True, blank=True,
-                                  validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     # The name folded (fleet.text.fold_name): what lookups compare against.
     search_name = models.CharField(max_length=150, editable=False)
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="stations",
-                                help_text="Empty: shared by every operator.")
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stations",
+        help_text="Empty: shared by every operator.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -178,8 +190,9 @@ class StationAlias(models.Model):
     class Meta:
         verbose_name_plural = "station aliases"
         constraints = [
-            models.UniqueConstraint(fields=["station", "search_name"],
-                                    name="fleet_station_alias_unique"),
+            models.UniqueConstraint(
+                fields=["station", "search_name"], name="fleet_station_alias_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,8 +217,9 @@ class TravelClass(models.Model):
 
     code = models.CharField(max_length=12)
     name = models.CharField(max_length=60)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="travel_classes")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="travel_classes"
+    )
     is_sleeper = models.BooleanField(default=False)
     # Display order: the most expensive class first, as on a railway ticket.
     rank = models.PositiveSmallIntegerField(default=100)
@@ -214,10 +228,14 @@ class TravelClass(models.Model):
         verbose_name_plural = "travel classes"
         ordering = ["rank", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"],
-                                    name="fleet_travel_class_company_code_unique"),
-            models.UniqueConstraint(fields=["code"], condition=models.Q(company__isnull=True),
-                                    name="fleet_travel_class_shared_code_unique"),
+            models.UniqueConstraint(
+                fields=["company", "code"], name="fleet_travel_class_company_code_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=models.Q(company__isnull=True),
+                name="fleet_travel_class_shared_code_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -257,28 +275,39 @@ class SeatLayout(models.Model):
         GRID = "GRID", "Custom grid"
 
     name = models.CharField(max_length=80)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="seat_layouts")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="seat_layouts"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     rows = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)],
-        help_text="Bus layouts: number of seat rows.")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(40)],
+        help_text="Bus layouts: number of seat rows.",
+    )
     grid = models.TextField(
         blank=True,
         help_text="Custom grid: one line per row, a letter per seat, '_' for the aisle, "
-                  "'.' for no seat; e.g. 'AB_CD'. Seats are numbered row by row.")
+        "'.' for no seat; e.g. 'AB_CD'. Seats are numbered row by row.",
+    )
     rac_berths = models.PositiveSmallIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Railway sleeper layouts: side-lower berths earmarked for RAC "
-                  "(empty: the class default).")
+        "(empty: the class default).",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"],
-                                    name="fleet_seat_layout_company_name_unique"),
-            models.UniqueConstraint(fields=["name"], condition=models.Q(company__isnull=True),
-                                    name="fleet_seat_layout_shared_name_unique"),
+            models.UniqueConstraint(
+                fields=["company", "name"], name="fleet_seat_layout_company_name_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(company__isnull=True),
+                name="fleet_seat_layout_shared_name_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -314,8 +343,9 @@ class Vehicle(models.Model):
     class Meta:
         ordering = ["company", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"],
-                                    name="fleet_vehicle_company_code_unique"),
+            models.UniqueConstraint(
+                fields=["company", "code"], name="fleet_vehicle_company_code_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,22 +357,28 @@ class Coach(models.Model):
 
     company_path = "vehicle__company"
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="coaches",
-                                db_index=False)  # the (vehicle, code) constraint indexes it
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="coaches", db_index=False
+    )  # the (vehicle, code) constraint indexes it
     code = models.CharField(max_length=8)
-    travel_class = models.ForeignKey(TravelClass, on_delete=models.PROTECT,
-                                     related_name="coaches")
-    layout = models.ForeignKey(SeatLayout, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="coaches",
-                               help_text="Seats are built from it when the coach is created.")
+    travel_class = models.ForeignKey(TravelClass, on_delete=models.PROTECT, related_name="coaches")
+    layout = models.ForeignKey(
+        SeatLayout,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coaches",
+        help_text="Seats are built from it when the coach is created.",
+    )
     position = models.PositiveSmallIntegerField(default=1, help_text="Order in the rake.")
 
     class Meta:
         verbose_name_plural = "coaches"
         ordering = ["vehicle", "position", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["vehicle", "code"],
-                                    name="fleet_coach_vehicle_code_unique"),
+            models.UniqueConstraint(
+                fields=["vehicle", "code"], name="fleet_coach_vehicle_code_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -355,20 +391,21 @@ class Seat(models.Model):
     company_path = "coach__vehicle__company"
 
     # Indexed by the (coach, number) unique constraint; a second index would only cost space.
-    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="seats",
-                              db_index=False)
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="seats", db_index=False)
     number = models.CharField(max_length=8)
     berth_type = models.CharField(max_length=8, choices=BerthType.choices)
-    is_rac = models.BooleanField("RAC berth", default=False,
-                                 help_text="Shared by two RAC passengers until confirmed.")
+    is_rac = models.BooleanField(
+        "RAC berth", default=False, help_text="Shared by two RAC passengers until confirmed."
+    )
     row = models.PositiveSmallIntegerField(default=0)
     column = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["coach", "row", "column"]
         constraints = [
-            models.UniqueConstraint(fields=["coach", "number"],
-                                    name="fleet_seat_coach_number_unique"),
+            models.UniqueConstraint(
+                fields=["coach", "number"], name="fleet_seat_coach_number_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(is_rac=False) | models.Q(berth_type=BerthType.SIDE_LOWER),
                 name="fleet_seat_rac_only_side_lower",
@@ -435,32 +472,43 @@ class Route(models.Model):
     company_path = "company"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="routes")
-    code = models.CharField(max_length=100,
-                            help_text="Unique within the company: train number, GTFS trip id.")
+    code = models.CharField(
+        max_length=100, help_text="Unique within the company: train number, GTFS trip id."
+    )
     number = models.CharField(max_length=20, help_text="Train or bus number shown to passengers.")
     name = models.CharField(max_length=200)
     departure_times = models.TextField(
         validators=[validate_departure_times],
         help_text="Departures from the first stop, local time, e.g. '06:00 14:30'. Hours may "
-                  "exceed 24 for runs after midnight that belong to the previous day.")
+        "exceed 24 for runs after midnight that belong to the previous day.",
+    )
     running_days = models.PositiveSmallIntegerField(
-        default=ALL_DAYS, validators=[MaxValueValidator(ALL_DAYS)],
-        help_text="Weekdays it leaves its first stop.")
+        default=ALL_DAYS,
+        validators=[MaxValueValidator(ALL_DAYS)],
+        help_text="Weekdays it leaves its first stop.",
+    )
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
-    default_vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True,
-                                        blank=True, related_name="routes",
-                                        help_text="Given to the trips generated from now on.")
+    default_vehicle = models.ForeignKey(
+        Vehicle,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routes",
+        help_text="Given to the trips generated from now on.",
+    )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["company", "number", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"],
-                                    name="fleet_route_company_code_unique"),
+            models.UniqueConstraint(
+                fields=["company", "code"], name="fleet_route_company_code_unique"
+            ),
             models.CheckConstraint(
-                condition=models.Q(valid_from__isnull=True) | models.Q(valid_to__isnull=True)
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_to__isnull=True)
                 | models.Q(valid_from__lte=models.F("valid_to")),
                 name="fleet_route_validity_ordered",
             ),
@@ -487,26 +535,34 @@ class RouteStop(models.Model):
 
     # Both foreign keys are covered by the composite indexes below (hundreds of thousands of
     # rows for a national timetable: single-column indexes would only cost space).
-    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops",
-                              db_index=False)
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops", db_index=False)
     sequence = models.PositiveSmallIntegerField()
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="route_stops",
-                                db_index=False)
-    distance_km = models.DecimalField(max_digits=7, decimal_places=1, default=Decimal("0"),
-                                      validators=[MinValueValidator(Decimal("0"))],
-                                      help_text="From the first stop.")
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, related_name="route_stops", db_index=False
+    )
+    distance_km = models.DecimalField(
+        max_digits=7,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="From the first stop.",
+    )
     arrival_offset = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Minutes after departure from the first stop.")
+        null=True, blank=True, help_text="Minutes after departure from the first stop."
+    )
     departure_offset = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Minutes after departure from the first stop; "
-                                         "empty at the last stop.")
+        null=True,
+        blank=True,
+        help_text="Minutes after departure from the first stop; empty at the last stop.",
+    )
 
     class Meta:
         ordering = ["route", "sequence"]
         indexes = [models.Index(fields=["station", "route"], name="fleet_routestop_station_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["route", "sequence"],
-                                    name="fleet_routestop_route_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["route", "sequence"], name="fleet_routestop_route_sequence_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(arrival_offset__isnull=True)
                 | models.Q(departure_offset__isnull=True)
@@ -528,16 +584,16 @@ class RouteException(models.Model):
         ADDED = "added", "Runs"
         REMOVED = "removed", "Does not run"
 
-    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="exceptions",
-                              db_index=False)  # the (route, date) constraint indexes it
+    route = models.ForeignKey(
+        Route, on_delete=models.CASCADE, related_name="exceptions", db_index=False
+    )  # the (route, date) constraint indexes it
     date = models.DateField()
     kind = models.CharField(max_length=8, choices=Kind.choices)
 
     class Meta:
         ordering = ["route", "date"]
         constraints = [
-            models.UniqueConstraint(fields=["route", "date"],
-                                    name="fleet_route_exception_unique"),
+            models.UniqueConstraint(fields=["route", "date"], name="fleet_route_exception_unique"),
         ]
 
     def __str__(self) -> str:
@@ -566,19 +622,23 @@ class Schedule(models.Model):
     company_path = "route__company"
 
     # Indexed by the (route, departure_at) constraint, which also serves trip search.
-    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="schedules",
-                              db_index=False)
+    route = models.ForeignKey(
+        Route, on_delete=models.PROTECT, related_name="schedules", db_index=False
+    )
     # The day of the timetable this run belongs to (its first stop's local date, or the GTFS
     # service day for runs after midnight).
     service_date = models.DateField()
     departure_at = models.DateTimeField(help_text="From the first stop.")
     arrival_at = models.DateTimeField(help_text="At the last stop.")
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="schedules")
-    drivers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                     related_name="driven_schedules")
-    status = models.CharField(max_length=12, choices=ScheduleStatus.choices,
-                              default=ScheduleStatus.SCHEDULED)
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="schedules"
+    )
+    drivers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="driven_schedules"
+    )
+    status = models.CharField(
+        max_length=12, choices=ScheduleStatus.choices, default=ScheduleStatus.SCHEDULED
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -588,10 +648,13 @@ class Schedule(models.Model):
             models.Index(fields=["departure_at"], name="fleet_schedule_departure_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["route", "departure_at"],
-                                    name="fleet_schedule_route_departure_unique"),
-            models.CheckConstraint(condition=models.Q(arrival_at__gte=models.F("departure_at")),
-                                   name="fleet_schedule_arrives_after_departure"),
+            models.UniqueConstraint(
+                fields=["route", "departure_at"], name="fleet_schedule_route_departure_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(arrival_at__gte=models.F("departure_at")),
+                name="fleet_schedule_arrives_after_departure",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -603,8 +666,9 @@ class Schedule(models.Model):
         return self.status in LOCKED_STATUSES
 
 
-LOCKED_STATUSES = frozenset({ScheduleStatus.DEPARTED, ScheduleStatus.ARRIVED,
-                             ScheduleStatus.CANCELLED})
+LOCKED_STATUSES = frozenset(
+    {ScheduleStatus.DEPARTED, ScheduleStatus.ARRIVED, ScheduleStatus.CANCELLED}
+)
 
 
 class ScheduleEvent(models.Model):
@@ -616,8 +680,9 @@ class ScheduleEvent(models.Model):
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12, choices=ScheduleStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=ScheduleStatus.choices, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                           blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reason = models.CharField(max_length=300, blank=True)
     details = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)

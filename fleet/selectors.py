@@ -48,8 +48,11 @@ def editable_company_ids(user) -> set[int] | None:
     ids = company_ids_for_user(user)
     if ids is None:
         return None
-    return set(CompanyMembership.objects.filter(
-        user=user, role__in=EDITOR_ROLES).values_list("company_id", flat=True))
+    return set(
+        CompanyMembership.objects.filter(user=user, role__in=EDITOR_ROLES).values_list(
+            "company_id", flat=True
+        )
+    )
 
 
 def companies_for_user(user) -> QuerySet[Company]:
@@ -69,8 +72,9 @@ def is_company_scoped(model: type[Model]) -> bool:
     return any(f.name == "company" for f in model._meta.get_fields())
 
 
-def scope_queryset(queryset: QuerySet, ids: set[int] | None, *,
-                   include_shared: bool = True) -> QuerySet:
+def scope_queryset(
+    queryset: QuerySet, ids: set[int] | None, *, include_shared: bool = True
+) -> QuerySet:
     """Rows of `queryset` belonging to the companies `ids` (None: every row). Rows without a
     company are included for models that share them (`company_shared_when_null`)."""
     if ids is None:
@@ -86,8 +90,9 @@ def scope_queryset(queryset: QuerySet, ids: set[int] | None, *,
 def schedules_for_user(user) -> QuerySet[Schedule]:
     """The trips `user` may see as operator staff, newest service date last."""
     return scope_queryset(
-        Schedule.objects.select_related("route", "route__company", "vehicle")
-        .prefetch_related("drivers"),
+        Schedule.objects.select_related("route", "route__company", "vehicle").prefetch_related(
+            "drivers"
+        ),
         company_ids_for_user(user),
     )
 
@@ -107,8 +112,9 @@ def vehicles_for_user(user) -> QuerySet[Vehicle]:
 
 def routes_for_user(user) -> QuerySet[Route]:
     return scope_queryset(
-        Route.objects.select_related("company", "default_vehicle")
-        .prefetch_related("stops__station"),
+        Route.objects.select_related("company", "default_vehicle").prefetch_related(
+            "stops__station"
+        ),
         company_ids_for_user(user),
     )
 
@@ -168,11 +174,23 @@ def station_lookup(*, query: str, limit: int = 10) -> list[StationMatch]:
     add(stations.filter(code=raw), "code")
     add(busiest.filter(code__startswith=raw), "code_prefix")
     add(busiest.filter(search_name__startswith=folded), "name_prefix")
-    add(busiest.filter(pk__in=StationAlias.objects.filter(search_name__startswith=folded)
-                       .values("station_id")), "alias")
-    add(busiest.filter(Q(search_name__contains=f" {folded}") | Q(
-        pk__in=StationAlias.objects.filter(search_name__contains=f" {folded}")
-        .values("station_id"))), "word")
+    add(
+        busiest.filter(
+            pk__in=StationAlias.objects.filter(search_name__startswith=folded).values("station_id")
+        ),
+        "alias",
+    )
+    add(
+        busiest.filter(
+            Q(search_name__contains=f" {folded}")
+            | Q(
+                pk__in=StationAlias.objects.filter(search_name__contains=f" {folded}").values(
+                    "station_id"
+                )
+            )
+        ),
+        "word",
+    )
     if not found:
         # Nothing starts with what was typed: suggest names that look alike (typos).
         names = _fuzzy_names()
@@ -234,15 +252,26 @@ def _legs(origin: Station, destination: Station) -> dict[int, _Leg]:
     """Per route calling at `origin` and later at `destination`, the stops to use: if a route
     calls twice at one of them (loops), the shortest ride."""
     # order_by(): the models' default orderings would join routes and companies for nothing.
-    origin_rows = list(RouteStop.objects.filter(
-        station=origin, departure_offset__isnull=False, route__is_active=True,
-    ).order_by().values_list("route_id", "sequence", "departure_offset", "distance_km"))
+    origin_rows = list(
+        RouteStop.objects.filter(
+            station=origin,
+            departure_offset__isnull=False,
+            route__is_active=True,
+        )
+        .order_by()
+        .values_list("route_id", "sequence", "departure_offset", "distance_km")
+    )
     if not origin_rows:
         return {}
-    destination_rows = RouteStop.objects.filter(
-        station=destination, arrival_offset__isnull=False,
-        route_id__in=RouteStop.objects.filter(station=origin).order_by().values("route_id"),
-    ).order_by().values_list("route_id", "sequence", "arrival_offset", "distance_km")
+    destination_rows = (
+        RouteStop.objects.filter(
+            station=destination,
+            arrival_offset__isnull=False,
+            route_id__in=RouteStop.objects.filter(station=origin).order_by().values("route_id"),
+        )
+        .order_by()
+        .values_list("route_id", "sequence", "arrival_offset", "distance_km")
+    )
     arrivals: dict[int, list[tuple]] = {}
     for route_id, sequence, offset, km in destination_rows:
         arrivals.setdefault(route_id, []).append((sequence, offset, km))
@@ -254,8 +283,10 @@ def _legs(origin: Station, destination: Station) -> dict[int, _Leg]:
         d_sequence, d_offset, d_km = min(later)
         leg = _Leg(sequence, offset, km, d_sequence, d_offset, d_km)
         best = legs.get(route_id)
-        if best is None or (leg.destination_sequence - leg.origin_sequence
-                            < best.destination_sequence - best.origin_sequence):
+        if best is None or (
+            leg.destination_sequence - leg.origin_sequence
+            < best.destination_sequence - best.origin_sequence
+        ):
             legs[route_id] = leg
     return legs
 
@@ -302,7 +333,9 @@ def trip_search(*, origin: Station, destination: Station, travel_date: date) -> 
     classes = classes_by_vehicle({s.vehicle_id for s, _, _ in options if s.vehicle_id})
     results = [
         TripOption(
-            schedule=schedule, origin=origin, destination=destination,
+            schedule=schedule,
+            origin=origin,
+            destination=destination,
             departure_at=leaves,
             arrival_at=schedule.departure_at + timedelta(minutes=leg.arrival_offset),
             distance_km=leg.destination_km - leg.origin_km,
@@ -321,9 +354,12 @@ def classes_by_vehicle(vehicle_ids: set[int]) -> dict[int, list[str]]:
     if not vehicle_ids:
         return {}
     classes: dict[int, list[str]] = {}
-    rows = (Coach.objects.filter(vehicle_id__in=vehicle_ids)
-            .values_list("vehicle_id", "travel_class__code", "travel_class__rank")
-            .distinct().order_by("vehicle_id", "travel_class__rank", "travel_class__code"))
+    rows = (
+        Coach.objects.filter(vehicle_id__in=vehicle_ids)
+        .values_list("vehicle_id", "travel_class__code", "travel_class__rank")
+        .distinct()
+        .order_by("vehicle_id", "travel_class__rank", "travel_class__code")
+    )
     for vehicle_id, code, _rank in rows:
         if code not in classes.setdefault(vehicle_id, []):
             classes[vehicle_id].append(code)

@@ -75,13 +75,17 @@ _UNSET = object()
 # Once the booking app sells a trip's seats, fleet alone can neither cancel the trip (its
 # passengers would keep their money in limbo) nor move it to another vehicle (the seats
 # sold are the vehicle's): these point to the booking app's operations that do both.
-TRIP_CANCEL_NEEDED = ("Seats of this trip are on sale; cancel it with the trip cancellation "
-                      "(\"Cancel\" in the admin, POST operator/trips/<id>/status/ in the API), "
-                      "which also cancels and refunds its bookings.")
-VEHICLE_SWAP_NEEDED = ("Seats of this trip are already sold on its vehicle; change it with a "
-                       "vehicle swap (\"Swap vehicle\" in the admin, POST "
-                       "operator/trips/<id>/vehicle/ in the API), which moves the passengers "
-                       "to the new vehicle's seats.")
+TRIP_CANCEL_NEEDED = (
+    "Seats of this trip are on sale; cancel it with the trip cancellation "
+    '("Cancel" in the admin, POST operator/trips/<id>/status/ in the API), '
+    "which also cancels and refunds its bookings."
+)
+VEHICLE_SWAP_NEEDED = (
+    "Seats of this trip are already sold on its vehicle; change it with a "
+    'vehicle swap ("Swap vehicle" in the admin, POST '
+    "operator/trips/<id>/vehicle/ in the API), which moves the passengers "
+    "to the new vehicle's seats."
+)
 
 
 # --- Layouts, classes, vehicles --------------------------------------------------------------
@@ -95,8 +99,8 @@ def travel_class_standard(*, code: str) -> TravelClass:
     name, sleeper, rank = defaults[code]
     with transaction.atomic():
         travel_class, _ = TravelClass.objects.get_or_create(
-            company=None, code=code,
-            defaults={"name": name, "is_sleeper": sleeper, "rank": rank})
+            company=None, code=code, defaults={"name": name, "is_sleeper": sleeper, "rank": rank}
+        )
     return travel_class
 
 
@@ -138,8 +142,14 @@ def coach_build_seats(*, coach: Coach, layout: SeatLayout | None = None) -> list
             coach.layout = layout
             coach.save(update_fields=["layout"])
         return Seat.objects.bulk_create(
-            Seat(coach=coach, number=s.number, berth_type=s.berth_type, is_rac=s.is_rac,
-                 row=s.row, column=s.column)
+            Seat(
+                coach=coach,
+                number=s.number,
+                berth_type=s.berth_type,
+                is_rac=s.is_rac,
+                row=s.row,
+                column=s.column,
+            )
             for s in specs
         )
 
@@ -164,9 +174,13 @@ def vehicle_create(
         for position, (coach_code, travel_class, layout) in enumerate(coaches, start=1):
             if travel_class.company_id not in (None, company.pk):
                 raise ValidationError({"coaches": f"{travel_class} belongs to another company."})
-            coach = Coach.objects.create(vehicle=vehicle, code=coach_code,
-                                         travel_class=travel_class, layout=layout,
-                                         position=position)
+            coach = Coach.objects.create(
+                vehicle=vehicle,
+                code=coach_code,
+                travel_class=travel_class,
+                layout=layout,
+                position=position,
+            )
             coach_build_seats(coach=coach, layout=layout)
     return vehicle
 
@@ -177,7 +191,8 @@ def membership_set(*, company: Company, user, role: str) -> CompanyMembership:
         raise ValidationError({"role": f"{role!r} is not a staff role of a company."})
     with transaction.atomic():
         membership, _ = CompanyMembership.objects.update_or_create(
-            company=company, user=user, defaults={"role": role})
+            company=company, user=user, defaults={"role": role}
+        )
     return membership
 
 
@@ -208,7 +223,11 @@ def station_upsert(
             raise ValidationError({"code": f"{code} is a station of another operator."})
         station = station or Station(code=code)
         station.name, station.time_zone, station.city, station.region = (
-            name, time_zone, city, region)
+            name,
+            time_zone,
+            city,
+            region,
+        )
         station.latitude, station.longitude, station.company = latitude, longitude, company
         station.full_clean(validate_unique=False)
         station.save()
@@ -242,15 +261,30 @@ def route_create(
 
     Validates the route's fields and its stops (route_stops_validate): ValidationError.
     """
-    stop_rows = [{"sequence": i, "station": station, "distance_km": Decimal(str(km)),
-                  "arrival_offset": arrival, "departure_offset": departure}
-                 for i, (station, km, arrival, departure) in enumerate(stops, start=1)]
+    stop_rows = [
+        {
+            "sequence": i,
+            "station": station,
+            "distance_km": Decimal(str(km)),
+            "arrival_offset": arrival,
+            "departure_offset": departure,
+        }
+        for i, (station, km, arrival, departure) in enumerate(stops, start=1)
+    ]
     route_stops_validate(stop_rows)
     if default_vehicle is not None and default_vehicle.company_id != company.pk:
         raise ValidationError({"default_vehicle": "Choose a vehicle of this company."})
-    route = Route(company=company, code=code, number=number, name=name,
-                  departure_times=departure_times, running_days=running_days,
-                  valid_from=valid_from, valid_to=valid_to, default_vehicle=default_vehicle)
+    route = Route(
+        company=company,
+        code=code,
+        number=number,
+        name=name,
+        departure_times=departure_times,
+        running_days=running_days,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        default_vehicle=default_vehicle,
+    )
     route.full_clean()
     with transaction.atomic():
         route.save()
@@ -284,14 +318,17 @@ def route_stops_validate(stops: list[dict]) -> None:
         if 0 < index < len(stops) - 1 and (arrival is None or departure is None):
             raise ValidationError(f"{label}: an intermediate stop needs both times.")
         if index == 0 and departure != 0:
-            raise ValidationError(f"{label}: times count from the first stop's departure, "
-                                  "so its departure offset is 0.")
+            raise ValidationError(
+                f"{label}: times count from the first stop's departure, "
+                "so its departure offset is 0."
+            )
         for value in (arrival, departure):
             if value is None:
                 continue
             if value < previous_time:
-                raise ValidationError(f"{label}: times must not go backwards "
-                                      f"({value} min after {previous_time} min).")
+                raise ValidationError(
+                    f"{label}: times must not go backwards ({value} min after {previous_time} min)."
+                )
             previous_time = value
         distance = stop.get("distance_km") or 0
         if distance < previous_distance:
@@ -318,16 +355,30 @@ def trip_locked_message(schedule: Schedule) -> str:
     return f"{trip} departed on {when}; a departed trip can no longer be changed."
 
 
-def _event(schedule: Schedule, *, action: str, by, reason: str = "",
-           from_status: str = "", to_status: str = "", details: dict | None = None) -> None:
+def _event(
+    schedule: Schedule,
+    *,
+    action: str,
+    by,
+    reason: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
+) -> None:
     ScheduleEvent.objects.create(
-        schedule=schedule, action=action, by=by if getattr(by, "pk", None) else None,
-        reason=reason[:300], from_status=from_status, to_status=to_status,
-        details=details or {})
+        schedule=schedule,
+        action=action,
+        by=by if getattr(by, "pk", None) else None,
+        reason=reason[:300],
+        from_status=from_status,
+        to_status=to_status,
+        details=details or {},
+    )
 
 
-def schedule_transition(*, schedule: Schedule, to_status: str, by=None,
-                        reason: str = "") -> Schedule:
+def schedule_transition(
+    *, schedule: Schedule, to_status: str, by=None, reason: str = ""
+) -> Schedule:
     """Move a trip along SCHEDULED -> BOARDING -> DEPARTED -> ARRIVED, or cancel it before it
     departs. Cancelling needs a reason (passengers are told).
 
@@ -352,7 +403,8 @@ def schedule_transition(*, schedule: Schedule, to_status: str, by=None,
             allowed = ", ".join(Status(s).label.lower() for s in sorted(TRANSITIONS[current]))
             raise InvalidStatusTransition(
                 f"A {Status(current).label.lower()} trip cannot become "
-                f"{Status(to_status).label.lower()}; it can become: {allowed}.")
+                f"{Status(to_status).label.lower()}; it can become: {allowed}."
+            )
         # The booking app's classes of the trip (reverse relation: fleet does not import
         # booking); open ones mean passengers who would be left unrefunded.
         if to_status == Status.CANCELLED and locked.trip_classes.filter(closed=False).exists():
@@ -360,8 +412,9 @@ def schedule_transition(*, schedule: Schedule, to_status: str, by=None,
         locked.status = to_status
         locked.status_changed_at = timezone.now()
         locked.save(update_fields=["status", "status_changed_at"])
-        _event(locked, action="status", by=by, reason=reason, from_status=current,
-               to_status=to_status)
+        _event(
+            locked, action="status", by=by, reason=reason, from_status=current, to_status=to_status
+        )
     return locked
 
 
@@ -378,16 +431,16 @@ def schedule_arrive(*, schedule: Schedule, by=None) -> Schedule:
 
 
 def schedule_cancel(*, schedule: Schedule, by=None, reason: str) -> Schedule:
-    return schedule_transition(schedule=schedule, to_status=Status.CANCELLED, by=by,
-                               reason=reason)
+    return schedule_transition(schedule=schedule, to_status=Status.CANCELLED, by=by, reason=reason)
 
 
 # The way a trip runs, in order (cancelling leaves it).
 WAY = [Status.SCHEDULED, Status.BOARDING, Status.DEPARTED, Status.ARRIVED]
 
 
-def schedule_advance(*, schedule: Schedule, to_status: str, via: tuple[str, ...] = (),
-                     by=None) -> Schedule:
+def schedule_advance(
+    *, schedule: Schedule, to_status: str, via: tuple[str, ...] = (), by=None
+) -> Schedule:
     """Move a trip forward to `to_status`, through the statuses `via` first, skipping any
     step the trip has reached or passed: asked again (a retry over a flaky network, two
     taps), it changes nothing. Decided under the trip's row lock; anything else the status
@@ -403,16 +456,21 @@ def schedule_advance(*, schedule: Schedule, to_status: str, via: tuple[str, ...]
 
 def _check_drivers(company_id: int, drivers: list) -> None:
     driver_ids = {d.pk for d in drivers}
-    members = set(CompanyMembership.objects.filter(
-        company_id=company_id, role=Role.DRIVER, user_id__in=driver_ids,
-    ).values_list("user_id", flat=True))
+    members = set(
+        CompanyMembership.objects.filter(
+            company_id=company_id,
+            role=Role.DRIVER,
+            user_id__in=driver_ids,
+        ).values_list("user_id", flat=True)
+    )
     # One message whatever the ids are: naming them would tell staff who else has an account.
     if driver_ids - members:
         raise ValidationError({"drivers": _("Not a driver of this company.")})
 
 
-def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNSET,
-                    reason: str = "") -> Schedule:
+def schedule_update(
+    *, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNSET, reason: str = ""
+) -> Schedule:
     """Change the vehicle and/or drivers of a trip that has not departed.
 
     Locks the schedule row; refuses with TripLocked once it has departed, arrived or been
@@ -429,8 +487,10 @@ def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNS
             raise TripLocked(trip_locked_message(locked))
         company_id = locked.route.company_id
         details = {}
-        if vehicle is not _UNSET and vehicle is not None and (
-            vehicle.company_id != company_id or not vehicle.is_active
+        if (
+            vehicle is not _UNSET
+            and vehicle is not None
+            and (vehicle.company_id != company_id or not vehicle.is_active)
         ):
             raise ValidationError({"vehicle": "Choose an active vehicle of this company."})
         if drivers is not _UNSET:
@@ -455,8 +515,9 @@ def schedule_update(*, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNS
     return locked
 
 
-def schedule_vehicle_set(*, schedule: Schedule, vehicle: Vehicle, by=None, reason: str = "",
-                         details: dict | None = None) -> Schedule:
+def schedule_vehicle_set(
+    *, schedule: Schedule, vehicle: Vehicle, by=None, reason: str = "", details: dict | None = None
+) -> Schedule:
     """Put `vehicle` on a trip that has not departed and record it (a ScheduleEvent
     "vehicle_swap" whose details hold the vehicles before and after, plus `details`).
 
@@ -476,8 +537,13 @@ def schedule_vehicle_set(*, schedule: Schedule, vehicle: Vehicle, by=None, reaso
         before = locked.vehicle_id
         locked.vehicle = vehicle
         locked.save(update_fields=["vehicle"])
-        _event(locked, action="vehicle_swap", by=by, reason=reason,
-               details={"vehicle": [before, vehicle.pk], **(details or {})})
+        _event(
+            locked,
+            action="vehicle_swap",
+            by=by,
+            reason=reason,
+            details={"vehicle": [before, vehicle.pk], **(details or {})},
+        )
     return locked
 
 
@@ -501,8 +567,7 @@ class GenerationReport:
     existing: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.routes} routes: {self.created} trips created, "
-                f"{self.existing} already there")
+        return f"{self.routes} routes: {self.created} trips created, {self.existing} already there"
 
 
 def route_runs_on(route: Route, day: date, exceptions: dict[date, str]) -> bool:
@@ -551,17 +616,24 @@ def schedules_generate(
     first_stop = RouteStop.objects.filter(route=OuterRef("pk")).order_by("sequence")
     route_rows = list(
         routes.filter(is_active=True)
-        .annotate(origin_tz=Subquery(first_stop.values("station__time_zone")[:1]),
-                  duration=Max("stops__arrival_offset"))
+        .annotate(
+            origin_tz=Subquery(first_stop.values("station__time_zone")[:1]),
+            duration=Max("stops__arrival_offset"),
+        )
         .order_by("pk")
     )
     report = GenerationReport(routes=len(route_rows))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    window = (departure_at(start, 0, ZoneInfo("UTC")) - timedelta(days=1),
-              departure_at(end, 0, ZoneInfo("UTC")) + timedelta(days=3))
+    window = (
+        departure_at(start, 0, ZoneInfo("UTC")) - timedelta(days=1),
+        departure_at(end, 0, ZoneInfo("UTC")) + timedelta(days=3),
+    )
     for offset in range(0, len(route_rows), GENERATION_CHUNK):
-        chunk = [r for r in route_rows[offset:offset + GENERATION_CHUNK]
-                 if r.origin_tz and r.duration is not None]
+        chunk = [
+            r
+            for r in route_rows[offset : offset + GENERATION_CHUNK]
+            if r.origin_tz and r.duration is not None
+        ]
         ids = [r.pk for r in chunk]
         exceptions: dict[int, dict[date, str]] = {}
         for route_id, day, kind in RouteException.objects.filter(
@@ -569,9 +641,12 @@ def schedules_generate(
         ).values_list("route_id", "date", "kind"):
             exceptions.setdefault(route_id, {})[day] = kind
         with transaction.atomic():
-            existing = set(Schedule.objects.filter(
-                route_id__in=ids, departure_at__range=window,
-            ).values_list("route_id", "departure_at"))
+            existing = set(
+                Schedule.objects.filter(
+                    route_id__in=ids,
+                    departure_at__range=window,
+                ).values_list("route_id", "departure_at")
+            )
             new = []
             for route in chunk:
                 tz = ZoneInfo(route.origin_tz)
@@ -586,12 +661,17 @@ def schedules_generate(
                         if (route.pk, leaves) in existing:
                             report.existing += 1
                             continue
-                        new.append(Schedule(
-                            route_id=route.pk, service_date=day, departure_at=leaves,
-                            arrival_at=leaves + duration, vehicle_id=route.default_vehicle_id,
-                        ))
+                        new.append(
+                            Schedule(
+                                route_id=route.pk,
+                                service_date=day,
+                                departure_at=leaves,
+                                arrival_at=leaves + duration,
+                                vehicle_id=route.default_vehicle_id,
+                            )
+                        )
             Schedule.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
             report.created += len(new)
         if progress:
-            progress(len(route_rows[offset:offset + GENERATION_CHUNK]))
+            progress(len(route_rows[offset : offset + GENERATION_CHUNK]))
     return report

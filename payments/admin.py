@@ -43,7 +43,8 @@ class LedgerReadOnlyAdmin(ReadOnlyScopedAdmin):
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) and (
-            self._scope(request).is_platform or not self._platform_only())
+            self._scope(request).is_platform or not self._platform_only()
+        )
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request) and self._can_see(request, obj)
@@ -65,8 +66,15 @@ class AccountAdmin(LedgerReadOnlyAdmin):
     list_filter = ["kind", "currency"]
     list_select_related = ["user", "company"]
     search_fields = ["user__email", "company__name"]
-    readonly_fields = ["kind", "currency", "user", "company", "balance", "entries_total",
-                       "created_at"]
+    readonly_fields = [
+        "kind",
+        "currency",
+        "user",
+        "company",
+        "balance",
+        "entries_total",
+        "created_at",
+    ]
     change_list_template = "admin/payments/account/change_list.html"
 
     @admin.display(description="owner")
@@ -86,8 +94,11 @@ class AccountAdmin(LedgerReadOnlyAdmin):
 
     def get_urls(self):
         return [
-            path("settlement/", self.admin_site.admin_view(self.settlement_view),
-                 name="payments_settlement"),
+            path(
+                "settlement/",
+                self.admin_site.admin_view(self.settlement_view),
+                name="payments_settlement",
+            ),
             *super().get_urls(),
         ]
 
@@ -101,14 +112,18 @@ class AccountAdmin(LedgerReadOnlyAdmin):
             status = 400
         elif form.is_bound:
             company = form.cleaned_data["company"]
-            companies = (form.fields["company"].queryset.filter(pk=company.pk) if company
-                         else form.fields["company"].queryset)
-            reports = selectors.settlements(companies=companies,
-                                            start=form.cleaned_data["start"],
-                                            end=form.cleaned_data["end"])
+            companies = (
+                form.fields["company"].queryset.filter(pk=company.pk)
+                if company
+                else form.fields["company"].queryset
+            )
+            reports = selectors.settlements(
+                companies=companies, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            )
             if request.GET.get("format") == "csv":
-                return _settlement_csv(reports, form.cleaned_data["start"],
-                                       form.cleaned_data["end"])
+                return _settlement_csv(
+                    reports, form.cleaned_data["start"], form.cleaned_data["end"]
+                )
         context = {
             **self.admin_site.each_context(request),
             "title": "Settlement report",
@@ -118,14 +133,16 @@ class AccountAdmin(LedgerReadOnlyAdmin):
             "csv_query": request.GET.urlencode() + "&format=csv" if reports else "",
             "changelist_url": reverse("admin:payments_account_changelist"),
         }
-        return TemplateResponse(request, "admin/payments/settlement_report.html", context,
-                                status=status)
+        return TemplateResponse(
+            request, "admin/payments/settlement_report.html", context, status=status
+        )
 
 
 def _settlement_csv(reports, start: date, end: date) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (f'attachment; filename="settlement-{start.isoformat()}-'
-                                       f'{end.isoformat()}.csv"')
+    response["Content-Disposition"] = (
+        f'attachment; filename="settlement-{start.isoformat()}-{end.isoformat()}.csv"'
+    )
     writer = csv.writer(response)
     writer.writerow(selectors.Settlement.CSV_HEADER)
     for report in reports:
@@ -139,8 +156,7 @@ SETTLEMENT_FIRST_DAY, SETTLEMENT_LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class SettlementForm(forms.Form):
-    company = forms.ModelChoiceField(queryset=None, required=False,
-                                     empty_label="All my companies")
+    company = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my companies")
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -155,9 +171,14 @@ class SettlementForm(forms.Form):
         data = super().clean()
         for name in ("start", "end"):
             if data.get(name) and not SETTLEMENT_FIRST_DAY <= data[name] <= SETTLEMENT_LAST_DAY:
-                self.add_error(name, _("Choose a day between %(first)s and %(last)s.") % {
-                    "first": formats.date_format(SETTLEMENT_FIRST_DAY, "j F Y"),
-                    "last": formats.date_format(SETTLEMENT_LAST_DAY, "j F Y")})
+                self.add_error(
+                    name,
+                    _("Choose a day between %(first)s and %(last)s.")
+                    % {
+                        "first": formats.date_format(SETTLEMENT_FIRST_DAY, "j F Y"),
+                        "last": formats.date_format(SETTLEMENT_LAST_DAY, "j F Y"),
+                    },
+                )
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The period starts after it ends.")
         return data
@@ -165,14 +186,29 @@ class SettlementForm(forms.Form):
 
 @admin.register(Transaction)
 class TransactionAdmin(LedgerReadOnlyAdmin):
-    list_display = ["id", "kind", "reference_type", "reference_id", "currency", "created_by",
-                    "created_at"]
+    list_display = [
+        "id",
+        "kind",
+        "reference_type",
+        "reference_id",
+        "currency",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["kind", "currency", "created_at"]
     list_select_related = ["created_by"]
     search_fields = ["reference_id", "description"]
     date_hierarchy = "created_at"
-    readonly_fields = ["kind", "currency", "reference_type", "reference_id", "description",
-                       "created_by", "idempotency_record", "created_at"]
+    readonly_fields = [
+        "kind",
+        "currency",
+        "reference_type",
+        "reference_id",
+        "description",
+        "created_by",
+        "idempotency_record",
+        "created_at",
+    ]
     inlines = [EntryInline]
 
 
@@ -191,8 +227,16 @@ class EntryAdmin(LedgerReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(LedgerReadOnlyAdmin):
-    list_display = ["id", "user", "provider", "amount", "currency", "status", "created_at",
-                    "completed_at"]
+    list_display = [
+        "id",
+        "user",
+        "provider",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+        "completed_at",
+    ]
     list_filter = ["provider", "status"]
     list_select_related = ["user"]
     search_fields = ["id", "user__email", "provider_reference"]

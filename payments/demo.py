@@ -16,17 +16,22 @@ def demo_load() -> list[str]:
     user = User.objects.filter(email=DEMO_PASSENGER).first()
     if user is None:
         return [f"wallet: {DEMO_PASSENGER} does not exist, nothing funded"]
-    if Payment.objects.filter(user=user, provider=SandboxProvider.name,
-                              status=Payment.Status.SUCCEEDED).exists():
+    if Payment.objects.filter(
+        user=user, provider=SandboxProvider.name, status=Payment.Status.SUCCEEDED
+    ).exists():
         wallet = selectors.wallet_for_user(user=user)
         balance = wallet.balance if wallet else 0
         return [f"wallet of {DEMO_PASSENGER}: exists ({money.format_money(balance)})"]
     try:
-        payment = services.wallet_topup_start(user=user, amount=DEMO_TOPUP,
-                                              provider=SandboxProvider.name)
+        payment = services.wallet_topup_start(
+            user=user, amount=DEMO_TOPUP, provider=SandboxProvider.name
+        )
         services.sandbox_payment_complete(payment=payment, approve=True)
     except ProviderUnavailable:
-        return ["wallet: the sandbox provider is not enabled (TTMS_PAYMENT_PROVIDERS), "
-                "nothing funded"]
-    return [f"wallet of {DEMO_PASSENGER}: funded with {money.format_money(DEMO_TOPUP)} "
-            f"through a sandbox top-up"]
+        return [
+            "wallet: the sandbox provider is not enabled (TTMS_PAYMENT_PROVIDERS), nothing funded"
+        ]
+    return [
+        f"wallet of {DEMO_PASSENGER}: funded with {money.format_money(DEMO_TOPUP)} "
+        f"through a sandbox top-up"
+    ]

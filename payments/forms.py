@@ -10,7 +10,8 @@ class TopUpForm(forms.Form):
 
     amount = forms.CharField(
         # Long enough for any amount a person types, so one past the limit hears the limit.
-        label="Amount", max_length=32,
+        label="Amount",
+        max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text="In rupees, e.g. 500 or 499.50.",
     )

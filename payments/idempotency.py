@@ -49,7 +49,10 @@ REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name=HEADER, location=OpenApiParameter.HEADER, required=True, type=str,
+    name=HEADER,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    type=str,
     description=(
         "A unique key per operation (a UUID). Retrying with the same key and body replays "
         "the first response (errors included); a different body with the same key gets "
@@ -64,8 +67,12 @@ def idempotent(scope: str):
     def decorator(handler):
         @functools.wraps(handler)
         def wrapper(view, request, *args, **kwargs):
-            return _handle(view=view, request=request, scope=scope,
-                           run=lambda: handler(view, request, *args, **kwargs))
+            return _handle(
+                view=view,
+                request=request,
+                scope=scope,
+                run=lambda: handler(view, request, *args, **kwargs),
+            )
 
         wrapper.idempotency_scope = scope
         return wrapper
@@ -104,20 +111,32 @@ def _handle(*, view, request, scope: str, run) -> Response:
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyMissing(
             f"The {HEADER} is longer than {MAX_KEY_LENGTH} characters.",
-            code="idempotency_key_invalid")
+            code="idempotency_key_invalid",
+        )
     user_id = request.user.pk
     fingerprint = request_fingerprint(request)
 
     fast = _FastPath(user_id=user_id, scope=scope, key=key)
     cached = fast.get()
     if cached is not None:
-        return _replay(fingerprint=fingerprint, stored_fingerprint=cached["fingerprint"],
-                       status=cached["status"], body=cached["body"])
+        return _replay(
+            fingerprint=fingerprint,
+            stored_fingerprint=cached["fingerprint"],
+            status=cached["status"],
+            body=cached["body"],
+        )
     if not fast.claim():
         raise IdempotencyRequestInFlight()
     try:
-        return _handle_in_transaction(view=view, user_id=user_id, scope=scope, key=key,
-                                      fingerprint=fingerprint, run=run, fast=fast)
+        return _handle_in_transaction(
+            view=view,
+            user_id=user_id,
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            run=run,
+            fast=fast,
+        )
     except _NotRecorded as not_recorded:
         return not_recorded.response
     finally:
@@ -137,8 +156,9 @@ def _record_claim(*, user_id: int, scope: str, key: str, now) -> IdempotencyReco
     return record
 
 
-def _handle_in_transaction(*, view, user_id: int, scope: str, key: str, fingerprint: str,
-                           run, fast: "_FastPath") -> Response:
+def _handle_in_transaction(
+    *, view, user_id: int, scope: str, key: str, fingerprint: str, run, fast: "_FastPath"
+) -> Response:
     # The request's own transaction: it must be the outermost, or the record could commit
     # apart from the money.
     with transaction.atomic(durable=True):
@@ -147,13 +167,26 @@ def _handle_in_transaction(*, view, user_id: int, scope: str, key: str, fingerpr
         if record is not None:
             found = record
             transaction.on_commit(
-                lambda: fast.store(fingerprint=found.fingerprint, status=found.response_status,
-                                   body=found.response_body, expires_at=found.expires_at))
-            return _replay(fingerprint=fingerprint, stored_fingerprint=record.fingerprint,
-                           status=record.response_status, body=record.response_body)
+                lambda: fast.store(
+                    fingerprint=found.fingerprint,
+                    status=found.response_status,
+                    body=found.response_body,
+                    expires_at=found.expires_at,
+                )
+            )
+            return _replay(
+                fingerprint=fingerprint,
+                stored_fingerprint=record.fingerprint,
+                status=record.response_status,
+                body=record.response_body,
+            )
 
         record = IdempotencyRecord.objects.create(
-            user_id=user_id, scope=scope, key=key, fingerprint=fingerprint, created_at=now,
+            user_id=user_id,
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            created_at=now,
             expires_at=now + timedelta(hours=settings.TTMS_IDEMPOTENCY_TTL_HOURS),
         )
         view.idempotency_record = record
@@ -169,8 +202,13 @@ def _handle_in_transaction(*, view, user_id: int, scope: str, key: str, fingerpr
         record.response_body = json.loads(json.dumps(response.data, cls=JSONEncoder))
         record.save(update_fields=["response_status", "response_body"])
         transaction.on_commit(
-            lambda: fast.store(fingerprint=fingerprint, status=record.response_status,
-                               body=record.response_body, expires_at=record.expires_at))
+            lambda: fast.store(
+                fingerprint=fingerprint,
+                status=record.response_status,
+                body=record.response_body,
+                expires_at=record.expires_at,
+            )
+        )
     return response
 
 
@@ -191,9 +229,13 @@ def submit_once(*, user_id: int, scope: str, key: str, run) -> tuple[dict, bool]
         if record is not None:
             return record.response_body, True
         record = IdempotencyRecord.objects.create(
-            user_id=user_id, scope=scope, key=key, created_at=now,
+            user_id=user_id,
+            scope=scope,
+            key=key,
+            created_at=now,
             fingerprint=hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest(),
-            expires_at=now + timedelta(hours=settings.TTMS_IDEMPOTENCY_TTL_HOURS))
+            expires_at=now + timedelta(hours=settings.TTMS_IDEMPOTENCY_TTL_HOURS),
+        )
         answer = run(record)
         record.response_status, record.response_body = 200, answer
         record.save(update_fields=["response_status", "response_body"])
@@ -236,9 +278,14 @@ class _FastPath:
         if self.client is None:
             return True
         try:
-            self.claimed = bool(self.client.set(
-                self.flight_key, self.token, nx=True,
-                ex=settings.TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS))
+            self.claimed = bool(
+                self.client.set(
+                    self.flight_key,
+                    self.token,
+                    nx=True,
+                    ex=settings.TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS,
+                )
+            )
         except redis.RedisError as exc:
             logger.warning("idempotency: Redis claim failed, using the database: %s", exc)
             return True
@@ -259,7 +306,10 @@ class _FastPath:
         if ttl <= 0:
             return
         try:
-            self.client.set(self.result_key, json.dumps(
-                {"fingerprint": fingerprint, "status": status, "body": body}), ex=ttl)
+            self.client.set(
+                self.result_key,
+                json.dumps({"fingerprint": fingerprint, "status": status, "body": body}),
+                ex=ttl,
+            )
         except redis.RedisError as exc:
             logger.warning("idempotency: Redis write failed: %s", exc)

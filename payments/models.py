@@ -45,10 +45,16 @@ class Account(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     currency = models.CharField(max_length=3, default=_default_currency)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="ledger_accounts")
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="ledger_accounts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
     # Wallets: credits minus debits (what the passenger may spend). Drawers: debits minus
     # credits (the cash the agent holds). Zero for insert-only kinds.
     balance = models.BigIntegerField(default=0)
@@ -62,8 +68,11 @@ class Account(models.Model):
                 condition=(
                     Q(kind__in=["wallet", "drawer"], user__isnull=False, company__isnull=True)
                     | Q(kind="revenue", user__isnull=True, company__isnull=False)
-                    | Q(kind__in=["commission", "provider_clearing", "payout_clearing"],
-                        user__isnull=True, company__isnull=True)
+                    | Q(
+                        kind__in=["commission", "provider_clearing", "payout_clearing"],
+                        user__isnull=True,
+                        company__isnull=True,
+                    )
                 ),
             ),
             models.CheckConstraint(
@@ -72,11 +81,13 @@ class Account(models.Model):
                 | (~Q(kind__in=["wallet", "drawer"]) & Q(balance=0)),
             ),
             models.UniqueConstraint(
-                fields=["kind", "user", "currency"], condition=Q(user__isnull=False),
+                fields=["kind", "user", "currency"],
+                condition=Q(user__isnull=False),
                 name="payments_account_one_per_user_kind_currency",
             ),
             models.UniqueConstraint(
-                fields=["kind", "company", "currency"], condition=Q(company__isnull=False),
+                fields=["kind", "company", "currency"],
+                condition=Q(company__isnull=False),
                 name="payments_account_one_per_company_kind_currency",
             ),
             models.UniqueConstraint(
@@ -126,10 +137,14 @@ class Transaction(models.Model):
     reference_type = models.CharField(max_length=40)
     reference_id = models.CharField(max_length=64)
     description = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     idempotency_record = models.OneToOneField(
-        "IdempotencyRecord", null=True, blank=True, on_delete=models.SET_NULL,
+        "IdempotencyRecord",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="ledger_transaction",
         help_text="The API request that moved this money (kept 24 h).",
     )
@@ -138,8 +153,9 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["-pk"]
         indexes = [
-            models.Index(fields=["reference_type", "reference_id"],
-                         name="payments_txn_reference_idx"),
+            models.Index(
+                fields=["reference_type", "reference_id"], name="payments_txn_reference_idx"
+            ),
         ]
         constraints = [
             # A payment credits a wallet once; a payout is recorded once.
@@ -159,8 +175,7 @@ class Entry(models.Model):
 
     company_path = "account__company"
 
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT,
-                                    related_name="entries")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField()
 
@@ -169,8 +184,7 @@ class Entry(models.Model):
         verbose_name_plural = "entries"
         indexes = [models.Index(fields=["account", "-id"], name="payments_entry_account_idx")]
         constraints = [
-            models.CheckConstraint(name="payments_entry_amount_not_zero",
-                                   condition=~Q(amount=0)),
+            models.CheckConstraint(name="payments_entry_amount_not_zero", condition=~Q(amount=0)),
         ]
 
     def __str__(self) -> str:
@@ -184,8 +198,9 @@ class IdempotencyRecord(models.Model):
     (deleted) 24 h after creation by a periodic task.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="idempotency_records")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
     scope = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
     # SHA-256 of the method, path and canonical body: "the same request".
@@ -197,8 +212,10 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "scope", "key"],
-                                    name="payments_idempotency_key_unique_per_user_scope"),
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"],
+                name="payments_idempotency_key_unique_per_user_scope",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,8 +246,9 @@ class Payment(models.Model):
     GAVE_UP_CODES = (FailureCode.NOT_RECEIVED, FailureCode.EXPIRED, FailureCode.DISMISSED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="payments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
     provider = models.CharField(max_length=32)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3, default=_default_currency)
@@ -242,10 +260,14 @@ class Payment(models.Model):
     failure_reason = models.CharField(max_length=200, blank=True)
     failure_code = models.CharField(max_length=12, choices=FailureCode.choices, blank=True)
     request_attempts = models.PositiveSmallIntegerField(default=0)
-    transaction = models.OneToOneField(Transaction, null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="payment")
+    transaction = models.OneToOneField(
+        Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
+    )
     idempotency_record = models.OneToOneField(
-        IdempotencyRecord, null=True, blank=True, on_delete=models.SET_NULL,
+        IdempotencyRecord,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="payment",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -254,13 +276,18 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "provider", "created_at"],
-                                name="payments_payment_pending_idx")]
+        indexes = [
+            models.Index(
+                fields=["status", "provider", "created_at"], name="payments_payment_pending_idx"
+            )
+        ]
         constraints = [
-            models.CheckConstraint(name="payments_payment_amount_positive",
-                                   condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="payments_payment_amount_positive", condition=Q(amount__gt=0)
+            ),
             models.UniqueConstraint(
-                fields=["provider", "provider_reference"], condition=~Q(provider_reference=""),
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
                 name="payments_payment_provider_reference_unique",
             ),
             models.CheckConstraint(
@@ -297,8 +324,9 @@ class WebhookEvent(models.Model):
     # SHA-256 (hex) of event_id: the fixed-size key an event is recognised by.
     event_key = models.CharField(max_length=64, editable=False)
     event_type = models.CharField(max_length=40)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="webhook_events")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="webhook_events"
+    )
     payload = models.JSONField()
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     message = models.CharField(max_length=200, blank=True)
@@ -307,8 +335,9 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_key"],
-                                    name="payments_webhook_event_key_once"),
+            models.UniqueConstraint(
+                fields=["provider", "event_key"], name="payments_webhook_event_key_once"
+            ),
         ]
 
     def __str__(self) -> str:

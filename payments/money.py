@@ -11,9 +11,29 @@ from django.conf import settings
 
 # ISO 4217 minor-unit exponents that are not 2; every other currency has 2 decimals.
 _EXPONENTS = {
-    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
-    "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
-    "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "IQD": 3,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "PYG": 0,
+    "RWF": 0,
+    "TND": 3,
+    "UGX": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
 }
 _SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _MAJOR = re.compile(r"^(?P<units>\d+)(?:\.(?P<fraction>\d+))?$")
@@ -47,7 +67,7 @@ def to_major_string(amount: int, currency: str) -> str:
 
 
 def from_major_string(text: str, currency: str) -> int:
-    """"123.45" (INR) -> 12345. Raises ValueError for anything that is not an exact amount
+    """ "123.45" (INR) -> 12345. Raises ValueError for anything that is not an exact amount
     in that currency (a sign, an exponent, more decimals than the currency has)."""
     match = _MAJOR.match(str(text).strip())
     if not match:

@@ -19,15 +19,22 @@ from .models import Account, Entry, Payment, Transaction
 
 def wallet_for_user(*, user: User) -> Account | None:
     """The user's wallet in the deployment currency, or None before their first top-up."""
-    return Account.objects.filter(kind=Account.Kind.WALLET, user=user,
-                                  currency=money.default_currency()).first()
+    return Account.objects.filter(
+        kind=Account.Kind.WALLET, user=user, currency=money.default_currency()
+    ).first()
 
 
 def wallet_entries_for_user(*, user: User) -> QuerySet[Entry]:
     """The entries of the user's wallet, newest first, with their transaction."""
-    return (Entry.objects.filter(account__kind=Account.Kind.WALLET, account__user=user,
-                                 account__currency=money.default_currency())
-            .select_related("transaction").order_by("-pk"))
+    return (
+        Entry.objects.filter(
+            account__kind=Account.Kind.WALLET,
+            account__user=user,
+            account__currency=money.default_currency(),
+        )
+        .select_related("transaction")
+        .order_by("-pk")
+    )
 
 
 def payment_get_for_user(*, payment_id, user: User) -> Payment:
@@ -53,14 +60,16 @@ def payments_pending_cutoff(*, now: datetime | None = None) -> datetime:
 
 def payments_overdue(*, now: datetime | None = None) -> QuerySet[Payment]:
     """Pending payments past TTMS_PAYMENT_PENDING_HOURS, which the expiry task fails."""
-    return Payment.objects.filter(status=Payment.Status.PENDING,
-                                  created_at__lt=payments_pending_cutoff(now=now))
+    return Payment.objects.filter(
+        status=Payment.Status.PENDING, created_at__lt=payments_pending_cutoff(now=now)
+    )
 
 
 def topups_waiting_for_user(*, user: User, now: datetime | None = None) -> QuerySet[Payment]:
     """The user's top-ups still waiting for payment (pending, not overdue), newest first."""
     return payments_for_user(user=user).filter(
-        status=Payment.Status.PENDING, created_at__gte=payments_pending_cutoff(now=now))
+        status=Payment.Status.PENDING, created_at__gte=payments_pending_cutoff(now=now)
+    )
 
 
 def topups_stopped_for_user(*, user: User, now: datetime | None = None) -> QuerySet[Payment]:
@@ -71,7 +80,8 @@ def topups_stopped_for_user(*, user: User, now: datetime | None = None) -> Query
     return payments_for_user(user=user).filter(
         Q(status=Payment.Status.FAILED)
         | Q(status=Payment.Status.PENDING, created_at__lt=payments_pending_cutoff(now=now)),
-        created_at__gte=now - TOPUP_STOPPED_SHOWN_FOR)
+        created_at__gte=now - TOPUP_STOPPED_SHOWN_FOR,
+    )
 
 
 def account_entries_sum(*, account: Account) -> int:
@@ -100,47 +110,82 @@ class Settlement:
     net: int = 0
     payouts: int = 0
 
-    CSV_HEADER = ["company", "start", "end", "currency", "sales", "sales_count", "refunds",
-                  "refunds_count", "commission", "net", "payouts"]
+    CSV_HEADER = [
+        "company",
+        "start",
+        "end",
+        "currency",
+        "sales",
+        "sales_count",
+        "refunds",
+        "refunds_count",
+        "commission",
+        "net",
+        "payouts",
+    ]
 
     def csv_row(self) -> list[str]:
         """Amounts as decimal strings in major units ("1234.50"), exact."""
+
         def fmt(amount: int) -> str:
             return money.to_major_string(amount, self.currency)
 
-        return [self.company.name, self.start.isoformat(), self.end.isoformat(), self.currency,
-                fmt(self.sales), str(self.sales_count), fmt(self.refunds),
-                str(self.refunds_count), fmt(self.commission), fmt(self.net),
-                fmt(self.payouts)]
+        return [
+            self.company.name,
+            self.start.isoformat(),
+            self.end.isoformat(),
+            self.currency,
+            fmt(self.sales),
+            str(self.sales_count),
+            fmt(self.refunds),
+            str(self.refunds_count),
+            fmt(self.commission),
+            fmt(self.net),
+            fmt(self.payouts),
+        ]
 
 
 def _period_bounds(company: Company, start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in the company's time zone."""
     zone = ZoneInfo(company.time_zone)
-    return (datetime.combine(start, time.min, tzinfo=zone),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
 
 
 def settlement_for_company(*, company: Company, start: date, end: date) -> Settlement:
     """The company's settlement for the days start..end (inclusive, its local time)."""
     currency = money.default_currency()
-    revenue = Account.objects.filter(kind=Account.Kind.REVENUE, company=company,
-                                     currency=currency).first()
+    revenue = Account.objects.filter(
+        kind=Account.Kind.REVENUE, company=company, currency=currency
+    ).first()
     if revenue is None:
         return Settlement(company=company, start=start, end=end, currency=currency)
     since, until = _period_bounds(company, start, end)
     transaction_ids = Entry.objects.filter(
-        account=revenue, transaction__created_at__gte=since, transaction__created_at__lt=until,
+        account=revenue,
+        transaction__created_at__gte=since,
+        transaction__created_at__lt=until,
     ).values("transaction_id")
     rows = (
-        Entry.objects.filter(transaction_id__in=transaction_ids,
-                             account__kind__in=[Account.Kind.REVENUE, Account.Kind.COMMISSION])
+        Entry.objects.filter(
+            transaction_id__in=transaction_ids,
+            account__kind__in=[Account.Kind.REVENUE, Account.Kind.COMMISSION],
+        )
         .values("transaction__kind", "account__kind")
         .annotate(total=Sum("amount"), transactions=Count("transaction_id", distinct=True))
         .order_by()
     )
-    totals = {"sales": 0, "sales_count": 0, "refunds": 0, "refunds_count": 0,
-              "commission": 0, "net": 0, "payouts": 0}
+    totals = {
+        "sales": 0,
+        "sales_count": 0,
+        "refunds": 0,
+        "refunds_count": 0,
+        "commission": 0,
+        "net": 0,
+        "payouts": 0,
+    }
     for row in rows:
         kind, account_kind, total = row["transaction__kind"], row["account__kind"], row["total"]
         is_revenue = account_kind == Account.Kind.REVENUE
@@ -165,5 +210,7 @@ def settlement_for_company(*, company: Company, start: date, end: date) -> Settl
 
 
 def settlements(*, companies: QuerySet[Company], start: date, end: date) -> list[Settlement]:
-    return [settlement_for_company(company=company, start=start, end=end)
-            for company in companies.order_by("name")]
+    return [
+        settlement_for_company(company=company, start=start, end=end)
+        for company in companies.order_by("name")
+    ]

@@ -67,10 +67,10 @@ TxnKind = Transaction.Kind
 # --- Accounts -----------------------------------------------------------------------------
 
 
-def _account_get_or_create(*, kind: str, user: User | None = None,
-                           company: Company | None = None) -> Account:
-    lookup = {"kind": kind, "user": user, "company": company,
-              "currency": money.default_currency()}
+def _account_get_or_create(
+    *, kind: str, user: User | None = None, company: Company | None = None
+) -> Account:
+    lookup = {"kind": kind, "user": user, "company": company, "currency": money.default_currency()}
     account = Account.objects.filter(**lookup).first()
     if account is not None:
         return account
@@ -114,9 +114,17 @@ def _require_amount(amount: object, *, name: str = "amount") -> int:
     return amount
 
 
-def _post(*, kind: str, legs: list[tuple[Account, int]], locked: Mapping[int, Account],
-          reference_type: str, reference_id: str, created_by: User | None,
-          idempotency_record: IdempotencyRecord | None, description: str = "") -> Transaction:
+def _post(
+    *,
+    kind: str,
+    legs: list[tuple[Account, int]],
+    locked: Mapping[int, Account],
+    reference_type: str,
+    reference_id: str,
+    created_by: User | None,
+    idempotency_record: IdempotencyRecord | None,
+    description: str = "",
+) -> Transaction:
     """Write one balanced transaction and move the kept balances.
 
     Every balance-keeping account among `legs` must be in `locked`, fresh from
@@ -139,9 +147,15 @@ def _post(*, kind: str, legs: list[tuple[Account, int]], locked: Mapping[int, Ac
         if account.balance + delta < 0:
             _refuse_overdraft(account, balance=account.balance, need=-delta)
 
-    txn = _write(kind=kind, legs=legs, reference_type=reference_type,
-                 reference_id=reference_id, created_by=created_by,
-                 idempotency_record=idempotency_record, description=description)
+    txn = _write(
+        kind=kind,
+        legs=legs,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        created_by=created_by,
+        idempotency_record=idempotency_record,
+        description=description,
+    )
     for pk, delta in deltas.items():
         Account.objects.filter(pk=pk).update(balance=F("balance") + delta)
     return txn
@@ -152,20 +166,33 @@ def _refuse_overdraft(account: Account, *, balance: int, need: int) -> None:
     have = money.format_money(balance, account.currency)
     needed = money.format_money(need, account.currency)
     if account.kind == Kind.DRAWER:
-        raise InsufficientCash(f"The cash drawer holds {have}; this refund needs {needed}. "
-                               "Nothing was paid out.")
+        raise InsufficientCash(
+            f"The cash drawer holds {have}; this refund needs {needed}. Nothing was paid out."
+        )
     raise InsufficientFunds(
-        f"Your wallet holds {have}; this payment needs {needed}. Top up and try again.")
+        f"Your wallet holds {have}; this payment needs {needed}. Top up and try again."
+    )
 
 
-def _write(*, kind: str, legs: list[tuple[Account, int]], reference_type: str,
-           reference_id: str, created_by: User | None,
-           idempotency_record: IdempotencyRecord | None, description: str) -> Transaction:
+def _write(
+    *,
+    kind: str,
+    legs: list[tuple[Account, int]],
+    reference_type: str,
+    reference_id: str,
+    created_by: User | None,
+    idempotency_record: IdempotencyRecord | None,
+    description: str,
+) -> Transaction:
     """Insert a balanced transaction and its entries (two statements); balances are the
     caller's business."""
     txn = Transaction.objects.create(
-        kind=kind, currency=legs[0][0].currency, reference_type=reference_type,
-        reference_id=str(reference_id), description=description[:200], created_by=created_by,
+        kind=kind,
+        currency=legs[0][0].currency,
+        reference_type=reference_type,
+        reference_id=str(reference_id),
+        description=description[:200],
+        created_by=created_by,
         idempotency_record=idempotency_record,
     )
     Entry.objects.bulk_create(
@@ -186,12 +213,15 @@ class _ReferenceTotals:
     commission_refunded: int = 0
 
 
-def _reference_totals(*, reference_type: str, reference_id: str, sale_kind: str,
-                      refund_kind: str, source_kind: str) -> _ReferenceTotals:
+def _reference_totals(
+    *, reference_type: str, reference_id: str, sale_kind: str, refund_kind: str, source_kind: str
+) -> _ReferenceTotals:
     rows = (
-        Entry.objects.filter(transaction__reference_type=reference_type,
-                             transaction__reference_id=reference_id,
-                             transaction__kind__in=[sale_kind, refund_kind])
+        Entry.objects.filter(
+            transaction__reference_type=reference_type,
+            transaction__reference_id=reference_id,
+            transaction__kind__in=[sale_kind, refund_kind],
+        )
         .values("transaction__kind", "account_id", "account__kind")
         .annotate(total=Sum("amount"))
         .order_by()
@@ -248,14 +278,18 @@ def wallet_sale_accounts(*, user: User, company: Company) -> SaleAccounts:
     found = {
         account.kind: account
         for account in Account.objects.filter(
-            Q(kind=Kind.WALLET, user=user) | Q(kind=Kind.REVENUE, company=company)
-            | Q(kind=Kind.COMMISSION), currency=currency)
+            Q(kind=Kind.WALLET, user=user)
+            | Q(kind=Kind.REVENUE, company=company)
+            | Q(kind=Kind.COMMISSION),
+            currency=currency,
+        )
     }
     return SaleAccounts(
         wallet=found.get(Kind.WALLET) or wallet_get_or_create(user=user),
         revenue=found.get(Kind.REVENUE) or revenue_account_get_or_create(company=company),
-        commission=(found.get(Kind.COMMISSION)
-                    or platform_account_get_or_create(kind=Kind.COMMISSION)),
+        commission=(
+            found.get(Kind.COMMISSION) or platform_account_get_or_create(kind=Kind.COMMISSION)
+        ),
     )
 
 
@@ -281,17 +315,22 @@ def wallet_sale_post(
     _require_amount(amount)
     wallet = accounts.wallet
     debited = Account.objects.filter(pk=wallet.pk, balance__gte=amount).update(
-        balance=F("balance") - amount)
+        balance=F("balance") - amount
+    )
     if not debited:
         balance = Account.objects.filter(pk=wallet.pk).values_list("balance", flat=True).first()
         _refuse_overdraft(wallet, balance=balance or 0, need=amount)
     company_share, commission = money.split_commission(amount, company.commission_bp)
-    legs = [(wallet, -amount), (accounts.revenue, company_share),
-            (accounts.commission, commission)]
-    return _write(kind=TxnKind.BOOKING_CHARGE, legs=[leg for leg in legs if leg[1]],
-                  reference_type=reference_type, reference_id=reference_id,
-                  created_by=created_by, idempotency_record=idempotency_record,
-                  description=description)
+    legs = [(wallet, -amount), (accounts.revenue, company_share), (accounts.commission, commission)]
+    return _write(
+        kind=TxnKind.BOOKING_CHARGE,
+        legs=[leg for leg in legs if leg[1]],
+        reference_type=reference_type,
+        reference_id=reference_id,
+        created_by=created_by,
+        idempotency_record=idempotency_record,
+        description=description,
+    )
 
 
 def booking_charge(
@@ -319,16 +358,27 @@ def booking_charge(
     with bounded_lock_wait():
         return wallet_sale_post(
             accounts=wallet_sale_accounts(user=wallet_owner, company=company),
-            company=company, amount=amount,
-            reference_type=reference_type, reference_id=reference_id,
-            created_by=created_by or wallet_owner, idempotency_record=idempotency_record,
+            company=company,
+            amount=amount,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            created_by=created_by or wallet_owner,
+            idempotency_record=idempotency_record,
             description=description,
         )
 
 
-def _refund_post(*, kind: str, totals_args: dict, lock_ids: list[int], payee_id: int,
-                 amount: int, created_by: User | None,
-                 idempotency_record: IdempotencyRecord | None, description: str) -> Transaction:
+def _refund_post(
+    *,
+    kind: str,
+    totals_args: dict,
+    lock_ids: list[int],
+    payee_id: int,
+    amount: int,
+    created_by: User | None,
+    idempotency_record: IdempotencyRecord | None,
+    description: str,
+) -> Transaction:
     """Pay back `amount` of a reference's sales to `payee_id`: lock `lock_ids` (which must
     include every account that took the sale, so refunds of one reference run one at a
     time), check what is left to refund under the lock, and post the refund, the company
@@ -340,17 +390,24 @@ def _refund_post(*, kind: str, totals_args: dict, lock_ids: list[int], payee_id:
     if amount > left:
         raise RefundNotAllowed(
             f"Only {money.format_money(left)} is left to refund for {reference}; "
-            f"{money.format_money(amount)} was asked.")
+            f"{money.format_money(amount)} was asked."
+        )
     company_share, commission = _refund_split(totals, amount)
     revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
     commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
     return _post(
         kind=kind,
-        legs=[(locked[payee_id], amount), (revenue, -company_share),
-              (commission_account, -commission)],
-        locked=locked, reference_type=totals_args["reference_type"],
-        reference_id=totals_args["reference_id"], created_by=created_by,
-        idempotency_record=idempotency_record, description=description,
+        legs=[
+            (locked[payee_id], amount),
+            (revenue, -company_share),
+            (commission_account, -commission),
+        ],
+        locked=locked,
+        reference_type=totals_args["reference_type"],
+        reference_id=totals_args["reference_id"],
+        created_by=created_by,
+        idempotency_record=idempotency_record,
+        description=description,
     )
 
 
@@ -359,11 +416,16 @@ def refund_accounts_lock(*, reference_type: str, reference_id: str) -> None:
     will: for callers that must take other locks after the wallet's (a cancellation locks
     its trip class after), so every path keeps the wallet-first order. Must run inside a
     transaction; raises Busy when the wait runs out."""
-    wallets = (Entry.objects.filter(transaction__reference_type=reference_type,
-                                    transaction__reference_id=str(reference_id),
-                                    transaction__kind=TxnKind.BOOKING_CHARGE,
-                                    account__kind=Kind.WALLET)
-               .values_list("account_id", flat=True).distinct())
+    wallets = (
+        Entry.objects.filter(
+            transaction__reference_type=reference_type,
+            transaction__reference_id=str(reference_id),
+            transaction__kind=TxnKind.BOOKING_CHARGE,
+            account__kind=Kind.WALLET,
+        )
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
     accounts_lock(account_ids=list(wallets))
 
 
@@ -386,22 +448,34 @@ def booking_refund(
     charged, or more than what is left) or Busy.
     """
     _require_amount(amount)
-    totals_args = {"reference_type": reference_type, "reference_id": str(reference_id),
-                   "sale_kind": TxnKind.BOOKING_CHARGE, "refund_kind": TxnKind.BOOKING_REFUND,
-                   "source_kind": Kind.WALLET}
+    totals_args = {
+        "reference_type": reference_type,
+        "reference_id": str(reference_id),
+        "sale_kind": TxnKind.BOOKING_CHARGE,
+        "refund_kind": TxnKind.BOOKING_REFUND,
+        "source_kind": Kind.WALLET,
+    }
     with transaction.atomic():
         totals = _reference_totals(**totals_args)
         if not totals.sold:
-            raise RefundNotAllowed(f"Nothing was charged from a wallet for "
-                                   f"{reference_type} {reference_id}.")
+            raise RefundNotAllowed(
+                f"Nothing was charged from a wallet for {reference_type} {reference_id}."
+            )
         if len(totals.source_account_ids) != 1 or len(totals.revenue_account_ids) != 1:
-            raise RefundNotAllowed(f"{reference_type} {reference_id} was paid in several "
-                                   f"ways; refund it part by part.")
+            raise RefundNotAllowed(
+                f"{reference_type} {reference_id} was paid in several ways; refund it part by part."
+            )
         (wallet_id,) = totals.source_account_ids
         return _refund_post(
-            kind=TxnKind.BOOKING_REFUND, totals_args=totals_args, lock_ids=[wallet_id],
-            payee_id=wallet_id, amount=amount, created_by=created_by,
-            idempotency_record=idempotency_record, description=description)
+            kind=TxnKind.BOOKING_REFUND,
+            totals_args=totals_args,
+            lock_ids=[wallet_id],
+            payee_id=wallet_id,
+            amount=amount,
+            created_by=created_by,
+            idempotency_record=idempotency_record,
+            description=description,
+        )
 
 
 def cash_sale(
@@ -431,9 +505,12 @@ def cash_sale(
         return _post(
             kind=TxnKind.CASH_SALE,
             legs=[(drawer, -amount), (revenue, company_share), (commission_account, commission)],
-            locked=accounts_lock(account_ids=[drawer.pk]), reference_type=reference_type,
-            reference_id=reference_id, created_by=created_by or agent,
-            idempotency_record=idempotency_record, description=description,
+            locked=accounts_lock(account_ids=[drawer.pk]),
+            reference_type=reference_type,
+            reference_id=reference_id,
+            created_by=created_by or agent,
+            idempotency_record=idempotency_record,
+            description=description,
         )
 
 
@@ -455,23 +532,35 @@ def cash_refund(
     RefundNotAllowed, InsufficientCash (the drawer holds less cash) or Busy.
     """
     _require_amount(amount)
-    totals_args = {"reference_type": reference_type, "reference_id": str(reference_id),
-                   "sale_kind": TxnKind.CASH_SALE, "refund_kind": TxnKind.CASH_REFUND,
-                   "source_kind": Kind.DRAWER}
+    totals_args = {
+        "reference_type": reference_type,
+        "reference_id": str(reference_id),
+        "sale_kind": TxnKind.CASH_SALE,
+        "refund_kind": TxnKind.CASH_REFUND,
+        "source_kind": Kind.DRAWER,
+    }
     with transaction.atomic():
         drawer = drawer_get_or_create(agent=agent)
         totals = _reference_totals(**totals_args)
         if not totals.sold:
-            raise RefundNotAllowed(f"Nothing was sold for cash for "
-                                   f"{reference_type} {reference_id}.")
+            raise RefundNotAllowed(
+                f"Nothing was sold for cash for {reference_type} {reference_id}."
+            )
         if len(totals.revenue_account_ids) != 1:
-            raise RefundNotAllowed(f"{reference_type} {reference_id} was sold for several "
-                                   f"companies; refund it part by part.")
+            raise RefundNotAllowed(
+                f"{reference_type} {reference_id} was sold for several "
+                f"companies; refund it part by part."
+            )
         return _refund_post(
-            kind=TxnKind.CASH_REFUND, totals_args=totals_args,
-            lock_ids=[drawer.pk, *totals.source_account_ids], payee_id=drawer.pk,
-            amount=amount, created_by=created_by or agent,
-            idempotency_record=idempotency_record, description=description)
+            kind=TxnKind.CASH_REFUND,
+            totals_args=totals_args,
+            lock_ids=[drawer.pk, *totals.source_account_ids],
+            payee_id=drawer.pk,
+            amount=amount,
+            created_by=created_by or agent,
+            idempotency_record=idempotency_record,
+            description=description,
+        )
 
 
 def payout_record(
@@ -501,18 +590,24 @@ def payout_record(
         if amount > available:
             raise PayoutNotAllowed(
                 f"{company} has {money.format_money(available)} of unsettled revenue; a "
-                f"payout of {money.format_money(amount)} is more than that.")
+                f"payout of {money.format_money(amount)} is more than that."
+            )
         try:
             with transaction.atomic():
                 return _post(
-                    kind=TxnKind.PAYOUT, legs=[(revenue, -amount), (payouts, amount)],
-                    locked=locked, reference_type="payout", reference_id=reference_id,
-                    created_by=created_by, idempotency_record=idempotency_record,
+                    kind=TxnKind.PAYOUT,
+                    legs=[(revenue, -amount), (payouts, amount)],
+                    locked=locked,
+                    reference_type="payout",
+                    reference_id=reference_id,
+                    created_by=created_by,
+                    idempotency_record=idempotency_record,
                     description=description or f"Settlement to {company}",
                 )
         except IntegrityError as exc:
             raise PayoutNotAllowed(
-                f"A payout with the reference {reference_id!r} is already recorded.") from exc
+                f"A payout with the reference {reference_id!r} is already recorded."
+            ) from exc
 
 
 # --- Payments through providers --------------------------------------------------------------
@@ -526,10 +621,12 @@ def topup_amount_check(*, amount: object) -> int:
         _require_amount(amount)
     if amount < settings.TTMS_TOPUP_MIN_AMOUNT:
         message = _("The least you can top up is %(limit)s.") % {
-            "limit": money.format_money(settings.TTMS_TOPUP_MIN_AMOUNT)}
+            "limit": money.format_money(settings.TTMS_TOPUP_MIN_AMOUNT)
+        }
     elif amount > settings.TTMS_TOPUP_MAX_AMOUNT:
         message = _("The most you can top up at once is %(limit)s.") % {
-            "limit": money.format_money(settings.TTMS_TOPUP_MAX_AMOUNT)}
+            "limit": money.format_money(settings.TTMS_TOPUP_MAX_AMOUNT)
+        }
     else:
         return amount
     raise InvalidAmount(message, fields={"amount": [message]})
@@ -556,8 +653,12 @@ def wallet_topup_start(
     payer = adapter.validate_payer(payer)
     with transaction.atomic():
         payment = Payment.objects.create(
-            user=user, provider=provider, amount=amount, currency=money.default_currency(),
-            payer=payer, provider_reference=adapter.new_reference(),
+            user=user,
+            provider=provider,
+            amount=amount,
+            currency=money.default_currency(),
+            payer=payer,
+            provider_reference=adapter.new_reference(),
             idempotency_record=idempotency_record,
         )
         if adapter.sends_requests:
@@ -574,8 +675,9 @@ def _payment_fail_locked(payment: Payment, *, reason: str, failure_code: str) ->
     payment.failure_reason = reason[:200]
     payment.failure_code = failure_code
     payment.completed_at = timezone.now()
-    payment.save(update_fields=["status", "failure_reason", "failure_code", "completed_at",
-                                "updated_at"])
+    payment.save(
+        update_fields=["status", "failure_reason", "failure_code", "completed_at", "updated_at"]
+    )
 
 
 def payment_fail(*, payment_id, reason: str, failure_code: str) -> Payment:
@@ -610,10 +712,14 @@ def payment_dismiss(*, user: User, payment_id) -> Payment:
         if payment.status == Payment.Status.SUCCEEDED:
             raise PaymentNotPending(
                 _("This top-up has already succeeded: %(amount)s is in your wallet.")
-                % {"amount": money.format_money(payment.amount, payment.currency)})
+                % {"amount": money.format_money(payment.amount, payment.currency)}
+            )
         if payment.status == Payment.Status.PENDING:
-            _payment_fail_locked(payment, reason="Dismissed by the payer.",
-                                 failure_code=Payment.FailureCode.DISMISSED)
+            _payment_fail_locked(
+                payment,
+                reason="Dismissed by the payer.",
+                failure_code=Payment.FailureCode.DISMISSED,
+            )
             logger.info("payments: top-up %s dismissed by its payer %s", payment.pk, user.pk)
     return payment
 
@@ -635,11 +741,17 @@ def payment_request_send(*, payment_id) -> Payment:
         adapter.request_payment(payment)
     except ProviderRefused as exc:
         logger.info("payments: %s refused payment %s: %s", payment.provider, payment.pk, exc)
-        return payment_fail(payment_id=payment.pk, reason=f"Refused by the provider: {exc}",
-                            failure_code=Payment.FailureCode.REFUSED)
+        return payment_fail(
+            payment_id=payment.pk,
+            reason=f"Refused by the provider: {exc}",
+            failure_code=Payment.FailureCode.REFUSED,
+        )
     except ProviderTemporaryError as exc:
-        logger.warning("payments: request for payment %s not confirmed (%s); the status "
-                       "poll will settle it", payment.pk, exc)
+        logger.warning(
+            "payments: request for payment %s not confirmed (%s); the status poll will settle it",
+            payment.pk,
+            exc,
+        )
     payment.refresh_from_db()
     return payment
 
@@ -665,9 +777,11 @@ def payment_status_refresh(*, payment_id) -> Payment:
     if event is None:
         if payment.request_attempts < settings.TTMS_PAYMENT_REQUEST_ATTEMPTS:
             return payment_request_send(payment_id=payment.pk)
-        return payment_fail(payment_id=payment.pk,
-                            reason="The provider never received the payment request.",
-                            failure_code=Payment.FailureCode.NOT_RECEIVED)
+        return payment_fail(
+            payment_id=payment.pk,
+            reason="The provider never received the payment request.",
+            failure_code=Payment.FailureCode.NOT_RECEIVED,
+        )
     provider_event_apply(provider=payment.provider, event=event)
     payment.refresh_from_db()
     return payment
@@ -686,8 +800,9 @@ def payments_pending_refresh(*, limit: int = 500) -> int:
         try:
             payment_status_refresh(payment_id=payment_id)
         except DomainError as exc:
-            logger.warning("payments: payment %s not settled this time: %s", payment_id,
-                           exc.message)
+            logger.warning(
+                "payments: payment %s not settled this time: %s", payment_id, exc.message
+            )
     return asked
 
 
@@ -703,12 +818,16 @@ def payments_pending_expire(*, now: datetime | None = None) -> int:
             with transaction.atomic():
                 payment = payment_lock(payment_id=payment_id)
                 if payment.status == Payment.Status.PENDING and payment.created_at < cutoff:
-                    _payment_fail_locked(payment, reason="Not completed in time.",
-                                         failure_code=Payment.FailureCode.EXPIRED)
+                    _payment_fail_locked(
+                        payment,
+                        reason="Not completed in time.",
+                        failure_code=Payment.FailureCode.EXPIRED,
+                    )
                     expired += 1
         except Busy:
-            logger.warning("payments: payment %s busy; its expiry waits for the next run",
-                           payment_id)
+            logger.warning(
+                "payments: payment %s busy; its expiry waits for the next run", payment_id
+            )
     return expired
 
 
@@ -729,9 +848,13 @@ def _topup_credit(payment: Payment) -> Transaction:
     clearing = platform_account_get_or_create(kind=Kind.PROVIDER_CLEARING)
     locked = accounts_lock(account_ids=[wallet.pk])
     return _post(
-        kind=TxnKind.TOPUP, legs=[(wallet, payment.amount), (clearing, -payment.amount)],
-        locked=locked, reference_type="payment", reference_id=str(payment.pk),
-        created_by=payment.user, idempotency_record=None,
+        kind=TxnKind.TOPUP,
+        legs=[(wallet, payment.amount), (clearing, -payment.amount)],
+        locked=locked,
+        reference_type="payment",
+        reference_id=str(payment.pk),
+        created_by=payment.user,
+        idempotency_record=None,
         description=f"Top-up through {payment.provider}",
     )
 
@@ -750,21 +873,40 @@ def _payment_apply(payment: Payment | None, event: ProviderEvent) -> tuple[str, 
             return Outcome.IGNORED, f"The payment had already {payment.status}."
         gave_up = payment.failure_code in Payment.GAVE_UP_CODES
         if not (gave_up and event.status == SUCCEEDED):
-            logger.error("payments: event %s says %s for payment %s, which already %s",
-                         event.event_id, event.status, payment.pk, payment.status)
-            return Outcome.REJECTED, (f"The payment already {payment.status}; the event says "
-                                      f"{event.status}.")
+            logger.error(
+                "payments: event %s says %s for payment %s, which already %s",
+                event.event_id,
+                event.status,
+                payment.pk,
+                payment.status,
+            )
+            return Outcome.REJECTED, (
+                f"The payment already {payment.status}; the event says {event.status}."
+            )
         # TTMS stopped waiting, but the payer paid: the money is theirs (amount checked below).
-        logger.warning("payments: payment %s had %s; the provider's success credits the "
-                       "wallet (event %s)", payment.pk, payment.failure_code, event.event_id)
-        message = (f"Credited although the payment had {payment.failure_code}: the provider "
-                   f"collected it.")
+        logger.warning(
+            "payments: payment %s had %s; the provider's success credits the wallet (event %s)",
+            payment.pk,
+            payment.failure_code,
+            event.event_id,
+        )
+        message = (
+            f"Credited although the payment had {payment.failure_code}: the provider collected it."
+        )
     if event.status == SUCCEEDED:
-        if event.amount != payment.amount or (event.currency or payment.currency) != \
-                payment.currency:
-            logger.error("payments: event %s reports %s %s for payment %s of %s %s",
-                         event.event_id, event.amount, event.currency, payment.pk,
-                         payment.amount, payment.currency)
+        if (
+            event.amount != payment.amount
+            or (event.currency or payment.currency) != payment.currency
+        ):
+            logger.error(
+                "payments: event %s reports %s %s for payment %s of %s %s",
+                event.event_id,
+                event.amount,
+                event.currency,
+                payment.pk,
+                payment.amount,
+                payment.currency,
+            )
             return Outcome.REJECTED, "The amount or currency does not match the payment."
         payment.transaction = _topup_credit(payment)
         payment.status = Payment.Status.SUCCEEDED
@@ -774,8 +916,16 @@ def _payment_apply(payment: Payment | None, event: ProviderEvent) -> tuple[str, 
         payment.failure_reason = (event.reason or "Declined at the provider.")[:200]
         payment.failure_code = Payment.FailureCode.DECLINED
     payment.completed_at = timezone.now()
-    payment.save(update_fields=["transaction", "status", "failure_reason", "failure_code",
-                                "completed_at", "updated_at"])
+    payment.save(
+        update_fields=[
+            "transaction",
+            "status",
+            "failure_reason",
+            "failure_code",
+            "completed_at",
+            "updated_at",
+        ]
+    )
     return Outcome.APPLIED, message
 
 
@@ -798,23 +948,29 @@ def provider_event_apply(*, provider: str, event: ProviderEvent) -> tuple[Webhoo
         try:
             with bounded_lock_wait():
                 record = WebhookEvent.objects.create(
-                    provider=provider, event_id=event.event_id,
+                    provider=provider,
+                    event_id=event.event_id,
                     event_key=WebhookEvent.key_for(event.event_id),
-                    event_type=event.event_type[:40], payment=payment,
-                    payload=event.payload, outcome=WebhookEvent.Outcome.IGNORED,
+                    event_type=event.event_type[:40],
+                    payment=payment,
+                    payload=event.payload,
+                    outcome=WebhookEvent.Outcome.IGNORED,
                 )
         except IntegrityError:
-            logger.info("payments: %s event %s delivered again; not applied twice",
-                        provider, event.event_id)
-            return WebhookEvent.objects.get(provider=provider,
-                                            event_key=WebhookEvent.key_for(event.event_id)), False
+            logger.info(
+                "payments: %s event %s delivered again; not applied twice", provider, event.event_id
+            )
+            return WebhookEvent.objects.get(
+                provider=provider, event_key=WebhookEvent.key_for(event.event_id)
+            ), False
         record.outcome, record.message = _payment_apply(payment, event)
         record.save(update_fields=["outcome", "message"])
     return record, True
 
 
-def webhook_receive(*, provider: str, body: bytes,
-                    headers: Mapping[str, str]) -> tuple[WebhookEvent, bool]:
+def webhook_receive(
+    *, provider: str, body: bytes, headers: Mapping[str, str]
+) -> tuple[WebhookEvent, bool]:
     """Verify a provider's callback and apply its event once (see `provider_event_apply`).
 
     Raises ProviderUnavailable (unknown provider), WebhookSignatureInvalid (logged: a bad
@@ -825,8 +981,9 @@ def webhook_receive(*, provider: str, body: bytes,
     try:
         event = adapter.parse_webhook(body=body, headers=headers)
     except WebhookSignatureInvalid as exc:
-        logger.warning("payments: %s webhook refused: %s (%d bytes)", provider, exc.message,
-                       len(body))
+        logger.warning(
+            "payments: %s webhook refused: %s (%d bytes)", provider, exc.message, len(body)
+        )
         raise
     return provider_event_apply(provider=provider, event=event)
 
@@ -850,7 +1007,8 @@ def sandbox_payment_complete(*, payment: Payment, approve: bool) -> Payment:
         locked = payment_lock(payment_id=payment.pk)
         if locked.is_final:
             raise PaymentNotPending(
-                _("This payment has already %(status)s.") % {"status": locked.status})
+                _("This payment has already %(status)s.") % {"status": locked.status}
+            )
         body, headers = adapter.build_event(payment=locked, approve=approve)
         # The same lock is taken again inside (already held by this transaction).
         webhook_receive(provider=SandboxProvider.name, body=body, headers=headers)
@@ -863,6 +1021,5 @@ def sandbox_payment_complete(*, payment: Payment, approve: bool) -> Payment:
 
 def idempotency_records_delete_expired(*, now: datetime | None = None) -> int:
     """Delete idempotency records past their expiry; returns how many."""
-    _, per_model = IdempotencyRecord.objects.filter(
-        expires_at__lte=now or timezone.now()).delete()
+    _, per_model = IdempotencyRecord.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return per_model.get(IdempotencyRecord._meta.label, 0)

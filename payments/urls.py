@@ -9,6 +9,5 @@ app_name = "payments"
 urlpatterns = [
     path("wallet/", views.wallet, name="wallet"),
     path("wallet/topup/", views.wallet_topup, name="wallet-topup"),
-    path("wallet/topups/<uuid:payment_id>/dismiss/", views.topup_dismiss,
-         name="topup-dismiss"),
+    path("wallet/topups/<uuid:payment_id>/dismiss/", views.topup_dismiss, name="topup-dismiss"),
 ]

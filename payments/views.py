@@ -25,8 +25,9 @@ RETURN_TO = "topup_return_to"
 
 def _wallet_context(request, form: TopUpForm) -> dict:
     wallet = selectors.wallet_for_user(user=request.user)
-    history = Paginator(selectors.wallet_entries_for_user(user=request.user),
-                        HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    history = Paginator(
+        selectors.wallet_entries_for_user(user=request.user), HISTORY_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return {
         "balance": wallet.balance if wallet else 0,
         "currency": wallet.currency if wallet else money.default_currency(),
@@ -54,8 +55,8 @@ def wallet_topup(request):
     if form.is_valid():
         try:
             payment = services.wallet_topup_start(
-                user=request.user, amount=form.cleaned_data["amount"],
-                provider=SandboxProvider.name)
+                user=request.user, amount=form.cleaned_data["amount"], provider=SandboxProvider.name
+            )
         except DomainError as exc:
             form.add_error("amount", exc.message)
         else:
@@ -77,9 +78,11 @@ def topup_dismiss(request, payment_id):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.info(request, _("The top-up of %(amount)s is no longer waiting for payment; "
-                                 "nothing was charged.")
-                      % {"amount": money.format_money(payment.amount, payment.currency)})
+        messages.info(
+            request,
+            _("The top-up of %(amount)s is no longer waiting for payment; nothing was charged.")
+            % {"amount": money.format_money(payment.amount, payment.currency)},
+        )
         if request.session.get(RETURN_TO, {}).pop(str(payment.pk), None):
             request.session.modified = True
     return redirect("payments:wallet")
@@ -102,21 +105,28 @@ def sandbox_checkout(request, payment_id):
     if request.method == "POST":
         outcome = request.POST.get("outcome")
         if outcome not in ("approve", "decline"):
-            return render(request, "payments/sandbox_checkout.html",
-                          {"payment": payment, "wallet_url": _wallet_url()}, status=400)
+            return render(
+                request,
+                "payments/sandbox_checkout.html",
+                {"payment": payment, "wallet_url": _wallet_url()},
+                status=400,
+            )
         try:
-            payment = services.sandbox_payment_complete(payment=payment,
-                                                        approve=outcome == "approve")
+            payment = services.sandbox_payment_complete(
+                payment=payment, approve=outcome == "approve"
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
             if payment.status == payment.Status.SUCCEEDED:
-                messages.success(request, f"{money.format_money(payment.amount)} added to "
-                                          f"your wallet.")
+                messages.success(
+                    request, f"{money.format_money(payment.amount)} added to your wallet."
+                )
             else:
                 messages.info(request, "Payment declined: your wallet was not charged.")
         back = request.session.get(RETURN_TO, {}).pop(str(payment.pk), None)
         request.session.modified = True
         return redirect(back or _wallet_url() or request.path)
-    return render(request, "payments/sandbox_checkout.html",
-                  {"payment": payment, "wallet_url": _wallet_url()})
+    return render(
+        request, "payments/sandbox_checkout.html", {"payment": payment, "wallet_url": _wallet_url()}
+    )

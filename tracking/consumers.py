@@ -42,15 +42,17 @@ def message_decode(text: str | None):
     MAX_MESSAGE_CHARS, is not strict JSON (NaN, Infinity, bad syntax, no text) or nests
     deeper than MAX_JSON_DEPTH. Never raises anything else, RecursionError included."""
     if text is not None and len(text) > MAX_MESSAGE_CHARS:
-        raise MessageRefused("too_large", _("A message is at most %(limit)d characters.")
-                             % {"limit": MAX_MESSAGE_CHARS})
-    not_json = MessageRefused("parse_error",
-                              _("Send each position as one JSON object in a text frame."))
+        raise MessageRefused(
+            "too_large",
+            _("A message is at most %(limit)d characters.") % {"limit": MAX_MESSAGE_CHARS},
+        )
+    not_json = MessageRefused(
+        "parse_error", _("Send each position as one JSON object in a text frame.")
+    )
     if not text:
         raise not_json
     try:
-        return json_loads_limited(text, max_depth=MAX_JSON_DEPTH,
-                                  parse_constant=_refuse_constant)
+        return json_loads_limited(text, max_depth=MAX_JSON_DEPTH, parse_constant=_refuse_constant)
     except JSONTooDeep as exc:
         raise MessageRefused("parse_error", str(exc)) from None
     except ValueError:  # UnicodeDecodeError is a ValueError
@@ -85,10 +87,10 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             # A fault in handling one message must not end a driver's connection, which
             # the app would have to notice and reopen: it is logged and answered instead.
-            logger.exception("trip %s: a positions message could not be handled",
-                             self.trip_id)
-            await self._error("server_error",
-                              _("This message could not be handled; send the next one."))
+            logger.exception("trip %s: a positions message could not be handled", self.trip_id)
+            await self._error(
+                "server_error", _("This message could not be handled; send the next one.")
+            )
 
     async def _receive(self, text: str | None):
         if self.scope["user"].role != Role.DRIVER:

@@ -43,8 +43,11 @@ class _Scope:
             if visible is None:
                 editable = None
             else:
-                editable = set(CompanyMembership.objects.filter(
-                    user=user, role__in=editor_roles).values_list("company_id", flat=True))
+                editable = set(
+                    CompanyMembership.objects.filter(user=user, role__in=editor_roles).values_list(
+                        "company_id", flat=True
+                    )
+                )
             cache[key] = (visible, editable)
         self.visible, self.editable = cache[key]
 
@@ -70,8 +73,10 @@ class _ScopedPermissions:
         if obj is None:
             return True
         scope = self._scope(request)
-        return scope.is_platform or scope_queryset(
-            type(obj)._default_manager.filter(pk=obj.pk), scope.visible).exists()
+        return (
+            scope.is_platform
+            or scope_queryset(type(obj)._default_manager.filter(pk=obj.pk), scope.visible).exists()
+        )
 
     def _can_edit(self, request, obj) -> bool:
         scope = self._scope(request)
@@ -81,8 +86,9 @@ class _ScopedPermissions:
             return False
         if obj is None:
             return True
-        return scope_queryset(type(obj)._default_manager.filter(pk=obj.pk), scope.editable,
-                              include_shared=False).exists()
+        return scope_queryset(
+            type(obj)._default_manager.filter(pk=obj.pk), scope.editable, include_shared=False
+        ).exists()
 
     def _limit_foreign_key(self, db_field, request, kwargs) -> None:
         scope = self._scope(request)
@@ -97,7 +103,8 @@ class _ScopedPermissions:
             kwargs["queryset"] = scope_queryset(related._default_manager.all(), scope.visible)
         elif related is User:
             kwargs["queryset"] = User.objects.filter(
-                memberships__company__in=scope.visible).distinct()
+                memberships__company__in=scope.visible
+            ).distinct()
 
     def _limit_many_to_many(self, db_field, request, kwargs) -> None:
         scope = self._scope(request)
@@ -106,7 +113,8 @@ class _ScopedPermissions:
         related = db_field.related_model
         if related is User:
             kwargs["queryset"] = User.objects.filter(
-                memberships__company__in=scope.visible).distinct()
+                memberships__company__in=scope.visible
+            ).distinct()
         elif is_company_scoped(related):
             kwargs["queryset"] = scope_queryset(related._default_manager.all(), scope.visible)
 
@@ -192,7 +200,7 @@ class ReadOnlyInlineMixin:
 
 
 class CompanyListFilter(admin.SimpleListFilter):
-    """"By company" in a change list, offering only the companies the user works for (a
+    """ "By company" in a change list, offering only the companies the user works for (a
     plain related-field filter would list every operator on the platform)."""
 
     title = "company"

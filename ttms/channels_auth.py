@@ -65,8 +65,9 @@ class TokenOrSessionAuthMiddleware(BaseMiddleware):
         offered = list(scope.get("subprotocols") or [])
         bearer = [p for p in offered if p.startswith(WS_BEARER_PREFIX)]
         scope["subprotocols"] = [p for p in offered if not p.startswith(WS_BEARER_PREFIX)]
-        tokens = ([p[len(WS_BEARER_PREFIX):] for p in bearer] or
-                  parse_qs(scope.get("query_string", b"").decode("latin1")).get("token"))
+        tokens = [p[len(WS_BEARER_PREFIX) :] for p in bearer] or parse_qs(
+            scope.get("query_string", b"").decode("latin1")
+        ).get("token")
         if tokens:
             scope["user"] = await _user_for_token(tokens[0])
         elif not _origin_allowed(scope):

@@ -12,11 +12,11 @@ class DomainError(Exception):
     status_code = 409
     default_message = "The operation is not allowed."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 fields: dict | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, fields: dict | None = None
+    ) -> None:
         self.message = message or self.default_message
         if code:
             self.code = code
         self.fields = fields or {}
         super().__init__(self.message)
-

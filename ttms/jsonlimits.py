@@ -20,8 +20,9 @@ class JSONTooDeep(ValueError):
     """The document nests arrays and objects deeper than the limit."""
 
 
-def json_loads_limited(data: str | bytes | bytearray, *, max_depth: int = MAX_JSON_DEPTH,
-                       **loads_options) -> Any:
+def json_loads_limited(
+    data: str | bytes | bytearray, *, max_depth: int = MAX_JSON_DEPTH, **loads_options
+) -> Any:
     """`json.loads(data, **loads_options)`, refusing a document nested more than
     `max_depth` arrays and objects deep with JSONTooDeep.
 
@@ -36,8 +37,9 @@ def json_loads_limited(data: str | bytes | bytearray, *, max_depth: int = MAX_JS
     # Each level opens with one of these characters: counting them (in C) spares the
     # walk for the usual small document.
     brackets = (b"[", b"{") if isinstance(data, bytes | bytearray) else ("[", "{")
-    if (data.count(brackets[0]) + data.count(brackets[1]) > max_depth
-            and _deeper_than(value, max_depth)):
+    if data.count(brackets[0]) + data.count(brackets[1]) > max_depth and _deeper_than(
+        value, max_depth
+    ):
         raise JSONTooDeep(_too_deep(max_depth))
     return value
 

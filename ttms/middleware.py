@@ -29,8 +29,11 @@ class SiteErrorPagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (_replaces_technical_pages() and response.status_code == 404
-                and request.resolver_match is None):
+        if (
+            _replaces_technical_pages()
+            and response.status_code == 404
+            and request.resolver_match is None
+        ):
             # No URL matched: Django's technical 404 page.
             return views.page_not_found(request, Resolver404())
         return response
@@ -46,8 +49,14 @@ class SiteErrorPagesMiddleware:
         # (the test client re-raises through it), the page, the log with the traceback.
         signals.got_request_exception.send(sender=None, request=request)
         response = views.server_error(request)
-        log_response("%s: %s", response.reason_phrase, request.path, response=response,
-                     request=request, exception=exception)
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            response=response,
+            request=request,
+            exception=exception,
+        )
         return response
 
 

@@ -232,7 +232,8 @@ REST_FRAMEWORK = {
 if REST_FRAMEWORK["NUM_PROXIES"] < 0:
     raise ImproperlyConfigured(
         f"TTMS_NUM_PROXIES={REST_FRAMEWORK['NUM_PROXIES']} must be 0 (no proxy in front) or "
-        "the number of trusted reverse proxies.")
+        "the number of trusted reverse proxies."
+    )
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("TTMS_JWT_ACCESS_MINUTES", default=15)),
@@ -244,7 +245,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "TTMS API",
     "DESCRIPTION": (
         "Ticketing and transaction management for intercity trains and buses. "
-        "Every error has the shape {\"error\": {\"code\", \"message\", \"fields\"}}."
+        'Every error has the shape {"error": {"code", "message", "fields"}}.'
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -274,7 +275,8 @@ try:
 except (ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(
         f"TTMS_DISPLAY_TIME_ZONE={TTMS_DISPLAY_TIME_ZONE!r} is not an IANA time zone name, "
-        "e.g. Asia/Kolkata.") from None
+        "e.g. Asia/Kolkata."
+    ) from None
 TTMS_CURRENCY = env.str("TTMS_CURRENCY", default="INR")
 # ISO 3166 code of the country whose phone numbers may be written without their country
 # code ("98765 43210"); every phone is stored in E.164 ("+919876543210").
@@ -282,7 +284,8 @@ TTMS_PHONE_REGION = env.str("TTMS_PHONE_REGION", default="IN").upper()
 if TTMS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(
         f"TTMS_PHONE_REGION={TTMS_PHONE_REGION!r} is not a region code that phone numbers "
-        "know, e.g. IN or RW.")
+        "know, e.g. IN or RW."
+    )
 
 # --- Static files -------------------------------------------------------------------------
 
@@ -376,8 +379,7 @@ TTMS_DEMO_PASSWORD = env.str("TTMS_DEMO_PASSWORD", default="ttms-demo-pass")
 # --- Payments -----------------------------------------------------------------------------
 
 # Providers a top-up may use (sandbox, mobilemoney); each needs its secrets below.
-TTMS_PAYMENT_PROVIDERS = env.list("TTMS_PAYMENT_PROVIDERS",
-                                  default=["sandbox"] if DEBUG else [])
+TTMS_PAYMENT_PROVIDERS = env.list("TTMS_PAYMENT_PROVIDERS", default=["sandbox"] if DEBUG else [])
 # The sandbox lets any signed-in user approve their own top-ups: with DEBUG off it runs only
 # when this says the deployment is a demo with no real money (and says so at startup).
 TTMS_SANDBOX_IN_PRODUCTION = env.bool("TTMS_SANDBOX_IN_PRODUCTION", default=False)
@@ -386,7 +388,8 @@ if "sandbox" in TTMS_PAYMENT_PROVIDERS and not DEBUG and not TTMS_SANDBOX_IN_PRO
         "The sandbox payment provider is enabled (TTMS_PAYMENT_PROVIDERS) with DJANGO_DEBUG "
         "off: anyone signed in could approve their own top-ups and fill their wallet with "
         "money nobody paid. Remove sandbox from TTMS_PAYMENT_PROVIDERS, or set "
-        "TTMS_SANDBOX_IN_PRODUCTION=1 if this deployment is a demo with no real money.")
+        "TTMS_SANDBOX_IN_PRODUCTION=1 if this deployment is a demo with no real money."
+    )
 # HMAC-SHA256 secret of the sandbox provider's webhooks.
 TTMS_SANDBOX_WEBHOOK_SECRET = env.str("TTMS_SANDBOX_WEBHOOK_SECRET", default="")
 if not TTMS_SANDBOX_WEBHOOK_SECRET and DEBUG:
@@ -399,14 +402,18 @@ TTMS_MOBILEMONEY_CALLBACK_URL = env.str("TTMS_MOBILEMONEY_CALLBACK_URL", default
 TTMS_MOBILEMONEY_TIMEOUT_MS = env.int("TTMS_MOBILEMONEY_TIMEOUT_MS", default=5000)
 for _provider, _secrets in {
     "sandbox": ["TTMS_SANDBOX_WEBHOOK_SECRET"],
-    "mobilemoney": ["TTMS_MOBILEMONEY_BASE_URL", "TTMS_MOBILEMONEY_API_KEY",
-                    "TTMS_MOBILEMONEY_WEBHOOK_SECRET", "TTMS_MOBILEMONEY_CALLBACK_URL"],
+    "mobilemoney": [
+        "TTMS_MOBILEMONEY_BASE_URL",
+        "TTMS_MOBILEMONEY_API_KEY",
+        "TTMS_MOBILEMONEY_WEBHOOK_SECRET",
+        "TTMS_MOBILEMONEY_CALLBACK_URL",
+    ],
 }.items():
     _missing = [name for name in _secrets if not globals()[name]]
     if _provider in TTMS_PAYMENT_PROVIDERS and _missing:
         raise ImproperlyConfigured(
-            f"The payment provider {_provider!r} is enabled but {', '.join(_missing)} "
-            "is not set.")
+            f"The payment provider {_provider!r} is enabled but {', '.join(_missing)} is not set."
+        )
 # Age (seconds) beyond which a webhook signature is refused, against replays.
 TTMS_WEBHOOK_TOLERANCE_SECONDS = env.int("TTMS_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # How many times a provider is asked to collect a payment it says it never received.

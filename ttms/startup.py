@@ -18,9 +18,13 @@ def warn_sandbox_in_production() -> None:
     """Log a warning when the sandbox payment provider runs with DEBUG off, which the
     settings allow only with TTMS_SANDBOX_IN_PRODUCTION (a demo): every process that starts
     says it, so nobody mistakes the deployment for one that takes real money."""
-    if (not settings.DEBUG and "sandbox" in settings.TTMS_PAYMENT_PROVIDERS
-            and settings.TTMS_SANDBOX_IN_PRODUCTION):
+    if (
+        not settings.DEBUG
+        and "sandbox" in settings.TTMS_PAYMENT_PROVIDERS
+        and settings.TTMS_SANDBOX_IN_PRODUCTION
+    ):
         logger.warning(
             "SANDBOX PAYMENTS ARE ON with DJANGO_DEBUG off (TTMS_SANDBOX_IN_PRODUCTION=1): any "
             "signed-in user can approve their own top-ups. Wallets hold no real money; run "
-            "this deployment only as a demo.")
+            "this deployment only as a demo."
+        )

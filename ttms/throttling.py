@@ -33,8 +33,7 @@ class FailedAttempts:
         """Seconds to wait before another attempt, or None while attempts are allowed."""
         values = cache.get_many([*self.keys, *(f"{k}:since" for k in self.keys)])
         waits = [
-            max(1, int(self.window - (time.time() - values.get(f"{key}:since", time.time())))
-                + 1)
+            max(1, int(self.window - (time.time() - values.get(f"{key}:since", time.time()))) + 1)
             for key in self.keys
             if values.get(key, 0) >= self.limit
         ]

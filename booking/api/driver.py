@@ -47,8 +47,7 @@ class DriverTripSerializer(serializers.Serializer):
     vars()["to"] = serializers.SerializerMethodField()
     departure = serializers.SerializerMethodField(help_text="From the first stop, local time.")
     arrival = serializers.SerializerMethodField(help_text="At the last stop, local time.")
-    tickets = serializers.IntegerField(required=False,
-                                       help_text="Confirmed and RAC passengers.")
+    tickets = serializers.IntegerField(required=False, help_text="Confirmed and RAC passengers.")
     boarded = serializers.IntegerField(required=False)
 
     @extend_schema_field(StationSerializer)
@@ -76,8 +75,7 @@ class DriverTripListView(GenericAPIView):
     def get_queryset(self):
         return selectors.driver_trips(self.request.user)
 
-    @extend_schema(operation_id="driver_trips_list",
-                   responses=DriverTripSerializer(many=True))
+    @extend_schema(operation_id="driver_trips_list", responses=DriverTripSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DriverTripSerializer(page, many=True).data)
@@ -87,12 +85,18 @@ class _TripStatusView(APIView):
     to_status: str = ""
     via: tuple[str, ...] = ()
 
-    @extend_schema(request=None,
-                   responses={200: DriverTripSerializer, 404: error_response("Not your trip"),
-                              409: error_response("Not allowed from the trip's status")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: DriverTripSerializer,
+            404: error_response("Not your trip"),
+            409: error_response("Not allowed from the trip's status"),
+        },
+    )
     def post(self, request, pk: int):
-        schedule_advance(schedule=_trip(request, pk), to_status=self.to_status, via=self.via,
-                         by=request.user)
+        schedule_advance(
+            schedule=_trip(request, pk), to_status=self.to_status, via=self.via, by=request.user
+        )
         return Response(DriverTripSerializer(_trip(request, pk, detail=True)).data)
 
 
@@ -158,13 +162,16 @@ class ScanOutcomeSerializer(serializers.Serializer):
     nonce = serializers.CharField(source="scan.nonce")
     scanned_at = serializers.DateTimeField(source="scan.scanned_at")
     ticket = ScannedTicketSerializer(source="passenger", allow_null=True)
-    boarding = BoardingSerializer(allow_null=True,
-                                  help_text="Who boarded the passenger, when and where "
-                                            "(valid and already_boarded).")
-    duplicate = serializers.BooleanField(help_text="This nonce was uploaded before: the "
-                                                   "first answer, nothing changed.")
+    boarding = BoardingSerializer(
+        allow_null=True,
+        help_text="Who boarded the passenger, when and where (valid and already_boarded).",
+    )
+    duplicate = serializers.BooleanField(
+        help_text="This nonce was uploaded before: the first answer, nothing changed."
+    )
     conflict = serializers.SerializerMethodField(
-        help_text="Another scan also let this ticket in; the company is told.")
+        help_text="Another scan also let this ticket in; the company is told."
+    )
 
     def get_conflict(self, outcome) -> bool:
         return outcome.conflict is not None
@@ -192,24 +199,42 @@ class ScanView(APIView):
     @extend_schema_serializer(component_name="ScanRequest")
     class InputSerializer(serializers.Serializer):
         trip = serializers.IntegerField(min_value=1, help_text="The trip being boarded.")
-        qr = serializers.CharField(max_length=8192, allow_blank=True, trim_whitespace=False,
-                                   help_text="The QR's text, as read.")
-        station = StationCodeField(max_length=64, required=False, allow_null=True,
-                                   default=None, help_text="Station code where scanned.")
-        device = serializers.CharField(max_length=64, required=False, default="",
-                                       allow_blank=True)
+        qr = serializers.CharField(
+            max_length=8192,
+            allow_blank=True,
+            trim_whitespace=False,
+            help_text="The QR's text, as read.",
+        )
+        station = StationCodeField(
+            max_length=64,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Station code where scanned.",
+        )
+        device = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: ScanOutcomeSerializer, 400: error_response("Bad request"),
-                              404: error_response("Not your trip"),
-                              503: error_response("Busy: scan again")})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: ScanOutcomeSerializer,
+            400: error_response("Bad request"),
+            404: error_response("Not your trip"),
+            503: error_response("Busy: scan again"),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         trip = _trip(request, values["trip"])
-        outcome = services.ticket_scan(schedule=trip, driver=request.user, qr=values["qr"],
-                                       station=values["station"], device=values["device"])
+        outcome = services.ticket_scan(
+            schedule=trip,
+            driver=request.user,
+            qr=values["qr"],
+            station=values["station"],
+            device=values["device"],
+        )
         return Response(ScanOutcomeSerializer(outcome).data)
 
 
@@ -231,19 +256,25 @@ class ManifestTicketSerializer(serializers.Serializer):
     vars()["from"] = serializers.CharField(source="pnr.origin.code")
     vars()["to"] = serializers.CharField(source="pnr.destination.code")
     qr = serializers.CharField(source="ticket.token", help_text="The ticket as issued now.")
-    boarded_at = serializers.DateTimeField(source="boarding.boarded_at", allow_null=True,
-                                           default=None)
+    boarded_at = serializers.DateTimeField(
+        source="boarding.boarded_at", allow_null=True, default=None
+    )
 
 
 @extend_schema_serializer(component_name="Manifest")
 class ManifestSerializer(serializers.Serializer):
     trip = DriverTripSerializer(source="schedule")
     generated_at = serializers.DateTimeField()
-    public_keys = serializers.ListField(child=serializers.DictField(), help_text=(
-        "The Ed25519 keys that verify tickets: kid, algorithm, public_key (Base64url)."))
-    revocations = serializers.CharField(help_text=(
-        "The revocation list, signed: TR1.<kid>.<body>.<ed25519> (docs/tickets.md); the "
-        "body lists the passenger ids of cancelled tickets (r), the trip (t), and when (at)."))
+    public_keys = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=("The Ed25519 keys that verify tickets: kid, algorithm, public_key (Base64url)."),
+    )
+    revocations = serializers.CharField(
+        help_text=(
+            "The revocation list, signed: TR1.<kid>.<body>.<ed25519> (docs/tickets.md); the "
+            "body lists the passenger ids of cancelled tickets (r), the trip (t), and when (at)."
+        )
+    )
     tickets = ManifestTicketSerializer(source="entries", many=True)
 
 
@@ -264,9 +295,13 @@ class OfflineScanSerializer(serializers.Serializer):
     qr = serializers.CharField(max_length=8192, allow_blank=True, trim_whitespace=False)
     scanned_at = serializers.DateTimeField(help_text="When scanned (the device's clock).")
     station = StationCodeField(max_length=64, required=False, allow_null=True, default=None)
-    result = serializers.ChoiceField(choices=ScanResult.choices, required=False, default="",
-                                     allow_blank=True,
-                                     help_text="What the device answered offline.")
+    result = serializers.ChoiceField(
+        choices=ScanResult.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="What the device answered offline.",
+    )
 
 
 class ScanUploadView(APIView):
@@ -281,20 +316,33 @@ class ScanUploadView(APIView):
         device = serializers.CharField(max_length=64, help_text="The scanning device's id.")
         scans = OfflineScanSerializer(many=True, allow_empty=False, max_length=MAX_UPLOAD)
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: ScanOutcomeSerializer(many=True),
-                              400: error_response("Bad request"),
-                              404: error_response("Not your trip"),
-                              503: error_response("Busy: upload the same batch again")})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: ScanOutcomeSerializer(many=True),
+            400: error_response("Bad request"),
+            404: error_response("Not your trip"),
+            503: error_response("Busy: upload the same batch again"),
+        },
+    )
     def post(self, request, pk: int):
         trip = _trip(request, pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         outcomes = services.scans_upload(
-            schedule=trip, driver=request.user, device=values["device"],
-            scans=[services.OfflineScan(nonce=s["nonce"], qr=s["qr"],
-                                        scanned_at=s["scanned_at"], station=s["station"],
-                                        device_result=s["result"]) for s in values["scans"]])
+            schedule=trip,
+            driver=request.user,
+            device=values["device"],
+            scans=[
+                services.OfflineScan(
+                    nonce=s["nonce"],
+                    qr=s["qr"],
+                    scanned_at=s["scanned_at"],
+                    station=s["station"],
+                    device_result=s["result"],
+                )
+                for s in values["scans"]
+            ],
+        )
         return Response(ScanOutcomeSerializer(outcomes, many=True).data)
-

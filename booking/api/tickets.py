@@ -64,8 +64,9 @@ class TicketSerializer(serializers.Serializer):
     seat = serializers.CharField(source="body.seat")
     valid_from = serializers.DateTimeField(source="body.valid_from")
     valid_until = serializers.DateTimeField(source="body.valid_until")
-    qr = serializers.CharField(source="token", help_text="The signed ticket: the QR's text "
-                                                         "(docs/tickets.md).")
+    qr = serializers.CharField(
+        source="token", help_text="The signed ticket: the QR's text (docs/tickets.md)."
+    )
     kid = serializers.CharField(help_text="The id of the key that signed it.")
 
 
@@ -74,13 +75,13 @@ class TicketListView(APIView):
     (signed; show it as a QR, or fetch `qr.png` / `qr.svg`). For the PNR's holder, the
     company's admins, schedulers and agents, and the trip's drivers."""
 
-    @extend_schema(responses={200: TicketSerializer(many=True),
-                              404: error_response("No such PNR")})
+    @extend_schema(responses={200: TicketSerializer(many=True), 404: error_response("No such PNR")})
     def get(self, request, pnr: str):
         found = _pnr(request, pnr)
         passengers = found.passengers.select_related("seat__coach").order_by("index")
-        return Response(TicketSerializer(selectors.tickets_issue(found, passengers),
-                                         many=True).data)
+        return Response(
+            TicketSerializer(selectors.tickets_issue(found, passengers), many=True).data
+        )
 
 
 class _QrView(APIView):
@@ -94,8 +95,10 @@ class _QrView(APIView):
         return response
 
 
-_QR_ERRORS = {404: error_response("No such PNR or passenger"),
-              409: error_response("The passenger has no ticket (waitlisted or cancelled)")}
+_QR_ERRORS = {
+    404: error_response("No such PNR or passenger"),
+    409: error_response("The passenger has no ticket (waitlisted or cancelled)"),
+}
 
 
 class TicketPngView(_QrView):
@@ -103,8 +106,9 @@ class TicketPngView(_QrView):
 
     renderer_classes = [PngRenderer]
 
-    @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
-                              **_QR_ERRORS})
+    @extend_schema(
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), **_QR_ERRORS}
+    )
     def get(self, request, pnr: str, passenger: int):
         return super().get(request, pnr, passenger)
 
@@ -115,8 +119,9 @@ class TicketSvgView(_QrView):
     renderer_classes = [SvgRenderer]
     render_image = staticmethod(ticket_svg)
 
-    @extend_schema(responses={(200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR),
-                              **_QR_ERRORS})
+    @extend_schema(
+        responses={(200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR), **_QR_ERRORS}
+    )
     def get(self, request, pnr: str, passenger: int):
         return super().get(request, pnr, passenger)
 

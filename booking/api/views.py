@@ -42,15 +42,19 @@ from ..models import (
 class ClassAvailabilitySerializer(serializers.Serializer):
     # "class" is a Python keyword: the field is declared through the class namespace.
     vars()["class"] = serializers.CharField(source="class_code")
-    status = serializers.CharField(help_text="AVAILABLE-n, RAC n or WL n: what a general "
-                                             "booking made now would get.")
-    free = serializers.DictField(child=serializers.IntegerField(),
-                                 help_text="Quota -> seats free on every leg of the journey.")
+    status = serializers.CharField(
+        help_text="AVAILABLE-n, RAC n or WL n: what a general booking made now would get."
+    )
+    free = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Quota -> seats free on every leg of the journey.",
+    )
     rac_free = serializers.IntegerField(help_text="RAC half berths free on every leg.")
     rac = serializers.IntegerField(help_text="Passengers on RAC in the class.")
     waitlist = serializers.IntegerField(help_text="Passengers waiting in the class.")
-    fares = serializers.DictField(child=serializers.IntegerField(),
-                                  help_text="Quota -> fare per passenger, minor units.")
+    fares = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Quota -> fare per passenger, minor units."
+    )
 
 
 @extend_schema_serializer(component_name="TripOption")
@@ -60,24 +64,26 @@ class TripOptionSerializer(serializers.Serializer):
     name = serializers.CharField(source="schedule.route.name")
     company = serializers.SerializerMethodField()
     kind = serializers.CharField(source="schedule.route.company.kind")
-    service_date = serializers.DateField(source="schedule.service_date",
-                                         help_text="The day the trip left its first stop.")
+    service_date = serializers.DateField(
+        source="schedule.service_date", help_text="The day the trip left its first stop."
+    )
     status = serializers.CharField(source="schedule.status")
     departure = serializers.SerializerMethodField(
-        help_text="Leaves `from`, local time with offset.")
-    arrival = serializers.SerializerMethodField(
-        help_text="Reaches `to`, local time with offset.")
+        help_text="Leaves `from`, local time with offset."
+    )
+    arrival = serializers.SerializerMethodField(help_text="Reaches `to`, local time with offset.")
     duration_minutes = serializers.SerializerMethodField()
     distance_km = serializers.DecimalField(max_digits=7, decimal_places=1)
     classes = serializers.ListField(child=serializers.CharField())
-    vehicle = serializers.CharField(source="schedule.vehicle.code", allow_null=True,
-                                    default=None)
+    vehicle = serializers.CharField(source="schedule.vehicle.code", allow_null=True, default=None)
     bookable = serializers.SerializerMethodField(
         help_text="Whether the trip can be booked now from `from`. A trip that has left "
-                  "`from`, or departed, arrived or has no vehicle, cannot; it is listed "
-                  "with `not_bookable_reason` and no availability.")
+        "`from`, or departed, arrived or has no vehicle, cannot; it is listed "
+        "with `not_bookable_reason` and no availability."
+    )
     not_bookable_reason = serializers.SerializerMethodField(
-        help_text="Why the trip cannot be booked now; null when it can.")
+        help_text="Why the trip cannot be booked now; null when it can."
+    )
     availability = serializers.SerializerMethodField()
 
     def get_bookable(self, option) -> bool:
@@ -86,8 +92,11 @@ class TripOptionSerializer(serializers.Serializer):
     def get_not_bookable_reason(self, option) -> str | None:
         return self.context["refusals"].get(option.schedule.pk)
 
-    @extend_schema_field(inline_serializer("TripCompany", {
-        "slug": serializers.CharField(), "name": serializers.CharField()}))
+    @extend_schema_field(
+        inline_serializer(
+            "TripCompany", {"slug": serializers.CharField(), "name": serializers.CharField()}
+        )
+    )
     def get_company(self, option) -> dict:
         company = option.schedule.route.company
         return {"slug": company.slug, "name": company.name}
@@ -124,25 +133,38 @@ class TripSearchView(APIView):
 
         def validate_date(self, value):
             if not rules.SEARCH_FIRST_DATE <= value <= rules.SEARCH_LAST_DATE:
-                raise serializers.ValidationError(gettext(
-                    "Choose a date from {first} to {last}.").format(
+                raise serializers.ValidationError(
+                    gettext("Choose a date from {first} to {last}.").format(
                         first=rules.SEARCH_FIRST_DATE.isoformat(),
-                        last=rules.SEARCH_LAST_DATE.isoformat()))
+                        last=rules.SEARCH_LAST_DATE.isoformat(),
+                    )
+                )
             return value
 
     @extend_schema(
         parameters=[
             OpenApiParameter("from", str, required=True, description="Station code."),
             OpenApiParameter("to", str, required=True, description="Station code."),
-            OpenApiParameter("date", OpenApiTypes.DATE, required=True,
-                             description="Boarding date at `from`, in its time zone: "
-                                         "1900-01-01 to 2999-12-31."),
+            OpenApiParameter(
+                "date",
+                OpenApiTypes.DATE,
+                required=True,
+                description="Boarding date at `from`, in its time zone: 1900-01-01 to 2999-12-31.",
+            ),
         ],
-        responses={200: inline_serializer("TripSearch", {
-            "date": serializers.DateField(), "from": StationSerializer(),
-            "to": StationSerializer(), "count": serializers.IntegerField(),
-            "results": TripOptionSerializer(many=True)}),
-                   400: error_response("Unknown station or bad date")},
+        responses={
+            200: inline_serializer(
+                "TripSearch",
+                {
+                    "date": serializers.DateField(),
+                    "from": StationSerializer(),
+                    "to": StationSerializer(),
+                    "count": serializers.IntegerField(),
+                    "results": TripOptionSerializer(many=True),
+                },
+            ),
+            400: error_response("Unknown station or bad date"),
+        },
     )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
@@ -158,20 +180,31 @@ class TripSearchView(APIView):
             raise serializers.ValidationError(errors)
         if stations["origin"].pk == stations["destination"].pk:
             raise serializers.ValidationError(
-                {"to": ["Choose a destination other than the origin."]})
-        options = trip_search(origin=stations["origin"], destination=stations["destination"],
-                              travel_date=data["date"])
+                {"to": ["Choose a destination other than the origin."]}
+            )
+        options = trip_search(
+            origin=stations["origin"], destination=stations["destination"], travel_date=data["date"]
+        )
         refusals = selectors.trips_refusals(options, now=timezone.now())
-        trips = TripOptionSerializer(options, many=True, context={
-            "refusals": refusals, "availability": selectors.trips_availability(
-                [o for o in options if o.schedule.pk not in refusals])}).data
-        return Response({
-            "date": data["date"].isoformat(),
-            "from": StationSerializer(stations["origin"]).data,
-            "to": StationSerializer(stations["destination"]).data,
-            "count": len(trips),
-            "results": trips,
-        })
+        trips = TripOptionSerializer(
+            options,
+            many=True,
+            context={
+                "refusals": refusals,
+                "availability": selectors.trips_availability(
+                    [o for o in options if o.schedule.pk not in refusals]
+                ),
+            },
+        ).data
+        return Response(
+            {
+                "date": data["date"].isoformat(),
+                "from": StationSerializer(stations["origin"]).data,
+                "to": StationSerializer(stations["destination"]).data,
+                "count": len(trips),
+                "results": trips,
+            }
+        )
 
 
 class SeatMapView(APIView):
@@ -202,13 +235,23 @@ class SeatMapView(APIView):
             OpenApiParameter("to", str, required=True, description="Alighting station code."),
             OpenApiParameter("class", str, required=True, description="Class code, e.g. SL."),
         ],
-        responses={200: inline_serializer("SeatMap", {
-            "trip": serializers.IntegerField(), "class": serializers.CharField(),
-            "from": StationSerializer(), "to": StationSerializer(),
-            "seats": SeatSerializer(many=True)}),
-                   400: error_response("Bad stops or class"), 404: error_response("No trip"),
-                   409: error_response("Not bookable now: left the boarding stop, departed, "
-                                       "arrived or without a vehicle")},
+        responses={
+            200: inline_serializer(
+                "SeatMap",
+                {
+                    "trip": serializers.IntegerField(),
+                    "class": serializers.CharField(),
+                    "from": StationSerializer(),
+                    "to": StationSerializer(),
+                    "seats": SeatSerializer(many=True),
+                },
+            ),
+            400: error_response("Bad stops or class"),
+            404: error_response("No trip"),
+            409: error_response(
+                "Not bookable now: left the boarding stop, departed, arrived or without a vehicle"
+            ),
+        },
     )
     def get(self, request, pk: int):
         params = self.InputSerializer(data=request.query_params)
@@ -218,25 +261,31 @@ class SeatMapView(APIView):
             schedule = selectors.trip_get_for_sale(pk)
         except Schedule.DoesNotExist:
             raise NotFound("No such trip.") from None
-        journey = selectors.journey_get(schedule=schedule, origin_code=data["origin"],
-                                        destination_code=data["destination"])
-        if refusal := selectors.trip_refusal(schedule=schedule,
-                                             boarding=journey.origin.station,
-                                             departure_at=journey.departure_at,
-                                             now=timezone.now()):
+        journey = selectors.journey_get(
+            schedule=schedule, origin_code=data["origin"], destination_code=data["destination"]
+        )
+        if refusal := selectors.trip_refusal(
+            schedule=schedule,
+            boarding=journey.origin.station,
+            departure_at=journey.departure_at,
+            now=timezone.now(),
+        ):
             raise TripNotBookable(refusal)
         class_code = data["class_code"].strip().upper()
-        seats = selectors.seat_map(schedule=schedule, class_code=class_code,
-                                   mask=journey.mask)
+        seats = selectors.seat_map(schedule=schedule, class_code=class_code, mask=journey.mask)
         if not seats:
-            raise serializers.ValidationError({"class": [f"Trip {schedule.route.number} has "
-                                                         f"no {class_code} class."]})
-        return Response({
-            "trip": schedule.pk, "class": class_code,
-            "from": StationSerializer(journey.origin.station).data,
-            "to": StationSerializer(journey.destination.station).data,
-            "seats": self.SeatSerializer(seats, many=True).data,
-        })
+            raise serializers.ValidationError(
+                {"class": [f"Trip {schedule.route.number} has no {class_code} class."]}
+            )
+        return Response(
+            {
+                "trip": schedule.pk,
+                "class": class_code,
+                "from": StationSerializer(journey.origin.station).data,
+                "to": StationSerializer(journey.destination.station).data,
+                "seats": self.SeatSerializer(seats, many=True).data,
+            }
+        )
 
 
 # --- PNRs ---------------------------------------------------------------------------------------
@@ -257,13 +306,29 @@ class PassengerOutputSerializer(serializers.ModelSerializer):
     seat = serializers.SerializerMethodField()
     berth_type = serializers.SerializerMethodField()
     position = serializers.SerializerMethodField(
-        help_text="RAC or WL number (1 = next in line); null when confirmed or cancelled.")
+        help_text="RAC or WL number (1 = next in line); null when confirmed or cancelled."
+    )
 
     class Meta:
         model = Passenger
-        fields = ["id", "index", "name", "age", "gender", "berth_preference", "status",
-                  "booking_status", "quota", "coach", "seat", "berth_type", "half", "position",
-                  "fare", "refund"]
+        fields = [
+            "id",
+            "index",
+            "name",
+            "age",
+            "gender",
+            "berth_preference",
+            "status",
+            "booking_status",
+            "quota",
+            "coach",
+            "seat",
+            "berth_type",
+            "half",
+            "position",
+            "fare",
+            "refund",
+        ]
         read_only_fields = fields
 
     def get_coach(self, p: Passenger) -> str | None:
@@ -290,10 +355,16 @@ def _passengers(pnr: Pnr) -> list[Passenger]:
     return listed if listed is not None else list(pnr.passengers.all())
 
 
-TripSummarySerializer = inline_serializer("PnrTrip", {
-    "id": serializers.IntegerField(), "number": serializers.CharField(),
-    "name": serializers.CharField(), "service_date": serializers.DateField(),
-    "company": serializers.CharField()})
+TripSummarySerializer = inline_serializer(
+    "PnrTrip",
+    {
+        "id": serializers.IntegerField(),
+        "number": serializers.CharField(),
+        "name": serializers.CharField(),
+        "service_date": serializers.DateField(),
+        "company": serializers.CharField(),
+    },
+)
 
 
 @extend_schema_serializer(component_name="Pnr")
@@ -301,7 +372,8 @@ class PnrOutputSerializer(serializers.ModelSerializer):
     pnr = serializers.CharField(source="number")
     status = serializers.SerializerMethodField(
         help_text="CNF, RAC or WL when every active passenger has it; PARTIAL when mixed; "
-                  "CAN when every passenger is cancelled.")
+        "CAN when every passenger is cancelled."
+    )
     trip = serializers.SerializerMethodField()
     vars()["from"] = StationSerializer(source="origin")
     vars()["to"] = StationSerializer(source="destination")
@@ -312,9 +384,22 @@ class PnrOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Pnr
-        fields = ["pnr", "status", "trip", "from", "to", "class", "quota", "departure",
-                  "arrival", "distance_km", "total_fare", "currency", "created_at",
-                  "passengers"]
+        fields = [
+            "pnr",
+            "status",
+            "trip",
+            "from",
+            "to",
+            "class",
+            "quota",
+            "departure",
+            "arrival",
+            "distance_km",
+            "total_fare",
+            "currency",
+            "created_at",
+            "passengers",
+        ]
         read_only_fields = fields
 
     def get_status(self, pnr: Pnr) -> str:
@@ -323,9 +408,13 @@ class PnrOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(TripSummarySerializer)
     def get_trip(self, pnr: Pnr) -> dict:
         route = pnr.schedule.route
-        return {"id": pnr.schedule_id, "number": route.number, "name": route.name,
-                "service_date": pnr.schedule.service_date.isoformat(),
-                "company": route.company.name}
+        return {
+            "id": pnr.schedule_id,
+            "number": route.number,
+            "name": route.name,
+            "service_date": pnr.schedule.service_date.isoformat(),
+            "company": route.company.name,
+        }
 
     @extend_schema_field(PassengerOutputSerializer(many=True))
     def get_passengers(self, pnr: Pnr) -> list[dict]:
@@ -343,31 +432,49 @@ class PassengerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     age = serializers.IntegerField(min_value=0, max_value=125)
     gender = serializers.ChoiceField(choices=Gender.choices)
-    berth_preference = serializers.ChoiceField(choices=BerthPreference.choices,
-                                               required=False, default="",
-                                               allow_blank=True)
-    passport = serializers.CharField(max_length=20, required=False, default="",
-                                     allow_blank=True,
-                                     help_text="Passport number (foreign tourists).")
-    nationality = serializers.CharField(max_length=3, required=False, default="",
-                                        allow_blank=True,
-                                        help_text="Country, by its ISO 3166-1 alpha-2 (GB) "
-                                                  "or alpha-3 (GBR) code, any case; kept "
-                                                  "as alpha-2 (foreign tourists).")
+    berth_preference = serializers.ChoiceField(
+        choices=BerthPreference.choices, required=False, default="", allow_blank=True
+    )
+    passport = serializers.CharField(
+        max_length=20,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Passport number (foreign tourists).",
+    )
+    nationality = serializers.CharField(
+        max_length=3,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Country, by its ISO 3166-1 alpha-2 (GB) "
+        "or alpha-3 (GBR) code, any case; kept "
+        "as alpha-2 (foreign tourists).",
+    )
+
     def validate_nationality(self, value: str) -> str:
         try:
             return rules.country_code(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
 
-    coach = serializers.CharField(max_length=8, required=False, default="", allow_blank=True,
-                                  help_text="Coach of the seat asked for, as the seat map "
-                                            "shows it (e.g. S1); with `seat`.")
-    seat = serializers.CharField(max_length=8, required=False, default="", allow_blank=True,
-                                 help_text="Number of the seat asked for, as the seat map "
-                                           "shows it (e.g. 12); with `coach`. Given if still "
-                                           "free for this booking, else the passenger is "
-                                           "seated as usual.")
+    coach = serializers.CharField(
+        max_length=8,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Coach of the seat asked for, as the seat map shows it (e.g. S1); with `seat`.",
+    )
+    seat = serializers.CharField(
+        max_length=8,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Number of the seat asked for, as the seat map "
+        "shows it (e.g. 12); with `coach`. Given if still "
+        "free for this booking, else the passenger is "
+        "seated as usual.",
+    )
 
 
 class BookingListCreateView(generics.GenericAPIView):
@@ -388,40 +495,61 @@ class BookingListCreateView(generics.GenericAPIView):
     @extend_schema_serializer(component_name="BookingRequest")
     class InputSerializer(serializers.Serializer):
         trip = serializers.IntegerField(min_value=1)
-        vars()["from"] = serializers.CharField(max_length=64, source="origin",
-                                               help_text="Boarding station code.")
-        vars()["to"] = serializers.CharField(max_length=64, source="destination",
-                                             help_text="Alighting station code.")
-        vars()["class"] = serializers.CharField(max_length=12, source="class_code",
-                                                help_text="Class code, e.g. SL.")
+        vars()["from"] = serializers.CharField(
+            max_length=64, source="origin", help_text="Boarding station code."
+        )
+        vars()["to"] = serializers.CharField(
+            max_length=64, source="destination", help_text="Alighting station code."
+        )
+        vars()["class"] = serializers.CharField(
+            max_length=12, source="class_code", help_text="Class code, e.g. SL."
+        )
         quota = serializers.ChoiceField(choices=BOOKABLE_QUOTA_CHOICES, default=Quota.GENERAL)
-        passengers = PassengerInputSerializer(many=True, allow_empty=False,
-                                              max_length=rules.MAX_PASSENGERS)
+        passengers = PassengerInputSerializer(
+            many=True, allow_empty=False, max_length=rules.MAX_PASSENGERS
+        )
         only_if_all_confirmed = serializers.BooleanField(
-            default=False, help_text="Refuse unless every passenger is confirmed.")
+            default=False, help_text="Refuse unless every passenger is confirmed."
+        )
         only_in_one_coach = serializers.BooleanField(
-            default=False, help_text="Refuse unless every passenger is confirmed in one "
-                                     "coach.")
+            default=False, help_text="Refuse unless every passenger is confirmed in one coach."
+        )
 
-    @extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER], request=InputSerializer,
-                   responses={201: PnrOutputSerializer,
-                              400: error_response("Invalid request"),
-                              409: error_response("Refused by a rule, or not enough money"),
-                              503: error_response("Busy: retry with the same key")})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=InputSerializer,
+        responses={
+            201: PnrOutputSerializer,
+            400: error_response("Invalid request"),
+            409: error_response("Refused by a rule, or not enough money"),
+            503: error_response("Busy: retry with the same key"),
+        },
+    )
     @idempotent(scope="booking.create")
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         pnr = services.booking_create(
-            user=request.user, schedule_id=values["trip"], origin_code=values["origin"],
-            destination_code=values["destination"], class_code=values["class_code"],
+            user=request.user,
+            schedule_id=values["trip"],
+            origin_code=values["origin"],
+            destination_code=values["destination"],
+            class_code=values["class_code"],
             quota=values["quota"],
-            passengers=[services.PassengerIn(
-                name=p["name"], age=p["age"], gender=p["gender"],
-                berth_preference=p["berth_preference"], passport_number=p["passport"],
-                nationality=p["nationality"], coach=p["coach"], seat=p["seat"])
-                for p in values["passengers"]],
+            passengers=[
+                services.PassengerIn(
+                    name=p["name"],
+                    age=p["age"],
+                    gender=p["gender"],
+                    berth_preference=p["berth_preference"],
+                    passport_number=p["passport"],
+                    nationality=p["nationality"],
+                    coach=p["coach"],
+                    seat=p["seat"],
+                )
+                for p in values["passengers"]
+            ],
             only_if_all_confirmed=values["only_if_all_confirmed"],
             only_in_one_coach=values["only_in_one_coach"],
             idempotency_record=self.idempotency_record,
@@ -450,7 +578,6 @@ class BookingDetailView(APIView):
         return Response(PnrOutputSerializer(found).data)
 
 
-
 # --- Cancellation ---------------------------------------------------------------------------------
 
 
@@ -459,8 +586,9 @@ class RefundLineSerializer(serializers.Serializer):
     passenger = serializers.IntegerField(source="passenger.pk", help_text="Passenger id.")
     index = serializers.IntegerField(source="passenger.index")
     name = serializers.CharField(source="passenger.name")
-    status = serializers.CharField(source="passenger.status",
-                                   help_text="The status the quote is for.")
+    status = serializers.CharField(
+        source="passenger.status", help_text="The status the quote is for."
+    )
     fare = serializers.IntegerField(source="quote.fare", help_text="Minor units.")
     charge = serializers.IntegerField(source="quote.charge", help_text="Minor units kept.")
     refund = serializers.IntegerField(source="quote.refund", help_text="Minor units paid back.")
@@ -471,10 +599,12 @@ class RefundLineSerializer(serializers.Serializer):
 class RefundQuoteSerializer(serializers.Serializer):
     pnr = serializers.CharField(source="pnr.number")
     policy = serializers.CharField()
-    charted = serializers.BooleanField(help_text="The chart is prepared: only the whole PNR "
-                                                 "can be cancelled.")
+    charted = serializers.BooleanField(
+        help_text="The chart is prepared: only the whole PNR can be cancelled."
+    )
     minutes_before_departure = serializers.IntegerField(
-        help_text="From now to the departure from the boarding stop.")
+        help_text="From now to the departure from the boarding stop."
+    )
     fare = serializers.IntegerField()
     charge = serializers.IntegerField()
     refund = serializers.IntegerField()
@@ -486,21 +616,41 @@ class RefundQuoteSerializer(serializers.Serializer):
 class CancellationSerializer(serializers.ModelSerializer):
     pnr = serializers.CharField(source="pnr.number")
     currency = serializers.CharField(source="pnr.currency")
-    passengers = serializers.ListField(source="lines", child=inline_serializer(
-        "CancellationLine", {"passenger": serializers.IntegerField(),
-                             "index": serializers.IntegerField(),
-                             "name": serializers.CharField(),
-                             "status": serializers.CharField(),
-                             "fare": serializers.IntegerField(),
-                             "charge": serializers.IntegerField(),
-                             "refund": serializers.IntegerField(),
-                             "rule": serializers.CharField()}))
+    passengers = serializers.ListField(
+        source="lines",
+        child=inline_serializer(
+            "CancellationLine",
+            {
+                "passenger": serializers.IntegerField(),
+                "index": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "status": serializers.CharField(),
+                "fare": serializers.IntegerField(),
+                "charge": serializers.IntegerField(),
+                "refund": serializers.IntegerField(),
+                "rule": serializers.CharField(),
+            },
+        ),
+    )
     booking = serializers.SerializerMethodField()
 
     class Meta:
         model = Cancellation
-        fields = ["id", "pnr", "cause", "created_at", "policy", "minutes_before_departure",
-                  "charted", "fare", "charge", "refund", "currency", "passengers", "booking"]
+        fields = [
+            "id",
+            "pnr",
+            "cause",
+            "created_at",
+            "policy",
+            "minutes_before_departure",
+            "charted",
+            "fare",
+            "charge",
+            "refund",
+            "currency",
+            "passengers",
+            "booking",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(PnrOutputSerializer)
@@ -517,9 +667,12 @@ def _own_pnr(request, number: str) -> Pnr:
 
 class PassengerIdsSerializer(serializers.Serializer):
     passengers = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False,
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
         max_length=rules.MAX_PASSENGERS,
-        help_text="Passenger ids to cancel; leave out to cancel every active passenger.")
+        help_text="Passenger ids to cancel; leave out to cancel every active passenger.",
+    )
 
 
 class RefundQuoteView(APIView):
@@ -527,13 +680,22 @@ class RefundQuoteView(APIView):
     that applied. `?passengers=1,2` quotes some passengers (ids); without it, all active
     ones."""
 
-    @extend_schema(parameters=[OpenApiParameter(
-                       "passengers", OpenApiTypes.STR, required=False,
-                       description="Comma-separated passenger ids.")],
-                   responses={200: RefundQuoteSerializer,
-                              400: error_response("Not passengers of this PNR"),
-                              404: error_response("No such PNR"),
-                              409: error_response("Cannot be cancelled now")})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "passengers",
+                OpenApiTypes.STR,
+                required=False,
+                description="Comma-separated passenger ids.",
+            )
+        ],
+        responses={
+            200: RefundQuoteSerializer,
+            400: error_response("Not passengers of this PNR"),
+            404: error_response("No such PNR"),
+            409: error_response("Cannot be cancelled now"),
+        },
+    )
     def get(self, request, pnr: str):
         found = _own_pnr(request, pnr)
         ids = None
@@ -551,19 +713,27 @@ class CancelView(APIView):
     before the chart is prepared. A retry with the same Idempotency-Key replays the
     answer; the refund is paid once."""
 
-    @extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER], request=PassengerIdsSerializer,
-                   responses={200: CancellationSerializer,
-                              400: error_response("Invalid request"),
-                              404: error_response("No such PNR"),
-                              409: error_response("Already cancelled, or not allowed now"),
-                              503: error_response("Busy: retry with the same key")})
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=PassengerIdsSerializer,
+        responses={
+            200: CancellationSerializer,
+            400: error_response("Invalid request"),
+            404: error_response("No such PNR"),
+            409: error_response("Already cancelled, or not allowed now"),
+            503: error_response("Busy: retry with the same key"),
+        },
+    )
     @idempotent(scope="booking.cancel")
     def post(self, request, pnr: str):
         found = _own_pnr(request, pnr)
         data = PassengerIdsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cancellation = services.booking_cancel(
-            pnr=found, by=request.user, passenger_ids=data.validated_data.get("passengers"),
-            idempotency_record=self.idempotency_record)
+            pnr=found,
+            by=request.user,
+            passenger_ids=data.validated_data.get("passengers"),
+            idempotency_record=self.idempotency_record,
+        )
         fresh = selectors.pnr_get_for_user(request.user, pnr)
         return Response(CancellationSerializer(cancellation, context={"pnr": fresh}).data)

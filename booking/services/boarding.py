@@ -82,14 +82,22 @@ class _Scan:
     offline: bool = False
     device_result: str = ""
 
-    def record(self, result: str, message: str, passenger: Passenger | None = None
-               ) -> BoardingScan:
+    def record(self, result: str, message: str, passenger: Passenger | None = None) -> BoardingScan:
         return BoardingScan.objects.create(
-            schedule=self.schedule, passenger=passenger, scanned_by=self.driver,
-            scanned_at=self.scanned_at, received_at=self.now, station=self.station,
-            device=self.device[:64], nonce=self.nonce, offline=self.offline,
-            device_result=self.device_result, result=result, reason=message[:300],
-            payload_digest=hashlib.sha256(self.qr.encode("utf-8", "replace")).hexdigest())
+            schedule=self.schedule,
+            passenger=passenger,
+            scanned_by=self.driver,
+            scanned_at=self.scanned_at,
+            received_at=self.now,
+            station=self.station,
+            device=self.device[:64],
+            nonce=self.nonce,
+            offline=self.offline,
+            device_result=self.device_result,
+            result=result,
+            reason=message[:300],
+            payload_digest=hashlib.sha256(self.qr.encode("utf-8", "replace")).hexdigest(),
+        )
 
     @property
     def accepted_by_device(self) -> bool:
@@ -119,34 +127,52 @@ def _verify(scan: _Scan, ring: tickets.Keyring) -> tuple[str, str, tickets.Ticke
     if body.trip != schedule.pk:
         other = Schedule.objects.select_related("route").filter(pk=body.trip).first()
         named = _trip_label(other) if other else f"trip {body.trip}"
-        return (ScanResult.WRONG_TRIP,
-                f"This ticket is for {named}, not {_trip_label(schedule)}.", body)
+        return (
+            ScanResult.WRONG_TRIP,
+            f"This ticket is for {named}, not {_trip_label(schedule)}.",
+            body,
+        )
     if body.valid_from <= scan.scanned_at <= body.valid_until:
         return ScanResult.VALID, "", body
     # Shown in the boarding station's time, as printed on the ticket.
     origin = Station.objects.filter(code=body.origin).first() or scan.station
     if scan.scanned_at < body.valid_from:
-        return (ScanResult.NOT_YET_VALID,
-                f"Not valid yet: valid from {_local(body.valid_from, origin)}.", body)
-    return (ScanResult.EXPIRED,
-            f"Expired: was valid until {_local(body.valid_until, origin)}.", body)
+        return (
+            ScanResult.NOT_YET_VALID,
+            f"Not valid yet: valid from {_local(body.valid_from, origin)}.",
+            body,
+        )
+    return (
+        ScanResult.EXPIRED,
+        f"Expired: was valid until {_local(body.valid_until, origin)}.",
+        body,
+    )
 
 
-def _conflict(scan: _Scan, passenger: Passenger, *, winner: BoardingScan,
-              loser: BoardingScan) -> BoardingConflict:
+def _conflict(
+    scan: _Scan, passenger: Passenger, *, winner: BoardingScan, loser: BoardingScan
+) -> BoardingConflict:
     """Record that two scans let one ticket in, and tell the company's admins (outbox, in
     the scan's transaction)."""
     conflict = BoardingConflict.objects.create(
-        schedule=scan.schedule, passenger=passenger, winner=winner, loser=loser,
-        created_at=scan.now)
+        schedule=scan.schedule, passenger=passenger, winner=winner, loser=loser, created_at=scan.now
+    )
     admins = CompanyMembership.objects.filter(
-        company_id=scan.schedule.route.company_id, role=Role.COMPANY_ADMIN,
+        company_id=scan.schedule.route.company_id,
+        role=Role.COMPANY_ADMIN,
     ).values_list("user_id", flat=True)
-    payload = {"trip": scan.schedule.pk, "pnr": passenger.pnr.number,
-               "passenger": passenger.pk, "winner_scan": winner.pk, "loser_scan": loser.pk}
-    outbox_add(messages=[Message("boarding.conflict", user_id, payload)
-                         for user_id in admins] or
-               [Message("boarding.conflict", None, payload)], now=scan.now)
+    payload = {
+        "trip": scan.schedule.pk,
+        "pnr": passenger.pnr.number,
+        "passenger": passenger.pk,
+        "winner_scan": winner.pk,
+        "loser_scan": loser.pk,
+    }
+    outbox_add(
+        messages=[Message("boarding.conflict", user_id, payload) for user_id in admins]
+        or [Message("boarding.conflict", None, payload)],
+        now=scan.now,
+    )
     return conflict
 
 
@@ -154,57 +180,83 @@ def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
     """Under the PNR's lock: refuse a cancelled passenger, answer already_boarded after the
     first scan, else board. Offline scans: the earliest scan wins."""
     pnr_lock(number=body.pnr)
-    passenger = (Passenger.objects.select_related(*ANSWER_PASSENGER)
-                 .filter(pk=body.passenger, pnr__number=body.pnr,
-                         pnr__schedule=scan.schedule).first())
+    passenger = (
+        Passenger.objects.select_related(*ANSWER_PASSENGER)
+        .filter(pk=body.passenger, pnr__number=body.pnr, pnr__schedule=scan.schedule)
+        .first()
+    )
     if passenger is None:
         message = "This ticket's passenger is not on this trip any more."
-        return ScanOutcome(ScanResult.CANCELLED, message, scan.record(
-            ScanResult.CANCELLED, message))
+        return ScanOutcome(
+            ScanResult.CANCELLED, message, scan.record(ScanResult.CANCELLED, message)
+        )
     if passenger.status not in SEATED_STATUSES:
-        message = (f"{passenger.name} (PNR {passenger.pnr.number}, passenger "
-                   f"{passenger.index}) is {passenger.get_status_display().lower()}: "
-                   "the ticket is void.")
-        return ScanOutcome(ScanResult.CANCELLED, message, scan.record(
-            ScanResult.CANCELLED, message, passenger), passenger)
-    boarding = (Boarding.objects.select_related(*ANSWER_BOARDING)
-                .filter(passenger=passenger).first())
+        message = (
+            f"{passenger.name} (PNR {passenger.pnr.number}, passenger "
+            f"{passenger.index}) is {passenger.get_status_display().lower()}: "
+            "the ticket is void."
+        )
+        return ScanOutcome(
+            ScanResult.CANCELLED,
+            message,
+            scan.record(ScanResult.CANCELLED, message, passenger),
+            passenger,
+        )
+    boarding = Boarding.objects.select_related(*ANSWER_BOARDING).filter(passenger=passenger).first()
     if boarding is not None:
         boarding.passenger = passenger
     if scan.offline and not scan.accepted_by_device:
         # The device turned the passenger away (its revocation list, its clock, an earlier
         # scan of its own): this scan boarded nobody and takes nothing from another.
         result = ScanResult(scan.device_result)
-        message = (f"Refused offline on the device ({result.label.lower()}): "
-                   f"{passenger.name} did not board with this scan.")
-        return ScanOutcome(result, message, scan.record(result, message, passenger),
-                           passenger, boarding)
+        message = (
+            f"Refused offline on the device ({result.label.lower()}): "
+            f"{passenger.name} did not board with this scan."
+        )
+        return ScanOutcome(
+            result, message, scan.record(result, message, passenger), passenger, boarding
+        )
     if boarding is None:
         record = scan.record(ScanResult.VALID, f"{passenger.name} boards.", passenger)
         boarding = Boarding.objects.create(
-            passenger=passenger, schedule=scan.schedule, scan=record,
-            boarded_at=scan.scanned_at, boarded_by=scan.driver, station=scan.station)
+            passenger=passenger,
+            schedule=scan.schedule,
+            scan=record,
+            boarded_at=scan.scanned_at,
+            boarded_by=scan.driver,
+            station=scan.station,
+        )
         return ScanOutcome(ScanResult.VALID, record.reason, record, passenger, boarding)
     if scan.offline and scan.scanned_at < boarding.boarded_at:
         # An earlier scan, uploaded late: it is the one that boarded the passenger.
-        record = scan.record(ScanResult.VALID, f"{passenger.name} boards (the earliest "
-                             "scan of this ticket).", passenger)
+        record = scan.record(
+            ScanResult.VALID,
+            f"{passenger.name} boards (the earliest scan of this ticket).",
+            passenger,
+        )
         conflict = _conflict(scan, passenger, winner=record, loser=boarding.scan)
         boarding.scan, boarding.boarded_at = record, scan.scanned_at
         boarding.boarded_by, boarding.station = scan.driver, scan.station
         boarding.save(update_fields=["scan", "boarded_at", "boarded_by", "station"])
-        return ScanOutcome(ScanResult.VALID, record.reason, record, passenger, boarding,
-                           conflict=conflict)
+        return ScanOutcome(
+            ScanResult.VALID, record.reason, record, passenger, boarding, conflict=conflict
+        )
     where = f" at {boarding.station.name}" if boarding.station else ""
     by = boarding.boarded_by.full_name or boarding.boarded_by.email
-    message = (f"Already boarded at "
-               f"{_local(boarding.boarded_at, boarding.station or passenger.pnr.origin)}"
-               f"{where}, scanned by {by}.")
+    message = (
+        f"Already boarded at "
+        f"{_local(boarding.boarded_at, boarding.station or passenger.pnr.origin)}"
+        f"{where}, scanned by {by}."
+    )
     record = scan.record(ScanResult.ALREADY_BOARDED, message, passenger)
-    conflict = (_conflict(scan, passenger, winner=boarding.scan, loser=record)
-                if scan.accepted_by_device else None)
-    return ScanOutcome(ScanResult.ALREADY_BOARDED, message, record, passenger, boarding,
-                       conflict=conflict)
+    conflict = (
+        _conflict(scan, passenger, winner=boarding.scan, loser=record)
+        if scan.accepted_by_device
+        else None
+    )
+    return ScanOutcome(
+        ScanResult.ALREADY_BOARDED, message, record, passenger, boarding, conflict=conflict
+    )
 
 
 def _off_route(schedule: Schedule, stations: list[Station | None]) -> dict[int, str]:
@@ -213,15 +265,24 @@ def _off_route(schedule: Schedule, stations: list[Station | None]) -> dict[int, 
     named = {station.pk for station in stations if station is not None}
     if not named:
         return {}
-    stops = set(RouteStop.objects.filter(route_id=schedule.route_id, station_id__in=named)
-                .values_list("station_id", flat=True))
-    return {index: gettext("{name} ({code}) is not a stop of trip {number} of {date}: scan "
-                           "at a station the trip calls at.").format(
-                               name=station.name, code=station.code,
-                               number=schedule.route.number,
-                               date=f"{schedule.service_date:%d %b %Y}")
-            for index, station in enumerate(stations)
-            if station is not None and station.pk not in stops}
+    stops = set(
+        RouteStop.objects.filter(route_id=schedule.route_id, station_id__in=named).values_list(
+            "station_id", flat=True
+        )
+    )
+    return {
+        index: gettext(
+            "{name} ({code}) is not a stop of trip {number} of {date}: scan "
+            "at a station the trip calls at."
+        ).format(
+            name=station.name,
+            code=station.code,
+            number=schedule.route.number,
+            date=f"{schedule.service_date:%d %b %Y}",
+        )
+        for index, station in enumerate(stations)
+        if station is not None and station.pk not in stops
+    }
 
 
 def _answer(scan: _Scan, ring: tickets.Keyring) -> ScanOutcome:
@@ -236,14 +297,19 @@ def _answer(scan: _Scan, ring: tickets.Keyring) -> ScanOutcome:
 def _replays(schedule: Schedule, nonces: list[str]) -> dict[str, ScanOutcome]:
     """The answers already given to the offline scans `nonces` of this trip, by nonce, as
     they were given (`duplicate`); three queries however many."""
-    records = list(BoardingScan.objects.filter(schedule=schedule, nonce__in=nonces)
-                   .select_related(*(f"passenger__{path}" for path in ANSWER_PASSENGER)))
-    boardings = {b.passenger_id: b for b in Boarding.objects.filter(
-        passenger__in=[r.passenger_id for r in records if r.passenger_id])
-        .select_related(*ANSWER_BOARDING)}
+    records = list(
+        BoardingScan.objects.filter(schedule=schedule, nonce__in=nonces).select_related(
+            *(f"passenger__{path}" for path in ANSWER_PASSENGER)
+        )
+    )
+    boardings = {
+        b.passenger_id: b
+        for b in Boarding.objects.filter(
+            passenger__in=[r.passenger_id for r in records if r.passenger_id]
+        ).select_related(*ANSWER_BOARDING)
+    }
     conflicts = {}
-    for conflict in BoardingConflict.objects.filter(Q(loser__in=records)
-                                                    | Q(winner__in=records)):
+    for conflict in BoardingConflict.objects.filter(Q(loser__in=records) | Q(winner__in=records)):
         conflicts.setdefault(conflict.loser_id, conflict)
         conflicts.setdefault(conflict.winner_id, conflict)
     answers = {}
@@ -251,14 +317,27 @@ def _replays(schedule: Schedule, nonces: list[str]) -> dict[str, ScanOutcome]:
         boarding = boardings.get(record.passenger_id)
         if boarding is not None:
             boarding.passenger = record.passenger
-        answers[record.nonce] = ScanOutcome(record.result, record.reason, record,
-                                            record.passenger, boarding, duplicate=True,
-                                            conflict=conflicts.get(record.pk))
+        answers[record.nonce] = ScanOutcome(
+            record.result,
+            record.reason,
+            record,
+            record.passenger,
+            boarding,
+            duplicate=True,
+            conflict=conflicts.get(record.pk),
+        )
     return answers
 
 
-def ticket_scan(*, schedule: Schedule, driver: User, qr: str, station: Station | None = None,
-                device: str = "", now: datetime | None = None) -> ScanOutcome:
+def ticket_scan(
+    *,
+    schedule: Schedule,
+    driver: User,
+    qr: str,
+    station: Station | None = None,
+    device: str = "",
+    now: datetime | None = None,
+) -> ScanOutcome:
     """Answer a scan made now on `schedule` (a trip `driver` is assigned to; the caller
     checks): valid (the passenger boards, atomically), already_boarded (when, where, by
     whom), cancelled, wrong_trip, not_yet_valid, expired, invalid_signature, malformed.
@@ -267,13 +346,26 @@ def ticket_scan(*, schedule: Schedule, driver: User, qr: str, station: Station |
     if problem := _off_route(schedule, [station]).get(0):
         raise InvalidScan(problem, fields={"station": [problem]})
     now = now or timezone.now()
-    scan = _Scan(schedule=schedule, driver=driver, qr=qr, scanned_at=now, now=now,
-                 station=station, device=device)
+    scan = _Scan(
+        schedule=schedule,
+        driver=driver,
+        qr=qr,
+        scanned_at=now,
+        now=now,
+        station=station,
+        device=device,
+    )
     return _answer(scan, ticket_keys.keyring())
 
 
-def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[OfflineScan],
-                 now: datetime | None = None) -> list[ScanOutcome]:
+def scans_upload(
+    *,
+    schedule: Schedule,
+    driver: User,
+    device: str,
+    scans: list[OfflineScan],
+    now: datetime | None = None,
+) -> list[ScanOutcome]:
     """Answer the scans a device made offline on `schedule`, in the order they were made.
     Idempotent by each scan's nonce: a scan uploaded again gets its first answer back
     (`duplicate`) and changes nothing. Each scan is checked as it would have been when made
@@ -283,8 +375,12 @@ def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[O
     of the trip's route is refused whole (InvalidScan, `fields={"scans": {"<index>":
     {"station": [message]}}}`), recording nothing."""
     if off := _off_route(schedule, [offline.station for offline in scans]):
-        raise InvalidScan(next(iter(off.values())), fields={"scans": {
-            str(index): {"station": [problem]} for index, problem in off.items()}})
+        raise InvalidScan(
+            next(iter(off.values())),
+            fields={
+                "scans": {str(index): {"station": [problem]} for index, problem in off.items()}
+            },
+        )
     now = now or timezone.now()
     latest = now + timedelta(seconds=settings.TTMS_SCAN_CLOCK_SKEW_SECONDS)
     ring = ticket_keys.keyring()
@@ -292,10 +388,18 @@ def scans_upload(*, schedule: Schedule, driver: User, device: str, scans: list[O
     for offline in sorted(scans, key=lambda o: (o.scanned_at, o.nonce)):
         if offline.nonce in answered:  # uploaded before, or earlier in this batch
             continue
-        scan = _Scan(schedule=schedule, driver=driver, qr=offline.qr,
-                     scanned_at=min(offline.scanned_at, latest), now=now,
-                     station=offline.station, device=device, nonce=offline.nonce,
-                     offline=True, device_result=offline.device_result)
+        scan = _Scan(
+            schedule=schedule,
+            driver=driver,
+            qr=offline.qr,
+            scanned_at=min(offline.scanned_at, latest),
+            now=now,
+            station=offline.station,
+            device=device,
+            nonce=offline.nonce,
+            offline=True,
+            device_result=offline.device_result,
+        )
         try:
             with transaction.atomic():
                 answered[offline.nonce] = _answer(scan, ring)

@@ -48,28 +48,49 @@ def booking_cancel(
         payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
         trip_class = trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
         passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))
-        plan = cancellation_plan(pnr=pnr, passengers=passengers, passenger_ids=passenger_ids,
-                                 cause=cause, charted=trip_class.charted_at is not None,
-                                 now=now)
+        plan = cancellation_plan(
+            pnr=pnr,
+            passengers=passengers,
+            passenger_ids=passenger_ids,
+            cause=cause,
+            charted=trip_class.charted_at is not None,
+            now=now,
+        )
         cancellation = _record(plan, cause=cause, by=by, now=now)
         freed = _free_places(pnr, plan)
         for line in plan.lines:
             line.passenger.status = PassengerStatus.CANCELLED
             line.passenger.cancellation = cancellation
             line.passenger.refund = line.quote.refund
-        Passenger.objects.bulk_update([line.passenger for line in plan.lines],
-                                      ["status", "cancellation", "refund"])
+        Passenger.objects.bulk_update(
+            [line.passenger for line in plan.lines], ["status", "cancellation", "refund"]
+        )
         if plan.refund:
             cancellation.transaction = payments.booking_refund(
-                reference_type=REFERENCE_TYPE, reference_id=pnr.number, amount=plan.refund,
-                created_by=by, idempotency_record=idempotency_record,
-                description=f"Cancellation of PNR {pnr.number}")
+                reference_type=REFERENCE_TYPE,
+                reference_id=pnr.number,
+                amount=plan.refund,
+                created_by=by,
+                idempotency_record=idempotency_record,
+                description=f"Cancellation of PNR {pnr.number}",
+            )
             cancellation.save(update_fields=["transaction"])
-        outbox_add(messages=[Message(topic="pnr.cancelled", user_id=pnr.user_id, payload={
-            "pnr": pnr.number, "cause": cause, "refund": plan.refund,
-            "passengers": [line.passenger.index for line in plan.lines]})], now=now)
-        if freed and trip_class is not None and not (trip_class.closed
-                                                     or trip_class.promotion_due):
+        outbox_add(
+            messages=[
+                Message(
+                    topic="pnr.cancelled",
+                    user_id=pnr.user_id,
+                    payload={
+                        "pnr": pnr.number,
+                        "cause": cause,
+                        "refund": plan.refund,
+                        "passengers": [line.passenger.index for line in plan.lines],
+                    },
+                )
+            ],
+            now=now,
+        )
+        if freed and trip_class is not None and not (trip_class.closed or trip_class.promotion_due):
             # Already due: the task enqueued then has not run yet (it needs this lock), and
             # will promote into these places too. Waitlisted passengers free nothing.
             trip_class.promotion_due = True
@@ -78,17 +99,32 @@ def booking_cancel(
     return cancellation
 
 
-def _record(plan: CancellationPlan, *, cause: str, by: User | None,
-            now: datetime) -> Cancellation:
+def _record(plan: CancellationPlan, *, cause: str, by: User | None, now: datetime) -> Cancellation:
     return Cancellation.objects.create(
-        pnr=plan.pnr, cause=cause, cancelled_by=by, created_at=now, policy=plan.policy,
-        minutes_before_departure=plan.minutes_before_departure, charted=plan.charted,
-        fare=plan.fare, charge=plan.charge, refund=plan.refund,
-        lines=[{"passenger": line.passenger.pk, "index": line.passenger.index,
-                "name": line.passenger.name, "status": line.passenger.status,
-                "fare": line.quote.fare, "charge": line.quote.charge,
-                "refund": line.quote.refund, "rule": line.quote.rule}
-               for line in plan.lines])
+        pnr=plan.pnr,
+        cause=cause,
+        cancelled_by=by,
+        created_at=now,
+        policy=plan.policy,
+        minutes_before_departure=plan.minutes_before_departure,
+        charted=plan.charted,
+        fare=plan.fare,
+        charge=plan.charge,
+        refund=plan.refund,
+        lines=[
+            {
+                "passenger": line.passenger.pk,
+                "index": line.passenger.index,
+                "name": line.passenger.name,
+                "status": line.passenger.status,
+                "fare": line.quote.fare,
+                "charge": line.quote.charge,
+                "refund": line.quote.refund,
+                "rule": line.quote.rule,
+            }
+            for line in plan.lines
+        ],
+    )
 
 
 def _free_places(pnr: Pnr, plan: CancellationPlan) -> bool:
@@ -98,10 +134,12 @@ def _free_places(pnr: Pnr, plan: CancellationPlan) -> bool:
     held = [line.passenger for line in plan.lines if line.passenger.status in SEATED_STATUSES]
     if not held:
         return False
-    places = Place.objects.filter(trip_class_id=pnr.trip_class_id,
-                                  seat_id__in={p.seat_id for p in held})
-    wanted = {(p.seat_id, p.half) for p in held} | {(p.seat_id, h) for p in held
-                                                    if p.half == 0 for h in (1, 2)}
+    places = Place.objects.filter(
+        trip_class_id=pnr.trip_class_id, seat_id__in={p.seat_id for p in held}
+    )
+    wanted = {(p.seat_id, p.half) for p in held} | {
+        (p.seat_id, h) for p in held if p.half == 0 for h in (1, 2)
+    }
     low, high = pnr.legs_low, pnr.legs_high
     rows = [place for place in places if (place.seat_id, place.half) in wanted]
     for place in rows:

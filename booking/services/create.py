@@ -51,8 +51,9 @@ class PassengerIn:
 
     @property
     def traveller(self) -> rules.Traveller:
-        return rules.Traveller(self.age, self.gender, self.berth_preference,
-                               self.passport_number, self.nationality)
+        return rules.Traveller(
+            self.age, self.gender, self.berth_preference, self.passport_number, self.nationality
+        )
 
     @property
     def wanted(self) -> tuple[str, str] | None:
@@ -68,20 +69,27 @@ def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
     once. Raises InvalidBooking with `fields` by passenger
     index; reads nothing, so the booking form asks it before the review."""
     if quota not in BOOKABLE_QUOTAS:
-        raise InvalidBooking(f"{quota!r} is not a quota one can book in.",
-                             fields={"quota": [f"Choose one of {', '.join(BOOKABLE_QUOTAS)}."]})
+        raise InvalidBooking(
+            f"{quota!r} is not a quota one can book in.",
+            fields={"quota": [f"Choose one of {', '.join(BOOKABLE_QUOTAS)}."]},
+        )
     limit = rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL else rules.MAX_PASSENGERS
     if not 1 <= len(passengers) <= limit:
         raise InvalidBooking(
             f"A {quota.lower().replace('_', ' ')} booking holds 1 to {limit} passengers.",
-            fields={"passengers": [f"Give between 1 and {limit} passengers."]})
+            fields={"passengers": [f"Give between 1 and {limit} passengers."]},
+        )
     if quota == Quota.FOREIGN_TOURIST:
-        missing = {str(i): ["A foreign tourist needs a passport number and country."]
-                   for i, p in enumerate(passengers)
-                   if not p.passport_number.strip() or not p.nationality.strip()}
+        missing = {
+            str(i): ["A foreign tourist needs a passport number and country."]
+            for i, p in enumerate(passengers)
+            if not p.passport_number.strip() or not p.nationality.strip()
+        }
         if missing:
-            raise InvalidBooking("Foreign tourist bookings need each passenger's passport "
-                                 "number and country.", fields={"passengers": missing})
+            raise InvalidBooking(
+                "Foreign tourist bookings need each passenger's passport number and country.",
+                fields={"passengers": missing},
+            )
     _check_countries(passengers)
     _check_wanted_seats(passengers)
 
@@ -102,26 +110,35 @@ def _check_countries(passengers: list[PassengerIn]) -> None:
 def _check_wanted_seats(passengers: list[PassengerIn]) -> None:
     """Each seat asked for names its coach and number, and no two passengers ask for the
     same seat."""
-    halves = {str(i): ["Give both the coach and the seat number, or neither."]
-              for i, p in enumerate(passengers) if p.wanted and not all(p.wanted)}
+    halves = {
+        str(i): ["Give both the coach and the seat number, or neither."]
+        for i, p in enumerate(passengers)
+        if p.wanted and not all(p.wanted)
+    }
     if halves:
-        raise InvalidBooking("A seat asked for needs both its coach and its number.",
-                             fields={"passengers": halves})
+        raise InvalidBooking(
+            "A seat asked for needs both its coach and its number.", fields={"passengers": halves}
+        )
     seen: set[tuple[str, str]] = set()
     twice = {}
     for i, p in enumerate(passengers):
         if p.wanted in seen:
-            twice[str(i)] = [f"Another passenger of this booking already asks for seat "
-                             f"{p.wanted[1]} in coach {p.wanted[0]}."]
+            twice[str(i)] = [
+                f"Another passenger of this booking already asks for seat "
+                f"{p.wanted[1]} in coach {p.wanted[0]}."
+            ]
         elif p.wanted is not None:
             seen.add(p.wanted)
     if twice:
-        raise InvalidBooking("Two passengers ask for the same seat; each seat holds one "
-                             "passenger.", fields={"passengers": twice})
+        raise InvalidBooking(
+            "Two passengers ask for the same seat; each seat holds one passenger.",
+            fields={"passengers": twice},
+        )
 
 
-def _wanted_seats(*, vehicle_id: int, class_code: str,
-                  passengers: list[PassengerIn]) -> list[tuple[int, str] | None]:
+def _wanted_seats(
+    *, vehicle_id: int, class_code: str, passengers: list[PassengerIn]
+) -> list[tuple[int, str] | None]:
     """The Seat id and berth type of the seat each passenger asks for (None: no seat asked
     for), from the seats of the trip's vehicle in `class_code`: one query, none when nobody
     asks for a seat.
@@ -132,20 +149,29 @@ def _wanted_seats(*, vehicle_id: int, class_code: str,
     asked = {w for w in wanted if w is not None}
     if not asked:
         return [None] * len(passengers)
-    match = reduce(operator.or_, (Q(coach__code=coach, number=number)
-                                  for coach, number in sorted(asked)))
-    found = {(coach, number): (pk, berth_type) for pk, coach, number, berth_type in
-             Seat.objects.filter(match, coach__vehicle_id=vehicle_id,
-                                 coach__travel_class__code=class_code)
-             .values_list("pk", "coach__code", "number", "berth_type")}
-    unknown = {str(i): [f"There is no seat {w[1]} in coach {w[0]} in class {class_code} of "
-                        "this trip."]
-               for i, w in enumerate(wanted) if w is not None and w not in found}
+    match = reduce(
+        operator.or_, (Q(coach__code=coach, number=number) for coach, number in sorted(asked))
+    )
+    found = {
+        (coach, number): (pk, berth_type)
+        for pk, coach, number, berth_type in Seat.objects.filter(
+            match, coach__vehicle_id=vehicle_id, coach__travel_class__code=class_code
+        ).values_list("pk", "coach__code", "number", "berth_type")
+    }
+    unknown = {
+        str(i): [f"There is no seat {w[1]} in coach {w[0]} in class {class_code} of this trip."]
+        for i, w in enumerate(wanted)
+        if w is not None and w not in found
+    }
     if unknown:
         first = next(iter(unknown.values()))[0]
-        raise InvalidBooking(first if len(unknown) == 1 else
-                             f"{len(unknown)} of the seats asked for are not seats of class "
-                             f"{class_code} of this trip.", fields={"passengers": unknown})
+        raise InvalidBooking(
+            first
+            if len(unknown) == 1
+            else f"{len(unknown)} of the seats asked for are not seats of class "
+            f"{class_code} of this trip.",
+            fields={"passengers": unknown},
+        )
     return [found[w] if w is not None else None for w in wanted]
 
 
@@ -153,17 +179,22 @@ def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetim
     """The trip is open from the boarding stop (`selectors.trip_refusal`), and booking in
     `quota` has opened (Tatkal the day before; 60 days ahead, foreign tourists 365)."""
     station = journey.origin.station
-    refusal = trip_refusal(schedule=journey.schedule, boarding=station,
-                           departure_at=journey.departure_at, now=now)
+    refusal = trip_refusal(
+        schedule=journey.schedule, boarding=station, departure_at=journey.departure_at, now=now
+    )
     if refusal:
         raise TripNotBookable(refusal)
-    opens = rules.booking_opens_at(quota=quota, class_code=class_code,
-                                   travel_date=journey.travel_date, tz=station.tzinfo)
+    opens = rules.booking_opens_at(
+        quota=quota, class_code=class_code, travel_date=journey.travel_date, tz=station.tzinfo
+    )
     if now < opens:
-        what = {Quota.TATKAL: "Tatkal booking",
-                Quota.FOREIGN_TOURIST: "Foreign tourist booking"}.get(quota, "Booking")
-        raise BookingNotOpen(f"{what} for this journey opens at {opens:%H:%M on %d %b %Y} "
-                             f"({station.time_zone}).")
+        what = {
+            Quota.TATKAL: "Tatkal booking",
+            Quota.FOREIGN_TOURIST: "Foreign tourist booking",
+        }.get(quota, "Booking")
+        raise BookingNotOpen(
+            f"{what} for this journey opens at {opens:%H:%M on %d %b %Y} ({station.time_zone})."
+        )
 
 
 @dataclass(frozen=True)
@@ -181,9 +212,16 @@ class BookingPlan:
     berths: list[str]  # the berth type of each passenger's seat asked for; "" for none
 
 
-def booking_precheck(*, schedule_id: int, origin_code: str, destination_code: str,
-                     class_code: str, quota: str, passengers: list[PassengerIn],
-                     now: datetime) -> BookingPlan:
+def booking_precheck(
+    *,
+    schedule_id: int,
+    origin_code: str,
+    destination_code: str,
+    class_code: str,
+    quota: str,
+    passengers: list[PassengerIn],
+    now: datetime,
+) -> BookingPlan:
     """Everything `booking_create` checks before its transaction, without writing or
     locking anything: the passengers (`passengers_check`), the trip and its stops, that the
     trip is open from the boarding stop and booking in `quota` has opened, the seats asked
@@ -197,26 +235,41 @@ def booking_precheck(*, schedule_id: int, origin_code: str, destination_code: st
     quota = (quota or Quota.GENERAL).strip().upper()
     passengers_check(quota, passengers)
     try:
-        schedule = (Schedule.objects.select_related("route__company")
-                    .annotate(has_inventory=Exists(TripClass.objects.filter(
-                        schedule_id=OuterRef("pk"))))
-                    .get(pk=schedule_id))
+        schedule = (
+            Schedule.objects.select_related("route__company")
+            .annotate(has_inventory=Exists(TripClass.objects.filter(schedule_id=OuterRef("pk"))))
+            .get(pk=schedule_id)
+        )
     except Schedule.DoesNotExist:
-        raise InvalidBooking(f"There is no trip {schedule_id}.",
-                             fields={"trip": ["No such trip."]}) from None
-    journey = journey_get(schedule=schedule, origin_code=origin_code,
-                          destination_code=destination_code)
+        raise InvalidBooking(
+            f"There is no trip {schedule_id}.", fields={"trip": ["No such trip."]}
+        ) from None
+    journey = journey_get(
+        schedule=schedule, origin_code=origin_code, destination_code=destination_code
+    )
     _check_window(journey, quota=quota, class_code=class_code, now=now)
-    seats = _wanted_seats(vehicle_id=schedule.vehicle_id, class_code=class_code,
-                          passengers=passengers)
-    travellers = [replace(p.traveller, seat_id=seat[0] if seat else None)
-                  for p, seat in zip(passengers, seats, strict=True)]
-    booking_quota, fare = booking_fare(company_id=schedule.route.company_id,
-                                       class_code=class_code,
-                                       distance_km=journey.distance_km, quota=quota,
-                                       travellers=travellers)
-    return BookingPlan(journey, class_code, booking_quota, fare, travellers,
-                       [seat[1] if seat else "" for seat in seats])
+    seats = _wanted_seats(
+        vehicle_id=schedule.vehicle_id, class_code=class_code, passengers=passengers
+    )
+    travellers = [
+        replace(p.traveller, seat_id=seat[0] if seat else None)
+        for p, seat in zip(passengers, seats, strict=True)
+    ]
+    booking_quota, fare = booking_fare(
+        company_id=schedule.route.company_id,
+        class_code=class_code,
+        distance_km=journey.distance_km,
+        quota=quota,
+        travellers=travellers,
+    )
+    return BookingPlan(
+        journey,
+        class_code,
+        booking_quota,
+        fare,
+        travellers,
+        [seat[1] if seat else "" for seat in seats],
+    )
 
 
 def _new_pnr_number() -> str:
@@ -263,9 +316,15 @@ def booking_create(
     in a savepoint of the caller's; on an error nothing of it is written.
     """
     now = now or timezone.now()
-    plan = booking_precheck(schedule_id=schedule_id, origin_code=origin_code,
-                            destination_code=destination_code, class_code=class_code,
-                            quota=quota, passengers=passengers, now=now)
+    plan = booking_precheck(
+        schedule_id=schedule_id,
+        origin_code=origin_code,
+        destination_code=destination_code,
+        class_code=class_code,
+        quota=quota,
+        passengers=passengers,
+        now=now,
+    )
     journey = plan.journey
     if not journey.schedule.has_inventory:
         inventory_ensure(schedule_id=journey.schedule.pk)
@@ -273,12 +332,21 @@ def booking_create(
     for attempt in range(1, PNR_NUMBER_ATTEMPTS + 1):
         number = _new_pnr_number()
         try:
-            return _book(journey=journey, user=user, booked_by=booked_by or user,
-                         class_code=plan.class_code, booking_quota=plan.quota,
-                         passengers=passengers, travellers=plan.travellers, fare=plan.fare,
-                         number=number, only_if_all_confirmed=only_if_all_confirmed,
-                         only_in_one_coach=only_in_one_coach,
-                         idempotency_record=idempotency_record, now=now)
+            return _book(
+                journey=journey,
+                user=user,
+                booked_by=booked_by or user,
+                class_code=plan.class_code,
+                booking_quota=plan.quota,
+                passengers=passengers,
+                travellers=plan.travellers,
+                fare=plan.fare,
+                number=number,
+                only_if_all_confirmed=only_if_all_confirmed,
+                only_in_one_coach=only_in_one_coach,
+                idempotency_record=idempotency_record,
+                now=now,
+            )
         except IntegrityError:
             # Only a PNR number drawn twice is worth another draw; anything else is a bug.
             if not Pnr.objects.filter(number=number).exists():
@@ -287,11 +355,22 @@ def booking_create(
                 raise Busy("Please retry: the booking could not be numbered.") from None
 
 
-def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
-          booking_quota: str, passengers: list[PassengerIn],
-          travellers: list[rules.Traveller], fare: int, number: str,
-          only_if_all_confirmed: bool, only_in_one_coach: bool, idempotency_record,
-          now: datetime) -> Pnr:
+def _book(
+    *,
+    journey: Journey,
+    user: User,
+    booked_by: User,
+    class_code: str,
+    booking_quota: str,
+    passengers: list[PassengerIn],
+    travellers: list[rules.Traveller],
+    fare: int,
+    number: str,
+    only_if_all_confirmed: bool,
+    only_in_one_coach: bool,
+    idempotency_record,
+    now: datetime,
+) -> Pnr:
     schedule = journey.schedule
     low, high = rules.split_mask(journey.mask)
     total = fare * len(passengers)
@@ -299,20 +378,28 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
         bound_lock_waits()
         accounts = payments.wallet_sale_accounts(user=user, company=schedule.route.company)
         payments.wallet_sale_post(
-            accounts=accounts, company=schedule.route.company, amount=total,
-            reference_type=REFERENCE_TYPE, reference_id=number, created_by=booked_by,
+            accounts=accounts,
+            company=schedule.route.company,
+            amount=total,
+            reference_type=REFERENCE_TYPE,
+            reference_id=number,
+            created_by=booked_by,
             idempotency_record=idempotency_record,
             description=f"{schedule.route.number} {journey.origin.station.code}-"
-                        f"{journey.destination.station.code} {class_code}",
+            f"{journey.destination.station.code} {class_code}",
         )
         # --- the class lock: held from here to the commit ---
         trip_class = trip_class_lock(schedule_id=schedule.pk, class_code=class_code)
         if trip_class is None:
-            raise InvalidBooking(f"Trip {schedule.route.number} has no {class_code} class.",
-                                 fields={"class": ["Not a class of this trip."]})
+            raise InvalidBooking(
+                f"Trip {schedule.route.number} has no {class_code} class.",
+                fields={"class": ["Not a class of this trip."]},
+            )
         if trip_class.closed:  # the trip was cancelled after the checks above
-            raise TripNotBookable(f"Trip {schedule.route.number} of {schedule.service_date} "
-                                  "is cancelled; it cannot be booked.")
+            raise TripNotBookable(
+                f"Trip {schedule.route.number} of {schedule.service_date} "
+                "is cancelled; it cannot be booked."
+            )
         if trip_class.promotion_due:
             # Places were freed and their promotion has not run yet: those waiting go first.
             promote_locked(trip_class, now=now)
@@ -325,33 +412,58 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
         if only_in_one_coach and (not result.all_confirmed or len(result.coaches) > 1):
             raise NotOneCoach()
         pnr = Pnr.objects.create(
-            number=number, user=user, booked_by=booked_by, schedule=schedule,
-            trip_class=trip_class, class_code=class_code, quota=booking_quota,
-            origin=journey.origin.station, destination=journey.destination.station,
+            number=number,
+            user=user,
+            booked_by=booked_by,
+            schedule=schedule,
+            trip_class=trip_class,
+            class_code=class_code,
+            quota=booking_quota,
+            origin=journey.origin.station,
+            destination=journey.destination.station,
             origin_sequence=journey.origin.sequence,
             destination_sequence=journey.destination.sequence,
-            departure_at=journey.departure_at, arrival_at=journey.arrival_at,
-            distance_km=journey.distance_km, legs_low=low, legs_high=high,
-            total_fare=total, currency=accounts.wallet.currency, created_at=now,
+            departure_at=journey.departure_at,
+            arrival_at=journey.arrival_at,
+            distance_km=journey.distance_km,
+            legs_low=low,
+            legs_high=high,
+            total_fare=total,
+            currency=accounts.wallet.currency,
+            created_at=now,
         )
         rows = []
         for index, (given, allocation) in enumerate(
-                zip(passengers, result.passengers, strict=True), start=1):
+            zip(passengers, result.passengers, strict=True), start=1
+        ):
             place = allocation.place
-            rows.append(Passenger(
-                pnr=pnr, trip_class=trip_class, index=index, name=given.name.strip(),
-                age=given.age, gender=given.gender, berth_preference=given.berth_preference,
-                passport_number=given.passport_number.strip(),
-                nationality=rules.country_code(given.nationality), status=allocation.status,
-                booking_status=allocation.status, quota=allocation.quota,
-                seat_id=place.seat_id if place else None, half=place.half if place else 0,
-                fare=fare,
-            ))
+            rows.append(
+                Passenger(
+                    pnr=pnr,
+                    trip_class=trip_class,
+                    index=index,
+                    name=given.name.strip(),
+                    age=given.age,
+                    gender=given.gender,
+                    berth_preference=given.berth_preference,
+                    passport_number=given.passport_number.strip(),
+                    nationality=rules.country_code(given.nationality),
+                    status=allocation.status,
+                    booking_status=allocation.status,
+                    quota=allocation.quota,
+                    seat_id=place.seat_id if place else None,
+                    half=place.half if place else 0,
+                    fare=fare,
+                )
+            )
         pnr.passenger_list = Passenger.objects.bulk_create(rows)
         for passenger, allocation in zip(pnr.passenger_list, result.passengers, strict=True):
             place = allocation.place
-            passenger.placement = (rules.Placement(place.coach_code, place.seat_number,
-                                                   place.berth_type) if place else None)
+            passenger.placement = (
+                rules.Placement(place.coach_code, place.seat_number, place.berth_type)
+                if place
+                else None
+            )
         taken = [a.place.place_id for a in result.passengers if a.place is not None]
         if taken:
             legs = {"legs_low": F("legs_low").bitor(low)}
@@ -363,10 +475,24 @@ def _book(*, journey: Journey, user: User, booked_by: User, class_code: str,
 
 def _free_places(trip_class_id: int, low: int, high: int) -> list[rules.FreePlace]:
     """The places of a trip class free on every leg of the mask (low, high)."""
-    places = Place.objects.filter(trip_class_id=trip_class_id).alias(
-        busy_low=F("legs_low").bitand(low)).filter(busy_low=0)
+    places = (
+        Place.objects.filter(trip_class_id=trip_class_id)
+        .alias(busy_low=F("legs_low").bitand(low))
+        .filter(busy_low=0)
+    )
     if high:
         places = places.alias(busy_high=F("legs_high").bitand(high)).filter(busy_high=0)
-    return [rules.FreePlace(*row) for row in places.values_list(
-        "pk", "seat_id", "coach_id", "order", "berth_type", "quota", "half", "seat_number",
-        "coach_code")]
+    return [
+        rules.FreePlace(*row)
+        for row in places.values_list(
+            "pk",
+            "seat_id",
+            "coach_id",
+            "order",
+            "berth_type",
+            "quota",
+            "half",
+            "seat_number",
+            "coach_code",
+        )
+    ]

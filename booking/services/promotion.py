@@ -37,28 +37,78 @@ class ClassState:
     def load(cls, trip_class: TripClass) -> "ClassState":
         """Two queries: the class's places, its RAC and WL passengers in queue order."""
         places, occupied, by_seat = [], {}, {}
-        rows = Place.objects.filter(trip_class=trip_class).order_by("order", "half").values_list(
-            "pk", "seat_id", "coach_id", "order", "berth_type", "quota", "half", "seat_number",
-            "coach_code", "legs_low", "legs_high")
+        rows = (
+            Place.objects.filter(trip_class=trip_class)
+            .order_by("order", "half")
+            .values_list(
+                "pk",
+                "seat_id",
+                "coach_id",
+                "order",
+                "berth_type",
+                "quota",
+                "half",
+                "seat_number",
+                "coach_code",
+                "legs_low",
+                "legs_high",
+            )
+        )
         for *fields, low, high in rows:
             place = rules.FreePlace(*fields)
             places.append(place)
             occupied[place.place_id] = rules.join_mask(low, high)
             by_seat[place.seat_id, place.half] = place.place_id
         waiting, owners = [], {}
-        passengers = (Passenger.objects.filter(trip_class=trip_class,
-                                               status__in=WAITING_STATUSES)
-                      .order_by("pk")
-                      .values_list("pk", "pnr_id", "status", "quota", "age", "gender",
-                                   "berth_preference", "seat_id", "half", "pnr__legs_low",
-                                   "pnr__legs_high", "pnr__user_id", "pnr__number", "index",
-                                   "name"))
-        for (pk, pnr_id, status, quota, age, gender, preference, seat_id, half, low, high,
-             user_id, number, index, name) in passengers:
-            waiting.append(rules.Waiting(
-                pk, pnr_id, status, quota, rules.join_mask(low, high),
-                rules.Traveller(age, gender, preference),
-                by_seat.get((seat_id, half)) if status == PassengerStatus.RAC else None))
+        passengers = (
+            Passenger.objects.filter(trip_class=trip_class, status__in=WAITING_STATUSES)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "pnr_id",
+                "status",
+                "quota",
+                "age",
+                "gender",
+                "berth_preference",
+                "seat_id",
+                "half",
+                "pnr__legs_low",
+                "pnr__legs_high",
+                "pnr__user_id",
+                "pnr__number",
+                "index",
+                "name",
+            )
+        )
+        for (
+            pk,
+            pnr_id,
+            status,
+            quota,
+            age,
+            gender,
+            preference,
+            seat_id,
+            half,
+            low,
+            high,
+            user_id,
+            number,
+            index,
+            name,
+        ) in passengers:
+            waiting.append(
+                rules.Waiting(
+                    pk,
+                    pnr_id,
+                    status,
+                    quota,
+                    rules.join_mask(low, high),
+                    rules.Traveller(age, gender, preference),
+                    by_seat.get((seat_id, half)) if status == PassengerStatus.RAC else None,
+                )
+            )
             owners[pk] = (user_id, number, index, name, status)
         return cls(trip_class, places, occupied, waiting, owners, [])
 
@@ -78,9 +128,17 @@ class ClassState:
             if move is None:
                 waiting.append(waiter)
             elif move.status == PassengerStatus.RAC:
-                waiting.append(rules.Waiting(waiter.passenger_id, waiter.pnr_id, move.status,
-                                             waiter.quota, waiter.mask, waiter.traveller,
-                                             move.place.place_id))
+                waiting.append(
+                    rules.Waiting(
+                        waiter.passenger_id,
+                        waiter.pnr_id,
+                        move.status,
+                        waiter.quota,
+                        waiter.mask,
+                        waiter.traveller,
+                        move.place.place_id,
+                    )
+                )
         # The queue stays in booking order: RAC passengers are taken before WL ones anyway.
         self.waiting = sorted(waiting, key=lambda w: w.passenger_id)
         self.moves.extend(moves)
@@ -89,8 +147,9 @@ class ClassState:
         self.apply(rules.promote(self.waiting, self.places, self.occupied))
 
     def release(self, *, quota: str, eligible: Callable[[rules.Traveller], bool]) -> None:
-        self.apply(rules.release(self.waiting, self.places, self.occupied, quota=quota,
-                                 eligible=eligible))
+        self.apply(
+            rules.release(self.waiting, self.places, self.occupied, quota=quota, eligible=eligible)
+        )
 
     def save(self, *, cause: str, now: datetime) -> list[Promotion]:
         """Write the moves: passengers, the places whose legs changed, one Promotion and one
@@ -105,34 +164,65 @@ class ClassState:
             final[move.passenger_id] = move
         passengers = []
         for pk, move in final.items():
-            passengers.append(Passenger(pk=pk, status=move.status, quota=move.quota,
-                                        seat_id=move.place.seat_id, half=move.place.half))
+            passengers.append(
+                Passenger(
+                    pk=pk,
+                    status=move.status,
+                    quota=move.quota,
+                    seat_id=move.place.seat_id,
+                    half=move.place.half,
+                )
+            )
         Passenger.objects.bulk_update(passengers, ["status", "quota", "seat", "half"])
-        changed = ({m.place.place_id for m in self.moves}
-                   | {m.released_place_id for m in self.moves} - {None})
+        changed = {m.place.place_id for m in self.moves} | {
+            m.released_place_id for m in self.moves
+        } - {None}
         Place.objects.bulk_update(
-            [Place(pk=pk, legs_low=low, legs_high=high) for pk in sorted(changed)
-             for low, high in [rules.split_mask(self.occupied[pk])]],
-            ["legs_low", "legs_high"])
+            [
+                Place(pk=pk, legs_low=low, legs_high=high)
+                for pk in sorted(changed)
+                for low, high in [rules.split_mask(self.occupied[pk])]
+            ],
+            ["legs_low", "legs_high"],
+        )
         promotions = [
-            Promotion(passenger_id=m.passenger_id, trip_class=self.trip_class,
-                      from_status=self.owners[m.passenger_id][4], to_status=m.status,
-                      seat_id=m.place.seat_id, half=m.place.half, cause=cause, created_at=now)
-            for m in final.values()]
+            Promotion(
+                passenger_id=m.passenger_id,
+                trip_class=self.trip_class,
+                from_status=self.owners[m.passenger_id][4],
+                to_status=m.status,
+                seat_id=m.place.seat_id,
+                half=m.place.half,
+                cause=cause,
+                created_at=now,
+            )
+            for m in final.values()
+        ]
         Promotion.objects.bulk_create(promotions)
         outbox_add(messages=[self._message(m) for m in final.values()], now=now)
         return promotions
 
     def _message(self, move: rules.Move) -> Message:
         user_id, number, index, name, status = self.owners[move.passenger_id]
-        return Message(topic="passenger.promoted", user_id=user_id, payload={
-            "pnr": number, "passenger": index, "name": name, "from": status,
-            "to": move.status, "coach": move.place.coach_code,
-            "seat": move.place.seat_number, "berth": move.place.berth_type})
+        return Message(
+            topic="passenger.promoted",
+            user_id=user_id,
+            payload={
+                "pnr": number,
+                "passenger": index,
+                "name": name,
+                "from": status,
+                "to": move.status,
+                "coach": move.place.coach_code,
+                "seat": move.place.seat_number,
+                "berth": move.place.berth_type,
+            },
+        )
 
 
-def promote_locked(trip_class: TripClass, *, cause: str = Promotion.Cause.CANCELLATION,
-                   now: datetime | None = None) -> list[Promotion]:
+def promote_locked(
+    trip_class: TripClass, *, cause: str = Promotion.Cause.CANCELLATION, now: datetime | None = None
+) -> list[Promotion]:
     """Promote everyone who fits in `trip_class`, whose row the caller has locked in the
     current transaction. Returns the promotions written (none: nobody fits)."""
     state = ClassState.load(trip_class)
@@ -140,8 +230,9 @@ def promote_locked(trip_class: TripClass, *, cause: str = Promotion.Cause.CANCEL
     return state.save(cause=cause, now=now or timezone.now())
 
 
-def promote_waitlist(*, trip_class_id: int, cause: str = Promotion.Cause.CANCELLATION,
-                     now: datetime | None = None) -> list[Promotion]:
+def promote_waitlist(
+    *, trip_class_id: int, cause: str = Promotion.Cause.CANCELLATION, now: datetime | None = None
+) -> list[Promotion]:
     """Promote the RAC and WL passengers of one trip class into the places free for them,
     first come first served among those who fit (`booking.rules.promote`); each move is
     recorded (Promotion) and announced (an outbox message to the PNR's holder).
@@ -152,8 +243,9 @@ def promote_waitlist(*, trip_class_id: int, cause: str = Promotion.Cause.CANCELL
     """
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        trip_class = (TripClass.objects.select_for_update(of=("self",))
-                      .filter(pk=trip_class_id).first())
+        trip_class = (
+            TripClass.objects.select_for_update(of=("self",)).filter(pk=trip_class_id).first()
+        )
         if trip_class is None:
             return []
         if trip_class.closed:  # a cancelled trip: nobody travels, nobody is promoted
@@ -163,8 +255,7 @@ def promote_waitlist(*, trip_class_id: int, cause: str = Promotion.Cause.CANCELL
         return promote_locked(trip_class, cause=cause, now=now)
 
 
-def promotion_enqueue(trip_class_id: int,
-                      cause: str = Promotion.Cause.CANCELLATION) -> None:
+def promotion_enqueue(trip_class_id: int, cause: str = Promotion.Cause.CANCELLATION) -> None:
     """Run the promotion task once the current transaction commits (at once outside one)."""
     from ..tasks import promote_waitlist_task  # tasks import services
 

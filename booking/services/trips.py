@@ -47,8 +47,11 @@ def _lock_trip(schedule_id: int) -> tuple[Schedule, list[TripClass]]:
     """Lock the trip's row, then every class of it (by pk); return both, fresh. Must run
     inside a transaction."""
     schedule = lock_schedule(schedule_id)
-    trip_classes = list(TripClass.objects.select_for_update(of=("self",))
-                        .filter(schedule_id=schedule_id).order_by("pk"))
+    trip_classes = list(
+        TripClass.objects.select_for_update(of=("self",))
+        .filter(schedule_id=schedule_id)
+        .order_by("pk")
+    )
     return schedule, trip_classes
 
 
@@ -462,7 +465,8 @@ def _check_swap(schedule: Schedule, trip_classes: list[TripClass], vehicle: Vehi
         raise VehicleSwapRefused(
             f"The chart of trip {schedule.route.number} of "
             f"{schedule.service_date:%d %b %Y} is prepared: its berths are printed and "
-            "cannot move to another vehicle.")
+            "cannot move to another vehicle."
+        )
     if vehicle.pk == schedule.vehicle_id:
         raise VehicleSwapRefused(
             f"Trip {schedule.route.number} of "
@@ -588,8 +592,7 @@ def _apply(plan: _ClassPlan, company, result: SwapResult) -> list[Reseat]:
     seating, from_scratch = reseat(plan.riders, plan.seats)
     if from_scratch:
         result.renumbered_classes.append(class_code)
-    places = class_places(trip_class, plan.seats,
-                          class_quotas(company, class_code, plan.seats))
+    places = class_places(trip_class, plan.seats, class_quotas(company, class_code, plan.seats))
     by_key = {(p.seat_id, p.half): p for p in places}
     masks = {r.passenger_id: r.mask for r in plan.riders}
     passengers, moved = [], []

@@ -23,16 +23,28 @@ def make_sleeper_trip(db):
     class is `quotas` (quota -> seats): None keeps the railway defaults, {} earmarks
     nothing but the RAC berths."""
 
-    def make(*, berths: int = 72, coaches=("S1",), class_code: str = "SL",
-             quotas: dict | None = None, stops: int = 4, **kwargs):
-        company = rail_company(**({"quota_distribution": {class_code: quotas}}
-                                  if quotas is not None else {}))
-        trip = make_trip(company=company, coaches=[(code, class_code) for code in coaches],
-                         stops=stops, **kwargs)
+    def make(
+        *,
+        berths: int = 72,
+        coaches=("S1",),
+        class_code: str = "SL",
+        quotas: dict | None = None,
+        stops: int = 4,
+        **kwargs,
+    ):
+        company = rail_company(
+            **({"quota_distribution": {class_code: quotas}} if quotas is not None else {})
+        )
+        trip = make_trip(
+            company=company, coaches=[(code, class_code) for code in coaches], stops=stops, **kwargs
+        )
         extra = []
         for code in coaches:
-            seats = (Seat.objects.filter(coach__vehicle_id=trip.vehicle_id, coach__code=code)
-                     .order_by("row", "column", "pk").values_list("pk", flat=True))
+            seats = (
+                Seat.objects.filter(coach__vehicle_id=trip.vehicle_id, coach__code=code)
+                .order_by("row", "column", "pk")
+                .values_list("pk", flat=True)
+            )
             extra += list(seats)[berths:]
         Seat.objects.filter(pk__in=extra).delete()
         return trip
@@ -46,18 +58,36 @@ def book(db):
     class_code="SL", quota="GENERAL", now=<2 days before departure>, **options): one
     booking through `booking.services.booking_create`, by a funded user unless given."""
 
-    def call(trip, passengers=None, *, user=None, origin: str = "ST1",
-             destination: str | None = None, class_code: str = "SL",
-             quota: str = "GENERAL", now=None, **options):
+    def call(
+        trip,
+        passengers=None,
+        *,
+        user=None,
+        origin: str = "ST1",
+        destination: str | None = None,
+        class_code: str = "SL",
+        quota: str = "GENERAL",
+        now=None,
+        **options,
+    ):
         if destination is None:
-            last = trip.route.stops.order_by("-sequence").values_list(
-                "station__code", flat=True).first()
+            last = (
+                trip.route.stops.order_by("-sequence")
+                .values_list("station__code", flat=True)
+                .first()
+            )
             destination = last
         return booking_create(
-            user=user or funded_user(), schedule_id=trip.pk, origin_code=origin,
-            destination_code=destination, class_code=class_code, quota=quota,
-            passengers=passengers or [adult()], now=now or trip.departure_at - timedelta(days=2),
-            **options)
+            user=user or funded_user(),
+            schedule_id=trip.pk,
+            origin_code=origin,
+            destination_code=destination,
+            class_code=class_code,
+            quota=quota,
+            passengers=passengers or [adult()],
+            now=now or trip.departure_at - timedelta(days=2),
+            **options,
+        )
 
     return call
 
@@ -85,8 +115,13 @@ def ticketed(make_sleeper_trip, book):
     trip.drivers.add(driver)
     holder = funded_user()
     pnr = book(trip, [adult("Asha", 34, "F"), adult("Ravi", 36, "M")], user=holder)
-    return SimpleNamespace(trip=trip, driver=driver, holder=holder, pnr=pnr,
-                           passengers=list(pnr.passengers.order_by("index")))
+    return SimpleNamespace(
+        trip=trip,
+        driver=driver,
+        holder=holder,
+        pnr=pnr,
+        passengers=list(pnr.passengers.order_by("index")),
+    )
 
 
 @pytest.fixture

@@ -13,22 +13,37 @@ from ..services import PassengerIn
 
 IST = ZoneInfo("Asia/Kolkata")
 # Where each class's coaches come from (fleet.layouts kinds).
-LAYOUTS = {"SL": "SL", "3A": "3A", "2A": "2A48", "1A": "1A", "CC": "CC",
-           "STANDARD": ("BUS22", 10), "VIP": ("BUS21", 10)}
+LAYOUTS = {
+    "SL": "SL",
+    "3A": "3A",
+    "2A": "2A48",
+    "1A": "1A",
+    "CC": "CC",
+    "STANDARD": ("BUS22", 10),
+    "VIP": ("BUS21", 10),
+}
 
 
 def rail_company(**kwargs) -> Company:
     return CompanyFactory(kind=Company.Kind.RAIL, **kwargs)
 
 
-def make_trip(*, company: Company | None = None, coaches=(("S1", "SL"),), stops: int = 4,
-              departure: datetime = datetime(2030, 1, 7, 8, 0, tzinfo=IST),
-              km_per_leg: int = 100, code_prefix: str = "ST") -> Schedule:
+def make_trip(
+    *,
+    company: Company | None = None,
+    coaches=(("S1", "SL"),),
+    stops: int = 4,
+    departure: datetime = datetime(2030, 1, 7, 8, 0, tzinfo=IST),
+    km_per_leg: int = 100,
+    code_prefix: str = "ST",
+) -> Schedule:
     """A trip on a route of `stops` stations (codes ST1, ST2, ...), `km_per_leg` apart and
     an hour apart (5 minutes' halt), by a rake of `coaches` (code, class)."""
     company = company or rail_company()
-    stations = [StationFactory(code=f"{code_prefix}{i}", name=f"Station {code_prefix}{i}")
-                for i in range(1, stops + 1)]
+    stations = [
+        StationFactory(code=f"{code_prefix}{i}", name=f"Station {code_prefix}{i}")
+        for i in range(1, stops + 1)
+    ]
     rows = []
     for i, station in enumerate(stations):
         arrival = None if i == 0 else i * 65 - 5
@@ -39,13 +54,19 @@ def make_trip(*, company: Company | None = None, coaches=(("S1", "SL"),), stops:
     for code, class_code in coaches:
         kind = LAYOUTS[class_code]
         kind, rows_ = kind if isinstance(kind, tuple) else (kind, None)
-        built.append((code, travel_class_standard(code=class_code),
-                      standard_layout(kind=kind, rows=rows_)))
-    vehicle = vehicle_create(company=company, code=f"RAKE-{route.code}", kind="train",
-                             coaches=built)
+        built.append(
+            (code, travel_class_standard(code=class_code), standard_layout(kind=kind, rows=rows_))
+        )
+    vehicle = vehicle_create(
+        company=company, code=f"RAKE-{route.code}", kind="train", coaches=built
+    )
     return Schedule.objects.create(
-        route=route, service_date=departure.date(), departure_at=departure,
-        arrival_at=departure + timedelta(minutes=(stops - 1) * 65), vehicle=vehicle)
+        route=route,
+        service_date=departure.date(),
+        departure_at=departure,
+        arrival_at=departure + timedelta(minutes=(stops - 1) * 65),
+        vehicle=vehicle,
+    )
 
 
 def funded_user(amount: int = 10_000_000, **kwargs):

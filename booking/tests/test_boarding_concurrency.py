@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def qr_of(ticketed, index: int = 0) -> str:
     passenger = ticketed.pnr.passengers.select_related("seat__coach").get(
-        pk=ticketed.passengers[index].pk)
+        pk=ticketed.passengers[index].pk
+    )
     return selectors.tickets_issue(ticketed.pnr, [passenger])[0].token
 
 
@@ -32,8 +33,11 @@ def test_ten_simultaneous_scans_board_the_ticket_once(ticketed):
     def scan(i: int) -> dict:
         client = APIClient()
         client.force_authenticate(driver)
-        response = client.post("/api/v1/driver/scan/", {"trip": trip.pk, "qr": qr,
-                                                        "device": f"door-{i}"}, format="json")
+        response = client.post(
+            "/api/v1/driver/scan/",
+            {"trip": trip.pk, "qr": qr, "device": f"door-{i}"},
+            format="json",
+        )
         assert response.status_code == 200, response.content
         return response.json()
 
@@ -50,11 +54,14 @@ def test_ten_simultaneous_scans_board_the_ticket_once(ticketed):
 def test_one_batch_uploaded_twice_at_once_is_answered_once(ticketed):
     trip, driver = ticketed.trip, ticketed.driver
     start = trip.departure_at - timedelta(minutes=50)
-    batch = [OfflineScan(f"n-{i}", qr_of(ticketed, i % 2), start + timedelta(seconds=i))
-             for i in range(6)]
+    batch = [
+        OfflineScan(f"n-{i}", qr_of(ticketed, i % 2), start + timedelta(seconds=i))
+        for i in range(6)
+    ]
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
-        answers = run_together(2, lambda i: scans_upload(schedule=trip, driver=driver,
-                                                     device="tablet", scans=batch))
+        answers = run_together(
+            2, lambda i: scans_upload(schedule=trip, driver=driver, device="tablet", scans=batch)
+        )
     assert BoardingScan.objects.count() == 6
     assert Boarding.objects.count() == 2
     first = [(a.result, a.scan.pk) for a in answers[0]]
@@ -71,11 +78,13 @@ def test_a_scan_racing_a_cancellation_never_boards_a_cancelled_passenger(tickete
     def work(i: int):
         if i == 0:
             try:
-                return booking_cancel(pnr=ticketed.pnr, by=ticketed.holder,
-                                      passenger_ids=[passenger.pk])
+                return booking_cancel(
+                    pnr=ticketed.pnr, by=ticketed.holder, passenger_ids=[passenger.pk]
+                )
             except CancellationNotAllowed as refused:
                 return refused
         from ..services import ticket_scan
+
         return ticket_scan(schedule=trip, driver=driver, qr=qr)
 
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
@@ -103,5 +112,8 @@ def test_two_taps_on_start_at_once_move_the_trip_once(ticketed):
         return response.status_code, response.json()["status"]
 
     assert run_together(4, start) == [(200, "departed")] * 4
-    assert list(ScheduleEvent.objects.filter(schedule=trip).order_by("pk").values_list(
-        "from_status", "to_status")) == [("scheduled", "boarding"), ("boarding", "departed")]
+    assert list(
+        ScheduleEvent.objects.filter(schedule=trip)
+        .order_by("pk")
+        .values_list("from_status", "to_status")
+    ) == [("scheduled", "boarding"), ("boarding", "departed")]

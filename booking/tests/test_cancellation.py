@@ -31,8 +31,9 @@ FUNDS = 10_000_000
 def trip(make_sleeper_trip):
     """Berths 1-6 and 8 plain, berth 7 an RAC side lower (two halves); a flat SL fare."""
     trip = make_sleeper_trip(berths=8, quotas={})
-    FareRule.objects.create(company=trip.route.company, class_code="SL", rate_per_km=1,
-                            minimum_fare=FARE)
+    FareRule.objects.create(
+        company=trip.route.company, class_code="SL", rate_per_km=1, minimum_fare=FARE
+    )
     return trip
 
 
@@ -49,8 +50,12 @@ def mixed(trip, book):
     RAC (berth 7's halves), WL."""
     book(trip, [adult(f"F{i}") for i in range(6)], now=DEPARTURE - timedelta(days=5))
     user = funded_user(FUNDS)
-    pnr = book(trip, [adult("C"), adult("R1"), adult("R2"), adult("W")], user=user,
-               now=DEPARTURE - timedelta(days=5))
+    pnr = book(
+        trip,
+        [adult("C"), adult("R1"), adult("R2"), adult("W")],
+        user=user,
+        now=DEPARTURE - timedelta(days=5),
+    )
     assert [p.status for p in pnr.passenger_list] == ["CNF", "RAC", "RAC", "WL"]
     return pnr
 
@@ -71,17 +76,19 @@ def before(hours: int, minutes: int = 0) -> datetime:
 
 def quote_at(pnr, when: datetime, query: str = "") -> dict:
     with time_machine.travel(when, tick=False):
-        response = client_for(pnr.user).get(f"/api/v1/bookings/{pnr.number}/refund-quote/"
-                                            f"{query}")
+        response = client_for(pnr.user).get(f"/api/v1/bookings/{pnr.number}/refund-quote/{query}")
     assert response.status_code == 200, response.json()
     return response.json()
 
 
 def cancel_at(pnr, when: datetime, body=None, *, key=None):
     with time_machine.travel(when, tick=False):
-        return client_for(pnr.user).post(f"/api/v1/bookings/{pnr.number}/cancel/",
-                                         body or {}, format="json",
-                                         HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
+        return client_for(pnr.user).post(
+            f"/api/v1/bookings/{pnr.number}/cancel/",
+            body or {},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
+        )
 
 
 def refunds(body: dict) -> list[tuple[str, int, int]]:
@@ -95,8 +102,12 @@ def same(charge: int) -> list[tuple[str, int, int]]:
 
 def split(cnf: int, waiting: int) -> list[tuple[str, int, int]]:
     """CNF charged `cnf`, RAC and WL charged `waiting`."""
-    return [("CNF", cnf, FARE - cnf), ("RAC", waiting, FARE - waiting),
-            ("RAC", waiting, FARE - waiting), ("WL", waiting, FARE - waiting)]
+    return [
+        ("CNF", cnf, FARE - cnf),
+        ("RAC", waiting, FARE - waiting),
+        ("RAC", waiting, FARE - waiting),
+        ("WL", waiting, FARE - waiting),
+    ]
 
 
 # (preset, time before departure, charted, expected lines); charges worked out by hand from
@@ -128,8 +139,7 @@ IDS = [f"{p}-{h:02d}:{m:02d}{'-charted' if c else ''}" for p, (h, m), c, _ in BO
 
 
 @pytest.mark.parametrize(("preset", "left", "charted", "expected"), BOUNDARIES, ids=IDS)
-def test_the_quote_is_exact_at_each_tier_boundary(trip, mixed, preset, left, charted,
-                                                  expected):
+def test_the_quote_is_exact_at_each_tier_boundary(trip, mixed, preset, left, charted, expected):
     set_policy(trip, preset)
     if charted:
         chart_prepare(schedule=trip, now=before(12))
@@ -145,8 +155,7 @@ def test_the_quote_is_exact_at_each_tier_boundary(trip, mixed, preset, left, cha
 
 
 @pytest.mark.parametrize(("preset", "left", "charted", "expected"), BOUNDARIES, ids=IDS)
-def test_cancelling_the_whole_pnr_pays_the_quote_once(trip, mixed, preset, left, charted,
-                                                      expected):
+def test_cancelling_the_whole_pnr_pays_the_quote_once(trip, mixed, preset, left, charted, expected):
     set_policy(trip, preset)
     if charted:
         chart_prepare(schedule=trip, now=before(12))
@@ -160,17 +169,23 @@ def test_cancelling_the_whole_pnr_pays_the_quote_once(trip, mixed, preset, left,
     assert refunds(body) == expected
     assert body["passengers"] == quoted["passengers"]
     refund = sum(r for *_, r in expected)
-    assert (body["fare"], body["charge"], body["refund"]) == (4 * FARE, 4 * FARE - refund,
-                                                              refund)
+    assert (body["fare"], body["charge"], body["refund"]) == (4 * FARE, 4 * FARE - refund, refund)
     assert body["booking"]["status"] == "CAN"
     assert wallet(mixed.user) == funds + refund
     record = Cancellation.objects.get(pnr=mixed)
-    assert (record.cause, record.policy, record.minutes_before_departure, record.charted,
-            record.refund) == ("passenger", preset, left[0] * 60 + left[1], charted, refund)
+    assert (
+        record.cause,
+        record.policy,
+        record.minutes_before_departure,
+        record.charted,
+        record.refund,
+    ) == ("passenger", preset, left[0] * 60 + left[1], charted, refund)
     assert [(p.status, p.refund) for p in Passenger.objects.filter(pnr=mixed)] == [
-        ("CAN", r) for *_, r in expected]
-    assert Transaction.objects.filter(reference_id=mixed.number,
-                                      kind="booking_refund").count() == (1 if refund else 0)
+        ("CAN", r) for *_, r in expected
+    ]
+    assert Transaction.objects.filter(reference_id=mixed.number, kind="booking_refund").count() == (
+        1 if refund else 0
+    )
     assert broken_invariants() == {}
 
 
@@ -188,24 +203,37 @@ def test_some_passengers_are_cancelled_and_the_rest_later(trip, mixed, book):
     assert refunds(second.json()) == [("CNF", 25_000, 75_000), ("RAC", 25_000, 75_000)]
     assert wallet(mixed.user) == funds + 2 * 90_000 + 2 * 75_000
     assert [(p.status, p.refund) for p in Passenger.objects.filter(pnr=mixed)] == [
-        ("CAN", 75_000), ("CAN", 75_000), ("CAN", 90_000), ("CAN", 90_000)]
+        ("CAN", 75_000),
+        ("CAN", 75_000),
+        ("CAN", 90_000),
+        ("CAN", 90_000),
+    ]
     assert broken_invariants() == {}
 
 
-@pytest.mark.parametrize(("preset", "left", "cnf_charge", "wl_charge"), [
-    ("tiered", (12, 0), TATKAL_FARE, 65_000),
-    ("tiered", (11, 59), TATKAL_FARE, TATKAL_FARE),
-    ("flat80", (12, 0), TATKAL_FARE, 26_000),
-    ("irctc2015", (12, 0), TATKAL_FARE, 6_000),
-    ("irctc2015", (0, 29), TATKAL_FARE, TATKAL_FARE),
-])
+@pytest.mark.parametrize(
+    ("preset", "left", "cnf_charge", "wl_charge"),
+    [
+        ("tiered", (12, 0), TATKAL_FARE, 65_000),
+        ("tiered", (11, 59), TATKAL_FARE, TATKAL_FARE),
+        ("flat80", (12, 0), TATKAL_FARE, 26_000),
+        ("irctc2015", (12, 0), TATKAL_FARE, 6_000),
+        ("irctc2015", (0, 29), TATKAL_FARE, TATKAL_FARE),
+    ],
+)
 def test_a_confirmed_tatkal_ticket_refunds_nothing_and_a_waitlisted_one_by_the_policy(
-        trip, book, preset, left, cnf_charge, wl_charge):
+    trip, book, preset, left, cnf_charge, wl_charge
+):
     set_policy(trip, preset)
     opens = datetime(2030, 1, 6, 11, 0, tzinfo=IST)  # SL Tatkal: 11:00 the day before
     book(trip, [adult(f"F{i}") for i in range(6)], now=opens)
-    pnr = book(trip, [adult("T1"), adult("T2"), adult("T3"), adult("T4")], quota="TATKAL",
-               user=funded_user(FUNDS), now=opens)
+    pnr = book(
+        trip,
+        [adult("T1"), adult("T2"), adult("T3"), adult("T4")],
+        quota="TATKAL",
+        user=funded_user(FUNDS),
+        now=opens,
+    )
     extra = book(trip, [adult("T5")], quota="TATKAL", user=pnr.user, now=opens)
     assert [p.status for p in pnr.passenger_list] == ["CNF", "RAC", "RAC", "WL"]
     assert [(p.status, p.fare) for p in extra.passenger_list] == [("WL", TATKAL_FARE)]
@@ -233,12 +261,15 @@ def test_a_retried_cancel_replays_its_answer_and_refunds_once(trip, mixed):
     assert Cancellation.objects.filter(pnr=mixed).count() == 1
 
 
-@pytest.mark.parametrize(("left", "body", "status", "code"), [
-    ((0, 0), None, 409, "cancellation_not_allowed"),  # the trip has left
-    ((50, 0), {"passengers": [999_999]}, 400, "invalid"),
-    ((50, 0), {"passengers": []}, 400, "invalid"),
-    ((50, 0), {"passengers": ["one"]}, 400, "invalid"),
-])
+@pytest.mark.parametrize(
+    ("left", "body", "status", "code"),
+    [
+        ((0, 0), None, 409, "cancellation_not_allowed"),  # the trip has left
+        ((50, 0), {"passengers": [999_999]}, 400, "invalid"),
+        ((50, 0), {"passengers": []}, 400, "invalid"),
+        ((50, 0), {"passengers": ["one"]}, 400, "invalid"),
+    ],
+)
 def test_a_refused_cancellation_changes_nothing(trip, mixed, left, body, status, code):
     funds = wallet(mixed.user)
 
@@ -249,7 +280,10 @@ def test_a_refused_cancellation_changes_nothing(trip, mixed, left, body, status,
     assert wallet(mixed.user) == funds
     assert not Cancellation.objects.exists()
     assert set(Passenger.objects.filter(pnr=mixed).values_list("status", flat=True)) == {
-        "CNF", "RAC", "WL"}
+        "CNF",
+        "RAC",
+        "WL",
+    }
 
 
 def test_after_charting_only_the_whole_pnr_can_be_cancelled(trip, mixed):
@@ -262,8 +296,9 @@ def test_after_charting_only_the_whole_pnr_can_be_cancelled(trip, mixed):
     assert response.json()["error"] == {
         "code": "cancellation_not_allowed",
         "message": "The chart is prepared: only the whole booking can be cancelled now, not "
-                   "some of its passengers.",
-        "fields": {}}
+        "some of its passengers.",
+        "fields": {},
+    }
     assert not Cancellation.objects.exists()
 
 
@@ -272,8 +307,12 @@ def test_another_users_pnr_is_not_found(trip, mixed):
     with time_machine.travel(before(50), tick=False):
         stranger = client_for(stranger_user)
         quote = stranger.get(f"/api/v1/bookings/{mixed.number}/refund-quote/")
-        cancel = stranger.post(f"/api/v1/bookings/{mixed.number}/cancel/", {}, format="json",
-                               HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+        cancel = stranger.post(
+            f"/api/v1/bookings/{mixed.number}/cancel/",
+            {},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
     assert (quote.status_code, cancel.status_code) == (404, 404)
     assert not Cancellation.objects.exists()
 
@@ -283,9 +322,16 @@ def test_another_users_pnr_is_not_found(trip, mixed):
 def test_two_cancels_sent_at_once_refund_once(make_sleeper_trip):
     trip = make_sleeper_trip(berths=8, quotas={})
     user = funded_user(FUNDS)
-    pnr = booking_create(user=user, schedule_id=trip.pk, origin_code="ST1",
-                         destination_code="ST4", class_code="SL", quota="GENERAL",
-                         passengers=[adult("A"), adult("B")], now=before(100))
+    pnr = booking_create(
+        user=user,
+        schedule_id=trip.pk,
+        origin_code="ST1",
+        destination_code="ST4",
+        class_code="SL",
+        quota="GENERAL",
+        passengers=[adult("A"), adult("B")],
+        now=before(100),
+    )
     funds = wallet(user)
     pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=pnr.pk)
 

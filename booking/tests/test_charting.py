@@ -284,8 +284,10 @@ def test_charting_never_cancels_a_pnr_with_someone_seated(sold_out):
     with pytest.raises(CancellationNotAllowed) as refused:
         booking_cancel(pnr=pnr, by=None, cause="charting", now=CHART_TIME)
 
-    assert refused.value.message == (f"PNR {pnr.number} has a passenger seated now; charting "
-                                     "cancels only PNRs still wholly waitlisted.")
+    assert refused.value.message == (
+        f"PNR {pnr.number} has a passenger seated now; charting "
+        "cancels only PNRs still wholly waitlisted."
+    )
     assert [s for _, s, *_ in status(partly)] == ["CNF", "RAC", "RAC", "WL"]
     assert not Cancellation.objects.exists()
 

@@ -64,10 +64,16 @@ def booker(trip, users, plan):
             for _ in range(RETRIES):
                 try:
                     pnr = booking_create(
-                        user=users[i], schedule_id=trip.pk, origin_code=f"ST{origin}",
-                        destination_code=f"ST{destination}", class_code="SL",
-                        quota="GENERAL", passengers=[adult(f"T{i}-{n}") for n in range(count)],
-                        only_if_all_confirmed=all_or_none, now=now)
+                        user=users[i],
+                        schedule_id=trip.pk,
+                        origin_code=f"ST{origin}",
+                        destination_code=f"ST{destination}",
+                        class_code="SL",
+                        quota="GENERAL",
+                        passengers=[adult(f"T{i}-{n}") for n in range(count)],
+                        only_if_all_confirmed=all_or_none,
+                        now=now,
+                    )
                 except Busy:
                     outcome.busy += 1
                     continue
@@ -87,32 +93,47 @@ def seat_legs_sold_twice() -> list[tuple[int, int]]:
     seat holds one whole-seat passenger, or at most one passenger per RAC half."""
     halves = defaultdict(list)
     for seat, half, low in Passenger.objects.filter(status__in=["CNF", "RAC"]).values_list(
-            "seat_id", "half", "pnr__legs_low"):
+        "seat_id", "half", "pnr__legs_low"
+    ):
         for leg in range(STOPS - 1):
             if low >> leg & 1:
                 halves[seat, leg].append(half)
-    return [key for key, held in halves.items()
-            if len(held) > 1 and (0 in held or len(set(held)) < len(held))]
+    return [
+        key
+        for key, held in halves.items()
+        if len(held) > 1 and (0 in held or len(set(held)) < len(held))
+    ]
 
 
 def assert_books_balance(trip, users, outcomes: list[Outcome]) -> Counter:
-    statuses = Counter(Passenger.objects.filter(pnr__schedule=trip)
-                       .values_list("status", flat=True))
+    statuses = Counter(
+        Passenger.objects.filter(pnr__schedule=trip).values_list("status", flat=True)
+    )
     pnrs = Pnr.objects.filter(schedule=trip)
     fares = Passenger.objects.filter(pnr__schedule=trip).aggregate(t=Sum("fare"))["t"]
     totals = pnrs.aggregate(t=Sum("total_fare"))["t"]
-    charged = -Entry.objects.filter(transaction__kind="booking_charge",
-                                    transaction__reference_type="pnr",
-                                    account__kind="wallet").aggregate(t=Sum("amount"))["t"]
-    spent = {user.pk: FUNDS - balance for user, balance in zip(users, Account.objects.filter(
-        kind="wallet", user__in=users).order_by("user_id").values_list("balance", flat=True),
-        strict=True)}
+    charged = -Entry.objects.filter(
+        transaction__kind="booking_charge",
+        transaction__reference_type="pnr",
+        account__kind="wallet",
+    ).aggregate(t=Sum("amount"))["t"]
+    spent = {
+        user.pk: FUNDS - balance
+        for user, balance in zip(
+            users,
+            Account.objects.filter(kind="wallet", user__in=users)
+            .order_by("user_id")
+            .values_list("balance", flat=True),
+            strict=True,
+        )
+    }
     paid = dict(pnrs.values("user_id").annotate(t=Sum("total_fare")).values_list("user_id", "t"))
 
     assert seat_legs_sold_twice() == []
     assert sum(statuses.values()) == sum(o.requested for o in outcomes)
     assert sorted(pnrs.values_list("number", flat=True)) == sorted(
-        n for o in outcomes for n in o.pnrs)
+        n for o in outcomes for n in o.pnrs
+    )
     assert charged == fares == totals
     assert spent == {user.pk: paid.get(user.pk, 0) for user in users}
     assert TripClass.objects.filter(schedule=trip).count() == 1
@@ -138,8 +159,9 @@ def test_64_threads_booking_one_leg_each_are_all_confirmed(trip):
     # then
     statuses = assert_books_balance(trip, users, outcomes)
     assert statuses == {"CNF": sum(counts)}
-    print(f"\nall confirmed: {sum(counts)} passengers, "
-          f"{sum(o.busy for o in outcomes)} busy retries")
+    print(
+        f"\nall confirmed: {sum(counts)} passengers, {sum(o.busy for o in outcomes)} busy retries"
+    )
 
 
 def test_64_threads_overbooking_random_legs_fill_rac_and_the_waiting_list(trip):
@@ -152,8 +174,9 @@ def test_64_threads_overbooking_random_legs_fill_rac_and_the_waiting_list(trip):
         bookings = []
         for n in range(3):
             origin = rng.randint(1, STOPS - 1)
-            bookings.append((origin, rng.randint(origin + 1, STOPS), rng.randint(1, 4),
-                             (3 * i + n) % 5 == 0))
+            bookings.append(
+                (origin, rng.randint(origin + 1, STOPS), rng.randint(1, 4), (3 * i + n) % 5 == 0)
+            )
         return bookings
 
     # when
@@ -165,15 +188,16 @@ def test_64_threads_overbooking_random_legs_fill_rac_and_the_waiting_list(trip):
     assert sum(o.refused for o in outcomes) > 0
     # nobody waits while a place of their journey is free: no berth for RAC or WL
     # passengers, no RAC half for WL passengers
-    places = list(Place.objects.filter(trip_class__schedule=trip)
-                  .values_list("half", "legs_low"))
+    places = list(Place.objects.filter(trip_class__schedule=trip).values_list("half", "legs_low"))
     for status, legs in Passenger.objects.filter(
-            pnr__schedule=trip, status__in=["RAC", "WL"]).values_list("status",
-                                                                      "pnr__legs_low"):
+        pnr__schedule=trip, status__in=["RAC", "WL"]
+    ).values_list("status", "pnr__legs_low"):
         free = [half for half, low in places if not low & legs]
         assert not [half for half in free if half == 0 or status == "WL"]
-    print(f"\noverbooked: {dict(statuses)}, {sum(o.refused for o in outcomes)} refused "
-          f"all-or-none, {sum(o.busy for o in outcomes)} busy retries")
+    print(
+        f"\noverbooked: {dict(statuses)}, {sum(o.refused for o in outcomes)} refused "
+        f"all-or-none, {sum(o.busy for o in outcomes)} busy retries"
+    )
 
 
 def test_lock_waits_that_run_out_answer_busy_and_write_nothing(trip, settings):
@@ -192,5 +216,7 @@ def test_lock_waits_that_run_out_answer_busy_and_write_nothing(trip, settings):
     busy = sum(o.busy for o in outcomes)
     statuses = assert_books_balance(trip, users, outcomes)
     assert busy > 0
-    print(f"\n1 ms lock waits: {busy} busy answers, {sum(statuses.values())} of "
-          f"{THREADS} bookings made")
+    print(
+        f"\n1 ms lock waits: {busy} busy answers, {sum(statuses.values())} of "
+        f"{THREADS} bookings made"
+    )

@@ -18,13 +18,20 @@ pytestmark = pytest.mark.django_db
 
 BOOKING_CHECKS = [path for path in CHECKS if path.startswith("booking.")]
 
+
 def mark_cancelled(passengers, **changes) -> None:
     """Cancel passengers behind the services' back (no refund, no freed place), with the
     record every cancelled passenger must have."""
     pnr = passengers.first().pnr
-    record = Cancellation.objects.create(pnr=pnr, cause="passenger", policy="tiered",
-                                         minutes_before_departure=0, fare=0, charge=0,
-                                         refund=0)
+    record = Cancellation.objects.create(
+        pnr=pnr,
+        cause="passenger",
+        policy="tiered",
+        minutes_before_departure=0,
+        fare=0,
+        charge=0,
+        refund=0,
+    )
     passengers.update(status="CAN", cancellation=record, **changes)
 
 
@@ -39,13 +46,19 @@ def label(trip) -> str:
 
 
 def seated(pnr) -> list[tuple[str, str | None, int]]:
-    return [(p.status, p.seat.number if p.seat else None, p.half)
-            for p in Passenger.objects.filter(pnr=pnr).select_related("seat")]
+    return [
+        (p.status, p.seat.number if p.seat else None, p.half)
+        for p in Passenger.objects.filter(pnr=pnr).select_related("seat")
+    ]
 
 
 def masks(trip) -> dict[tuple[str, int], int]:
-    return {(number, half): low for number, half, low in Place.objects.filter(
-        trip_class__schedule=trip).values_list("seat__number", "half", "legs_low")}
+    return {
+        (number, half): low
+        for number, half, low in Place.objects.filter(trip_class__schedule=trip).values_list(
+            "seat__number", "half", "legs_low"
+        )
+    }
 
 
 @pytest.fixture
@@ -85,7 +98,8 @@ def test_check_invariants_command_runs_the_booking_checks(trip, full, capsys):
     # given: sound bookings
     call_command("check_invariants")
     assert [f"ok    {path}" for path in BOOKING_CHECKS] == [
-        line for line in capsys.readouterr().out.splitlines() if "booking." in line]
+        line for line in capsys.readouterr().out.splitlines() if "booking." in line
+    ]
 
     # when: a place is marked on a leg beyond the route's
     Place.objects.filter(trip_class__schedule=trip, seat__number="1").update(legs_high=1)
@@ -94,9 +108,11 @@ def test_check_invariants_command_runs_the_booking_checks(trip, full, capsys):
     with pytest.raises(CommandError, match="1 invariant"):
         call_command("check_invariants")
     out = capsys.readouterr().out
-    assert ("FAIL  booking.invariants.place_masks_equal_passenger_legs: 1 problem(s)\n"
-            f"      - {label(trip)}, seat S1/1: the inventory marks legs 0-2, 63, its "
-            "passengers ride legs 0-2\n") in out
+    assert (
+        "FAIL  booking.invariants.place_masks_equal_passenger_legs: 1 problem(s)\n"
+        f"      - {label(trip)}, seat S1/1: the inventory marks legs 0-2, 63, its "
+        "passengers ride legs 0-2\n"
+    ) in out
 
 
 # --- Item 1: one passenger per seat and leg -------------------------------------------------
@@ -111,7 +127,8 @@ def test_two_passengers_on_one_seat_and_leg_are_reported(trip, book):
     # then
     assert invariants.no_seat_leg_sold_twice() == [
         f"{label(trip)}, seat S1/1: passengers {a.pk} (PNR {a.pnr.number}) and {b.pk} "
-        f"(PNR {b.pnr.number}) both hold it on legs 1-2"]
+        f"(PNR {b.pnr.number}) both hold it on legs 1-2"
+    ]
 
 
 def test_the_two_halves_of_an_rac_berth_are_not_a_clash_but_the_same_half_is(trip, full):
@@ -125,7 +142,8 @@ def test_the_two_halves_of_an_rac_berth_are_not_a_clash_but_the_same_half_is(tri
     # then
     assert invariants.no_seat_leg_sold_twice() == [
         f"{label(trip)}, seat S1/7: passengers {r1.pk} (PNR {r1.pnr.number}) and {r2.pk} "
-        f"(PNR {r2.pnr.number}) both hold it on legs 0-2"]
+        f"(PNR {r2.pnr.number}) both hold it on legs 0-2"
+    ]
 
 
 def test_a_confirmed_passenger_on_an_rac_berth_clashes_with_either_half(trip, full):
@@ -136,7 +154,8 @@ def test_a_confirmed_passenger_on_an_rac_berth_clashes_with_either_half(trip, fu
     # then
     assert invariants.no_seat_leg_sold_twice() == [
         f"{label(trip)}, seat S1/7: passengers {r1.pk} (PNR {r1.pnr.number}) and {r2.pk} "
-        f"(PNR {r2.pnr.number}) both hold it on legs 0-2"]
+        f"(PNR {r2.pnr.number}) both hold it on legs 0-2"
+    ]
 
 
 def test_cancelled_and_disjoint_passengers_on_one_seat_are_no_clash(trip, book):
@@ -158,7 +177,8 @@ def test_a_place_mask_missing_legs_is_reported(trip, full):
     Place.objects.filter(trip_class__schedule=trip, seat__number="3").update(legs_low=0b001)
 
     assert invariants.place_masks_equal_passenger_legs() == [
-        f"{label(trip)}, seat S1/3: the inventory marks leg 0, its passengers ride legs 0-2"]
+        f"{label(trip)}, seat S1/3: the inventory marks leg 0, its passengers ride legs 0-2"
+    ]
 
 
 def test_a_place_marked_occupied_without_passenger_is_reported(trip, book):
@@ -170,7 +190,8 @@ def test_a_place_marked_occupied_without_passenger_is_reported(trip, book):
     # then
     assert invariants.place_masks_equal_passenger_legs() == [
         f"{label(trip)}, seat S1/2: the inventory marks leg 2, its passengers ride no leg",
-        f"{label(trip)}, seat S1/3: the inventory marks leg 63, its passengers ride no leg"]
+        f"{label(trip)}, seat S1/3: the inventory marks leg 63, its passengers ride no leg",
+    ]
 
 
 def test_a_cancelled_passenger_still_marked_on_its_place_is_reported(trip, full):
@@ -179,7 +200,8 @@ def test_a_cancelled_passenger_still_marked_on_its_place_is_reported(trip, full)
 
     assert invariants.place_masks_equal_passenger_legs() == [
         f"{label(trip)}, seat S1/7 (RAC half 1): the inventory marks legs 0-2, its "
-        f"passengers ride no leg"]
+        f"passengers ride no leg"
+    ]
 
 
 def test_a_confirmed_passenger_on_an_rac_berth_holds_both_halves(trip, full):
@@ -190,13 +212,13 @@ def test_a_confirmed_passenger_on_an_rac_berth_holds_both_halves(trip, full):
     assert invariants.place_masks_equal_passenger_legs() == []
 
     # when: half 2 is freed as if it were the cancelled passenger's alone
-    Place.objects.filter(trip_class__schedule=trip, seat__number="7", half=2).update(
-        legs_low=0)
+    Place.objects.filter(trip_class__schedule=trip, seat__number="7", half=2).update(legs_low=0)
 
     # then
     assert invariants.place_masks_equal_passenger_legs() == [
         f"{label(trip)}, seat S1/7 (RAC half 2): the inventory marks no leg, its passengers "
-        f"ride legs 0-2"]
+        f"ride legs 0-2"
+    ]
 
 
 def test_a_passenger_on_a_place_the_inventory_lacks_is_reported(trip, book):
@@ -206,7 +228,8 @@ def test_a_passenger_on_a_place_the_inventory_lacks_is_reported(trip, book):
     assert invariants.place_masks_equal_passenger_legs() == [
         f"{label(trip)}, seat S1/1: the inventory marks legs 0-2, its passengers ride no leg",
         f"{label(trip)}: passenger {p.pk} holds seat S1/1 (RAC half 1), which has no place "
-        f"in the inventory"]
+        f"in the inventory",
+    ]
 
 
 # --- Item 4: PNR against the ledger -------------------------------------------------------------
@@ -220,7 +243,8 @@ def test_a_pnr_total_the_ledger_did_not_charge_is_reported(full):
     assert invariants.pnr_charges_equal_ledger() == [
         f"PNR {pnr.number}: the ledger says 27000 was paid (charged 27000, refunded 0), its "
         f"fare less refunds is 30000 (30000 - 0)",
-        f"PNR {pnr.number}: its passengers' fares add up to 27000, its total fare is 30000"]
+        f"PNR {pnr.number}: its passengers' fares add up to 27000, its total fare is 30000",
+    ]
 
 
 def test_a_passenger_fare_that_does_not_add_up_is_reported(full):
@@ -228,7 +252,8 @@ def test_a_passenger_fare_that_does_not_add_up_is_reported(full):
     Passenger.objects.filter(pnr=pnr, index=2).update(fare=1)
 
     assert invariants.pnr_charges_equal_ledger() == [
-        f"PNR {pnr.number}: its passengers' fares add up to 13501, its total fare is 27000"]
+        f"PNR {pnr.number}: its passengers' fares add up to 13501, its total fare is 27000"
+    ]
 
 
 def test_a_refund_the_booking_does_not_know_of_is_reported(full):
@@ -237,7 +262,8 @@ def test_a_refund_the_booking_does_not_know_of_is_reported(full):
 
     assert invariants.pnr_charges_equal_ledger() == [
         f"PNR {pnr.number}: the ledger says 76000 was paid (charged 81000, refunded 5000), "
-        f"its fare less refunds is 81000 (81000 - 0)"]
+        f"its fare less refunds is 81000 (81000 - 0)"
+    ]
 
 
 # --- Item 5: nobody left promotable ---------------------------------------------------------
@@ -254,7 +280,8 @@ def test_a_free_seat_with_passengers_waiting_for_it_is_reported(trip, full):
         f"{label(trip)}: 2 RAC passenger(s) of quota GENERAL for legs 0-2 (the first: "
         f"passenger {r1.pk}) could take seat S1/6, free for them",
         f"{label(trip)}: 2 WL passenger(s) of quota GENERAL for legs 0-2 (the first: "
-        f"passenger {w1.pk}) could take seat S1/6, free for them"]
+        f"passenger {w1.pk}) could take seat S1/6, free for them",
+    ]
 
 
 def test_a_free_rac_half_with_waitlisted_passengers_is_reported(trip, full):
@@ -265,7 +292,8 @@ def test_a_free_rac_half_with_waitlisted_passengers_is_reported(trip, full):
 
     assert invariants.nobody_left_promotable() == [
         f"{label(trip)}: 2 WL passenger(s) of quota GENERAL for legs 0-2 (the first: "
-        f"passenger {w1.pk}) could take seat S1/7 (RAC half 2), free for them"]
+        f"passenger {w1.pk}) could take seat S1/7 (RAC half 2), free for them"
+    ]
 
 
 def test_a_class_whose_promotion_is_due_is_not_checked_until_it_has_run(trip, full):
@@ -279,8 +307,7 @@ def test_a_class_whose_promotion_is_due_is_not_checked_until_it_has_run(trip, fu
     assert broken_invariants() == {}
 
 
-def test_a_free_seat_of_another_quota_or_for_other_legs_is_no_promotion(make_sleeper_trip,
-                                                                        book):
+def test_a_free_seat_of_another_quota_or_for_other_legs_is_no_promotion(make_sleeper_trip, book):
     # given: berth 6 earmarked TATKAL and free; berth 1 free on leg 0 only; RAC and WL full
     trip = make_sleeper_trip(berths=7, quotas={"TATKAL": 1})
     book(trip, origin="ST2")
@@ -309,11 +336,11 @@ def test_a_later_rac_passenger_ahead_of_an_earlier_waitlisted_one_is_reported(tr
     assert invariants.waiting_order_is_fifo() == [
         f"{label(trip)}: passenger {w1.pk} (PNR {w1.pnr.number}) is RAC but passenger "
         f"{r2.pk} (PNR {r2.pnr.number}), booked earlier for the same legs 0-2 in quota "
-        f"GENERAL, is WL"]
+        f"GENERAL, is WL"
+    ]
 
 
-def test_a_booking_confirmed_over_waiting_passengers_of_the_same_fit_is_reported(
-        trip, full, book):
+def test_a_booking_confirmed_over_waiting_passengers_of_the_same_fit_is_reported(trip, full, book):
     # given: a confirmed passenger cancelled with the seat freed and nobody promoted
     mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
     Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
@@ -327,7 +354,8 @@ def test_a_booking_confirmed_over_waiting_passengers_of_the_same_fit_is_reported
     assert invariants.waiting_order_is_fifo() == [
         f"{label(trip)}: passenger {late.pk} (PNR {late.pnr.number}) is CNF but passenger "
         f"{r1.pk} (PNR {r1.pnr.number}), booked earlier for the same legs 0-2 in quota "
-        f"GENERAL, is RAC"]
+        f"GENERAL, is RAC"
+    ]
 
 
 def test_other_legs_or_another_quota_are_not_the_same_fit(trip, full, book):
@@ -337,8 +365,9 @@ def test_other_legs_or_another_quota_are_not_the_same_fit(trip, full, book):
     shorter = book(trip, destination="ST3").passenger_list[0]
     Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
     mark_cancelled(Passenger.objects.filter(pk=shorter.pk))
-    tatkal = book(trip, quota="TATKAL",
-                  now=trip.departure_at.replace(hour=11) - timedelta(days=1)).passenger_list[0]
+    tatkal = book(
+        trip, quota="TATKAL", now=trip.departure_at.replace(hour=11) - timedelta(days=1)
+    ).passenger_list[0]
 
     # then
     assert (shorter.status, tatkal.status, tatkal.pnr.quota) == ("CNF", "CNF", "TATKAL")
@@ -360,4 +389,5 @@ def test_passengers_of_one_pnr_keep_their_order(trip, book):
     # then
     assert invariants.waiting_order_is_fifo() == [
         f"{label(trip)}: passenger {c.pk} (PNR {mixed.number}) is RAC but passenger {b.pk} "
-        f"(PNR {mixed.number}), booked earlier for the same legs 0-2 in quota GENERAL, is WL"]
+        f"(PNR {mixed.number}), booked earlier for the same legs 0-2 in quota GENERAL, is WL"
+    ]

@@ -14,9 +14,15 @@ from ttms.api import errors
 
 pytestmark = pytest.mark.django_db
 
-BAD_NUMBERS = ["%00", "12345%0067890", "123456789", "12345678901", "abcdefghij",
-               # Arabic-Indic digits: digits to a regex's \d, not a PNR's.
-               "%D9%A1%D9%A2%D9%A3%D9%A4%D9%A5%D9%A6%D9%A7%D9%A8%D9%A9%D9%A0"]
+BAD_NUMBERS = [
+    "%00",
+    "12345%0067890",
+    "123456789",
+    "12345678901",
+    "abcdefghij",
+    # Arabic-Indic digits: digits to a regex's \d, not a PNR's.
+    "%D9%A1%D9%A2%D9%A3%D9%A4%D9%A5%D9%A6%D9%A7%D9%A8%D9%A9%D9%A0",
+]
 
 API_ADDRESSES = [
     ("get", "/api/v1/bookings/{}/"),
@@ -41,8 +47,7 @@ def pnr_queries(captured) -> list[str]:
 
 @pytest.mark.parametrize("number", BAD_NUMBERS)
 @pytest.mark.parametrize(("method", "address"), API_ADDRESSES)
-def test_an_api_address_with_a_bad_pnr_is_a_json_404_without_a_query(method, address,
-                                                                      number):
+def test_an_api_address_with_a_bad_pnr_is_a_json_404_without_a_query(method, address, number):
     client = APIClient()
     client.force_authenticate(UserFactory())
 
@@ -59,8 +64,9 @@ def test_an_api_address_with_a_bad_pnr_is_a_json_404_without_a_query(method, add
 
 @pytest.mark.parametrize("number", BAD_NUMBERS)
 @pytest.mark.parametrize(("method", "address"), PAGE_ADDRESSES)
-def test_a_page_address_with_a_bad_pnr_is_the_sites_404_without_a_query(client, method,
-                                                                        address, number):
+def test_a_page_address_with_a_bad_pnr_is_the_sites_404_without_a_query(
+    client, method, address, number
+):
     client.force_login(UserFactory())
 
     with CaptureQueriesContext(connection) as captured:
@@ -80,7 +86,6 @@ def test_a_nul_byte_in_a_pnr_is_a_404_on_postgresql(client, method, address):
     client.force_login(user)
     caller = api if address.startswith("/api/") else client
 
-    response = getattr(caller, method)(address.format("123456789%00"),
-                                       HTTP_IDEMPOTENCY_KEY="k-1")
+    response = getattr(caller, method)(address.format("123456789%00"), HTTP_IDEMPOTENCY_KEY="k-1")
 
     assert response.status_code == 404

@@ -16,8 +16,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")
 
 
 def status(pnr) -> list[tuple]:
-    return [(p.status, p.seat.number if p.seat_id else None, p.half)
-            for p in Passenger.objects.filter(pnr=pnr).select_related("seat").order_by("index")]
+    return [
+        (p.status, p.seat.number if p.seat_id else None, p.half)
+        for p in Passenger.objects.filter(pnr=pnr).select_related("seat").order_by("index")
+    ]
 
 
 @pytest.fixture
@@ -34,29 +36,42 @@ def full_train(make_sleeper_trip, book):
     return trip, sold
 
 
-def test_a_freed_place_goes_to_the_first_waiting_passenger_whose_legs_fit(full_train, book,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_freed_place_goes_to_the_first_waiting_passenger_whose_legs_fit(
+    full_train, book, django_capture_on_commit_callbacks
+):
     trip, sold = full_train
     whole = book(trip)  # WL 1, ST1→ST4: does not fit a place freed on leg 0 only
     first_leg = book(trip, destination="ST2")  # WL 2, ST1→ST2: fits
     also_first_leg = book(trip, destination="ST2")  # WL 3, fits, but comes later
 
     with django_capture_on_commit_callbacks(execute=True):
-        booking_cancel(pnr=sold["p1"], by=sold["p1"].user,
-                       now=trip.departure_at - timedelta(days=2))
+        booking_cancel(
+            pnr=sold["p1"], by=sold["p1"].user, now=trip.departure_at - timedelta(days=2)
+        )
 
     assert status(whole) == [("WL", None, 0)]  # skipped, not blocking
     assert status(first_leg) == [("CNF", "1", 0)]
     assert status(also_first_leg) == [("WL", None, 0)]
     assert [status(p)[0][0] for p in sold["rac"]] == ["RAC", "RAC"]  # they ride ST1→ST4
     promotion = Promotion.objects.get()
-    assert (promotion.passenger.pnr_id, promotion.from_status, promotion.to_status,
-            promotion.cause) == (first_leg.pk, "WL", "CNF", "cancellation")
+    assert (
+        promotion.passenger.pnr_id,
+        promotion.from_status,
+        promotion.to_status,
+        promotion.cause,
+    ) == (first_leg.pk, "WL", "CNF", "cancellation")
     message = OutboxMessage.objects.get(topic="passenger.promoted")
     assert message.user_id == first_leg.user_id
-    assert message.payload == {"pnr": first_leg.number, "passenger": 1, "name": "Ravi",
-                               "from": "WL", "to": "CNF", "coach": "S1", "seat": "1",
-                               "berth": "LB"}
+    assert message.payload == {
+        "pnr": first_leg.number,
+        "passenger": 1,
+        "name": "Ravi",
+        "from": "WL",
+        "to": "CNF",
+        "coach": "S1",
+        "seat": "1",
+        "berth": "LB",
+    }
     assert TripClass.objects.get(schedule=trip).promotion_due is False
     assert broken_invariants() == {}
 
@@ -81,14 +96,16 @@ def test_rac_halves_are_handed_on_and_rejoin(full_train, book, django_capture_on
     assert status(sold["rac"][1]) == [("CNF", "2", 0)]
     assert status(waiting[0]) == [("RAC", "7", 1)]
     assert status(waiting[1]) == [("RAC", "7", 2)]
-    assert [(p.half, p.legs_low) for p in Place.objects.filter(
-        trip_class__schedule=trip, seat__number="7").order_by("half")] == [(1, 0b111),
-                                                                          (2, 0b001)]
+    assert [
+        (p.half, p.legs_low)
+        for p in Place.objects.filter(trip_class__schedule=trip, seat__number="7").order_by("half")
+    ] == [(1, 0b111), (2, 0b001)]
     assert broken_invariants() == {}
 
 
-def test_passengers_of_one_pnr_are_promoted_in_order(full_train, book,
-                                                     django_capture_on_commit_callbacks):
+def test_passengers_of_one_pnr_are_promoted_in_order(
+    full_train, book, django_capture_on_commit_callbacks
+):
     trip, sold = full_train
     family = book(trip, [adult("A"), adult("B"), adult("C")])
     assert [s for s, *_ in status(family)] == ["WL", "WL", "WL"]

@@ -34,10 +34,16 @@ LOCK_WINDOW = [
 
 
 def _book(trip, user, *, origin="ST1", destination="ST3", passengers=1):
-    return booking_create(user=user, schedule_id=trip.pk, origin_code=origin,
-                          destination_code=destination, class_code="SL", quota="GENERAL",
-                          passengers=[adult(f"P{i}") for i in range(passengers)],
-                          now=trip.departure_at - timedelta(days=2))
+    return booking_create(
+        user=user,
+        schedule_id=trip.pk,
+        origin_code=origin,
+        destination_code=destination,
+        class_code="SL",
+        quota="GENERAL",
+        passengers=[adult(f"P{i}") for i in range(passengers)],
+        now=trip.departure_at - timedelta(days=2),
+    )
 
 
 def _measured(trip, user, **kwargs) -> tuple[Pnr, list[str]]:
@@ -80,14 +86,22 @@ def test_queries_per_booking_do_not_grow_with_bookings_or_waitlist(trip):
     assert waitlisted == 100
     assert Passenger.objects.filter(status="CNF").count() == 65 + 1
     assert Passenger.objects.filter(status="RAC").count() == 14
-    assert [p.status for p in (*first.passenger_list, *fiftieth.passenger_list,
-                               *late.passenger_list, *wl.passenger_list)] == [
-        "CNF", "CNF", "CNF", "WL"]
+    assert [
+        p.status
+        for p in (
+            *first.passenger_list,
+            *fiftieth.passenger_list,
+            *late.passenger_list,
+            *wl.passenger_list,
+        )
+    ] == ["CNF", "CNF", "CNF", "WL"]
     assert len(first_sql) == len(fiftieth_sql) == len(late_sql) <= MAX_QUERIES
     # An all-WL booking takes no place, so it skips the places update: one statement less.
     assert len(wl_sql) == len(first_sql) - 1
-    print(f"\nstatements per booking on {connection.vendor}: {len(first_sql)} "
-          f"(all waitlisted: {len(wl_sql)})")
+    print(
+        f"\nstatements per booking on {connection.vendor}: {len(first_sql)} "
+        f"(all waitlisted: {len(wl_sql)})"
+    )
 
 
 def _statement(sql: str) -> tuple[str, str, str | None]:
@@ -107,10 +121,11 @@ def test_only_five_statements_run_under_the_trip_class_lock(trip):
     _, sql = _measured(trip, user, passengers=2)
 
     # then: from the lock to the commit, nothing but the allocation's five statements
-    start = next(i for i, s in enumerate(sql)
-                 if "booking_tripclass" in s and " FOR UPDATE" in s)
+    start = next(i for i, s in enumerate(sql) if "booking_tripclass" in s and " FOR UPDATE" in s)
     window = sql[start:]
     assert [_statement(s) for s in window[:-1]] == LOCK_WINDOW
     assert window[-1] == "COMMIT"
-    print(f"\nstatements per booking on postgresql: {len(sql)}, under the lock: "
-          f"{len(window) - 1} and the commit")
+    print(
+        f"\nstatements per booking on postgresql: {len(sql)}, under the lock: "
+        f"{len(window) - 1} and the commit"
+    )

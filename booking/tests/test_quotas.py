@@ -47,8 +47,10 @@ def woman(name="Asha", age=30, **kwargs):
 
 def seats(pnr) -> list[tuple[str, str, str | None, int]]:
     """(status, quota, seat number, half) of each passenger, in order."""
-    return [(p.status, p.quota, p.seat.number if p.seat else None, p.half)
-            for p in Passenger.objects.filter(pnr=pnr).select_related("seat")]
+    return [
+        (p.status, p.quota, p.seat.number if p.seat else None, p.half)
+        for p in Passenger.objects.filter(pnr=pnr).select_related("seat")
+    ]
 
 
 def place_quota(trip, number: str) -> str:
@@ -66,18 +68,23 @@ def snapshot(trip, user) -> dict:
         "passengers": Passenger.objects.filter(pnr__schedule=trip).count(),
         "balance": balance(user),
         "charges": Transaction.objects.filter(kind="booking_charge").count(),
-        "masks": list(Place.objects.filter(trip_class__schedule=trip).order_by("pk")
-                      .values_list("pk", "legs_low", "legs_high")),
+        "masks": list(
+            Place.objects.filter(trip_class__schedule=trip)
+            .order_by("pk")
+            .values_list("pk", "legs_low", "legs_high")
+        ),
     }
 
 
 # --- Tatkal ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("class_code", "hour", "fare"), [
-    ("2A", 10, 68_250), ("3A", 10, 46_800), ("SL", 11, 17_550)])
+@pytest.mark.parametrize(
+    ("class_code", "hour", "fare"), [("2A", 10, 68_250), ("3A", 10, 46_800), ("SL", 11, 17_550)]
+)
 def test_tatkal_opens_the_day_before_at_10_for_ac_and_11_otherwise(
-        make_sleeper_trip, book, class_code, hour, fare):
+    make_sleeper_trip, book, class_code, hour, fare
+):
     # given
     trip = make_sleeper_trip(class_code=class_code)
     user = funded_user()
@@ -87,15 +94,17 @@ def test_tatkal_opens_the_day_before_at_10_for_ac_and_11_otherwise(
 
     # when: a second early, then on the minute
     with pytest.raises(BookingNotOpen) as refused:
-        book(trip, user=user, class_code=class_code, quota="TATKAL",
-             now=opens - timedelta(seconds=1))
+        book(
+            trip, user=user, class_code=class_code, quota="TATKAL", now=opens - timedelta(seconds=1)
+        )
     assert snapshot(trip, user) == before
     pnr = book(trip, user=user, class_code=class_code, quota="TATKAL", now=opens)
 
     # then
     assert refused.value.code == "booking_not_open"
-    assert refused.value.message == (f"Tatkal booking for this journey opens at {hour}:00 on "
-                                     "06 Jan 2030 (Asia/Kolkata).")
+    assert refused.value.message == (
+        f"Tatkal booking for this journey opens at {hour}:00 on 06 Jan 2030 (Asia/Kolkata)."
+    )
     assert (pnr.quota, pnr.total_fare) == ("TATKAL", fare)
     assert [(p.status, p.quota) for p in pnr.passenger_list] == [("CNF", "TATKAL")]
     assert balance(user) == before["balance"] - fare
@@ -112,8 +121,9 @@ def test_tatkal_opens_in_the_boarding_stations_time_zone(trip, book):
     pnr = book(trip, quota="TATKAL", now=opens)
 
     # then: 11:00 in Dubai is 12:30 in India
-    assert refused.value.message == ("Tatkal booking for this journey opens at 11:00 on "
-                                     "06 Jan 2030 (Asia/Dubai).")
+    assert refused.value.message == (
+        "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 (Asia/Dubai)."
+    )
     assert opens.astimezone(IST).hour == 12
     assert pnr.quota == "TATKAL"
 
@@ -161,13 +171,16 @@ def test_an_all_female_pnr_gets_ladies_berths(trip, book):
     assert {place_quota(trip, "2"), place_quota(trip, "3")} == {"LADIES"}
 
 
-@pytest.mark.parametrize(("age", "gender", "expected"), [
-    (59, "M", ("GENERAL", "11", "UB")),   # not senior, no lower-berth need
-    (60, "M", ("SENIOR", "1", "LB")),
-    (57, "F", ("GENERAL", "25", "LB")),   # not senior, but a woman of 45+: a lower berth
-    (58, "F", ("SENIOR", "1", "LB"))])
-def test_senior_quota_starts_at_60_for_men_and_58_for_women(trip, book, age, gender,
-                                                            expected):
+@pytest.mark.parametrize(
+    ("age", "gender", "expected"),
+    [
+        (59, "M", ("GENERAL", "11", "UB")),  # not senior, no lower-berth need
+        (60, "M", ("SENIOR", "1", "LB")),
+        (57, "F", ("GENERAL", "25", "LB")),  # not senior, but a woman of 45+: a lower berth
+        (58, "F", ("SENIOR", "1", "LB")),
+    ],
+)
+def test_senior_quota_starts_at_60_for_men_and_58_for_women(trip, book, age, gender, expected):
     pnr = book(trip, [adult("Elder", age, gender)], quota="SENIOR")
 
     passenger = Passenger.objects.select_related("seat").get(pnr=pnr)
@@ -179,8 +192,11 @@ def test_senior_quota_with_three_passengers_falls_back_to_general_lower_berths(t
     pnr = book(trip, [adult("A", 70), adult("B", 71), adult("C", 72)], quota="SENIOR")
 
     assert pnr.quota == "GENERAL"
-    assert seats(pnr) == [("CNF", "GENERAL", "25", 0), ("CNF", "GENERAL", "28", 0),
-                          ("CNF", "GENERAL", "33", 0)]
+    assert seats(pnr) == [
+        ("CNF", "GENERAL", "25", 0),
+        ("CNF", "GENERAL", "28", 0),
+        ("CNF", "GENERAL", "33", 0),
+    ]
     assert not {s[2] for s in seats(pnr)} & SENIOR_SEATS
 
 
@@ -211,8 +227,9 @@ def test_booking_opens_60_days_before_the_travel_date_at_midnight(trip, book):
     assert snapshot(trip, user) == before
     pnr = book(trip, user=user, now=opens)
 
-    assert refused.value.message == ("Booking for this journey opens at 00:00 on 08 Nov 2029 "
-                                     "(Asia/Kolkata).")
+    assert refused.value.message == (
+        "Booking for this journey opens at 00:00 on 08 Nov 2029 (Asia/Kolkata)."
+    )
     assert pnr.passenger_list[0].status == "CNF"
 
 
@@ -226,17 +243,20 @@ def test_foreign_tourists_book_365_days_ahead_at_one_and_a_half_times_the_fare(t
         book(trip, now=opens)  # GENERAL is not open yet
     pnr = book(trip, [tourist], quota="FOREIGN_TOURIST", now=opens)
 
-    assert refused.value.message == ("Foreign tourist booking for this journey opens at "
-                                     "00:00 on 07 Jan 2029 (Asia/Kolkata).")
+    assert refused.value.message == (
+        "Foreign tourist booking for this journey opens at 00:00 on 07 Jan 2029 (Asia/Kolkata)."
+    )
     assert (pnr.quota, pnr.total_fare) == ("FOREIGN_TOURIST", 20_250)
     passenger = pnr.passenger_list[0]
     assert (passenger.passport_number, passenger.nationality) == ("X1234567", "GB")
 
 
 def test_foreign_tourists_need_passport_and_country(trip, book):
-    passengers = [adult("Jane", passport_number="X1", nationality="GB"),
-                  adult("John", passport_number="X2"),
-                  adult("Jim", passport_number=" ", nationality="GB")]
+    passengers = [
+        adult("Jane", passport_number="X1", nationality="GB"),
+        adult("John", passport_number="X2"),
+        adult("Jim", passport_number=" ", nationality="GB"),
+    ]
 
     user = funded_user()
     before = snapshot(trip, user)
@@ -246,13 +266,17 @@ def test_foreign_tourists_need_passport_and_country(trip, book):
 
     assert snapshot(trip, user) == before
     assert refused.value.status_code == 400
-    assert refused.value.fields == {"passengers": {
-        "1": ["A foreign tourist needs a passport number and country."],
-        "2": ["A foreign tourist needs a passport number and country."]}}
+    assert refused.value.fields == {
+        "passengers": {
+            "1": ["A foreign tourist needs a passport number and country."],
+            "2": ["A foreign tourist needs a passport number and country."],
+        }
+    }
 
 
-NOT_A_COUNTRY = ("'ZZ' is not a country code of ISO 3166-1: give its two letters (GB) or "
-                 "its three (GBR).")
+NOT_A_COUNTRY = (
+    "'ZZ' is not a country code of ISO 3166-1: give its two letters (GB) or its three (GBR)."
+)
 
 
 @pytest.mark.parametrize("quota", ["FOREIGN_TOURIST", "GENERAL"])
@@ -261,9 +285,15 @@ def test_a_country_that_is_not_in_iso_3166_is_refused(trip, book, quota):
     before = snapshot(trip, user)
 
     with pytest.raises(InvalidBooking) as refused:
-        book(trip, [adult("Jane", passport_number="X1", nationality="GB"),
-                    adult("John", passport_number="X2", nationality="zz")],
-             user=user, quota=quota)
+        book(
+            trip,
+            [
+                adult("Jane", passport_number="X1", nationality="GB"),
+                adult("John", passport_number="X2", nationality="zz"),
+            ],
+            user=user,
+            quota=quota,
+        )
 
     assert refused.value.fields == {"passengers": {"1": [NOT_A_COUNTRY]}}
     assert refused.value.message == NOT_A_COUNTRY
@@ -271,13 +301,20 @@ def test_a_country_that_is_not_in_iso_3166_is_refused(trip, book, quota):
 
 
 def test_a_country_given_by_its_three_letters_is_kept_as_its_two(trip, book):
-    pnr = book(trip, [adult("Jane", passport_number="X1", nationality=" gbr "),
-                      adult("Jim", passport_number="X2", nationality="in")],
-               quota="FOREIGN_TOURIST")
+    pnr = book(
+        trip,
+        [
+            adult("Jane", passport_number="X1", nationality=" gbr "),
+            adult("Jim", passport_number="X2", nationality="in"),
+        ],
+        quota="FOREIGN_TOURIST",
+    )
 
     assert [p.nationality for p in pnr.passenger_list] == ["GB", "IN"]
     assert list(pnr.passengers.order_by("index").values_list("nationality", flat=True)) == [
-        "GB", "IN"]
+        "GB",
+        "IN",
+    ]
 
 
 @pytest.mark.parametrize("status", ["departed", "arrived", "cancelled"])
@@ -290,8 +327,9 @@ def test_a_trip_that_left_or_was_cancelled_cannot_be_booked(trip, book, status):
     with pytest.raises(TripNotBookable) as refused:
         book(trip, user=user)
 
-    assert refused.value.message == (f"Trip {trip.route.number} of 2030-01-07 is {status}; "
-                                     "it cannot be booked.")
+    assert refused.value.message == (
+        f"Trip {trip.route.number} of 2030-01-07 is {status}; it cannot be booked."
+    )
     assert snapshot(trip, user) == before
 
 
@@ -394,8 +432,9 @@ def test_only_in_one_coach_refuses_to_split_a_pnr(two_coaches, book):
     assert refused.value.code == "not_one_coach"
     assert snapshot(two_coaches, user) == before
     split = book(two_coaches, [adult("A"), adult("B")])
-    assert [(p.seat.coach.code, p.seat.number) for p in split.passengers.select_related(
-        "seat__coach")] == [("S1", "6"), ("S2", "6")]
+    assert [
+        (p.seat.coach.code, p.seat.number) for p in split.passengers.select_related("seat__coach")
+    ] == [("S1", "6"), ("S2", "6")]
 
 
 def test_only_in_one_coach_also_refuses_rac_or_waitlisted_passengers(small, book):
@@ -420,8 +459,9 @@ def test_without_the_money_nothing_is_booked_or_charged(trip, book):
         book(trip, user=user)
 
     # then
-    assert refused.value.message == ("Your wallet holds ₹134.99; this payment needs "
-                                     "₹135.00. Top up and try again.")
+    assert refused.value.message == (
+        "Your wallet holds ₹134.99; this payment needs ₹135.00. Top up and try again."
+    )
     assert snapshot(trip, user) == before
     assert before["balance"] == SL_FARE - 1
 
@@ -436,8 +476,9 @@ def test_seniors_and_women_from_45_get_lower_berths_without_asking(small, book):
 
 
 def test_a_berth_preference_is_honoured(small, book):
-    pnr = book(small, [adult("A", berth_preference="UB"), adult("B", berth_preference="MB"),
-                       adult("C")])
+    pnr = book(
+        small, [adult("A", berth_preference="UB"), adult("B", berth_preference="MB"), adult("C")]
+    )
 
     assert [s[2] for s in seats(pnr)] == ["3", "2", "1"]
 
@@ -451,8 +492,9 @@ def test_a_pnr_is_seated_in_one_coach_when_one_has_room(make_sleeper_trip, book)
     pnr = book(trip, [adult(f"P{i}") for i in range(3)])
 
     # then
-    assert [(p.seat.coach.code, p.seat.number) for p in pnr.passengers.select_related(
-        "seat__coach")] == [("S2", "1"), ("S2", "2"), ("S2", "3")]
+    assert [
+        (p.seat.coach.code, p.seat.number) for p in pnr.passengers.select_related("seat__coach")
+    ] == [("S2", "1"), ("S2", "2"), ("S2", "3")]
 
 
 # --- Lazy inventory ---------------------------------------------------------------------------

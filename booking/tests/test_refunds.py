@@ -740,9 +740,12 @@ def test_refund_is_within_the_fare_and_never_grows_as_departure_nears(
 
 
 def test_a_company_with_unreadable_tiers_does_not_validate():
-    company = Company(name="Op", slug="op", kind="bus",
-                      refund_tiers=[{"hours": 12, "charge_percent": 50},
-                                    {"hours": 24, "charge_percent": 25}])
+    company = Company(
+        name="Op",
+        slug="op",
+        kind="bus",
+        refund_tiers=[{"hours": 12, "charge_percent": 50}, {"hours": 24, "charge_percent": 25}],
+    )
 
     with pytest.raises(ValidationError) as refused:
         company.clean()

@@ -68,15 +68,25 @@ def test_leg_63_alone_is_the_lowest_bit_of_high():
 # --- Passengers and quotas ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("age", "gender", "senior"), [
-    (59, "M", False), (60, "M", True), (57, "F", False), (58, "F", True),
-    (59, "T", False), (60, "T", True)])
+@pytest.mark.parametrize(
+    ("age", "gender", "senior"),
+    [
+        (59, "M", False),
+        (60, "M", True),
+        (57, "F", False),
+        (58, "F", True),
+        (59, "T", False),
+        (60, "T", True),
+    ],
+)
 def test_seniors_are_men_from_60_and_women_from_58(age, gender, senior):
     assert rules.is_senior(Traveller(age, gender)) is senior
 
 
-@pytest.mark.parametrize(("age", "gender", "lower"), [
-    (44, "F", False), (45, "F", True), (45, "M", False), (59, "M", False), (60, "M", True)])
+@pytest.mark.parametrize(
+    ("age", "gender", "lower"),
+    [(44, "F", False), (45, "F", True), (45, "M", False), (59, "M", False), (60, "M", True)],
+)
 def test_women_from_45_and_seniors_need_lower_berths(age, gender, lower):
     assert rules.needs_lower_berth(Traveller(age, gender)) is lower
 
@@ -96,8 +106,7 @@ def test_booking_windows_open_by_quota_and_class():
     day = date(2030, 1, 7)
 
     def opens(quota, class_code="SL"):
-        return rules.booking_opens_at(quota=quota, class_code=class_code, travel_date=day,
-                                      tz=IST)
+        return rules.booking_opens_at(quota=quota, class_code=class_code, travel_date=day, tz=IST)
 
     assert opens("TATKAL", "3A") == datetime(2030, 1, 6, 10, 0, tzinfo=IST)
     assert opens("TATKAL", "SL") == datetime(2030, 1, 6, 11, 0, tzinfo=IST)
@@ -151,8 +160,9 @@ def test_senior_overflows_to_side_lowers_then_anything():
 
 
 def test_ladies_take_the_front_and_tatkal_the_rear():
-    quotas = rules.earmark(sleeper_coach(1), {"LADIES": 6, "SENIOR": 6, "TATKAL": 6,
-                                               "FOREIGN_TOURIST": 2})
+    quotas = rules.earmark(
+        sleeper_coach(1), {"LADIES": 6, "SENIOR": 6, "TATKAL": 6, "FOREIGN_TOURIST": 2}
+    )
 
     assert numbers(quotas, "SENIOR") == [101, 104, 109, 112, 117, 120]
     assert numbers(quotas, "LADIES") == [102, 103, 105, 106, 108, 110]
@@ -175,7 +185,15 @@ def test_earmark_counts_beyond_the_seats_are_cut_to_what_is_left():
     quotas = rules.earmark(seats, {"SENIOR": 2, "LADIES": 4, "TATKAL": 50})
 
     assert [quotas[s.seat_id] for s in seats] == [
-        "SENIOR", "LADIES", "LADIES", "SENIOR", "LADIES", "LADIES", "RAC", "TATKAL"]
+        "SENIOR",
+        "LADIES",
+        "LADIES",
+        "SENIOR",
+        "LADIES",
+        "LADIES",
+        "RAC",
+        "TATKAL",
+    ]
 
 
 def test_railway_defaults_earmark_ladies_senior_and_a_tenth_for_tatkal():
@@ -217,11 +235,18 @@ def test_fare_is_never_below_the_minimum():
 def test_tatkal_costs_1_3_and_foreign_tourist_1_5_times_rounded_up():
     tariff = Tariff(45, 1_000, dict(DEFAULT_MULTIPLIERS_BP))
 
-    fares = {quota: tariff.fare(distance_km=Decimal("100.1"), quota=quota)
-             for quota in ("GENERAL", "LADIES", "SENIOR", "TATKAL", "FOREIGN_TOURIST")}
+    fares = {
+        quota: tariff.fare(distance_km=Decimal("100.1"), quota=quota)
+        for quota in ("GENERAL", "LADIES", "SENIOR", "TATKAL", "FOREIGN_TOURIST")
+    }
 
-    assert fares == {"GENERAL": 4_505, "LADIES": 4_505, "SENIOR": 4_505,
-                     "TATKAL": 5_857, "FOREIGN_TOURIST": 6_758}  # 5856.5, 6757.5
+    assert fares == {
+        "GENERAL": 4_505,
+        "LADIES": 4_505,
+        "SENIOR": 4_505,
+        "TATKAL": 5_857,
+        "FOREIGN_TOURIST": 6_758,
+    }  # 5856.5, 6757.5
     assert all(type(fare) is int for fare in fares.values())
 
 
@@ -229,8 +254,13 @@ def test_tatkal_costs_1_3_and_foreign_tourist_1_5_times_rounded_up():
 def test_a_fare_rule_overrides_the_class_defaults_and_some_multipliers():
     # given
     company = rail_company()
-    FareRule.objects.create(company=company, class_code="SL", rate_per_km=60,
-                            minimum_fare=0, multipliers_bp={"TATKAL": 12_000})
+    FareRule.objects.create(
+        company=company,
+        class_code="SL",
+        rate_per_km=60,
+        minimum_fare=0,
+        multipliers_bp={"TATKAL": 12_000},
+    )
 
     # when
     tariff = tariff_get(company_id=company.pk, class_code="SL")
@@ -247,14 +277,17 @@ def test_a_fare_rule_overrides_the_class_defaults_and_some_multipliers():
 def test_a_booking_window_is_in_the_boarding_stations_zone():
     dubai = ZoneInfo("Asia/Dubai")
 
-    opens = rules.booking_opens_at(quota="TATKAL", class_code="2A",
-                                   travel_date=date(2030, 1, 7), tz=dubai)
+    opens = rules.booking_opens_at(
+        quota="TATKAL", class_code="2A", travel_date=date(2030, 1, 7), tz=dubai
+    )
 
     assert opens.astimezone(IST) == datetime(2030, 1, 6, 11, 30, tzinfo=IST)
 
 
-@pytest.mark.parametrize(("given", "code"), [("GB", "GB"), (" gb ", "GB"), ("GBR", "GB"),
-                                             ("ind", "IN"), ("", ""), ("  ", "")])
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [("GB", "GB"), (" gb ", "GB"), ("GBR", "GB"), ("ind", "IN"), ("", ""), ("  ", "")],
+)
 def test_a_country_is_kept_as_its_iso_3166_alpha_2_code(given, code):
     assert rules.country_code(given) == code
 
@@ -264,5 +297,7 @@ def test_what_is_not_an_iso_3166_code_is_refused_by_name(given):
     with pytest.raises(ValueError) as refused:
         rules.country_code(given)
 
-    assert str(refused.value) == (f"{given.upper()!r} is not a country code of ISO 3166-1: "
-                                  "give its two letters (GB) or its three (GBR).")
+    assert str(refused.value) == (
+        f"{given.upper()!r} is not a country code of ISO 3166-1: "
+        "give its two letters (GB) or its three (GBR)."
+    )

@@ -43,32 +43,56 @@ def text_of(html: str) -> str:
 
 def field_error(html: str, name: str) -> str:
     """The error shown next to the input named `name` (includes/field.html)."""
-    found = re.search(rf'name="{re.escape(name)}".*?<small class="field-error"[^>]*>([^<]*)<',
-                      html, re.S)
+    found = re.search(
+        rf'name="{re.escape(name)}".*?<small class="field-error"[^>]*>([^<]*)<', html, re.S
+    )
     return found.group(1).strip() if found else ""
 
 
 def search(client, origin="ST1", destination="ST3", day="2030-01-07"):
-    return client.get(reverse("booking:search"), {"from": origin, "to": destination,
-                                                  "date": day})
+    return client.get(reverse("booking:search"), {"from": origin, "to": destination, "date": day})
 
 
-def passenger_post(trip, people, *, seats=(), quota="GENERAL", action="review",
-                   origin="ST1", destination="ST3", class_code="SL") -> dict:
-    data = {"from": origin, "to": destination, "class": class_code, "quota": quota,
-            "action": action, "form-TOTAL_FORMS": str(len(people)),
-            "form-INITIAL_FORMS": "0", "form-MIN_NUM_FORMS": "1", "form-MAX_NUM_FORMS": "6"}
+def passenger_post(
+    trip,
+    people,
+    *,
+    seats=(),
+    quota="GENERAL",
+    action="review",
+    origin="ST1",
+    destination="ST3",
+    class_code="SL",
+) -> dict:
+    data = {
+        "from": origin,
+        "to": destination,
+        "class": class_code,
+        "quota": quota,
+        "action": action,
+        "form-TOTAL_FORMS": str(len(people)),
+        "form-INITIAL_FORMS": "0",
+        "form-MIN_NUM_FORMS": "1",
+        "form-MAX_NUM_FORMS": "6",
+    }
     for i, (name, age, gender) in enumerate(people):
-        data.update({f"form-{i}-name": name, f"form-{i}-age": str(age),
-                     f"form-{i}-gender": gender, f"form-{i}-berth_preference": "",
-                     f"form-{i}-seat": seats[i] if i < len(seats) else ""})
+        data.update(
+            {
+                f"form-{i}-name": name,
+                f"form-{i}-age": str(age),
+                f"form-{i}-gender": gender,
+                f"form-{i}-berth_preference": "",
+                f"form-{i}-seat": seats[i] if i < len(seats) else "",
+            }
+        )
     return data
 
 
 def review(client, trip, people, **kwargs):
     """Send the passengers form; returns the review page's response and its draft key."""
-    response = client.post(reverse("booking:book", args=[trip.pk]),
-                           passenger_post(trip, people, **kwargs))
+    response = client.post(
+        reverse("booking:book", args=[trip.pk]), passenger_post(trip, people, **kwargs)
+    )
     assert response.status_code == 302, text_of(response.content.decode())
     key = re.search(r"draft=([0-9a-f]+)", response["Location"]).group(1)
     return client.get(response["Location"]), key
@@ -100,8 +124,7 @@ def test_results_show_local_times_duration_availability_by_quota_and_fares(clien
     assert re.search(r"Tatkal ₹[\d,.]+", text)
 
 
-def test_results_of_a_full_class_show_the_waiting_list_position(client, make_sleeper_trip,
-                                                                book):
+def test_results_of_a_full_class_show_the_waiting_list_position(client, make_sleeper_trip, book):
     # One bay: 7 berths and one side lower, an RAC berth (two halves).
     trip = make_sleeper_trip(berths=8, quotas={}, departure=DEPARTURE)
     user = funded_user()
@@ -118,9 +141,12 @@ def test_search_results_cost_the_same_queries_for_two_trips_as_for_many(client, 
 
     def another(hour: int, *, booked: bool) -> None:
         other = Schedule.objects.create(
-            route=trip.route, service_date=DEPARTURE.date(), vehicle=trip.vehicle,
+            route=trip.route,
+            service_date=DEPARTURE.date(),
+            vehicle=trip.vehicle,
             departure_at=DEPARTURE.replace(hour=hour),
-            arrival_at=DEPARTURE.replace(hour=hour) + timedelta(minutes=195))
+            arrival_at=DEPARTURE.replace(hour=hour) + timedelta(minutes=195),
+        )
         if booked:
             book(other, [adult(f"P{i}") for i in range(3)], now=TODAY)
 
@@ -158,8 +184,10 @@ def test_an_ambiguous_or_unknown_station_is_explained_next_to_its_field(client):
     assert response.status_code == 400
     html = response.content.decode()
     assert field_error(html, "from").startswith("Several stations match: Station ST1 (ST1), ")
-    assert field_error(html, "to") == ("No station is called &#x27;Nowhere at all&#x27;. "
-                                       "Type a station&#x27;s name or its code, e.g. NDLS.")
+    assert field_error(html, "to") == (
+        "No station is called &#x27;Nowhere at all&#x27;. "
+        "Type a station&#x27;s name or its code, e.g. NDLS."
+    )
 
 
 def test_the_same_station_twice_is_refused(client):
@@ -168,16 +196,20 @@ def test_the_same_station_twice_is_refused(client):
     response = search(client, origin="ST2", destination="ST2")
 
     assert response.status_code == 400
-    assert field_error(response.content.decode(), "to") == ("Choose a destination other "
-                                                            "than the origin.")
+    assert field_error(response.content.decode(), "to") == (
+        "Choose a destination other than the origin."
+    )
 
 
-@pytest.mark.parametrize(("day", "error"), [
-    ("9999-12-31", "Trips are sold at most a year ahead."),
-    ("2031-01-07", "Trips are sold at most a year ahead."),
-    ("0001-01-01", "Choose today or a later date."),
-    ("10000-01-01", "Enter a valid date."),
-])
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        ("9999-12-31", "Trips are sold at most a year ahead."),
+        ("2031-01-07", "Trips are sold at most a year ahead."),
+        ("0001-01-01", "Choose today or a later date."),
+        ("10000-01-01", "Enter a valid date."),
+    ],
+)
 def test_a_date_out_of_sale_is_an_error_at_the_date_field(client, day, error):
     make_trip(stops=4, departure=DEPARTURE)
 
@@ -193,7 +225,8 @@ def test_station_suggestions_fill_the_datalist(client):
     response = client.get(reverse("booking:station-suggest"), {"from": "Station ST"})
 
     assert response.content.decode() == "".join(
-        f'<option value="Station ST{i} (ST{i})"></option>' for i in (1, 2, 3))
+        f'<option value="Station ST{i} (ST{i})"></option>' for i in (1, 2, 3)
+    )
 
 
 def test_home_page_has_the_search_form(client):
@@ -209,12 +242,17 @@ def test_home_page_has_the_search_form(client):
 
 def seat_inputs(html: str) -> dict[str, bool]:
     """Seat value -> selectable, as the seat map draws them."""
-    return {value: "disabled" not in attrs for value, attrs in re.findall(
-        r'<input type="checkbox" name="seat" value="([^"]+)"([^>]*)>', html)}
+    return {
+        value: "disabled" not in attrs
+        for value, attrs in re.findall(
+            r'<input type="checkbox" name="seat" value="([^"]+)"([^>]*)>', html
+        )
+    }
 
 
 def test_sleeper_seat_map_draws_bays_and_marks_seats_taken_on_the_passengers_legs(
-        client, make_sleeper_trip, book):
+    client, make_sleeper_trip, book
+):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
     booked = book(trip, [adult()], destination="ST2", now=TODAY)
     taken = booked.passenger_list[0].placement
@@ -228,18 +266,18 @@ def test_sleeper_seat_map_draws_bays_and_marks_seats_taken_on_the_passengers_leg
     seats = seat_inputs(overlapping)
     assert len(seats) == 72
     assert seats[value] is False
-    assert (f'aria-label="Seat {taken.seat}, {BERTH_SHORT[taken.berth_type]}, Taken"'
-            in overlapping)
+    assert f'aria-label="Seat {taken.seat}, {BERTH_SHORT[taken.berth_type]}, Taken"' in overlapping
     assert seat_inputs(after)[value] is True
     # The first seven side lowers are RAC berths: never picked.
-    assert seats["S1-7"] is False and 'Seat 7, Side lower, RAC berth' in overlapping
+    assert seats["S1-7"] is False and "Seat 7, Side lower, RAC berth" in overlapping
 
 
 def test_bus_seat_map_draws_rows_with_the_aisle(client):
     trip = make_trip(coaches=(("C1", "STANDARD"),), departure=DEPARTURE)
 
-    html = client.get(reverse("booking:trip", args=[trip.pk]),
-                      {"from": "ST1", "to": "ST2"}).content.decode()
+    html = client.get(
+        reverse("booking:trip", args=[trip.pk]), {"from": "ST1", "to": "ST2"}
+    ).content.decode()
 
     assert html.count('aria-label="Row ') == 10
     assert html.count('class="seat-aisle"') == 10
@@ -247,27 +285,32 @@ def test_bus_seat_map_draws_rows_with_the_aisle(client):
 
 
 def test_the_seat_map_counts_free_seats_as_the_results_do_and_says_what_it_counts(
-        client, make_sleeper_trip, book):
+    client, make_sleeper_trip, book
+):
     # Railway defaults: of 65 berths that are not RAC, 6 Ladies, 6 Senior, 6 Tatkal.
     trip = make_sleeper_trip(departure=DEPARTURE)
     book(trip, [adult("P1"), adult("P2")], now=TODAY)  # two General berths, ST1 to ST4
 
     results = text_of(search(client).content.decode())
-    seat_map = text_of(client.get(reverse("booking:trip", args=[trip.pk]),
-                                  {"from": "ST1", "to": "ST3", "class": "SL"}).content.decode())
+    seat_map = text_of(
+        client.get(
+            reverse("booking:trip", args=[trip.pk]), {"from": "ST1", "to": "ST3", "class": "SL"}
+        ).content.decode()
+    )
 
     assert "SL AVAILABLE-45 " in results
     assert "General 45 · Ladies 6 · Senior citizen / lower berth 6 · Tatkal 6" in results
-    assert ("SL for your journey: AVAILABLE-45 (free by quota: General 45 · Ladies 6 · "
-            "Senior citizen / lower berth 6 · Tatkal 6; 63 free in all quotas).") in seat_map
+    assert (
+        "SL for your journey: AVAILABLE-45 (free by quota: General 45 · Ladies 6 · "
+        "Senior citizen / lower berth 6 · Tatkal 6; 63 free in all quotas)."
+    ) in seat_map
     assert "Coach S1 · 70 of 72 berths free, any quota or RAC" in seat_map
 
 
 def test_trip_page_of_a_stop_the_trip_does_not_serve_is_404(client):
     trip = make_trip(stops=3, departure=DEPARTURE)
 
-    response = client.get(reverse("booking:trip", args=[trip.pk]),
-                          {"from": "ST3", "to": "ST1"})
+    response = client.get(reverse("booking:trip", args=[trip.pk]), {"from": "ST3", "to": "ST1"})
 
     assert response.status_code == 404
 
@@ -285,13 +328,15 @@ def test_search_results_show_a_trip_that_left_as_not_bookable_without_seat_links
     html = response.content.decode()
     assert response.status_code == 200
     assert re.search(r'class="notice trip-closed"[^>]*>([^<]*)<', html).group(1) == (
-        f"Not bookable: {LEFT}")
+        f"Not bookable: {LEFT}"
+    )
     assert seats not in html
     assert "AVAILABLE" not in html
 
 
 def test_the_seat_map_and_the_booking_form_of_a_trip_that_left_say_so_and_book_nothing(
-        client, make_sleeper_trip):
+    client, make_sleeper_trip
+):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
     user = funded_user()
     client.force_login(user)
@@ -301,24 +346,24 @@ def test_the_seat_map_and_the_booking_form_of_a_trip_that_left_say_so_and_book_n
     with time_machine.travel(DEPARTURE + timedelta(minutes=30), tick=False):
         seat_map = client.get(reverse("booking:trip", args=[trip.pk]), journey)
         form = client.get(reverse("booking:book", args=[trip.pk]), journey)
-        sent = client.post(reverse("booking:book", args=[trip.pk]),
-                           passenger_post(trip, [("Asha", 34, "F")]))
+        sent = client.post(
+            reverse("booking:book", args=[trip.pk]), passenger_post(trip, [("Asha", 34, "F")])
+        )
 
     for response in (seat_map, form, sent):
         html = response.content.decode()
         assert response.status_code == 409
-        assert re.search(r'class="notice notice-error" role="alert">([^<]*)<',
-                         html).group(1) == LEFT
+        assert (
+            re.search(r'class="notice notice-error" role="alert">([^<]*)<', html).group(1) == LEFT
+        )
         assert 'name="seat"' not in html and 'name="form-0-name"' not in html
-        assert (reverse("booking:search") + "?from=ST1&amp;to=ST3&amp;date=2030-01-07"
-                in html)
+        assert reverse("booking:search") + "?from=ST1&amp;to=ST3&amp;date=2030-01-07" in html
     assert "booking_drafts" not in client.session
     assert not Pnr.objects.exists()
     assert balance(user) == before
 
 
-def test_the_seat_map_and_the_booking_form_of_a_cancelled_trip_say_so(client,
-                                                                       make_sleeper_trip):
+def test_the_seat_map_and_the_booking_form_of_a_cancelled_trip_say_so(client, make_sleeper_trip):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
     Schedule.objects.filter(pk=trip.pk).update(status="cancelled")
     client.force_login(funded_user())
@@ -329,27 +374,29 @@ def test_the_seat_map_and_the_booking_form_of_a_cancelled_trip_say_so(client,
 
     for response in (seat_map, form):
         assert response.status_code == 409
-        assert re.search(r'class="notice notice-error" role="alert">([^<]*)<',
-                         response.content.decode()).group(1) == (
-            f"Trip {trip.route.number} of 2030-01-07 is cancelled; it cannot be booked.")
+        assert re.search(
+            r'class="notice notice-error" role="alert">([^<]*)<', response.content.decode()
+        ).group(1) == (f"Trip {trip.route.number} of 2030-01-07 is cancelled; it cannot be booked.")
 
 
 # --- Booking ----------------------------------------------------------------------------------
 
 
-def test_picked_seats_are_booked_after_the_fare_review_and_paid_once(client,
-                                                                     make_sleeper_trip):
+def test_picked_seats_are_booked_after_the_fare_review_and_paid_once(client, make_sleeper_trip):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
     user = funded_user()
     client.force_login(user)
     before = balance(user)
 
-    form = client.get(reverse("booking:book", args=[trip.pk]),
-                      {"from": "ST1", "to": "ST3", "class": "SL", "seat": ["S1-12", "S1-20"]})
+    form = client.get(
+        reverse("booking:book", args=[trip.pk]),
+        {"from": "ST1", "to": "ST3", "class": "SL", "seat": ["S1-12", "S1-20"]},
+    )
     assert form.status_code == 200
     assert "Passenger 1 · seat S1-12" in text_of(form.content.decode())
-    page, key = review(client, trip, [("Asha Rao", 34, "F"), ("Ravi Rao", 36, "M")],
-                       seats=["S1-12", "S1-20"])
+    page, key = review(
+        client, trip, [("Asha Rao", 34, "F"), ("Ravi Rao", 36, "M")], seats=["S1-12", "S1-20"]
+    )
     text = text_of(page.content.decode())
     fare = re.search(r"Fare per passenger (₹[\d,.]+)", text).group(1)
     total = re.search(r"Total (₹[\d,.]+)", text).group(1)
@@ -360,8 +407,10 @@ def test_picked_seats_are_booked_after_the_fare_review_and_paid_once(client,
 
     pnr = Pnr.objects.get()
     assert paid["Location"] == again["Location"] == reverse("booking:pnr", args=[pnr.number])
-    seats = [(p.name, p.status, p.seat.coach.code, p.seat.number)
-             for p in pnr.passengers.select_related("seat__coach").order_by("index")]
+    seats = [
+        (p.name, p.status, p.seat.coach.code, p.seat.number)
+        for p in pnr.passengers.select_related("seat__coach").order_by("index")
+    ]
     assert seats == [("Asha Rao", "CNF", "S1", "12"), ("Ravi Rao", "CNF", "S1", "20")]
     assert before - balance(user) == pnr.total_fare
     assert fare.replace("₹", "").replace(",", "") == f"{pnr.total_fare / 200:.2f}"
@@ -373,7 +422,8 @@ def review_rows(html: str) -> list[str]:
 
 
 def test_the_review_shows_the_berth_of_the_picked_seat_and_the_preference_otherwise(
-        client, make_sleeper_trip):
+    client, make_sleeper_trip
+):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
     client.force_login(funded_user())
     data = passenger_post(trip, [("Asha", 34, "F"), ("Ravi", 36, "M")], seats=["S1-2"])
@@ -382,15 +432,19 @@ def test_the_review_shows_the_berth_of_the_picked_seat_and_the_preference_otherw
 
     page = client.get(sent["Location"])
 
-    assert Seat.objects.get(coach__vehicle=trip.vehicle, coach__code="S1",
-                            number="2").berth_type == "MB"
+    assert (
+        Seat.objects.get(coach__vehicle=trip.vehicle, coach__code="S1", number="2").berth_type
+        == "MB"
+    )
     assert review_rows(page.content.decode()) == [
         "1 Asha 34 Female Middle berth S1-2",
-        "2 Ravi 36 Male Upper (preferred) Best free"]
+        "2 Ravi 36 Male Upper (preferred) Best free",
+    ]
 
 
 def test_a_short_wallet_tops_up_through_the_sandbox_and_returns_to_the_review(
-        client, make_sleeper_trip, sandbox):
+    client, make_sleeper_trip, sandbox
+):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
     user = funded_user(amount=5_000)  # ₹50: less than one berth
     client.force_login(user)
@@ -416,15 +470,17 @@ def test_an_unsafe_return_address_after_a_topup_goes_to_the_wallet(client, sandb
     user = funded_user(amount=0)
     client.force_login(user)
 
-    started = client.post(reverse("payments:wallet-topup"),
-                          {"amount": "500", "next": "https://evil.example/"})
+    started = client.post(
+        reverse("payments:wallet-topup"), {"amount": "500", "next": "https://evil.example/"}
+    )
     approved = client.post(started["Location"], {"outcome": "approve"})
 
     assert approved["Location"] == reverse("payments:wallet")
 
 
-def test_passenger_errors_are_shown_next_to_the_fields_and_nothing_is_kept(client,
-                                                                        make_sleeper_trip):
+def test_passenger_errors_are_shown_next_to_the_fields_and_nothing_is_kept(
+    client, make_sleeper_trip
+):
     trip = make_sleeper_trip(departure=DEPARTURE)
     client.force_login(funded_user())
     data = passenger_post(trip, [("", 200, "F")])
@@ -434,8 +490,7 @@ def test_passenger_errors_are_shown_next_to_the_fields_and_nothing_is_kept(clien
     assert response.status_code == 400
     html = response.content.decode()
     assert field_error(html, "form-0-name") == "This field is required."
-    assert field_error(html, "form-0-age") == ("Ensure this value is less than or equal to "
-                                               "125.")
+    assert field_error(html, "form-0-age") == ("Ensure this value is less than or equal to 125.")
     assert "booking_drafts" not in client.session
     assert not Pnr.objects.exists()
 
@@ -444,8 +499,10 @@ def test_tatkal_takes_at_most_four_passengers(client, make_sleeper_trip):
     trip = make_sleeper_trip(departure=DEPARTURE)
     client.force_login(funded_user())
 
-    response = client.post(reverse("booking:book", args=[trip.pk]), passenger_post(
-        trip, [(f"P{i}", 30, "M") for i in range(5)], quota="TATKAL"))
+    response = client.post(
+        reverse("booking:book", args=[trip.pk]),
+        passenger_post(trip, [(f"P{i}", 30, "M") for i in range(5)], quota="TATKAL"),
+    )
 
     assert response.status_code == 400
     assert "A tatkal booking holds 1 to 4 passengers." in response.content.decode()
@@ -455,12 +512,15 @@ def test_a_foreign_tourist_needs_a_passport(client, make_sleeper_trip):
     trip = make_sleeper_trip(departure=DEPARTURE)
     client.force_login(funded_user())
 
-    response = client.post(reverse("booking:book", args=[trip.pk]), passenger_post(
-        trip, [("Jo Smith", 30, "M")], quota="FOREIGN_TOURIST"))
+    response = client.post(
+        reverse("booking:book", args=[trip.pk]),
+        passenger_post(trip, [("Jo Smith", 30, "M")], quota="FOREIGN_TOURIST"),
+    )
 
     assert response.status_code == 400
     assert field_error(response.content.decode(), "form-0-passport") == (
-        "A foreign tourist needs a passport number and country.")
+        "A foreign tourist needs a passport number and country."
+    )
 
 
 def test_a_foreign_tourists_country_is_checked_at_its_field(client, make_sleeper_trip):
@@ -476,7 +536,8 @@ def test_a_foreign_tourists_country_is_checked_at_its_field(client, make_sleeper
     assert refused.status_code == 400
     assert field_error(refused.content.decode(), "form-0-nationality") == (
         "&#x27;ZZ&#x27; is not a country code of ISO 3166-1: give its two letters (GB) or "
-        "its three (GBR).")
+        "its three (GBR)."
+    )
     assert accepted.status_code == 302
     [draft] = client.session["booking_drafts"].values()
     assert draft["passengers"][0]["nationality"] == "GB"
@@ -488,8 +549,9 @@ def test_add_and_remove_passenger_rows_without_javascript(client, make_sleeper_t
     url = reverse("booking:book", args=[trip.pk])
 
     added = client.post(url, passenger_post(trip, [("Asha", 34, "F")], action="add"))
-    removed = client.post(url, passenger_post(trip, [("Asha", 34, "F"), ("Ravi", 36, "M")],
-                                              action="remove-0"))
+    removed = client.post(
+        url, passenger_post(trip, [("Asha", 34, "F"), ("Ravi", 36, "M")], action="remove-0")
+    )
 
     assert added.status_code == removed.status_code == 200
     added_html, removed_html = added.content.decode(), removed.content.decode()
@@ -506,8 +568,9 @@ def test_an_ineligible_quota_is_explained_before_paying(client, make_sleeper_tri
 
     page, _ = review(client, trip, [("Asha", 34, "F"), ("Ravi", 36, "M")], quota="LADIES")
 
-    assert ("These passengers don't meet the Ladies quota's rule, so they will be booked in "
-            "General.") in text_of(page.content.decode())
+    assert (
+        "These passengers don't meet the Ladies quota's rule, so they will be booked in General."
+    ) in text_of(page.content.decode())
 
 
 def test_booking_needs_sign_in_and_keeps_the_picked_seats(client, make_sleeper_trip):
@@ -521,35 +584,52 @@ def test_booking_needs_sign_in_and_keeps_the_picked_seats(client, make_sleeper_t
     assert "seat%3DS1-12" in response["Location"]
 
 
-@pytest.mark.parametrize(("quota", "today", "refusal"), [
-    # Two days before: Tatkal for a sleeper opens the day before at 11:00.
-    ("TATKAL", TODAY, "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 "
-                      "(Asia/Kolkata)."),
-    # 70 days before: booking opens 60 days ahead, the journey day not counted.
-    ("GENERAL", DEPARTURE - timedelta(days=70), "Booking for this journey opens at 00:00 on "
-                                                "08 Nov 2029 (Asia/Kolkata)."),
-])
+@pytest.mark.parametrize(
+    ("quota", "today", "refusal"),
+    [
+        # Two days before: Tatkal for a sleeper opens the day before at 11:00.
+        (
+            "TATKAL",
+            TODAY,
+            "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 (Asia/Kolkata).",
+        ),
+        # 70 days before: booking opens 60 days ahead, the journey day not counted.
+        (
+            "GENERAL",
+            DEPARTURE - timedelta(days=70),
+            "Booking for this journey opens at 00:00 on 08 Nov 2029 (Asia/Kolkata).",
+        ),
+    ],
+)
 def test_what_pay_would_refuse_is_refused_at_the_form_before_any_review(
-        client, make_sleeper_trip, quota, today, refusal):
+    client, make_sleeper_trip, quota, today, refusal
+):
     trip = make_sleeper_trip(departure=DEPARTURE)
     user = funded_user()
     client.force_login(user)
     before = balance(user)
 
     with time_machine.travel(today, tick=False):
-        response = client.post(reverse("booking:book", args=[trip.pk]),
-                               passenger_post(trip, [("Asha", 34, "F")], quota=quota))
+        response = client.post(
+            reverse("booking:book", args=[trip.pk]),
+            passenger_post(trip, [("Asha", 34, "F")], quota=quota),
+        )
 
     assert response.status_code == 409
-    assert re.search(r'class="notice notice-error" role="alert">([^<]*)<',
-                     response.content.decode()).group(1) == refusal
+    assert (
+        re.search(
+            r'class="notice notice-error" role="alert">([^<]*)<', response.content.decode()
+        ).group(1)
+        == refusal
+    )
     assert "booking_drafts" not in client.session
     assert not Pnr.objects.exists()
     assert balance(user) == before
 
 
 def test_a_review_of_a_draft_pay_would_refuse_shows_why_and_offers_neither_pay_nor_topup(
-        client, make_sleeper_trip):
+    client, make_sleeper_trip
+):
     trip = make_sleeper_trip(departure=DEPARTURE)
     user = funded_user(amount=5_000)  # short: the review would offer a top-up
     client.force_login(user)
@@ -563,16 +643,17 @@ def test_a_review_of_a_draft_pay_would_refuse_shows_why_and_offers_neither_pay_n
     assert response.status_code == 409
     html = response.content.decode()
     assert re.search(r'class="notice notice-error" role="alert">([^<]*)<', html).group(1) == (
-        "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 (Asia/Kolkata).")
+        "Tatkal booking for this journey opens at 11:00 on 06 Jan 2030 (Asia/Kolkata)."
+    )
     assert 'value="pay"' not in html
     assert reverse("payments:wallet-topup") not in html
     assert "Change passengers or quota" in text_of(html)
     assert not Pnr.objects.exists()
 
 
-def test_a_refused_booking_is_shown_on_the_review_and_nothing_is_written(client,
-                                                                       make_sleeper_trip,
-                                                                       book):
+def test_a_refused_booking_is_shown_on_the_review_and_nothing_is_written(
+    client, make_sleeper_trip, book
+):
     trip = make_sleeper_trip(berths=8, quotas={}, departure=DEPARTURE)
     for group in "PQ":  # every berth and RAC place taken
         book(trip, [adult(f"{group}{i}") for i in range(6)], now=TODAY)
@@ -584,12 +665,12 @@ def test_a_refused_booking_is_shown_on_the_review_and_nothing_is_written(client,
     response = client.post(reverse("booking:book", args=[trip.pk]), data)
     key = re.search(r"draft=([0-9a-f]+)", response["Location"]).group(1)
 
-    response = client.post(reverse("booking:book", args=[trip.pk]),
-                           {"draft": key, "action": "pay"})
+    response = client.post(reverse("booking:book", args=[trip.pk]), {"draft": key, "action": "pay"})
 
     assert response.status_code == 409
-    assert re.search(r'class="notice notice-error" role="alert">[^<]*confirmed',
-                     response.content.decode())
+    assert re.search(
+        r'class="notice notice-error" role="alert">[^<]*confirmed', response.content.decode()
+    )
     assert not Pnr.objects.filter(user=user).exists()
     assert balance(user) == before
 
@@ -612,8 +693,9 @@ def test_pay_pressed_in_four_tabs_at_once_books_once(make_sleeper_trip):
     def pay(_i: int):
         tab = Client()
         tab.cookies["sessionid"] = cookie  # the same signed-in session, another tab
-        response = tab.post(reverse("booking:book", args=[trip.pk]),
-                            {"draft": key, "action": "pay"})
+        response = tab.post(
+            reverse("booking:book", args=[trip.pk]), {"draft": key, "action": "pay"}
+        )
         return response.status_code, response.get("Location", "")
 
     answers = run_together(4, pay)

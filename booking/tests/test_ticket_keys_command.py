@@ -49,8 +49,10 @@ def key_at(moment: datetime, state: str = TicketKey.State.ACTIVE) -> TicketKey:
 def test_list_without_keys_says_the_first_comes_on_first_use_and_creates_none():
     out, _ = run("list")
 
-    assert out == ("No ticket keys yet: the first is generated when a ticket is first issued "
-                   "(or by `ticket_keys rotate`).\n")
+    assert out == (
+        "No ticket keys yet: the first is generated when a ticket is first issued "
+        "(or by `ticket_keys rotate`).\n"
+    )
     assert rows() == []
 
 
@@ -110,9 +112,11 @@ def test_revoke_refuses_a_retired_key_from_now_on():
     assert rows() == [(retired.kid, "revoked"), (active.kid, "active")]
     retired.refresh_from_db()
     assert retired.state_changed_at == MARCH_8
-    assert out == (f"Revoked {retired.kid}: every ticket it signed is refused from now on "
-                   "(invalid_signature). Passengers get a ticket signed by the current key "
-                   "when they open their tickets again.\n")
+    assert out == (
+        f"Revoked {retired.kid}: every ticket it signed is refused from now on "
+        "(invalid_signature). Passengers get a ticket signed by the current key "
+        "when they open their tickets again.\n"
+    )
     assert retired.kid in ticket_keys.keyring().revoked
 
 
@@ -145,9 +149,11 @@ def test_generate_prints_an_entry_the_setting_accepts_and_stores_nothing():
     assert out == entry + "\n"
     ring = ticket_keys.keyring_from_setting(entry)
     assert list(ring.verifying) == [entry.split(":")[0]] == [ring.signing.kid]
-    assert err == ("This is a secret. Put it first in TTMS_TICKET_KEYS (entries are "
-                   "comma-separated; the first signs) and keep the entries after it until "
-                   "the tickets they signed have expired.\n")
+    assert err == (
+        "This is a secret. Put it first in TTMS_TICKET_KEYS (entries are "
+        "comma-separated; the first signs) and keep the entries after it until "
+        "the tickets they signed have expired.\n"
+    )
     assert rows() == []
 
 
@@ -167,8 +173,7 @@ def test_list_of_keys_from_the_setting_says_so_and_never_prints_a_secret():
         f"{kid_2:<16}  retired   -                     no",
         "1 key(s) stored in the database are not used while TTMS_TICKET_KEYS is set.",
     ]
-    assert not any(secret in out for entry in (first, second)
-                   for secret in entry.split(":")[1:])
+    assert not any(secret in out for entry in (first, second) for secret in entry.split(":")[1:])
     assert rows() == [(stored.kid, "active")]
 
 
@@ -178,17 +183,21 @@ def test_rotate_and_revoke_refuse_when_keys_come_from_the_setting(args):
     with override_settings(TTMS_TICKET_KEYS=entry), pytest.raises(CommandError) as refused:
         run(*args)
 
-    assert str(refused.value) == ("Ticket keys come from TTMS_TICKET_KEYS here: change that "
-                                  "setting to rotate or revoke them.")
+    assert str(refused.value) == (
+        "Ticket keys come from TTMS_TICKET_KEYS here: change that setting to rotate or revoke them."
+    )
     assert rows() == []
 
 
 def test_list_with_an_unreadable_setting_names_the_entry():
-    with (override_settings(TTMS_TICKET_KEYS="ABC:c2hvcnQ:c2hvcnQ"),
-          pytest.raises(CommandError) as refused):
+    with (
+        override_settings(TTMS_TICKET_KEYS="ABC:c2hvcnQ:c2hvcnQ"),
+        pytest.raises(CommandError) as refused,
+    ):
         run("list")
 
     assert str(refused.value) == (
         "TTMS_TICKET_KEYS entry 1 is not KID:HMAC_SECRET:ED25519_SEED (the HMAC secret needs "
-        "at least 32 bytes, the Ed25519 seed exactly 32).")
+        "at least 32 bytes, the Ed25519 seed exactly 32)."
+    )
     assert rows() == []

@@ -36,8 +36,12 @@ def ticket_url(pnr) -> str:
 
 def passenger_blocks(html: str) -> dict[int, str]:
     """The ticket page's block of each passenger, by passenger id, in page order."""
-    return {int(pk): block for pk, block in re.findall(
-        r'<article class="ticket" data-passenger="(\d+)"(.*?)</article>', html, re.S)}
+    return {
+        int(pk): block
+        for pk, block in re.findall(
+            r'<article class="ticket" data-passenger="(\d+)"(.*?)</article>', html, re.S
+        )
+    }
 
 
 def svgs(html: str) -> list[str]:
@@ -69,8 +73,9 @@ def text_of(html: str) -> str:
 # --- The ticket page ----------------------------------------------------------------------------
 
 
-def test_the_ticket_page_shows_the_journey_and_a_qr_per_seated_passenger(ticketed, client,
-                                                                         api_client):
+def test_the_ticket_page_shows_the_journey_and_a_qr_per_seated_passenger(
+    ticketed, client, api_client
+):
     pnr, route = ticketed.pnr, ticketed.trip.route
     client.force_login(ticketed.holder)
 
@@ -83,8 +88,10 @@ def test_the_ticket_page_shows_the_journey_and_a_qr_per_seated_passenger(tickete
     assert re.search(rf"<h1>Ticket · PNR <span[^>]*>{pnr.number}</span></h1>", html)
     page = text_of(html)
     assert f"{route.number} {route.name}" in page
-    assert ("Station ST1 (ST1) Departs Mon 07 Jan 2030, 08:00 IST ⟶ "
-            "Station ST4 (ST4) Arrives Mon 07 Jan 2030, 11:10 IST") in page
+    assert (
+        "Station ST1 (ST1) Departs Mon 07 Jan 2030, 08:00 IST ⟶ "
+        "Station ST4 (ST4) Arrives Mon 07 Jan 2030, 11:10 IST"
+    ) in page
     assert "Class SL Quota General PNR status Confirmed" in page
     assert "@media print" in html and "break-inside: avoid" in html
 
@@ -94,11 +101,15 @@ def test_the_ticket_page_shows_the_journey_and_a_qr_per_seated_passenger(tickete
     for passenger in ticketed.passengers:
         block = blocks[passenger.pk]
         seat = passenger.seat
-        assert (f"{passenger.index}. {passenger.name} PNR {pnr.number} · {route.number} "
-                f"{route.name} · ST1 → ST4") in text_of(block)
-        assert (f"Age {passenger.age} Gender {passenger.get_gender_display()} Status "
-                f"Confirmed Coach {seat.coach.code} Seat {seat.number} "
-                f"{seat.get_berth_type_display()}") in text_of(block)
+        assert (
+            f"{passenger.index}. {passenger.name} PNR {pnr.number} · {route.number} "
+            f"{route.name} · ST1 → ST4"
+        ) in text_of(block)
+        assert (
+            f"Age {passenger.age} Gender {passenger.get_gender_display()} Status "
+            f"Confirmed Coach {seat.coach.code} Seat {seat.number} "
+            f"{seat.get_berth_type_display()}"
+        ) in text_of(block)
         [svg] = svgs(block)
         assert decode_svg(svg) == expected[passenger.pk]
     assert len(svgs(html)) == 2
@@ -106,8 +117,12 @@ def test_the_ticket_page_shows_the_journey_and_a_qr_per_seated_passenger(tickete
 
 def test_a_cancelled_passenger_is_listed_without_a_qr(ticketed, client, api_client):
     asha, ravi = ticketed.passengers
-    booking_cancel(pnr=ticketed.pnr, by=ticketed.holder, passenger_ids=[ravi.pk],
-                   now=ticketed.trip.departure_at - timedelta(days=1))
+    booking_cancel(
+        pnr=ticketed.pnr,
+        by=ticketed.holder,
+        passenger_ids=[ravi.pk],
+        now=ticketed.trip.departure_at - timedelta(days=1),
+    )
     client.force_login(ticketed.holder)
 
     html = client.get(ticket_url(ticketed.pnr)).content.decode()
@@ -115,8 +130,10 @@ def test_a_cancelled_passenger_is_listed_without_a_qr(ticketed, client, api_clie
     blocks = passenger_blocks(html)
     assert svgs(blocks[ravi.pk]) == []
     assert "Status Cancelled" in text_of(blocks[ravi.pk])
-    assert ("Cancelled (cancelled by the passenger): no ticket. A QR printed before the "
-            "cancellation is refused at boarding.") in text_of(blocks[ravi.pk])
+    assert (
+        "Cancelled (cancelled by the passenger): no ticket. A QR printed before the "
+        "cancellation is refused at boarding."
+    ) in text_of(blocks[ravi.pk])
     assert "Coach" not in text_of(blocks[ravi.pk])
     [svg] = svgs(blocks[asha.pk])
     assert decode_svg(svg) == api_tickets(api_client, ticketed.holder, ticketed.pnr)[asha.pk]
@@ -125,7 +142,8 @@ def test_a_cancelled_passenger_is_listed_without_a_qr(ticketed, client, api_clie
 
 
 def test_a_waitlisted_passenger_is_listed_with_their_position_without_a_qr(
-        make_sleeper_trip, book, client):
+    make_sleeper_trip, book, client
+):
     trip = make_sleeper_trip(berths=1, quotas={})  # one lower berth, no RAC berth
     holder = funded_user()
     pnr = book(trip, [adult("Asha", 34, "F"), adult("Ravi", 36, "M")], user=holder)
@@ -139,8 +157,9 @@ def test_a_waitlisted_passenger_is_listed_with_their_position_without_a_qr(
     assert len(svgs(blocks[asha.pk])) == 1
     assert svgs(blocks[ravi.pk]) == []
     assert "Status WL 1" in text_of(blocks[ravi.pk])
-    assert ("Waitlisted (WL 1): no ticket until a berth or an RAC place is confirmed."
-            in text_of(blocks[ravi.pk]))
+    assert "Waitlisted (WL 1): no ticket until a berth or an RAC place is confirmed." in text_of(
+        blocks[ravi.pk]
+    )
     assert "PNR status Mixed: see each passenger" in text_of(html)
 
 
@@ -190,17 +209,33 @@ def scanned(ticketed, boarding_time, book):
     kiran = kiran_pnr.passengers.select_related("pnr__origin", "seat__coach").get()
     kiran_qr = qr_of(kiran)
     booking_cancel(pnr=kiran_pnr, by=kiran_pnr.user)
-    asha, ravi = (Passenger.objects.select_related("pnr__origin", "seat__coach").get(pk=p.pk)
-                  for p in ticketed.passengers)
+    asha, ravi = (
+        Passenger.objects.select_related("pnr__origin", "seat__coach").get(pk=p.pk)
+        for p in ticketed.passengers
+    )
     st1 = Station.objects.get(code="ST1")
     t0 = trip.departure_at - timedelta(minutes=30)
 
-    assert ticket_scan(schedule=trip, driver=dev, qr=qr_of(asha), station=st1,
-                       device="door-1", now=t0).result == "valid"
-    [rear] = scans_upload(schedule=trip, driver=dev, device="rear", now=t0 + timedelta(
-        minutes=20), scans=[OfflineScan("r-1", qr_of(ravi), t0 + timedelta(minutes=10), st1)])
-    [front] = scans_upload(schedule=trip, driver=lata, device="front", now=t0 + timedelta(
-        minutes=25), scans=[OfflineScan("f-1", qr_of(ravi), t0 + timedelta(minutes=5), st1)])
+    assert (
+        ticket_scan(
+            schedule=trip, driver=dev, qr=qr_of(asha), station=st1, device="door-1", now=t0
+        ).result
+        == "valid"
+    )
+    [rear] = scans_upload(
+        schedule=trip,
+        driver=dev,
+        device="rear",
+        now=t0 + timedelta(minutes=20),
+        scans=[OfflineScan("r-1", qr_of(ravi), t0 + timedelta(minutes=10), st1)],
+    )
+    [front] = scans_upload(
+        schedule=trip,
+        driver=lata,
+        device="front",
+        now=t0 + timedelta(minutes=25),
+        scans=[OfflineScan("f-1", qr_of(ravi), t0 + timedelta(minutes=5), st1)],
+    )
     assert (rear.result, front.result, front.conflict is not None) == ("valid", "valid", True)
     assert ticket_scan(schedule=trip, driver=dev, qr=kiran_qr, now=t0).result == "cancelled"
     return SimpleNamespace(trip=trip, asha=asha, ravi=ravi, meera=meera, kiran=kiran)
@@ -216,24 +251,36 @@ def test_the_boarding_sheet_lists_who_boarded_who_did_not_and_the_conflicts(scan
     st1 = "Station ST1 (ST1)"
     front = ScanLine("07 Jan 2030 07:35 IST", "Lata Driver", st1, "front", True)
     rear = ScanLine("07 Jan 2030 07:40 IST", "Dev Driver", st1, "rear", True)
-    rows = [(r.passenger.name, r.passenger.seat.coach.code, r.passenger.seat.number,
-             r.boarded) for r in context["rows"]]
+    rows = [
+        (r.passenger.name, r.passenger.seat.coach.code, r.passenger.seat.number, r.boarded)
+        for r in context["rows"]
+    ]
     seat = {p.name: p.seat for p in (scanned.asha, scanned.ravi, scanned.meera)}
     assert sorted(seat.values(), key=lambda s: (s.row, s.column)) == [
-        seat["Asha"], seat["Ravi"], seat["Meera"]]  # so this is coach and berth order
+        seat["Asha"],
+        seat["Ravi"],
+        seat["Meera"],
+    ]  # so this is coach and berth order
     assert rows == [
-        ("Asha", "S1", seat["Asha"].number,
-         ScanLine("07 Jan 2030 07:30 IST", "Dev Driver", st1, "door-1", False)),
+        (
+            "Asha",
+            "S1",
+            seat["Asha"].number,
+            ScanLine("07 Jan 2030 07:30 IST", "Dev Driver", st1, "door-1", False),
+        ),
         ("Ravi", "S1", seat["Ravi"].number, front),
         ("Meera", "S1", seat["Meera"].number, None),
     ]
     assert [(r.passenger.name, r.boarded) for r in context["cancelled"]] == [("Kiran", None)]
     [conflict] = context["conflicts"]
     assert (conflict.passenger.name, conflict.winner, conflict.loser, conflict.reported) == (
-        "Ravi", front, rear, "07 Jan 2030 07:55 IST")
+        "Ravi",
+        front,
+        rear,
+        "07 Jan 2030 07:55 IST",
+    )
     assert conflict.conflict == BoardingConflict.objects.get()
-    assert context["counts"] == {"tickets": 3, "boarded": 2, "not_boarded": 1,
-                                 "conflicts": 1}
+    assert context["counts"] == {"tickets": 3, "boarded": 2, "not_boarded": 1, "conflicts": 1}
     assert context["scans"] == [("Valid: boarded", 3), ("Cancelled ticket", 1)]
 
     html = response.content.decode()
@@ -241,11 +288,16 @@ def test_the_boarding_sheet_lists_who_boarded_who_did_not_and_the_conflicts(scan
     assert text_of(counts) == "3 tickets · 2 boarded · 1 not boarded · 1 conflict"
     page = text_of(html)
     assert (f"Meera 40 F {scanned.meera.pnr.number} ST1 ST4 CNF not boarded") in page
-    assert ("Asha 34 F " f"{scanned.asha.pnr.number} ST1 ST4 CNF 07 Jan 2030 07:30 IST "
-            "Dev Driver Station ST1 (ST1) door-1") in page
-    assert ("07 Jan 2030 07:35 IST · Lata Driver · Station ST1 (ST1) · front (offline) "
-            "07 Jan 2030 07:40 IST · Dev Driver · Station ST1 (ST1) · rear (offline) "
-            "07 Jan 2030 07:55 IST") in page
+    assert (
+        "Asha 34 F "
+        f"{scanned.asha.pnr.number} ST1 ST4 CNF 07 Jan 2030 07:30 IST "
+        "Dev Driver Station ST1 (ST1) door-1"
+    ) in page
+    assert (
+        "07 Jan 2030 07:35 IST · Lata Driver · Station ST1 (ST1) · front (offline) "
+        "07 Jan 2030 07:40 IST · Dev Driver · Station ST1 (ST1) · rear (offline) "
+        "07 Jan 2030 07:55 IST"
+    ) in page
     assert "@media print" in html
 
 
@@ -277,21 +329,25 @@ def test_the_scan_list_links_each_trip_to_its_sheet_and_finds_scans_by_pnr(scann
     assert f'href="{sheet_url(scanned.trip)}"' in everything.content.decode()
     # Ravi's PNR is also Asha's: their three scans.
     assert sorted(s.passenger.name for s in by_pnr.context["cl"].result_list) == [
-        "Asha", "Ravi", "Ravi"]
+        "Asha",
+        "Ravi",
+        "Ravi",
+    ]
     assert [s.passenger.name for s in by_trip.context["cl"].result_list] == ["Kiran"]
     assert conflicts.context["cl"].result_count == 1
     assert f'href="{sheet_url(scanned.trip)}"' in conflicts.content.decode()
     conflict = BoardingConflict.objects.get()
-    for url in (reverse("admin:booking_boardingscan_change", args=[conflict.loser_id]),
-                reverse("admin:booking_boardingconflict_change", args=[conflict.pk])):
+    for url in (
+        reverse("admin:booking_boardingscan_change", args=[conflict.loser_id]),
+        reverse("admin:booking_boardingconflict_change", args=[conflict.pk]),
+    ):
         page = client.get(url)
         assert page.status_code == 200
         assert 'name="_save"' not in page.content.decode()  # read-only
 
 
 @pytest.mark.usefixtures("boarding_time")
-def test_the_boarding_sheet_costs_the_same_queries_for_more_passengers(ticketed, book,
-                                                                       client):
+def test_the_boarding_sheet_costs_the_same_queries_for_more_passengers(ticketed, book, client):
     trip, driver = ticketed.trip, ticketed.driver
     client.force_login(staff_user(trip.route.company, role=Role.COMPANY_ADMIN))
     passengers = list(ticketed.pnr.passengers.select_related("pnr__origin", "seat__coach"))
@@ -308,10 +364,15 @@ def test_the_boarding_sheet_costs_the_same_queries_for_more_passengers(ticketed,
     later = passengers[1]
     at = trip.departure_at - timedelta(minutes=20)
     for device, minutes in (("rear", 2), ("front", 1)):
-        scans_upload(schedule=trip, driver=driver, device=device, scans=[
-            OfflineScan(device, qr_of(later), at + timedelta(minutes=minutes), station)])
-    booking_cancel(pnr=pnrs[0], by=pnrs[0].user, passenger_ids=[
-        pnrs[0].passengers.order_by("index").last().pk])
+        scans_upload(
+            schedule=trip,
+            driver=driver,
+            device=device,
+            scans=[OfflineScan(device, qr_of(later), at + timedelta(minutes=minutes), station)],
+        )
+    booking_cancel(
+        pnr=pnrs[0], by=pnrs[0].user, passenger_ids=[pnrs[0].passengers.order_by("index").last().pk]
+    )
     with CaptureQueriesContext(connection) as many:
         counts = client.get(sheet_url(trip)).context["counts"]
     assert counts == {"tickets": 13, "boarded": 8, "not_boarded": 5, "conflicts": 1}

@@ -53,19 +53,26 @@ def verify_outside_django(keys: list[dict], token: str, tmp_path) -> subprocess.
     fails if Django gets imported; validity checked at this (travelled) moment."""
     keys_file = tmp_path / "keys.json"
     keys_file.write_text(json.dumps(keys))
-    guard = ("import runpy, sys; sys.argv = sys.argv[1:]; "
-             "sys.modules['django'] = None; "  # importing Django would raise
-             "runpy.run_path(sys.argv[0], run_name='__main__')")
+    guard = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; "
+        "sys.modules['django'] = None; "  # importing Django would raise
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}
-    return subprocess.run([sys.executable, "-I", "-c", guard, str(VERIFIER), str(keys_file),
-                           token, str(time.time())], capture_output=True, text=True, env=env,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-I", "-c", guard, str(VERIFIER), str(keys_file), token, str(time.time())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 @pytest.mark.usefixtures("boarding_time")
 @pytest.mark.parametrize("ext", ["png", "svg"])
-def test_qr_decodes_to_the_signed_ticket_which_verifies_offline(ticketed, api_client, ext,
-                                                                tmp_path):
+def test_qr_decodes_to_the_signed_ticket_which_verifies_offline(
+    ticketed, api_client, ext, tmp_path
+):
     api_client.force_authenticate(ticketed.holder)
     [first, second] = tickets_of(api_client, ticketed.pnr)
     assert [first["name"], second["name"]] == ["Asha", "Ravi"]
@@ -77,8 +84,11 @@ def test_qr_decodes_to_the_signed_ticket_which_verifies_offline(ticketed, api_cl
         png = response.content
     else:
         assert response["Content-Type"].startswith("image/svg+xml")
-        png = bytes(resvg_py.svg_to_bytes(svg_string=response.content.decode(), dpi=96.0,
-                                          background="#ffffff"))
+        png = bytes(
+            resvg_py.svg_to_bytes(
+                svg_string=response.content.decode(), dpi=96.0, background="#ffffff"
+            )
+        )
     text = decode(png)
     assert text == first["qr"]
     assert text.startswith("TT1.") and text.count(".") == 4
@@ -90,8 +100,7 @@ def test_qr_decodes_to_the_signed_ticket_which_verifies_offline(ticketed, api_cl
     passenger = ticketed.passengers[0]
     assert body["p"] == ticketed.pnr.number
     assert (body["i"], body["x"], body["n"]) == (passenger.pk, 1, "Asha")
-    assert (body["t"], body["f"], body["d"], body["st"]) == (ticketed.trip.pk, "ST1", "ST4",
-                                                              "CNF")
+    assert (body["t"], body["f"], body["d"], body["st"]) == (ticketed.trip.pk, "ST1", "ST4", "CNF")
     assert (body["h"], body["s"]) == (passenger.seat.coach.code, passenger.seat.number)
 
     # One changed character and the same offline check refuses it.
@@ -120,8 +129,7 @@ def test_only_the_holder_or_the_company_gets_the_qr(ticketed, api_client):
     response = api_client.get(url)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
-    assert api_client.get(f"/api/v1/bookings/{ticketed.pnr.number}/tickets/").status_code \
-        == 404
+    assert api_client.get(f"/api/v1/bookings/{ticketed.pnr.number}/tickets/").status_code == 404
 
     other_company = staff_user(CompanyFactory(), role=Role.COMPANY_ADMIN)
     api_client.force_authenticate(other_company)
@@ -139,8 +147,9 @@ def test_another_pnrs_passenger_is_not_found(ticketed, book, api_client):
     other = book(ticketed.trip, user=ticketed.holder)
     api_client.force_authenticate(ticketed.holder)
     stranger = other.passengers.get()
-    response = api_client.get(f"/api/v1/bookings/{ticketed.pnr.number}/tickets/"
-                              f"{stranger.pk}/qr.svg")
+    response = api_client.get(
+        f"/api/v1/bookings/{ticketed.pnr.number}/tickets/{stranger.pk}/qr.svg"
+    )
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert "has no passenger" in response.json()["error"]["message"]
@@ -148,8 +157,12 @@ def test_another_pnrs_passenger_is_not_found(ticketed, book, api_client):
 
 def test_waitlisted_and_cancelled_passengers_have_no_ticket(ticketed, api_client):
     cancelled = ticketed.passengers[1]
-    booking_cancel(pnr=ticketed.pnr, by=ticketed.holder, passenger_ids=[cancelled.pk],
-                   now=ticketed.trip.departure_at.replace(year=2029))
+    booking_cancel(
+        pnr=ticketed.pnr,
+        by=ticketed.holder,
+        passenger_ids=[cancelled.pk],
+        now=ticketed.trip.departure_at.replace(year=2029),
+    )
     api_client.force_authenticate(ticketed.holder)
     response = api_client.get(qr_url(ticketed.pnr, cancelled, "png"), HTTP_ACCEPT="image/png")
     assert response.status_code == 409
@@ -167,8 +180,12 @@ def test_first_use_generates_one_key_and_never_exposes_the_private_half(api_clie
     assert api_client.get("/api/v1/tickets/keys/").json() == keys
     [key] = keys
     stored = TicketKey.objects.get()
-    assert key == {"kid": stored.kid, "algorithm": "Ed25519",
-                   "public_key": stored.ed25519_public, "signing": True}
+    assert key == {
+        "kid": stored.kid,
+        "algorithm": "Ed25519",
+        "public_key": stored.ed25519_public,
+        "signing": True,
+    }
     assert stored.ed25519_private not in json.dumps(keys)
     assert stored.kid == tickets.kid_for(ticket_keys._b64(stored.ed25519_public))
 
@@ -184,7 +201,9 @@ def test_rotation_keeps_old_tickets_valid_until_their_key_is_revoked(ticketed, a
     assert ring.signing.kid == new_key.kid
     assert tickets.ticket_verify(old["qr"], ring).passenger == old["passenger"]
     assert [k["kid"] for k in api_client.get("/api/v1/tickets/keys/").json()] == [
-        new_key.kid, old["kid"]]
+        new_key.kid,
+        old["kid"],
+    ]
 
     with pytest.raises(ticket_keys.KeyConfigurationError, match="rotate first"):
         ticket_keys.key_revoke(new_key.kid)
@@ -193,8 +212,7 @@ def test_rotation_keeps_old_tickets_valid_until_their_key_is_revoked(ticketed, a
         tickets.ticket_verify(old["qr"], ticket_keys.keyring())
     assert refused.value.result == "invalid_signature"
     assert "revoked" in refused.value.message
-    assert tickets.ticket_verify(new["qr"], ticket_keys.keyring()).passenger == new[
-        "passenger"]
+    assert tickets.ticket_verify(new["qr"], ticket_keys.keyring()).passenger == new["passenger"]
 
 
 def test_keys_from_the_environment_sign_and_the_database_stays_empty(ticketed, api_client):
@@ -204,25 +222,29 @@ def test_keys_from_the_environment_sign_and_the_database_stays_empty(ticketed, a
         [ticket, _] = tickets_of(api_client, ticketed.pnr)
         assert ticket["kid"] == first.split(":")[0]
         assert [k["kid"] for k in api_client.get("/api/v1/tickets/keys/").json()] == [
-            first.split(":")[0], second.split(":")[0]]
+            first.split(":")[0],
+            second.split(":")[0],
+        ]
         with pytest.raises(ticket_keys.KeyConfigurationError, match="TTMS_TICKET_KEYS"):
             ticket_keys.key_rotate()
     assert not TicketKey.objects.exists()
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    (",", "names no key"),
-    ("ABC:c2VjcmV0:c2VlZA", "entry 1 is not"),
-    ("abc:" + "A" * 43 + ":" + "A" * 43, "key id"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (",", "names no key"),
+        ("ABC:c2VjcmV0:c2VlZA", "entry 1 is not"),
+        ("abc:" + "A" * 43 + ":" + "A" * 43, "key id"),
+    ],
+)
 def test_a_bad_key_setting_is_refused_with_its_entry(value, message):
     ticket_keys.keyring_from_setting.cache_clear()
     with pytest.raises(ticket_keys.KeyConfigurationError, match=message):
         ticket_keys.keyring_from_setting(value)
 
 
-def test_a_driver_gets_the_qr_of_trips_they_drive_only(ticketed, make_sleeper_trip,
-                                                       api_client):
+def test_a_driver_gets_the_qr_of_trips_they_drive_only(ticketed, make_sleeper_trip, api_client):
     other_trip = make_sleeper_trip(berths=4, quotas={}, code_prefix="OT")
     colleague = staff_user(ticketed.trip.route.company, role=Role.DRIVER)
     other_trip.drivers.add(colleague)

@@ -307,7 +307,8 @@ def test_a_trip_nobody_booked_is_closed_to_a_first_booking_in_flight(bus_trip):
         inventory_ensure(schedule_id=bus_trip.pk)
 
     assert refused.value.message == (
-        f"Trip {bus_trip.route.number} of 2030-01-07 is cancelled; it cannot be booked.")
+        f"Trip {bus_trip.route.number} of 2030-01-07 is cancelled; it cannot be booked."
+    )
     assert not TripClass.objects.filter(schedule=bus_trip).exists()
     assert (balance(user), Pnr.objects.count()) == (FUNDS, 0)
 

@@ -171,7 +171,8 @@ def test_a_charted_trip_keeps_its_vehicle(bus_trip, sell):
 
     assert refused.value.message == (
         f"The chart of trip {trip.route.number} of 07 Jan 2030 is prepared: its berths are "
-        "printed and cannot move to another vehicle.")
+        "printed and cannot move to another vehicle."
+    )
     assert snapshot(trip) == before
 
 
@@ -215,8 +216,10 @@ def test_a_bigger_bus_keeps_seat_numbers_and_promotes_the_waitlist(
         p.seat.coach.vehicle_id == bigger.pk
         for p in Passenger.objects.select_related("seat__coach")
     )
-    assert list(Promotion.objects.values_list("from_status", "to_status", "cause")) == [
-        ("WL", "CNF", "vehicle_swap")] * 3
+    assert (
+        list(Promotion.objects.values_list("from_status", "to_status", "cause"))
+        == [("WL", "CNF", "vehicle_swap")] * 3
+    )
     trip_class = TripClass.objects.get(schedule=trip)
     assert (trip_class.seats, trip_class.promotion_due) == (12, False)
     assert set(Place.objects.values_list("seat__coach__vehicle__code", flat=True)) == {"BUS-3"}

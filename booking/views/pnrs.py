@@ -69,10 +69,15 @@ class TripRow:
 def _trip_row(pnr: Pnr) -> TripRow:
     passengers = list(pnr.passengers.all())
     status, label = _status(passengers)
-    return TripRow(pnr, local_time(pnr.departure_at, pnr.origin),
-                   local_time(pnr.arrival_at, pnr.destination), status, label,
-                   len(passengers),
-                   sum(p.status == PassengerStatus.CANCELLED for p in passengers))
+    return TripRow(
+        pnr,
+        local_time(pnr.departure_at, pnr.origin),
+        local_time(pnr.arrival_at, pnr.destination),
+        status,
+        label,
+        len(passengers),
+        sum(p.status == PassengerStatus.CANCELLED for p in passengers),
+    )
 
 
 @login_required
@@ -82,18 +87,23 @@ def my_trips(request):
     """The user's PNRs, 20 a page: the journeys still ahead (until the arrival at the
     alighting stop), soonest first, then the past ones, latest first. A fixed number of
     queries whatever the number of PNRs and passengers (`selectors.pnr_trips_for_user`)."""
-    page = Paginator(selectors.pnr_trips_for_user(request.user, now=timezone.now()),
-                     TRIPS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(
+        selectors.pnr_trips_for_user(request.user, now=timezone.now()), TRIPS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     rows = [_trip_row(pnr) for pnr in page]
     upcoming = [row for row in rows if row.pnr.upcoming]
     past = [row for row in rows if not row.pnr.upcoming]
-    return render(request, "booking/my_trips.html", {
-        "page": page,
-        "upcoming": upcoming,
-        "past": past,
-        # The list starts with the journeys ahead: on page 1, none first means none at all.
-        "none_upcoming": page.number == 1 and not upcoming,
-    })
+    return render(
+        request,
+        "booking/my_trips.html",
+        {
+            "page": page,
+            "upcoming": upcoming,
+            "past": past,
+            # The list starts with the journeys ahead: on page 1, none first means none at all.
+            "none_upcoming": page.number == 1 and not upcoming,
+        },
+    )
 
 
 # --- One PNR ---------------------------------------------------------------------------------
@@ -112,8 +122,11 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
         "pnr_status_label": label,
         "blocks": blocks,
         "qrs": [block for block in blocks if block.qr],
-        "live": (pnr.schedule.status in OPEN_TRIP_STATUSES and now < pnr.arrival_at
-                 and any(p.status != PassengerStatus.CANCELLED for p in passengers)),
+        "live": (
+            pnr.schedule.status in OPEN_TRIP_STATUSES
+            and now < pnr.arrival_at
+            and any(p.status != PassengerStatus.CANCELLED for p in passengers)
+        ),
         "refresh_seconds": settings.TTMS_PNR_REFRESH_SECONDS,
     }
 
@@ -142,22 +155,27 @@ def pnr_detail(request, pnr: str):
     route = found.schedule.route
     trip_cancelled = found.schedule.status == ScheduleStatus.CANCELLED
     context = _passengers_context(found, now)
-    return render(request, "booking/pnr.html", {
-        **context,
-        "route": route,
-        "company": route.company,
-        "trip_cancelled": trip_cancelled,
-        "cancel_reason": (selectors.trip_cancellation_reason(found.schedule)
-                          if trip_cancelled else ""),
-        # A ticket to print only while someone holds one (a cancelled trip voids them all).
-        "printable": bool(context["qrs"]) and not trip_cancelled,
-        "departure": local_time(found.departure_at, found.origin),
-        "arrival": local_time(found.arrival_at, found.destination),
-        "booked_at": local_time(found.created_at, found.origin),
-        "quota": Quota(found.quota).label,
-        "total_fare": format_money(found.total_fare, found.currency),
-        "cancellable": _cancel_refusal(found)[0] is None,
-    })
+    return render(
+        request,
+        "booking/pnr.html",
+        {
+            **context,
+            "route": route,
+            "company": route.company,
+            "trip_cancelled": trip_cancelled,
+            "cancel_reason": (
+                selectors.trip_cancellation_reason(found.schedule) if trip_cancelled else ""
+            ),
+            # A ticket to print only while someone holds one (a cancelled trip voids them all).
+            "printable": bool(context["qrs"]) and not trip_cancelled,
+            "departure": local_time(found.departure_at, found.origin),
+            "arrival": local_time(found.arrival_at, found.destination),
+            "booked_at": local_time(found.created_at, found.origin),
+            "quota": Quota(found.quota).label,
+            "total_fare": format_money(found.total_fare, found.currency),
+            "cancellable": _cancel_refusal(found)[0] is None,
+        },
+    )
 
 
 @login_required
@@ -166,8 +184,9 @@ def pnr_detail(request, pnr: str):
 def pnr_passengers(request, pnr: str):
     """The passengers fragment of the PNR page alone, for the page to refresh it."""
     found = _own_pnr(request.user, pnr, detail=True)
-    return render(request, "booking/_pnr_passengers.html",
-                  _passengers_context(found, timezone.now()))
+    return render(
+        request, "booking/_pnr_passengers.html", _passengers_context(found, timezone.now())
+    )
 
 
 # --- Cancellation ----------------------------------------------------------------------------
@@ -205,8 +224,17 @@ def _policy_label(company: Company) -> str:
     return f"Refund policy of {company.name}: {label}"
 
 
-def _cancel_page(request, pnr: Pnr, *, chosen=(), plan=None, error: DomainError | None = None,
-                 field_error: str | None = None, notice: str = "", status: int = 200):
+def _cancel_page(
+    request,
+    pnr: Pnr,
+    *,
+    chosen=(),
+    plan=None,
+    error: DomainError | None = None,
+    field_error: str | None = None,
+    notice: str = "",
+    status: int = 200,
+):
     """The cancel page: the passengers one may cancel (checkboxes), and when some are
     chosen, the refund quote and the button that cancels them; errors where they belong.
 
@@ -221,20 +249,25 @@ def _cancel_page(request, pnr: Pnr, *, chosen=(), plan=None, error: DomainError 
             notice = error.message
     chosen = set(chosen) if not charted else {p.pk for p in active}
     route = pnr.schedule.route
-    return render(request, "booking/cancel.html", {
-        "pnr": pnr,
-        "route": route,
-        "departure": local_time(pnr.departure_at, pnr.origin),
-        "arrival": local_time(pnr.arrival_at, pnr.destination),
-        "choices": [Choice(p, passenger_status(p), p.pk in chosen) for p in active],
-        "cancelled": [p for p in passengers if p.status == PassengerStatus.CANCELLED],
-        "blocked": blocked,
-        "charted": charted,
-        "plan": plan,
-        "policy": _policy_label(route.company) if plan else "",
-        "field_error": field_error,
-        "notice": notice,
-    }, status=status)
+    return render(
+        request,
+        "booking/cancel.html",
+        {
+            "pnr": pnr,
+            "route": route,
+            "departure": local_time(pnr.departure_at, pnr.origin),
+            "arrival": local_time(pnr.arrival_at, pnr.destination),
+            "choices": [Choice(p, passenger_status(p), p.pk in chosen) for p in active],
+            "cancelled": [p for p in passengers if p.status == PassengerStatus.CANCELLED],
+            "blocked": blocked,
+            "charted": charted,
+            "plan": plan,
+            "policy": _policy_label(route.company) if plan else "",
+            "field_error": field_error,
+            "notice": notice,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -271,11 +304,18 @@ def _cancel_post(request, pnr: Pnr):
         plan = selectors.refund_quote(pnr=pnr, passenger_ids=ids)
         if request.POST.get("refund") != str(plan.refund):
             return _cancel_page(
-                request, pnr, chosen=ids, plan=plan, status=409,
-                notice=(f"The refund is now {format_money(plan.refund, pnr.currency)}: it "
-                        "changed since it was shown. Check it, then confirm again."
-                        if request.POST.get("refund") else
-                        "Check the refund, then confirm."))
+                request,
+                pnr,
+                chosen=ids,
+                plan=plan,
+                status=409,
+                notice=(
+                    f"The refund is now {format_money(plan.refund, pnr.currency)}: it "
+                    "changed since it was shown. Check it, then confirm again."
+                    if request.POST.get("refund")
+                    else "Check the refund, then confirm."
+                ),
+            )
         cancellation = services.booking_cancel(pnr=pnr, by=request.user, passenger_ids=ids)
     except DomainError as exc:
         return _cancel_page(request, pnr, chosen=ids, error=exc, status=exc.status_code)
@@ -286,11 +326,13 @@ def _cancel_post(request, pnr: Pnr):
 def _cancelled_message(pnr: Pnr, cancellation) -> str:
     """'Cancelled Ravi (passenger 2) of PNR 1234567890. ₹1,080.00 is refunded to your
     wallet.'"""
-    names = ", ".join(f"{line['name']} (passenger {line['index']})"
-                      for line in cancellation.lines)
+    names = ", ".join(f"{line['name']} (passenger {line['index']})" for line in cancellation.lines)
     wallet = "your wallet" if pnr.booked_by_id == pnr.user_id else "the wallet that paid"
-    refund = (f"{format_money(cancellation.refund, pnr.currency)} is refunded to {wallet}."
-              if cancellation.refund else "Nothing is refunded under the refund policy.")
+    refund = (
+        f"{format_money(cancellation.refund, pnr.currency)} is refunded to {wallet}."
+        if cancellation.refund
+        else "Nothing is refunded under the refund policy."
+    )
     return f"Cancelled {names} of PNR {pnr.number}. {refund}"
 
 
@@ -300,12 +342,18 @@ def _cancelled_message(pnr: Pnr, cancellation) -> str:
 class PnrLookupForm(forms.Form):
     # No length limits here: a malformed value gets the one answer every miss gets
     # (`selectors.pnr_get_for_contact`), not an error of its own.
-    pnr = forms.CharField(label="PNR number", widget=forms.TextInput(attrs={
-        "inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
-        help_text="The 10 digits on your ticket.")
-    contact = forms.CharField(label="Email or phone used for the booking",
-                              widget=forms.TextInput(attrs={"autocomplete": "email"}),
-                              help_text="A phone as you gave it, e.g. 98765 43210.")
+    pnr = forms.CharField(
+        label="PNR number",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        help_text="The 10 digits on your ticket.",
+    )
+    contact = forms.CharField(
+        label="Email or phone used for the booking",
+        widget=forms.TextInput(attrs={"autocomplete": "email"}),
+        help_text="A phone as you gave it, e.g. 98765 43210.",
+    )
 
 
 @dataclass(frozen=True)
@@ -326,16 +374,25 @@ def pnr_status_lookup(request):
     if request.method == "GET":
         return render(request, "booking/pnr_status.html", {"form": PnrLookupForm()})
     form = PnrLookupForm(request.POST)
-    attempts = FailedAttempts([f"pnr-lookup-fail:ip:{client_ident(request)}"],
-                              limit=settings.TTMS_PNR_LOOKUP_FAILURE_LIMIT,
-                              window=settings.TTMS_PNR_LOOKUP_FAILURE_WINDOW)
+    attempts = FailedAttempts(
+        [f"pnr-lookup-fail:ip:{client_ident(request)}"],
+        limit=settings.TTMS_PNR_LOOKUP_FAILURE_LIMIT,
+        window=settings.TTMS_PNR_LOOKUP_FAILURE_WINDOW,
+    )
     wait = attempts.retry_after()
     if wait is not None:
-        return render(request, "booking/pnr_status.html", {
-            "form": PnrLookupForm(initial={"pnr": request.POST.get("pnr", "")}),
-            "error": ("Too many lookups matched no booking. Try again in "
-                      f"{max(1, wait // 60)} minute(s)."),
-        }, status=429)
+        return render(
+            request,
+            "booking/pnr_status.html",
+            {
+                "form": PnrLookupForm(initial={"pnr": request.POST.get("pnr", "")}),
+                "error": (
+                    "Too many lookups matched no booking. Try again in "
+                    f"{max(1, wait // 60)} minute(s)."
+                ),
+            },
+            status=429,
+        )
     if not form.is_valid():
         return render(request, "booking/pnr_status.html", {"form": form}, status=400)
     contact = form.cleaned_data["contact"]
@@ -348,23 +405,32 @@ def pnr_status_lookup(request):
         pnr = selectors.pnr_get_for_contact(number=form.cleaned_data["pnr"], contact=contact)
     except Pnr.DoesNotExist:
         attempts.record_failure()
-        return render(request, "booking/pnr_status.html", {
-            # The contact is not shown back: it may be someone else's.
-            "form": PnrLookupForm(initial={"pnr": form.cleaned_data["pnr"]}),
-            "error": NO_MATCH,
-        }, status=404)
+        return render(
+            request,
+            "booking/pnr_status.html",
+            {
+                # The contact is not shown back: it may be someone else's.
+                "form": PnrLookupForm(initial={"pnr": form.cleaned_data["pnr"]}),
+                "error": NO_MATCH,
+            },
+            status=404,
+        )
     passengers = list(pnr.passengers.all())
     status, label = _status(passengers)
     route = pnr.schedule.route
-    return render(request, "booking/pnr_status.html", {
-        "form": PnrLookupForm(),
-        "result": pnr,
-        "route": route,
-        "trip_status": pnr.schedule.get_status_display(),
-        "trip_cancelled": pnr.schedule.status == ScheduleStatus.CANCELLED,
-        "departure": local_time(pnr.departure_at, pnr.origin),
-        "arrival": local_time(pnr.arrival_at, pnr.destination),
-        "pnr_status": status,
-        "pnr_status_label": label,
-        "rows": [StatusRow(p, passenger_status(p)) for p in passengers],
-    })
+    return render(
+        request,
+        "booking/pnr_status.html",
+        {
+            "form": PnrLookupForm(),
+            "result": pnr,
+            "route": route,
+            "trip_status": pnr.schedule.get_status_display(),
+            "trip_cancelled": pnr.schedule.status == ScheduleStatus.CANCELLED,
+            "departure": local_time(pnr.departure_at, pnr.origin),
+            "arrival": local_time(pnr.arrival_at, pnr.destination),
+            "pnr_status": status,
+            "pnr_status_label": label,
+            "rows": [StatusRow(p, passenger_status(p)) for p in passengers],
+        },
+    )

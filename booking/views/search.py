@@ -51,8 +51,12 @@ def _duration(delta: timedelta) -> str:
 
 def _clock(moment, station) -> dict:
     local = moment.astimezone(station.tzinfo)
-    return {"time": f"{local:%H:%M}", "day": f"{local:%a %d %b}", "zone": local.tzname(),
-            "iso": local.isoformat()}
+    return {
+        "time": f"{local:%H:%M}",
+        "day": f"{local:%a %d %b}",
+        "zone": local.tzname(),
+        "iso": local.isoformat(),
+    }
 
 
 # --- Search ----------------------------------------------------------------------------------
@@ -64,8 +68,9 @@ def station_suggest(request):
     value arrives under its name (`from` or `to`), or `q`."""
     query = next((request.GET[k] for k in ("q", "from", "to") if request.GET.get(k)), "")
     matches = station_lookup(query=query, limit=SUGGESTIONS) if len(query.strip()) >= 2 else []
-    options = format_html_join("", '<option value="{}"></option>',
-                               ((station_label(m.station),) for m in matches))
+    options = format_html_join(
+        "", '<option value="{}"></option>', ((station_label(m.station),) for m in matches)
+    )
     return HttpResponse(options)
 
 
@@ -95,23 +100,44 @@ class TripRow:
 def _quota_counts(item: selectors.ClassAvailability) -> list[tuple[str, int]]:
     """[("General", 45), ("Ladies", 6), ...]: the seats free for the journey by quota, in
     the order quotas are offered, those with none left out."""
-    return [(Quota(q).label, n) for q, n in sorted(
-        item.free.items(), key=lambda kv: BOOKABLE_QUOTAS.index(kv[0])
-        if kv[0] in BOOKABLE_QUOTAS else 99) if n]
+    return [
+        (Quota(q).label, n)
+        for q, n in sorted(
+            item.free.items(),
+            key=lambda kv: BOOKABLE_QUOTAS.index(kv[0]) if kv[0] in BOOKABLE_QUOTAS else 99,
+        )
+        if n
+    ]
 
 
 def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
     offers = []
     for item in classes:
         status = item.status
-        kind = ("available" if status.startswith("AVAILABLE")
-                else "rac" if status.startswith("RAC") else "wl")
+        kind = (
+            "available"
+            if status.startswith("AVAILABLE")
+            else "rac"
+            if status.startswith("RAC")
+            else "wl"
+        )
         quotas = _quota_counts(item)
-        url = reverse("booking:trip", args=[option.schedule.pk]) + "?" + urlencode(
-            {**params, "class": item.class_code})
-        offers.append(ClassOffer(item.class_code, status, kind, quotas,
-                                 item.fares.get(Quota.GENERAL, 0),
-                                 item.fares.get(Quota.TATKAL, 0), url))
+        url = (
+            reverse("booking:trip", args=[option.schedule.pk])
+            + "?"
+            + urlencode({**params, "class": item.class_code})
+        )
+        offers.append(
+            ClassOffer(
+                item.class_code,
+                status,
+                kind,
+                quotas,
+                item.fares.get(Quota.GENERAL, 0),
+                item.fares.get(Quota.TATKAL, 0),
+                url,
+            )
+        )
     return offers
 
 
@@ -122,43 +148,81 @@ def trip_search(request):
     many trips are found (`fleet.selectors.trip_search`, `selectors.trips_availability`)."""
     form = SearchForm(request.GET or None)
     if not request.GET or not form.is_valid():
-        return render(request, "booking/search.html", {"form": form},
-                      status=400 if form.errors else 200)
-    origin, destination, day = (form.cleaned_data["from"], form.cleaned_data["to"],
-                                form.cleaned_data["date"])
+        return render(
+            request, "booking/search.html", {"form": form}, status=400 if form.errors else 200
+        )
+    origin, destination, day = (
+        form.cleaned_data["from"],
+        form.cleaned_data["to"],
+        form.cleaned_data["date"],
+    )
     options = trips_find(origin=origin, destination=destination, travel_date=day)
     refusals = selectors.trips_refusals(options, now=timezone.now())
     availability = selectors.trips_availability(
-        [o for o in options if o.schedule.pk not in refusals])
+        [o for o in options if o.schedule.pk not in refusals]
+    )
     rows = []
     for option in options:
         params = {"from": option.origin.code, "to": option.destination.code}
-        rows.append(TripRow(option, _clock(option.departure_at, option.origin),
-                            _clock(option.arrival_at, option.destination),
-                            _duration(option.duration),
-                            _offers(option, availability.get(option.schedule.pk, []), params),
-                            refusals.get(option.schedule.pk, "")))
+        rows.append(
+            TripRow(
+                option,
+                _clock(option.departure_at, option.origin),
+                _clock(option.arrival_at, option.destination),
+                _duration(option.duration),
+                _offers(option, availability.get(option.schedule.pk, []), params),
+                refusals.get(option.schedule.pk, ""),
+            )
+        )
 
     def day_url(delta: int) -> str:
-        return reverse("booking:search") + "?" + urlencode({
-            "from": origin.code, "to": destination.code,
-            "date": (day + timedelta(days=delta)).isoformat()})
+        return (
+            reverse("booking:search")
+            + "?"
+            + urlencode(
+                {
+                    "from": origin.code,
+                    "to": destination.code,
+                    "date": (day + timedelta(days=delta)).isoformat(),
+                }
+            )
+        )
 
-    return render(request, "booking/search.html", {
-        "form": form, "origin": origin, "destination": destination, "day": day,
-        "rows": rows, "previous_day": day_url(-1), "next_day": day_url(1),
-    })
+    return render(
+        request,
+        "booking/search.html",
+        {
+            "form": form,
+            "origin": origin,
+            "destination": destination,
+            "day": day,
+            "rows": rows,
+            "previous_day": day_url(-1),
+            "next_day": day_url(1),
+        },
+    )
 
 
 # --- Trip and seat map ---------------------------------------------------------------------------
 
-BERTHS = {BerthType.LOWER, BerthType.MIDDLE, BerthType.UPPER, BerthType.SIDE_LOWER,
-          BerthType.SIDE_UPPER}
+BERTHS = {
+    BerthType.LOWER,
+    BerthType.MIDDLE,
+    BerthType.UPPER,
+    BerthType.SIDE_LOWER,
+    BerthType.SIDE_UPPER,
+}
 SIDE = {BerthType.SIDE_LOWER, BerthType.SIDE_UPPER}
-BERTH_SHORT = {BerthType.LOWER: "Lower", BerthType.MIDDLE: "Middle", BerthType.UPPER: "Upper",
-               BerthType.SIDE_LOWER: "Side lower", BerthType.SIDE_UPPER: "Side upper",
-               BerthType.WINDOW: "Window", BerthType.MIDDLE_SEAT: "Middle",
-               BerthType.AISLE: "Aisle"}
+BERTH_SHORT = {
+    BerthType.LOWER: "Lower",
+    BerthType.MIDDLE: "Middle",
+    BerthType.UPPER: "Upper",
+    BerthType.SIDE_LOWER: "Side lower",
+    BerthType.SIDE_UPPER: "Side upper",
+    BerthType.WINDOW: "Window",
+    BerthType.MIDDLE_SEAT: "Middle",
+    BerthType.AISLE: "Aisle",
+}
 
 
 @dataclass(frozen=True)
@@ -207,12 +271,19 @@ def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
     else:
         note = ""
     label = BERTH_SHORT.get(seat.berth_type, seat.berth_type)
-    return SeatCell(seat.number, seat.berth_type if seat.berth_type in BERTHS else label,
-                    label, value, seat.free, not note, note or "Free", value in picked)
+    return SeatCell(
+        seat.number,
+        seat.berth_type if seat.berth_type in BERTHS else label,
+        label,
+        value,
+        seat.free,
+        not note,
+        note or "Free",
+        value in picked,
+    )
 
 
-def coach_maps(seats: list[selectors.SeatView], *, quota: str,
-               picked: set[str]) -> list[CoachMap]:
+def coach_maps(seats: list[selectors.SeatView], *, quota: str, picked: set[str]) -> list[CoachMap]:
     """The seats of a class grouped as a passenger recognises them: sleeper coaches in bays
     (two facing sides and the side berths), chair cars and buses in rows with the aisle."""
     by_coach: dict[str, list[selectors.SeatView]] = {}
@@ -238,8 +309,9 @@ def coach_maps(seats: list[selectors.SeatView], *, quota: str,
                 at = {s.column: _cell(s, quota, picked) for s in row_seats}
                 bay.seats = [at.get(column) for column in range(width)]
             bays.append(bay)
-        maps.append(CoachMap(code, berths, bays, sum(s.free for s in coach_seats),
-                             len(coach_seats)))
+        maps.append(
+            CoachMap(code, berths, bays, sum(s.free for s in coach_seats), len(coach_seats))
+        )
     return maps
 
 
@@ -252,8 +324,11 @@ def _trip_or_404(pk: int) -> Schedule:
 
 def _journey_or_404(schedule: Schedule, params) -> selectors.Journey:
     try:
-        return selectors.journey_get(schedule=schedule, origin_code=params.get("from", ""),
-                                     destination_code=params.get("to", ""))
+        return selectors.journey_get(
+            schedule=schedule,
+            origin_code=params.get("from", ""),
+            destination_code=params.get("to", ""),
+        )
     except InvalidBooking as exc:
         raise Http404(exc.message) from None
 
@@ -261,24 +336,45 @@ def _journey_or_404(schedule: Schedule, params) -> selectors.Journey:
 def _closed_page(request, journey: selectors.Journey):
     """Why the trip cannot be booked now from the passenger's stop (`selectors.
     trip_refusal`), with the way back to that day's search; None when it can be."""
-    refusal = selectors.trip_refusal(schedule=journey.schedule,
-                                     boarding=journey.origin.station,
-                                     departure_at=journey.departure_at, now=timezone.now())
+    refusal = selectors.trip_refusal(
+        schedule=journey.schedule,
+        boarding=journey.origin.station,
+        departure_at=journey.departure_at,
+        now=timezone.now(),
+    )
     if refusal is None:
         return None
-    search_url = reverse("booking:search") + "?" + urlencode({
-        "from": journey.origin.station.code, "to": journey.destination.station.code,
-        "date": journey.travel_date.isoformat()})
-    return render(request, "booking/trip_closed.html", {
-        **_journey_context(journey), "error": refusal, "search_url": search_url,
-    }, status=TripNotBookable.status_code)
+    search_url = (
+        reverse("booking:search")
+        + "?"
+        + urlencode(
+            {
+                "from": journey.origin.station.code,
+                "to": journey.destination.station.code,
+                "date": journey.travel_date.isoformat(),
+            }
+        )
+    )
+    return render(
+        request,
+        "booking/trip_closed.html",
+        {
+            **_journey_context(journey),
+            "error": refusal,
+            "search_url": search_url,
+        },
+        status=TripNotBookable.status_code,
+    )
 
 
 def _journey_context(journey: selectors.Journey) -> dict:
     schedule = journey.schedule
     return {
-        "trip": schedule, "route": schedule.route, "journey": journey,
-        "origin": journey.origin.station, "destination": journey.destination.station,
+        "trip": schedule,
+        "route": schedule.route,
+        "journey": journey,
+        "origin": journey.origin.station,
+        "destination": journey.destination.station,
         "departure": _clock(journey.departure_at, journey.origin.station),
         "arrival": _clock(journey.arrival_at, journey.destination.station),
         "departure_text": local_time(journey.departure_at, journey.origin.station),
@@ -312,24 +408,36 @@ def trip(request, pk: int):
     quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
     seats = selectors.seat_map(schedule=schedule, class_code=class_code, mask=journey.mask)
     # Counted as the search results count them, not from the drawn seats.
-    availability = selectors.journey_availability(journey, class_code=class_code,
-                                                  classes=classes)
+    availability = selectors.journey_availability(journey, class_code=class_code, classes=classes)
     tariff = tariff_get(company_id=schedule.route.company_id, class_code=class_code)
     base = {"from": journey.origin.station.code, "to": journey.destination.station.code}
-    return render(request, "booking/trip.html", {
-        **_journey_context(journey),
-        "class_code": class_code, "quota": quota, "quota_label": Quota(quota).label,
-        "class_links": [(c, reverse("booking:trip", args=[pk]) + "?" + urlencode(
-            {**base, "class": c}), c == class_code) for c in classes],
-        "coaches": coach_maps(seats, quota=quota, picked=set(request.GET.getlist("seat"))),
-        "availability": availability,
-        "quota_counts": _quota_counts(availability),
-        "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
-        "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
-        "max_passengers": rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL
-        else rules.MAX_PASSENGERS,
-        "hidden": {**base, "class": class_code, "quota": quota},
-    })
+    return render(
+        request,
+        "booking/trip.html",
+        {
+            **_journey_context(journey),
+            "class_code": class_code,
+            "quota": quota,
+            "quota_label": Quota(quota).label,
+            "class_links": [
+                (
+                    c,
+                    reverse("booking:trip", args=[pk]) + "?" + urlencode({**base, "class": c}),
+                    c == class_code,
+                )
+                for c in classes
+            ],
+            "coaches": coach_maps(seats, quota=quota, picked=set(request.GET.getlist("seat"))),
+            "availability": availability,
+            "quota_counts": _quota_counts(availability),
+            "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
+            "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
+            "max_passengers": rules.MAX_TATKAL_PASSENGERS
+            if quota == Quota.TATKAL
+            else rules.MAX_PASSENGERS,
+            "hidden": {**base, "class": class_code, "quota": quota},
+        },
+    )
 
 
 # --- Booking --------------------------------------------------------------------------------
@@ -354,8 +462,9 @@ def _draft_save(request, draft: dict) -> str:
 
 
 def _initial_rows(data, total: int) -> list[dict]:
-    return [{f: data.get(f"form-{i}-{f}", "") for f in PassengerForm.base_fields}
-            for i in range(total)]
+    return [
+        {f: data.get(f"form-{i}-{f}", "") for f in PassengerForm.base_fields} for i in range(total)
+    ]
 
 
 @dataclass
@@ -382,34 +491,63 @@ def _plan(pk: int, draft: dict) -> services.BookingPlan:
     """The draft as `booking_create` would take it now: the same checks, before its lock
     (`services.booking_precheck`). Raises what it raises."""
     return services.booking_precheck(
-        schedule_id=pk, origin_code=draft["from"], destination_code=draft["to"],
-        class_code=draft["class"], quota=draft["quota"], passengers=_passengers(draft),
-        now=timezone.now())
+        schedule_id=pk,
+        origin_code=draft["from"],
+        destination_code=draft["to"],
+        class_code=draft["class"],
+        quota=draft["quota"],
+        passengers=_passengers(draft),
+        now=timezone.now(),
+    )
 
 
 def _review(plan: services.BookingPlan, draft: dict, user) -> Review:
     journey = plan.journey
-    base = plan.fare if plan.quota == Quota.GENERAL else booking_fare(
-        company_id=journey.schedule.route.company_id, class_code=plan.class_code,
-        distance_km=journey.distance_km, quota=Quota.GENERAL, travellers=plan.travellers)[1]
+    base = (
+        plan.fare
+        if plan.quota == Quota.GENERAL
+        else booking_fare(
+            company_id=journey.schedule.route.company_id,
+            class_code=plan.class_code,
+            distance_km=journey.distance_km,
+            quota=Quota.GENERAL,
+            travellers=plan.travellers,
+        )[1]
+    )
     count = len(plan.travellers)
     total = plan.fare * count
     wallet = wallet_selectors.wallet_for_user(user=user)
     balance = wallet.balance if wallet else 0
     short = max(0, total - balance)
-    return Review(draft["quota"], plan.quota, plan.quota == draft["quota"], plan.fare, base,
-                  count, total, balance, short,
-                  max(short, settings.TTMS_TOPUP_MIN_AMOUNT) if short else 0)
+    return Review(
+        draft["quota"],
+        plan.quota,
+        plan.quota == draft["quota"],
+        plan.fare,
+        base,
+        count,
+        total,
+        balance,
+        short,
+        max(short, settings.TTMS_TOPUP_MIN_AMOUNT) if short else 0,
+    )
 
 
 def _form_page(request, journey, class_code, options, formset, *, status=200, error=""):
-    return render(request, "booking/book.html", {
-        **_journey_context(journey), "options": options, "formset": formset,
-        "class_code": class_code,
-        "quota_rules": [(Quota(q).label, q, QUOTA_RULES[q]) for q in BOOKABLE_QUOTAS],
-        "max_passengers": rules.MAX_PASSENGERS,
-        "error": error,
-    }, status=status)
+    return render(
+        request,
+        "booking/book.html",
+        {
+            **_journey_context(journey),
+            "options": options,
+            "formset": formset,
+            "class_code": class_code,
+            "quota_rules": [(Quota(q).label, q, QUOTA_RULES[q]) for q in BOOKABLE_QUOTAS],
+            "max_passengers": rules.MAX_PASSENGERS,
+            "error": error,
+        },
+        status=status,
+    )
 
 
 def _berth_label(preference: str, seat_berth: str) -> str:
@@ -419,7 +557,8 @@ def _berth_label(preference: str, seat_berth: str) -> str:
         return BerthType(seat_berth).label
     if preference:
         return gettext("{berth} (preferred)").format(
-            berth=dict(BerthPreference.choices).get(preference, preference))
+            berth=dict(BerthPreference.choices).get(preference, preference)
+        )
     return gettext("No preference")
 
 
@@ -434,19 +573,34 @@ def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
         status = status if status != 200 else exc.status_code
         seat_berths = [""] * len(draft["passengers"])
     genders = dict(Gender.choices)
-    passengers = [{**p, "gender_label": genders.get(p["gender"], p["gender"]),
-                   "berth_label": _berth_label(p["berth_preference"], berth)}
-                  for p, berth in zip(draft["passengers"], seat_berths, strict=True)]
-    return render(request, "booking/review.html", {
-        **_journey_context(journey), "draft": draft, "draft_key": key, "review": review,
-        "passengers": passengers, "quota_label": Quota(draft["quota"]).label,
-        "booked_label": Quota(review.booked_quota).label if review else "",
-        "topup_amount": (money.to_major_string(review.topup, money.default_currency())
-                         if review else ""),
-        "back_url": _book_url(pk, {"draft": key}),
-        "edit_url": _book_url(pk, {"draft": key, "edit": 1}),
-        "error": error,
-    }, status=status)
+    passengers = [
+        {
+            **p,
+            "gender_label": genders.get(p["gender"], p["gender"]),
+            "berth_label": _berth_label(p["berth_preference"], berth),
+        }
+        for p, berth in zip(draft["passengers"], seat_berths, strict=True)
+    ]
+    return render(
+        request,
+        "booking/review.html",
+        {
+            **_journey_context(journey),
+            "draft": draft,
+            "draft_key": key,
+            "review": review,
+            "passengers": passengers,
+            "quota_label": Quota(draft["quota"]).label,
+            "booked_label": Quota(review.booked_quota).label if review else "",
+            "topup_amount": (
+                money.to_major_string(review.topup, money.default_currency()) if review else ""
+            ),
+            "back_url": _book_url(pk, {"draft": key}),
+            "edit_url": _book_url(pk, {"draft": key, "edit": 1}),
+            "error": error,
+        },
+        status=status,
+    )
 
 
 def _book_draft(request, pk: int, key: str, draft: dict):
@@ -455,14 +609,19 @@ def _book_draft(request, pk: int, key: str, draft: dict):
 
     def run(record) -> dict:
         pnr = services.booking_create(
-            user=request.user, schedule_id=pk, origin_code=draft["from"],
-            destination_code=draft["to"], class_code=draft["class"], quota=draft["quota"],
+            user=request.user,
+            schedule_id=pk,
+            origin_code=draft["from"],
+            destination_code=draft["to"],
+            class_code=draft["class"],
+            quota=draft["quota"],
             passengers=_passengers(draft),
-            only_if_all_confirmed=draft["only_if_all_confirmed"], idempotency_record=record)
+            only_if_all_confirmed=draft["only_if_all_confirmed"],
+            idempotency_record=record,
+        )
         return {"pnr": pnr.number}
 
-    answer, _replayed = submit_once(user_id=request.user.pk, scope="booking.page", key=key,
-                                    run=run)
+    answer, _replayed = submit_once(user_id=request.user.pk, scope="booking.page", key=key, run=run)
     draft["pnr"] = answer["pnr"]  # the form is spent: sending it again shows this PNR
     request.session.modified = True
     return answer["pnr"]
@@ -496,26 +655,45 @@ def book(request, pk: int):
         try:
             number = _book_draft(request, pk, key, draft)
         except IdempotencyRequestInFlight:
-            return _review_page(request, pk, journey, key, draft, status=409, error=(
-                "This booking is already being paid for in another window. Reload this "
-                "page in a moment to see its PNR."))
+            return _review_page(
+                request,
+                pk,
+                journey,
+                key,
+                draft,
+                status=409,
+                error=(
+                    "This booking is already being paid for in another window. Reload this "
+                    "page in a moment to see its PNR."
+                ),
+            )
         except DomainError as exc:
-            return _review_page(request, pk, journey, key, draft,
-                                status=exc.status_code, error=exc.message)
+            return _review_page(
+                request, pk, journey, key, draft, status=exc.status_code, error=exc.message
+            )
         messages.success(request, f"Booked: PNR {number}.")
         return redirect("booking:pnr", pnr=number)
     if draft and request.method == "GET" and not request.GET.get("edit"):
         return _review_page(request, pk, journey, key, draft)
 
     if draft:  # back from the review to change something
-        rows = [{**p, "passport": p["passport_number"],
-                 "seat": f"{p['coach']}-{p['seat']}" if p["coach"] else ""}
-                for p in draft["passengers"]]
-        options = BookingOptionsForm(initial={
-            "quota": draft["quota"], "only_if_all_confirmed": draft["only_if_all_confirmed"]})
+        rows = [
+            {
+                **p,
+                "passport": p["passport_number"],
+                "seat": f"{p['coach']}-{p['seat']}" if p["coach"] else "",
+            }
+            for p in draft["passengers"]
+        ]
+        options = BookingOptionsForm(
+            initial={
+                "quota": draft["quota"],
+                "only_if_all_confirmed": draft["only_if_all_confirmed"],
+            }
+        )
         return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
     if request.method == "GET":
-        seats = data.getlist("seat")[:rules.MAX_PASSENGERS]
+        seats = data.getlist("seat")[: rules.MAX_PASSENGERS]
         rows = [{"seat": seat} for seat in seats] or [{}]
         quota = data.get("quota") if data.get("quota") in BOOKABLE_QUOTAS else Quota.GENERAL
         options = BookingOptionsForm(initial={"quota": quota})
@@ -531,9 +709,12 @@ def book(request, pk: int):
             index = action.removeprefix("remove-")
             if index.isdigit() and int(index) < total:
                 del rows[int(index)]
-        options = BookingOptionsForm(initial={
-            "quota": request.POST.get("quota", Quota.GENERAL),
-            "only_if_all_confirmed": bool(request.POST.get("only_if_all_confirmed"))})
+        options = BookingOptionsForm(
+            initial={
+                "quota": request.POST.get("quota", Quota.GENERAL),
+                "only_if_all_confirmed": bool(request.POST.get("only_if_all_confirmed")),
+            }
+        )
         return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
 
     formset = PassengerFormSet(request.POST)
@@ -544,28 +725,48 @@ def book(request, pk: int):
     for form in formset.forms:
         row = form.cleaned_data
         coach, seat = seat_parse(row["seat"]) or ("", "")
-        passengers.append({"name": row["name"], "age": row["age"], "gender": row["gender"],
-                           "berth_preference": row["berth_preference"],
-                           "passport_number": row["passport"],
-                           "nationality": row["nationality"], "coach": coach, "seat": seat})
-    draft = {"from": journey.origin.station.code, "to": journey.destination.station.code,
-             "class": class_code, "quota": quota,
-             "only_if_all_confirmed": options.cleaned_data["only_if_all_confirmed"],
-             "passengers": passengers}
+        passengers.append(
+            {
+                "name": row["name"],
+                "age": row["age"],
+                "gender": row["gender"],
+                "berth_preference": row["berth_preference"],
+                "passport_number": row["passport"],
+                "nationality": row["nationality"],
+                "coach": coach,
+                "seat": seat,
+            }
+        )
+    draft = {
+        "from": journey.origin.station.code,
+        "to": journey.destination.station.code,
+        "class": class_code,
+        "quota": quota,
+        "only_if_all_confirmed": options.cleaned_data["only_if_all_confirmed"],
+        "passengers": passengers,
+    }
     try:
         _plan(pk, draft)
     except InvalidBooking as exc:
         by_passenger = exc.fields.get("passengers")
         if not isinstance(by_passenger, dict):
-            return _form_page(request, journey, class_code, options, formset, status=400,
-                              error=exc.message)
+            return _form_page(
+                request, journey, class_code, options, formset, status=400, error=exc.message
+            )
         field = "passport" if quota == Quota.FOREIGN_TOURIST else None
         for index, problems in by_passenger.items():
             for problem in problems:
                 formset.forms[int(index)].add_error(field, problem)
         return _form_page(request, journey, class_code, options, formset, status=400)
     except DomainError as exc:  # the trip or the quota's window: as Pay would refuse
-        return _form_page(request, journey, class_code, options, formset,
-                          status=exc.status_code, error=exc.message)
+        return _form_page(
+            request,
+            journey,
+            class_code,
+            options,
+            formset,
+            status=exc.status_code,
+            error=exc.message,
+        )
     key = _draft_save(request, draft)
     return redirect(_book_url(pk, {"draft": key}))

@@ -40,12 +40,15 @@ class TicketBlock:
 
 def _no_ticket(passenger: Passenger) -> str:
     if passenger.status == PassengerStatus.WAITLISTED:
-        return (f"Waitlisted (WL {passenger.queue_position}): no ticket until a berth or an "
-                "RAC place is confirmed. Check the status again before you travel.")
-    cause = (passenger.cancellation.get_cause_display() if passenger.cancellation
-             else "Cancelled")
-    return (f"Cancelled ({cause.lower()}): no ticket. A QR printed before the "
-            "cancellation is refused at boarding.")
+        return (
+            f"Waitlisted (WL {passenger.queue_position}): no ticket until a berth or an "
+            "RAC place is confirmed. Check the status again before you travel."
+        )
+    cause = passenger.cancellation.get_cause_display() if passenger.cancellation else "Cancelled"
+    return (
+        f"Cancelled ({cause.lower()}): no ticket. A QR printed before the "
+        "cancellation is refused at boarding."
+    )
 
 
 def ticket_blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
@@ -58,13 +61,19 @@ def ticket_blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
     for passenger in passengers:
         ticket = issued.get(passenger.pk)
         if ticket is None:
-            blocks.append(TicketBlock(passenger, passenger_status(passenger),
-                                      no_ticket=_no_ticket(passenger)))
+            blocks.append(
+                TicketBlock(passenger, passenger_status(passenger), no_ticket=_no_ticket(passenger))
+            )
             continue
-        blocks.append(TicketBlock(
-            passenger, passenger_status(passenger), qr=_inline_qr(ticket.token),
-            valid_from=local_time(ticket.body.valid_from, pnr.origin),
-            valid_until=local_time(ticket.body.valid_until, pnr.destination)))
+        blocks.append(
+            TicketBlock(
+                passenger,
+                passenger_status(passenger),
+                qr=_inline_qr(ticket.token),
+                valid_from=local_time(ticket.body.valid_from, pnr.origin),
+                valid_until=local_time(ticket.body.valid_until, pnr.destination),
+            )
+        )
     return blocks
 
 
@@ -80,20 +89,26 @@ def ticket(request, pnr: str):
         found = selectors.pnr_get_for_ticket(request.user, pnr)
     except Pnr.DoesNotExist:
         raise Http404("You have no PNR with this number.") from None
-    passengers = list(selectors.passengers_with_positions().filter(pnr=found)
-                      .select_related("cancellation"))
+    passengers = list(
+        selectors.passengers_with_positions().filter(pnr=found).select_related("cancellation")
+    )
     schedule = found.schedule
     trip_cancelled = schedule.status == ScheduleStatus.CANCELLED
-    return render(request, "booking/ticket.html", {
-        "pnr": found,
-        "route": schedule.route,
-        "trip_cancelled": trip_cancelled,
-        "cancel_reason": (selectors.trip_cancellation_reason(schedule)
-                          if trip_cancelled else ""),
-        "departure": local_time(found.departure_at, found.origin),
-        "arrival": local_time(found.arrival_at, found.destination),
-        "quota": Quota(found.quota).label,
-        "pnr_status": PNR_STATUS_LABELS[selectors.pnr_status(passengers)],
-        "total_fare": format_money(found.total_fare, found.currency),
-        "blocks": ticket_blocks(found, passengers),
-    })
+    return render(
+        request,
+        "booking/ticket.html",
+        {
+            "pnr": found,
+            "route": schedule.route,
+            "trip_cancelled": trip_cancelled,
+            "cancel_reason": (
+                selectors.trip_cancellation_reason(schedule) if trip_cancelled else ""
+            ),
+            "departure": local_time(found.departure_at, found.origin),
+            "arrival": local_time(found.arrival_at, found.destination),
+            "quota": Quota(found.quota).label,
+            "pnr_status": PNR_STATUS_LABELS[selectors.pnr_status(passengers)],
+            "total_fare": format_money(found.total_fare, found.currency),
+            "blocks": ticket_blocks(found, passengers),
+        },
+    )

@@ -63,23 +63,29 @@ class StationLookupView(APIView):
     @extend_schema_serializer(component_name="StationMatch")
     class OutputSerializer(StationSerializer):
         match = serializers.CharField(
-            help_text="code, code_prefix, name_prefix, alias, word or fuzzy")
+            help_text="code, code_prefix, name_prefix, alias, word or fuzzy"
+        )
 
         class Meta(StationSerializer.Meta):
             fields = [*StationSerializer.Meta.fields, "match"]
             read_only_fields = fields
 
-    @extend_schema(parameters=[InputSerializer],
-                   responses={200: inline_serializer("StationLookup", {
-                       "results": OutputSerializer(many=True)}),
-                              400: error_response("Invalid query")})
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={
+            200: inline_serializer("StationLookup", {"results": OutputSerializer(many=True)}),
+            400: error_response("Invalid query"),
+        },
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        matches = station_lookup(query=params.validated_data["q"],
-                                 limit=params.validated_data["limit"])
-        return Response({"results": [{**StationSerializer(m.station).data, "match": m.match}
-                                     for m in matches]})
+        matches = station_lookup(
+            query=params.validated_data["q"], limit=params.validated_data["limit"]
+        )
+        return Response(
+            {"results": [{**StationSerializer(m.station).data, "match": m.match} for m in matches]}
+        )
 
 
 # --- Operator staff -------------------------------------------------------------------------------
@@ -113,9 +119,21 @@ class TripOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Schedule
-        fields = ["id", "number", "name", "route", "company", "service_date", "departure_at",
-                  "arrival_at", "status", "status_changed_at", "is_locked", "vehicle",
-                  "drivers"]
+        fields = [
+            "id",
+            "number",
+            "name",
+            "route",
+            "company",
+            "service_date",
+            "departure_at",
+            "arrival_at",
+            "status",
+            "status_changed_at",
+            "is_locked",
+            "vehicle",
+            "drivers",
+        ]
         read_only_fields = fields
 
 
@@ -127,9 +145,11 @@ class OperatorTripListView(OperatorView):
         status = serializers.ChoiceField(choices=ScheduleStatus.choices, required=False)
         route = serializers.CharField(required=False, help_text="Route code.")
 
-    @extend_schema(operation_id="v1_operator_trips_list",
-                   parameters=[FilterSerializer, *PAGE_PARAMETERS],
-                   responses={200: paginated(TripOutputSerializer)})
+    @extend_schema(
+        operation_id="v1_operator_trips_list",
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses={200: paginated(TripOutputSerializer)},
+    )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -154,8 +174,7 @@ NOT_A_VEHICLE = _("Choose an active vehicle of this company.")
 
 
 def _company_drivers(company_id: int) -> QuerySet[User]:
-    return User.objects.filter(memberships__company_id=company_id,
-                               memberships__role=Role.DRIVER)
+    return User.objects.filter(memberships__company_id=company_id, memberships__role=Role.DRIVER)
 
 
 def _company_vehicles(company_id: int) -> QuerySet[Vehicle]:
@@ -175,11 +194,17 @@ class OperatorTripDetailView(OperatorView):
     @extend_schema_serializer(component_name="TripUpdate")
     class InputSerializer(serializers.Serializer):
         vehicle = serializers.PrimaryKeyRelatedField(
-            queryset=Vehicle.objects.none(), allow_null=True, required=False,
-            error_messages={"does_not_exist": NOT_A_VEHICLE})
+            queryset=Vehicle.objects.none(),
+            allow_null=True,
+            required=False,
+            error_messages={"does_not_exist": NOT_A_VEHICLE},
+        )
         drivers = serializers.PrimaryKeyRelatedField(
-            queryset=User.objects.none(), many=True, required=False,
-            error_messages={"does_not_exist": NOT_A_DRIVER})
+            queryset=User.objects.none(),
+            many=True,
+            required=False,
+            error_messages={"does_not_exist": NOT_A_DRIVER},
+        )
         reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
         def __init__(self, *args, company_id: int | None = None, **kwargs):
@@ -192,10 +217,15 @@ class OperatorTripDetailView(OperatorView):
     def get(self, request, pk: int):
         return Response(TripOutputSerializer(_trip_or_404(request.user, pk)).data)
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: TripOutputSerializer, 400: error_response("Invalid fields"),
-                              404: error_response("No such trip"),
-                              409: error_response("The trip has departed")})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: TripOutputSerializer,
+            400: error_response("Invalid fields"),
+            404: error_response("No such trip"),
+            409: error_response("The trip has departed"),
+        },
+    )
     def patch(self, request, pk: int):
         trip = _trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
@@ -214,13 +244,17 @@ class OperatorTripStatusView(OperatorView):
     @extend_schema_serializer(component_name="TripStatusChange")
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=ScheduleStatus.choices)
-        reason = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                       default="")
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: TripOutputSerializer, 404: error_response("No such trip"),
-                              409: error_response("Not allowed from the current status"),
-                              503: error_response("Busy: send the same request again")})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: TripOutputSerializer,
+            404: error_response("No such trip"),
+            409: error_response("Not allowed from the current status"),
+            503: error_response("Busy: send the same request again"),
+        },
+    )
     def post(self, request, pk: int):
         trip = _trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
@@ -230,8 +264,10 @@ class OperatorTripStatusView(OperatorView):
         if status == ScheduleStatus.CANCELLED:
             result = trip_cancel(schedule=trip, by=request.user, reason=reason)
             if result.pending:
-                raise Busy(f"Trip cancelled, but {len(result.pending)} booking(s) were busy "
-                           "and are not cancelled yet; send the same request again to finish.")
+                raise Busy(
+                    f"Trip cancelled, but {len(result.pending)} booking(s) were busy "
+                    "and are not cancelled yet; send the same request again to finish."
+                )
         else:
             schedule_transition(schedule=trip, to_status=status, by=request.user, reason=reason)
         return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
@@ -246,9 +282,9 @@ class OperatorTripVehicleView(OperatorView):
     @extend_schema_serializer(component_name="TripVehicleSwap")
     class InputSerializer(serializers.Serializer):
         vehicle = serializers.PrimaryKeyRelatedField(
-            queryset=Vehicle.objects.none(), error_messages={"does_not_exist": NOT_A_VEHICLE})
-        reason = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                       default="")
+            queryset=Vehicle.objects.none(), error_messages={"does_not_exist": NOT_A_VEHICLE}
+        )
+        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
         def __init__(self, *args, company_id: int | None = None, **kwargs):
             super().__init__(*args, **kwargs)
@@ -258,32 +294,49 @@ class OperatorTripVehicleView(OperatorView):
     @extend_schema_serializer(component_name="TripVehicleSwapResult")
     class OutputSerializer(serializers.Serializer):
         trip = TripOutputSerializer()
-        seats = serializers.DictField(child=serializers.IntegerField(),
-                                      help_text="Seats per class on the new vehicle.")
+        seats = serializers.DictField(
+            child=serializers.IntegerField(), help_text="Seats per class on the new vehicle."
+        )
         kept = serializers.IntegerField(help_text="Passengers who kept their seat.")
-        reseated = serializers.ListField(child=serializers.DictField(),
-                                         help_text="Passengers moved: PNR, passenger index, "
-                                                   "from and to (coach, seat).")
+        reseated = serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Passengers moved: PNR, passenger index, from and to (coach, seat).",
+        )
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: OutputSerializer, 400: error_response("Invalid fields"),
-                              404: error_response("No such trip"),
-                              409: error_response("Departed, or the vehicle is too small")})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: error_response("Invalid fields"),
+            404: error_response("No such trip"),
+            409: error_response("Departed, or the vehicle is too small"),
+        },
+    )
     def post(self, request, pk: int):
         trip = _trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
         data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
         data.is_valid(raise_exception=True)
         result = vehicle_swap(schedule=trip, by=request.user, **data.validated_data)
-        return Response(self.OutputSerializer({
-            "trip": schedules_for_user(request.user).get(pk=pk),
-            "seats": result.seats,
-            "kept": result.kept,
-            "reseated": [{"pnr": r.pnr, "passenger": r.index, "class": r.class_code,
-                          "from": {"coach": r.before.coach, "seat": r.before.seat},
-                          "to": {"coach": r.after.coach, "seat": r.after.seat}}
-                         for r in result.reseated],
-        }).data)
+        return Response(
+            self.OutputSerializer(
+                {
+                    "trip": schedules_for_user(request.user).get(pk=pk),
+                    "seats": result.seats,
+                    "kept": result.kept,
+                    "reseated": [
+                        {
+                            "pnr": r.pnr,
+                            "passenger": r.index,
+                            "class": r.class_code,
+                            "from": {"coach": r.before.coach, "seat": r.before.seat},
+                            "to": {"coach": r.after.coach, "seat": r.after.seat},
+                        }
+                        for r in result.reseated
+                    ],
+                }
+            ).data
+        )
 
 
 class VehicleOutputSerializer(serializers.ModelSerializer):
@@ -296,17 +349,23 @@ class VehicleOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_coaches(self, vehicle) -> list[dict]:
-        return [{"code": c.code, "class": c.travel_class.code, "position": c.position}
-                for c in vehicle.coaches.all()]
+        return [
+            {"code": c.code, "class": c.travel_class.code, "position": c.position}
+            for c in vehicle.coaches.all()
+        ]
 
 
 class OperatorVehicleListView(OperatorView):
-    @extend_schema(operation_id="v1_operator_vehicles_list", parameters=PAGE_PARAMETERS,
-                   responses={200: paginated(VehicleOutputSerializer)})
+    @extend_schema(
+        operation_id="v1_operator_vehicles_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(VehicleOutputSerializer)},
+    )
     def get(self, request):
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(vehicles_for_user(request.user).order_by("pk"),
-                                           request, view=self)
+        page = paginator.paginate_queryset(
+            vehicles_for_user(request.user).order_by("pk"), request, view=self
+        )
         return paginator.get_paginated_response(VehicleOutputSerializer(page, many=True).data)
 
 
@@ -331,18 +390,29 @@ class RouteOutputSerializer(serializers.Serializer):
     stops = serializers.SerializerMethodField()
 
     def get_stops(self, route) -> list[dict]:
-        return [{"sequence": s.sequence, "station": s.station.code,
-                 "distance_km": str(s.distance_km), "arrival_offset": s.arrival_offset,
-                 "departure_offset": s.departure_offset} for s in route.stops.all()]
+        return [
+            {
+                "sequence": s.sequence,
+                "station": s.station.code,
+                "distance_km": str(s.distance_km),
+                "arrival_offset": s.arrival_offset,
+                "departure_offset": s.departure_offset,
+            }
+            for s in route.stops.all()
+        ]
 
 
 class OperatorRouteListView(OperatorView):
-    @extend_schema(operation_id="v1_operator_routes_list", parameters=PAGE_PARAMETERS,
-                   responses={200: paginated(RouteOutputSerializer)})
+    @extend_schema(
+        operation_id="v1_operator_routes_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(RouteOutputSerializer)},
+    )
     def get(self, request):
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(routes_for_user(request.user).order_by("pk"),
-                                           request, view=self)
+        page = paginator.paginate_queryset(
+            routes_for_user(request.user).order_by("pk"), request, view=self
+        )
         return paginator.get_paginated_response(RouteOutputSerializer(page, many=True).data)
 
 

@@ -75,8 +75,9 @@ class ImportReport:
         out += [f"  {name}: {value:,}" for name, value in self.read.items()]
         out.append("Result:")
         for name, c in self.entities.items():
-            line = (f"  {name}: {c.created:,} created, {c.updated:,} updated, "
-                    f"{c.unchanged:,} unchanged")
+            line = (
+                f"  {name}: {c.created:,} created, {c.updated:,} updated, {c.unchanged:,} unchanged"
+            )
             if c.deleted:
                 line += f", {c.deleted:,} deleted"
             skipped = sum(c.skipped.values())
@@ -133,16 +134,17 @@ def sync_rows(
     return created
 
 
-def bulk_create(model: type[Model], objs: list[Model],
-                progress: Progress | None = None) -> list[Model]:
+def bulk_create(
+    model: type[Model], objs: list[Model], progress: Progress | None = None
+) -> list[Model]:
     created = []
     for start in range(0, len(objs), BATCH):
-        created += model.objects.bulk_create(objs[start:start + BATCH])
+        created += model.objects.bulk_create(objs[start : start + BATCH])
         if progress:
-            progress.update(len(objs[start:start + BATCH]))
+            progress.update(len(objs[start : start + BATCH]))
     return created
 
 
 def chunked(items: list, size: int = BATCH) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -89,8 +89,11 @@ class Feed:
         with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
             header = [h.strip() for h in next(reader, [])]
-            return [dict(zip(header, (v.strip() for v in row), strict=False))
-                    for row in reader if any(v.strip() for v in row)]
+            return [
+                dict(zip(header, (v.strip() for v in row), strict=False))
+                for row in reader
+                if any(v.strip() for v in row)
+            ]
 
 
 def gtfs_seconds(value: str) -> int | None:
@@ -110,8 +113,10 @@ def gtfs_date(value: str) -> date:
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
@@ -134,9 +139,14 @@ def _interpolate(times: list[int | None]) -> list[int] | None:
     return filled
 
 
-def import_gtfs(*, feed: Path, company_slug: str, company_name: str | None = None,
-                code_prefix: str | None = None,
-                progress: ProgressFactory = no_progress) -> ImportReport:
+def import_gtfs(
+    *,
+    feed: Path,
+    company_slug: str,
+    company_name: str | None = None,
+    code_prefix: str | None = None,
+    progress: ProgressFactory = no_progress,
+) -> ImportReport:
     """Import (or refresh) the GTFS feed at `feed` for the company `company_slug`, created
     from agency.txt when it does not exist. See the module docstring.
 
@@ -161,9 +171,16 @@ def import_gtfs(*, feed: Path, company_slug: str, company_name: str | None = Non
         raise ImportFailed(f"{feed}: neither calendar.txt nor calendar_dates.txt is present.")
     if not agencies:
         raise ImportFailed(f"{feed}: agency.txt has no agency.")
-    for name, rows in (("agency", agencies), ("stops", stops), ("routes", gtfs_routes),
-                       ("trips", trips), ("stop_times", stop_times), ("calendar", calendar),
-                       ("calendar_dates", calendar_dates), ("frequencies", frequencies)):
+    for name, rows in (
+        ("agency", agencies),
+        ("stops", stops),
+        ("routes", gtfs_routes),
+        ("trips", trips),
+        ("stop_times", stop_times),
+        ("calendar", calendar),
+        ("calendar_dates", calendar_dates),
+        ("frequencies", frequencies),
+    ):
         report.read[name] = len(rows)
 
     agency_tz = agencies[0].get("agency_timezone", "")
@@ -176,19 +193,31 @@ def import_gtfs(*, feed: Path, company_slug: str, company_name: str | None = Non
     with transaction.atomic():
         company, created = Company.objects.get_or_create(
             slug=company_slug,
-            defaults={"name": (company_name or agencies[0].get("agency_name")
-                               or company_slug)[:120],
-                      "kind": Company.Kind.RAIL if is_rail else Company.Kind.BUS,
-                      "time_zone": agency_tz})
+            defaults={
+                "name": (company_name or agencies[0].get("agency_name") or company_slug)[:120],
+                "kind": Company.Kind.RAIL if is_rail else Company.Kind.BUS,
+                "time_zone": agency_tz,
+            },
+        )
         report["companies"].created += created
         report["companies"].unchanged += not created
         prefix = (code_prefix or company.slug).upper()
-        station_of_stop, coordinates = _import_stations(company, prefix, agency_tz, stops,
-                                                        report, progress)
+        station_of_stop, coordinates = _import_stations(
+            company, prefix, agency_tz, stops, report, progress
+        )
         services = _services(calendar, calendar_dates)
         route_rows, stop_rows, exception_rows = _plan_routes(
-            company, trips, stop_times, frequencies, gtfs_routes, services, calendar_dates,
-            station_of_stop, coordinates, report)
+            company,
+            trips,
+            stop_times,
+            frequencies,
+            gtfs_routes,
+            services,
+            calendar_dates,
+            station_of_stop,
+            coordinates,
+            report,
+        )
         _sync_routes(company, route_rows, stop_rows, exception_rows, report, progress)
     return report
 
@@ -219,8 +248,15 @@ def _import_stations(company, prefix, agency_tz, stops, report, progress):
             lat = lon = None
         tz = stop.get("stop_timezone") or agency_tz
         name = " ".join((stop.get("stop_name") or stop["stop_id"]).split())[:150]
-        rows[code] = {"code": code, "name": name, "search_name": fold_name(name),
-                      "latitude": lat, "longitude": lon, "time_zone": tz, "company": company}
+        rows[code] = {
+            "code": code,
+            "name": name,
+            "search_name": fold_name(name),
+            "latitude": lat,
+            "longitude": lon,
+            "time_zone": tz,
+            "company": company,
+        }
         station_of_stop[stop["stop_id"]] = code
     for stop in stops:
         parent = stop.get("parent_station")
@@ -232,7 +268,8 @@ def _import_stations(company, prefix, agency_tz, stops, report, progress):
     fields = ["name", "search_name", "latitude", "longitude", "time_zone"]
     existing, foreign = {}, set()
     for code, pk, company_id, *values in Station.objects.filter(code__in=list(rows)).values_list(
-            "code", "pk", "company_id", *fields):
+        "code", "pk", "company_id", *fields
+    ):
         if company_id != company.pk:
             foreign.add(code)
         else:
@@ -244,26 +281,42 @@ def _import_stations(company, prefix, agency_tz, stops, report, progress):
     sync_rows(Station, rows, existing, fields, counts, bar)
     bar.close()
     ids = dict(Station.objects.filter(code__in=list(rows)).values_list("code", "pk"))
-    coordinates = {ids[c]: (r["latitude"], r["longitude"]) for c, r in rows.items()
-                   if r["latitude"] is not None}
-    return ({stop_id: ids[code] for stop_id, code in station_of_stop.items() if code in ids},
-            coordinates)
+    coordinates = {
+        ids[c]: (r["latitude"], r["longitude"])
+        for c, r in rows.items()
+        if r["latitude"] is not None
+    }
+    return (
+        {stop_id: ids[code] for stop_id, code in station_of_stop.items() if code in ids},
+        coordinates,
+    )
 
 
 def _services(calendar, calendar_dates) -> dict[str, _Service]:
     services = {}
     for row in calendar:
         mask = sum(1 << i for i, day in enumerate(WEEKDAYS) if row.get(day) == "1")
-        services[row["service_id"]] = _Service(mask, gtfs_date(row["start_date"]),
-                                               gtfs_date(row["end_date"]))
+        services[row["service_id"]] = _Service(
+            mask, gtfs_date(row["start_date"]), gtfs_date(row["end_date"])
+        )
     for row in calendar_dates:
         # A service defined only by dates runs on no weekday; its added dates carry it.
         services.setdefault(row["service_id"], _Service(0, None, None))
     return services
 
 
-def _plan_routes(company, trips, stop_times, frequencies, gtfs_routes, services,
-                 calendar_dates, station_of_stop, coordinates, report):
+def _plan_routes(
+    company,
+    trips,
+    stop_times,
+    frequencies,
+    gtfs_routes,
+    services,
+    calendar_dates,
+    station_of_stop,
+    coordinates,
+    report,
+):
     counts = report["routes"]
     times_by_trip = defaultdict(list)
     for row in stop_times:
@@ -273,8 +326,11 @@ def _plan_routes(company, trips, stop_times, frequencies, gtfs_routes, services,
         starts_by_trip[row["trip_id"]].append(row)
     dates_by_service = defaultdict(dict)
     for row in calendar_dates:
-        kind = (RouteException.Kind.ADDED if row["exception_type"] == "1"
-                else RouteException.Kind.REMOVED)
+        kind = (
+            RouteException.Kind.ADDED
+            if row["exception_type"] == "1"
+            else RouteException.Kind.REMOVED
+        )
         dates_by_service[row["service_id"]][gtfs_date(row["date"])] = kind
 
     route_rows, stop_rows, exception_rows = {}, {}, {}
@@ -300,8 +356,9 @@ def _plan_routes(company, trips, stop_times, frequencies, gtfs_routes, services,
             continue
         # A stop with one time given uses it for both; gaps are interpolated.
         arrivals = [a if a is not None else d for a, d in zip(arrivals, departures_, strict=True)]
-        departures_ = [d if d is not None else a
-                       for a, d in zip(arrivals, departures_, strict=True)]
+        departures_ = [
+            d if d is not None else a for a, d in zip(arrivals, departures_, strict=True)
+        ]
         arrivals, departures_ = _interpolate(arrivals), _interpolate(departures_)
         if not rows or arrivals is None or departures_ is None:
             counts.skip("no time at its first or last stop")
@@ -321,7 +378,8 @@ def _plan_routes(company, trips, stop_times, frequencies, gtfs_routes, services,
         first = calls[0][2]
         offsets = [((a - first) // 60, (d - first) // 60) for _, a, d in calls]
         if any(b < a for a, b in offsets) or any(
-                offsets[i + 1][0] < offsets[i][1] for i in range(len(offsets) - 1)):
+            offsets[i + 1][0] < offsets[i][1] for i in range(len(offsets) - 1)
+        ):
             counts.skip("times go backwards")
             continue
 
@@ -341,34 +399,47 @@ def _plan_routes(company, trips, stop_times, frequencies, gtfs_routes, services,
         departures += len(starts)
 
         gtfs_route = gtfs_routes.get(trip["route_id"], {})
-        number = (trip.get("trip_short_name") or gtfs_route.get("route_short_name")
-                  or trip["route_id"])[:20]
+        number = (
+            trip.get("trip_short_name") or gtfs_route.get("route_short_name") or trip["route_id"]
+        )[:20]
         name = gtfs_route.get("route_long_name") or gtfs_route.get("route_short_name") or number
         if trip.get("trip_headsign"):
             name = f"{name} – {trip['trip_headsign']}"
         route_rows[trip_id] = {
-            "company": company, "code": trip_id, "number": number, "name": name[:200],
+            "company": company,
+            "code": trip_id,
+            "number": number,
+            "name": name[:200],
             "departure_times": format_departure_times(sorted(starts)),
-            "running_days": service.running_days, "valid_from": service.valid_from,
-            "valid_to": service.valid_to}
+            "running_days": service.running_days,
+            "valid_from": service.valid_from,
+            "valid_to": service.valid_to,
+        }
         km, previous = 0.0, None
         stops = []
         for sequence, ((station_id, _, _), (arr, dep)) in enumerate(
-                zip(calls, offsets, strict=True), start=1):
+            zip(calls, offsets, strict=True), start=1
+        ):
             here = coordinates.get(station_id)
             if previous and here:
                 km += haversine_km(previous, here)
             previous = here or previous
-            stops.append({"sequence": sequence, "station_id": station_id,
-                          "distance_km": Decimal(f"{km:.1f}"),
-                          "arrival_offset": None if sequence == 1 else arr,
-                          "departure_offset": None if sequence == len(calls) else dep})
+            stops.append(
+                {
+                    "sequence": sequence,
+                    "station_id": station_id,
+                    "distance_km": Decimal(f"{km:.1f}"),
+                    "arrival_offset": None if sequence == 1 else arr,
+                    "departure_offset": None if sequence == len(calls) else dep,
+                }
+            )
         stop_rows[trip_id] = stops
         exception_rows[trip_id] = dates_by_service.get(trip["service_id"], {})
     report.read["departures per service day (frequencies expanded)"] = departures
     if merged_calls:
-        report.notes.append(f"{merged_calls:,} consecutive stop_times at one station merged "
-                            "into one call.")
+        report.notes.append(
+            f"{merged_calls:,} consecutive stop_times at one station merged into one call."
+        )
     return route_rows, stop_rows, exception_rows
 
 
@@ -377,17 +448,21 @@ STOP_FIELDS = ["station_id", "distance_km", "arrival_offset", "departure_offset"
 
 
 def _sync_routes(company, route_rows, stop_rows, exception_rows, report, progress):
-    existing = {row[0]: row[1:] for row in Route.objects.filter(company=company)
-                .values_list("code", "pk", *ROUTE_FIELDS)}
+    existing = {
+        row[0]: row[1:]
+        for row in Route.objects.filter(company=company).values_list("code", "pk", *ROUTE_FIELDS)
+    }
     absent = len(set(existing) - set(route_rows))
     if absent:
-        report.notes.append(f"{absent:,} routes of {company} are not in this feed; "
-                            "left as they are.")
+        report.notes.append(
+            f"{absent:,} routes of {company} are not in this feed; left as they are."
+        )
     bar = progress(len(route_rows), "routes")
     sync_rows(Route, route_rows, existing, ROUTE_FIELDS, report["routes"], bar)
     bar.close()
-    route_ids = dict(Route.objects.filter(company=company, code__in=list(route_rows))
-                     .values_list("code", "pk"))
+    route_ids = dict(
+        Route.objects.filter(company=company, code__in=list(route_rows)).values_list("code", "pk")
+    )
 
     rows = {}
     for code, stops in stop_rows.items():
@@ -397,10 +472,12 @@ def _sync_routes(company, route_rows, stop_rows, exception_rows, report, progres
     existing, current_exceptions = {}, {}
     for ids in chunked(list(route_ids.values()), 5000):
         for row in RouteStop.objects.filter(route_id__in=ids).values_list(
-                "route_id", "sequence", "pk", *STOP_FIELDS):
+            "route_id", "sequence", "pk", *STOP_FIELDS
+        ):
             existing[(row[0], row[1])] = row[2:]
-        for route_id, day, pk, kind in RouteException.objects.filter(
-                route_id__in=ids).values_list("route_id", "date", "pk", "kind"):
+        for route_id, day, pk, kind in RouteException.objects.filter(route_id__in=ids).values_list(
+            "route_id", "date", "pk", "kind"
+        ):
             current_exceptions[(route_id, day)] = (pk, kind)
     surplus = [values[0] for key, values in existing.items() if key not in rows]
     for pks in chunked(surplus):
@@ -410,8 +487,11 @@ def _sync_routes(company, route_rows, stop_rows, exception_rows, report, progres
     sync_rows(RouteStop, rows, existing, STOP_FIELDS, report["route stops"], bar)
     bar.close()
 
-    wanted = {(route_ids[code], day): {"route_id": route_ids[code], "date": day, "kind": kind}
-              for code, dates in exception_rows.items() for day, kind in dates.items()}
+    wanted = {
+        (route_ids[code], day): {"route_id": route_ids[code], "date": day, "kind": kind}
+        for code, dates in exception_rows.items()
+        for day, kind in dates.items()
+    }
     surplus = [values[0] for key, values in current_exceptions.items() if key not in wanted]
     for pks in chunked(surplus):
         RouteException.objects.filter(pk__in=pks).delete()

@@ -68,9 +68,20 @@ CLASS_FLAGS = [
     ("sleeper", "S", "SL", SeatLayout.Kind.SL),
 ]
 
-CSV_COLUMNS = ["Train No", "Train Name", "SEQ", "Station Code", "Station Name",
-               "Arrival time", "Departure Time", "Distance", "Source Station",
-               "Source Station Name", "Destination Station", "Destination Station Name"]
+CSV_COLUMNS = [
+    "Train No",
+    "Train Name",
+    "SEQ",
+    "Station Code",
+    "Station Name",
+    "Arrival time",
+    "Departure Time",
+    "Distance",
+    "Source Station",
+    "Source Station Name",
+    "Destination Station",
+    "Destination Station Name",
+]
 
 
 def train_number(raw: str) -> str:
@@ -132,8 +143,9 @@ def _read_json(path: Path):
         return json.load(f)
 
 
-def _read_timetable(directory: Path, report: ImportReport, names: dict[str, set[str]]
-                    ) -> dict[str, Train]:
+def _read_timetable(
+    directory: Path, report: ImportReport, names: dict[str, set[str]]
+) -> dict[str, Train]:
     folder = directory / "datagovin"
     candidates = sorted(folder.glob("Train_details*.csv*")) if folder.is_dir() else []
     if not candidates:
@@ -144,7 +156,7 @@ def _read_timetable(directory: Path, report: ImportReport, names: dict[str, set[
     with open_text(path) as f:
         reader = csv.reader(f)
         header = [h.strip() for h in next(reader)]
-        if header[:len(CSV_COLUMNS)] != CSV_COLUMNS:
+        if header[: len(CSV_COLUMNS)] != CSV_COLUMNS:
             raise ImportFailed(f"{path.name}: unexpected columns {header}.")
         count = 0
         for row in reader:
@@ -159,7 +171,8 @@ def _read_timetable(directory: Path, report: ImportReport, names: dict[str, set[
     report.read["timetable stop rows"] = count
     report.read["timetable trains"] = len(rows_by_train)
     report.read["timetable station codes"] = len(
-        {r[3].strip().upper() for rows in rows_by_train.values() for r in rows})
+        {r[3].strip().upper() for rows in rows_by_train.values() for r in rows}
+    )
 
     trains, counts = {}, report["routes"]
     for number, rows in rows_by_train.items():
@@ -169,16 +182,20 @@ def _read_timetable(directory: Path, report: ImportReport, names: dict[str, set[
             continue
         # 00:00:00 means "none" at the first arrival and the last departure only: elsewhere
         # it is a real midnight (48 trains arrive at an intermediate stop at 00:00).
-        times = [(None if i == 0 else r[5], None if i == len(rows) - 1 else r[6])
-                 for i, r in enumerate(rows)]
+        times = [
+            (None if i == 0 else r[5], None if i == len(rows) - 1 else r[6])
+            for i, r in enumerate(rows)
+        ]
         try:
             departure, offsets = stop_offsets(times)
             distances = [Decimal(int(r[7])) for r in rows]
         except ValueError as exc:
             counts.skip(f"unreadable time or distance ({exc})")
             continue
-        stops = [(r[3].strip().upper(), km, arr, dep)
-                 for r, km, (arr, dep) in zip(rows, distances, offsets, strict=True)]
+        stops = [
+            (r[3].strip().upper(), km, arr, dep)
+            for r, km, (arr, dep) in zip(rows, distances, offsets, strict=True)
+        ]
         trains[number] = Train(number, csv_names[number], departure, stops)
     return trains
 
@@ -199,10 +216,15 @@ def _running_days(directory: Path, report: ImportReport) -> dict[str, int]:
     return days
 
 
-def import_railways(*, directory: Path, company_slug: str = "indian-railways",
-                    company_name: str = "Indian Railways", coaches_per_class: int = 1,
-                    default_classes: tuple[str, ...] = (),
-                    progress: ProgressFactory = no_progress) -> ImportReport:
+def import_railways(
+    *,
+    directory: Path,
+    company_slug: str = "indian-railways",
+    company_name: str = "Indian Railways",
+    coaches_per_class: int = 1,
+    default_classes: tuple[str, ...] = (),
+    progress: ProgressFactory = no_progress,
+) -> ImportReport:
     """Import (or refresh) the timetable in `directory`; see the module docstring.
 
     Trains without datameet class flags get no rake (they are unreserved services or
@@ -213,8 +235,9 @@ def import_railways(*, directory: Path, company_slug: str = "indian-railways",
     flags_by_class = {flag[2]: flag for flag in CLASS_FLAGS}
     unknown = [c for c in default_classes if c not in flags_by_class]
     if unknown:
-        raise ImportFailed(f"Unknown class {', '.join(unknown)}; choose among "
-                           f"{', '.join(flags_by_class)}.")
+        raise ImportFailed(
+            f"Unknown class {', '.join(unknown)}; choose among {', '.join(flags_by_class)}."
+        )
     default_flags = [flag for flag in CLASS_FLAGS if flag[2] in default_classes]
     directory = Path(directory)
     if not directory.is_dir():
@@ -222,37 +245,52 @@ def import_railways(*, directory: Path, company_slug: str = "indian-railways",
     if not 1 <= coaches_per_class <= 24:
         raise ImportFailed("--coaches-per-class must be between 1 and 24.")
     report = ImportReport()
-    for entity in ("companies", "stations", "station aliases", "vehicles", "coaches", "seats",
-                   "routes", "route stops"):
+    for entity in (
+        "companies",
+        "stations",
+        "station aliases",
+        "vehicles",
+        "coaches",
+        "seats",
+        "routes",
+        "route stops",
+    ):
         report[entity]  # the report lists entities in this order
 
     names: dict[str, set[str]] = defaultdict(set)
     stations_geo = _read_json(directory / "datameet" / "stations.json")["features"]
-    trains_meta = {train_number(f["properties"]["number"]): f["properties"]
-                   for f in _read_json(directory / "datameet" / "trains.json")["features"]}
+    trains_meta = {
+        train_number(f["properties"]["number"]): f["properties"]
+        for f in _read_json(directory / "datameet" / "trains.json")["features"]
+    }
     report.read["datameet stations"] = len(stations_geo)
     report.read["datameet stations with coordinates"] = sum(
-        1 for f in stations_geo if f.get("geometry"))
+        1 for f in stations_geo if f.get("geometry")
+    )
     report.read["datameet trains"] = len(trains_meta)
     trains = _read_timetable(directory, report, names)
     running_days = _running_days(directory, report)
     used_codes = {code for t in trains.values() for code, *_ in t.stops}
     geo_codes = {f["properties"]["code"] for f in stations_geo if f.get("geometry")}
     report.read["timetable station codes found in datameet"] = len(
-        used_codes & {f["properties"]["code"] for f in stations_geo})
+        used_codes & {f["properties"]["code"] for f in stations_geo}
+    )
     report.read["timetable station codes with datameet coordinates"] = len(used_codes & geo_codes)
 
     with transaction.atomic():
         company, created = Company.objects.get_or_create(
             slug=company_slug,
-            defaults={"name": company_name, "kind": Company.Kind.RAIL, "time_zone": TIME_ZONE})
+            defaults={"name": company_name, "kind": Company.Kind.RAIL, "time_zone": TIME_ZONE},
+        )
         report["companies"].created += created
         report["companies"].unchanged += not created
         station_ids = _import_stations(stations_geo, names, used_codes, report, progress)
-        vehicle_ids = _import_vehicles(company, trains, trains_meta, coaches_per_class,
-                                       default_flags, report, progress)
-        route_ids = _import_routes(company, trains, trains_meta, running_days, vehicle_ids,
-                                   report, progress)
+        vehicle_ids = _import_vehicles(
+            company, trains, trains_meta, coaches_per_class, default_flags, report, progress
+        )
+        route_ids = _import_routes(
+            company, trains, trains_meta, running_days, vehicle_ids, report, progress
+        )
         _import_stops(trains, route_ids, station_ids, report, progress)
     return report
 
@@ -267,14 +305,24 @@ def _station_rows(stations_geo, names, used_codes, counts: Counts) -> dict[str, 
             continue
         coordinates = (feature.get("geometry") or {}).get("coordinates") or [None, None]
         name = clean_name(props.get("name") or "") or code
-        rows[code] = {"code": code, "name": name[:150], "region": (props.get("state") or "")[:100],
-                      "longitude": coordinates[0], "latitude": coordinates[1]}
+        rows[code] = {
+            "code": code,
+            "name": name[:150],
+            "region": (props.get("state") or "")[:100],
+            "longitude": coordinates[0],
+            "latitude": coordinates[1],
+        }
     for code in sorted(used_codes - set(rows)):
         # Not in datameet: the longest name the timetable gives (its Station Name column is
         # cut at 12 characters; the source and destination columns are not).
         name = max(names.get(code) or {code}, key=len).title()
-        rows[code] = {"code": code, "name": name[:150], "region": "", "longitude": None,
-                      "latitude": None}
+        rows[code] = {
+            "code": code,
+            "name": name[:150],
+            "region": "",
+            "longitude": None,
+            "latitude": None,
+        }
     for row in rows.values():
         row["search_name"] = fold_name(row["name"])
         row["time_zone"] = TIME_ZONE
@@ -287,8 +335,12 @@ STATION_FIELDS = ["name", "search_name", "region", "latitude", "longitude", "tim
 def _import_stations(stations_geo, names, used_codes, report, progress) -> dict[str, int]:
     counts = report["stations"]
     rows = _station_rows(stations_geo, names, used_codes, counts)
-    existing = {row[0]: row[1:] for row in Station.objects.filter(code__in=list(rows))
-                .values_list("code", "pk", *STATION_FIELDS).iterator(chunk_size=5000)}
+    existing = {
+        row[0]: row[1:]
+        for row in Station.objects.filter(code__in=list(rows))
+        .values_list("code", "pk", *STATION_FIELDS)
+        .iterator(chunk_size=5000)
+    }
     bar = progress(len(rows), "stations")
     sync_rows(Station, rows, existing, STATION_FIELDS, counts, bar)
     bar.close()
@@ -306,18 +358,25 @@ def _import_stations(stations_geo, names, used_codes, report, progress) -> dict[
             folded = fold_name(spelling)
             if folded and not own.startswith(folded):
                 wanted[(ids[code], folded)] = spelling[:150]
-    have = set(StationAlias.objects.filter(station_id__in=list(ids.values()))
-               .values_list("station_id", "search_name"))
-    new = [StationAlias(station_id=sid, name=name, search_name=folded)
-           for (sid, folded), name in wanted.items() if (sid, folded) not in have]
+    have = set(
+        StationAlias.objects.filter(station_id__in=list(ids.values())).values_list(
+            "station_id", "search_name"
+        )
+    )
+    new = [
+        StationAlias(station_id=sid, name=name, search_name=folded)
+        for (sid, folded), name in wanted.items()
+        if (sid, folded) not in have
+    ]
     bulk_create(StationAlias, new)
     alias_counts.created += len(new)
     alias_counts.unchanged += len(wanted) - len(new)
     return ids
 
 
-def _import_vehicles(company, trains, trains_meta, coaches_per_class, default_flags, report,
-                     progress) -> dict[str, int]:
+def _import_vehicles(
+    company, trains, trains_meta, coaches_per_class, default_flags, report, progress
+) -> dict[str, int]:
     counts, coach_counts, seat_counts = report["vehicles"], report["coaches"], report["seats"]
     classes = {code: travel_class_standard(code=code) for _, _, code, _ in CLASS_FLAGS}
     layouts = {kind: standard_layout(kind=kind) for _, _, _, kind in CLASS_FLAGS}
@@ -335,13 +394,19 @@ def _import_vehicles(company, trains, trains_meta, coaches_per_class, default_fl
             continue
         meta = meta or {"name": trains[number].name}
         code = f"RAKE-{number}"
-        vehicle_rows[code] = {"company": company, "code": code, "kind": Vehicle.Kind.TRAIN,
-                              "name": (clean_name(meta.get("name") or "") or number)[:120]}
+        vehicle_rows[code] = {
+            "company": company,
+            "code": code,
+            "kind": Vehicle.Kind.TRAIN,
+            "name": (clean_name(meta.get("name") or "") or number)[:120],
+        }
         coach_plan[code] = flags
     counts.skip("datameet train not in the timetable", len(set(trains_meta) - set(trains)))
 
-    existing = {row[0]: row[1:] for row in Vehicle.objects.filter(company=company)
-                .values_list("code", "pk", "name", "kind")}
+    existing = {
+        row[0]: row[1:]
+        for row in Vehicle.objects.filter(company=company).values_list("code", "pk", "name", "kind")
+    }
     sync_rows(Vehicle, vehicle_rows, existing, ["name", "kind"], counts)
     ids = dict(Vehicle.objects.filter(company=company).values_list("code", "pk"))
 
@@ -352,39 +417,62 @@ def _import_vehicles(company, trains, trains_meta, coaches_per_class, default_fl
             for n in range(1, coaches_per_class + 1):
                 position += 1
                 key = (ids[code], f"{letter}{n}")
-                coach_rows[key] = {"vehicle_id": key[0], "code": key[1],
-                                   "travel_class_id": classes[class_code].pk,
-                                   "layout_id": layouts[kind].pk, "position": position}
-    existing = {(row[0], row[1]): row[2:] for row in Coach.objects.filter(
-        vehicle__company=company).values_list("vehicle_id", "code", "pk", "travel_class_id",
-                                              "layout_id", "position")}
+                coach_rows[key] = {
+                    "vehicle_id": key[0],
+                    "code": key[1],
+                    "travel_class_id": classes[class_code].pk,
+                    "layout_id": layouts[kind].pk,
+                    "position": position,
+                }
+    existing = {
+        (row[0], row[1]): row[2:]
+        for row in Coach.objects.filter(vehicle__company=company).values_list(
+            "vehicle_id", "code", "pk", "travel_class_id", "layout_id", "position"
+        )
+    }
     new_keys = [key for key in coach_rows if key not in existing]
     # A coach whose class or layout changed keeps its seats (tickets may reference them);
     # only new coaches get seats.
-    sync_rows(Coach, coach_rows, existing, ["travel_class_id", "layout_id", "position"],
-              coach_counts)
-    coach_ids = {(v, c): pk for v, c, pk in Coach.objects.filter(vehicle__company=company)
-                 .values_list("vehicle_id", "code", "pk")}
+    sync_rows(
+        Coach, coach_rows, existing, ["travel_class_id", "layout_id", "position"], coach_counts
+    )
+    coach_ids = {
+        (v, c): pk
+        for v, c, pk in Coach.objects.filter(vehicle__company=company).values_list(
+            "vehicle_id", "code", "pk"
+        )
+    }
     kinds_by_layout = {layout.pk: kind for kind, layout in layouts.items()}
     seats = []
     for key in new_keys:
         kind = kinds_by_layout[coach_rows[key]["layout_id"]]
-        seats += [Seat(coach_id=coach_ids[key], number=s.number, berth_type=s.berth_type,
-                       is_rac=s.is_rac, row=s.row, column=s.column) for s in specs[kind]]
+        seats += [
+            Seat(
+                coach_id=coach_ids[key],
+                number=s.number,
+                berth_type=s.berth_type,
+                is_rac=s.is_rac,
+                row=s.row,
+                column=s.column,
+            )
+            for s in specs[kind]
+        ]
     bar = progress(len(seats), "seats")
     bulk_create(Seat, seats, bar)
     bar.close()
     seat_counts.created += len(seats)
     seat_counts.unchanged += Seat.objects.filter(coach__vehicle__company=company).count() - len(
-        seats)
+        seats
+    )
     return {code.removeprefix("RAKE-"): pk for code, pk in ids.items()}
 
 
 ROUTE_FIELDS = ["number", "name", "departure_times", "running_days", "default_vehicle_id"]
 
 
-def _import_routes(company, trains, trains_meta, running_days, vehicle_ids, report,
-                   progress) -> dict[str, int]:
+def _import_routes(
+    company, trains, trains_meta, running_days, vehicle_ids, report, progress
+) -> dict[str, int]:
     counts = report["routes"]
     rows = {}
     daily_by_default = 0
@@ -394,16 +482,24 @@ def _import_routes(company, trains, trains_meta, running_days, vehicle_ids, repo
         days = running_days.get(number)
         if days is None:
             daily_by_default += 1
-        rows[number] = {"company": company, "code": number, "number": number,
-                        "name": name[:200],
-                        "departure_times": format_departure_times([train.departure]),
-                        "running_days": days or ALL_DAYS,
-                        "default_vehicle_id": vehicle_ids.get(number)}
+        rows[number] = {
+            "company": company,
+            "code": number,
+            "number": number,
+            "name": name[:200],
+            "departure_times": format_departure_times([train.departure]),
+            "running_days": days or ALL_DAYS,
+            "default_vehicle_id": vehicle_ids.get(number),
+        }
     if running_days:
-        report.notes.append(f"{len(rows) - daily_by_default:,} trains have running days from "
-                            f"BhanuTeella; {daily_by_default:,} without them run daily.")
-    existing = {row[0]: row[1:] for row in Route.objects.filter(company=company)
-                .values_list("code", "pk", *ROUTE_FIELDS)}
+        report.notes.append(
+            f"{len(rows) - daily_by_default:,} trains have running days from "
+            f"BhanuTeella; {daily_by_default:,} without them run daily."
+        )
+    existing = {
+        row[0]: row[1:]
+        for row in Route.objects.filter(company=company).values_list("code", "pk", *ROUTE_FIELDS)
+    }
     bar = progress(len(rows), "routes")
     sync_rows(Route, rows, existing, ROUTE_FIELDS, counts, bar)
     bar.close()
@@ -420,12 +516,20 @@ def _import_stops(trains, route_ids, station_ids, report, progress) -> None:
         route_id = route_ids[number]
         for sequence, (code, km, arrival, departure) in enumerate(train.stops, start=1):
             rows[(route_id, sequence)] = {
-                "route_id": route_id, "sequence": sequence, "station_id": station_ids[code],
-                "distance_km": km, "arrival_offset": arrival, "departure_offset": departure}
+                "route_id": route_id,
+                "sequence": sequence,
+                "station_id": station_ids[code],
+                "distance_km": km,
+                "arrival_offset": arrival,
+                "departure_offset": departure,
+            }
     existing = {}
     for ids in chunked(list(route_ids.values()), 5000):
-        for row in RouteStop.objects.filter(route_id__in=ids).values_list(
-                "route_id", "sequence", "pk", *STOP_FIELDS).iterator(chunk_size=10000):
+        for row in (
+            RouteStop.objects.filter(route_id__in=ids)
+            .values_list("route_id", "sequence", "pk", *STOP_FIELDS)
+            .iterator(chunk_size=10000)
+        ):
             existing[(row[0], row[1])] = row[2:]
     bar = progress(len(rows), "route stops")
     # Stops beyond a train's new length go first, so a shortened route never holds both.

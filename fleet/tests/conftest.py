@@ -92,8 +92,9 @@ def admin_b(company_b):
 
 @pytest.fixture
 def platform_admin(db):
-    return UserFactory(role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True,
-                       email="owner@example.com")
+    return UserFactory(
+        role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True, email="owner@example.com"
+    )
 
 
 @pytest.fixture
@@ -103,15 +104,24 @@ def passenger(db):
 
 def _line(company, prefix):
     stations = [
-        station_upsert(code=f"{prefix}-{n}", name=f"{prefix.title()} {name}",
-                       time_zone="Africa/Kigali", latitude=-1.9, longitude=30.0,
-                       company=company)
+        station_upsert(
+            code=f"{prefix}-{n}",
+            name=f"{prefix.title()} {name}",
+            time_zone="Africa/Kigali",
+            latitude=-1.9,
+            longitude=30.0,
+            company=company,
+        )
         for n, name in enumerate(["Central", "Market", "Lake"], start=1)
     ]
     vehicle = VehicleFactory(company=company, code=f"{prefix} BUS 1")
-    route = make_route(company, [(stations[0], 0, None, 0), (stations[1], 20, 30, 32),
-                                 (stations[2], 50, 70, None)],
-                       code=f"{prefix}-R1", number=f"{prefix}1", default_vehicle=vehicle)
+    route = make_route(
+        company,
+        [(stations[0], 0, None, 0), (stations[1], 20, 30, 32), (stations[2], 50, 70, None)],
+        code=f"{prefix}-R1",
+        number=f"{prefix}1",
+        default_vehicle=vehicle,
+    )
     return stations, vehicle, route
 
 

@@ -44,8 +44,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 def staff_user(company: Company, role: str = Role.COMPANY_ADMIN, **kwargs):
     """A user working for `company` in `role` (staff roles may sign in to the admin)."""
-    user = UserFactory(role=role, is_staff=role in (Role.COMPANY_ADMIN, Role.SCHEDULER),
-                       **kwargs)
+    user = UserFactory(role=role, is_staff=role in (Role.COMPANY_ADMIN, Role.SCHEDULER), **kwargs)
     MembershipFactory(user=user, company=company, role=role)
     return user
 
@@ -74,16 +73,28 @@ class VehicleFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, company, code, kind, classes=("STANDARD",), **kw):
-        layouts = {"STANDARD": ("BUS22", 10), "VIP": ("BUS21", 10), "SL": ("SL", None),
-                   "3A": ("3A", None), "2A": ("2A48", None), "1A": ("1A", None),
-                   "CC": ("CC", None)}
+        layouts = {
+            "STANDARD": ("BUS22", 10),
+            "VIP": ("BUS21", 10),
+            "SL": ("SL", None),
+            "3A": ("3A", None),
+            "2A": ("2A48", None),
+            "1A": ("1A", None),
+            "CC": ("CC", None),
+        }
         coaches = []
         for index, cls_code in enumerate(classes, start=1):
             kind_, rows = layouts[cls_code]
-            coaches.append((f"C{index}", travel_class_standard(code=cls_code),
-                            standard_layout(kind=kind_, rows=rows)))
-        return vehicle_create(company=company, code=code, kind=kind, name=kw.get("name", ""),
-                              coaches=coaches)
+            coaches.append(
+                (
+                    f"C{index}",
+                    travel_class_standard(code=cls_code),
+                    standard_layout(kind=kind_, rows=rows),
+                )
+            )
+        return vehicle_create(
+            company=company, code=code, kind=kind, name=kw.get("name", ""), coaches=coaches
+        )
 
 
 class RouteFactory(factory.django.DjangoModelFactory):
@@ -99,12 +110,23 @@ class RouteFactory(factory.django.DjangoModelFactory):
 
 def make_route(company, stops, *, departure_times="08:00", code=None, **kwargs) -> Route:
     """A route calling at `stops`: (station, km, arrival offset, departure offset)."""
-    route = RouteFactory(company=company, departure_times=departure_times,
-                         **({"code": code} if code else {}), **kwargs)
+    route = RouteFactory(
+        company=company,
+        departure_times=departure_times,
+        **({"code": code} if code else {}),
+        **kwargs,
+    )
     RouteStop.objects.bulk_create(
-        RouteStop(route=route, sequence=i, station=station, distance_km=km,
-                  arrival_offset=arrival, departure_offset=departure)
-        for i, (station, km, arrival, departure) in enumerate(stops, start=1))
+        RouteStop(
+            route=route,
+            sequence=i,
+            station=station,
+            distance_km=km,
+            arrival_offset=arrival,
+            departure_offset=departure,
+        )
+        for i, (station, km, arrival, departure) in enumerate(stops, start=1)
+    )
     return route
 
 
@@ -116,6 +138,9 @@ class ScheduleFactory(factory.django.DjangoModelFactory):
 
     route = factory.SubFactory(RouteFactory)
     service_date = date(2030, 1, 7)
-    departure_at = factory.LazyAttribute(lambda o: datetime.combine(
-        o.service_date, datetime.min.time().replace(hour=8), tzinfo=ZoneInfo("Asia/Kolkata")))
+    departure_at = factory.LazyAttribute(
+        lambda o: datetime.combine(
+            o.service_date, datetime.min.time().replace(hour=8), tzinfo=ZoneInfo("Asia/Kolkata")
+        )
+    )
     arrival_at = factory.LazyAttribute(lambda o: o.departure_at + timedelta(hours=3))

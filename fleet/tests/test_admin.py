@@ -28,8 +28,10 @@ def _pair(model, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a, 
     if model is Company:
         return company_a, company_b
     if model is CompanyMembership:
-        return (CompanyMembership.objects.get(user=admin_a),
-                CompanyMembership.objects.get(user=admin_b))
+        return (
+            CompanyMembership.objects.get(user=admin_a),
+            CompanyMembership.objects.get(user=admin_b),
+        )
     if model is Station:
         return line_a[0][0], line_b[0][0]
     if model is Vehicle:
@@ -41,22 +43,36 @@ def _pair(model, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a, 
     if model is Schedule:
         return trip_a, trip_b
     if model is SeatLayout:
-        return (SeatLayout.objects.create(company=company_a, name="A 2+2", kind="BUS22", rows=9),
-                SeatLayout.objects.create(company=company_b, name="B 2+2", kind="BUS22", rows=9))
+        return (
+            SeatLayout.objects.create(company=company_a, name="A 2+2", kind="BUS22", rows=9),
+            SeatLayout.objects.create(company=company_b, name="B 2+2", kind="BUS22", rows=9),
+        )
     if model is TravelClass:
-        return (TravelClass.objects.create(company=company_a, code="EXEC", name="Executive"),
-                TravelClass.objects.create(company=company_b, code="EXEC", name="Executive"))
+        return (
+            TravelClass.objects.create(company=company_a, code="EXEC", name="Executive"),
+            TravelClass.objects.create(company=company_b, code="EXEC", name="Executive"),
+        )
     raise AssertionError(model)
 
 
-MODELS = [Company, CompanyMembership, Station, Vehicle, Coach, Route, Schedule, SeatLayout,
-          TravelClass]
+MODELS = [
+    Company,
+    CompanyMembership,
+    Station,
+    Vehicle,
+    Coach,
+    Route,
+    Schedule,
+    SeatLayout,
+    TravelClass,
+]
 
 
 @pytest.fixture
 def rows(request, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a, admin_b):
-    return _pair(request.param, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a,
-                 admin_b)
+    return _pair(
+        request.param, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a, admin_b
+    )
 
 
 def _url(obj, view="change"):
@@ -108,7 +124,9 @@ def test_staff_cannot_edit_or_delete_another_company_row(client, admin_a, rows):
 
     # Only a platform admin deletes companies: staff are refused before any lookup.
     assert (edit.status_code, delete.status_code) == (
-        302, 403 if isinstance(theirs, Company) else 302)
+        302,
+        403 if isinstance(theirs, Company) else 302,
+    )
     assert _snapshot(theirs) == before
 
 
@@ -123,8 +141,9 @@ def test_platform_admin_sees_every_company(client, platform_admin, rows):
     assert client.get(_url(theirs)).status_code == 200
 
 
-def test_form_choices_offer_only_the_staff_company_rows(client, admin_a, line_a, line_b,
-                                                        shared_station):
+def test_form_choices_offer_only_the_staff_company_rows(
+    client, admin_a, line_a, line_b, shared_station
+):
     client.force_login(admin_a)
     route_a = line_a[2]
 
@@ -140,15 +159,22 @@ def test_form_choices_offer_only_the_staff_company_rows(client, admin_a, line_a,
 def test_autocomplete_offers_only_the_staff_company_vehicles(client, admin_a, line_a, line_b):
     client.force_login(admin_a)
 
-    response = client.get(reverse("admin:autocomplete"), {
-        "app_label": "fleet", "model_name": "route", "field_name": "default_vehicle",
-        "term": "BUS"})
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "fleet",
+            "model_name": "route",
+            "field_name": "default_vehicle",
+            "term": "BUS",
+        },
+    )
 
     assert [r["text"] for r in response.json()["results"]] == ["A BUS 1"]
 
 
-def test_trip_driver_choices_are_the_company_drivers(client, admin_a, trip_a, driver_a,
-                                                     driver_b, agent_a):
+def test_trip_driver_choices_are_the_company_drivers(
+    client, admin_a, trip_a, driver_a, driver_b, agent_a
+):
     client.force_login(admin_a)
 
     response = client.get(_url(trip_a))
@@ -159,21 +185,23 @@ def test_trip_driver_choices_are_the_company_drivers(client, admin_a, trip_a, dr
 def test_actions_ignore_rows_of_another_company(client, admin_a, trip_a, trip_b):
     client.force_login(admin_a)
 
-    client.post(_changelist(trip_a), {"action": "start_boarding",
-                                      "_selected_action": [trip_a.pk, trip_b.pk]})
+    client.post(
+        _changelist(trip_a),
+        {"action": "start_boarding", "_selected_action": [trip_a.pk, trip_b.pk]},
+    )
 
     trip_a.refresh_from_db()
     trip_b.refresh_from_db()
     assert (trip_a.status, trip_b.status) == (S.BOARDING, S.SCHEDULED)
 
 
-def test_shared_stations_are_visible_but_not_editable_by_staff(client, admin_a,
-                                                               shared_station):
+def test_shared_stations_are_visible_but_not_editable_by_staff(client, admin_a, shared_station):
     client.force_login(admin_a)
 
     view = client.get(_url(shared_station))
-    edit = client.post(_url(shared_station), {"code": "NDLS", "name": "Renamed",
-                                              "time_zone": "Asia/Kolkata"})
+    edit = client.post(
+        _url(shared_station), {"code": "NDLS", "name": "Renamed", "time_zone": "Asia/Kolkata"}
+    )
 
     assert (view.status_code, edit.status_code) == (200, 403)
     shared_station.refresh_from_db()
@@ -208,14 +236,17 @@ def test_staff_without_an_editor_role_only_look(client, company_a, line_a):
 
 
 def _trip_form(trip, **changes):
-    data = {"vehicle": trip.vehicle_id or "", "drivers": [d.pk for d in trip.drivers.all()],
-            "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0}
+    data = {
+        "vehicle": trip.vehicle_id or "",
+        "drivers": [d.pk for d in trip.drivers.all()],
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
     data.update(changes)
     return data
 
 
-def test_trip_vehicle_and_drivers_change_through_the_admin(client, admin_a, trip_a,
-                                                           driver_a):
+def test_trip_vehicle_and_drivers_change_through_the_admin(client, admin_a, trip_a, driver_a):
     client.force_login(admin_a)
 
     response = client.post(_url(trip_a), _trip_form(trip_a, drivers=[driver_a.pk]))
@@ -226,14 +257,14 @@ def test_trip_vehicle_and_drivers_change_through_the_admin(client, admin_a, trip
 
 
 @pytest.mark.parametrize("status", [S.DEPARTED, S.ARRIVED, S.CANCELLED])
-def test_admin_refuses_to_edit_a_departed_trip_and_says_why(client, admin_a, trip_a,
-                                                            driver_a, status):
+def test_admin_refuses_to_edit_a_departed_trip_and_says_why(
+    client, admin_a, trip_a, driver_a, status
+):
     Schedule.objects.filter(pk=trip_a.pk).update(status=status)
     client.force_login(admin_a)
 
     page = client.get(_url(trip_a))
-    response = client.post(_url(trip_a), _trip_form(trip_a, drivers=[driver_a.pk]),
-                           follow=True)
+    response = client.post(_url(trip_a), _trip_form(trip_a, drivers=[driver_a.pk]), follow=True)
 
     assert "drivers" not in page.context["adminform"].form.fields
     messages = [str(m) for m in get_messages(response.wsgi_request)]
@@ -257,28 +288,33 @@ def test_admin_status_actions_go_through_the_machine(client, admin_a, trip_a):
     client.force_login(admin_a)
     changelist = _changelist(trip_a)
 
-    for action, expected in [("start_boarding", S.BOARDING), ("depart", S.DEPARTED),
-                             ("arrive", S.ARRIVED)]:
+    for action, expected in [
+        ("start_boarding", S.BOARDING),
+        ("depart", S.DEPARTED),
+        ("arrive", S.ARRIVED),
+    ]:
         client.post(changelist, {"action": action, "_selected_action": [trip_a.pk]})
         trip_a.refresh_from_db()
         assert trip_a.status == expected
     assert list(trip_a.events.values_list("to_status", flat=True)) == [
-        S.BOARDING, S.DEPARTED, S.ARRIVED]
+        S.BOARDING,
+        S.DEPARTED,
+        S.ARRIVED,
+    ]
 
 
-def test_admin_action_refused_by_the_machine_changes_nothing_and_says_why(client, admin_a,
-                                                                          trip_a):
+def test_admin_action_refused_by_the_machine_changes_nothing_and_says_why(client, admin_a, trip_a):
     client.force_login(admin_a)
 
-    response = client.post(_changelist(trip_a), {"action": "arrive",
-                                                 "_selected_action": [trip_a.pk]},
-                           follow=True)
+    response = client.post(
+        _changelist(trip_a), {"action": "arrive", "_selected_action": [trip_a.pk]}, follow=True
+    )
 
     trip_a.refresh_from_db()
     assert trip_a.status == S.SCHEDULED
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        f"{trip_a}: A scheduled trip cannot become arrived; it can become: boarding, "
-        "cancelled."]
+        f"{trip_a}: A scheduled trip cannot become arrived; it can become: boarding, cancelled."
+    ]
 
 
 def test_admin_cancel_action_asks_for_a_reason_then_cancels(client, admin_a, trip_a):
@@ -289,8 +325,10 @@ def test_admin_cancel_action_asks_for_a_reason_then_cancels(client, admin_a, tri
     trip_a.refresh_from_db()
     assert (ask.status_code, trip_a.status) == (200, S.SCHEDULED)
 
-    client.post(changelist, {"action": "cancel", "_selected_action": [trip_a.pk],
-                             "reason": "Road closed at Shyorongi"})
+    client.post(
+        changelist,
+        {"action": "cancel", "_selected_action": [trip_a.pk], "reason": "Road closed at Shyorongi"},
+    )
 
     trip_a.refresh_from_db()
     assert trip_a.status == S.CANCELLED
@@ -301,8 +339,10 @@ def test_admin_cancel_of_a_departed_trip_is_refused(client, admin_a, trip_a):
     Schedule.objects.filter(pk=trip_a.pk).update(status=S.DEPARTED)
     client.force_login(admin_a)
 
-    client.post(_changelist(trip_a), {"action": "cancel", "_selected_action": [trip_a.pk],
-                                      "reason": "too late"})
+    client.post(
+        _changelist(trip_a),
+        {"action": "cancel", "_selected_action": [trip_a.pk], "reason": "too late"},
+    )
 
     trip_a.refresh_from_db()
     assert trip_a.status == S.DEPARTED
@@ -313,8 +353,11 @@ def test_company_filter_offers_only_the_staff_companies(client, admin_a, trip_a,
 
     response = client.get(_changelist(trip_a), {"company": trip_b.route.company_id})
 
-    company_filter = next(f for f in response.context["cl"].filter_specs
-                          if getattr(f, "parameter_name", None) == "company")
+    company_filter = next(
+        f
+        for f in response.context["cl"].filter_specs
+        if getattr(f, "parameter_name", None) == "company"
+    )
     assert company_filter.lookup_choices == [(str(trip_a.route.company_id), "Alpha Bus")]
     assert list(response.context["cl"].result_list) == []
 
@@ -323,49 +366,72 @@ def test_company_filter_offers_only_the_staff_companies(client, admin_a, trip_a,
 
 
 def _management(prefix, total, initial=0):
-    return {f"{prefix}-TOTAL_FORMS": total, f"{prefix}-INITIAL_FORMS": initial,
-            f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000}
+    return {
+        f"{prefix}-TOTAL_FORMS": total,
+        f"{prefix}-INITIAL_FORMS": initial,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
 
 
-def test_vehicle_added_in_admin_gets_the_seats_of_its_coach_layouts(client, admin_a,
-                                                                     company_a):
+def test_vehicle_added_in_admin_gets_the_seats_of_its_coach_layouts(client, admin_a, company_a):
     client.force_login(admin_a)
     vip = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (30)")
-    own = SeatLayout.objects.create(company=company_a, name="Minibus", kind="GRID",
-                                    grid="AB_C\nAB_C\nABCD")
+    own = SeatLayout.objects.create(
+        company=company_a, name="Minibus", kind="GRID", grid="AB_C\nAB_C\nABCD"
+    )
 
-    response = client.post(reverse("admin:fleet_vehicle_add"), {
-        "company": company_a.pk, "code": "RAD 900 A", "name": "", "kind": "bus",
-        "is_active": "on", **_management("coaches", 2),
-        "coaches-0-position": 1, "coaches-0-code": "VIP",
-        "coaches-0-travel_class": TravelClass.objects.get(code="VIP", company=None).pk,
-        "coaches-0-layout": vip.pk,
-        "coaches-1-position": 2, "coaches-1-code": "MINI",
-        "coaches-1-travel_class": TravelClass.objects.get(code="STANDARD", company=None).pk,
-        "coaches-1-layout": own.pk,
-    })
+    response = client.post(
+        reverse("admin:fleet_vehicle_add"),
+        {
+            "company": company_a.pk,
+            "code": "RAD 900 A",
+            "name": "",
+            "kind": "bus",
+            "is_active": "on",
+            **_management("coaches", 2),
+            "coaches-0-position": 1,
+            "coaches-0-code": "VIP",
+            "coaches-0-travel_class": TravelClass.objects.get(code="VIP", company=None).pk,
+            "coaches-0-layout": vip.pk,
+            "coaches-1-position": 2,
+            "coaches-1-code": "MINI",
+            "coaches-1-travel_class": TravelClass.objects.get(code="STANDARD", company=None).pk,
+            "coaches-1-layout": own.pk,
+        },
+    )
 
     assert response.status_code == 302
     vehicle = Vehicle.objects.get(code="RAD 900 A")
-    assert {c.code: c.seats.count() for c in vehicle.coaches.all()} == {"VIP": 30,
-                                                                         "MINI": 10}
+    assert {c.code: c.seats.count() for c in vehicle.coaches.all()} == {"VIP": 30, "MINI": 10}
 
 
 def _route_form(route, stops):
     data = {
-        "company": route.company_id, "code": route.code, "number": route.number,
-        "name": route.name, "departure_times": route.departure_times,
-        "running_days": [1, 2, 4, 8, 16, 32, 64], "default_vehicle": "", "is_active": "on",
+        "company": route.company_id,
+        "code": route.code,
+        "number": route.number,
+        "name": route.name,
+        "departure_times": route.departure_times,
+        "running_days": [1, 2, 4, 8, 16, 32, 64],
+        "default_vehicle": "",
+        "is_active": "on",
         **_management("stops", len(stops), initial=route.stops.count()),
         **_management("exceptions", 0),
     }
     existing = list(route.stops.order_by("sequence"))
     for i, (station, km, arrival, departure) in enumerate(stops):
-        data.update({f"stops-{i}-id": existing[i].pk if i < len(existing) else "",
-                     f"stops-{i}-route": route.pk, f"stops-{i}-sequence": i + 1,
-                     f"stops-{i}-station": station.pk, f"stops-{i}-distance_km": km,
-                     f"stops-{i}-arrival_offset": "" if arrival is None else arrival,
-                     f"stops-{i}-departure_offset": "" if departure is None else departure})
+        data.update(
+            {
+                f"stops-{i}-id": existing[i].pk if i < len(existing) else "",
+                f"stops-{i}-route": route.pk,
+                f"stops-{i}-sequence": i + 1,
+                f"stops-{i}-station": station.pk,
+                f"stops-{i}-distance_km": km,
+                f"stops-{i}-arrival_offset": "" if arrival is None else arrival,
+                f"stops-{i}-departure_offset": "" if departure is None else departure,
+            }
+        )
     return data
 
 
@@ -373,52 +439,81 @@ def test_route_stops_are_edited_inline(client, admin_a, line_a):
     stations, _, route = line_a
     client.force_login(admin_a)
 
-    response = client.post(_url(route), _route_form(route, [
-        (stations[0], 0, None, 0), (stations[1], 25, 40, 45), (stations[2], 50, 80, None)]))
+    response = client.post(
+        _url(route),
+        _route_form(
+            route,
+            [(stations[0], 0, None, 0), (stations[1], 25, 40, 45), (stations[2], 50, 80, None)],
+        ),
+    )
 
     assert response.status_code == 302
     assert list(route.stops.values_list("arrival_offset", "departure_offset")) == [
-        (None, 0), (40, 45), (80, None)]
+        (None, 0),
+        (40, 45),
+        (80, None),
+    ]
 
 
 def test_route_stops_going_backwards_are_refused(client, admin_a, line_a):
     stations, _, route = line_a
     client.force_login(admin_a)
 
-    response = client.post(_url(route), _route_form(route, [
-        (stations[0], 0, None, 0), (stations[1], 25, 40, 45), (stations[2], 50, 30, None)]))
+    response = client.post(
+        _url(route),
+        _route_form(
+            route,
+            [(stations[0], 0, None, 0), (stations[1], 25, 40, 45), (stations[2], 50, 30, None)],
+        ),
+    )
 
     assert response.status_code == 200
     assert response.context["inline_admin_formsets"][0].formset.non_form_errors() == [
-        "Stop 3: times must not go backwards (30 min after 45 min)."]
+        "Stop 3: times must not go backwards (30 min after 45 min)."
+    ]
     assert list(route.stops.values_list("arrival_offset", flat=True)) == [None, 30, 70]
 
 
-def test_route_stops_cannot_change_while_a_trip_is_on_its_way(client, admin_a, line_a,
-                                                              trip_a):
+def test_route_stops_cannot_change_while_a_trip_is_on_its_way(client, admin_a, line_a, trip_a):
     stations, _, route = line_a
     Schedule.objects.filter(pk=trip_a.pk).update(status=S.DEPARTED)
     client.force_login(admin_a)
 
-    response = client.post(_url(route), _route_form(route, [
-        (stations[0], 0, None, 0), (stations[1], 25, 40, 45), (stations[2], 50, 80, None)]))
+    response = client.post(
+        _url(route),
+        _route_form(
+            route,
+            [(stations[0], 0, None, 0), (stations[1], 25, 40, 45), (stations[2], 50, 80, None)],
+        ),
+    )
 
     assert response.status_code == 200
     assert response.context["inline_admin_formsets"][0].formset.non_form_errors() == [
-        "A trip of this route is on its way; change its stops after it arrives."]
+        "A trip of this route is on its way; change its stops after it arrives."
+    ]
     assert list(route.stops.values_list("arrival_offset", flat=True)) == [None, 30, 70]
 
 
-def test_station_added_in_admin_belongs_to_the_company_and_is_found_by_alias(client, admin_a,
-                                                                             company_a,
-                                                                             api_client):
+def test_station_added_in_admin_belongs_to_the_company_and_is_found_by_alias(
+    client, admin_a, company_a, api_client
+):
     client.force_login(admin_a)
 
-    response = client.post(reverse("admin:fleet_station_add"), {
-        "code": "rw-kgl", "name": "Kigali Nyabugogo", "city": "Kigali", "region": "",
-        "latitude": "-1.9393", "longitude": "30.0445", "time_zone": "Africa/Kigali",
-        "company": company_a.pk, **_management("aliases", 1), "aliases-0-name": "Nyabugogo",
-    })
+    response = client.post(
+        reverse("admin:fleet_station_add"),
+        {
+            "code": "rw-kgl",
+            "name": "Kigali Nyabugogo",
+            "city": "Kigali",
+            "region": "",
+            "latitude": "-1.9393",
+            "longitude": "30.0445",
+            "time_zone": "Africa/Kigali",
+            "company": company_a.pk,
+            **_management("aliases", 1),
+            "aliases-0-name": "Nyabugogo",
+        },
+    )
 
     assert response.status_code == 302
     station = Station.objects.get(code="RW-KGL")

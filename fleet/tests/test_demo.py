@@ -33,8 +33,9 @@ def loaded(settings):
 
 
 def _counts():
-    return [m.objects.count() for m in (Company, Station, Vehicle, Route, Schedule,
-                                        CompanyMembership)]
+    return [
+        m.objects.count() for m in (Company, Station, Vehicle, Route, Schedule, CompanyMembership)
+    ]
 
 
 def test_demo_creates_two_operators_and_fourteen_days_of_trips(loaded):
@@ -43,9 +44,14 @@ def test_demo_creates_two_operators_and_fourteen_days_of_trips(loaded):
     assert _counts() == [2, 27, 12, 10, 360, 7]
     assert "memberships given: 7" in first
     assert "trips for 2030-01-07..2030-01-20: 10 routes: 360 trips created, 0 already there" in (
-        first)
-    assert Schedule.objects.filter(route__company__slug="rwanda-intercity",
-                                   drivers__isnull=True).count() == 0
+        first
+    )
+    assert (
+        Schedule.objects.filter(
+            route__company__slug="rwanda-intercity", drivers__isnull=True
+        ).count()
+        == 0
+    )
 
 
 def test_demo_is_idempotent(loaded):
@@ -56,16 +62,20 @@ def test_demo_is_idempotent(loaded):
         third = demo_load(password="a-long-demo-pass")
 
     assert _counts() == before
-    assert third == second == [
-        "company indian-railways: exists",
-        "company rwanda-intercity: exists",
-        "rail stations: 0 created, 16 exist",
-        "bus stations: 0 created, 11 exist",
-        "vehicles: 0 created; routes: 0 created",
-        "memberships given: 0",
-        "trips for 2030-01-07..2030-01-20: 10 routes: 0 trips created, 360 already there",
-        "bus trips given a driver: 0",
-    ]
+    assert (
+        third
+        == second
+        == [
+            "company indian-railways: exists",
+            "company rwanda-intercity: exists",
+            "rail stations: 0 created, 16 exist",
+            "bus stations: 0 created, 11 exist",
+            "vehicles: 0 created; routes: 0 created",
+            "memberships given: 0",
+            "trips for 2030-01-07..2030-01-20: 10 routes: 0 trips created, 360 already there",
+            "bus trips given a driver: 0",
+        ]
+    )
 
 
 def test_demo_bus_trips_are_found_between_intermediate_stops(loaded):
@@ -74,7 +84,13 @@ def test_demo_bus_trips_are_found_between_intermediate_stops(loaded):
     options = trip_search(origin=kigali, destination=musanze, travel_date=MONDAY)
 
     assert [o.local_departure.strftime("%H:%M") for o in options] == [
-        "06:00", "08:00", "10:00", "12:00", "14:00", "16:00"]
+        "06:00",
+        "08:00",
+        "10:00",
+        "12:00",
+        "14:00",
+        "16:00",
+    ]
     assert {o.classes[0] for o in options} == {"STANDARD"}
     assert options[0].distance_km == 94
 
@@ -85,6 +101,7 @@ def test_demo_rail_corridor_answers_an_intermediate_pair(loaded):
     options = trip_search(origin=kanpur, destination=allahabad, travel_date=MONDAY)
 
     assert [(o.schedule.route.number, o.local_departure.strftime("%H:%M")) for o in options] == [
-        ("12302", "21:40")]
+        ("12302", "21:40")
+    ]
     # Allahabad is Prayagraj now: the alias finds it.
     assert station_get_by_code("ALD").aliases.filter(name="PRYJ").exists()

@@ -40,12 +40,19 @@ def operators_line(demo):
     route of their own between two demo stops, and three days of its trips, no driver yet."""
     bus = VehicleFactory(company=demo, code="RAE 900 B")
     stops = {s.code: s for s in demo.stations.filter(code__in=["RW-NYB", "RW-MUH"])}
-    route = route_create(company=demo, code="OP-7", number="7", name="Kigali – Muhanga express",
-                         departure_times="07:15 17:15", default_vehicle=bus,
-                         stops=[(stops["RW-NYB"], 0, None, 0), (stops["RW-MUH"], 50, 55, None)])
+    route = route_create(
+        company=demo,
+        code="OP-7",
+        number="7",
+        name="Kigali – Muhanga express",
+        departure_times="07:15 17:15",
+        default_vehicle=bus,
+        stops=[(stops["RW-NYB"], 0, None, 0), (stops["RW-MUH"], 50, 55, None)],
+    )
     with time_machine.travel(START, tick=False):
-        schedules_generate(start=TODAY, end=TODAY + timedelta(days=2),
-                           routes=Route.objects.filter(pk=route.pk))
+        schedules_generate(
+            start=TODAY, end=TODAY + timedelta(days=2), routes=Route.objects.filter(pk=route.pk)
+        )
     return bus, route
 
 
@@ -73,8 +80,11 @@ def test_loading_the_demo_again_leaves_an_operators_route_trips_and_bus_alone(op
 
 
 def test_a_demo_trip_whose_driver_an_operator_removed_keeps_no_driver(demo):
-    trip = (Schedule.objects.filter(route__company=demo, route__code="RIC-101")
-            .order_by("departure_at").first())
+    trip = (
+        Schedule.objects.filter(route__company=demo, route__code="RIC-101")
+        .order_by("departure_at")
+        .first()
+    )
     admin = User.objects.get(email="company@example.com")
     schedule_update(schedule=trip, by=admin, drivers=[], reason="the driver is ill")
 

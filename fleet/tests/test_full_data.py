@@ -35,8 +35,21 @@ from fleet.services import schedules_generate
 pytestmark = [pytest.mark.fulldata, pytest.mark.django_db]
 
 TRAVEL_DATE = date(2030, 1, 9)  # a Wednesday: some trains do not leave their origin that day
-WIPE_ORDER = [Schedule.drivers.through, ScheduleEvent, Schedule, RouteException, RouteStop,
-              Route, Seat, Coach, Vehicle, StationAlias, Station, CompanyMembership, Company]
+WIPE_ORDER = [
+    Schedule.drivers.through,
+    ScheduleEvent,
+    Schedule,
+    RouteException,
+    RouteStop,
+    Route,
+    Seat,
+    Coach,
+    Vehicle,
+    StationAlias,
+    Station,
+    CompanyMembership,
+    Company,
+]
 
 
 def _require_data(*parts):
@@ -61,8 +74,9 @@ def railways(django_db_setup, django_db_blocker):
             first = import_railways(directory=directory)
             second = import_railways(directory=directory)
             # Trains run up to five days: the trips that call on TRAVEL_DATE left by then.
-            schedules_generate(start=TRAVEL_DATE - timedelta(days=7),
-                               end=TRAVEL_DATE + timedelta(days=1))
+            schedules_generate(
+                start=TRAVEL_DATE - timedelta(days=7), end=TRAVEL_DATE + timedelta(days=1)
+            )
             yield directory, first, second
         finally:
             _wipe()
@@ -71,14 +85,28 @@ def railways(django_db_setup, django_db_blocker):
 def test_railway_import_counts_match_the_data_readme(railways):
     _, first, _ = railways
 
-    assert {k: first.read[k] for k in (
-        "timetable trains", "timetable stop rows", "timetable station codes",
-        "timetable station codes found in datameet", "datameet stations",
-        "datameet stations with coordinates", "datameet trains", "bhanuteella trains")} == {
-        "timetable trains": 11_112, "timetable stop rows": 186_119,
-        "timetable station codes": 8_148, "timetable station codes found in datameet": 7_680,
-        "datameet stations": 8_990, "datameet stations with coordinates": 8_697,
-        "datameet trains": 5_208, "bhanuteella trains": 2_858}
+    assert {
+        k: first.read[k]
+        for k in (
+            "timetable trains",
+            "timetable stop rows",
+            "timetable station codes",
+            "timetable station codes found in datameet",
+            "datameet stations",
+            "datameet stations with coordinates",
+            "datameet trains",
+            "bhanuteella trains",
+        )
+    } == {
+        "timetable trains": 11_112,
+        "timetable stop rows": 186_119,
+        "timetable station codes": 8_148,
+        "timetable station codes found in datameet": 7_680,
+        "datameet stations": 8_990,
+        "datameet stations with coordinates": 8_697,
+        "datameet trains": 5_208,
+        "bhanuteella trains": 2_858,
+    }
     assert (Route.objects.count(), RouteStop.objects.count()) == (11_112, 186_119)
     # Every real datameet code (placeholders XX-/YY- aside) and every timetable code.
     assert Station.objects.count() == 8_990 - 23 + (8_148 - 7_680)
@@ -93,8 +121,9 @@ def test_railway_second_run_creates_nothing(railways):
 
 
 def _timetable(directory):
-    with gzip.open(directory / "datagovin" / "Train_details_22122017.csv.gz", "rt",
-                   newline="") as f:
+    with gzip.open(
+        directory / "datagovin" / "Train_details_22122017.csv.gz", "rt", newline=""
+    ) as f:
         rows = list(csv.reader(io.StringIO(f.read())))[1:]
     trains: dict[str, list] = {}
     for row in rows:
@@ -102,8 +131,7 @@ def _timetable(directory):
     days = {}
     with open(directory / "bhanuteella" / "trains_dict.json") as f:
         for number, train in json.load(f).items():
-            runs = [train["Runs_on"][d] for d in ("mon", "tue", "wed", "thu", "fri", "sat",
-                                                  "sun")]
+            runs = [train["Runs_on"][d] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
             if any(runs):
                 days[number.zfill(5)] = runs
     return trains, days
@@ -120,10 +148,10 @@ def _expected(directory, origin, destination, day):
         if origin not in codes[:-1]:
             continue
         i = codes.index(origin)
-        if destination not in codes[i + 1:]:
+        if destination not in codes[i + 1 :]:
             continue
         clock, elapsed_days, previous = None, 0, None
-        for k, row in enumerate(rows[:i + 1]):
+        for k, row in enumerate(rows[: i + 1]):
             for column in (5, 6):
                 if (k == 0 and column == 5) or (k == len(rows) - 1 and column == 6):
                     continue
@@ -140,18 +168,22 @@ def _expected(directory, origin, destination, day):
 
 
 @pytest.mark.parametrize(("origin", "destination"), [("NDLS", "HWH"), ("CNB", "ALD")])
-def test_search_lists_exactly_the_trains_the_timetable_says(api_client, railways, origin,
-                                                            destination):
+def test_search_lists_exactly_the_trains_the_timetable_says(
+    api_client, railways, origin, destination
+):
     directory, _, _ = railways
 
-    response = api_client.get("/api/v1/trips/search/", {
-        "from": origin, "to": destination, "date": TRAVEL_DATE.isoformat()})
+    response = api_client.get(
+        "/api/v1/trips/search/",
+        {"from": origin, "to": destination, "date": TRAVEL_DATE.isoformat()},
+    )
 
     numbers = [trip["number"] for trip in response.json()["results"]]
     assert len(numbers) == len(set(numbers))
     assert set(numbers) == _expected(directory, origin, destination, TRAVEL_DATE)
-    assert all(trip["departure"].startswith(TRAVEL_DATE.isoformat())
-               for trip in response.json()["results"])
+    assert all(
+        trip["departure"].startswith(TRAVEL_DATE.isoformat()) for trip in response.json()["results"]
+    )
 
 
 FEEDS = [
@@ -160,8 +192,12 @@ FEEDS = [
     ("usf-bullrunner/bullrunner-gtfs.zip", "usf-bullrunner", (125, 6, 15, 473), 473),
     ("caltrain-511-2023/caltrain-gtfs.zip", "caltrain", (109, 9, 176, 3_498), 3_498),
     # One trip of the Nairobi feed lists the same stop twice in a row: one call.
-    ("nairobi-digital-matatus-2019/GTFS_FEED_2019.zip", "nairobi-matatus",
-     (4_284, 136, 272, 7_533), 7_532),
+    (
+        "nairobi-digital-matatus-2019/GTFS_FEED_2019.zip",
+        "nairobi-matatus",
+        (4_284, 136, 272, 7_533),
+        7_532,
+    ),
 ]
 
 
@@ -170,16 +206,21 @@ def feeds(django_db_setup, django_db_blocker):
     root = _require_data("gtfs")
     with django_db_blocker.unblock():
         try:
-            reports = {slug: (import_gtfs(feed=root / path, company_slug=slug),
-                              import_gtfs(feed=root / path, company_slug=slug))
-                       for path, slug, _, _ in FEEDS}
+            reports = {
+                slug: (
+                    import_gtfs(feed=root / path, company_slug=slug),
+                    import_gtfs(feed=root / path, company_slug=slug),
+                )
+                for path, slug, _, _ in FEEDS
+            }
             yield reports
         finally:
             _wipe()
 
 
-@pytest.mark.parametrize(("path", "slug", "counts", "route_stops"), FEEDS,
-                         ids=[f[1] for f in FEEDS])
+@pytest.mark.parametrize(
+    ("path", "slug", "counts", "route_stops"), FEEDS, ids=[f[1] for f in FEEDS]
+)
 def test_gtfs_feed_imports_with_the_readme_counts(feeds, path, slug, counts, route_stops):
     first, second = feeds[slug]
 
@@ -190,15 +231,24 @@ def test_gtfs_feed_imports_with_the_readme_counts(feeds, path, slug, counts, rou
 
 
 def test_sample_feed_trips_appear_in_search(api_client, feeds):
-    schedules_generate(start=date(2008, 1, 6), end=date(2008, 1, 7),
-                       routes=Route.objects.filter(company__slug="demo-transit"))
+    schedules_generate(
+        start=date(2008, 1, 6),
+        end=date(2008, 1, 7),
+        routes=Route.objects.filter(company__slug="demo-transit"),
+    )
 
-    response = api_client.get("/api/v1/trips/search/", {
-        "from": "DEMO-TRANSIT:STAGECOACH", "to": "DEMO-TRANSIT:BEATTY_AIRPORT",
-        "date": "2008-01-07"})
+    response = api_client.get(
+        "/api/v1/trips/search/",
+        {
+            "from": "DEMO-TRANSIT:STAGECOACH",
+            "to": "DEMO-TRANSIT:BEATTY_AIRPORT",
+            "date": "2008-01-07",
+        },
+    )
 
     # The STBA shuttle every 30 minutes from 06:00 to 21:30, 20 minutes each way.
     results = response.json()["results"]
     assert [(t["number"], t["departure"][11:16]) for t in results] == [
-        ("30", f"{6 + i // 2:02d}:{30 * (i % 2):02d}") for i in range(32)]
+        ("30", f"{6 + i // 2:02d}:{30 * (i % 2):02d}") for i in range(32)
+    ]
     assert {t["duration_minutes"] for t in results} == {20}

@@ -30,13 +30,20 @@ def _route(company, stations, **kwargs):
 
 
 def _trips(route):
-    return list(Schedule.objects.filter(route=route).order_by("departure_at")
-                .values_list("service_date", "departure_at", "arrival_at"))
+    return list(
+        Schedule.objects.filter(route=route)
+        .order_by("departure_at")
+        .values_list("service_date", "departure_at", "arrival_at")
+    )
 
 
 def test_trips_follow_running_days_and_departure_times(company_a, stations):
-    route = _route(company_a, stations, departure_times="06:00 22:30",
-                   running_days=Weekday.MONDAY | Weekday.WEDNESDAY | Weekday.FRIDAY)
+    route = _route(
+        company_a,
+        stations,
+        departure_times="06:00 22:30",
+        running_days=Weekday.MONDAY | Weekday.WEDNESDAY | Weekday.FRIDAY,
+    )
 
     report = schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=6))
 
@@ -73,23 +80,26 @@ def test_a_wider_range_adds_only_the_missing_days(company_a, stations):
 def test_exceptions_add_and_remove_dates(company_a, stations):
     route = _route(company_a, stations, running_days=Weekday.MONDAY)
     RouteException.objects.create(route=route, date=MONDAY, kind=RouteException.Kind.REMOVED)
-    RouteException.objects.create(route=route, date=MONDAY + timedelta(days=3),
-                                  kind=RouteException.Kind.ADDED)
+    RouteException.objects.create(
+        route=route, date=MONDAY + timedelta(days=3), kind=RouteException.Kind.ADDED
+    )
 
     schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=13))
 
-    assert [t[0] for t in _trips(route)] == [MONDAY + timedelta(days=3),
-                                            MONDAY + timedelta(days=7)]
+    assert [t[0] for t in _trips(route)] == [MONDAY + timedelta(days=3), MONDAY + timedelta(days=7)]
 
 
 def test_validity_bounds_the_dates(company_a, stations):
-    route = _route(company_a, stations, valid_from=MONDAY + timedelta(days=1),
-                   valid_to=MONDAY + timedelta(days=2))
+    route = _route(
+        company_a,
+        stations,
+        valid_from=MONDAY + timedelta(days=1),
+        valid_to=MONDAY + timedelta(days=2),
+    )
 
     schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=5))
 
-    assert [t[0] for t in _trips(route)] == [MONDAY + timedelta(days=1),
-                                            MONDAY + timedelta(days=2)]
+    assert [t[0] for t in _trips(route)] == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)]
 
 
 def test_departure_past_midnight_belongs_to_the_previous_service_day(company_a, stations):
@@ -118,7 +128,8 @@ def test_trips_get_the_default_vehicle_and_inactive_routes_none(company_a, stati
     schedules_generate(start=MONDAY, end=MONDAY)
 
     assert list(Schedule.objects.filter(route=bus_route).values_list("vehicle", flat=True)) == [
-        vehicle.pk]
+        vehicle.pk
+    ]
     assert _trips(inactive) == []
 
 
@@ -135,22 +146,36 @@ def test_command_generates_then_finds_everything(company_a, stations):
     _route(company_a, stations)
     out = StringIO()
 
-    call_command("generate_schedules", "--start", "2030-01-07", "--days", "3", "--company",
-                 "alpha-bus", stdout=out, verbosity=1)
-    call_command("generate_schedules", "--start", "2030-01-07", "--days", "3", stdout=out,
-                 verbosity=1)
+    call_command(
+        "generate_schedules",
+        "--start",
+        "2030-01-07",
+        "--days",
+        "3",
+        "--company",
+        "alpha-bus",
+        stdout=out,
+        verbosity=1,
+    )
+    call_command(
+        "generate_schedules", "--start", "2030-01-07", "--days", "3", stdout=out, verbosity=1
+    )
 
     lines = [line.split(" (")[0] for line in out.getvalue().splitlines()]
-    assert lines == ["2030-01-07..2030-01-09: 1 routes: 3 trips created, 0 already there",
-                     "2030-01-07..2030-01-09: 1 routes: 0 trips created, 3 already there"]
+    assert lines == [
+        "2030-01-07..2030-01-09: 1 routes: 3 trips created, 0 already there",
+        "2030-01-07..2030-01-09: 1 routes: 0 trips created, 3 already there",
+    ]
 
 
 def test_admin_action_generates_the_next_60_days(client, admin_a, line_a):
     _, _, route = line_a
     client.force_login(admin_a)
 
-    response = client.post(reverse("admin:fleet_route_changelist"),
-                           {"action": "generate_schedules", "_selected_action": [route.pk]})
+    response = client.post(
+        reverse("admin:fleet_route_changelist"),
+        {"action": "generate_schedules", "_selected_action": [route.pk]},
+    )
 
     assert response.status_code == 302
     assert Schedule.objects.filter(route=route).count() == 60
@@ -164,6 +189,8 @@ def test_nightly_task_keeps_sixty_days_ahead(company_a, stations):
     first = schedules_generate_task.apply().get()
     second = schedules_generate_task.apply().get()
 
-    assert (first, second) == ("1 routes: 60 trips created, 0 already there",
-                               "1 routes: 0 trips created, 60 already there")
+    assert (first, second) == (
+        "1 routes: 60 trips created, 0 already there",
+        "1 routes: 0 trips created, 60 already there",
+    )
     assert len(_trips(route)) == 60

@@ -26,8 +26,11 @@ def _import(feed, **kwargs):
 
 
 def _stops(code):
-    return list(RouteStop.objects.filter(route__code=code).order_by("sequence").values_list(
-        "station__code", "arrival_offset", "departure_offset"))
+    return list(
+        RouteStop.objects.filter(route__code=code)
+        .order_by("sequence")
+        .values_list("station__code", "arrival_offset", "departure_offset")
+    )
 
 
 def _counts():
@@ -38,15 +41,23 @@ def test_feed_import_reports_what_it_read_and_created(feed):
     report = _import(feed)
 
     assert report.read == {
-        "agency": 1, "stops": 6, "routes": 2, "trips": 4, "stop_times": 11, "calendar": 3,
-        "calendar_dates": 3, "frequencies": 1,
-        "departures per service day (frequencies expanded)": 5}
-    summary = {name: (c.created, c.updated, c.unchanged, dict(c.skipped))
-               for name, c in report.entities.items()}
+        "agency": 1,
+        "stops": 6,
+        "routes": 2,
+        "trips": 4,
+        "stop_times": 11,
+        "calendar": 3,
+        "calendar_dates": 3,
+        "frequencies": 1,
+        "departures per service day (frequencies expanded)": 5,
+    }
+    summary = {
+        name: (c.created, c.updated, c.unchanged, dict(c.skipped))
+        for name, c in report.entities.items()
+    }
     assert summary == {
         "companies": (1, 0, 0, {}),
-        "stations": (4, 0, 0, {
-            "entrance, generic node or boarding area (location_type 2-4)": 1}),
+        "stations": (4, 0, 0, {"entrance, generic node or boarding area (location_type 2-4)": 1}),
         "routes": (4, 0, 0, {}),
         "route stops": (11, 0, 0, {}),
         "route exceptions": (4, 0, 0, {}),
@@ -59,7 +70,10 @@ def test_company_comes_from_the_agency(feed):
 
     company = Company.objects.get(slug="kivu-belt")
     assert (company.name, company.kind, company.time_zone) == (
-        "Kivu Belt Bus", "bus", "Africa/Kigali")
+        "Kivu Belt Bus",
+        "bus",
+        "Africa/Kigali",
+    )
 
 
 def test_platforms_map_to_their_station_and_missing_times_are_interpolated(feed):
@@ -68,7 +82,8 @@ def test_platforms_map_to_their_station_and_missing_times_are_interpolated(feed)
     assert _stops("S1") == [("KVB:KGL", None, 0), ("KVB:MUH", 60, 60), ("KVB:HUY", 120, None)]
     kgl, muh = station_get_by_code("KVB:KGL"), station_get_by_code("KVB:MUH")
     assert RouteStop.objects.get(route__code="S1", sequence=2).distance_km == Decimal(
-        f"{haversine_km((kgl.latitude, kgl.longitude), (muh.latitude, muh.longitude)):.1f}")
+        f"{haversine_km((kgl.latitude, kgl.longitude), (muh.latitude, muh.longitude)):.1f}"
+    )
 
 
 def test_frequencies_become_departure_times_and_late_trips_keep_hours_past_24(feed):
@@ -76,7 +91,11 @@ def test_frequencies_become_departure_times_and_late_trips_keep_hours_past_24(fe
 
     routes = {r.code: r for r in Route.objects.all()}
     assert {code: r.departure_times for code, r in routes.items()} == {
-        "S1": "07:00", "S2": "10:00 11:00", "W1": "06:30", "SN": "23:50"}
+        "S1": "07:00",
+        "S2": "10:00 11:00",
+        "W1": "06:30",
+        "SN": "23:50",
+    }
     assert _stops("S2") == [("KVB:KGL", None, 0), ("KVB:MUH", 65, 75), ("KVB:HUY", 160, None)]
     assert _stops("SN") == [("KVB:KGL", None, 0), ("KVB:MUH", 70, 70), ("KVB:HUY", 140, None)]
     assert (routes["W1"].number, routes["S1"].number) == ("X9", "201")
@@ -87,10 +106,15 @@ def test_calendar_gives_running_days_validity_and_exceptions(feed):
     _import(feed)
 
     s1 = Route.objects.get(code="S1")
-    assert (s1.running_days, s1.valid_from, s1.valid_to) == (31, date(2030, 1, 1),
-                                                            date(2030, 12, 31))
+    assert (s1.running_days, s1.valid_from, s1.valid_to) == (
+        31,
+        date(2030, 1, 1),
+        date(2030, 12, 31),
+    )
     assert list(s1.exceptions.values_list("date", "kind")) == [
-        (date(2030, 1, 7), "removed"), (date(2030, 1, 12), "added")]
+        (date(2030, 1, 7), "removed"),
+        (date(2030, 1, 12), "added"),
+    ]
 
 
 def test_imported_trips_appear_in_search(feed):
@@ -99,17 +123,26 @@ def test_imported_trips_appear_in_search(feed):
     kgl, muh, huy = (station_get_by_code(f"KVB:{c}") for c in ("KGL", "MUH", "HUY"))
 
     def times(origin, destination, day):
-        return [(o.schedule.route.code, o.local_departure.strftime("%d %H:%M"))
-                for o in trip_search(origin=origin, destination=destination, travel_date=day)]
+        return [
+            (o.schedule.route.code, o.local_departure.strftime("%d %H:%M"))
+            for o in trip_search(origin=origin, destination=destination, travel_date=day)
+        ]
 
     # Tuesday: the weekday trips, the frequency-based one twice.
     assert times(kgl, huy, date(2030, 1, 8)) == [
-        ("S1", "08 07:00"), ("S2", "08 10:00"), ("S2", "08 11:00")]
+        ("S1", "08 07:00"),
+        ("S2", "08 10:00"),
+        ("S2", "08 11:00"),
+    ]
     # Monday 7 January is removed from the weekday service.
     assert times(kgl, huy, date(2030, 1, 7)) == []
     # Saturday 12 January is added; the weekend night bus leaves at 23:50...
     assert times(kgl, huy, date(2030, 1, 12)) == [
-        ("S1", "12 07:00"), ("S2", "12 10:00"), ("S2", "12 11:00"), ("SN", "12 23:50")]
+        ("S1", "12 07:00"),
+        ("S2", "12 10:00"),
+        ("S2", "12 11:00"),
+        ("SN", "12 23:50"),
+    ]
     # ...and calls at Muhanga at 01:00 on Sunday: it counts on Sunday there.
     assert times(muh, huy, date(2030, 1, 13)) == [("SN", "13 01:00")]
 

@@ -29,43 +29,67 @@ def rail_dir(fixtures_dir):
 
 
 def _counts():
-    return {model.__name__: model.objects.count()
-            for model in (Company, Station, StationAlias, Route, RouteStop, Vehicle, Coach,
-                          Seat)}
+    return {
+        model.__name__: model.objects.count()
+        for model in (Company, Station, StationAlias, Route, RouteStop, Vehicle, Coach, Seat)
+    }
 
 
 def _stops(number):
-    return list(RouteStop.objects.filter(route__code=number).order_by("sequence").values_list(
-        "station__code", "distance_km", "arrival_offset", "departure_offset"))
+    return list(
+        RouteStop.objects.filter(route__code=number)
+        .order_by("sequence")
+        .values_list("station__code", "distance_km", "arrival_offset", "departure_offset")
+    )
 
 
 def test_import_reports_what_it_read_and_created(rail_dir):
     report = import_railways(directory=rail_dir)
 
     assert report.read == {
-        "datameet stations": 9, "datameet stations with coordinates": 7,
-        "datameet trains": 4, "timetable stop rows": 13, "timetable trains": 4,
-        "timetable station codes": 9, "bhanuteella trains": 1,
+        "datameet stations": 9,
+        "datameet stations with coordinates": 7,
+        "datameet trains": 4,
+        "timetable stop rows": 13,
+        "timetable trains": 4,
+        "timetable station codes": 9,
+        "bhanuteella trains": 1,
         "timetable station codes found in datameet": 8,
         "timetable station codes with datameet coordinates": 7,
     }
-    summary = {name: (c.created, c.updated, c.unchanged, dict(c.skipped))
-               for name, c in report.entities.items()}
+    summary = {
+        name: (c.created, c.updated, c.unchanged, dict(c.skipped))
+        for name, c in report.entities.items()
+    }
     assert summary == {
         "companies": (1, 0, 0, {}),
         "stations": (9, 0, 0, {"datameet placeholder code (XX-/YY-)": 1}),
         "station aliases": (1, 0, 0, {}),
-        "vehicles": (2, 0, 0, {
-            "train not in datameet trains.json (no class information)": 1,
-            "no reserved class in datameet (unreserved service)": 1,
-            "datameet train not in the timetable": 1}),
+        "vehicles": (
+            2,
+            0,
+            0,
+            {
+                "train not in datameet trains.json (no class information)": 1,
+                "no reserved class in datameet (unreserved service)": 1,
+                "datameet train not in the timetable": 1,
+            },
+        ),
         "coaches": (4, 0, 0, {}),
         "seats": (216, 0, 0, {}),
         "routes": (4, 0, 0, {}),
         "route stops": (13, 0, 0, {}),
     }
-    assert _counts() == {"Company": 1, "Station": 9, "StationAlias": 1, "Route": 4,
-                         "RouteStop": 13, "Vehicle": 2, "Coach": 4, "Seat": 216}
+    assert _counts() == {
+        "Company": 1,
+        "Station": 9,
+        "StationAlias": 1,
+        "Route": 4,
+        "RouteStop": 13,
+        "Vehicle": 2,
+        "Coach": 4,
+        "Seat": 216,
+    }
 
 
 def test_timetable_quirks_are_handled(rail_dir):
@@ -74,14 +98,23 @@ def test_timetable_quirks_are_handled(rail_dir):
     # 107 lost its leading zeros; datameet names the train; 00:00:00 ends are "none".
     route = Route.objects.get(code="00107")
     assert (route.number, route.name, route.departure_times) == (
-        "00107", "Sawantwadi Madgaon Passenger", "10:25")
-    assert _stops("00107") == [("SWV", Decimal("0"), None, 0), ("THVM", Decimal("32"), 41, 43),
-                               ("MAO", Decimal("78"), 105, None)]
+        "00107",
+        "Sawantwadi Madgaon Passenger",
+        "10:25",
+    )
+    assert _stops("00107") == [
+        ("SWV", Decimal("0"), None, 0),
+        ("THVM", Decimal("32"), 41, 43),
+        ("MAO", Decimal("78"), 105, None),
+    ]
     # Midnight roll-over, including a real 00:00 departure from an intermediate stop.
     assert _stops("12302") == [
-        ("NDLS", Decimal("0"), None, 0), ("CNB", Decimal("440"), 280, 285),
-        ("ALD", Decimal("634"), 423, 425), ("MGS", Decimal("787"), 545, 555),
-        ("HWH", Decimal("1451"), 1020, None)]
+        ("NDLS", Decimal("0"), None, 0),
+        ("CNB", Decimal("440"), 280, 285),
+        ("ALD", Decimal("634"), 423, 425),
+        ("MGS", Decimal("787"), 545, 555),
+        ("HWH", Decimal("1451"), 1020, None),
+    ]
     # A last stop reached at midnight keeps its 00:00 arrival; stray spaces are dropped.
     late = Route.objects.get(code="04001")
     assert (late.name, late.departure_times) == ("LATE LOCAL", "23:40")
@@ -105,16 +138,24 @@ def test_stations_get_coordinates_aliases_and_timetable_names(rail_dir):
     assert {s.time_zone for s in stations.values()} == {"Asia/Kolkata"}
     assert {s.company_id for s in stations.values()} == {None}
     assert list(StationAlias.objects.values_list("station__code", "name")) == [
-        ("MAO", "MADGOAN JN.")]
+        ("MAO", "MADGOAN JN.")
+    ]
 
 
 def test_rakes_get_a_coach_per_datameet_class_flag(rail_dir):
     import_railways(directory=rail_dir)
 
-    coaches = list(Coach.objects.order_by("vehicle__code", "position").values_list(
-        "vehicle__code", "code", "travel_class__code"))
-    assert coaches == [("RAKE-00107", "S1", "SL"), ("RAKE-12302", "H1", "1A"),
-                       ("RAKE-12302", "A1", "2A"), ("RAKE-12302", "B1", "3A")]
+    coaches = list(
+        Coach.objects.order_by("vehicle__code", "position").values_list(
+            "vehicle__code", "code", "travel_class__code"
+        )
+    )
+    assert coaches == [
+        ("RAKE-00107", "S1", "SL"),
+        ("RAKE-12302", "H1", "1A"),
+        ("RAKE-12302", "A1", "2A"),
+        ("RAKE-12302", "B1", "3A"),
+    ]
     assert Route.objects.get(code="12302").default_vehicle.code == "RAKE-12302"
     assert Route.objects.get(code="04001").default_vehicle is None
 
@@ -136,8 +177,11 @@ def test_changed_timetable_updates_and_removes_stops(rail_dir, tmp_path):
     shutil.copytree(rail_dir, changed)
     timetable = changed / "datagovin" / "Train_details_test.csv"
     lines = timetable.read_text().splitlines()
-    lines = [line.replace("11:06:00,11:08:00", "11:10:00,11:12:00") for line in lines
-             if not line.startswith("4001,LATE  LOCAL,2,")]
+    lines = [
+        line.replace("11:06:00,11:08:00", "11:10:00,11:12:00")
+        for line in lines
+        if not line.startswith("4001,LATE  LOCAL,2,")
+    ]
     timetable.write_text("\r\n".join(lines) + "\r\n")
 
     report = import_railways(directory=changed)
@@ -150,8 +194,10 @@ def test_changed_timetable_updates_and_removes_stops(rail_dir, tmp_path):
 def test_gzipped_sources_read_like_plain_ones(rail_dir, tmp_path):
     zipped = tmp_path / "railways"
     shutil.copytree(rail_dir, zipped)
-    for path in [zipped / "datameet" / "stations.json",
-                 zipped / "datagovin" / "Train_details_test.csv"]:
+    for path in [
+        zipped / "datameet" / "stations.json",
+        zipped / "datagovin" / "Train_details_test.csv",
+    ]:
         with path.open("rb") as src, gzip.open(f"{path}.gz", "wb") as dst:
             dst.write(src.read())
         path.unlink()
@@ -188,8 +234,9 @@ def test_command_refuses_a_missing_directory(tmp_path):
 
 
 def test_offsets_roll_over_every_midnight():
-    departure, offsets = stop_offsets([(None, "23:00:00"), ("23:30:00", "00:10:00"),
-                                       ("22:00:00", "22:05:00"), ("01:00:00", None)])
+    departure, offsets = stop_offsets(
+        [(None, "23:00:00"), ("23:30:00", "00:10:00"), ("22:00:00", "22:05:00"), ("01:00:00", None)]
+    )
 
     assert departure == 23 * 60
     assert offsets == [(None, 0), (30, 70), (1380, 1385), (1560, None)]

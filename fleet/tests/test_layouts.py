@@ -64,7 +64,11 @@ def test_bus_two_plus_two_has_four_seats_a_row():
     assert len(seats) == 44
     assert _types(seats) == {"WINDOW": 22, "AISLE": 22}
     assert [(s.number, s.berth_type, s.column) for s in seats[:4]] == [
-        ("1", "WINDOW", 0), ("2", "AISLE", 1), ("3", "AISLE", 3), ("4", "WINDOW", 4)]
+        ("1", "WINDOW", 0),
+        ("2", "AISLE", 1),
+        ("3", "AISLE", 3),
+        ("4", "WINDOW", 4),
+    ]
 
 
 def test_bus_two_plus_one_has_three_seats_a_row():
@@ -78,21 +82,30 @@ def test_custom_grid_places_window_aisle_and_middle_seats():
     seats = build_seats(Kind.GRID, grid="AB_CD\nAB_CD\nABCDE")
 
     assert len(seats) == 13
-    assert [s.berth_type for s in seats[-5:]] == ["WINDOW", "MIDDLE", "MIDDLE", "MIDDLE",
-                                                  "WINDOW"]
+    assert [s.berth_type for s in seats[-5:]] == ["WINDOW", "MIDDLE", "MIDDLE", "MIDDLE", "WINDOW"]
     assert [s.berth_type for s in seats[:4]] == ["WINDOW", "AISLE", "AISLE", "WINDOW"]
     assert (seats[-1].number, seats[-1].row, seats[-1].column) == ("13", 2, 4)
 
 
-@pytest.mark.parametrize(("kind", "kwargs", "message"), [
-    (Kind.BUS_2_2, {}, "A bus layout needs between 1 and 40 rows."),
-    (Kind.BUS_2_1, {"rows": 41}, "A bus layout needs between 1 and 40 rows."),
-    (Kind.GRID, {"grid": "AB|CD"}, "Row 1 has characters a grid cannot hold: |. Use a letter "
-                                   "per seat, '_' for the aisle, '.' for no seat."),
-    (Kind.GRID, {"grid": "__\n.."}, "The grid has no seat: use a letter for each seat."),
-    (Kind.SL, {"rac_berths": 10}, "This layout has 9 side-lower berths; 10 cannot be RAC "
-                                  "berths."),
-])
+@pytest.mark.parametrize(
+    ("kind", "kwargs", "message"),
+    [
+        (Kind.BUS_2_2, {}, "A bus layout needs between 1 and 40 rows."),
+        (Kind.BUS_2_1, {"rows": 41}, "A bus layout needs between 1 and 40 rows."),
+        (
+            Kind.GRID,
+            {"grid": "AB|CD"},
+            "Row 1 has characters a grid cannot hold: |. Use a letter "
+            "per seat, '_' for the aisle, '.' for no seat.",
+        ),
+        (Kind.GRID, {"grid": "__\n.."}, "The grid has no seat: use a letter for each seat."),
+        (
+            Kind.SL,
+            {"rac_berths": 10},
+            "This layout has 9 side-lower berths; 10 cannot be RAC berths.",
+        ),
+    ],
+)
 def test_impossible_layouts_are_refused_with_a_reason(kind, kwargs, message):
     with pytest.raises(LayoutError) as exc:
         build_seats(kind, **kwargs)

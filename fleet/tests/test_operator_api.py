@@ -48,10 +48,10 @@ def test_platform_admin_sees_every_company(api_client, platform_admin, trip_a, t
 def test_staff_cannot_edit_another_company_trip(api_client, admin_a, trip_b, driver_a):
     api_client.force_authenticate(admin_a)
 
-    patch = api_client.patch(f"/api/v1/operator/trips/{trip_b.pk}/",
-                             {"drivers": [driver_a.pk]})
-    status = api_client.post(f"/api/v1/operator/trips/{trip_b.pk}/status/",
-                             {"status": "cancelled", "reason": "mine now"})
+    patch = api_client.patch(f"/api/v1/operator/trips/{trip_b.pk}/", {"drivers": [driver_a.pk]})
+    status = api_client.post(
+        f"/api/v1/operator/trips/{trip_b.pk}/status/", {"status": "cancelled", "reason": "mine now"}
+    )
 
     assert (patch.status_code, status.status_code) == (404, 404)
     trip_b.refresh_from_db()
@@ -77,7 +77,8 @@ def test_agents_see_trips_but_cannot_change_them(api_client, agent_a, trip_a, dr
     assert _ids(listing) == [trip_a.pk]
     assert patch.status_code == 403
     assert patch.json()["error"]["message"] == (
-        "Your role in this company does not allow changing trips.")
+        "Your role in this company does not allow changing trips."
+    )
     assert list(trip_a.drivers.all()) == []
 
 
@@ -85,9 +86,10 @@ def test_scheduler_changes_vehicle_and_drivers(api_client, scheduler_a, trip_a, 
     spare = VehicleFactory(company=trip_a.route.company, code="SPARE")
     api_client.force_authenticate(scheduler_a)
 
-    response = api_client.patch(f"/api/v1/operator/trips/{trip_a.pk}/",
-                                {"vehicle": spare.pk, "drivers": [driver_a.pk],
-                                 "reason": "bigger bus"})
+    response = api_client.patch(
+        f"/api/v1/operator/trips/{trip_a.pk}/",
+        {"vehicle": spare.pk, "drivers": [driver_a.pk], "reason": "bigger bus"},
+    )
 
     assert response.status_code == 200
     assert (response.json()["vehicle"], response.json()["drivers"]) == (spare.pk, [driver_a.pk])
@@ -98,8 +100,10 @@ def test_status_moves_through_the_api(api_client, scheduler_a, trip_a):
     api_client.force_authenticate(scheduler_a)
     url = f"/api/v1/operator/trips/{trip_a.pk}/status/"
 
-    statuses = [api_client.post(url, {"status": s}).json()["status"]
-                for s in ("boarding", "departed", "arrived")]
+    statuses = [
+        api_client.post(url, {"status": s}).json()["status"]
+        for s in ("boarding", "departed", "arrived")
+    ]
 
     assert statuses == ["boarding", "departed", "arrived"]
 
@@ -107,21 +111,24 @@ def test_status_moves_through_the_api(api_client, scheduler_a, trip_a):
 def test_api_refuses_a_move_the_machine_does_not_allow(api_client, scheduler_a, trip_a):
     api_client.force_authenticate(scheduler_a)
 
-    response = api_client.post(f"/api/v1/operator/trips/{trip_a.pk}/status/",
-                               {"status": "departed"})
+    response = api_client.post(
+        f"/api/v1/operator/trips/{trip_a.pk}/status/", {"status": "departed"}
+    )
 
     assert response.status_code == 409
     assert response.json()["error"] == {
-        "code": "invalid_status_transition", "fields": {},
-        "message": "A scheduled trip cannot become departed; it can become: boarding, "
-                   "cancelled."}
+        "code": "invalid_status_transition",
+        "fields": {},
+        "message": "A scheduled trip cannot become departed; it can become: boarding, cancelled.",
+    }
     trip_a.refresh_from_db()
     assert trip_a.status == S.SCHEDULED
 
 
 @pytest.mark.parametrize("status", [S.DEPARTED, S.ARRIVED, S.CANCELLED])
-def test_api_refuses_every_change_of_a_departed_trip(api_client, scheduler_a, trip_a,
-                                                     driver_a, status):
+def test_api_refuses_every_change_of_a_departed_trip(
+    api_client, scheduler_a, trip_a, driver_a, status
+):
     Schedule.objects.filter(pk=trip_a.pk).update(status=status)
     api_client.force_authenticate(scheduler_a)
     url = f"/api/v1/operator/trips/{trip_a.pk}/"
@@ -147,9 +154,11 @@ def test_api_refuses_every_change_of_a_departed_trip(api_client, scheduler_a, tr
 def test_cancel_without_reason_is_a_field_error(api_client, scheduler_a, trip_a):
     api_client.force_authenticate(scheduler_a)
 
-    response = api_client.post(f"/api/v1/operator/trips/{trip_a.pk}/status/",
-                               {"status": "cancelled"})
+    response = api_client.post(
+        f"/api/v1/operator/trips/{trip_a.pk}/status/", {"status": "cancelled"}
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
-        "reason": ["Say why the trip is cancelled; passengers are told."]}
+        "reason": ["Say why the trip is cancelled; passengers are told."]
+    }

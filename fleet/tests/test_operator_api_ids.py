@@ -11,10 +11,20 @@ from .factories import MembershipFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
-NOT_A_DRIVER = {"error": {"code": "invalid", "message": "Some fields are not valid.",
-                          "fields": {"drivers": ["Not a driver of this company."]}}}
-NOT_A_VEHICLE = {"error": {"code": "invalid", "message": "Some fields are not valid.",
-                           "fields": {"vehicle": ["Choose an active vehicle of this company."]}}}
+NOT_A_DRIVER = {
+    "error": {
+        "code": "invalid",
+        "message": "Some fields are not valid.",
+        "fields": {"drivers": ["Not a driver of this company."]},
+    }
+}
+NOT_A_VEHICLE = {
+    "error": {
+        "code": "invalid",
+        "message": "Some fields are not valid.",
+        "fields": {"vehicle": ["Choose an active vehicle of this company."]},
+    }
+}
 
 
 def _missing_pk(model) -> int:
@@ -30,7 +40,8 @@ def strangers(passenger, driver_b, agent_a):
 
 @pytest.mark.parametrize("who", ["admin_a", "scheduler_a"])
 def test_drivers_that_are_not_the_companys_get_one_answer_whoever_they_are(
-        request, api_client, trip_a, strangers, who):
+    request, api_client, trip_a, strangers, who
+):
     api_client.force_authenticate(request.getfixturevalue(who))
     url = f"/api/v1/operator/trips/{trip_a.pk}/"
 
@@ -45,11 +56,15 @@ def test_drivers_that_are_not_the_companys_get_one_answer_whoever_they_are(
 
 
 def test_one_stranger_among_the_companys_drivers_refuses_the_whole_change(
-        api_client, scheduler_a, trip_a, driver_a, passenger):
+    api_client, scheduler_a, trip_a, driver_a, passenger
+):
     api_client.force_authenticate(scheduler_a)
 
-    response = api_client.patch(f"/api/v1/operator/trips/{trip_a.pk}/",
-                                {"drivers": [driver_a.pk, passenger.pk]}, format="json")
+    response = api_client.patch(
+        f"/api/v1/operator/trips/{trip_a.pk}/",
+        {"drivers": [driver_a.pk, passenger.pk]},
+        format="json",
+    )
 
     assert (response.status_code, response.json()) == (400, NOT_A_DRIVER)
     assert list(trip_a.drivers.all()) == []
@@ -57,7 +72,8 @@ def test_one_stranger_among_the_companys_drivers_refuses_the_whole_change(
 
 
 def test_a_vehicle_of_another_company_and_a_missing_one_get_one_answer(
-        api_client, scheduler_a, trip_a, trip_b):
+    api_client, scheduler_a, trip_a, trip_b
+):
     api_client.force_authenticate(scheduler_a)
     url = f"/api/v1/operator/trips/{trip_a.pk}/"
 
@@ -73,7 +89,8 @@ def test_a_vehicle_of_another_company_and_a_missing_one_get_one_answer(
 
 
 def test_a_swap_to_a_vehicle_of_another_company_and_to_a_missing_one_get_one_answer(
-        api_client, scheduler_a, trip_a, trip_b):
+    api_client, scheduler_a, trip_a, trip_b
+):
     api_client.force_authenticate(scheduler_a)
     url = f"/api/v1/operator/trips/{trip_a.pk}/vehicle/"
 
@@ -89,13 +106,15 @@ def test_a_swap_to_a_vehicle_of_another_company_and_to_a_missing_one_get_one_ans
 
 
 def test_staff_of_two_companies_cannot_put_one_companys_vehicle_on_the_others_trip(
-        api_client, scheduler_a, trip_a, company_b):
+    api_client, scheduler_a, trip_a, company_b
+):
     MembershipFactory(user=scheduler_a, company=company_b, role=Role.SCHEDULER)
     vehicle_b = VehicleFactory(company=company_b, code="B SPARE")
     api_client.force_authenticate(scheduler_a)
 
-    response = api_client.post(f"/api/v1/operator/trips/{trip_a.pk}/vehicle/",
-                               {"vehicle": vehicle_b.pk}, format="json")
+    response = api_client.post(
+        f"/api/v1/operator/trips/{trip_a.pk}/vehicle/", {"vehicle": vehicle_b.pk}, format="json"
+    )
 
     assert (response.status_code, response.json()) == (400, NOT_A_VEHICLE)
     trip_a.refresh_from_db()

@@ -23,24 +23,37 @@ def rail():
     """A-B-C-D: R1 leaves A at 22:00 (B 23:30, C 01:00 next day, D 03:00); R2 runs back
     D-C-B-A at 10:00. Trips generated for Sunday to Wednesday."""
     company = CompanyFactory(slug="rail", name="Rail", kind="rail", time_zone="Asia/Kolkata")
-    a, b, c, d = (StationFactory(code=code, name=name) for code, name in [
-        ("AAA", "Alpha"), ("BBB", "Bravo"), ("CCC", "Charlie"), ("DDD", "Delta")])
-    rake = VehicleFactory(company=company, code="RAKE-1", kind="train",
-                          classes=("SL", "3A", "1A"))
-    r1 = make_route(company, [(a, 0, None, 0), (b, 120, 90, 95), (c, 250, 180, 185),
-                              (d, 400, 300, None)],
-                    code="12001", number="12001", name="Night Mail",
-                    departure_times="22:00", default_vehicle=rake)
-    r2 = make_route(company, [(d, 0, None, 0), (c, 150, 60, 62), (b, 280, 150, 152),
-                              (a, 400, 240, None)],
-                    code="12002", number="12002", name="Day Express", departure_times="10:00")
+    a, b, c, d = (
+        StationFactory(code=code, name=name)
+        for code, name in [("AAA", "Alpha"), ("BBB", "Bravo"), ("CCC", "Charlie"), ("DDD", "Delta")]
+    )
+    rake = VehicleFactory(company=company, code="RAKE-1", kind="train", classes=("SL", "3A", "1A"))
+    r1 = make_route(
+        company,
+        [(a, 0, None, 0), (b, 120, 90, 95), (c, 250, 180, 185), (d, 400, 300, None)],
+        code="12001",
+        number="12001",
+        name="Night Mail",
+        departure_times="22:00",
+        default_vehicle=rake,
+    )
+    r2 = make_route(
+        company,
+        [(d, 0, None, 0), (c, 150, 60, 62), (b, 280, 150, 152), (a, 400, 240, None)],
+        code="12002",
+        number="12002",
+        name="Day Express",
+        departure_times="10:00",
+    )
     schedules_generate(start=SUNDAY, end=MONDAY + timedelta(days=2))
     return {"stations": (a, b, c, d), "r1": r1, "r2": r2}
 
 
 def _found(origin, destination, day):
-    return [(o.schedule.route.number, o.schedule.service_date)
-            for o in trip_search(origin=origin, destination=destination, travel_date=day)]
+    return [
+        (o.schedule.route.number, o.schedule.service_date)
+        for o in trip_search(origin=origin, destination=destination, travel_date=day)
+    ]
 
 
 def test_intermediate_pair_in_order_finds_the_trip_leaving_that_day(rail):
@@ -49,7 +62,8 @@ def test_intermediate_pair_in_order_finds_the_trip_leaving_that_day(rail):
     options = trip_search(origin=a, destination=c, travel_date=MONDAY)
 
     assert [(o.schedule.route.number, o.schedule.service_date) for o in options] == [
-        ("12001", MONDAY)]
+        ("12001", MONDAY)
+    ]
     option = options[0]
     assert option.local_departure.isoformat() == "2030-01-07T22:00:00+05:30"
     assert option.local_arrival.isoformat() == "2030-01-08T01:00:00+05:30"
@@ -85,7 +99,8 @@ def test_same_station_or_no_common_route_finds_nothing(rail):
 def test_cancelled_trips_are_left_out(rail):
     a, _, _, d = rail["stations"]
     Schedule.objects.filter(route=rail["r1"], service_date=MONDAY).update(
-        status=ScheduleStatus.CANCELLED)
+        status=ScheduleStatus.CANCELLED
+    )
 
     assert _found(a, d, MONDAY) == []
 
@@ -101,7 +116,9 @@ def test_boarding_date_is_local_to_the_origin_station(db):
 
     # 23:30 in Kigali is 21:30 UTC: still Monday there; 00:30 Tuesday is 22:30 UTC Monday.
     assert [o.local_departure.isoformat() for o in options] == [
-        "2030-01-07T00:30:00+02:00", "2030-01-07T23:30:00+02:00"]
+        "2030-01-07T00:30:00+02:00",
+        "2030-01-07T23:30:00+02:00",
+    ]
 
 
 def test_search_api_lists_trips_with_local_times(api_client, rail):
@@ -112,29 +129,53 @@ def test_search_api_lists_trips_with_local_times(api_client, rail):
     assert response.status_code == 200
     body = response.json()
     assert (body["date"], body["from"]["code"], body["to"]["code"], body["count"]) == (
-        "2030-01-07", "CCC", "DDD", 1)
+        "2030-01-07",
+        "CCC",
+        "DDD",
+        1,
+    )
     # Seat availability per class comes from the booking app (booking/tests/test_api.py).
     availability = body["results"][0].pop("availability")
     assert [a["class"] for a in availability] == ["1A", "3A", "SL"]
-    assert body["results"] == [{
-        "id": trip.pk, "number": "12001", "name": "Night Mail",
-        "company": {"slug": "rail", "name": "Rail"}, "kind": "rail",
-        "service_date": "2030-01-06", "status": "scheduled",
-        "departure": "2030-01-07T01:05:00+05:30", "arrival": "2030-01-07T03:00:00+05:30",
-        "duration_minutes": 115, "distance_km": "150.0", "classes": ["1A", "3A", "SL"],
-        "vehicle": "RAKE-1", "bookable": True, "not_bookable_reason": None,
-    }]
+    assert body["results"] == [
+        {
+            "id": trip.pk,
+            "number": "12001",
+            "name": "Night Mail",
+            "company": {"slug": "rail", "name": "Rail"},
+            "kind": "rail",
+            "service_date": "2030-01-06",
+            "status": "scheduled",
+            "departure": "2030-01-07T01:05:00+05:30",
+            "arrival": "2030-01-07T03:00:00+05:30",
+            "duration_minutes": 115,
+            "distance_km": "150.0",
+            "classes": ["1A", "3A", "SL"],
+            "vehicle": "RAKE-1",
+            "bookable": True,
+            "not_bookable_reason": None,
+        }
+    ]
 
 
-@pytest.mark.parametrize(("params", "fields"), [
-    ({"from": "AAA", "to": "NOPE", "date": "2030-01-07"},
-     {"to": ["No station has the code 'NOPE'."]}),
-    ({"from": "AAA", "to": "aaa", "date": "2030-01-07"},
-     {"to": ["Choose a destination other than the origin."]}),
-    ({"from": "AAA", "to": "DDD", "date": "07/01/2030"},
-     {"date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}),
-    ({"to": "DDD"}, {"from": ["This field is required."], "date": ["This field is required."]}),
-])
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        (
+            {"from": "AAA", "to": "NOPE", "date": "2030-01-07"},
+            {"to": ["No station has the code 'NOPE'."]},
+        ),
+        (
+            {"from": "AAA", "to": "aaa", "date": "2030-01-07"},
+            {"to": ["Choose a destination other than the origin."]},
+        ),
+        (
+            {"from": "AAA", "to": "DDD", "date": "07/01/2030"},
+            {"date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]},
+        ),
+        ({"to": "DDD"}, {"from": ["This field is required."], "date": ["This field is required."]}),
+    ],
+)
 def test_search_api_explains_bad_queries(api_client, rail, params, fields):
     response = api_client.get(URL, params)
 

@@ -20,8 +20,14 @@ def stations():
         ("ALD", "Allahabad Jn", ["Prayagraj Jn"]),
         ("MAO", "Madgaon", ["MADGOAN JN."]),
     ]:
-        made[code] = station_upsert(code=code, name=name, time_zone="Asia/Kolkata",
-                                    latitude=20.0, longitude=78.0, aliases=aliases)
+        made[code] = station_upsert(
+            code=code,
+            name=name,
+            time_zone="Asia/Kolkata",
+            latitude=20.0,
+            longitude=78.0,
+            aliases=aliases,
+        )
     company = CompanyFactory(kind="rail")
     # Howrah Jn is busier than Howrah Goods: it ranks first among equal matches.
     make_route(company, [(made["HWH"], 0, None, 0), (made["NDLS"], 1450, 1000, None)])
@@ -63,9 +69,20 @@ def test_limit_caps_the_results(api_client, stations):
 def test_station_payload_has_coordinates_and_time_zone(api_client, stations):
     response = api_client.get(URL, {"q": "MAO"})
 
-    assert response.json() == {"results": [{
-        "code": "MAO", "name": "Madgaon", "city": "", "region": "", "latitude": 20.0,
-        "longitude": 78.0, "time_zone": "Asia/Kolkata", "match": "code"}]}
+    assert response.json() == {
+        "results": [
+            {
+                "code": "MAO",
+                "name": "Madgaon",
+                "city": "",
+                "region": "",
+                "latitude": 20.0,
+                "longitude": 78.0,
+                "time_zone": "Asia/Kolkata",
+                "match": "code",
+            }
+        ]
+    }
 
 
 def test_missing_query_is_a_field_error(api_client, stations):

@@ -35,27 +35,31 @@ def _set_status(schedule, status):
 
 def test_the_machine_allows_exactly_these_moves():
     assert ALLOWED == [
-        (S.SCHEDULED, S.BOARDING), (S.SCHEDULED, S.CANCELLED),
-        (S.BOARDING, S.CANCELLED), (S.BOARDING, S.DEPARTED),
+        (S.SCHEDULED, S.BOARDING),
+        (S.SCHEDULED, S.CANCELLED),
+        (S.BOARDING, S.CANCELLED),
+        (S.BOARDING, S.DEPARTED),
         (S.DEPARTED, S.ARRIVED),
     ]
 
 
 @pytest.mark.parametrize(("current", "target"), ALLOWED)
-def test_allowed_transition_changes_status_and_records_who_and_why(trip_a, admin_a,
-                                                                   current, target):
+def test_allowed_transition_changes_status_and_records_who_and_why(
+    trip_a, admin_a, current, target
+):
     _set_status(trip_a, current)
 
     with time_machine.travel(datetime(2030, 1, 7, 2, 0, tzinfo=ZoneInfo("UTC")), tick=False):
-        result = schedule_transition(schedule=trip_a, to_status=target, by=admin_a,
-                                     reason="because")
+        result = schedule_transition(
+            schedule=trip_a, to_status=target, by=admin_a, reason="because"
+        )
 
     trip_a.refresh_from_db()
     assert (result.status, trip_a.status) == (target, target)
     assert trip_a.status_changed_at == datetime(2030, 1, 7, 2, 0, tzinfo=ZoneInfo("UTC"))
-    assert list(ScheduleEvent.objects.values_list(
-        "action", "from_status", "to_status", "by", "reason")) == [
-        ("status", current, target, admin_a.pk, "because")]
+    assert list(
+        ScheduleEvent.objects.values_list("action", "from_status", "to_status", "by", "reason")
+    ) == [("status", current, target, admin_a.pk, "because")]
 
 
 @pytest.mark.parametrize(("current", "target"), REFUSED)
@@ -76,8 +80,9 @@ def test_invalid_transition_says_what_is_possible(trip_a):
     with pytest.raises(InvalidStatusTransition) as exc:
         schedule_transition(schedule=trip_a, to_status=S.ARRIVED)
 
-    assert exc.value.message == ("A scheduled trip cannot become arrived; it can become: "
-                                 "boarding, cancelled.")
+    assert exc.value.message == (
+        "A scheduled trip cannot become arrived; it can become: boarding, cancelled."
+    )
 
 
 def test_cancelling_needs_a_reason(trip_a):
@@ -85,7 +90,8 @@ def test_cancelling_needs_a_reason(trip_a):
         schedule_cancel(schedule=trip_a, reason="  ")
 
     assert exc.value.message_dict == {
-        "reason": ["Say why the trip is cancelled; passengers are told."]}
+        "reason": ["Say why the trip is cancelled; passengers are told."]
+    }
     trip_a.refresh_from_db()
     assert trip_a.status == S.SCHEDULED
 
@@ -109,8 +115,10 @@ def test_departed_trip_refusal_says_when_it_departed(trip_a, admin_a):
         schedule_update(schedule=trip_a, by=admin_a, vehicle=None)
 
     # 02:35 UTC is 04:35 in Kigali, the company's time zone.
-    assert exc.value.message == ("Trip A1 of 07 Jan 2030 departed on 07 Jan 2030 04:35; "
-                                 "a departed trip can no longer be changed.")
+    assert exc.value.message == (
+        "Trip A1 of 07 Jan 2030 departed on 07 Jan 2030 04:35; "
+        "a departed trip can no longer be changed."
+    )
     assert exc.value.code == "trip_locked"
 
 
@@ -174,20 +182,22 @@ def test_route_stops_can_change_when_no_trip_is_on_its_way(trip_a):
 # --- Edits before departure --------------------------------------------------------------------
 
 
-def test_update_before_departure_changes_vehicle_and_drivers_and_records_it(trip_a, admin_a,
-                                                                            driver_a):
+def test_update_before_departure_changes_vehicle_and_drivers_and_records_it(
+    trip_a, admin_a, driver_a
+):
     other = VehicleFactory(company=trip_a.route.company)
 
-    schedule_update(schedule=trip_a, by=admin_a, vehicle=other, drivers=[driver_a],
-                    reason="swap")
+    schedule_update(schedule=trip_a, by=admin_a, vehicle=other, drivers=[driver_a], reason="swap")
 
     trip_a.refresh_from_db()
     assert trip_a.vehicle == other
     assert list(trip_a.drivers.all()) == [driver_a]
     event = ScheduleEvent.objects.get()
     assert (event.action, event.by, event.reason) == ("update", admin_a, "swap")
-    assert event.details == {"vehicle": [trip_a.route.default_vehicle_id, other.pk],
-                             "drivers": [[], [driver_a.pk]]}
+    assert event.details == {
+        "vehicle": [trip_a.route.default_vehicle_id, other.pk],
+        "drivers": [[], [driver_a.pk]],
+    }
 
 
 def test_update_refuses_a_vehicle_of_another_company(trip_a, line_b):

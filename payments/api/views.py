@@ -37,8 +37,18 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "status", "provider", "amount", "currency", "payer", "failure_reason",
-                  "created_at", "completed_at", "next_action"]
+        fields = [
+            "id",
+            "status",
+            "provider",
+            "amount",
+            "currency",
+            "payer",
+            "failure_reason",
+            "created_at",
+            "completed_at",
+            "next_action",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(NextActionSerializer)
@@ -63,10 +73,15 @@ class WalletView(APIView):
         wallet = selectors.wallet_for_user(user=request.user)
         currency = wallet.currency if wallet else money.default_currency()
         balance = wallet.balance if wallet else 0
-        return Response(self.OutputSerializer({
-            "currency": currency, "balance": balance,
-            "balance_display": money.format_money(balance, currency),
-        }).data)
+        return Response(
+            self.OutputSerializer(
+                {
+                    "currency": currency,
+                    "balance": balance,
+                    "balance_display": money.format_money(balance, currency),
+                }
+            ).data
+        )
 
 
 class WalletTransactionListView(generics.ListAPIView):
@@ -80,8 +95,7 @@ class WalletTransactionListView(generics.ListAPIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         transaction_id = serializers.IntegerField()
-        kind = serializers.ChoiceField(source="transaction.kind",
-                                       choices=Transaction.Kind.choices)
+        kind = serializers.ChoiceField(source="transaction.kind", choices=Transaction.Kind.choices)
         amount = serializers.IntegerField(help_text="Minor units; positive is money in.")
         currency = serializers.CharField(source="transaction.currency")
         reference_type = serializers.CharField(source="transaction.reference_type")
@@ -109,8 +123,13 @@ class WalletTopUpView(APIView):
     class InputSerializer(serializers.Serializer):
         amount = serializers.IntegerField(min_value=1, help_text="Minor units (paise).")
         provider = serializers.CharField(max_length=32, default="sandbox")
-        payer = serializers.CharField(max_length=32, required=False, allow_blank=True,
-                                      default="", help_text="Mobile money: the phone number.")
+        payer = serializers.CharField(
+            max_length=32,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Mobile money: the phone number.",
+        )
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -127,10 +146,12 @@ class WalletTopUpView(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = services.wallet_topup_start(
-            user=request.user, idempotency_record=self.idempotency_record,
-            **data.validated_data)
-        return Response(PaymentOutputSerializer(payment, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+            user=request.user, idempotency_record=self.idempotency_record, **data.validated_data
+        )
+        return Response(
+            PaymentOutputSerializer(payment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class WalletTopUpDetailView(APIView):
@@ -158,22 +179,28 @@ class WebhookView(APIView):
 
     @extend_schema(
         request={"application/json": {"type": "object"}},
-        parameters=[OpenApiParameter("provider", str, OpenApiParameter.PATH,
-                                     enum=sorted(PROVIDERS))],
-        responses={200: OutputSerializer,
-                   400: error_response("Not an event of this provider"),
-                   401: error_response("Missing, stale or wrong signature"),
-                   404: error_response("Unknown provider")},
+        parameters=[
+            OpenApiParameter("provider", str, OpenApiParameter.PATH, enum=sorted(PROVIDERS))
+        ],
+        responses={
+            200: OutputSerializer,
+            400: error_response("Not an event of this provider"),
+            401: error_response("Missing, stale or wrong signature"),
+            404: error_response("Unknown provider"),
+        },
     )
     def post(self, request, provider):
         if provider not in enabled_provider_names():
             raise NotFound("No such payment provider.")
         # The signature covers the exact bytes received: never the re-serialised JSON.
-        event, created = services.webhook_receive(provider=provider, body=request.body,
-                                                  headers=request.headers)
-        return Response(self.OutputSerializer(
-            {"event_id": event.event_id, "outcome": event.outcome, "duplicate": not created}
-        ).data)
+        event, created = services.webhook_receive(
+            provider=provider, body=request.body, headers=request.headers
+        )
+        return Response(
+            self.OutputSerializer(
+                {"event_id": event.event_id, "outcome": event.outcome, "duplicate": not created}
+            ).data
+        )
 
 
 class SandboxCompleteView(APIView):
@@ -184,14 +211,19 @@ class SandboxCompleteView(APIView):
     class InputSerializer(serializers.Serializer):
         outcome = serializers.ChoiceField(choices=["approve", "decline"], default="approve")
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: PaymentOutputSerializer,
-                              404: error_response("No such payment of yours"),
-                              409: error_response("Already completed")})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: PaymentOutputSerializer,
+            404: error_response("No such payment of yours"),
+            409: error_response("Already completed"),
+        },
+    )
     def post(self, request, payment_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
         payment = services.sandbox_payment_complete(
-            payment=payment, approve=data.validated_data["outcome"] == "approve")
+            payment=payment, approve=data.validated_data["outcome"] == "approve"
+        )
         return Response(PaymentOutputSerializer(payment, context={"request": request}).data)

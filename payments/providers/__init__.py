@@ -21,7 +21,8 @@ def enabled_provider_names() -> list[str]:
 def get_provider(name: str) -> PaymentProvider:
     """The enabled provider called `name`; raises ProviderUnavailable otherwise."""
     if name not in enabled_provider_names():
-        raise ProviderUnavailable(f"The payment provider {name!r} is not available here.",
-                                  fields={"provider": [f"Choose one of: "
-                                                       f"{', '.join(enabled_provider_names())}."]})
+        raise ProviderUnavailable(
+            f"The payment provider {name!r} is not available here.",
+            fields={"provider": [f"Choose one of: {', '.join(enabled_provider_names())}."]},
+        )
     return PROVIDERS[name]()

@@ -58,8 +58,11 @@ def webhook_json_load(body: bytes) -> dict:
             stack.extend(value)
         elif isinstance(value, str) and not _storable(value):
             raise WebhookPayloadInvalid(
-                _("The event holds text that cannot be stored (a NUL character or an "
-                  "unpaired surrogate)."))
+                _(
+                    "The event holds text that cannot be stored (a NUL character or an "
+                    "unpaired surrogate)."
+                )
+            )
     return payload
 
 
@@ -69,10 +72,15 @@ def webhook_event_id(value: object) -> str:
     are recognised by a digest of it (see WebhookEvent.event_key)."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value or not _storable(value) or any(
-            unicodedata.category(char) == "Cc" for char in value):
+    if (
+        not isinstance(value, str)
+        or not value
+        or not _storable(value)
+        or any(unicodedata.category(char) == "Cc" for char in value)
+    ):
         raise WebhookPayloadInvalid(
-            _("The event id must be non-empty text without control characters."))
+            _("The event id must be non-empty text without control characters.")
+        )
     return value
 
 

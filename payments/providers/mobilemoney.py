@@ -66,8 +66,10 @@ class MobileMoneyProvider(PaymentProvider):
     def next_action(self, payment, *, request=None) -> dict | None:
         if payment.is_final:
             return None
-        return {"type": "approve_on_device",
-                "message": f"Approve the payment on the phone {payment.payer}."}
+        return {
+            "type": "approve_on_device",
+            "message": f"Approve the payment on the phone {payment.payer}.",
+        }
 
     def _client(self) -> httpx.Client:
         return httpx.Client(
@@ -85,12 +87,13 @@ class MobileMoneyProvider(PaymentProvider):
             "payerMessage": "TTMS wallet top-up",
             "payeeNote": f"Top-up {payment.pk}",
         }
-        headers = {"X-Reference-Id": payment.provider_reference,
-                   "X-Callback-Url": settings.TTMS_MOBILEMONEY_CALLBACK_URL}
+        headers = {
+            "X-Reference-Id": payment.provider_reference,
+            "X-Callback-Url": settings.TTMS_MOBILEMONEY_CALLBACK_URL,
+        }
         try:
             with self._client() as client:
-                response = client.post("/collection/v1_0/requesttopay", json=body,
-                                       headers=headers)
+                response = client.post("/collection/v1_0/requesttopay", json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise ProviderTemporaryError(f"request to pay failed: {exc!r}") from exc
         # 409: the provider already has this reference (an earlier attempt got through).
@@ -103,8 +106,7 @@ class MobileMoneyProvider(PaymentProvider):
     def fetch_status(self, payment) -> ProviderEvent | None:
         try:
             with self._client() as client:
-                response = client.get(
-                    f"/collection/v1_0/requesttopay/{payment.provider_reference}")
+                response = client.get(f"/collection/v1_0/requesttopay/{payment.provider_reference}")
         except httpx.HTTPError as exc:
             raise ProviderTemporaryError(f"status query failed: {exc!r}") from exc
         if response.status_code == 404:
@@ -114,8 +116,9 @@ class MobileMoneyProvider(PaymentProvider):
         try:
             payload = webhook_json_load(response.content)
         except WebhookPayloadInvalid as exc:
-            raise ProviderTemporaryError("status query answered something not a JSON "
-                                         "object") from exc
+            raise ProviderTemporaryError(
+                "status query answered something not a JSON object"
+            ) from exc
         status = payload.get("status")
         try:
             return self._event(
@@ -130,9 +133,12 @@ class MobileMoneyProvider(PaymentProvider):
             raise ProviderTemporaryError(f"status answer not understood: {status!r}") from exc
 
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
-        signing.verify(secret=settings.TTMS_MOBILEMONEY_WEBHOOK_SECRET,
-                       header=headers.get(SIGNATURE_HEADER), body=body,
-                       tolerance_seconds=settings.TTMS_WEBHOOK_TOLERANCE_SECONDS)
+        signing.verify(
+            secret=settings.TTMS_MOBILEMONEY_WEBHOOK_SECRET,
+            header=headers.get(SIGNATURE_HEADER),
+            body=body,
+            tolerance_seconds=settings.TTMS_WEBHOOK_TOLERANCE_SECONDS,
+        )
         payload = webhook_json_load(body)
         event_id = webhook_event_id(payload.get("event_id"))
         return self._event(payload=payload, event_id=event_id, event_type="callback")
@@ -148,10 +154,14 @@ class MobileMoneyProvider(PaymentProvider):
                 raise TypeError("amount")
             amount = money.from_major_string(str(amount_text), currency)
             return ProviderEvent(
-                event_id=event_id, event_type=event_type, status=status,
+                event_id=event_id,
+                event_type=event_type,
+                status=status,
                 payment_id=str(payload.get("externalId") or ""),
-                provider_reference=str(payload["referenceId"]), amount=amount,
-                currency=currency, reason=str(payload.get("reason") or "")[:200],
+                provider_reference=str(payload["referenceId"]),
+                amount=amount,
+                currency=currency,
+                reason=str(payload.get("reason") or "")[:200],
                 payload=payload,
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -39,29 +39,37 @@ class SandboxProvider(PaymentProvider):
         url = reverse("payments-sandbox-checkout", kwargs={"payment_id": payment.pk})
         return {"type": "redirect", "url": request.build_absolute_uri(url) if request else url}
 
-    def build_event(self, *, payment, approve: bool, event_id: str | None = None,
-                    timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    def build_event(
+        self, *, payment, approve: bool, event_id: str | None = None, timestamp: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """The signed webhook (body and headers) the sandbox sends for this outcome."""
         timestamp = int(time.time()) if timestamp is None else timestamp
-        body = json.dumps({
-            "id": event_id or f"evt_{uuid.uuid4().hex}",
-            "type": "payment.succeeded" if approve else "payment.failed",
-            "created": timestamp,
-            "data": {
-                "payment_id": str(payment.pk),
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "reason": "" if approve else "Declined by the payer on the sandbox checkout.",
+        body = json.dumps(
+            {
+                "id": event_id or f"evt_{uuid.uuid4().hex}",
+                "type": "payment.succeeded" if approve else "payment.failed",
+                "created": timestamp,
+                "data": {
+                    "payment_id": str(payment.pk),
+                    "amount": payment.amount,
+                    "currency": payment.currency,
+                    "reason": "" if approve else "Declined by the payer on the sandbox checkout.",
+                },
             },
-        }, separators=(",", ":")).encode()
-        signature = signing.sign(secret=settings.TTMS_SANDBOX_WEBHOOK_SECRET, body=body,
-                                 timestamp=timestamp)
+            separators=(",", ":"),
+        ).encode()
+        signature = signing.sign(
+            secret=settings.TTMS_SANDBOX_WEBHOOK_SECRET, body=body, timestamp=timestamp
+        )
         return body, {SIGNATURE_HEADER: signature, "Content-Type": "application/json"}
 
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
-        signing.verify(secret=settings.TTMS_SANDBOX_WEBHOOK_SECRET,
-                       header=headers.get(SIGNATURE_HEADER), body=body,
-                       tolerance_seconds=settings.TTMS_WEBHOOK_TOLERANCE_SECONDS)
+        signing.verify(
+            secret=settings.TTMS_SANDBOX_WEBHOOK_SECRET,
+            header=headers.get(SIGNATURE_HEADER),
+            body=body,
+            tolerance_seconds=settings.TTMS_WEBHOOK_TOLERANCE_SECONDS,
+        )
         payload = webhook_json_load(body)
         event_id = webhook_event_id(payload.get("id"))
         try:
@@ -71,9 +79,13 @@ class SandboxProvider(PaymentProvider):
             if not isinstance(amount, int) or isinstance(amount, bool):
                 raise TypeError("amount")
             return ProviderEvent(
-                event_id=event_id, event_type=payload["type"], status=status,
-                payment_id=str(data["payment_id"]), amount=amount,
-                currency=str(data["currency"]), reason=str(data.get("reason", ""))[:200],
+                event_id=event_id,
+                event_type=payload["type"],
+                status=status,
+                payment_id=str(data["payment_id"]),
+                amount=amount,
+                currency=str(data["currency"]),
+                reason=str(data.get("reason", ""))[:200],
                 payload=payload,
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -49,8 +49,11 @@ def parse_header(header: str | None) -> tuple[int, list[str]]:
     """
     if not header:
         raise WebhookSignatureInvalid(_("The signature header is missing."))
-    if not isinstance(header, str) or len(header) > MAX_HEADER_LENGTH \
-            or not _PRINTABLE_ASCII.fullmatch(header):
+    if (
+        not isinstance(header, str)
+        or len(header) > MAX_HEADER_LENGTH
+        or not _PRINTABLE_ASCII.fullmatch(header)
+    ):
         raise _malformed()
     timestamps, digests = [], []
     for part in header.split(","):
@@ -71,12 +74,12 @@ def parse_header(header: str | None) -> tuple[int, list[str]]:
     return timestamps[0], digests
 
 
-def verify(*, secret: str, header: str | None, body: bytes, tolerance_seconds: int,
-           now: int | None = None) -> None:
+def verify(
+    *, secret: str, header: str | None, body: bytes, tolerance_seconds: int, now: int | None = None
+) -> None:
     """Raise WebhookSignatureInvalid unless `header` signs `body` with `secret`, recently."""
     if not secret:
-        raise WebhookSignatureInvalid(
-            _("The webhook secret of this provider is not configured."))
+        raise WebhookSignatureInvalid(_("The webhook secret of this provider is not configured."))
     timestamp, candidates = parse_header(header)
     now = int(time.time()) if now is None else now
     if abs(now - timestamp) > tolerance_seconds:

@@ -19,7 +19,8 @@ def payments_settings(settings):
     settings.TTMS_MOBILEMONEY_API_KEY = MOBILEMONEY_KEY
     settings.TTMS_MOBILEMONEY_WEBHOOK_SECRET = MOBILEMONEY_SECRET
     settings.TTMS_MOBILEMONEY_CALLBACK_URL = (
-        "http://testserver/api/v1/payments/webhooks/mobilemoney/")
+        "http://testserver/api/v1/payments/webhooks/mobilemoney/"
+    )
     settings.TTMS_MOBILEMONEY_TIMEOUT_MS = 2000
     settings.TTMS_CURRENCY = "INR"
     settings.ROOT_URLCONF = "payments.tests.urls"

@@ -45,9 +45,16 @@ def fund_wallet(user, amount: int) -> Payment:
     """Credit `user`'s wallet through a succeeded sandbox payment (the real service path,
     minus the signature, which webhook tests cover)."""
     payment = PaymentFactory(user=user, amount=amount)
-    services.provider_event_apply(provider="sandbox", event=ProviderEvent(
-        event_id=f"evt_{uuid.uuid4().hex}", event_type="payment.succeeded", status=SUCCEEDED,
-        payment_id=str(payment.pk), amount=amount, currency=payment.currency,
-    ))
+    services.provider_event_apply(
+        provider="sandbox",
+        event=ProviderEvent(
+            event_id=f"evt_{uuid.uuid4().hex}",
+            event_type="payment.succeeded",
+            status=SUCCEEDED,
+            payment_id=str(payment.pk),
+            amount=amount,
+            currency=payment.currency,
+        ),
+    )
     payment.refresh_from_db()
     return payment

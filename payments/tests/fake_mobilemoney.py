@@ -27,8 +27,9 @@ class FakeMobileMoney:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         # A short poll interval: stopping the server waits for at most one.
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -46,28 +47,37 @@ class FakeMobileMoney:
     # --- What the payer does on their phone -------------------------------------------
 
     def approve(self, reference: str) -> None:
-        self.payments[reference].update(status="SUCCESSFUL",
-                                        financialTransactionId=uuid.uuid4().hex[:12])
+        self.payments[reference].update(
+            status="SUCCESSFUL", financialTransactionId=uuid.uuid4().hex[:12]
+        )
 
     def decline(self, reference: str, reason: str = "APPROVAL_REJECTED") -> None:
         self.payments[reference].update(status="FAILED", reason=reason)
 
-    def callback(self, reference: str, *, event_id: str | None = None,
-                 status: str | None = None, amount: str | None = None,
-                 secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+    def callback(
+        self,
+        reference: str,
+        *,
+        event_id: str | None = None,
+        status: str | None = None,
+        amount: str | None = None,
+        secret: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
         """The signed callback the provider posts for `reference` (its current status,
         unless `status` says otherwise)."""
         payment = self.payments[reference]
-        body = json.dumps({
-            "event_id": event_id or f"cb_{uuid.uuid4().hex}",
-            "referenceId": reference,
-            "externalId": payment["externalId"],
-            "status": status or payment["status"],
-            "amount": amount or payment["amount"],
-            "currency": payment["currency"],
-            "financialTransactionId": payment.get("financialTransactionId"),
-            "reason": payment.get("reason"),
-        }).encode()
+        body = json.dumps(
+            {
+                "event_id": event_id or f"cb_{uuid.uuid4().hex}",
+                "referenceId": reference,
+                "externalId": payment["externalId"],
+                "status": status or payment["status"],
+                "amount": amount or payment["amount"],
+                "currency": payment["currency"],
+                "financialTransactionId": payment.get("financialTransactionId"),
+                "reason": payment.get("reason"),
+            }
+        ).encode()
         signature = signing.sign(secret=secret or self.secret, body=body)
         return body, {"X-Signature": signature}
 
@@ -113,7 +123,8 @@ class FakeMobileMoney:
                     else:
                         duplicate = False
                         fake.payments[reference] = {
-                            "status": "PENDING", "amount": payload["amount"],
+                            "status": "PENDING",
+                            "amount": payload["amount"],
                             "currency": payload["currency"],
                             "externalId": payload["externalId"],
                             "payer": payload["payer"]["partyId"],
@@ -122,8 +133,10 @@ class FakeMobileMoney:
                 # out does not know whether it arrived. It did.
                 if fake.delay_ms:
                     time.sleep(fake.delay_ms / 1000)
-                self._answer(409 if duplicate else 202,
-                             {"message": "duplicate reference"} if duplicate else None)
+                self._answer(
+                    409 if duplicate else 202,
+                    {"message": "duplicate reference"} if duplicate else None,
+                )
 
             def do_GET(self):
                 fake.requests.append(("GET", self.path, {}))
@@ -135,8 +148,10 @@ class FakeMobileMoney:
                 payment = fake.payments.get(reference)
                 if payment is None:
                     return self._answer(404, {"code": "RESOURCE_NOT_FOUND"})
-                self._answer(200, {k: v for k, v in payment.items() if k != "payer"}
-                             | {"payer": {"partyIdType": "MSISDN",
-                                          "partyId": payment["payer"]}})
+                self._answer(
+                    200,
+                    {k: v for k, v in payment.items() if k != "payer"}
+                    | {"payer": {"partyIdType": "MSISDN", "partyId": payment["payer"]}},
+                )
 
         return Handler

@@ -22,20 +22,36 @@ def ledger(company, agent):
     passenger = PassengerFactory()
     other = CompanyFactory(name="Deccan Bus", slug="deccan")
     fund_wallet(passenger, 100_000)
-    services.booking_charge(wallet_owner=passenger, company=company, amount=10_000,
-                            reference_type="pnr", reference_id="A1")
-    services.booking_charge(wallet_owner=passenger, company=company, amount=5_001,
-                            reference_type="pnr", reference_id="A2")
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=10_000,
+        reference_type="pnr",
+        reference_id="A1",
+    )
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=5_001,
+        reference_type="pnr",
+        reference_id="A2",
+    )
     services.booking_refund(reference_type="pnr", reference_id="A1", amount=5_000)
-    services.cash_sale(agent=agent, company=company, amount=2_000, reference_type="pnr",
-                       reference_id="A3")
+    services.cash_sale(
+        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="A3"
+    )
     services.payout_record(company=company, amount=1_000, reference_id="NEFT-1")
-    services.booking_charge(wallet_owner=passenger, company=other, amount=3_000,
-                            reference_type="pnr", reference_id="B1")
-    old = services.booking_charge(wallet_owner=passenger, company=company, amount=7_000,
-                                  reference_type="pnr", reference_id="A0")
-    Transaction.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - timedelta(days=40))
+    services.booking_charge(
+        wallet_owner=passenger, company=other, amount=3_000, reference_type="pnr", reference_id="B1"
+    )
+    old = services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=7_000,
+        reference_type="pnr",
+        reference_id="A0",
+    )
+    Transaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
     return {"company": company, "other": other, "passenger": passenger}
 
 
@@ -60,7 +76,13 @@ def test_platform_admin_sees_every_account(client, ledger):
 
     assert response.status_code == 200
     assert {a.kind for a in response.context["cl"].result_list} == {
-        "wallet", "drawer", "revenue", "commission", "provider_clearing", "payout_clearing"}
+        "wallet",
+        "drawer",
+        "revenue",
+        "commission",
+        "provider_clearing",
+        "payout_clearing",
+    }
 
 
 def test_company_staff_see_only_their_revenue_account_and_its_entries(client, ledger):
@@ -82,10 +104,14 @@ def test_nobody_edits_the_ledger_in_the_admin(client, ledger):
     revenue = Account.objects.get(kind="revenue", company=ledger["company"])
 
     assert client.get("/admin/payments/account/add/").status_code == 403
-    assert client.post(f"/admin/payments/account/{revenue.pk}/change/",
-                       {"balance": 1}).status_code == 403
-    assert client.post(f"/admin/payments/account/{revenue.pk}/delete/",
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(f"/admin/payments/account/{revenue.pk}/change/", {"balance": 1}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/admin/payments/account/{revenue.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
     assert Account.objects.get(pk=revenue.pk).balance == 0
 
 
@@ -103,13 +129,21 @@ def test_settlement_report_page_shows_sales_refunds_commission_net(client, ledge
     client.force_login(platform_admin())
     day = today_in_kolkata()
 
-    response = client.get("/admin/payments/account/settlement/",
-                          {"company": ledger["company"].pk, "start": day, "end": day})
+    response = client.get(
+        "/admin/payments/account/settlement/",
+        {"company": ledger["company"].pk, "start": day, "end": day},
+    )
 
     (report,) = response.context["reports"]
-    assert (report.sales, report.sales_count, report.refunds, report.refunds_count,
-            report.commission, report.net, report.payouts) == (
-        17_001, 3, 5_000, 1, 600, 11_401, 1_000)
+    assert (
+        report.sales,
+        report.sales_count,
+        report.refunds,
+        report.refunds_count,
+        report.commission,
+        report.net,
+        report.payouts,
+    ) == (17_001, 3, 5_000, 1, 600, 11_401, 1_000)
     assert report.sales - report.refunds - report.commission == report.net
     assert "₹114.01" in response.content.decode()
 
@@ -118,13 +152,13 @@ def test_settlement_report_csv(client, ledger):
     client.force_login(platform_admin())
     day = today_in_kolkata()
 
-    response = client.get("/admin/payments/account/settlement/",
-                          {"start": day, "end": day, "format": "csv"})
+    response = client.get(
+        "/admin/payments/account/settlement/", {"start": day, "end": day, "format": "csv"}
+    )
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.decode().splitlines() == [
-        "company,start,end,currency,sales,sales_count,refunds,refunds_count,commission,net,"
-        "payouts",
+        "company,start,end,currency,sales,sales_count,refunds,refunds_count,commission,net,payouts",
         f"Deccan Bus,{day},{day},INR,30.00,1,0.00,0,1.50,28.50,0.00",
         f"Konkan Rail,{day},{day},INR,170.01,3,50.00,1,6.00,114.01,10.00",
     ]
@@ -135,34 +169,40 @@ def test_company_staff_get_the_settlement_of_their_company_only(client, ledger):
     day = today_in_kolkata()
 
     mine = client.get("/admin/payments/account/settlement/", {"start": day, "end": day})
-    theirs = client.get("/admin/payments/account/settlement/",
-                        {"company": ledger["other"].pk, "start": day, "end": day})
+    theirs = client.get(
+        "/admin/payments/account/settlement/",
+        {"company": ledger["other"].pk, "start": day, "end": day},
+    )
 
     assert [r.company for r in mine.context["reports"]] == [ledger["company"]]
     assert theirs.context["reports"] == []
     assert "company" in theirs.context["form"].errors
 
 
-
-@pytest.mark.parametrize(("start", "end", "fields"), [
-    ("9999-12-31", "9999-12-31", ["start", "end"]),
-    ("2026-01-01", "9999-12-31", ["end"]),
-    ("0001-01-01", "0001-01-01", ["start", "end"]),
-    ("1999-12-31", "2026-01-01", ["start"]),
-    ("2026-01-01", "3000-01-01", ["end"]),
-])
-def test_settlement_report_of_days_out_of_range_is_a_400_page_not_a_500(client, ledger, start,
-                                                                        end, fields):
+@pytest.mark.parametrize(
+    ("start", "end", "fields"),
+    [
+        ("9999-12-31", "9999-12-31", ["start", "end"]),
+        ("2026-01-01", "9999-12-31", ["end"]),
+        ("0001-01-01", "0001-01-01", ["start", "end"]),
+        ("1999-12-31", "2026-01-01", ["start"]),
+        ("2026-01-01", "3000-01-01", ["end"]),
+    ],
+)
+def test_settlement_report_of_days_out_of_range_is_a_400_page_not_a_500(
+    client, ledger, start, end, fields
+):
     client.force_login(platform_admin())
 
     page = client.get("/admin/payments/account/settlement/", {"start": start, "end": end})
-    csv = client.get("/admin/payments/account/settlement/",
-                     {"start": start, "end": end, "format": "csv"})
+    csv = client.get(
+        "/admin/payments/account/settlement/", {"start": start, "end": end, "format": "csv"}
+    )
 
     assert (page.status_code, csv.status_code) == (400, 400)
     assert page["Content-Type"] == csv["Content-Type"] == "text/html; charset=utf-8"
     assert page.context["form"].errors == {
-        field: ["Choose a day between 1 January 2000 and 31 December 2999."] for field in fields}
+        field: ["Choose a day between 1 January 2000 and 31 December 2999."] for field in fields
+    }
     assert page.context["reports"] == []
-    assert "Choose a day between 1 January 2000 and 31 December 2999." in \
-        page.content.decode()
+    assert "Choose a day between 1 January 2000 and 31 December 2999." in page.content.decode()

@@ -40,8 +40,13 @@ def test_64_concurrent_debits_against_funds_for_20_leave_exactly_zero(record_pro
 
     def charge(i):
         try:
-            services.booking_charge(wallet_owner=passenger, company=company, amount=1_000,
-                                    reference_type="pnr", reference_id=f"PNR{i}")
+            services.booking_charge(
+                wallet_owner=passenger,
+                company=company,
+                amount=1_000,
+                reference_type="pnr",
+                reference_id=f"PNR{i}",
+            )
         except InsufficientFunds:
             return "refused"
         except Busy:
@@ -73,8 +78,9 @@ def test_same_key_50_times_concurrently_moves_money_once(record_property):
     def call(i):
         client = APIClient()
         client.force_authenticate(passenger)
-        response = client.post(CHARGE, body, format="json",
-                               headers={"Idempotency-Key": "one-booking"})
+        response = client.post(
+            CHARGE, body, format="json", headers={"Idempotency-Key": "one-booking"}
+        )
         return response.status_code, response.json()
 
     started = time.perf_counter()
@@ -86,14 +92,16 @@ def test_same_key_50_times_concurrently_moves_money_once(record_property):
     assert set(statuses) <= {201, 409} and statuses[201] >= 1
     assert len({body["transaction"] for status, body in answers if status == 201}) == 1
     assert {body["error"]["code"] for status, body in answers if status == 409} <= {
-        "idempotency_in_flight"}
+        "idempotency_in_flight"
+    }
     assert Transaction.objects.filter(kind="booking_charge").count() == 1
     assert Account.objects.get(kind="wallet").balance == 6_000
 
     client = APIClient()
     client.force_authenticate(passenger)
-    different = client.post(CHARGE, {**body, "amount": 1_000}, format="json",
-                            headers={"Idempotency-Key": "one-booking"})
+    different = client.post(
+        CHARGE, {**body, "amount": 1_000}, format="json", headers={"Idempotency-Key": "one-booking"}
+    )
     assert different.status_code == 422
     assert Transaction.objects.filter(kind="booking_charge").count() == 1
     assert invariants_hold()
@@ -106,8 +114,12 @@ def test_same_webhook_delivered_10_times_at_once_credits_once():
     del headers["Content-Type"]
 
     def deliver(i):
-        response = APIClient().post("/api/v1/payments/webhooks/sandbox/", data=body,
-                                    content_type="application/json", headers=headers)
+        response = APIClient().post(
+            "/api/v1/payments/webhooks/sandbox/",
+            data=body,
+            content_type="application/json",
+            headers=headers,
+        )
         return response.status_code, response.json()["duplicate"]
 
     answers = run_together(10, deliver)
@@ -155,8 +167,10 @@ def test_a_lock_held_too_long_answers_busy_503_and_records_nothing(settings):
 
 def _backends_waiting_on_a_lock() -> int:
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                       "current_database() AND wait_event_type = 'Lock'")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+            "current_database() AND wait_event_type = 'Lock'"
+        )
         return cursor.fetchone()[0]
 
 
@@ -178,16 +192,20 @@ def test_four_completions_of_one_sandbox_topup_answer_one_200_and_three_409(sett
     def complete(i):
         client = APIClient()
         client.force_authenticate(passenger)
-        response = client.post(f"/api/v1/payments/sandbox/{payment.pk}/complete/",
-                               {"outcome": actions[i]}, format="json")
+        response = client.post(
+            f"/api/v1/payments/sandbox/{payment.pk}/complete/",
+            {"outcome": actions[i]},
+            format="json",
+        )
         return response.status_code, response.json()
 
     holder = threading.Thread(target=hold_the_payment)
     holder.start()
     locked.wait(10)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(lambda i=i: (complete(i), connections.close_all())[0])
-                   for i in range(4)]
+        futures = [
+            pool.submit(lambda i=i: (complete(i), connections.close_all())[0]) for i in range(4)
+        ]
         deadline = time.monotonic() + 15
         while _backends_waiting_on_a_lock() < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -201,7 +219,8 @@ def test_four_completions_of_one_sandbox_topup_answer_one_200_and_three_409(sett
     expected = "succeeded" if actions[winner] == "approve" else "failed"
     assert answers[winner][1]["status"] == expected
     assert [body["error"]["code"] for status, body in answers if status == 409] == [
-        "payment_not_pending"] * 3
+        "payment_not_pending"
+    ] * 3
     payment.refresh_from_db()
     assert payment.status == expected
     assert WebhookEvent.objects.count() == 1
@@ -229,8 +248,11 @@ def test_a_dismissal_racing_an_approval_leaves_one_consistent_outcome(settings):
     def approve():
         client = APIClient()
         client.force_authenticate(passenger)
-        return client.post(f"/api/v1/payments/sandbox/{payment.pk}/complete/",
-                           {"outcome": "approve"}, format="json").status_code
+        return client.post(
+            f"/api/v1/payments/sandbox/{payment.pk}/complete/",
+            {"outcome": "approve"},
+            format="json",
+        ).status_code
 
     def dismiss():
         client = Client()

@@ -18,8 +18,9 @@ def test_demo_funds_the_demo_passenger_once_through_the_sandbox():
     first, second = demo_load(), demo_load()
 
     passenger = User.objects.get(email="passenger@example.com")
-    assert first == ["wallet of passenger@example.com: funded with ₹5,000.00 through a "
-                     "sandbox top-up"]
+    assert first == [
+        "wallet of passenger@example.com: funded with ₹5,000.00 through a sandbox top-up"
+    ]
     assert second == ["wallet of passenger@example.com: exists (₹5,000.00)"]
     assert wallet_for_user(user=passenger).balance == 500_000
     assert Payment.objects.get().webhook_events.get().outcome == "applied"
@@ -32,15 +33,18 @@ def test_demo_without_the_demo_passenger_does_nothing():
 
 def test_demo_loader_and_beat_entries_are_registered():
     assert LOADERS[-1] == "payments.demo.demo_load"
-    assert BEAT_SCHEDULE["payments-expire-idempotency-records"]["task"] == \
-        "payments.tasks.idempotency_expire_task"
+    assert (
+        BEAT_SCHEDULE["payments-expire-idempotency-records"]["task"]
+        == "payments.tasks.idempotency_expire_task"
+    )
 
 
 def test_poll_task_settles_pending_mobile_money_payments(fake_mobilemoney, passenger):
     from payments import services
 
-    payment = services.wallet_topup_start(user=passenger, amount=5_000,
-                                          provider="mobilemoney", payer="+919876543210")
+    payment = services.wallet_topup_start(
+        user=passenger, amount=5_000, provider="mobilemoney", payer="+919876543210"
+    )
     services.payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 

@@ -35,7 +35,9 @@ def test_key_longer_than_255_characters_is_a_400(passenger_client):
     response = post(passenger_client, TOPUPS, {"amount": 10_000}, "k" * 256)
 
     assert (response.status_code, response.json()["error"]["code"]) == (
-        400, "idempotency_key_invalid")
+        400,
+        "idempotency_key_invalid",
+    )
 
 
 def test_same_key_and_request_replays_the_first_response(passenger_client):
@@ -80,15 +82,23 @@ def test_the_record_is_written_with_the_money_it_moved(passenger_client, passeng
     company = CompanyFactory()
     fund_wallet(passenger, 10_000)
 
-    response = post(passenger_client, CHARGE,
-                    {"company": company.pk, "amount": 4_000, "reference": "PNR1"}, "k1")
+    response = post(
+        passenger_client,
+        CHARGE,
+        {"company": company.pk, "amount": 4_000, "reference": "PNR1"},
+        "k1",
+    )
 
     record = IdempotencyRecord.objects.get()
     txn = Transaction.objects.get(kind="booking_charge")
     assert response.status_code == 201
     assert txn.idempotency_record == record
     assert (record.user, record.scope, record.key, record.response_status) == (
-        passenger, "test.charge", "k1", 201)
+        passenger,
+        "test.charge",
+        "k1",
+        201,
+    )
     assert record.response_body == {"transaction": txn.pk, "amount": 4_000}
     assert record.expires_at == record.created_at + timedelta(hours=24)
 

@@ -15,7 +15,8 @@ def post(client, body, key):
 
 
 def test_replay_is_served_from_redis_without_a_database_query(
-        passenger_client, django_capture_on_commit_callbacks, django_assert_num_queries):
+    passenger_client, django_capture_on_commit_callbacks, django_assert_num_queries
+):
     with django_capture_on_commit_callbacks(execute=True):
         first = post(passenger_client, {"amount": 10_000}, "fast")
 

@@ -28,10 +28,16 @@ def check_fails() -> tuple[str, int]:
 @pytest.fixture
 def books(passenger, company, agent):
     fund_wallet(passenger, 10_000)
-    services.booking_charge(wallet_owner=passenger, company=company, amount=4_000,
-                            reference_type="order", reference_id="1")
-    services.cash_sale(agent=agent, company=company, amount=1_000, reference_type="order",
-                       reference_id="2")
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=4_000,
+        reference_type="order",
+        reference_id="1",
+    )
+    services.cash_sale(
+        agent=agent, company=company, amount=1_000, reference_type="order", reference_id="2"
+    )
 
 
 def test_a_sound_ledger_passes(books):
@@ -62,8 +68,7 @@ def test_an_unbalanced_transaction_fails(books):
     report, code = check_fails()
 
     assert code == 1
-    assert (f"- transaction {charge.pk} (booking_charge) has 2 entries summing to -200"
-            in report)
+    assert f"- transaction {charge.pk} (booking_charge) has 2 entries summing to -200" in report
 
 
 def test_a_payment_pointing_at_money_it_did_not_move_fails(books, passenger):
@@ -81,7 +86,8 @@ def test_the_database_refuses_a_second_credit_for_one_payment(books):
     topup = Transaction.objects.get(kind="topup")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Transaction.objects.create(kind="topup", reference_type="payment",
-                                   reference_id=topup.reference_id)
+        Transaction.objects.create(
+            kind="topup", reference_type="payment", reference_id=topup.reference_id
+        )
 
     assert check().endswith("All invariants hold.\n")

@@ -12,8 +12,9 @@ URL = "/api/v1/payments/webhooks/mobilemoney/"
 
 
 def start(user, amount=15_050, payer="+91 98765 43210") -> Payment:
-    return services.wallet_topup_start(user=user, amount=amount, provider="mobilemoney",
-                                       payer=payer)
+    return services.wallet_topup_start(
+        user=user, amount=amount, provider="mobilemoney", payer=payer
+    )
 
 
 def deliver(client, body, headers):
@@ -25,46 +26,54 @@ def balance(user) -> int:
     return wallet.balance if wallet else 0
 
 
-def test_request_to_pay_sends_the_amount_as_an_exact_decimal_string(fake_mobilemoney,
-                                                                    passenger):
+def test_request_to_pay_sends_the_amount_as_an_exact_decimal_string(fake_mobilemoney, passenger):
     payment = start(passenger)
 
     services.payment_request_send(payment_id=payment.pk)
 
     method, path, body = fake_mobilemoney.requests[0]
     assert (method, path) == ("POST", "/collection/v1_0/requesttopay")
-    assert body == {"amount": "150.50", "currency": "INR", "externalId": str(payment.pk),
-                    "payer": {"partyIdType": "MSISDN", "partyId": "919876543210"},
-                    "payerMessage": "TTMS wallet top-up", "payeeNote": f"Top-up {payment.pk}"}
+    assert body == {
+        "amount": "150.50",
+        "currency": "INR",
+        "externalId": str(payment.pk),
+        "payer": {"partyIdType": "MSISDN", "partyId": "919876543210"},
+        "payerMessage": "TTMS wallet top-up",
+        "payeeNote": f"Top-up {payment.pk}",
+    }
     payment.refresh_from_db()
     assert (payment.status, payment.request_attempts) == ("pending", 1)
 
 
-def test_topup_api_sends_the_request_after_the_commit(fake_mobilemoney, passenger_client,
-                                                      django_capture_on_commit_callbacks,
-                                                      monkeypatch):
+def test_topup_api_sends_the_request_after_the_commit(
+    fake_mobilemoney, passenger_client, django_capture_on_commit_callbacks, monkeypatch
+):
     from ttms.celery import app
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)  # as in the embedded mode
     with django_capture_on_commit_callbacks() as callbacks:
         response = passenger_client.post(
-            "/api/v1/wallet/topups/", {"amount": 20_000, "provider": "mobilemoney",
-                                       "payer": "+919876543210"},
-            format="json", headers={"Idempotency-Key": "mm-1"})
+            "/api/v1/wallet/topups/",
+            {"amount": 20_000, "provider": "mobilemoney", "payer": "+919876543210"},
+            format="json",
+            headers={"Idempotency-Key": "mm-1"},
+        )
     sent_inside_the_transaction = len(fake_mobilemoney.requests)
     for callback in callbacks:
         callback()
 
     assert response.status_code == 201
     assert response.json()["next_action"] == {
-        "type": "approve_on_device", "message": "Approve the payment on the phone 919876543210."}
+        "type": "approve_on_device",
+        "message": "Approve the payment on the phone 919876543210.",
+    }
     assert sent_inside_the_transaction == 0
     assert [(method, body["externalId"]) for method, _, body in fake_mobilemoney.requests] == [
-        ("POST", response.json()["id"])]
+        ("POST", response.json()["id"])
+    ]
 
 
-def test_approved_callback_delivered_twice_credits_once(fake_mobilemoney, api_client,
-                                                        passenger):
+def test_approved_callback_delivered_twice_credits_once(fake_mobilemoney, api_client, passenger):
     payment = start(passenger)
     services.payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
@@ -77,16 +86,18 @@ def test_approved_callback_delivered_twice_credits_once(fake_mobilemoney, api_cl
     assert Transaction.objects.filter(kind="topup").count() == 1
 
 
-def test_late_pending_callback_after_success_changes_nothing(fake_mobilemoney, api_client,
-                                                             passenger):
+def test_late_pending_callback_after_success_changes_nothing(
+    fake_mobilemoney, api_client, passenger
+):
     payment = start(passenger)
     services.payment_request_send(payment_id=payment.pk)
     pending = fake_mobilemoney.callback(payment.provider_reference, event_id="cb-pending")
     fake_mobilemoney.approve(payment.provider_reference)
     success = fake_mobilemoney.callback(payment.provider_reference, event_id="cb-success")
 
-    outcomes = [deliver(api_client, *cb).json()["outcome"]
-                for cb in (success, pending, success, pending)]
+    outcomes = [
+        deliver(api_client, *cb).json()["outcome"] for cb in (success, pending, success, pending)
+    ]
 
     assert outcomes == ["applied", "ignored", "applied", "ignored"]  # replays keep theirs
     payment.refresh_from_db()
@@ -94,8 +105,9 @@ def test_late_pending_callback_after_success_changes_nothing(fake_mobilemoney, a
     assert balance(passenger) == 15_050
 
 
-def test_timeout_leaves_the_payment_pending_and_the_poll_settles_it(fake_mobilemoney, passenger,
-                                                                    settings, caplog):
+def test_timeout_leaves_the_payment_pending_and_the_poll_settles_it(
+    fake_mobilemoney, passenger, settings, caplog
+):
     settings.TTMS_MOBILEMONEY_TIMEOUT_MS = 100
     fake_mobilemoney.delay_ms = 400
     payment = start(passenger)
@@ -115,7 +127,8 @@ def test_timeout_leaves_the_payment_pending_and_the_poll_settles_it(fake_mobilem
     assert payment.status == "succeeded"
     assert balance(passenger) == 15_050
     assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == [
-        f"poll:{payment.provider_reference}:SUCCESSFUL"]
+        f"poll:{payment.provider_reference}:SUCCESSFUL"
+    ]
 
 
 def test_retry_after_a_lost_answer_is_not_a_second_request(fake_mobilemoney, passenger):
@@ -145,7 +158,9 @@ def test_unknown_payer_fails_the_payment(fake_mobilemoney, passenger):
     payment = services.payment_request_send(payment_id=payment.pk)
 
     assert (payment.status, payment.failure_reason) == (
-        "failed", "Refused by the provider: PAYER_NOT_FOUND")
+        "failed",
+        "Refused by the provider: PAYER_NOT_FOUND",
+    )
 
 
 def test_provider_outage_keeps_the_payment_pending(fake_mobilemoney, passenger):
@@ -174,21 +189,25 @@ def test_callback_signed_with_another_secret_is_refused(fake_mobilemoney, api_cl
     services.payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
-    response = deliver(api_client, *fake_mobilemoney.callback(payment.provider_reference,
-                                                             secret="sandbox-test-secret"))
+    response = deliver(
+        api_client,
+        *fake_mobilemoney.callback(payment.provider_reference, secret="sandbox-test-secret"),
+    )
 
     assert response.status_code == 401
     assert balance(passenger) == 0
 
 
-def test_callback_with_an_amount_finer_than_the_currency_is_a_400(fake_mobilemoney, api_client,
-                                                                  passenger):
+def test_callback_with_an_amount_finer_than_the_currency_is_a_400(
+    fake_mobilemoney, api_client, passenger
+):
     payment = start(passenger)
     services.payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
-    response = deliver(api_client, *fake_mobilemoney.callback(payment.provider_reference,
-                                                             amount="150.505"))
+    response = deliver(
+        api_client, *fake_mobilemoney.callback(payment.provider_reference, amount="150.505")
+    )
 
     assert response.status_code == 400
     assert balance(passenger) == 0
@@ -204,13 +223,15 @@ def test_invalid_phone_number_is_refused_before_anything_is_written(passenger):
 
 
 def test_callback_with_a_nul_in_its_event_id_is_a_400_and_nothing_is_written(
-        fake_mobilemoney, api_client, passenger):
+    fake_mobilemoney, api_client, passenger
+):
     payment = start(passenger)
     services.payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
-    response = deliver(api_client, *fake_mobilemoney.callback(payment.provider_reference,
-                                                             event_id="cb-\x00-1"))
+    response = deliver(
+        api_client, *fake_mobilemoney.callback(payment.provider_reference, event_id="cb-\x00-1")
+    )
 
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
     assert not WebhookEvent.objects.exists()

@@ -9,19 +9,22 @@ from payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
-INVALID = ("Enter a valid phone number, e.g. +91 81234 56789 (a number in India may leave "
-           "out +91).")
+INVALID = "Enter a valid phone number, e.g. +91 81234 56789 (a number in India may leave out +91)."
 
 
-@pytest.mark.parametrize(("typed", "msisdn"), [
-    ("+91 98765 43210", "919876543210"),
-    ("98765 43210", "919876543210"),
-    ("098765-43210", "919876543210"),
-    ("+250 788 123 456", "250788123456"),
-])
+@pytest.mark.parametrize(
+    ("typed", "msisdn"),
+    [
+        ("+91 98765 43210", "919876543210"),
+        ("98765 43210", "919876543210"),
+        ("098765-43210", "919876543210"),
+        ("+250 788 123 456", "250788123456"),
+    ],
+)
 def test_a_payer_phone_is_taken_as_people_write_it(passenger, typed, msisdn):
-    payment = services.wallet_topup_start(user=passenger, amount=10_000,
-                                          provider="mobilemoney", payer=typed)
+    payment = services.wallet_topup_start(
+        user=passenger, amount=10_000, provider="mobilemoney", payer=typed
+    )
 
     assert Payment.objects.get(pk=payment.pk).payer == msisdn
 
@@ -29,8 +32,9 @@ def test_a_payer_phone_is_taken_as_people_write_it(passenger, typed, msisdn):
 @pytest.mark.parametrize("typed", ["12", "98765", "+91 12345", "not a phone", ""])
 def test_a_payer_that_is_no_phone_number_is_refused_and_nothing_is_written(passenger, typed):
     with pytest.raises(InvalidPayer) as exc:
-        services.wallet_topup_start(user=passenger, amount=10_000, provider="mobilemoney",
-                                    payer=typed)
+        services.wallet_topup_start(
+            user=passenger, amount=10_000, provider="mobilemoney", payer=typed
+        )
 
     assert (exc.value.message, exc.value.fields) == (INVALID, {"payer": [INVALID]})
     assert not Payment.objects.exists()

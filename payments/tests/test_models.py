@@ -59,14 +59,20 @@ def test_entries_are_never_zero(passenger):
 
 
 def test_webhook_event_ids_are_unique_per_provider():
-    WebhookEvent.objects.create(provider="sandbox", event_id="evt_1", event_type="t",
-                                payload={}, outcome="applied")
+    WebhookEvent.objects.create(
+        provider="sandbox", event_id="evt_1", event_type="t", payload={}, outcome="applied"
+    )
 
-    assert refused(lambda: WebhookEvent.objects.create(
-        provider="sandbox", event_id="evt_1", event_type="t", payload={}, outcome="applied"))
-    assert not refused(lambda: WebhookEvent.objects.create(
-        provider="mobilemoney", event_id="evt_1", event_type="t", payload={},
-        outcome="applied"))
+    assert refused(
+        lambda: WebhookEvent.objects.create(
+            provider="sandbox", event_id="evt_1", event_type="t", payload={}, outcome="applied"
+        )
+    )
+    assert not refused(
+        lambda: WebhookEvent.objects.create(
+            provider="mobilemoney", event_id="evt_1", event_type="t", payload={}, outcome="applied"
+        )
+    )
 
 
 def test_idempotency_keys_are_unique_per_user_and_scope(passenger):
@@ -74,7 +80,8 @@ def test_idempotency_keys_are_unique_per_user_and_scope(passenger):
 
     def record(user, scope):
         return lambda: IdempotencyRecord.objects.create(
-            user=user, scope=scope, key="k", fingerprint="f", expires_at=expires)
+            user=user, scope=scope, key="k", fingerprint="f", expires_at=expires
+        )
 
     record(passenger, "wallet.topup")()
 
@@ -84,19 +91,22 @@ def test_idempotency_keys_are_unique_per_user_and_scope(passenger):
 
 
 def test_an_idempotency_record_moves_money_at_most_once(passenger):
-    record = IdempotencyRecord.objects.create(user=passenger, scope="s", key="k",
-                                              fingerprint="f", expires_at=timezone.now())
-    Transaction.objects.create(kind="booking_charge", reference_type="pnr", reference_id="1",
-                               idempotency_record=record)
+    record = IdempotencyRecord.objects.create(
+        user=passenger, scope="s", key="k", fingerprint="f", expires_at=timezone.now()
+    )
+    Transaction.objects.create(
+        kind="booking_charge", reference_type="pnr", reference_id="1", idempotency_record=record
+    )
 
-    assert refused(lambda: Transaction.objects.create(
-        kind="booking_charge", reference_type="pnr", reference_id="2",
-        idempotency_record=record))
+    assert refused(
+        lambda: Transaction.objects.create(
+            kind="booking_charge", reference_type="pnr", reference_id="2", idempotency_record=record
+        )
+    )
 
 
 def test_revenue_is_per_company(company):
     Account.objects.create(kind="revenue", company=company)
 
-    assert not refused(lambda: Account.objects.create(kind="revenue",
-                                                      company=CompanyFactory()))
+    assert not refused(lambda: Account.objects.create(kind="revenue", company=CompanyFactory()))
     assert refused(lambda: Account.objects.create(kind="revenue", company=company))

@@ -19,33 +19,47 @@ def float_uses(source: str) -> list[str]:
     found = []
 
     def names(node):
-        return [n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node)
-                if isinstance(n, ast.Name | ast.Attribute)]
+        return [
+            n.id if isinstance(n, ast.Name) else n.attr
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name | ast.Attribute)
+        ]
 
     for node in ast.walk(ast.parse(source)):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Constant) and isinstance(node.value, float):
             found.append(f"{line}: float literal {node.value!r}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id == "float":
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "float"
+        ):
             found.append(f"{line}: float() call")
-        elif isinstance(node, ast.Attribute | ast.Name) and \
-                (node.attr if isinstance(node, ast.Attribute) else node.id) in (
-                    "FloatField", "DecimalField"):
+        elif isinstance(node, ast.Attribute | ast.Name) and (
+            node.attr if isinstance(node, ast.Attribute) else node.id
+        ) in ("FloatField", "DecimalField"):
             found.append(f"{line}: {ast.unparse(node)}")
-        elif isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.Div) \
-                and any(MONEY_NAME.search(name) for name in names(node)):
+        elif (
+            isinstance(node, ast.BinOp | ast.AugAssign)
+            and isinstance(node.op, ast.Div)
+            and any(MONEY_NAME.search(name) for name in names(node))
+        ):
             found.append(f"{line}: true division of money: {ast.unparse(node)}")
     return sorted(found, key=lambda problem: int(problem.split(":")[0]))
 
 
 def test_the_scan_catches_each_kind_of_float():
-    source = ("fee = 0.05\nx = float(y)\nf = models.FloatField()\nshare = amount / 3\n"
-              "ok = amount // 3\nms = timeout_ms / 1000\n")
+    source = (
+        "fee = 0.05\nx = float(y)\nf = models.FloatField()\nshare = amount / 3\n"
+        "ok = amount // 3\nms = timeout_ms / 1000\n"
+    )
 
     assert float_uses(source) == [
-        "1: float literal 0.05", "2: float() call", "3: models.FloatField",
-        "4: true division of money: amount / 3"]
+        "1: float literal 0.05",
+        "2: float() call",
+        "3: models.FloatField",
+        "4: true division of money: amount / 3",
+    ]
 
 
 def test_payments_code_uses_no_float():
@@ -54,8 +68,7 @@ def test_payments_code_uses_no_float():
         parts = path.relative_to(PAYMENTS_DIR).parts
         if parts[0] in ("tests", "migrations"):
             continue
-        problems += [f"{'/'.join(parts)}:{problem}"
-                     for problem in float_uses(path.read_text())]
+        problems += [f"{'/'.join(parts)}:{problem}" for problem in float_uses(path.read_text())]
 
     assert problems == []
 

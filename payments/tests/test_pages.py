@@ -79,8 +79,9 @@ def test_checkout_approve_credits_the_wallet_and_returns_to_it(signed_in, passen
     payment = Payment.objects.get()
     page = signed_in.get(f"/api/v1/payments/sandbox/{payment.pk}/")
 
-    response = signed_in.post(f"/api/v1/payments/sandbox/{payment.pk}/",
-                              {"outcome": "approve"}, follow=True)
+    response = signed_in.post(
+        f"/api/v1/payments/sandbox/{payment.pk}/", {"outcome": "approve"}, follow=True
+    )
 
     assert "Pay ₹500.00" in page.content.decode()
     assert response.redirect_chain == [("/wallet/", 302)]
@@ -92,8 +93,9 @@ def test_checkout_decline_moves_no_money(signed_in, passenger):
     signed_in.post("/wallet/topup/", {"amount": "500"})
     payment = Payment.objects.get()
 
-    response = signed_in.post(f"/api/v1/payments/sandbox/{payment.pk}/",
-                              {"outcome": "decline"}, follow=True)
+    response = signed_in.post(
+        f"/api/v1/payments/sandbox/{payment.pk}/", {"outcome": "decline"}, follow=True
+    )
 
     assert "Payment declined" in response.content.decode()
     payment.refresh_from_db()
@@ -113,13 +115,16 @@ def test_checkout_of_someone_elses_payment_is_a_404(client, passenger):
     assert payment.status == "pending"
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("99,999,999,999,999", "The most you can top up at once is ₹100,000.00."),
-    ("99999999999999", "The most you can top up at once is ₹100,000.00."),
-    ("100000.01", "The most you can top up at once is ₹100,000.00."),
-    ("0.99", "The least you can top up is ₹1.00."),
-    ("0", "Enter an amount greater than zero."),
-])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("99,999,999,999,999", "The most you can top up at once is ₹100,000.00."),
+        ("99999999999999", "The most you can top up at once is ₹100,000.00."),
+        ("100000.01", "The most you can top up at once is ₹100,000.00."),
+        ("0.99", "The least you can top up is ₹1.00."),
+        ("0", "Enter an amount greater than zero."),
+    ],
+)
 def test_topup_form_out_of_the_limits_names_the_limit(signed_in, amount, message):
     response = signed_in.post("/wallet/topup/", {"amount": amount})
 

@@ -41,8 +41,13 @@ def test_topup_credits_wallet_against_provider_clearing(passenger):
 def test_booking_charge_splits_into_revenue_and_commission(passenger, company):
     fund_wallet(passenger, 100_000)
 
-    txn = services.booking_charge(wallet_owner=passenger, company=company, amount=12_345,
-                                  reference_type="pnr", reference_id="4521987630")
+    txn = services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=12_345,
+        reference_type="pnr",
+        reference_id="4521987630",
+    )
 
     # 5 % of 12 345 is 617.25: the platform gets 617 (rounded down), the company the rest.
     assert entries_of(txn) == {"wallet": -12_345, "revenue": 11_728, "commission": 617}
@@ -57,8 +62,13 @@ def test_revenue_and_commission_rows_are_never_updated(passenger, company):
     fund_wallet(passenger, 100_000)
 
     for n in range(3):
-        services.booking_charge(wallet_owner=passenger, company=company, amount=1_000,
-                                reference_type="pnr", reference_id=str(n))
+        services.booking_charge(
+            wallet_owner=passenger,
+            company=company,
+            amount=1_000,
+            reference_type="pnr",
+            reference_id=str(n),
+        )
 
     revenue = Account.objects.get(kind="revenue", company=company)
     commission = Account.objects.get(kind="commission")
@@ -71,8 +81,9 @@ def test_commission_free_company_gets_everything_in_two_entries(passenger):
     free = CompanyFactory(commission_bp=0)
     fund_wallet(passenger, 1_000)
 
-    txn = services.booking_charge(wallet_owner=passenger, company=free, amount=999,
-                                  reference_type="pnr", reference_id="1")
+    txn = services.booking_charge(
+        wallet_owner=passenger, company=free, amount=999, reference_type="pnr", reference_id="1"
+    )
 
     assert entries_of(txn) == {"wallet": -999, "revenue": 999}
 
@@ -82,11 +93,17 @@ def test_overdraft_is_refused_with_a_clear_message_and_nothing_written(passenger
     before = (Transaction.objects.count(), Entry.objects.count())
 
     with pytest.raises(InsufficientFunds) as refused:
-        services.booking_charge(wallet_owner=passenger, company=company, amount=10_001,
-                                reference_type="pnr", reference_id="1")
+        services.booking_charge(
+            wallet_owner=passenger,
+            company=company,
+            amount=10_001,
+            reference_type="pnr",
+            reference_id="1",
+        )
 
-    assert refused.value.message == ("Your wallet holds ₹100.00; this payment needs ₹100.01. "
-                                     "Top up and try again.")
+    assert refused.value.message == (
+        "Your wallet holds ₹100.00; this payment needs ₹100.01. Top up and try again."
+    )
     assert refused.value.status_code == 409
     assert (Transaction.objects.count(), Entry.objects.count()) == before
     assert wallet_for_user(user=passenger).balance == 10_000
@@ -97,8 +114,9 @@ def test_charge_without_a_wallet_is_refused_and_creates_no_wallet(company):
     newcomer = PassengerFactory()
 
     with pytest.raises(InsufficientFunds):
-        services.booking_charge(wallet_owner=newcomer, company=company, amount=1,
-                                reference_type="pnr", reference_id="1")
+        services.booking_charge(
+            wallet_owner=newcomer, company=company, amount=1, reference_type="pnr", reference_id="1"
+        )
 
     assert not Account.objects.exists()
 
@@ -108,8 +126,13 @@ def test_amounts_that_are_not_positive_integers_are_refused(passenger, company, 
     fund_wallet(passenger, 10_000)
 
     with pytest.raises(InvalidAmount):
-        services.booking_charge(wallet_owner=passenger, company=company, amount=amount,
-                                reference_type="pnr", reference_id="1")
+        services.booking_charge(
+            wallet_owner=passenger,
+            company=company,
+            amount=amount,
+            reference_type="pnr",
+            reference_id="1",
+        )
 
     assert Transaction.objects.count() == 1
 
@@ -118,8 +141,13 @@ def test_charge_inside_an_outer_transaction_rolls_back_with_it(passenger, compan
     fund_wallet(passenger, 10_000)
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.booking_charge(wallet_owner=passenger, company=company, amount=4_000,
-                                reference_type="pnr", reference_id="1")
+        services.booking_charge(
+            wallet_owner=passenger,
+            company=company,
+            amount=4_000,
+            reference_type="pnr",
+            reference_id="1",
+        )
         raise RuntimeError("the booking failed after charging")
 
     assert wallet_for_user(user=passenger).balance == 10_000
@@ -131,18 +159,33 @@ def test_failed_charge_leaves_the_outer_transaction_usable(passenger, company):
 
     with transaction.atomic():
         with pytest.raises(InsufficientFunds):
-            services.booking_charge(wallet_owner=passenger, company=company, amount=20_000,
-                                    reference_type="pnr", reference_id="1")
-        services.booking_charge(wallet_owner=passenger, company=company, amount=3_000,
-                                reference_type="pnr", reference_id="2")
+            services.booking_charge(
+                wallet_owner=passenger,
+                company=company,
+                amount=20_000,
+                reference_type="pnr",
+                reference_id="1",
+            )
+        services.booking_charge(
+            wallet_owner=passenger,
+            company=company,
+            amount=3_000,
+            reference_type="pnr",
+            reference_id="2",
+        )
 
     assert wallet_for_user(user=passenger).balance == 7_000
 
 
 def test_refund_returns_to_the_wallet_in_proportion(passenger, company):
     fund_wallet(passenger, 20_000)
-    services.booking_charge(wallet_owner=passenger, company=company, amount=10_001,
-                            reference_type="pnr", reference_id="77")
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=10_001,
+        reference_type="pnr",
+        reference_id="77",
+    )
 
     txn = services.booking_refund(reference_type="pnr", reference_id="77", amount=7_500)
 
@@ -155,8 +198,13 @@ def test_refund_returns_to_the_wallet_in_proportion(passenger, company):
 
 def test_refunds_in_parts_return_exactly_what_was_charged(passenger, company):
     fund_wallet(passenger, 20_000)
-    services.booking_charge(wallet_owner=passenger, company=company, amount=10_001,
-                            reference_type="pnr", reference_id="77")
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=10_001,
+        reference_type="pnr",
+        reference_id="77",
+    )
 
     for part in (3_333, 3_333, 3_335):
         services.booking_refund(reference_type="pnr", reference_id="77", amount=part)
@@ -164,21 +212,24 @@ def test_refunds_in_parts_return_exactly_what_was_charged(passenger, company):
     assert wallet_for_user(user=passenger).balance == 20_000
     revenue = Account.objects.get(kind="revenue")
     commission = Account.objects.get(kind="commission")
-    assert (account_entries_sum(account=revenue), account_entries_sum(account=commission)) == \
-        (0, 0)
+    assert (account_entries_sum(account=revenue), account_entries_sum(account=commission)) == (0, 0)
 
 
 def test_refund_never_exceeds_what_was_charged(passenger, company):
     fund_wallet(passenger, 20_000)
-    services.booking_charge(wallet_owner=passenger, company=company, amount=5_000,
-                            reference_type="pnr", reference_id="77")
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=5_000,
+        reference_type="pnr",
+        reference_id="77",
+    )
     services.booking_refund(reference_type="pnr", reference_id="77", amount=4_000)
 
     with pytest.raises(RefundNotAllowed) as refused:
         services.booking_refund(reference_type="pnr", reference_id="77", amount=1_001)
 
-    assert refused.value.message == ("Only ₹10.00 is left to refund for pnr 77; ₹10.01 was "
-                                     "asked.")
+    assert refused.value.message == ("Only ₹10.00 is left to refund for pnr 77; ₹10.01 was asked.")
     assert Transaction.objects.filter(kind="booking_refund").count() == 1
     assert wallet_for_user(user=passenger).balance == 19_000
 
@@ -191,8 +242,9 @@ def test_refund_of_an_unknown_reference_is_refused(passenger):
 
 
 def test_cash_sale_fills_the_drawer_and_credits_the_company(agent, company):
-    txn = services.cash_sale(agent=agent, company=company, amount=2_000,
-                             reference_type="pnr", reference_id="C1")
+    txn = services.cash_sale(
+        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1"
+    )
 
     drawer = Account.objects.get(kind="drawer", user=agent)
     assert entries_of(txn) == {"drawer": -2_000, "revenue": 1_900, "commission": 100}
@@ -201,11 +253,11 @@ def test_cash_sale_fills_the_drawer_and_credits_the_company(agent, company):
 
 
 def test_cash_refund_pays_back_from_the_drawer(agent, company):
-    services.cash_sale(agent=agent, company=company, amount=2_000, reference_type="pnr",
-                       reference_id="C1")
+    services.cash_sale(
+        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1"
+    )
 
-    txn = services.cash_refund(agent=agent, reference_type="pnr", reference_id="C1",
-                               amount=2_000)
+    txn = services.cash_refund(agent=agent, reference_type="pnr", reference_id="C1", amount=2_000)
 
     assert entries_of(txn) == {"drawer": 2_000, "revenue": -1_900, "commission": -100}
     assert Account.objects.get(kind="drawer", user=agent).balance == 0
@@ -213,31 +265,38 @@ def test_cash_refund_pays_back_from_the_drawer(agent, company):
 
 
 def test_cash_refund_needs_cash_in_the_paying_drawer(agent, company):
-    services.cash_sale(agent=agent, company=company, amount=2_000, reference_type="pnr",
-                       reference_id="C1")
+    services.cash_sale(
+        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1"
+    )
     other_agent = PassengerFactory(role="agent")
 
     with pytest.raises(InsufficientCash) as refused:
-        services.cash_refund(agent=other_agent, reference_type="pnr", reference_id="C1",
-                             amount=500)
+        services.cash_refund(agent=other_agent, reference_type="pnr", reference_id="C1", amount=500)
 
-    assert refused.value.message == ("The cash drawer holds ₹0.00; this refund needs ₹5.00. "
-                                     "Nothing was paid out.")
+    assert refused.value.message == (
+        "The cash drawer holds ₹0.00; this refund needs ₹5.00. Nothing was paid out."
+    )
     assert not Transaction.objects.filter(kind="cash_refund").exists()
 
 
 def test_only_agents_sell_for_cash(passenger, company):
     with pytest.raises(NotAnAgent):
-        services.cash_sale(agent=passenger, company=company, amount=100, reference_type="pnr",
-                           reference_id="C1")
+        services.cash_sale(
+            agent=passenger, company=company, amount=100, reference_type="pnr", reference_id="C1"
+        )
 
     assert not Account.objects.exists()
 
 
 def test_payout_settles_revenue_once_and_never_more_than_earned(passenger, company):
     fund_wallet(passenger, 10_000)
-    services.booking_charge(wallet_owner=passenger, company=company, amount=10_000,
-                            reference_type="pnr", reference_id="1")
+    services.booking_charge(
+        wallet_owner=passenger,
+        company=company,
+        amount=10_000,
+        reference_type="pnr",
+        reference_id="1",
+    )
 
     txn = services.payout_record(company=company, amount=9_000, reference_id="NEFT-001")
     with pytest.raises(PayoutNotAllowed):

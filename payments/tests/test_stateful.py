@@ -58,8 +58,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(p=person, amount=st.integers(min_value=100, max_value=100_000), approve=st.booleans())
     def top_up(self, p, amount, approve):
-        payment = services.wallet_topup_start(user=self.passengers[p], amount=amount,
-                                              provider="sandbox")
+        payment = services.wallet_topup_start(
+            user=self.passengers[p], amount=amount, provider="sandbox"
+        )
         payment = services.sandbox_payment_complete(payment=payment, approve=approve)
         assert payment.status == ("succeeded" if approve else "failed")
         if approve:
@@ -69,9 +70,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def charge(self, p, c, amount):
         reference = self._reference()
         try:
-            services.booking_charge(wallet_owner=self.passengers[p], company=self.companies[c],
-                                    amount=amount, reference_type="pnr",
-                                    reference_id=reference)
+            services.booking_charge(
+                wallet_owner=self.passengers[p],
+                company=self.companies[c],
+                amount=amount,
+                reference_type="pnr",
+                reference_id=reference,
+            )
         except InsufficientFunds:
             assert self.wallets[p] < amount
             return
@@ -99,8 +104,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(a=agent_index, c=company_index, amount=amount)
     def cash_sale(self, a, c, amount):
         reference = self._reference()
-        services.cash_sale(agent=self.agents[a], company=self.companies[c], amount=amount,
-                           reference_type="pnr", reference_id=reference)
+        services.cash_sale(
+            agent=self.agents[a],
+            company=self.companies[c],
+            amount=amount,
+            reference_type="pnr",
+            reference_id=reference,
+        )
         self.drawers[a] += amount
         self.company_earnings += amount
         self.cash[reference] = [amount, 0]
@@ -112,8 +122,9 @@ class LedgerMachine(RuleBasedStateMachine):
         sold, refunded = self.cash[reference]
         asked = data.draw(st.integers(min_value=1, max_value=sold - refunded + 50))
         try:
-            services.cash_refund(agent=self.agents[a], reference_type="pnr",
-                                 reference_id=reference, amount=asked)
+            services.cash_refund(
+                agent=self.agents[a], reference_type="pnr", reference_id=reference, amount=asked
+            )
         except RefundNotAllowed:
             assert asked > sold - refunded
             return
@@ -139,14 +150,24 @@ class LedgerMachine(RuleBasedStateMachine):
         drawers = dict(Account.objects.filter(kind="drawer").values_list("user_id", "balance"))
         assert [wallets.get(u.pk, 0) for u in self.passengers] == self.wallets
         assert [drawers.get(u.pk, 0) for u in self.agents] == self.drawers
-        earned = sum(Entry.objects.filter(account__kind__in=["revenue", "commission"])
-                     .values_list("amount", flat=True))
+        earned = sum(
+            Entry.objects.filter(account__kind__in=["revenue", "commission"]).values_list(
+                "amount", flat=True
+            )
+        )
         assert earned == self.company_earnings
 
 
 @pytest.mark.django_db
 def test_random_money_movements_keep_every_invariant():
-    run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=25, stateful_step_count=25, deadline=None, database=None,
-        suppress_health_check=[HealthCheck.too_slow], print_blob=True,
-    ))
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=25,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            print_blob=True,
+        ),
+    )

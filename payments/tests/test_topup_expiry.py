@@ -38,8 +38,7 @@ def dismiss_url(payment) -> str:
 
 
 def deliver_success(client, payment, event_id="evt_late"):
-    body, headers = SandboxProvider().build_event(payment=payment, approve=True,
-                                                  event_id=event_id)
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True, event_id=event_id)
     del headers["Content-Type"]
     return client.post(WEBHOOK, data=body, content_type="application/json", headers=headers)
 
@@ -47,7 +46,7 @@ def deliver_success(client, payment, event_id="evt_late"):
 def section(html: str, heading_id: str) -> str:
     """The <section> labelled by `heading_id`, or "" when the page has none."""
     start = html.find(f'<section aria-labelledby="{heading_id}">')
-    return html[start:html.index("</section>", start)] if start >= 0 else ""
+    return html[start : html.index("</section>", start)] if start >= 0 else ""
 
 
 # --- Expiry -----------------------------------------------------------------------------
@@ -72,17 +71,23 @@ def test_expire_task_fails_topups_older_than_the_setting_as_expired(passenger, s
     old.refresh_from_db()
     recent.refresh_from_db()
     assert (old.status, old.failure_code, old.failure_reason) == (
-        "failed", "expired", "Not completed in time.")
+        "failed",
+        "expired",
+        "Not completed in time.",
+    )
     assert (recent.status, recent.failure_code) == ("pending", "")
     assert payments_expire_pending_task() == 0
 
 
 def test_a_provider_status_it_cannot_read_stops_neither_the_poll_nor_other_payments(
-        fake_mobilemoney, passenger, caplog):
-    approved = services.wallet_topup_start(user=passenger, amount=5_000,
-                                           provider="mobilemoney", payer="+919876543210")
-    odd = services.wallet_topup_start(user=passenger, amount=7_000, provider="mobilemoney",
-                                      payer="+919876543211")
+    fake_mobilemoney, passenger, caplog
+):
+    approved = services.wallet_topup_start(
+        user=passenger, amount=5_000, provider="mobilemoney", payer="+919876543210"
+    )
+    odd = services.wallet_topup_start(
+        user=passenger, amount=7_000, provider="mobilemoney", payer="+919876543211"
+    )
     for payment in (approved, odd):
         services.payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(approved.provider_reference)
@@ -100,7 +105,8 @@ def test_a_provider_status_it_cannot_read_stops_neither_the_poll_nor_other_payme
 
 
 def test_wallet_page_shows_an_overdue_topup_as_expired_even_before_the_task_runs(
-        signed_in, passenger):
+    signed_in, passenger
+):
     overdue = started_hours_ago(25, user=passenger, amount=20_000)
     waiting = started_hours_ago(1, user=passenger, amount=30_000)
 
@@ -141,17 +147,19 @@ def test_the_payer_dismisses_a_pending_topup_from_the_wallet_page(signed_in, pas
     response = signed_in.post(dismiss_url(payment), follow=True)
 
     assert f'<form method="post" action="{dismiss_url(payment)}"' in section(
-        page, "pending-heading")
+        page, "pending-heading"
+    )
     assert response.redirect_chain == [("/wallet/", 302)]
     html = response.content.decode()
-    assert "The top-up of ₹500.00 is no longer waiting for payment; nothing was charged." \
-        in html
+    assert "The top-up of ₹500.00 is no longer waiting for payment; nothing was charged." in html
     assert section(html, "pending-heading") == ""
-    assert '<strong class="topup-outcome">Dismissed</strong>' in section(html,
-                                                                         "stopped-heading")
+    assert '<strong class="topup-outcome">Dismissed</strong>' in section(html, "stopped-heading")
     payment.refresh_from_db()
     assert (payment.status, payment.failure_code, payment.failure_reason) == (
-        "failed", "dismissed", "Dismissed by the payer.")
+        "failed",
+        "dismissed",
+        "Dismissed by the payer.",
+    )
     assert not Transaction.objects.exists()
 
 
@@ -165,8 +173,7 @@ def test_dismissing_twice_changes_nothing_the_second_time(signed_in, passenger):
 
     payment.refresh_from_db()
     assert (again.status_code, again["Location"]) == (302, "/wallet/")
-    assert (payment.status, payment.failure_code, payment.completed_at,
-            payment.updated_at) == first
+    assert (payment.status, payment.failure_code, payment.completed_at, payment.updated_at) == first
 
 
 def test_dismissing_an_expired_topup_keeps_it_expired(signed_in, passenger):
@@ -186,8 +193,9 @@ def test_a_succeeded_topup_cannot_be_dismissed(signed_in, passenger):
 
     response = signed_in.post(dismiss_url(payment), follow=True)
 
-    assert "This top-up has already succeeded: ₹500.00 is in your wallet." in \
-        response.content.decode()
+    assert (
+        "This top-up has already succeeded: ₹500.00 is in your wallet." in response.content.decode()
+    )
     payment.refresh_from_db()
     assert (payment.status, payment.failure_code) == ("succeeded", "")
     assert wallet_for_user(user=passenger).balance == 50_000
@@ -225,7 +233,9 @@ def test_dismissing_needs_a_post_and_a_signed_in_payer(client, signed_in, passen
 
     assert get.status_code == 405
     assert (anonymous.status_code, anonymous["Location"]) == (
-        302, f"/accounts/login/?next={dismiss_url(payment)}")
+        302,
+        f"/accounts/login/?next={dismiss_url(payment)}",
+    )
     payment.refresh_from_db()
     assert payment.status == "pending"
 
@@ -246,8 +256,9 @@ def test_a_dismissed_topup_cannot_be_completed_on_the_sandbox_checkout(passenger
 
 
 @pytest.mark.parametrize("gave_up", ["dismissed", "expired"])
-def test_a_late_success_from_the_provider_still_credits_the_wallet(api_client, passenger,
-                                                                   caplog, gave_up):
+def test_a_late_success_from_the_provider_still_credits_the_wallet(
+    api_client, passenger, caplog, gave_up
+):
     payment = started_hours_ago(25, user=passenger, amount=20_000)
     if gave_up == "dismissed":
         services.payment_dismiss(user=passenger, payment_id=payment.pk)
@@ -257,22 +268,22 @@ def test_a_late_success_from_the_provider_still_credits_the_wallet(api_client, p
     with caplog.at_level(logging.WARNING, logger="payments"):
         response = deliver_success(api_client, payment)
 
-    assert response.json() == {"event_id": "evt_late", "outcome": "applied",
-                               "duplicate": False}
+    assert response.json() == {"event_id": "evt_late", "outcome": "applied", "duplicate": False}
     assert f"payment {payment.pk} had {gave_up}; the provider's success credits" in caplog.text
     payment.refresh_from_db()
-    assert (payment.status, payment.failure_code, payment.failure_reason) == (
-        "succeeded", "", "")
+    assert (payment.status, payment.failure_code, payment.failure_reason) == ("succeeded", "", "")
     assert wallet_for_user(user=passenger).balance == 20_000
     assert WebhookEvent.objects.get().message == (
-        f"Credited although the payment had {gave_up}: the provider collected it.")
+        f"Credited although the payment had {gave_up}: the provider collected it."
+    )
     again = deliver_success(api_client, payment)
     assert again.json()["duplicate"] is True
     assert Transaction.objects.filter(kind="topup").count() == 1
 
 
-def test_a_success_after_the_provider_declined_is_still_rejected_for_a_person(api_client,
-                                                                             passenger):
+def test_a_success_after_the_provider_declined_is_still_rejected_for_a_person(
+    api_client, passenger
+):
     payment = PaymentFactory(user=passenger, amount=20_000)
     services.sandbox_payment_complete(payment=payment, approve=False)
 
@@ -284,8 +295,7 @@ def test_a_success_after_the_provider_declined_is_still_rejected_for_a_person(ap
     assert wallet_for_user(user=passenger) is None
 
 
-def test_a_late_success_with_another_amount_is_rejected_even_after_dismissal(api_client,
-                                                                            passenger):
+def test_a_late_success_with_another_amount_is_rejected_even_after_dismissal(api_client, passenger):
     payment = PaymentFactory(user=passenger, amount=20_000)
     services.payment_dismiss(user=passenger, payment_id=payment.pk)
     forged = PaymentFactory.build(pk=payment.pk, amount=99_999, currency="INR")

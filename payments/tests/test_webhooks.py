@@ -19,8 +19,12 @@ URL = "/api/v1/payments/webhooks/sandbox/"
 
 
 def deliver(client, body: bytes, headers: dict):
-    return client.post(URL, data=body, content_type="application/json",
-                       headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    return client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={k: v for k, v in headers.items() if k != "Content-Type"},
+    )
 
 
 def balance(user) -> int:
@@ -30,8 +34,7 @@ def balance(user) -> int:
 
 def test_signed_success_event_credits_the_wallet(api_client, passenger):
     payment = PaymentFactory(user=passenger, amount=25_000)
-    body, headers = SandboxProvider().build_event(payment=payment, approve=True,
-                                                  event_id="evt_1")
+    body, headers = SandboxProvider().build_event(payment=payment, approve=True, event_id="evt_1")
 
     response = deliver(api_client, body, headers)
 
@@ -57,7 +60,9 @@ def test_same_event_ten_times_and_a_later_contradicting_one_credit_once(api_clie
     assert Transaction.objects.filter(kind="topup").count() == 1
     assert Payment.objects.get().status == "succeeded"
     assert dict(WebhookEvent.objects.values_list("event_id", "outcome")) == {
-        "evt_ok": "applied", "evt_no": "rejected"}
+        "evt_ok": "applied",
+        "evt_no": "rejected",
+    }
     assert all(not problems for problems in run_checks().values())
 
 
@@ -69,14 +74,18 @@ def test_decline_event_fails_the_payment_without_money(api_client, passenger):
 
     payment.refresh_from_db()
     assert (payment.status, payment.failure_reason) == (
-        "failed", "Declined by the payer on the sandbox checkout.")
+        "failed",
+        "Declined by the payer on the sandbox checkout.",
+    )
     assert not Transaction.objects.exists()
 
 
-@pytest.mark.parametrize("tamper", ["wrong_secret", "body_changed", "stale", "missing",
-                                    "malformed"])
-def test_bad_signature_is_refused_with_401_logged_and_nothing_applied(api_client, passenger,
-                                                                      caplog, tamper):
+@pytest.mark.parametrize(
+    "tamper", ["wrong_secret", "body_changed", "stale", "missing", "malformed"]
+)
+def test_bad_signature_is_refused_with_401_logged_and_nothing_applied(
+    api_client, passenger, caplog, tamper
+):
     payment = PaymentFactory(user=passenger)
     body, headers = SandboxProvider().build_event(payment=payment, approve=True)
     if tamper == "wrong_secret":
@@ -85,8 +94,9 @@ def test_bad_signature_is_refused_with_401_logged_and_nothing_applied(api_client
         body = body.replace(b'"amount":10000', b'"amount":99999')
     elif tamper == "stale":
         old = int(time.time()) - 301
-        headers["X-Sandbox-Signature"] = signing.sign(secret=SANDBOX_SECRET, body=body,
-                                                      timestamp=old)
+        headers["X-Sandbox-Signature"] = signing.sign(
+            secret=SANDBOX_SECRET, body=body, timestamp=old
+        )
     elif tamper == "missing":
         del headers["X-Sandbox-Signature"]
     else:
@@ -141,9 +151,14 @@ def test_signed_body_that_is_not_an_event_is_a_400(api_client):
 
 
 def test_event_for_no_known_payment_is_recorded_as_rejected(api_client):
-    body = json.dumps({"id": "evt_x", "type": "payment.succeeded", "created": 1,
-                       "data": {"payment_id": "not-a-uuid", "amount": 1,
-                                "currency": "INR"}}).encode()
+    body = json.dumps(
+        {
+            "id": "evt_x",
+            "type": "payment.succeeded",
+            "created": 1,
+            "data": {"payment_id": "not-a-uuid", "amount": 1, "currency": "INR"},
+        }
+    ).encode()
     headers = {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
 
     response = deliver(api_client, body, headers)
@@ -166,8 +181,12 @@ def test_webhooks_need_no_csrf_token_nor_session(passenger):
     body, headers = SandboxProvider().build_event(payment=payment, approve=True)
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post(URL, data=body, content_type="application/json",
-                           headers={"X-Sandbox-Signature": headers["X-Sandbox-Signature"]})
+    response = client.post(
+        URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-Sandbox-Signature": headers["X-Sandbox-Signature"]},
+    )
 
     assert response.status_code == 200
     assert balance(passenger) == 10_000
@@ -175,9 +194,14 @@ def test_webhooks_need_no_csrf_token_nor_session(passenger):
 
 def test_an_amount_with_a_fraction_is_refused_not_rounded(api_client, passenger):
     payment = PaymentFactory(user=passenger, amount=10_000)
-    body = json.dumps({"id": "evt_f", "type": "payment.succeeded", "created": 1,
-                       "data": {"payment_id": str(payment.pk), "amount": 10_000.4,
-                                "currency": "INR"}}).encode()
+    body = json.dumps(
+        {
+            "id": "evt_f",
+            "type": "payment.succeeded",
+            "created": 1,
+            "data": {"payment_id": str(payment.pk), "amount": 10_000.4, "currency": "INR"},
+        }
+    ).encode()
     headers = {"X-Sandbox-Signature": signing.sign(secret=SANDBOX_SECRET, body=body)}
 
     response = deliver(api_client, body, headers)
@@ -195,9 +219,11 @@ def test_a_signature_header_with_odd_digits_is_a_401_not_a_500(api_client, passe
     response = deliver(api_client, body, headers)
 
     assert response.status_code == 401
-    assert response.json()["error"] == {"code": "invalid_signature",
-                                        "message": "The signature header is malformed.",
-                                        "fields": {}}
+    assert response.json()["error"] == {
+        "code": "invalid_signature",
+        "message": "The signature header is malformed.",
+        "fields": {},
+    }
     assert not WebhookEvent.objects.exists()
 
 
@@ -207,13 +233,22 @@ def signed(payload: dict) -> tuple[bytes, dict]:
 
 
 def sandbox_event(payment, *, event_id, reason="") -> dict:
-    return {"id": event_id, "type": "payment.succeeded", "created": 1,
-            "data": {"payment_id": str(payment.pk), "amount": payment.amount,
-                     "currency": payment.currency, "reason": reason}}
+    return {
+        "id": event_id,
+        "type": "payment.succeeded",
+        "created": 1,
+        "data": {
+            "payment_id": str(payment.pk),
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "reason": reason,
+        },
+    }
 
 
 def test_an_event_id_over_100_characters_is_kept_whole_and_its_redelivery_recognised(
-        api_client, passenger):
+    api_client, passenger
+):
     payment = PaymentFactory(user=passenger, amount=10_000)
     event_id = "evt_" + "x" * 296
     body, headers = signed(sandbox_event(payment, event_id=event_id))
@@ -223,13 +258,14 @@ def test_an_event_id_over_100_characters_is_kept_whole_and_its_redelivery_recogn
 
     assert first.json() == {"event_id": event_id, "outcome": "applied", "duplicate": False}
     assert (again.status_code, again.json()) == (
-        200, {"event_id": event_id, "outcome": "applied", "duplicate": True})
+        200,
+        {"event_id": event_id, "outcome": "applied", "duplicate": True},
+    )
     assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == [event_id]
     assert balance(passenger) == 10_000
 
 
-def test_two_event_ids_sharing_their_first_100_characters_are_two_events(api_client,
-                                                                         passenger):
+def test_two_event_ids_sharing_their_first_100_characters_are_two_events(api_client, passenger):
     first_payment = PaymentFactory(user=passenger, amount=10_000)
     second_payment = PaymentFactory(user=passenger, amount=5_000)
     prefix = "evt_" + "y" * 96
@@ -239,41 +275,53 @@ def test_two_event_ids_sharing_their_first_100_characters_are_two_events(api_cli
 
     assert [first.json()["duplicate"], second.json()["duplicate"]] == [False, False]
     assert sorted(WebhookEvent.objects.values_list("event_id", "outcome")) == [
-        (prefix + "-1", "applied"), (prefix + "-2", "applied")]
+        (prefix + "-1", "applied"),
+        (prefix + "-2", "applied"),
+    ]
     assert balance(passenger) == 15_000
 
 
-UNSTORABLE = "The event holds text that cannot be stored (a NUL character or an unpaired " \
-    "surrogate)."
+UNSTORABLE = (
+    "The event holds text that cannot be stored (a NUL character or an unpaired surrogate)."
+)
 NOT_AN_ID = "The event id must be non-empty text without control characters."
 
 
-@pytest.mark.parametrize(("event_id", "message"), [
-    ("evt_\x00nul", UNSTORABLE), ("evt_\x1bescape", NOT_AN_ID), ("evt_\x7f", NOT_AN_ID),
-    ("evt_\x85", NOT_AN_ID), ("", NOT_AN_ID), (None, NOT_AN_ID), (True, NOT_AN_ID),
-    ({"id": 1}, NOT_AN_ID), (["evt_1"], NOT_AN_ID),
-])
+@pytest.mark.parametrize(
+    ("event_id", "message"),
+    [
+        ("evt_\x00nul", UNSTORABLE),
+        ("evt_\x1bescape", NOT_AN_ID),
+        ("evt_\x7f", NOT_AN_ID),
+        ("evt_\x85", NOT_AN_ID),
+        ("", NOT_AN_ID),
+        (None, NOT_AN_ID),
+        (True, NOT_AN_ID),
+        ({"id": 1}, NOT_AN_ID),
+        (["evt_1"], NOT_AN_ID),
+    ],
+)
 def test_an_event_id_that_is_not_printable_text_is_a_400_and_nothing_is_written(
-        api_client, passenger, event_id, message):
+    api_client, passenger, event_id, message
+):
     payment = PaymentFactory(user=passenger)
 
     response = deliver(api_client, *signed(sandbox_event(payment, event_id=event_id)))
 
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "invalid_payload", "message": message,
-                                        "fields": {}}
+    assert response.json()["error"] == {"code": "invalid_payload", "message": message, "fields": {}}
     assert not WebhookEvent.objects.exists()
     payment.refresh_from_db()
     assert payment.status == "pending"
 
 
 @pytest.mark.parametrize("reason", ["declined\x00", "\ud800"])
-def test_text_the_database_cannot_store_anywhere_in_the_event_is_a_400(api_client, passenger,
-                                                                       reason):
+def test_text_the_database_cannot_store_anywhere_in_the_event_is_a_400(
+    api_client, passenger, reason
+):
     payment = PaymentFactory(user=passenger)
 
-    response = deliver(api_client, *signed(sandbox_event(payment, event_id="evt_r",
-                                                         reason=reason)))
+    response = deliver(api_client, *signed(sandbox_event(payment, event_id="evt_r", reason=reason)))
 
     assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
     assert not WebhookEvent.objects.exists()

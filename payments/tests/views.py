@@ -24,9 +24,12 @@ class ChargeView(APIView):
         txn = services.booking_charge(
             wallet_owner=request.user,
             company=Company.objects.get(pk=data.validated_data["company"]),
-            amount=data.validated_data["amount"], reference_type="test",
+            amount=data.validated_data["amount"],
+            reference_type="test",
             reference_id=data.validated_data["reference"],
             idempotency_record=self.idempotency_record,
         )
-        return Response({"transaction": txn.pk, "amount": data.validated_data["amount"]},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"transaction": txn.pk, "amount": data.validated_data["amount"]},
+            status=status.HTTP_201_CREATED,
+        )

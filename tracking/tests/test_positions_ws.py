@@ -31,8 +31,7 @@ async def _exchange(driver, passenger, message: dict, trip_id: int = 7):
         await sender.send_json_to(message)
         to_sender = await sender.receive_json_from(timeout=5)
         to_receiver = (
-            await receiver.receive_json_from(timeout=5)
-            if to_sender["type"] == "position" else None
+            await receiver.receive_json_from(timeout=5) if to_sender["type"] == "position" else None
         )
         return to_sender, to_receiver, await receiver.receive_nothing(timeout=0.2)
     finally:
@@ -49,12 +48,20 @@ def test_a_driver_position_reaches_a_passenger_on_the_same_trip():
     passenger = UserFactory(role=Role.PASSENGER)
 
     to_driver, to_passenger, nothing_more = _exchange_sync(
-        driver, passenger,
+        driver,
+        passenger,
         {"lat": 12.9716, "lon": 77.5946, "speed_kmh": 48, "recorded_at": "2026-11-21T10:00:00Z"},
     )
 
-    expected = {"type": "position", "trip_id": 7, "lat": 12.9716, "lon": 77.5946,
-                "recorded_at": "2026-11-21T10:00:00+00:00", "speed_kmh": 48.0, "heading": None}
+    expected = {
+        "type": "position",
+        "trip_id": 7,
+        "lat": 12.9716,
+        "lon": 77.5946,
+        "recorded_at": "2026-11-21T10:00:00+00:00",
+        "speed_kmh": 48.0,
+        "heading": None,
+    }
     assert to_passenger == expected
     assert to_driver == expected
     assert nothing_more
@@ -67,11 +74,13 @@ def test_two_clients_exchange_a_message_through_the_real_redis_channel_layer():
     driver = UserFactory(role=Role.DRIVER)
     passenger = UserFactory(role=Role.PASSENGER)
 
-    _, to_passenger, _ = _exchange_sync(driver, passenger, {"lat": 19.07, "lon": 72.87},
-                                        trip_id=99)
+    _, to_passenger, _ = _exchange_sync(driver, passenger, {"lat": 19.07, "lon": 72.87}, trip_id=99)
 
     assert (to_passenger["type"], to_passenger["trip_id"], to_passenger["lat"]) == (
-        "position", 99, 19.07)
+        "position",
+        99,
+        19.07,
+    )
 
 
 def test_a_passenger_cannot_publish_and_nobody_receives_anything():
@@ -80,16 +89,24 @@ def test_a_passenger_cannot_publish_and_nobody_receives_anything():
 
     to_sender, to_other, nothing_more = _exchange_sync(passenger, other, {"lat": 1, "lon": 2})
 
-    assert to_sender == {"type": "error", "code": "permission_denied",
-                         "message": "Only drivers publish positions.", "fields": {}}
+    assert to_sender == {
+        "type": "error",
+        "code": "permission_denied",
+        "message": "Only drivers publish positions.",
+        "fields": {},
+    }
     assert to_other is None
     assert nothing_more
 
 
 @pytest.mark.parametrize(
     ("message", "field"),
-    [({"lat": 91, "lon": 0}, "lat"), ({"lat": 0}, "lon"), ({"lat": "x", "lon": 0}, "lat"),
-     ({"lat": 0, "lon": 0, "recorded_at": "yesterday"}, "recorded_at")],
+    [
+        ({"lat": 91, "lon": 0}, "lat"),
+        ({"lat": 0}, "lon"),
+        ({"lat": "x", "lon": 0}, "lat"),
+        ({"lat": 0, "lon": 0, "recorded_at": "yesterday"}, "recorded_at"),
+    ],
 )
 def test_an_invalid_position_is_refused_with_the_field(message, field):
     driver = UserFactory(role=Role.DRIVER)
@@ -121,7 +138,8 @@ def test_session_cookie_counts_only_from_an_allowed_origin(client):
 
     async def connect(origin: bytes):
         communicator = WebsocketCommunicator(
-            application, "/ws/trips/1/positions/",
+            application,
+            "/ws/trips/1/positions/",
             headers=[(b"cookie", cookie), (b"origin", origin)],
         )
         connected, _ = await communicator.connect(timeout=5)

@@ -17,19 +17,37 @@ from ttms.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GOOD = {"lat": 12.5, "lon": 77.25, "recorded_at": "2026-11-21T10:00:00Z"}
-POSITION = {"type": "position", "trip_id": 7, "lat": 12.5, "lon": 77.25,
-            "recorded_at": "2026-11-21T10:00:00+00:00", "speed_kmh": None, "heading": None}
-NOT_JSON = {"type": "error", "code": "parse_error", "fields": {},
-            "message": "Send each position as one JSON object in a text frame."}
-TOO_DEEP = {"type": "error", "code": "parse_error", "fields": {},
-            "message": "JSON nested deeper than 8 levels."}
-TOO_LARGE = {"type": "error", "code": "too_large", "fields": {},
-             "message": "A message is at most 8192 characters."}
+POSITION = {
+    "type": "position",
+    "trip_id": 7,
+    "lat": 12.5,
+    "lon": 77.25,
+    "recorded_at": "2026-11-21T10:00:00+00:00",
+    "speed_kmh": None,
+    "heading": None,
+}
+NOT_JSON = {
+    "type": "error",
+    "code": "parse_error",
+    "fields": {},
+    "message": "Send each position as one JSON object in a text frame.",
+}
+TOO_DEEP = {
+    "type": "error",
+    "code": "parse_error",
+    "fields": {},
+    "message": "JSON nested deeper than 8 levels.",
+}
+TOO_LARGE = {
+    "type": "error",
+    "code": "too_large",
+    "fields": {},
+    "message": "A message is at most 8192 characters.",
+}
 
 
 def _invalid(field: str, message: str) -> dict:
-    return {"type": "error", "code": "invalid", "message": message,
-            "fields": {field: [message]}}
+    return {"type": "error", "code": "invalid", "message": message, "fields": {field: [message]}}
 
 
 BAD_TIME = _invalid("recorded_at", "Use an ISO 8601 time with a UTC offset.")
@@ -46,10 +64,14 @@ async def _answers(frames: list[dict], driver, passenger) -> tuple[list, dict, d
     Returns the driver's answer to each frame, what each receives for the good fix, and
     whether the passenger received nothing else."""
     path = "/ws/trips/7/positions/"
-    sender = WebsocketCommunicator(application, path, subprotocols=[
-        "ttms.v1", f"ttms.bearer.{AccessToken.for_user(driver)}"])
-    receiver = WebsocketCommunicator(application, path, subprotocols=[
-        "ttms.v1", f"ttms.bearer.{AccessToken.for_user(passenger)}"])
+    sender = WebsocketCommunicator(
+        application, path, subprotocols=["ttms.v1", f"ttms.bearer.{AccessToken.for_user(driver)}"]
+    )
+    receiver = WebsocketCommunicator(
+        application,
+        path,
+        subprotocols=["ttms.v1", f"ttms.bearer.{AccessToken.for_user(passenger)}"],
+    )
     try:
         assert (await sender.connect(timeout=5))[0]
         assert (await receiver.connect(timeout=5))[0]
@@ -70,41 +92,60 @@ def _check(frames: list[dict]) -> list:
     driver = UserFactory(role=Role.DRIVER)
     passenger = UserFactory(role=Role.PASSENGER)
     answers, to_sender, to_receiver, nothing_else = async_to_sync(_answers)(
-        frames, driver, passenger)
+        frames, driver, passenger
+    )
     assert (to_sender, to_receiver, nothing_else) == (POSITION, POSITION, True)
     return answers
 
 
 def test_frames_that_are_not_json_objects_are_answered_and_the_socket_stays_open():
-    frames = [_frame("not json"), _frame("{"), _frame(""), _frame("\x00"),
-              {"type": "websocket.receive", "bytes": b'{"lat": 1, "lon": 2}'},
-              _frame('{"lat": NaN, "lon": 0}'), _frame('{"lat": Infinity, "lon": 0}'),
-              _frame('{"lat": -Infinity, "lon": 0}'), _frame('{"lat": 1' + "0" * 4400 + "}")]
+    frames = [
+        _frame("not json"),
+        _frame("{"),
+        _frame(""),
+        _frame("\x00"),
+        {"type": "websocket.receive", "bytes": b'{"lat": 1, "lon": 2}'},
+        _frame('{"lat": NaN, "lon": 0}'),
+        _frame('{"lat": Infinity, "lon": 0}'),
+        _frame('{"lat": -Infinity, "lon": 0}'),
+        _frame('{"lat": 1' + "0" * 4400 + "}"),
+    ]
 
     assert _check(frames) == [NOT_JSON] * len(frames)
 
 
 def test_deep_json_is_refused_without_a_recursion_error():
-    frames = [_frame("[" * 50_000 + "]" * 50_000),
-              _frame('{"a":' * 50_000 + "1" + "}" * 50_000),
-              _frame("[" * 4000 + "]" * 4000),
-              _frame('{"lat": ' + "[" * 20 + "1" + "]" * 20 + ', "lon": 0}')]
+    frames = [
+        _frame("[" * 50_000 + "]" * 50_000),
+        _frame('{"a":' * 50_000 + "1" + "}" * 50_000),
+        _frame("[" * 4000 + "]" * 4000),
+        _frame('{"lat": ' + "[" * 20 + "1" + "]" * 20 + ', "lon": 0}'),
+    ]
 
     assert _check(frames) == [TOO_LARGE, TOO_LARGE, TOO_DEEP, TOO_DEEP]
 
 
 def test_a_huge_frame_is_refused():
-    frames = [_frame(json.dumps({**GOOD, "note": "x" * 10_000})),
-              _frame(" " * 8193)]
+    frames = [_frame(json.dumps({**GOOD, "note": "x" * 10_000})), _frame(" " * 8193)]
 
     assert _check(frames) == [TOO_LARGE, TOO_LARGE]
 
 
-@pytest.mark.parametrize("recorded_at", [
-    "2026-13-45T10:00:00+00:00", "2026-02-30T10:00:00Z", "2026-01-01T25:61:00Z",
-    "2026-01-01T10:00:00+99:00", "2026-01-01T10:00:00", "yesterday", 1767261600, ["x"],
-    {"at": "2026-01-01T10:00:00Z"}, True,
-])
+@pytest.mark.parametrize(
+    "recorded_at",
+    [
+        "2026-13-45T10:00:00+00:00",
+        "2026-02-30T10:00:00Z",
+        "2026-01-01T25:61:00Z",
+        "2026-01-01T10:00:00+99:00",
+        "2026-01-01T10:00:00",
+        "yesterday",
+        1767261600,
+        ["x"],
+        {"at": "2026-01-01T10:00:00Z"},
+        True,
+    ],
+)
 def test_a_bad_recorded_at_is_a_field_error(recorded_at):
     frames = [_frame(json.dumps({"lat": 1, "lon": 2, "recorded_at": recorded_at}))]
 
@@ -112,25 +153,39 @@ def test_a_bad_recorded_at_is_a_field_error(recorded_at):
 
 
 def test_bad_numbers_are_field_errors():
-    frames = [_frame('{"lat": "12.5", "lon": 0}'), _frame('{"lat": true, "lon": 0}'),
-              _frame('{"lat": null, "lon": 0}'), _frame('{"lat": [1], "lon": 0}'),
-              _frame('{"lat": 1e999, "lon": 0}'), _frame('{"lat": -1e999, "lon": 0}'),
-              _frame('{"lat": 1' + "0" * 400 + ', "lon": 0}')]
+    frames = [
+        _frame('{"lat": "12.5", "lon": 0}'),
+        _frame('{"lat": true, "lon": 0}'),
+        _frame('{"lat": null, "lon": 0}'),
+        _frame('{"lat": [1], "lon": 0}'),
+        _frame('{"lat": 1e999, "lon": 0}'),
+        _frame('{"lat": -1e999, "lon": 0}'),
+        _frame('{"lat": 1' + "0" * 400 + ', "lon": 0}'),
+    ]
 
     assert _check(frames) == [
-        NOT_A_NUMBER, NOT_A_NUMBER, _invalid("lat", "This field is required."), NOT_A_NUMBER,
-        LAT_RANGE, LAT_RANGE, LAT_RANGE]
+        NOT_A_NUMBER,
+        NOT_A_NUMBER,
+        _invalid("lat", "This field is required."),
+        NOT_A_NUMBER,
+        LAT_RANGE,
+        LAT_RANGE,
+        LAT_RANGE,
+    ]
 
 
 def test_json_that_is_not_an_object_is_refused():
-    refused = {"type": "error", "code": "invalid", "fields": {},
-               "message": "A position is a JSON object."}
+    refused = {
+        "type": "error",
+        "code": "invalid",
+        "fields": {},
+        "message": "A position is a JSON object.",
+    }
 
     assert _check([_frame("[]"), _frame("null"), _frame("1"), _frame('"x"')]) == [refused] * 4
 
 
-def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monkeypatch,
-                                                                          caplog):
+def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monkeypatch, caplog):
     real = consumers.position_parse
     calls = []
 
@@ -142,8 +197,14 @@ def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monke
 
     monkeypatch.setattr(consumers, "position_parse", failing_once)
 
-    assert _check([_frame(json.dumps(GOOD))]) == [{
-        "type": "error", "code": "server_error", "fields": {},
-        "message": "This message could not be handled; send the next one."}]
+    assert _check([_frame(json.dumps(GOOD))]) == [
+        {
+            "type": "error",
+            "code": "server_error",
+            "fields": {},
+            "message": "This message could not be handled; send the next one.",
+        }
+    ]
     assert [r.getMessage() for r in caplog.records if r.name == "tracking.consumers"] == [
-        "trip 7: a positions message could not be handled"]
+        "trip 7: a positions message could not be handled"
+    ]

@@ -23,8 +23,9 @@ def _protocols(user=None, token: str | None = None) -> list[str]:
 
 async def _connect(path=PATH, subprotocols=None, headers=None):
     """(connected, subprotocol or close code, the handshake's whole answer as text)."""
-    communicator = WebsocketCommunicator(application, path, headers=headers or [],
-                                         subprotocols=subprotocols)
+    communicator = WebsocketCommunicator(
+        application, path, headers=headers or [], subprotocols=subprotocols
+    )
     try:
         connected, detail = await communicator.connect(timeout=5)
         return connected, detail, repr((detail, communicator.response_headers))
@@ -39,7 +40,7 @@ def test_a_token_in_the_subprotocol_header_signs_in_and_only_ttms_v1_is_echoed()
     connected, subprotocol, answer = async_to_sync(_connect)(subprotocols=protocols)
 
     assert (connected, subprotocol) == (True, "ttms.v1")
-    assert protocols[1][len("ttms.bearer."):] not in answer
+    assert protocols[1][len("ttms.bearer.") :] not in answer
 
 
 def test_a_driver_signed_in_by_the_header_publishes_to_a_subscriber():
@@ -48,31 +49,38 @@ def test_a_driver_signed_in_by_the_header_publishes_to_a_subscriber():
 
     async def exchange():
         sender = WebsocketCommunicator(application, PATH, subprotocols=_protocols(driver))
-        receiver = WebsocketCommunicator(application, PATH,
-                                         subprotocols=_protocols(passenger))
+        receiver = WebsocketCommunicator(application, PATH, subprotocols=_protocols(passenger))
         try:
             assert await sender.connect(timeout=5) == (True, "ttms.v1")
             assert await receiver.connect(timeout=5) == (True, "ttms.v1")
-            await sender.send_json_to({"lat": 12.5, "lon": 77.25,
-                                       "recorded_at": "2026-11-21T10:00:00Z"})
+            await sender.send_json_to(
+                {"lat": 12.5, "lon": 77.25, "recorded_at": "2026-11-21T10:00:00Z"}
+            )
             return await receiver.receive_json_from(timeout=5)
         finally:
             await sender.disconnect()
             await receiver.disconnect()
 
     assert async_to_sync(exchange)() == {
-        "type": "position", "trip_id": 7, "lat": 12.5, "lon": 77.25,
-        "recorded_at": "2026-11-21T10:00:00+00:00", "speed_kmh": None, "heading": None}
+        "type": "position",
+        "trip_id": 7,
+        "lat": 12.5,
+        "lon": 77.25,
+        "recorded_at": "2026-11-21T10:00:00+00:00",
+        "speed_kmh": None,
+        "heading": None,
+    }
 
 
 def test_a_bad_token_in_the_header_is_refused_even_with_a_session_cookie(client):
     user = UserFactory(role=Role.PASSENGER)
     client.force_login(user)
-    headers = [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
-               (b"origin", b"http://testserver")]
+    headers = [
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+        (b"origin", b"http://testserver"),
+    ]
 
-    refused = async_to_sync(_connect)(subprotocols=_protocols(token="garbage"),
-                                      headers=headers)
+    refused = async_to_sync(_connect)(subprotocols=_protocols(token="garbage"), headers=headers)
 
     assert refused[:2] == (False, 4401)
 
@@ -81,8 +89,7 @@ def test_the_token_without_ttms_v1_is_accepted_without_a_subprotocol():
     driver = UserFactory(role=Role.DRIVER)
     token = str(AccessToken.for_user(driver))
 
-    connected, subprotocol, answer = async_to_sync(_connect)(
-        subprotocols=[f"ttms.bearer.{token}"])
+    connected, subprotocol, answer = async_to_sync(_connect)(subprotocols=[f"ttms.bearer.{token}"])
 
     assert (connected, subprotocol) == (True, None)
     assert token not in answer

@@ -21,16 +21,23 @@ class PhoneField(forms.CharField):
 
 def _phone_field() -> PhoneField:
     return PhoneField(
-        label=_("Phone for SMS (optional)"), required=False,
+        label=_("Phone for SMS (optional)"),
+        required=False,
         help_text=_("As you would dial it; from abroad, with the country code."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel",
-                                      "placeholder": lazy(phone_example, str)()}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "tel",
+                "inputmode": "tel",
+                "placeholder": lazy(phone_example, str)(),
+            }
+        ),
     )
 
 
 def _full_name_field() -> forms.CharField:
-    return forms.CharField(label="Full name", max_length=150,
-                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    return forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
 
 
 def _plain_password_help() -> str:
@@ -74,6 +81,7 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     email = forms.EmailField(
-        label="Email", max_length=254,
+        label="Email",
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 def phone_example(*, region: str | None = None) -> str:
     """A mobile number of `region` (default TTMS_PHONE_REGION) as people write it, with its
     country code: "+91 81234 56789"."""
-    example = phonenumbers.example_number_for_type(region or settings.TTMS_PHONE_REGION,
-                                                   phonenumbers.PhoneNumberType.MOBILE)
+    example = phonenumbers.example_number_for_type(
+        region or settings.TTMS_PHONE_REGION, phonenumbers.PhoneNumberType.MOBILE
+    )
     return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def phone_normalize(text: str | None, *, region: str | None = None,
-                    required: bool = False) -> str:
+def phone_normalize(text: str | None, *, region: str | None = None, required: bool = False) -> str:
     """The E.164 form of the phone number in `text`; "" when `text` is blank, unless
     `required`.
 
@@ -37,11 +37,15 @@ def phone_normalize(text: str | None, *, region: str | None = None,
     if number is None or not phonenumbers.is_valid_number(number):
         country = pycountry.countries.get(alpha_2=region)
         raise ValidationError(
-            _("Enter a valid phone number, e.g. %(example)s (a number in %(country)s may "
-              "leave out +%(code)d).") % {
+            _(
+                "Enter a valid phone number, e.g. %(example)s (a number in %(country)s may "
+                "leave out +%(code)d)."
+            )
+            % {
                 "example": phone_example(region=region),
                 "country": country.name if country else region,
-                "code": phonenumbers.country_code_for_region(region)},
+                "code": phonenumbers.country_code_for_region(region),
+            },
             code="invalid_phone",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

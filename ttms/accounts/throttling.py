@@ -14,10 +14,11 @@ from .models import normalize_email
 class LoginAttempts(FailedAttempts):
     def __init__(self, request, email: str | None) -> None:
         account = hashlib.sha256(normalize_email(email or "").encode()).hexdigest()[:32]
-        super().__init__([f"login-fail:ip:{client_ident(request)}",
-                          f"login-fail:acct:{account}"],
-                         limit=settings.TTMS_LOGIN_FAILURE_LIMIT,
-                         window=settings.TTMS_LOGIN_FAILURE_WINDOW)
+        super().__init__(
+            [f"login-fail:ip:{client_ident(request)}", f"login-fail:acct:{account}"],
+            limit=settings.TTMS_LOGIN_FAILURE_LIMIT,
+            window=settings.TTMS_LOGIN_FAILURE_WINDOW,
+        )
 
     def record_success(self) -> None:
         """The account's own counter starts again; the address's keeps counting."""

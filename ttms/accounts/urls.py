@@ -12,10 +12,15 @@ urlpatterns = [
     path("signup/", views.sign_up, name="signup"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
-    path("password/reset/sent/", views.PasswordResetDoneView.as_view(),
-         name="password-reset-done"),
-    path("password/reset/complete/", views.PasswordResetCompleteView.as_view(),
-         name="password-reset-complete"),
-    path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
-         name="password-reset-confirm"),
+    path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
+    path(
+        "password/reset/complete/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
 ]

@@ -49,10 +49,12 @@ class SignInView(auth_views.LoginView):
         wait = self.attempts.retry_after()
         if wait is not None:
             # An unbound form: the credentials are not even checked while throttled.
-            form = self.form_class(request=request,
-                                   initial={"username": request.POST.get("username", "")})
-            message = (f"Too many failed sign-in attempts. "
-                       f"Try again in {max(1, wait // 60)} minute(s).")
+            form = self.form_class(
+                request=request, initial={"username": request.POST.get("username", "")}
+            )
+            message = (
+                f"Too many failed sign-in attempts. Try again in {max(1, wait // 60)} minute(s)."
+            )
             return self.render_to_response(
                 self.get_context_data(form=form, throttle_error=message), status=429
             )
@@ -82,8 +84,12 @@ def sign_up(request):
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(next_url or reverse("home"))
-    return render(request, "accounts/signup.html", {"form": form, "next": next_url},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/signup.html",
+        {"form": form, "next": next_url},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -91,8 +97,9 @@ def sign_up(request):
 def account(request):
     """The signed-in user's profile: full name and phone; the email is shown, not edited."""
     user = request.user
-    form = ProfileForm(request.POST or None,
-                       initial={"full_name": user.full_name, "phone": user.phone})
+    form = ProfileForm(
+        request.POST or None, initial={"full_name": user.full_name, "phone": user.phone}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user_update(user=user, **form.cleaned_data)
@@ -101,8 +108,9 @@ def account(request):
         else:
             messages.success(request, "Your profile has been saved.")
             return redirect("accounts:account")
-    return render(request, "accounts/account.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "accounts/account.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 class PasswordChangeView(_InvalidFormIs400, auth_views.PasswordChangeView):

@@ -38,9 +38,11 @@ def _validation_body(exc: exceptions.ValidationError) -> dict:
 
 
 def _too_large_body() -> dict:
-    return error_body("too_large", gettext(
-        "The request body is larger than this server accepts (%(limit)d bytes).")
-        % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    return error_body(
+        "too_large",
+        gettext("The request body is larger than this server accepts (%(limit)d bytes).")
+        % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
 
 
 def exception_handler(exc, context):
@@ -87,17 +89,18 @@ def json_bad_request(request, exception=None):
     if isinstance(exception, RequestDataTooBig):
         return JsonResponse(_too_large_body(), status=413)
     return JsonResponse(
-        error_body("bad_request", gettext("The request could not be understood.")), status=400)
+        error_body("bad_request", gettext("The request could not be understood.")), status=400
+    )
 
 
 def json_not_found(request, exception=None):
-    return JsonResponse(error_body("not_found", gettext("Nothing is at this address.")),
-                        status=404)
+    return JsonResponse(error_body("not_found", gettext("Nothing is at this address.")), status=404)
 
 
 def json_server_error(request):
     return JsonResponse(
-        error_body("server_error",
-                   gettext("Something went wrong on our side; it has been logged.")),
+        error_body(
+            "server_error", gettext("Something went wrong on our side; it has been logged.")
+        ),
         status=500,
     )

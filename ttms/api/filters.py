@@ -27,12 +27,13 @@ class UTCIsoDateTimeField(IsoDateTimeField):
         try:
             utc = moment.astimezone(UTC)
         except (OverflowError, ValueError):
-            raise forms.ValidationError(self.error_messages["out_of_range"],
-                                        code="out_of_range") from None
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"], code="out_of_range"
+            ) from None
         if not EARLIEST <= utc < LATEST:
-            raise forms.ValidationError(self.error_messages["out_of_range"],
-                                        code="out_of_range")
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
         return utc
+
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeField

@@ -16,8 +16,10 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = parsers.get_encoding(parser_context or {})
         try:
-            return json_loads_limited(stream.read().decode(encoding),
-                                      parse_constant=strict_constant if self.strict else None)
+            return json_loads_limited(
+                stream.read().decode(encoding),
+                parse_constant=strict_constant if self.strict else None,
+            )
         except JSONTooDeep as exc:
             raise ParseError(str(exc)) from exc
         except (ValueError, LookupError) as exc:

@@ -28,11 +28,15 @@ ErrorSerializer = inline_serializer(
             fields={
                 "code": serializers.CharField(help_text="Stable, for programs."),
                 "message": serializers.CharField(help_text="A sentence for people."),
-                "fields": serializers.DictField(help_text=(
-                    "Field name -> what is wrong with it: a list of messages, or for a "
-                    "nested field or a list item, the same shape again.")),
+                "fields": serializers.DictField(
+                    help_text=(
+                        "Field name -> what is wrong with it: a list of messages, or for a "
+                        "nested field or a list item, the same shape again."
+                    )
+                ),
                 "retry_after": serializers.IntegerField(
-                    required=False, help_text="429: seconds to wait before retrying."),
+                    required=False, help_text="429: seconds to wait before retrying."
+                ),
             },
         )
     },
@@ -43,10 +47,18 @@ ERROR_MEDIA_TYPE = "application/json"
 # Query parameters of the page envelope (ttms.api.pagination): a page past the end, or
 # not a number, is a 404; `page_size` is capped, never refused.
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, required=False,
-                     description="A page number within the paginated result set."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, required=False,
-                     description="Number of results to return per page (at most 100)."),
+    OpenApiParameter(
+        "page",
+        OpenApiTypes.INT,
+        required=False,
+        description="A page number within the paginated result set.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        required=False,
+        description="Number of results to return per page (at most 100).",
+    ),
 ]
 
 
@@ -82,13 +94,16 @@ class AutoSchema(openapi.AutoSchema):
             if code in responses:
                 # The view's own words stand; a cause of another kind is added to them.
                 known = responses[code].get("description", "")
-                extra = [text for text, topic in reasons
-                         if topic and topic.lower() not in known.lower()]
+                extra = [
+                    text for text, topic in reasons if topic and topic.lower() not in known.lower()
+                ]
                 responses[code]["description"] = _either([known, *extra])
             else:
                 responses[code] = self._get_response_for_code(
-                    error_response(_either([text for text, _ in reasons])), code,
-                    media_types=[ERROR_MEDIA_TYPE])
+                    error_response(_either([text for text, _ in reasons])),
+                    code,
+                    media_types=[ERROR_MEDIA_TYPE],
+                )
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -96,13 +111,15 @@ class AutoSchema(openapi.AutoSchema):
         # django-filter filters only a view that names its filterset; asking any other list
         # view for its model would run its get_queryset, which needs a signed-in user.
         backends = super().get_filter_backends()
-        if getattr(self.view, "filterset_class", None) or getattr(self.view, "filterset_fields",
-                                                                   None):
+        if getattr(self.view, "filterset_class", None) or getattr(
+            self.view, "filterset_fields", None
+        ):
             return backends
         return [b for b in backends if not issubclass(b, DjangoFilterBackend)]
 
-    def _get_response_for_code(self, serializer, status_code, media_types=None,
-                               direction="response"):
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
         # Errors leave through the exception handler as JSON whatever the view renders
         # (the QR images' renderers switch to JSON for them).
         if not media_types and str(status_code)[:1] in ("4", "5"):
@@ -125,13 +142,18 @@ class AutoSchema(openapi.AutoSchema):
         needs_user = any(not isinstance(p, permissions.AllowAny) for p in checks)
         if authenticators:
             reasons["401"].append(
-                ("Not signed in, or the bearer token is invalid or expired", None) if needs_user
-                else ("The bearer token is invalid or expired (send none: this operation "
-                      "is public)", "token"))
+                ("Not signed in, or the bearer token is invalid or expired", None)
+                if needs_user
+                else (
+                    "The bearer token is invalid or expired (send none: this operation is public)",
+                    "token",
+                )
+            )
         elif needs_user:
             reasons["403"].append(("Not signed in", None))
-        if any(not isinstance(p, (permissions.AllowAny, permissions.IsAuthenticated))
-               for p in checks):
+        if any(
+            not isinstance(p, (permissions.AllowAny, permissions.IsAuthenticated)) for p in checks
+        ):
             reasons["403"].append(("Your role does not allow this", "role"))
         if writes and any(isinstance(a, SessionAuthentication) for a in authenticators):
             reasons["403"].append(("Signed in by session without a valid CSRF token", "CSRF"))
@@ -144,23 +166,19 @@ class AutoSchema(openapi.AutoSchema):
         if "requestBody" in operation:
             reasons["400"].append(("The body is not valid", None))
             reasons["413"].append(("The body is larger than the server accepts", None))
-            reasons["415"].append(("The body is not of a media type this operation reads",
-                                   None))
+            reasons["415"].append(("The body is not of a media type this operation reads", None))
         if query - {"page", "page_size"}:
             reasons["400"].append(("A query parameter is not valid", None))
 
         if self._throttled():
-            reasons["429"].append(("Too many requests: retry after `retry_after` seconds",
-                                   None))
+            reasons["429"].append(("Too many requests: retry after `retry_after` seconds", None))
 
         handler = getattr(view, method.lower(), None)
         if getattr(handler, "idempotency_scope", None):
             topic = "Idempotency-Key"
             reasons["400"].append(("No Idempotency-Key, or one too long", topic))
-            reasons["409"].append(("A request with this Idempotency-Key is still running",
-                                   topic))
-            reasons["422"].append(("This Idempotency-Key was used for a different request",
-                                   topic))
+            reasons["409"].append(("A request with this Idempotency-Key is still running", topic))
+            reasons["422"].append(("This Idempotency-Key was used for a different request", topic))
         return reasons
 
     def _throttled(self) -> bool:
@@ -169,6 +187,6 @@ class AutoSchema(openapi.AutoSchema):
 
 
 def _either(reasons: list[str]) -> str:
-    """"A; or b; or c": the causes of one status code, in one description."""
+    """ "A; or b; or c": the causes of one status code, in one description."""
     reasons = [r for r in reasons if r]
     return "; or ".join([reasons[0], *(r[:1].lower() + r[1:] for r in reasons[1:])])

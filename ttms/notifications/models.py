@@ -11,8 +11,14 @@ class OutboxMessage(models.Model):
     """One event for one recipient (or for the platform when `user` is empty)."""
 
     topic = models.CharField(max_length=40, help_text='What happened, e.g. "passenger.promoted".')
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
-                             blank=True, related_name="+", help_text="Who is told.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who is told.",
+    )
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -20,8 +26,13 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = "outbox message"
         ordering = ["pk"]
-        indexes = [models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True),
-                                name="notifications_outbox_unsent")]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="notifications_outbox_unsent",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"

@@ -21,7 +21,9 @@ def outbox_add(*, messages: Iterable[Message], now: datetime | None = None) -> i
     transaction of the change they announce, so that they are written if and only if it
     commits."""
     now = now or timezone.now()
-    rows = [OutboxMessage(topic=m.topic, user_id=m.user_id, payload=m.payload, created_at=now)
-            for m in messages]
+    rows = [
+        OutboxMessage(topic=m.topic, user_id=m.user_id, payload=m.payload, created_at=now)
+        for m in messages
+    ]
     OutboxMessage.objects.bulk_create(rows)
     return len(rows)

@@ -134,9 +134,9 @@ def _table(text: str) -> dict[str, dict[str, int]]:
     assert tuple(lines[0]) == ROLES, lines[0]
     table = {}
     for words in lines[1:]:
-        key = " ".join(words[:-len(ROLES)])
+        key = " ".join(words[: -len(ROLES)])
         assert key not in table, f"two rows for {key}"
-        table[key] = dict(zip(ROLES, map(int, words[-len(ROLES):]), strict=True))
+        table[key] = dict(zip(ROLES, map(int, words[-len(ROLES) :]), strict=True))
     return table
 
 
@@ -161,9 +161,13 @@ class World:
 def build_world() -> World:
     n = next(_worlds)
     company = CompanyFactory(kind=Company.Kind.BUS)
-    trip = make_trip(company=company, coaches=(("C1", "STANDARD"),), stops=3,
-                     departure=timezone.now().replace(microsecond=0) + timedelta(days=2),
-                     code_prefix=f"W{n}S")
+    trip = make_trip(
+        company=company,
+        coaches=(("C1", "STANDARD"),),
+        stops=3,
+        departure=timezone.now().replace(microsecond=0) + timedelta(days=2),
+        code_prefix=f"W{n}S",
+    )
     holder = funded_user()
     driver = staff_user(company, role=Role.DRIVER)
     trip.drivers.add(driver)
@@ -178,13 +182,26 @@ def build_world() -> World:
         "staff2": staff_user(CompanyFactory(kind=Company.Kind.BUS)),
         "platf": UserFactory(role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True),
     }
-    pnr = booking_create(user=holder, schedule_id=trip.pk, origin_code=f"W{n}S1",
-                         destination_code=f"W{n}S3", class_code="STANDARD", quota="GENERAL",
-                         passengers=[adult("Asha", 34, "F")])
-    spare = vehicle_create(company=company, code=f"SPARE-{n}", kind="bus", coaches=[
-        ("C1", travel_class_standard(code="STANDARD"), standard_layout(kind="BUS22", rows=10))])
-    return World(trip=trip, pnr=pnr, payment=PaymentFactory(user=holder), users=users,
-                 spare_vehicle=spare)
+    pnr = booking_create(
+        user=holder,
+        schedule_id=trip.pk,
+        origin_code=f"W{n}S1",
+        destination_code=f"W{n}S3",
+        class_code="STANDARD",
+        quota="GENERAL",
+        passengers=[adult("Asha", 34, "F")],
+    )
+    spare = vehicle_create(
+        company=company,
+        code=f"SPARE-{n}",
+        kind="bus",
+        coaches=[
+            ("C1", travel_class_standard(code="STANDARD"), standard_layout(kind="BUS22", rows=10))
+        ],
+    )
+    return World(
+        trip=trip, pnr=pnr, payment=PaymentFactory(user=holder), users=users, spare_vehicle=spare
+    )
 
 
 def _station(world: World, index: int) -> str:
@@ -202,8 +219,11 @@ def _fund(user) -> None:
 
 def _signed_webhook(world: World) -> dict:
     body, headers = SandboxProvider().build_event(payment=world.payment, approve=True)
-    return {"data": body, "content_type": "application/json",
-            "headers": {k: v for k, v in headers.items() if k != "Content-Type"}}
+    return {
+        "data": body,
+        "content_type": "application/json",
+        "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
+    }
 
 
 def _key() -> dict:
@@ -214,89 +234,145 @@ def _key() -> dict:
 # may prepare what its request needs (money to book with).
 def _book(w, user):
     _fund(user)
-    return {"path": "/api/v1/bookings/", "headers": _key(), "data": {
-        "trip": w.trip.pk, "from": _station(w, 1), "to": _station(w, 3), "class": "STANDARD",
-        "passengers": [{"name": "Mira", "age": 30, "gender": "F"}]}}
+    return {
+        "path": "/api/v1/bookings/",
+        "headers": _key(),
+        "data": {
+            "trip": w.trip.pk,
+            "from": _station(w, 1),
+            "to": _station(w, 3),
+            "class": "STANDARD",
+            "passengers": [{"name": "Mira", "age": 30, "gender": "F"}],
+        },
+    }
 
 
 REQUESTS = {
-    "POST /api/v1/auth/register/": lambda w, u: {"path": "/api/v1/auth/register/", "data": {
-        "email": f"new-{uuid.uuid4().hex[:8]}@example.com", "password": "a-long-new-passw0rd",
-        "full_name": "New Passenger"}},
-    "POST /api/v1/auth/token/": lambda w, u: {"path": "/api/v1/auth/token/", "data": {
-        "email": w.users["holder"].email, "password": PASSWORD}},
-    "POST /api/v1/auth/token/refresh/": lambda w, u: {"path": "/api/v1/auth/token/refresh/",
-                                                       "data": {"refresh": str(
-                                                           RefreshToken.for_user(
-                                                               w.users["holder"]))}},
+    "POST /api/v1/auth/register/": lambda w, u: {
+        "path": "/api/v1/auth/register/",
+        "data": {
+            "email": f"new-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "a-long-new-passw0rd",
+            "full_name": "New Passenger",
+        },
+    },
+    "POST /api/v1/auth/token/": lambda w, u: {
+        "path": "/api/v1/auth/token/",
+        "data": {"email": w.users["holder"].email, "password": PASSWORD},
+    },
+    "POST /api/v1/auth/token/refresh/": lambda w, u: {
+        "path": "/api/v1/auth/token/refresh/",
+        "data": {"refresh": str(RefreshToken.for_user(w.users["holder"]))},
+    },
     "GET /api/v1/auth/me/": lambda w, u: {"path": "/api/v1/auth/me/"},
     "GET /api/v1/stations/": lambda w, u: {"path": "/api/v1/stations/", "data": {"q": "W"}},
-    "GET /api/v1/trips/search/": lambda w, u: {"path": "/api/v1/trips/search/", "data": {
-        "from": _station(w, 1), "to": _station(w, 3),
-        "date": timezone.localtime(w.trip.departure_at,
-                                   w.trip.route.stops.get(sequence=1).station.tzinfo).date()}},
+    "GET /api/v1/trips/search/": lambda w, u: {
+        "path": "/api/v1/trips/search/",
+        "data": {
+            "from": _station(w, 1),
+            "to": _station(w, 3),
+            "date": timezone.localtime(
+                w.trip.departure_at, w.trip.route.stops.get(sequence=1).station.tzinfo
+            ).date(),
+        },
+    },
     "GET /api/v1/trips/{pk}/seats/": lambda w, u: {
         "path": f"/api/v1/trips/{w.trip.pk}/seats/",
-        "data": {"from": _station(w, 1), "to": _station(w, 3), "class": "STANDARD"}},
+        "data": {"from": _station(w, 1), "to": _station(w, 3), "class": "STANDARD"},
+    },
     "GET /api/v1/bookings/": lambda w, u: {"path": "/api/v1/bookings/"},
     "POST /api/v1/bookings/": _book,
     "GET /api/v1/bookings/{pnr}/": lambda w, u: {"path": f"/api/v1/bookings/{w.pnr.number}/"},
     "GET /api/v1/bookings/{pnr}/refund-quote/": lambda w, u: {
-        "path": f"/api/v1/bookings/{w.pnr.number}/refund-quote/"},
+        "path": f"/api/v1/bookings/{w.pnr.number}/refund-quote/"
+    },
     "POST /api/v1/bookings/{pnr}/cancel/": lambda w, u: {
-        "path": f"/api/v1/bookings/{w.pnr.number}/cancel/", "data": {}, "headers": _key()},
+        "path": f"/api/v1/bookings/{w.pnr.number}/cancel/",
+        "data": {},
+        "headers": _key(),
+    },
     "GET /api/v1/bookings/{pnr}/tickets/": lambda w, u: {
-        "path": f"/api/v1/bookings/{w.pnr.number}/tickets/"},
+        "path": f"/api/v1/bookings/{w.pnr.number}/tickets/"
+    },
     "GET /api/v1/bookings/{pnr}/tickets/{passenger}/qr.png": lambda w, u: {
-        "path": f"/api/v1/bookings/{w.pnr.number}/tickets/{_passenger(w)}/qr.png"},
+        "path": f"/api/v1/bookings/{w.pnr.number}/tickets/{_passenger(w)}/qr.png"
+    },
     "GET /api/v1/bookings/{pnr}/tickets/{passenger}/qr.svg": lambda w, u: {
-        "path": f"/api/v1/bookings/{w.pnr.number}/tickets/{_passenger(w)}/qr.svg"},
+        "path": f"/api/v1/bookings/{w.pnr.number}/tickets/{_passenger(w)}/qr.svg"
+    },
     "GET /api/v1/tickets/keys/": lambda w, u: {"path": "/api/v1/tickets/keys/"},
     "GET /api/v1/driver/trips/": lambda w, u: {"path": "/api/v1/driver/trips/"},
     "POST /api/v1/driver/trips/{pk}/boarding/": lambda w, u: {
-        "path": f"/api/v1/driver/trips/{w.trip.pk}/boarding/"},
+        "path": f"/api/v1/driver/trips/{w.trip.pk}/boarding/"
+    },
     "POST /api/v1/driver/trips/{pk}/start/": lambda w, u: {
-        "path": f"/api/v1/driver/trips/{w.trip.pk}/start/"},
+        "path": f"/api/v1/driver/trips/{w.trip.pk}/start/"
+    },
     "POST /api/v1/driver/trips/{pk}/complete/": lambda w, u: {
-        "path": f"/api/v1/driver/trips/{w.trip.pk}/complete/"},
+        "path": f"/api/v1/driver/trips/{w.trip.pk}/complete/"
+    },
     "GET /api/v1/driver/trips/{pk}/manifest/": lambda w, u: {
-        "path": f"/api/v1/driver/trips/{w.trip.pk}/manifest/"},
+        "path": f"/api/v1/driver/trips/{w.trip.pk}/manifest/"
+    },
     "POST /api/v1/driver/trips/{pk}/scans/": lambda w, u: {
-        "path": f"/api/v1/driver/trips/{w.trip.pk}/scans/", "data": {
-            "device": "phone-1", "scans": [{"nonce": "n-1", "qr": "not a ticket",
-                                            "scanned_at": timezone.now().isoformat()}]}},
-    "POST /api/v1/driver/scan/": lambda w, u: {"path": "/api/v1/driver/scan/", "data": {
-        "trip": w.trip.pk, "qr": "not a ticket"}},
+        "path": f"/api/v1/driver/trips/{w.trip.pk}/scans/",
+        "data": {
+            "device": "phone-1",
+            "scans": [
+                {"nonce": "n-1", "qr": "not a ticket", "scanned_at": timezone.now().isoformat()}
+            ],
+        },
+    },
+    "POST /api/v1/driver/scan/": lambda w, u: {
+        "path": "/api/v1/driver/scan/",
+        "data": {"trip": w.trip.pk, "qr": "not a ticket"},
+    },
     "GET /api/v1/operator/trips/": lambda w, u: {"path": "/api/v1/operator/trips/"},
     "GET /api/v1/operator/trips/{pk}/": lambda w, u: {
-        "path": f"/api/v1/operator/trips/{w.trip.pk}/"},
+        "path": f"/api/v1/operator/trips/{w.trip.pk}/"
+    },
     "PATCH /api/v1/operator/trips/{pk}/": lambda w, u: {
-        "path": f"/api/v1/operator/trips/{w.trip.pk}/", "data": {"reason": "checked"}},
+        "path": f"/api/v1/operator/trips/{w.trip.pk}/",
+        "data": {"reason": "checked"},
+    },
     "POST /api/v1/operator/trips/{pk}/status/": lambda w, u: {
-        "path": f"/api/v1/operator/trips/{w.trip.pk}/status/", "data": {"status": "boarding"}},
+        "path": f"/api/v1/operator/trips/{w.trip.pk}/status/",
+        "data": {"status": "boarding"},
+    },
     "POST /api/v1/operator/trips/{pk}/vehicle/": lambda w, u: {
         "path": f"/api/v1/operator/trips/{w.trip.pk}/vehicle/",
-        "data": {"vehicle": w.spare_vehicle.pk}},
+        "data": {"vehicle": w.spare_vehicle.pk},
+    },
     "GET /api/v1/operator/vehicles/": lambda w, u: {"path": "/api/v1/operator/vehicles/"},
     "GET /api/v1/operator/vehicles/{pk}/": lambda w, u: {
-        "path": f"/api/v1/operator/vehicles/{w.trip.vehicle_id}/"},
+        "path": f"/api/v1/operator/vehicles/{w.trip.vehicle_id}/"
+    },
     "GET /api/v1/operator/routes/": lambda w, u: {"path": "/api/v1/operator/routes/"},
     "GET /api/v1/operator/routes/{pk}/": lambda w, u: {
-        "path": f"/api/v1/operator/routes/{w.trip.route_id}/"},
+        "path": f"/api/v1/operator/routes/{w.trip.route_id}/"
+    },
     "GET /api/v1/wallet/": lambda w, u: {"path": "/api/v1/wallet/"},
     "GET /api/v1/wallet/transactions/": lambda w, u: {"path": "/api/v1/wallet/transactions/"},
-    "POST /api/v1/wallet/topups/": lambda w, u: {"path": "/api/v1/wallet/topups/",
-                                                 "data": {"amount": 10_000},
-                                                 "headers": _key()},
+    "POST /api/v1/wallet/topups/": lambda w, u: {
+        "path": "/api/v1/wallet/topups/",
+        "data": {"amount": 10_000},
+        "headers": _key(),
+    },
     "GET /api/v1/wallet/topups/{payment_id}/": lambda w, u: {
-        "path": f"/api/v1/wallet/topups/{w.payment.pk}/"},
+        "path": f"/api/v1/wallet/topups/{w.payment.pk}/"
+    },
     "POST /api/v1/payments/webhooks/{provider}/": lambda w, u: {
-        "path": "/api/v1/payments/webhooks/sandbox/", **_signed_webhook(w)},
+        "path": "/api/v1/payments/webhooks/sandbox/",
+        **_signed_webhook(w),
+    },
     "POST /api/v1/payments/sandbox/{payment_id}/complete/": lambda w, u: {
         "path": f"/api/v1/payments/sandbox/{w.payment.pk}/complete/",
-        "data": {"outcome": "approve"}},
+        "data": {"outcome": "approve"},
+    },
     "GET /api/v1/payments/sandbox/{payment_id}/": lambda w, u: {
-        "path": f"/api/v1/payments/sandbox/{w.payment.pk}/", "session": True},
+        "path": f"/api/v1/payments/sandbox/{w.payment.pk}/",
+        "session": True,
+    },
     "GET /api/schema/": lambda w, u: {"path": "/api/schema/"},
     "GET /api/docs/": lambda w, u: {"path": "/api/docs/"},
 }
@@ -371,8 +447,11 @@ def _api_endpoints() -> set[str]:
         if not route.startswith("api/"):
             continue
         view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-        methods = ([m.upper() for m in ("get", "post", "put", "patch", "delete")
-                    if hasattr(view, m)] if view else ["GET"])
+        methods = (
+            [m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+            if view
+            else ["GET"]
+        )
         found |= {f"{method} {_template(route)}" for method in methods}
     return found
 
@@ -423,7 +502,8 @@ def test_who_may_open_the_admin_change_list(model):
     app_label, model_name = model.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_changelist")
 
-    answers = {role: _client(world.users[role], session=True).get(url).status_code
-               for role in ROLES}
+    answers = {
+        role: _client(world.users[role], session=True).get(url).status_code for role in ROLES
+    }
 
     assert answers == ADMIN_TABLE[model]

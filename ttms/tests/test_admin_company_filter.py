@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 FILTERED = sorted(
     f"{model._meta.app_label}_{model._meta.model_name}"
     for model, model_admin in admin.site._registry.items()
-    if any(isinstance(f, type) and issubclass(f, CompanyListFilter)
-           for f in model_admin.list_filter)
+    if any(
+        isinstance(f, type) and issubclass(f, CompanyListFilter) for f in model_admin.list_filter
+    )
 )
 
 
@@ -41,8 +42,7 @@ def user(request, companies):
 
 @pytest.mark.parametrize("changelist", FILTERED)
 @pytest.mark.parametrize("value", ["abc", "", "1.5", "-1"])
-def test_a_value_that_is_no_id_redirects_to_the_unfiltered_list(client, user, changelist,
-                                                                 value):
+def test_a_value_that_is_no_id_redirects_to_the_unfiltered_list(client, user, changelist, value):
     client.force_login(user)
     url = reverse(f"admin:{changelist}_changelist")
 
@@ -65,8 +65,7 @@ def test_an_unknown_company_lists_nothing(client, user, changelist, value):
 
 
 @pytest.mark.parametrize("changelist", FILTERED)
-def test_another_operators_company_lists_nothing_for_a_company_admin(client, companies,
-                                                                     changelist):
+def test_another_operators_company_lists_nothing_for_a_company_admin(client, companies, changelist):
     ours, theirs = companies
     client.force_login(staff_user(ours))
     url = reverse(f"admin:{changelist}_changelist")

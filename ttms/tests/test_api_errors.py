@@ -22,9 +22,13 @@ def test_unknown_api_address_gives_json_404_in_error_shape(api_client):
     response = api_client.get("/api/v1/no-such-thing/")
 
     assert response.status_code == 404
-    assert response.json() == {"error": {
-        "code": "not_found", "message": "Nothing is at this address.", "fields": {},
-    }}
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "Nothing is at this address.",
+            "fields": {},
+        }
+    }
 
 
 def test_unknown_page_gives_html_404(client):
@@ -42,8 +46,9 @@ def test_wrong_method_gives_405_in_error_shape(api_client):
 
 
 def test_malformed_json_gives_400_in_error_shape(api_client):
-    response = api_client.post("/api/v1/auth/token/", data="{not json",
-                               content_type="application/json")
+    response = api_client.post(
+        "/api/v1/auth/token/", data="{not json", content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
@@ -53,20 +58,26 @@ def test_domain_error_keeps_its_code_status_and_message():
     response = exception_handler(SeatTaken(fields={"seat": ["S1-23"]}), {})
 
     assert response.status_code == 409
-    assert response.data == {"error": {
-        "code": "seat_taken", "message": "That seat has just been sold.",
-        "fields": {"seat": ["S1-23"]},
-    }}
+    assert response.data == {
+        "error": {
+            "code": "seat_taken",
+            "message": "That seat has just been sold.",
+            "fields": {"seat": ["S1-23"]},
+        }
+    }
 
 
 def test_django_validation_error_becomes_400_with_fields():
     response = exception_handler(ValidationError({"age": ["Must be at least 1."]}), {})
 
     assert response.status_code == 400
-    assert response.data == {"error": {
-        "code": "invalid", "message": "Some fields are not valid.",
-        "fields": {"age": ["Must be at least 1."]},
-    }}
+    assert response.data == {
+        "error": {
+            "code": "invalid",
+            "message": "Some fields are not valid.",
+            "fields": {"age": ["Must be at least 1."]},
+        }
+    }
 
 
 def test_non_field_validation_error_becomes_the_message():
@@ -81,8 +92,9 @@ def test_not_found_keeps_drf_code():
     response = exception_handler(NotFound("No such PNR."), {})
 
     assert response.status_code == 404
-    assert response.data == {"error": {"code": "not_found", "message": "No such PNR.",
-                                       "fields": {}}}
+    assert response.data == {
+        "error": {"code": "not_found", "message": "No such PNR.", "fields": {}}
+    }
 
 
 def test_schema_and_docs_are_served_without_a_cdn(client):
@@ -103,23 +115,24 @@ def test_admin_login_page_is_served(client):
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_an_api_body_over_the_upload_limit_gets_413_in_error_shape(api_client):
-    body = {"email": "big@example.com", "password": "a-long-travel-pass",
-            "full_name": "x" * 2000}
+    body = {"email": "big@example.com", "password": "a-long-travel-pass", "full_name": "x" * 2000}
 
     response = api_client.post("/api/v1/auth/register/", data=body, format="json")
 
     assert response.status_code == 413
-    assert response.json() == {"error": {
-        "code": "too_large",
-        "message": "The request body is larger than this server accepts (1000 bytes).",
-        "fields": {}}}
+    assert response.json() == {
+        "error": {
+            "code": "too_large",
+            "message": "The request body is larger than this server accepts (1000 bytes).",
+            "fields": {},
+        }
+    }
     assert not User.objects.exists()
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_an_api_form_over_the_upload_limit_gets_413_in_error_shape(api_client):
-    body = {"email": "big@example.com", "password": "a-long-travel-pass",
-            "full_name": "x" * 2000}
+    body = {"email": "big@example.com", "password": "a-long-travel-pass", "full_name": "x" * 2000}
 
     response = api_client.post("/api/v1/auth/register/", data=body, format="multipart")
 
@@ -130,8 +143,9 @@ def test_an_api_form_over_the_upload_limit_gets_413_in_error_shape(api_client):
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_a_page_form_over_the_upload_limit_gets_the_sites_400_page(client):
-    response = client.post("/accounts/signup/", {"email": "big@example.com",
-                                                 "full_name": "x" * 2000})
+    response = client.post(
+        "/accounts/signup/", {"email": "big@example.com", "full_name": "x" * 2000}
+    )
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -148,6 +162,10 @@ def test_a_bad_request_outside_a_view_on_an_api_address_is_json():
     assert too_big.status_code == 413
     assert json.loads(too_big.content)["error"]["code"] == "too_large"
     assert suspicious.status_code == 400
-    assert json.loads(suspicious.content) == {"error": {
-        "code": "bad_request", "message": "The request could not be understood.",
-        "fields": {}}}
+    assert json.loads(suspicious.content) == {
+        "error": {
+            "code": "bad_request",
+            "message": "The request could not be understood.",
+            "fields": {},
+        }
+    }

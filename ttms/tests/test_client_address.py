@@ -29,13 +29,19 @@ def test_by_default_no_proxy_is_trusted():
 @override_settings(TTMS_LOGIN_FAILURE_LIMIT=3)
 def test_a_made_up_forwarded_for_does_not_reset_the_api_sign_in_counter(api_client):
     for n in range(3):
-        failed = api_client.post(TOKEN, {"email": f"guess{n}@example.com", "password": "x"},
-                                 HTTP_X_FORWARDED_FOR=forged(n))
+        failed = api_client.post(
+            TOKEN,
+            {"email": f"guess{n}@example.com", "password": "x"},
+            HTTP_X_FORWARDED_FOR=forged(n),
+        )
         assert failed.status_code == 401
     user = UserFactory(email="someone@example.com")
 
-    blocked = api_client.post(TOKEN, {"email": "someone@example.com", "password": PASSWORD},
-                              HTTP_X_FORWARDED_FOR=forged(99))
+    blocked = api_client.post(
+        TOKEN,
+        {"email": "someone@example.com", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR=forged(99),
+    )
 
     assert blocked.status_code == 429
     assert blocked.json()["error"]["code"] == "throttled"
@@ -45,14 +51,18 @@ def test_a_made_up_forwarded_for_does_not_reset_the_api_sign_in_counter(api_clie
 
 def test_a_made_up_forwarded_for_does_not_reset_the_registration_counter(api_client):
     for n in range(10):
-        created = api_client.post(REGISTER, {"email": f"p{n}@example.com",
-                                             "password": "a-long-travel-pass", "full_name": "P"},
-                                  HTTP_X_FORWARDED_FOR=forged(n))
+        created = api_client.post(
+            REGISTER,
+            {"email": f"p{n}@example.com", "password": "a-long-travel-pass", "full_name": "P"},
+            HTTP_X_FORWARDED_FOR=forged(n),
+        )
         assert created.status_code == 201
 
-    refused = api_client.post(REGISTER, {"email": "p10@example.com",
-                                         "password": "a-long-travel-pass", "full_name": "P"},
-                              HTTP_X_FORWARDED_FOR=forged(10))
+    refused = api_client.post(
+        REGISTER,
+        {"email": "p10@example.com", "password": "a-long-travel-pass", "full_name": "P"},
+        HTTP_X_FORWARDED_FOR=forged(10),
+    )
 
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "throttled"
@@ -62,12 +72,18 @@ def test_a_made_up_forwarded_for_does_not_reset_the_registration_counter(api_cli
 @override_settings(TTMS_PNR_LOOKUP_FAILURE_LIMIT=3)
 def test_a_made_up_forwarded_for_does_not_reset_the_pnr_status_counter(client):
     for n in range(3):
-        missed = client.post(PNR_STATUS, {"pnr": f"123456789{n}", "contact": "a@example.com"},
-                             HTTP_X_FORWARDED_FOR=forged(n))
+        missed = client.post(
+            PNR_STATUS,
+            {"pnr": f"123456789{n}", "contact": "a@example.com"},
+            HTTP_X_FORWARDED_FOR=forged(n),
+        )
         assert missed.status_code == 404
 
-    blocked = client.post(PNR_STATUS, {"pnr": "1234567899", "contact": "a@example.com"},
-                          HTTP_X_FORWARDED_FOR=forged(99))
+    blocked = client.post(
+        PNR_STATUS,
+        {"pnr": "1234567899", "contact": "a@example.com"},
+        HTTP_X_FORWARDED_FOR=forged(99),
+    )
 
     assert blocked.status_code == 429
 
@@ -76,14 +92,26 @@ def test_a_made_up_forwarded_for_does_not_reset_the_pnr_status_counter(client):
 def test_behind_one_trusted_proxy_the_address_it_appended_counts(client):
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for n in range(3):
-        missed = client.post(PNR_STATUS, {"pnr": f"123456789{n}", "contact": "a@example.com"},
-                             HTTP_X_FORWARDED_FOR=f"{forged(n)}, 203.0.113.5", **proxy)
+        missed = client.post(
+            PNR_STATUS,
+            {"pnr": f"123456789{n}", "contact": "a@example.com"},
+            HTTP_X_FORWARDED_FOR=f"{forged(n)}, 203.0.113.5",
+            **proxy,
+        )
         assert missed.status_code == 404
 
-    same_client = client.post(PNR_STATUS, {"pnr": "1234567899", "contact": "a@example.com"},
-                              HTTP_X_FORWARDED_FOR=f"{forged(99)}, 203.0.113.5", **proxy)
-    other_client = client.post(PNR_STATUS, {"pnr": "1234567899", "contact": "a@example.com"},
-                               HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.6", **proxy)
+    same_client = client.post(
+        PNR_STATUS,
+        {"pnr": "1234567899", "contact": "a@example.com"},
+        HTTP_X_FORWARDED_FOR=f"{forged(99)}, 203.0.113.5",
+        **proxy,
+    )
+    other_client = client.post(
+        PNR_STATUS,
+        {"pnr": "1234567899", "contact": "a@example.com"},
+        HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.6",
+        **proxy,
+    )
 
     assert same_client.status_code == 429
     assert other_client.status_code == 404

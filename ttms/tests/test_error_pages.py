@@ -85,12 +85,17 @@ def test_api_addresses_keep_their_json_errors(client, client_500, debug):
         failing = client_500.get("/api/v1/fails/")
 
     assert missing.status_code == 404
-    assert missing.json() == {"error": {
-        "code": "not_found", "message": "Nothing is at this address.", "fields": {}}}
+    assert missing.json() == {
+        "error": {"code": "not_found", "message": "Nothing is at this address.", "fields": {}}
+    }
     assert failing.status_code == 500
-    assert failing.json() == {"error": {
-        "code": "server_error",
-        "message": "Something went wrong on our side; it has been logged.", "fields": {}}}
+    assert failing.json() == {
+        "error": {
+            "code": "server_error",
+            "message": "Something went wrong on our side; it has been logged.",
+            "fields": {},
+        }
+    }
 
 
 @override_settings(DEBUG=True)

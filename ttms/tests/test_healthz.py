@@ -32,7 +32,8 @@ def test_healthz_with_services_reports_everything_ok(client):
 
     assert response.status_code == 200
     assert response.json() == {
-        "status": "ok", "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
     }
 
 
@@ -42,21 +43,26 @@ def test_healthz_reports_a_stopped_redis_as_down_and_pages_still_serve(client, a
         REDIS_URL=dead,
         CELERY_BROKER_URL=dead,
         CELERY_TASK_ALWAYS_EAGER=False,
-        CACHES={"default": {
-            "BACKEND": "django_redis.cache.RedisCache", "LOCATION": dead,
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1},
-        }},
+        CACHES={
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": dead,
+                "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1},
+            }
+        },
     ):
         health = client.get("/healthz")
         home = client.get("/")
         login_page = client.get("/accounts/login/")
         UserFactory(email="still@example.com")
-        token = api_client.post("/api/v1/auth/token/",
-                                {"email": "still@example.com", "password": "wrong"})
+        token = api_client.post(
+            "/api/v1/auth/token/", {"email": "still@example.com", "password": "wrong"}
+        )
 
     assert health.status_code == 503
     assert health.json() == {
-        "status": "degraded", "checks": {"database": "ok", "redis": "down", "broker": "down"},
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": "down", "broker": "down"},
     }
     assert home.status_code == 200
     assert login_page.status_code == 200

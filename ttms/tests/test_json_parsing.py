@@ -39,7 +39,9 @@ def test_the_limit_is_32_levels():
 def test_json_at_the_limit_is_read():
     assert json_loads_limited('{"a": ' + nested(31) + "}") == {"a": nested_value(31)}
     assert json_loads_limited(b'{"a": [1, {"b": null}], "c": "[[[["}') == {
-        "a": [1, {"b": None}], "c": "[[[["}
+        "a": [1, {"b": None}],
+        "c": "[[[[",
+    }
 
 
 def test_json_one_level_deeper_is_refused():
@@ -71,16 +73,25 @@ def test_invalid_json_is_a_value_error(text):
         json_loads_limited(text)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("{not json", "JSON parse error - Expecting property name enclosed in double quotes: "
-                  "line 1 column 2 (char 1)"),
-    ("", "JSON parse error - Expecting value: line 1 column 1 (char 0)"),
-    ("[NaN]", "JSON parse error - Out of range float values are not JSON compliant: 'NaN'"),
-    ("\ud800", "JSON parse error - 'utf-8' codec can't decode byte 0xed in position 0: "
-                "invalid continuation byte"),
-    (nested(33), "JSON nested deeper than 32 levels."),
-    (nested(50_000), "JSON nested deeper than 32 levels."),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "{not json",
+            "JSON parse error - Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)",
+        ),
+        ("", "JSON parse error - Expecting value: line 1 column 1 (char 0)"),
+        ("[NaN]", "JSON parse error - Out of range float values are not JSON compliant: 'NaN'"),
+        (
+            "\ud800",
+            "JSON parse error - 'utf-8' codec can't decode byte 0xed in position 0: "
+            "invalid continuation byte",
+        ),
+        (nested(33), "JSON nested deeper than 32 levels."),
+        (nested(50_000), "JSON nested deeper than 32 levels."),
+    ],
+)
 def test_the_parser_turns_every_failure_into_a_parse_error(text, message):
     with pytest.raises(ParseError) as exc:
         JSONParser().parse(body(text), parser_context={"encoding": "utf-8"})
@@ -89,8 +100,9 @@ def test_the_parser_turns_every_failure_into_a_parse_error(text, message):
 
 
 def test_the_parser_reads_json_in_the_declared_encoding():
-    data = JSONParser().parse(io.BytesIO('{"name": "Zoë"}'.encode("utf-16")),
-                              parser_context={"encoding": "utf-16"})
+    data = JSONParser().parse(
+        io.BytesIO('{"name": "Zoë"}'.encode("utf-16")), parser_context={"encoding": "utf-16"}
+    )
 
     assert data == {"name": "Zoë"}
 
@@ -99,13 +111,20 @@ def test_a_body_nested_50000_deep_gets_400_in_error_shape(api_client):
     response = api_client.post(TOKEN, data=nested(50_000), content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json() == {"error": {
-        "code": "parse_error", "message": "JSON nested deeper than 32 levels.", "fields": {}}}
+    assert response.json() == {
+        "error": {
+            "code": "parse_error",
+            "message": "JSON nested deeper than 32 levels.",
+            "fields": {},
+        }
+    }
 
 
 def test_a_body_one_level_over_the_limit_gets_400_and_writes_nothing(api_client):
-    body = ('{"email": "deep@example.com", "password": "a-long-travel-pass", '
-            '"full_name": ' + nested(32) + "}")
+    body = (
+        '{"email": "deep@example.com", "password": "a-long-travel-pass", '
+        '"full_name": ' + nested(32) + "}"
+    )
 
     response = api_client.post(REGISTER, data=body, content_type="application/json")
 
@@ -115,8 +134,10 @@ def test_a_body_one_level_over_the_limit_gets_400_and_writes_nothing(api_client)
 
 
 def test_a_body_at_the_limit_reaches_the_view(api_client):
-    body = ('{"email": "deep@example.com", "password": "a-long-travel-pass", '
-            '"full_name": ' + nested(31) + "}")
+    body = (
+        '{"email": "deep@example.com", "password": "a-long-travel-pass", '
+        '"full_name": ' + nested(31) + "}"
+    )
 
     response = api_client.post(REGISTER, data=body, content_type="application/json")
 

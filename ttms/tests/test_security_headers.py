@@ -15,18 +15,22 @@ from django.conf import settings
 
 pytestmark = pytest.mark.django_db
 
-POLICY = ("default-src 'self'; script-src 'self'; "
-          "script-src-attr 'none'; style-src 'self' 'unsafe-inline'; "
-          "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-          "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'self'; script-src 'self'; "
+    "script-src-attr 'none'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def _directives(header: str) -> dict[str, str]:
     return dict(part.strip().split(" ", 1) for part in header.split(";"))
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/pnr-status/", "/admin/login/",
-                                  "/api/docs/", "/no-such-page/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/accounts/login/", "/pnr-status/", "/admin/login/", "/api/docs/", "/no-such-page/"],
+)
 def test_pages_carry_the_security_headers(client, path):
     response = client.get(path)
 
@@ -52,39 +56,61 @@ def test_the_api_docs_have_no_inline_script(client):
 
 
 def _templates() -> list[Path]:
-    folders = [Path(settings.BASE_DIR) / "templates",
-               *(Path(app.path) / "templates" for app in apps.get_app_configs()
-                 if Path(app.path).is_relative_to(settings.BASE_DIR)
-                 and ".venv" not in Path(app.path).parts)]
+    folders = [
+        Path(settings.BASE_DIR) / "templates",
+        *(
+            Path(app.path) / "templates"
+            for app in apps.get_app_configs()
+            if Path(app.path).is_relative_to(settings.BASE_DIR)
+            and ".venv" not in Path(app.path).parts
+        ),
+    ]
     return [path for folder in folders if folder.is_dir() for path in folder.rglob("*.html")]
 
 
 def test_the_templates_have_no_inline_script():
-    inline = [(path.name, tag) for path in _templates()
-              for tag in re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", path.read_text())]
+    inline = [
+        (path.name, tag)
+        for path in _templates()
+        for tag in re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", path.read_text())
+    ]
 
     assert _templates()
     assert inline == []
 
 
 def test_the_templates_have_no_inline_event_handler():
-    handlers = [(path.name, handler) for path in _templates()
-                for handler in re.findall(r"\son[a-z]+=\S+", path.read_text())]
+    handlers = [
+        (path.name, handler)
+        for path in _templates()
+        for handler in re.findall(r"\son[a-z]+=\S+", path.read_text())
+    ]
 
     assert _templates()
     assert handlers == []
 
 
 def test_an_https_deployment_passes_the_deploy_checks_without_a_warning():
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith(("DJANGO_", "TTMS_"))}
-    environment.update(TTMS_HTTPS="1", DJANGO_DEBUG="0",
-                       DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-                       DJANGO_ALLOWED_HOSTS="ttms.example.com")
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("DJANGO_", "TTMS_"))
+    }
+    environment.update(
+        TTMS_HTTPS="1",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="ttms.example.com",
+    )
 
     checked = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True, timeout=120)
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert checked.stderr == ""
     assert checked.stdout == "System check identified no issues (0 silenced).\n"

@@ -13,9 +13,17 @@ from fleet.importers.base import ImportFailed
 
 def progress_factory(verbosity: int):
     def factory(total: int, desc: str):
-        return tqdm(total=total, desc=desc, unit="row", file=sys.stderr,
-                    disable=verbosity < 1, leave=verbosity > 1, dynamic_ncols=True,
-                    mininterval=0.5)
+        return tqdm(
+            total=total,
+            desc=desc,
+            unit="row",
+            file=sys.stderr,
+            disable=verbosity < 1,
+            leave=verbosity > 1,
+            dynamic_ncols=True,
+            mininterval=0.5,
+        )
+
     return factory
 
 
@@ -30,6 +38,9 @@ def run_import(command: BaseCommand, importer: Callable, *, verbosity: int, **kw
     if verbosity:
         for line in report.lines():
             command.stdout.write(line)
-        command.stdout.write(command.style.SUCCESS(
-            f"Imported in {time.monotonic() - started:.1f} s: {report.created:,} rows "
-            f"created, {report.changed - report.created:,} updated or deleted."))
+        command.stdout.write(
+            command.style.SUCCESS(
+                f"Imported in {time.monotonic() - started:.1f} s: {report.created:,} rows "
+                f"created, {report.changed - report.created:,} updated or deleted."
+            )
+        )

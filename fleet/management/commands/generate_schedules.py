@@ -25,15 +25,22 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", type=_date, default=None,
-                            help="First service date (default: today).")
-        parser.add_argument("--days", type=int, default=60,
-                            help="How many service dates from --start (default 60).")
-        parser.add_argument("--end", type=_date, default=None,
-                            help="Last service date (instead of --days).")
+        parser.add_argument(
+            "--start", type=_date, default=None, help="First service date (default: today)."
+        )
+        parser.add_argument(
+            "--days", type=int, default=60, help="How many service dates from --start (default 60)."
+        )
+        parser.add_argument(
+            "--end", type=_date, default=None, help="Last service date (instead of --days)."
+        )
         parser.add_argument("--company", default=None, help="Only this company's routes (slug).")
-        parser.add_argument("--route", action="append", default=[],
-                            help="Only this route code (repeatable; needs --company).")
+        parser.add_argument(
+            "--route",
+            action="append",
+            default=[],
+            help="Only this route code (repeatable; needs --company).",
+        )
 
     def handle(self, *args, start, days, end, company, route, verbosity, **options):
         start = start or timezone.localdate()
@@ -53,12 +60,14 @@ class Command(BaseCommand):
         bar = progress_factory(verbosity)(routes.filter(is_active=True).count(), "routes")
         started = time.monotonic()
         try:
-            report = schedules_generate(start=start, end=end, routes=routes,
-                                        progress=bar.update)
+            report = schedules_generate(start=start, end=end, routes=routes, progress=bar.update)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         finally:
             bar.close()
         if verbosity:
-            self.stdout.write(self.style.SUCCESS(
-                f"{start}..{end}: {report} ({time.monotonic() - started:.1f} s)."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{start}..{end}: {report} ({time.monotonic() - started:.1f} s)."
+                )
+            )

@@ -16,15 +16,30 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("feed", type=Path, help="GTFS folder or zip file.")
-        parser.add_argument("--company", required=True,
-                            help="Slug of the operator; created from agency.txt if missing.")
-        parser.add_argument("--company-name", default=None,
-                            help="Name of the operator when it is created "
-                                 "(default: agency_name).")
-        parser.add_argument("--code-prefix", default=None,
-                            help="Prefix of the station codes, PREFIX:stop_id "
-                                 "(default: the company slug, upper-cased).")
+        parser.add_argument(
+            "--company",
+            required=True,
+            help="Slug of the operator; created from agency.txt if missing.",
+        )
+        parser.add_argument(
+            "--company-name",
+            default=None,
+            help="Name of the operator when it is created (default: agency_name).",
+        )
+        parser.add_argument(
+            "--code-prefix",
+            default=None,
+            help="Prefix of the station codes, PREFIX:stop_id "
+            "(default: the company slug, upper-cased).",
+        )
 
     def handle(self, *args, feed, company, company_name, code_prefix, verbosity, **options):
-        run_import(self, import_gtfs, verbosity=verbosity, feed=feed, company_slug=company,
-                   company_name=company_name, code_prefix=code_prefix)
+        run_import(
+            self,
+            import_gtfs,
+            verbosity=verbosity,
+            feed=feed,
+            company_slug=company,
+            company_name=company_name,
+            code_prefix=code_prefix,
+        )

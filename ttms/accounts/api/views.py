@@ -40,9 +40,12 @@ class RegisterView(APIView):
         password = serializers.CharField(write_only=True, trim_whitespace=False)
         full_name = serializers.CharField(max_length=150)
         phone = serializers.CharField(
-            max_length=32, required=False, allow_blank=True,
-            help_text="As people write it (\"+91 98765 43210\", or \"98765 43210\" in the "
-                      "TTMS_PHONE_REGION country); stored and answered in E.164.")
+            max_length=32,
+            required=False,
+            allow_blank=True,
+            help_text='As people write it ("+91 98765 43210", or "98765 43210" in the '
+            "TTMS_PHONE_REGION country); stored and answered in E.164.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         user = UserOutputSerializer()
@@ -51,8 +54,11 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: error_response("Invalid fields"),
-                   429: error_response("Too many sign-ups from this address")},
+        responses={
+            201: OutputSerializer,
+            400: error_response("Invalid fields"),
+            429: error_response("Too many sign-ups from this address"),
+        },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -69,8 +75,13 @@ class TokenObtainView(TokenObtainPairView):
     Repeated failures from one address or for one account are answered with 429.
     """
 
-    @extend_schema(responses={200: TokenPairSerializer, 401: error_response("Wrong credentials"),
-                              429: error_response("Too many failed attempts")})
+    @extend_schema(
+        responses={
+            200: TokenPairSerializer,
+            401: error_response("Wrong credentials"),
+            429: error_response("Too many failed attempts"),
+        }
+    )
     def post(self, request, *args, **kwargs):
         email = request.data.get("email") if hasattr(request.data, "get") else None
         attempts = LoginAttempts(request, email if isinstance(email, str) else None)
@@ -86,9 +97,14 @@ class TokenObtainView(TokenObtainPairView):
         return response
 
 
-@extend_schema_view(post=extend_schema(responses={
-    200: TokenRefreshSerializer,
-    401: error_response("The refresh token is invalid, expired or revoked")}))
+@extend_schema_view(
+    post=extend_schema(
+        responses={
+            200: TokenRefreshSerializer,
+            401: error_response("The refresh token is invalid, expired or revoked"),
+        }
+    )
+)
 class TokenRefreshView(TokenRefreshView):
     """Exchange a refresh token for a new access token."""
 

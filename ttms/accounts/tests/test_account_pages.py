@@ -38,9 +38,7 @@ def _request_reset_link(client, email: str) -> str:
 def test_account_page_sends_anonymous_visitors_to_sign_in_and_back(client):
     response = client.get("/accounts/")
 
-    assert (response.status_code, response["Location"]) == (
-        302, "/accounts/login/?next=/accounts/"
-    )
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/accounts/")
 
 
 def test_account_page_shows_the_profile_with_the_email_read_only(signed_in):
@@ -53,15 +51,19 @@ def test_account_page_shows_the_profile_with_the_email_read_only(signed_in):
 
 
 def test_profile_update_saves_name_and_phone_and_shows_a_notice(signed_in, sam):
-    response = signed_in.post("/accounts/", {"full_name": "  Samira Iyer ",
-                                             "phone": "+14155550123"})
+    response = signed_in.post(
+        "/accounts/", {"full_name": "  Samira Iyer ", "phone": "+14155550123"}
+    )
 
     assert (response.status_code, response["Location"]) == (302, "/accounts/")
     page = signed_in.get("/accounts/").content.decode()
     assert '<p class="notice notice-success" role="status">Your profile has been saved.</p>' in page
     sam.refresh_from_db()
-    assert (sam.full_name, sam.phone, sam.email) == ("Samira Iyer", "+14155550123",
-                                                     "sam@example.com")
+    assert (sam.full_name, sam.phone, sam.email) == (
+        "Samira Iyer",
+        "+14155550123",
+        "sam@example.com",
+    )
 
 
 def test_profile_update_can_clear_the_optional_phone(signed_in, sam):
@@ -76,16 +78,19 @@ def test_profile_update_with_a_bad_phone_is_refused_next_to_the_field(signed_in,
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert ('<small class="field-error" id="id_phone_error" role="alert">Enter a valid phone '
-            "number, e.g. +91 81234 56789 (a number in India may leave out +91).</small>") in html
+    assert (
+        '<small class="field-error" id="id_phone_error" role="alert">Enter a valid phone '
+        "number, e.g. +91 81234 56789 (a number in India may leave out +91).</small>"
+    ) in html
     assert "Your profile has been saved." not in html
     sam.refresh_from_db()
     assert (sam.full_name, sam.phone) == ("Sam Iyer", "+919876543210")
 
 
 def test_profile_update_ignores_an_email_in_the_post(signed_in, sam):
-    signed_in.post("/accounts/", {"full_name": "Sam Iyer", "phone": "",
-                                  "email": "mallory@example.com"})
+    signed_in.post(
+        "/accounts/", {"full_name": "Sam Iyer", "phone": "", "email": "mallory@example.com"}
+    )
 
     sam.refresh_from_db()
     assert sam.email == "sam@example.com"
@@ -95,10 +100,14 @@ def test_profile_update_ignores_an_email_in_the_post(signed_in, sam):
 
 
 def test_password_change_with_the_wrong_old_password_is_refused(signed_in, sam):
-    response = signed_in.post("/accounts/password/", {
-        "old_password": "not-my-password", "new_password1": NEW_PASSWORD,
-        "new_password2": NEW_PASSWORD,
-    })
+    response = signed_in.post(
+        "/accounts/password/",
+        {
+            "old_password": "not-my-password",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
 
     assert response.status_code == 400
     assert 'id="id_old_password_error"' in response.content.decode()
@@ -111,10 +120,14 @@ def test_password_change_keeps_this_session_and_ends_the_others(signed_in, sam):
     elsewhere = Client()
     elsewhere.force_login(sam)
 
-    response = signed_in.post("/accounts/password/", {
-        "old_password": PASSWORD, "new_password1": NEW_PASSWORD,
-        "new_password2": NEW_PASSWORD,
-    })
+    response = signed_in.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
 
     assert (response.status_code, response["Location"]) == (302, "/accounts/")
     page = signed_in.get("/accounts/")
@@ -129,7 +142,8 @@ def test_password_change_page_requires_sign_in(client):
     response = client.get("/accounts/password/")
 
     assert (response.status_code, response["Location"]) == (
-        302, "/accounts/login/?next=/accounts/password/"
+        302,
+        "/accounts/login/?next=/accounts/password/",
     )
 
 
@@ -157,8 +171,9 @@ def test_password_reset_by_email_end_to_end(client, sam):
     done = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert (done.status_code, done["Location"]) == (302, "/accounts/password/reset/complete/")
 
-    signed_in = client.post("/accounts/login/", {"username": "sam@example.com",
-                                                 "password": NEW_PASSWORD})
+    signed_in = client.post(
+        "/accounts/login/", {"username": "sam@example.com", "password": NEW_PASSWORD}
+    )
     assert (signed_in.status_code, signed_in["Location"]) == (302, "/")
     assert client.session["_auth_user_id"] == str(sam.pk)
     assert authenticate(username="sam@example.com", password=PASSWORD) is None
@@ -181,8 +196,9 @@ def test_password_reset_with_mismatched_passwords_is_refused(client, sam):
     link = _request_reset_link(client, "sam@example.com")
     form_url = client.get(link)["Location"]
 
-    response = client.post(form_url, {"new_password1": NEW_PASSWORD,
-                                       "new_password2": "something-else-entirely"})
+    response = client.post(
+        form_url, {"new_password1": NEW_PASSWORD, "new_password2": "something-else-entirely"}
+    )
 
     assert response.status_code == 400
     assert 'id="id_new_password2_error"' in response.content.decode()
@@ -240,18 +256,26 @@ def test_signup_page_drops_an_unsafe_next(client):
     [("/wallet/", "/wallet/"), ("https://evil.example/", "/"), ("//evil.example/", "/")],
 )
 def test_signup_redirects_only_to_a_safe_next(client, next_url, lands_on):
-    response = client.post("/accounts/signup/", {
-        "full_name": "Leela Nair", "email": "leela@example.com", "phone": "",
-        "password": "a-long-travel-pass", "next": next_url,
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "full_name": "Leela Nair",
+            "email": "leela@example.com",
+            "phone": "",
+            "password": "a-long-travel-pass",
+            "next": next_url,
+        },
+    )
 
     assert (response.status_code, response["Location"]) == (302, lands_on)
     assert User.objects.filter(email="leela@example.com").count() == 1
 
 
 def test_login_redirects_to_next(client, sam):
-    response = client.post("/accounts/login/", {"username": "sam@example.com",
-                                                "password": PASSWORD, "next": "/wallet/"})
+    response = client.post(
+        "/accounts/login/",
+        {"username": "sam@example.com", "password": PASSWORD, "next": "/wallet/"},
+    )
 
     assert (response.status_code, response["Location"]) == (302, "/wallet/")
 
@@ -271,8 +295,12 @@ def _reset_form_url(client, user) -> str:
         ("/accounts/password/reset/", False, "Reset your password", "Reset your password"),
         ("/accounts/password/reset/sent/", False, "Check your email", "Check your email"),
         ("/accounts/password/reset/complete/", False, "Password changed", "Password changed"),
-        ("/accounts/password/reset/MQ/bad-token/", False, "Reset link not valid",
-         "Reset link not valid"),
+        (
+            "/accounts/password/reset/MQ/bad-token/",
+            False,
+            "Reset link not valid",
+            "Reset link not valid",
+        ),
         (_reset_form_url, False, "Choose a new password", "Choose a new password"),
         ("/accounts/login/", False, "Sign in", "Sign in"),
         ("/accounts/signup/", False, "Create an account", "Create an account"),

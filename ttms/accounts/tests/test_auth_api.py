@@ -14,10 +14,15 @@ ME = "/api/v1/auth/me/"
 
 
 def test_register_creates_passenger_with_argon2_hash_and_returns_working_tokens(api_client):
-    response = api_client.post(REGISTER, {
-        "email": "Meera@Example.com", "password": "a-long-travel-pass", "full_name": "Meera Rao",
-        "phone": "+919876543210",
-    })
+    response = api_client.post(
+        REGISTER,
+        {
+            "email": "Meera@Example.com",
+            "password": "a-long-travel-pass",
+            "full_name": "Meera Rao",
+            "phone": "+919876543210",
+        },
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -35,8 +40,9 @@ def test_register_creates_passenger_with_argon2_hash_and_returns_working_tokens(
 
 
 def test_register_with_bad_input_gives_400_in_error_shape_and_writes_nothing(api_client):
-    response = api_client.post(REGISTER, {"email": "not-an-email", "password": "123",
-                                          "full_name": ""})
+    response = api_client.post(
+        REGISTER, {"email": "not-an-email", "password": "123", "full_name": ""}
+    )
 
     assert response.status_code == 400
     error = response.json()["error"]
@@ -46,22 +52,27 @@ def test_register_with_bad_input_gives_400_in_error_shape_and_writes_nothing(api
 
 
 def test_register_refuses_weak_password_and_bad_phone_with_field_messages(api_client):
-    response = api_client.post(REGISTER, {"email": "a@example.com", "password": "12345678",
-                                          "full_name": "A B", "phone": "98765"})
+    response = api_client.post(
+        REGISTER,
+        {"email": "a@example.com", "password": "12345678", "full_name": "A B", "phone": "98765"},
+    )
 
     assert response.status_code == 400
     fields = response.json()["error"]["fields"]
     assert set(fields) == {"password", "phone"}
-    assert fields["phone"] == ["Enter a valid phone number, e.g. +91 81234 56789 (a number "
-                               "in India may leave out +91)."]
+    assert fields["phone"] == [
+        "Enter a valid phone number, e.g. +91 81234 56789 (a number in India may leave out +91)."
+    ]
     assert User.objects.count() == 0
 
 
 def test_register_refuses_an_email_already_taken_in_any_case(api_client):
     UserFactory(email="taken@example.com")
 
-    response = api_client.post(REGISTER, {"email": "TAKEN@example.com",
-                                          "password": "a-long-travel-pass", "full_name": "X Y"})
+    response = api_client.post(
+        REGISTER,
+        {"email": "TAKEN@example.com", "password": "a-long-travel-pass", "full_name": "X Y"},
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
@@ -72,12 +83,15 @@ def test_register_refuses_an_email_already_taken_in_any_case(api_client):
 
 def test_register_is_throttled_per_address(api_client):
     for n in range(10):
-        ok = api_client.post(REGISTER, {"email": f"p{n}@example.com",
-                                        "password": "a-long-travel-pass", "full_name": "P"})
+        ok = api_client.post(
+            REGISTER,
+            {"email": f"p{n}@example.com", "password": "a-long-travel-pass", "full_name": "P"},
+        )
         assert ok.status_code == 201
 
-    response = api_client.post(REGISTER, {"email": "p10@example.com",
-                                          "password": "a-long-travel-pass", "full_name": "P"})
+    response = api_client.post(
+        REGISTER, {"email": "p10@example.com", "password": "a-long-travel-pass", "full_name": "P"}
+    )
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "throttled"
@@ -96,8 +110,12 @@ def test_token_obtain_and_refresh_then_call_an_authenticated_endpoint(api_client
 
     assert me.status_code == 200
     assert me.json() == {
-        "id": user.id, "email": "ravi@example.com", "full_name": user.full_name, "phone": "",
-        "role": "driver", "date_joined": me.json()["date_joined"],
+        "id": user.id,
+        "email": "ravi@example.com",
+        "full_name": user.full_name,
+        "phone": "",
+        "role": "driver",
+        "date_joined": me.json()["date_joined"],
     }
 
 
@@ -154,13 +172,16 @@ def test_failures_for_one_account_do_not_block_another_from_a_different_address(
     UserFactory(email="target@example.com")
     UserFactory(email="other@example.com")
     for _ in range(3):
-        api_client.post(TOKEN, {"email": "target@example.com", "password": "guess"},
-                        REMOTE_ADDR="10.0.0.1")
+        api_client.post(
+            TOKEN, {"email": "target@example.com", "password": "guess"}, REMOTE_ADDR="10.0.0.1"
+        )
 
-    other = api_client.post(TOKEN, {"email": "other@example.com", "password": PASSWORD},
-                            REMOTE_ADDR="10.0.0.2")
-    target = api_client.post(TOKEN, {"email": "target@example.com", "password": PASSWORD},
-                             REMOTE_ADDR="10.0.0.2")
+    other = api_client.post(
+        TOKEN, {"email": "other@example.com", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
+    target = api_client.post(
+        TOKEN, {"email": "target@example.com", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
 
     assert other.status_code == 200
     assert target.status_code == 429
@@ -170,15 +191,22 @@ def test_failures_for_one_account_do_not_block_another_from_a_different_address(
 def test_a_successful_login_clears_the_account_counter(api_client):
     UserFactory(email="typo@example.com")
     for address in ("10.0.0.1", "10.0.0.2"):
-        api_client.post(TOKEN, {"email": "typo@example.com", "password": "guess"},
-                        REMOTE_ADDR=address)
-    assert api_client.post(TOKEN, {"email": "typo@example.com", "password": PASSWORD},
-                           REMOTE_ADDR="10.0.0.3").status_code == 200
+        api_client.post(
+            TOKEN, {"email": "typo@example.com", "password": "guess"}, REMOTE_ADDR=address
+        )
+    assert (
+        api_client.post(
+            TOKEN, {"email": "typo@example.com", "password": PASSWORD}, REMOTE_ADDR="10.0.0.3"
+        ).status_code
+        == 200
+    )
 
     for address in ("10.0.0.4", "10.0.0.5"):
-        api_client.post(TOKEN, {"email": "typo@example.com", "password": "guess"},
-                        REMOTE_ADDR=address)
-    after = api_client.post(TOKEN, {"email": "typo@example.com", "password": PASSWORD},
-                            REMOTE_ADDR="10.0.0.6")
+        api_client.post(
+            TOKEN, {"email": "typo@example.com", "password": "guess"}, REMOTE_ADDR=address
+        )
+    after = api_client.post(
+        TOKEN, {"email": "typo@example.com", "password": PASSWORD}, REMOTE_ADDR="10.0.0.6"
+    )
 
     assert after.status_code == 200

@@ -11,10 +11,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signup_page_creates_a_passenger_and_signs_them_in(client):
-    response = client.post("/accounts/signup/", {
-        "full_name": "Leela Nair", "email": "leela@example.com", "phone": "",
-        "password": "a-long-travel-pass",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "full_name": "Leela Nair",
+            "email": "leela@example.com",
+            "phone": "",
+            "password": "a-long-travel-pass",
+        },
+    )
 
     assert response.status_code == 302
     assert response["Location"] == "/"
@@ -24,9 +29,14 @@ def test_signup_page_creates_a_passenger_and_signs_them_in(client):
 
 
 def test_signup_page_shows_errors_next_to_fields_and_writes_nothing(client):
-    response = client.post("/accounts/signup/", {
-        "full_name": "Leela Nair", "email": "leela@example.com", "password": "password",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "full_name": "Leela Nair",
+            "email": "leela@example.com",
+            "password": "password",
+        },
+    )
 
     assert response.status_code == 400
     assert 'id="id_password_error"' in response.content.decode()
@@ -37,8 +47,9 @@ def test_login_and_logout_pages(client):
     UserFactory(email="sam@example.com", full_name="Sam Iyer")
 
     assert client.get("/accounts/login/").status_code == 200
-    signed_in = client.post("/accounts/login/", {"username": "SAM@example.com",
-                                                 "password": PASSWORD})
+    signed_in = client.post(
+        "/accounts/login/", {"username": "SAM@example.com", "password": PASSWORD}
+    )
     assert signed_in.status_code == 302
     assert "Sam" in client.get("/").content.decode()
 
@@ -51,13 +62,15 @@ def test_login_and_logout_pages(client):
 def test_login_page_is_throttled_after_repeated_failures(client):
     UserFactory(email="sam@example.com")
     for _ in range(3):
-        failed = client.post("/accounts/login/", {"username": "sam@example.com",
-                                                  "password": "nope"})
+        failed = client.post(
+            "/accounts/login/", {"username": "sam@example.com", "password": "nope"}
+        )
         assert failed.status_code == 200
 
     with CaptureQueriesContext(connection) as queries:
-        blocked = client.post("/accounts/login/", {"username": "sam@example.com",
-                                                   "password": PASSWORD})
+        blocked = client.post(
+            "/accounts/login/", {"username": "sam@example.com", "password": PASSWORD}
+        )
 
     assert blocked.status_code == 429
     assert "Too many failed sign-in attempts" in blocked.content.decode()

@@ -12,12 +12,19 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("role", "is_staff"),
-    [(Role.PASSENGER, False), (Role.DRIVER, False), (Role.AGENT, False),
-     (Role.COMPANY_ADMIN, True), (Role.SCHEDULER, True), (Role.PLATFORM_ADMIN, True)],
+    [
+        (Role.PASSENGER, False),
+        (Role.DRIVER, False),
+        (Role.AGENT, False),
+        (Role.COMPANY_ADMIN, True),
+        (Role.SCHEDULER, True),
+        (Role.PLATFORM_ADMIN, True),
+    ],
 )
 def test_user_create_gives_admin_access_to_staff_roles_only(role, is_staff):
-    user = user_create(email="x@example.com", password="a-long-travel-pass", full_name="X",
-                       role=role)
+    user = user_create(
+        email="x@example.com", password="a-long-travel-pass", full_name="X", role=role
+    )
 
     assert user.role == role
     assert user.is_staff is is_staff
@@ -26,8 +33,9 @@ def test_user_create_gives_admin_access_to_staff_roles_only(role, is_staff):
 
 def test_user_create_refuses_unknown_role():
     with pytest.raises(ValidationError) as exc:
-        user_create(email="x@example.com", password="a-long-travel-pass", full_name="X",
-                    role="conductor")
+        user_create(
+            email="x@example.com", password="a-long-travel-pass", full_name="X", role="conductor"
+        )
 
     assert "role" in exc.value.message_dict
     assert User.objects.count() == 0
@@ -62,8 +70,10 @@ def test_user_update_refuses_bad_values_and_leaves_the_user_untouched():
 
     assert exc.value.message_dict == {
         "full_name": ["This field cannot be blank."],
-        "phone": ["Enter a valid phone number, e.g. +91 81234 56789 (a number in India may "
-                  "leave out +91)."],
+        "phone": [
+            "Enter a valid phone number, e.g. +91 81234 56789 (a number in India may "
+            "leave out +91)."
+        ],
     }
     assert (user.full_name, user.phone) == ("Sam Iyer", "+919876543210")
     user.refresh_from_db()

@@ -7,8 +7,10 @@ SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = ("Check the invariants of DESIGN.md section 7 against the database (read-only). "
-            "Exit code 1, with a report, when one is broken.")
+    help = (
+        "Check the invariants of DESIGN.md section 7 against the database (read-only). "
+        "Exit code 1, with a report, when one is broken."
+    )
 
     def handle(self, *args, **options):
         broken = 0

@@ -57,7 +57,9 @@ def browser() -> Iterator:
     try:
         expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
         chromium = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS,
+            executable_path=chromium_path(),
+            headless=True,
+            args=CHROMIUM_ARGS,
             timeout=30_000,
         )
         try:

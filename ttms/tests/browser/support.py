@@ -31,8 +31,12 @@ DEFAULT_TIMEOUT_MS = 10_000
 # The passengers' language and time zone, as the server (Accept-Language) and scripts see them.
 _PASSENGER = {"locale": "en-IN", "timezone_id": "Asia/Kolkata"}
 DEVICES: dict[str, dict] = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              **_PASSENGER},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        **_PASSENGER,
+    },
     "desktop": {"viewport": {"width": 1366, "height": 900}, **_PASSENGER},
 }
 # A page whose viewport is at most this wide is a phone in screenshot names.

@@ -37,11 +37,13 @@ def watched_page(new_context):
 
 def _violations(page) -> list[str]:
     return page.evaluate("window.__cspViolations") + [
-        text for text in page.console_errors if "Content Security Policy" in text]
+        text for text in page.console_errors if "Content Security Policy" in text
+    ]
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/",
-                                  "/pnr-status/", "/no-such-page/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/accounts/login/", "/accounts/signup/", "/pnr-status/", "/no-such-page/"]
+)
 def test_the_public_pages_break_no_rule_of_the_policy(watched_page, path):
     response = watched_page.goto(path)
     watched_page.wait_for_load_state("networkidle")
@@ -57,14 +59,16 @@ def test_the_api_docs_work_under_the_policy(watched_page):
     keys.get_by_role("button", name="Try it out").click()
     keys.get_by_role("button", name="Execute").click()
 
-    expect(keys.locator(".live-responses-table tr.response .response-col_status")
-           ).to_have_text("200")
+    expect(keys.locator(".live-responses-table tr.response .response-col_status")).to_have_text(
+        "200"
+    )
     assert _violations(watched_page) == []
 
 
 def test_the_admin_works_under_the_policy(watched_page):
-    UserFactory(email="root@example.com", role=Role.PLATFORM_ADMIN, is_staff=True,
-                is_superuser=True)
+    UserFactory(
+        email="root@example.com", role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True
+    )
     watched_page.goto("/admin/login/")
     watched_page.get_by_label("Email").fill("root@example.com")
     watched_page.get_by_label("Password").fill(PASSWORD)
@@ -79,8 +83,9 @@ def test_the_admin_works_under_the_policy(watched_page):
 
 
 def test_a_print_button_works_under_the_policy(watched_page):
-    UserFactory(email="root@example.com", role=Role.PLATFORM_ADMIN, is_staff=True,
-                is_superuser=True)
+    UserFactory(
+        email="root@example.com", role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True
+    )
     trip = ScheduleFactory()
     watched_page.goto("/admin/login/")
     watched_page.get_by_label("Email").fill("root@example.com")

@@ -50,32 +50,66 @@ def promotions(request, settings):
 def rajdhani(transactional_db):
     """12302 New Delhi – Howrah, leaving New Delhi at 16:55 IST in ten days, with one
     sleeper coach of six berths, four of them already sold."""
-    company = CompanyFactory(kind=Company.Kind.RAIL, name="Indian Railways",
-                             slug="indian-railways", time_zone="Asia/Kolkata",
-                             quota_distribution={"SL": {}})
-    stations = [StationFactory(code=code, name=name) for code, name in [
-        ("NDLS", "New Delhi"), ("CNB", "Kanpur Central"), ("PRYJ", "Prayagraj Jn"),
-        ("HWH", "Howrah Jn")]]
-    route = make_route(company, [(stations[0], 0, None, 0), (stations[1], 440, 280, 285),
-                                 (stations[2], 634, 415, 417), (stations[3], 1451, 1020, None)],
-                       code="12302", name="New Delhi Howrah Rajdhani",
-                       departure_times="16:55")
-    vehicle = vehicle_create(company=company, code="RAKE-12302", kind="train", coaches=[
-        ("S1", travel_class_standard(code="SL"), standard_layout(kind="SL"))])
-    extra = list(Seat.objects.filter(coach__vehicle=vehicle).order_by("row", "column", "pk")
-                 .values_list("pk", flat=True))[BERTHS:]
+    company = CompanyFactory(
+        kind=Company.Kind.RAIL,
+        name="Indian Railways",
+        slug="indian-railways",
+        time_zone="Asia/Kolkata",
+        quota_distribution={"SL": {}},
+    )
+    stations = [
+        StationFactory(code=code, name=name)
+        for code, name in [
+            ("NDLS", "New Delhi"),
+            ("CNB", "Kanpur Central"),
+            ("PRYJ", "Prayagraj Jn"),
+            ("HWH", "Howrah Jn"),
+        ]
+    ]
+    route = make_route(
+        company,
+        [
+            (stations[0], 0, None, 0),
+            (stations[1], 440, 280, 285),
+            (stations[2], 634, 415, 417),
+            (stations[3], 1451, 1020, None),
+        ],
+        code="12302",
+        name="New Delhi Howrah Rajdhani",
+        departure_times="16:55",
+    )
+    vehicle = vehicle_create(
+        company=company,
+        code="RAKE-12302",
+        kind="train",
+        coaches=[("S1", travel_class_standard(code="SL"), standard_layout(kind="SL"))],
+    )
+    extra = list(
+        Seat.objects.filter(coach__vehicle=vehicle)
+        .order_by("row", "column", "pk")
+        .values_list("pk", flat=True)
+    )[BERTHS:]
     Seat.objects.filter(pk__in=extra).delete()
     day = timezone.localdate() + timedelta(days=10)
     departure = datetime.combine(day, time(16, 55), tzinfo=IST)
-    trip = Schedule.objects.create(route=route, service_date=day, departure_at=departure,
-                                   arrival_at=departure + timedelta(minutes=1020),
-                                   vehicle=vehicle)
+    trip = Schedule.objects.create(
+        route=route,
+        service_date=day,
+        departure_at=departure,
+        arrival_at=departure + timedelta(minutes=1020),
+        vehicle=vehicle,
+    )
     others = UserFactory(email="family@example.com")
     fund_wallet(others, 5_000_000)
-    booking_create(user=others, schedule_id=trip.pk, origin_code="NDLS",
-                   destination_code="HWH", class_code="SL", quota="GENERAL",
-                   passengers=[PassengerIn(name=f"Traveller {i}", age=40, gender="M")
-                               for i in range(1, 5)])
+    booking_create(
+        user=others,
+        schedule_id=trip.pk,
+        origin_code="NDLS",
+        destination_code="HWH",
+        class_code="SL",
+        quota="GENERAL",
+        passengers=[PassengerIn(name=f"Traveller {i}", age=40, gender="M") for i in range(1, 5)],
+    )
     return trip
 
 
@@ -87,7 +121,7 @@ def balance(email: str) -> int:
 
 
 def rupees(text: str) -> int:
-    """"₹1,234.50" -> 123450 (minor units)."""
+    """ "₹1,234.50" -> 123450 (minor units)."""
     return int(re.sub(r"[^\d]", "", re.search(r"₹[\d,]+\.\d\d", text).group(0)))
 
 
@@ -122,14 +156,14 @@ def search_trip(page, *, javascript: bool = True) -> None:
     origin = page.get_by_label("From")
     if javascript:  # the suggestions as one types
         origin.press_sequentially("new del")
-        expect(page.locator("#from-stations option")).to_have_attribute(
-            "value", "New Delhi (NDLS)")
+        expect(page.locator("#from-stations option")).to_have_attribute("value", "New Delhi (NDLS)")
         origin.fill("New Delhi (NDLS)")
     else:  # a name the server resolves
         origin.fill("New Delhi")
     page.get_by_label("To").fill("Howrah Jn")
     page.get_by_label("Date of journey").fill(
-        (timezone.localdate() + timedelta(days=10)).isoformat())
+        (timezone.localdate() + timedelta(days=10)).isoformat()
+    )
     assert_page_basics(page)
     shot(page, "home")
     page.get_by_role("button", name="Search trips").click()
@@ -137,7 +171,8 @@ def search_trip(page, *, javascript: bool = True) -> None:
 
 
 def test_a_new_passenger_books_cancels_one_and_a_waitlisted_one_is_promoted(
-        page, new_context, device, rajdhani, portal_settings, promotions):
+    page, new_context, device, rajdhani, portal_settings, promotions
+):
     # Sign up, top up ₹5,000 through the sandbox.
     sign_up(page, name="Asha Rao", email="asha@example.com")
     top_up(page, "5000")
@@ -171,12 +206,13 @@ def test_a_new_passenger_books_cancels_one_and_a_waitlisted_one_is_promoted(
 
     # Two passengers, on the seats picked; the fare reviewed; paid from the wallet.
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Book 12302 New Delhi Howrah Rajdhani")
-    for index, (name, age, gender) in enumerate([("Asha Rao", "34", "F"),
-                                                 ("Ravi Rao", "36", "M")]):
+        "Book 12302 New Delhi Howrah Rajdhani"
+    )
+    for index, (name, age, gender) in enumerate([("Asha Rao", "34", "F"), ("Ravi Rao", "36", "M")]):
         passenger = page.locator("fieldset.passenger").nth(index)
         expect(passenger.locator("legend")).to_have_text(
-            f"Passenger {index + 1} · seat {picked[index]}")
+            f"Passenger {index + 1} · seat {picked[index]}"
+        )
         passenger.get_by_label("Name").fill(name)
         passenger.get_by_label("Age").fill(age)
         passenger.get_by_label("Gender").select_option(gender)
@@ -196,8 +232,9 @@ def test_a_new_passenger_books_cancels_one_and_a_waitlisted_one_is_promoted(
     assert pnr.total_fare == total
     rows = page.get_by_test_id("passengers").locator("tbody tr")
     expect(rows.get_by_test_id("passenger-status")).to_have_text(["Confirmed", "Confirmed"])
-    assert sorted(f"{p.seat.coach.code}-{p.seat.number}" for p in
-                  pnr.passengers.select_related("seat__coach")) == sorted(picked)
+    assert sorted(
+        f"{p.seat.coach.code}-{p.seat.number}" for p in pnr.passengers.select_related("seat__coach")
+    ) == sorted(picked)
     expect(page.locator(".pnr-qr svg")).to_have_count(2)
     assert balance("asha@example.com") == 500_000 - total
     assert_page_basics(page)
@@ -239,9 +276,11 @@ def test_a_new_passenger_books_cancels_one_and_a_waitlisted_one_is_promoted(
     # The refund is in the wallet.
     page.get_by_role("link", name="Wallet").click()
     expect(page.get_by_test_id("wallet-balance")).to_have_text(
-        f"₹{(500_000 - total + quoted) / 100:,.2f}")
+        f"₹{(500_000 - total + quoted) / 100:,.2f}"
+    )
     expect(page.get_by_role("table").locator("tr", has_text="Booking refund")).to_contain_text(
-        f"+₹{quoted / 100:,.2f}")
+        f"+₹{quoted / 100:,.2f}"
+    )
     shot(page, "wallet-refund")
 
     # The second passenger's open page shows the promotion by itself (htmx refresh).
@@ -270,8 +309,9 @@ def test_a_new_passenger_books_cancels_one_and_a_waitlisted_one_is_promoted(
     shot(page, "pnr-status")
 
 
-def test_booking_and_cancelling_work_without_javascript(new_context, device, rajdhani,
-                                                        portal_settings):
+def test_booking_and_cancelling_work_without_javascript(
+    new_context, device, rajdhani, portal_settings
+):
     page = new_context(device, java_script_enabled=False).new_page()
     UserFactory(email="kabir@example.com", full_name="Kabir Shah")
     from ttms.accounts.models import User
@@ -281,7 +321,8 @@ def test_booking_and_cancelling_work_without_javascript(new_context, device, raj
     assert page.evaluate("() => typeof window.htmx") == "undefined"  # no script ran
     search_trip(page, javascript=False)
     page.locator("article.trip-card").get_by_role(
-        "link", name=re.compile(r"^SL: AVAILABLE-2")).click()
+        "link", name=re.compile(r"^SL: AVAILABLE-2")
+    ).click()
     free = page.locator("input[name=seat]:not([disabled])")
     first = free.first.get_attribute("value")
     page.locator(f"label.seat:has(input[value='{first}'])").click()
@@ -294,7 +335,8 @@ def test_booking_and_cancelling_work_without_javascript(new_context, device, raj
     page.get_by_role("button", name="Add a passenger").click()
     expect(page.locator("fieldset.passenger")).to_have_count(2)
     expect(page.locator("fieldset.passenger").first.get_by_label("Name")).to_have_value(
-        "Kabir Shah")
+        "Kabir Shah"
+    )
     second = page.locator("fieldset.passenger").nth(1)
     second.get_by_label("Name").fill("Zoya Shah")
     second.get_by_label("Age").fill("39")
@@ -306,8 +348,10 @@ def test_booking_and_cancelling_work_without_javascript(new_context, device, raj
     number = page.locator("h1 .pnr-code").inner_text()
     rows = page.get_by_test_id("passengers").locator("tbody tr")
     expect(rows.get_by_test_id("passenger-status")).to_have_text(["Confirmed", "Confirmed"])
-    seats = {(p.seat.coach.code, p.seat.number) for p in Passenger.objects.filter(
-        pnr__number=number).select_related("seat__coach")}
+    seats = {
+        (p.seat.coach.code, p.seat.number)
+        for p in Passenger.objects.filter(pnr__number=number).select_related("seat__coach")
+    }
     assert (first.split("-")[0], first.split("-")[1]) in seats
     shot(page, "pnr-no-javascript")
 
@@ -324,10 +368,13 @@ def test_booking_and_cancelling_work_without_javascript(new_context, device, raj
     assert Passenger.objects.get(name="Zoya Shah").status == PassengerStatus.CANCELLED
 
 
-@pytest.mark.parametrize(("coach", "class_code", "groups", "seats"), [
-    ("S1", "SL", 9, 72),  # bays of six berths and two side berths
-    ("C1", "STANDARD", 10, 40),  # a bus: rows of 2 + 2 with the aisle
-])
+@pytest.mark.parametrize(
+    ("coach", "class_code", "groups", "seats"),
+    [
+        ("S1", "SL", 9, 72),  # bays of six berths and two side berths
+        ("C1", "STANDARD", 10, 40),  # a bus: rows of 2 + 2 with the aisle
+    ],
+)
 def test_seat_maps_are_drawn_as_the_coach_is_laid_out(page, coach, class_code, groups, seats):
     from booking.tests.factories import make_trip
 

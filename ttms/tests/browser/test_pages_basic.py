@@ -10,11 +10,14 @@ from .support import assert_page_basics, expect, shot, sign_in
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize(("path", "name", "heading"), [
-    ("/", "home", "Intercity trains and buses, booked right."),
-    ("/accounts/login/", "login", "Sign in"),
-    ("/accounts/signup/", "signup", "Create an account"),
-])
+@pytest.mark.parametrize(
+    ("path", "name", "heading"),
+    [
+        ("/", "home", "Intercity trains and buses, booked right."),
+        ("/accounts/login/", "login", "Sign in"),
+        ("/accounts/signup/", "signup", "Create an account"),
+    ],
+)
 def test_public_page_meets_the_basics(page, path, name, heading):
     response = page.goto(path)
 
@@ -52,9 +55,12 @@ def test_sign_in_form_works_from_the_keyboard(page):
     reached = []
     for _ in range(12):
         page.keyboard.press("Tab")
-        reached.append(page.evaluate(
-            "(el => el.id || el.getAttribute('type') || el.textContent.trim())"
-            "(document.activeElement)"))
+        reached.append(
+            page.evaluate(
+                "(el => el.id || el.getAttribute('type') || el.textContent.trim())"
+                "(document.activeElement)"
+            )
+        )
         if reached[-1] == "submit":
             break
     page.keyboard.press("Shift+Tab")
@@ -72,7 +78,8 @@ def test_sign_in_form_works_from_the_keyboard(page):
     expect(error).to_be_visible()
     expect(error).to_have_text(
         "Please enter a correct email address and password. "
-        "Note that both fields may be case-sensitive.")
+        "Note that both fields may be case-sensitive."
+    )
     expect(page.get_by_label("Email")).to_have_value("ravi@example.com")
     expect(page.get_by_label("Password")).to_have_value("")
     assert_page_basics(page)
