@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ttms",
     "ttms.accounts",
     "ttms.notifications",
+    "ttms.audit",
     "fleet",
     "booking",
     "payments",
