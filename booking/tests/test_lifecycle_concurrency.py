@@ -52,10 +52,6 @@ DRAIN_SECONDS = 60
 HELD_AT_MOST = 4  # a client holding this many live PNRs cancels one before booking again
 BOOK_SHARE = 0.55  # otherwise a client books with this probability, else cancels
 ALL_OR_NONE_SHARE = 0.1
-# Activity the test must see, per second of rush; a 2-CPU machine does about 18 bookings
-# and 18 cancellations a second (the summary line that `-s` prints says how many).
-MIN_BOOKINGS_PER_SECOND = 5
-MIN_CANCELLATIONS_PER_SECOND = 3
 
 
 @dataclass
@@ -224,9 +220,9 @@ def queued_tasks() -> int:
         broker.close()
 
 
-def drain() -> float:
-    """Wait until the worker has run every promotion due and the queue is empty; returns
-    the seconds it took. The wait is on another process, so it polls."""
+def drain() -> None:
+    """Wait until the worker has run every promotion due and the queue is empty, at most
+    DRAIN_SECONDS. The wait is on another process, so it polls."""
     started = time.monotonic()
     while TripClass.objects.filter(promotion_due=True).exists() or queued_tasks():
         if time.monotonic() - started > DRAIN_SECONDS:
@@ -236,7 +232,6 @@ def drain() -> float:
                 f"{list(TripClass.objects.filter(promotion_due=True))}"
             )
         time.sleep(0.1)
-    return time.monotonic() - started
 
 
 def waiting_with_a_free_place(trip) -> list[tuple[int, str, int]]:
@@ -266,14 +261,12 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
     # given: 64 funded clients, one trip, three days before it leaves
     users = funded_users()
     now = trip.departure_at - timedelta(days=3)
-    started = time.monotonic()
 
     # when: they book and cancel at random, each cancels one more PNR once all have
     # stopped, then the worker drains the promotions queued
     outcomes, promoted_at_stop = rush(trip, users, now)
-    rushed = time.monotonic() - started
     queued_at_end = queued_tasks()
-    drained = drain()
+    drain()
     trip_class = TripClass.objects.get(schedule=trip)
     moved_by_last_run = promote_waitlist_task.delay(trip_class.pk).get(timeout=30)
 
@@ -345,15 +338,15 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
         for o in outcomes
     }
 
-    # and it was a rush: bookings, whole and partial cancellations, promotions, some of
-    # them in the worker: all those after the clients stopped booking, and those stamped
-    # with the worker's clock rather than the clients' `now`
+    # and every path was taken: bookings, whole and partial cancellations, promotions, some
+    # of them in the worker: all those after the clients stopped booking, and those stamped
+    # with the worker's clock rather than the clients' `now` (how fast is bench/lifecycle's
+    # to measure, not the test's)
     promotions = Promotion.objects.filter(trip_class=trip_class)
     by_worker = promotions.exclude(created_at=now).count()
     after_stop = promotions.count() - promoted_at_stop
     partial = sum(o.partial for o in outcomes)
-    assert len(booked) >= MIN_BOOKINGS_PER_SECOND * RUSH_SECONDS
-    assert len(cancelled) >= MIN_CANCELLATIONS_PER_SECOND * RUSH_SECONDS
+    assert len(booked) >= len({c.pnr for c in cancelled}) > 0
     assert 0 < partial < len(cancelled)
     assert promotions.count() > after_stop > 0
     assert by_worker >= after_stop
@@ -365,6 +358,5 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
         f"({by_worker} by the worker, {after_stop} after the clients stopped booking), "
         f"{sum(o.busy for o in outcomes)} busy retries, "
         f"{sum(o.gave_up for o in outcomes)} given up; final {dict(statuses)}; "
-        f"rush {rushed:.1f} s, {queued_at_end} tasks queued then, drained in "
-        f"{drained:.1f} s"
+        f"{queued_at_end} tasks queued when the clients stopped"
     )
