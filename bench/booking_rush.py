@@ -254,12 +254,13 @@ class Trip:
 def _make_trip(company, prefix: str) -> Trip:
     from booking.inventory import inventory_ensure
     from booking.models import Place, TripClass
-    from booking.tests.factories import make_trip
     from fleet.models import RouteStop
+
+    from ._fixtures import rail_trip
 
     day = (datetime.now(IST) + timedelta(days=20)).date()
     departure = datetime(day.year, day.month, day.day, 8, 0, tzinfo=IST)
-    schedule = make_trip(
+    schedule = rail_trip(
         company=company,
         coaches=tuple((f"S{i}", "SL") for i in range(1, COACHES + 1)),
         stops=STOPS,
@@ -297,12 +298,13 @@ def _fund(user_ids: list[int]) -> None:
     """Top up these users' wallets (a forked process of its own: no GIL shared)."""
     from django.db import connections
 
-    from payments.tests.factories import fund_wallet
     from ttms.accounts.models import User
+
+    from ._fixtures import wallet_fund
 
     try:
         for user in User.objects.filter(pk__in=user_ids):
-            fund_wallet(user, WALLET_FUNDS)
+            wallet_fund(user=user, amount=WALLET_FUNDS)
     finally:
         connections.close_all()
 
@@ -312,27 +314,14 @@ def _make_users(count: int) -> list[BenchUser]:
     (nobody signs in; hashing Argon2 per user would dominate the setup); wallets are funded
     through the top-up path of the ledger (a succeeded sandbox payment), in a few processes
     at once."""
-    from django.contrib.auth.hashers import make_password
     from django.db import connections
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from payments.models import Account
-    from ttms.accounts.models import Role, User
 
-    run = uuid.uuid4().hex[:6]
-    unusable = make_password(None)
-    users = User.objects.bulk_create(
-        [
-            User(
-                email=f"rush-{run}-{i}@bench.invalid",
-                full_name=f"Rush Passenger {i}",
-                password=unusable,
-                role=Role.PASSENGER,
-            )
-            for i in range(count)
-        ],
-        batch_size=1000,
-    )
+    from ._fixtures import passengers
+
+    users = passengers(count, prefix=f"rush-{uuid.uuid4().hex[:6]}")
     ids = [u.pk for u in users]
     processes = 2 * (os.cpu_count() or 1)
     connections.close_all()  # nothing of Django's crosses the fork
@@ -1847,7 +1836,7 @@ def run() -> dict:
         f"redis {redis_url.rsplit('/', 1)[-1]} (flushed)"
     )
     _configure(database_url, redis_url)
-    from booking.tests.factories import rail_company
+    from ._fixtures import rail_company
 
     setup: dict = {"migrate_s": round(time.perf_counter() - begun, 1)}
     machine = _machine()
