@@ -52,6 +52,7 @@ from .services import (
     schedule_update,
     schedules_generate,
     trip_locked_message,
+    vehicle_check_editable,
 )
 
 # --- Companies and staff -------------------------------------------------------------------------
@@ -171,16 +172,12 @@ class CoachFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         rebuilt = [f for f in self.forms if f.has_changed() and "layout" in f.changed_data]
-        if (
-            rebuilt
-            and self.instance.pk
-            and Schedule.objects.filter(
-                vehicle=self.instance, status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED]
-            ).exists()
-        ):
-            raise ValidationError(
-                "This vehicle is on a trip; change its coaches' layouts after the trip arrives."
-            )
+        if rebuilt and self.instance.pk:
+            # The check coach_build_seats makes, asked before anything is saved.
+            try:
+                vehicle_check_editable(vehicle_id=self.instance.pk)
+            except DomainError as exc:
+                raise ValidationError(exc.message) from exc
 
 
 class CoachInline(CompanyScopedInline, admin.TabularInline):

@@ -117,7 +117,9 @@ def standard_layout(*, kind: str, rows: int | None = None) -> SeatLayout:
     return layout
 
 
-def _check_vehicle_not_in_service(vehicle_id: int) -> None:
+def vehicle_check_editable(*, vehicle_id: int) -> None:
+    """Raise VehicleInService while a trip of the vehicle is boarding or on its way: its
+    passengers sit on its seats, so the seats must not be rebuilt under them. One query."""
     if Schedule.objects.filter(vehicle_id=vehicle_id, status__in=IN_SERVICE).exists():
         raise VehicleInService()
 
@@ -136,7 +138,7 @@ def coach_build_seats(*, coach: Coach, layout: SeatLayout | None = None) -> list
     except LayoutError as exc:
         raise ValidationError({"layout": str(exc)}) from exc
     with transaction.atomic():
-        _check_vehicle_not_in_service(coach.vehicle_id)
+        vehicle_check_editable(vehicle_id=coach.vehicle_id)
         coach.seats.all().delete()
         if coach.layout_id != layout.pk:
             coach.layout = layout

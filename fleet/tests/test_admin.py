@@ -6,6 +6,7 @@ from django.contrib.messages import get_messages
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
+from fleet.exceptions import VehicleInService
 from fleet.models import (
     Coach,
     Company,
@@ -404,6 +405,47 @@ def test_vehicle_added_in_admin_gets_the_seats_of_its_coach_layouts(client, admi
     assert response.status_code == 302
     vehicle = Vehicle.objects.get(code="RAD 900 A")
     assert {c.code: c.seats.count() for c in vehicle.coaches.all()} == {"VIP": 30, "MINI": 10}
+
+
+def test_a_coach_layout_change_of_a_vehicle_on_a_trip_is_refused_as_the_fleet_service_refuses(
+    client, admin_a, line_a, trip_a
+):
+    _, vehicle, _ = line_a
+    coach = vehicle.coaches.get()
+    seats_before = list(coach.seats.order_by("pk").values_list("pk", "number"))
+    layout_before = coach.layout_id
+    other = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (30)")
+    Schedule.objects.filter(pk=trip_a.pk).update(status=S.BOARDING)
+    client.force_login(admin_a)
+
+    response = client.post(
+        reverse("admin:fleet_vehicle_change", args=[vehicle.pk]),
+        {
+            "company": vehicle.company_id,
+            "code": vehicle.code,
+            "name": vehicle.name,
+            "kind": vehicle.kind,
+            "is_active": "on",
+            **_management("coaches", 1, initial=1),
+            "coaches-0-id": coach.pk,
+            "coaches-0-vehicle": vehicle.pk,
+            "coaches-0-position": coach.position,
+            "coaches-0-code": coach.code,
+            "coaches-0-travel_class": coach.travel_class_id,
+            "coaches-0-layout": other.pk,
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.non_form_errors() == [
+        VehicleInService.default_message
+    ]
+    assert VehicleInService.default_message == (
+        "This vehicle is on a trip; change its seats after the trip arrives."
+    )
+    coach.refresh_from_db()
+    assert coach.layout_id == layout_before
+    assert list(coach.seats.order_by("pk").values_list("pk", "number")) == seats_before
 
 
 def _route_form(route, stops):
