@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ttms.accounts.models import Role
 
+from .refund_policies import tiers_from_json
 from .text import fold_name
 
 
@@ -50,7 +51,7 @@ class Company(models.Model):
         max_length=16, choices=RefundPolicy.choices, default=RefundPolicy.TIERED
     )
     # Editable tiers replacing the preset's, e.g. [{"hours": 48, "charge_percent": 10},
-    # {"hours": 24, "charge_percent": 25}]; empty: the preset's (booking.refunds).
+    # {"hours": 24, "charge_percent": 25}]; empty: the preset's (fleet.refund_policies).
     refund_tiers = models.JSONField(
         default=list,
         blank=True,
@@ -80,8 +81,6 @@ class Company(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from booking.refunds import tiers_from_json  # the rules live with the bookings
-
         try:
             tiers_from_json(self.refund_tiers)
         except ValueError as exc:
