@@ -18,6 +18,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ttms.accounts.models import User
+from ttms.audit.services import audit_record
+
 from .models import TicketKey
 from .tickets import KID_PATTERN, KeyPair, Keyring, kid_for
 
@@ -85,7 +88,11 @@ def _keys_from_database() -> list[TicketKey]:
         return keys
     try:  # the first use: two processes may race; the one-active constraint picks one
         with transaction.atomic():
-            key_generate().save()
+            key = key_generate()
+            key.save()
+            audit_record(
+                actor="system", action="ticket_key.generated", target=key, data={"kid": key.kid}
+            )
     except IntegrityError:
         pass
     return list(TicketKey.objects.all())
@@ -131,22 +138,29 @@ def _refuse_when_configured() -> None:
         )
 
 
-def key_rotate() -> TicketKey:
-    """A new signing key; the one that signed until now keeps verifying its tickets."""
+def key_rotate(*, by: User | str | None = None) -> TicketKey:
+    """A new signing key; the one that signed until now keeps verifying its tickets.
+    Audited ("ticket_key.rotated": the new key id and the retired ones) as done `by`."""
     _refuse_when_configured()
     with transaction.atomic():
         now = timezone.now()
-        TicketKey.objects.select_for_update().filter(state=TicketKey.State.ACTIVE).update(
-            state=TicketKey.State.RETIRED, state_changed_at=now
-        )
+        active = TicketKey.objects.select_for_update().filter(state=TicketKey.State.ACTIVE)
+        retired = sorted(active.values_list("kid", flat=True))
+        active.update(state=TicketKey.State.RETIRED, state_changed_at=now)
         key = key_generate()
         key.save()
+        audit_record(
+            actor=by,
+            action="ticket_key.rotated",
+            target=key,
+            data={"kid": key.kid, "retired": retired},
+        )
     return key
 
 
-def key_revoke(kid: str) -> TicketKey:
+def key_revoke(kid: str, *, by: User | str | None = None) -> TicketKey:
     """Refuse every ticket `kid` signed from now on. The signing key cannot be revoked:
-    rotate first."""
+    rotate first. Audited ("ticket_key.revoked") as done `by`."""
     _refuse_when_configured()
     with transaction.atomic():
         try:
@@ -157,6 +171,7 @@ def key_revoke(kid: str) -> TicketKey:
             raise KeyConfigurationError(f"{kid} signs new tickets: rotate first, then revoke it.")
         key.state, key.state_changed_at = TicketKey.State.REVOKED, timezone.now()
         key.save(update_fields=["state", "state_changed_at"])
+        audit_record(actor=by, action="ticket_key.revoked", target=key, data={"kid": key.kid})
     return key
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ttms.accounts.models import Role
+from ttms.audit.services import audit_changes, audit_record, audit_values
 
 from .exceptions import InvalidStatusTransition, RouteInService, TripLocked, VehicleInService
 from .layouts import STANDARD_LAYOUTS, LayoutError, build_seats, layout_seats
@@ -196,6 +197,40 @@ def membership_set(*, company: Company, user, role: str) -> CompanyMembership:
             company=company, user=user, defaults={"role": role}
         )
     return membership
+
+
+# The company's rules an admin edits (not `created_at`): each change is audited.
+COMPANY_AUDITED_FIELDS = [
+    "name",
+    "slug",
+    "kind",
+    "time_zone",
+    "commission_bp",
+    "refund_policy",
+    "refund_tiers",
+    "quota_distribution",
+    "charting_offset_minutes",
+    "is_active",
+]
+
+
+def company_save(*, company: Company, by) -> Company:
+    """Save `company` as edited (its form has validated it) and audit it: "company.created"
+    with its values, or "company.changed" with each changed field's [before, after]
+    (nothing when nothing changed). Compares under the company row's no-key lock, so two
+    saves at once each record what they changed."""
+    with transaction.atomic():
+        old = None
+        if company.pk is not None:
+            old = Company.objects.select_for_update(no_key=True).filter(pk=company.pk).first()
+        before = old and audit_values(instance=old, fields=COMPANY_AUDITED_FIELDS)
+        company.save()
+        after = audit_values(instance=company, fields=COMPANY_AUDITED_FIELDS)
+        if before is None:
+            audit_record(actor=by, action="company.created", target=company, data=after)
+        elif changes := audit_changes(before=before, after=after):
+            audit_record(actor=by, action="company.changed", target=company, data=changes)
+    return company
 
 
 # --- Stations -------------------------------------------------------------------------------------
@@ -417,6 +452,12 @@ def schedule_transition(
         _event(
             locked, action="status", by=by, reason=reason, from_status=current, to_status=to_status
         )
+        audit_record(
+            actor=by,
+            action="trip.cancelled" if to_status == Status.CANCELLED else "trip.status_changed",
+            target=locked,
+            data={"from": current, "to": to_status, "reason": reason},
+        )
     return locked
 
 
@@ -514,6 +555,9 @@ def schedule_update(
                 locked.drivers.set(drivers)
         if details:
             _event(locked, action="update", by=by, reason=reason, details=details)
+            audit_record(
+                actor=by, action="trip.updated", target=locked, data={**details, "reason": reason}
+            )
     return locked
 
 
@@ -546,6 +590,12 @@ def schedule_vehicle_set(
             reason=reason,
             details={"vehicle": [before, vehicle.pk], **(details or {})},
         )
+        audit_record(
+            actor=by,
+            action="trip.vehicle_swapped",
+            target=locked,
+            data={"vehicle": [before, vehicle.pk], "reason": reason, **(details or {})},
+        )
     return locked
 
 
@@ -556,6 +606,16 @@ def schedule_delete(*, schedule: Schedule, by=None) -> None:
         locked = lock_schedule(schedule.pk)
         if locked.is_locked:
             raise TripLocked(trip_locked_message(locked))
+        audit_record(
+            actor=by,
+            action="trip.deleted",
+            target=locked,
+            data={
+                "route": locked.route.number,
+                "service_date": locked.service_date.isoformat(),
+                "departure_at": locked.departure_at.isoformat(),
+            },
+        )
         locked.delete()
 
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from fleet.models import Company
 from ttms.accounts.models import Role, User
+from ttms.audit.services import audit_record
 from ttms.exceptions import DomainError
 
 from . import money, selectors
@@ -594,7 +595,7 @@ def payout_record(
             )
         try:
             with transaction.atomic():
-                return _post(
+                payout = _post(
                     kind=TxnKind.PAYOUT,
                     legs=[(revenue, -amount), (payouts, amount)],
                     locked=locked,
@@ -604,6 +605,19 @@ def payout_record(
                     idempotency_record=idempotency_record,
                     description=description or f"Settlement to {company}",
                 )
+                audit_record(
+                    actor=created_by,
+                    action="settlement.paid",
+                    target=company,
+                    data={
+                        "amount": amount,
+                        "currency": revenue.currency,
+                        "reference_id": reference_id,
+                        "transaction": payout.pk,
+                        "unsettled_before": available,
+                    },
+                )
+                return payout
         except IntegrityError as exc:
             raise PayoutNotAllowed(
                 f"A payout with the reference {reference_id!r} is already recorded."

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from payments import services as payments
 from ttms.accounts.models import User
+from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
 
 from .. import rules
@@ -75,6 +76,20 @@ def booking_cancel(
                 description=f"Cancellation of PNR {pnr.number}",
             )
             cancellation.save(update_fields=["transaction"])
+        audit_record(
+            actor=by or f"system:{cause}",
+            action="booking.cancelled",
+            target=pnr,
+            data={
+                "cause": cause,
+                "passengers": [line.passenger.index for line in plan.lines],
+                "policy": plan.policy,
+                "fare": plan.fare,
+                "charge": plan.charge,
+                "refund": plan.refund,
+                "currency": pnr.currency,
+            },
+        )
         outbox_add(
             messages=[
                 Message(

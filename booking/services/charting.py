@@ -28,6 +28,7 @@ from django.utils import timezone
 from fleet.locks import lock_schedule
 from fleet.models import Company, RouteStop, Schedule, ScheduleStatus
 from ttms.accounts.models import User
+from ttms.audit.services import audit_record
 
 from .. import rules
 from ..exceptions import AlreadyCancelled, CancellationNotAllowed, ChartingRefused
@@ -103,13 +104,20 @@ def chart_prepare(
             return chart
         _check_chartable(schedule)
         rows = chart_rows(schedule_id=schedule.pk)
-        return Chart.objects.create(
+        chart = Chart.objects.create(
             schedule=schedule,
             prepared_at=now,
             prepared_by=by,
             rows=rows,
             summary=_summary(schedule.pk, rows),
         )
+        audit_record(
+            actor=by or "system:charting",
+            action="charting.prepared",
+            target=schedule,
+            data=chart.summary,
+        )
+        return chart
 
 
 def charts_prepare_due(*, now: datetime | None = None) -> int:

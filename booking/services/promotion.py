@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
 
 from .. import rules
@@ -200,7 +201,29 @@ class ClassState:
         ]
         Promotion.objects.bulk_create(promotions)
         outbox_add(messages=[self._message(m) for m in final.values()], now=now)
+        audit_record(
+            actor="system:promotion",
+            action="promotion.run",
+            target=self.trip_class.schedule,
+            data={
+                "class": self.trip_class.class_code,
+                "cause": cause,
+                "moves": [self._audit_move(m) for m in final.values()],
+            },
+        )
         return promotions
+
+    def _audit_move(self, move: rules.Move) -> dict:
+        _, number, index, _, status = self.owners[move.passenger_id]
+        return {
+            "pnr": number,
+            "passenger": index,
+            "from": status,
+            "to": move.status,
+            "coach": move.place.coach_code,
+            "seat": move.place.seat_number,
+            "half": move.place.half,
+        }
 
     def _message(self, move: rules.Move) -> Message:
         user_id, number, index, name, status = self.owners[move.passenger_id]

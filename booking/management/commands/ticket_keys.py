@@ -13,6 +13,8 @@ from booking import ticket_keys
 from booking.models import TicketKey
 
 KEYS_ENDPOINT = "/api/v1/tickets/keys/"
+# Who the audit trail names for a rotation or revocation run from the shell.
+AUDIT_ACTOR = "command:ticket_keys"
 
 
 class Command(BaseCommand):
@@ -75,7 +77,7 @@ class Command(BaseCommand):
         before = list(
             TicketKey.objects.filter(state=TicketKey.State.ACTIVE).values_list("kid", flat=True)
         )
-        key = ticket_keys.key_rotate()
+        key = ticket_keys.key_rotate(by=AUDIT_ACTOR)
         self.stdout.write(f"New signing key: {key.kid}.")
         if before:
             self.stdout.write(
@@ -88,7 +90,7 @@ class Command(BaseCommand):
         )
 
     def _revoke(self, *, kid: str, **options) -> None:
-        key = ticket_keys.key_revoke(kid.strip().upper())
+        key = ticket_keys.key_revoke(kid.strip().upper(), by=AUDIT_ACTOR)
         self.stdout.write(
             f"Revoked {key.kid}: every ticket it signed is refused from now on "
             "(invalid_signature). Passengers get a ticket signed by the current "
