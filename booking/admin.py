@@ -15,16 +15,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from fleet.models import RouteStop, Schedule, Station
-from fleet.selectors import scope_queryset
-from payments.money import format_money
-from ttms.admin_scoping import (
+from fleet.admin_scoping import (
     CompanyListFilter,
     CompanyScopedAdmin,
     CompanyScopedInline,
     ReadOnlyInlineMixin,
     ReadOnlyScopedAdmin,
 )
+from fleet.models import RouteStop, Schedule, Station
+from fleet.selectors import scope_queryset
+from payments.money import format_money
 from ttms.exceptions import DomainError
 
 from . import selectors

@@ -1,4 +1,4 @@
-"""Admin for operator staff: company-scoped everywhere (ttms.admin_scoping), state changes
+"""Admin for operator staff: company-scoped everywhere (fleet.admin_scoping), state changes
 through fleet.services."""
 
 from datetime import timedelta
@@ -15,14 +15,14 @@ from django.utils import timezone
 from booking.services import trip_cancel, vehicle_swap
 from payments.money import format_money
 from ttms.accounts.models import Role
-from ttms.admin_scoping import (
+from ttms.exceptions import DomainError
+
+from .admin_scoping import (
     CompanyListFilter,
     CompanyScopedAdmin,
     CompanyScopedInline,
     ReadOnlyInlineMixin,
 )
-from ttms.exceptions import DomainError
-
 from .layouts import LayoutError, layout_seats
 from .models import (
     Coach,

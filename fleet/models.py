@@ -119,7 +119,7 @@ class Station(models.Model):
     a company's own stops (a bus park, a GTFS stop) carry its company.
     """
 
-    # Admin scoping (ttms.admin_scoping): the path to the owning company, and whether rows
+    # Admin scoping (fleet.admin_scoping): the path to the owning company, and whether rows
     # without a company are shared with every operator.
     company_path = "company"
     company_shared_when_null = True

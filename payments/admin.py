@@ -18,8 +18,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from fleet.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
-from ttms.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 
 from . import money, selectors
 from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent

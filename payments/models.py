@@ -27,7 +27,7 @@ class Account(models.Model):
     overdraft check under a row lock); the other kinds are insert-only: their balance is the
     sum of their entries, so a rush of bookings never queues on one hot row."""
 
-    # The lookup to the owning Company, for company-scoped admin (ttms.admin_scoping).
+    # The lookup to the owning Company, for company-scoped admin (fleet.admin_scoping).
     company_path = "company"
 
     class Kind(models.TextChoices):

@@ -7,11 +7,11 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from fleet.admin_scoping import CompanyListFilter
 from fleet.models import Company
 from fleet.tests.factories import CompanyFactory, staff_user
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
-from ttms.admin_scoping import CompanyListFilter
 
 pytestmark = pytest.mark.django_db
 

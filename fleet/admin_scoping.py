@@ -1,4 +1,5 @@
 """Company scoping for the admin site: operator staff see and edit only their company's data.
+Fleet's, as companies and memberships are: every app's admin above fleet uses it too.
 
 A model names the lookup path from itself to its Company in a `company_path` class attribute
 ("company", "route__company", "pk" for Company itself; default "company"), and sets
@@ -19,8 +20,10 @@ and autocomplete), foreign-key and many-to-many choices, and permissions:
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 
-from fleet.models import Company, CompanyMembership
-from fleet.selectors import (
+from ttms.accounts.models import User
+
+from .models import Company, CompanyMembership
+from .selectors import (
     EDITOR_ROLES,
     companies_for_user,
     company_ids_for_user,
@@ -28,7 +31,6 @@ from fleet.selectors import (
     is_company_scoped,
     scope_queryset,
 )
-from ttms.accounts.models import User
 
 
 class _Scope:
