@@ -1,21 +1,22 @@
 """Forms of the passenger pages: search, and the passengers of a booking."""
 
 import re
-from datetime import timedelta
+from collections.abc import Mapping
+from decimal import Decimal
 
 from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from fleet.models import Station
-from fleet.selectors import station_get_by_code, station_lookup
+from fleet.selectors import station_get_by_code, station_lookup, trip_search_refusal
 
 from . import rules
-from .models import BOOKABLE_QUOTA_CHOICES, BerthPreference, Gender, Quota
+from .models import BOOKABLE_QUOTA_CHOICES, BOOKABLE_QUOTAS, BerthPreference, Gender, Quota
 
 # "NEW DELHI (NDLS)": what the station suggestions fill in.
 _CODE_IN_PARENS = re.compile(r"\(([^()]+)\)\s*$")
-SEARCH_DAYS_AHEAD = 366
 
 
 def station_label(station: Station) -> str:
@@ -38,11 +39,16 @@ def station_resolve(text: str) -> Station:
         return matches[0].station
     if not matches:
         raise forms.ValidationError(
-            f"No station is called {text!r}. Type a station's name or its code, e.g. NDLS."
+            gettext(
+                "No station is called {text!r}. Type a station's name or its code, e.g. NDLS."
+            ).format(text=text)
         )
     names = ", ".join(station_label(m.station) for m in matches[:5])
-    verb = "Did you mean" if matches[0].match == "fuzzy" else "Several stations match:"
-    raise forms.ValidationError(f"{verb} {names}? Type the code of the one you mean.")
+    if matches[0].match == "fuzzy":
+        message = gettext("Did you mean {names}? Type the code of the one you mean.")
+    else:
+        message = gettext("Several stations match: {names}? Type the code of the one you mean.")
+    raise forms.ValidationError(message.format(names=names))
 
 
 class StationInput(forms.TextInput):
@@ -55,7 +61,7 @@ class StationInput(forms.TextInput):
                 "list": list_id,
                 "autocomplete": "off",
                 "spellcheck": "false",
-                "placeholder": "Station name or code",
+                "placeholder": gettext_lazy("Station name or code"),
                 "hx-get": reverse_lazy("booking:station-suggest"),
                 "hx-trigger": "input changed delay:200ms",
                 "hx-target": f"#{list_id}",
@@ -67,11 +73,14 @@ class StationInput(forms.TextInput):
 class SearchForm(forms.Form):
     # "from" is a Python keyword: the fields are declared through the class namespace.
     vars()["from"] = forms.CharField(
-        label="From", max_length=150, widget=StationInput("from-stations")
+        label=gettext_lazy("From"), max_length=150, widget=StationInput("from-stations")
     )
-    vars()["to"] = forms.CharField(label="To", max_length=150, widget=StationInput("to-stations"))
+    vars()["to"] = forms.CharField(
+        label=gettext_lazy("To"), max_length=150, widget=StationInput("to-stations")
+    )
     date = forms.DateField(
-        label="Date of journey", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=gettext_lazy("Date of journey"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean_from(self) -> Station:
@@ -80,34 +89,94 @@ class SearchForm(forms.Form):
     def clean_to(self) -> Station:
         return station_resolve(self.cleaned_data["to"])
 
-    def clean_date(self) -> date:
-        day = self.cleaned_data["date"]
-        today = timezone.localdate()
-        if day < today - timedelta(days=1):
-            raise forms.ValidationError("Choose today or a later date.")
-        if day > today + timedelta(days=SEARCH_DAYS_AHEAD):
-            raise forms.ValidationError("Trips are sold at most a year ahead.")
-        return day
-
     def clean(self):
+        """The stations as trip search takes them (`trip_search_refusal`), and a date on
+        sale at the origin (`rules.search_dates`, in the origin's zone; unchecked while the
+        origin is unknown, which is an error of its own)."""
         data = super().clean()
-        origin, destination = data.get("from"), data.get("to")
-        if origin and destination and origin.pk == destination.pk:
-            self.add_error("to", "Choose a destination other than the origin.")
+        origin, destination, day = data.get("from"), data.get("to"), data.get("date")
+        refusal = (
+            trip_search_refusal(origin=origin, destination=destination)
+            if origin and destination
+            else None
+        )
+        if refusal:
+            self.add_error("to", refusal)
+        if origin and day:
+            first, last = rules.search_dates(now=timezone.now(), tz=origin.tzinfo)
+            if day < first:
+                self.add_error("date", gettext("Choose today or a later date."))
+            elif day > last:
+                self.add_error(
+                    "date",
+                    gettext(
+                        "Trips are sold at most {days} days ahead: choose a date up to {last}."
+                    ).format(days=rules.SEARCH_HORIZON_DAYS, last=f"{last:%d %b %Y}"),
+                )
         return data
 
 
-QUOTA_RULES = {
-    Quota.GENERAL: "Open to everyone.",
-    Quota.LADIES: "Women travelling alone or with other women: every passenger must be female.",
-    Quota.SENIOR: "One or two passengers, all senior citizens (women 58 and over, men 60 "
-    "and over); lower berths first.",
-    Quota.TATKAL: "Opens the day before the journey at 10:00 for AC classes and 11:00 for "
-    "the others; at most 4 passengers; a higher fare; a confirmed Tatkal "
-    "ticket is not refunded.",
-    Quota.FOREIGN_TOURIST: "Visitors from abroad: each passenger's passport number and "
-    "country; bookable up to 365 days ahead; a higher fare.",
-}
+def _multiplier(bp: int) -> str:
+    """13000 -> "1.3": a multiplier in basis points, as people write it."""
+    return str((Decimal(bp) / 10_000).normalize())
+
+
+def quota_rules(*, multipliers_bp: Mapping[str, int]) -> dict[str, str]:
+    """What each bookable quota asks and gives, as the booking form explains it: written
+    from the rules' own constants (`booking.rules`) and the fare multipliers of the trip's
+    class (`multipliers_bp`, quota -> basis points; a quota missing from it costs the
+    General fare), so that the text cannot drift from what the booking applies."""
+    sale = gettext("bookable up to {days} days ahead").format(days=rules.BOOKING_HORIZON_DAYS)
+    clauses = {
+        Quota.GENERAL: [gettext("Open to everyone"), sale],
+        Quota.LADIES: [
+            gettext("Women travelling alone or with other women: every passenger must be female"),
+            sale,
+        ],
+        Quota.SENIOR: [
+            gettext(
+                "At most {count} passengers, all senior citizens (women {women} and over, "
+                "men {men} and over)"
+            ).format(
+                count=rules.MAX_SENIOR_PASSENGERS,
+                women=rules.SENIOR_AGE_WOMEN,
+                men=rules.SENIOR_AGE_OTHERS,
+            ),
+            gettext("lower berths first"),
+            sale,
+        ],
+        Quota.TATKAL: [
+            gettext(
+                "Opens the day before the journey at {ac} for AC classes and {other} for the others"
+            ).format(
+                ac=f"{rules.TATKAL_OPENS_AC:%H:%M}", other=f"{rules.TATKAL_OPENS_OTHER:%H:%M}"
+            ),
+            gettext("at most {count} passengers").format(count=rules.max_passengers(Quota.TATKAL)),
+        ],
+        Quota.FOREIGN_TOURIST: [
+            gettext("Visitors from abroad: each passenger's passport number and country"),
+            gettext("bookable up to {days} days ahead").format(
+                days=rules.FOREIGN_TOURIST_HORIZON_DAYS
+            ),
+        ],
+    }
+    texts = {}
+    for quota in BOOKABLE_QUOTAS:
+        parts = list(clauses[quota])
+        bp = int(multipliers_bp.get(quota, 10_000))
+        if bp != 10_000:
+            parts.append(gettext("fare ×{multiplier}").format(multiplier=_multiplier(bp)))
+        if quota == Quota.TATKAL:
+            parts.append(gettext("a confirmed Tatkal ticket is not refunded"))
+        texts[quota] = "; ".join(parts) + "."
+    return texts
+
+
+def passengers_limits() -> str:
+    """ "Up to 6 passengers (4 for Tatkal).": the passenger limits, from the rules."""
+    return gettext("Up to {count} passengers ({tatkal} for Tatkal).").format(
+        count=rules.MAX_PASSENGERS, tatkal=rules.max_passengers(Quota.TATKAL)
+    )
 
 
 class BookingOptionsForm(forms.Form):
@@ -115,27 +184,39 @@ class BookingOptionsForm(forms.Form):
         choices=BOOKABLE_QUOTA_CHOICES, initial=Quota.GENERAL, widget=forms.RadioSelect
     )
     only_if_all_confirmed = forms.BooleanField(
-        required=False, label="Book only if every passenger gets a confirmed berth"
+        required=False, label=gettext_lazy("Book only if every passenger gets a confirmed berth")
     )
 
 
 class PassengerForm(forms.Form):
-    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    age = forms.IntegerField(
-        min_value=0, max_value=125, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    gender = forms.ChoiceField(choices=[("", "Choose…"), *Gender.choices])
+    age = forms.IntegerField(
+        label=gettext_lazy("Age"),
+        min_value=0,
+        max_value=125,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    gender = forms.ChoiceField(
+        label=gettext_lazy("Gender"), choices=[("", gettext_lazy("Choose…")), *Gender.choices]
+    )
     berth_preference = forms.ChoiceField(
-        label="Berth preference", choices=BerthPreference.choices, required=False
+        label=gettext_lazy("Berth preference"), choices=BerthPreference.choices, required=False
     )
     passport = forms.CharField(
-        label="Passport number", max_length=20, required=False, help_text="Foreign tourists only."
+        label=gettext_lazy("Passport number"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy("Foreign tourists only."),
     )
     nationality = forms.CharField(
-        label="Country",
+        label=gettext_lazy("Country"),
         max_length=3,
         required=False,
-        help_text="Its code on the passport: GB or GBR.",
+        help_text=gettext_lazy("Its code on the passport: GB or GBR."),
         widget=forms.TextInput(attrs={"size": 3}),
     )
     seat = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -158,7 +239,9 @@ def seat_parse(value: str) -> tuple[str, str] | None:
     if not value:
         return None
     if not (sep and coach and number):
-        raise forms.ValidationError(f"{value!r} is not a seat of this trip.")
+        raise forms.ValidationError(
+            gettext("{value!r} is not a seat of this trip.").format(value=value)
+        )
     return coach, number
 
 

@@ -26,8 +26,15 @@ RAC = Quota.RAC
 MAX_PASSENGERS = 6
 MAX_TATKAL_PASSENGERS = 4
 MAX_SENIOR_PASSENGERS = 2
+# Senior citizens: women from 58, men and transgender people from 60; women from 45 also
+# get lower berths first.
+SENIOR_AGE_WOMEN = 58
+SENIOR_AGE_OTHERS = 60
+LOWER_BERTH_AGE_WOMEN = 45
 BOOKING_HORIZON_DAYS = 60
 FOREIGN_TOURIST_HORIZON_DAYS = 365
+# The furthest ahead any quota is on sale: search offers no later date.
+SEARCH_HORIZON_DAYS = max(BOOKING_HORIZON_DAYS, FOREIGN_TOURIST_HORIZON_DAYS)
 # Tatkal opens the day before the journey: AC classes at 10:00, the others at 11:00.
 AC_CLASSES = frozenset({"1A", "2A", "3A", "3E", "CC", "EC", "EA"})
 TATKAL_OPENS_AC = time(10, 0)
@@ -104,13 +111,21 @@ def country_code(text: str) -> str:
 
 
 def is_senior(t: Traveller) -> bool:
-    """Senior citizens: women 58 and over; men and transgender people 60 and over."""
-    return t.age >= (58 if t.gender == "F" else 60)
+    """Senior citizens: women `SENIOR_AGE_WOMEN` (58) and over; men and transgender people
+    `SENIOR_AGE_OTHERS` (60) and over."""
+    return t.age >= (SENIOR_AGE_WOMEN if t.gender == "F" else SENIOR_AGE_OTHERS)
 
 
 def needs_lower_berth(t: Traveller) -> bool:
-    """Seniors and women 45 and over get lower berths first, even without a preference."""
-    return is_senior(t) or (t.gender == "F" and t.age >= 45)
+    """Seniors and women `LOWER_BERTH_AGE_WOMEN` (45) and over get lower berths first, even
+    without a preference."""
+    return is_senior(t) or (t.gender == "F" and t.age >= LOWER_BERTH_AGE_WOMEN)
+
+
+def max_passengers(quota: str) -> int:
+    """The most passengers one PNR in `quota` holds: `MAX_TATKAL_PASSENGERS` (4) for
+    TATKAL, `MAX_PASSENGERS` (6) for any other."""
+    return MAX_TATKAL_PASSENGERS if quota == TATKAL else MAX_PASSENGERS
 
 
 def quota_eligible(quota: str, travellers: Sequence[Traveller]) -> bool:
@@ -134,6 +149,14 @@ def booking_opens_at(*, quota: str, class_code: str, travel_date: date, tz: Zone
         return datetime.combine(travel_date - timedelta(days=1), opens, tzinfo=tz)
     days = FOREIGN_TOURIST_HORIZON_DAYS if quota == FOREIGN_TOURIST else BOOKING_HORIZON_DAYS
     return datetime.combine(travel_date - timedelta(days=days), time(), tzinfo=tz)
+
+
+def search_dates(*, now: datetime, tz: ZoneInfo) -> tuple[date, date]:
+    """The first and last journey dates search offers at `now` (aware) from a station in
+    `tz`: its local today, to `SEARCH_HORIZON_DAYS` later, the last date on which some quota
+    is on sale now (`booking_opens_at` counts the same days, in the same zone)."""
+    today = now.astimezone(tz).date()
+    return today, today + timedelta(days=SEARCH_HORIZON_DAYS)
 
 
 # --- Earmarking ---------------------------------------------------------------------------

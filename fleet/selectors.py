@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Model, Q, QuerySet
+from django.utils.translation import gettext
 
 from ttms.accounts.models import Role
 
@@ -298,15 +299,25 @@ def _day_bounds(day: date, station: Station) -> tuple[datetime, datetime]:
     return start, end
 
 
+def trip_search_refusal(*, origin: Station, destination: Station) -> str | None:
+    """Why no trip goes from `origin` to `destination` whatever the date (the same station
+    twice), or None. `trip_search` finds nothing then; the search page and the API show
+    this message at the destination. Reads nothing."""
+    if origin.pk == destination.pk:
+        return gettext("Choose a destination other than the origin.")
+    return None
+
+
 def trip_search(*, origin: Station, destination: Station, travel_date: date) -> list[TripOption]:
     """Trips from `origin` to `destination` (any stops of a route, in that order) that leave
     `origin` on `travel_date` in `origin`'s time zone, earliest first.
 
     The date is the boarding date, as on the Indian Railways site: a train that left its
     first station the day before counts when it calls at `origin` on `travel_date`.
-    Cancelled trips are left out. Three queries: the legs, the trips, their classes.
+    Cancelled trips are left out; none is found for a pair `trip_search_refusal` refuses.
+    Three queries: the legs, the trips, their classes.
     """
-    if origin.pk == destination.pk:
+    if trip_search_refusal(origin=origin, destination=destination):
         return []
     legs = _legs(origin, destination)
     if not legs:

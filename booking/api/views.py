@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from fleet.api.views import StationSerializer, local_iso
 from fleet.models import Schedule, Station
-from fleet.selectors import station_get_by_code, trip_search
+from fleet.selectors import station_get_by_code, trip_search, trip_search_refusal
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
 
@@ -178,10 +178,10 @@ class TripSearchView(APIView):
                 errors[name] = [f"No station has the code {data[field].strip().upper()!r}."]
         if errors:
             raise serializers.ValidationError(errors)
-        if stations["origin"].pk == stations["destination"].pk:
-            raise serializers.ValidationError(
-                {"to": ["Choose a destination other than the origin."]}
-            )
+        if refusal := trip_search_refusal(
+            origin=stations["origin"], destination=stations["destination"]
+        ):
+            raise serializers.ValidationError({"to": [refusal]})
         options = trip_search(
             origin=stations["origin"], destination=stations["destination"], travel_date=data["date"]
         )

@@ -9,6 +9,7 @@ from functools import reduce
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fleet.models import Schedule, Seat
 from payments import services as payments
@@ -64,30 +65,42 @@ class PassengerIn:
 
 def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
     """The rules a booking's passengers must meet whatever the trip: a bookable quota, 1 to
-    6 passengers (Tatkal: 4), a passport and country for each foreign tourist, each country
-    given an ISO 3166-1 code (alpha-2 or alpha-3), each seat asked for named whole and only
-    once. Raises InvalidBooking with `fields` by passenger
-    index; reads nothing, so the booking form asks it before the review."""
+    `rules.max_passengers` passengers (6; Tatkal 4), a passport and country for each foreign
+    tourist, each country given an ISO 3166-1 code (alpha-2 or alpha-3), each seat asked for
+    named whole and only once. Raises InvalidBooking with `fields` by passenger index; reads
+    nothing, so the booking form asks it before the review."""
     if quota not in BOOKABLE_QUOTAS:
         raise InvalidBooking(
-            f"{quota!r} is not a quota one can book in.",
-            fields={"quota": [f"Choose one of {', '.join(BOOKABLE_QUOTAS)}."]},
+            gettext("{quota!r} is not a quota one can book in.").format(quota=quota),
+            fields={
+                "quota": [
+                    gettext("Choose one of {quotas}.").format(quotas=", ".join(BOOKABLE_QUOTAS))
+                ]
+            },
         )
-    limit = rules.MAX_TATKAL_PASSENGERS if quota == Quota.TATKAL else rules.MAX_PASSENGERS
+    limit = rules.max_passengers(quota)
     if not 1 <= len(passengers) <= limit:
         raise InvalidBooking(
-            f"A {quota.lower().replace('_', ' ')} booking holds 1 to {limit} passengers.",
-            fields={"passengers": [f"Give between 1 and {limit} passengers."]},
+            gettext("A {quota} booking holds 1 to {limit} passengers.").format(
+                quota=quota.lower().replace("_", " "), limit=limit
+            ),
+            fields={
+                "passengers": [
+                    gettext("Give between 1 and {limit} passengers.").format(limit=limit)
+                ]
+            },
         )
     if quota == Quota.FOREIGN_TOURIST:
         missing = {
-            str(i): ["A foreign tourist needs a passport number and country."]
+            str(i): [gettext("A foreign tourist needs a passport number and country.")]
             for i, p in enumerate(passengers)
             if not p.passport_number.strip() or not p.nationality.strip()
         }
         if missing:
             raise InvalidBooking(
-                "Foreign tourist bookings need each passenger's passport number and country.",
+                gettext(
+                    "Foreign tourist bookings need each passenger's passport number and country."
+                ),
                 fields={"passengers": missing},
             )
     _check_countries(passengers)
@@ -111,27 +124,30 @@ def _check_wanted_seats(passengers: list[PassengerIn]) -> None:
     """Each seat asked for names its coach and number, and no two passengers ask for the
     same seat."""
     halves = {
-        str(i): ["Give both the coach and the seat number, or neither."]
+        str(i): [gettext("Give both the coach and the seat number, or neither.")]
         for i, p in enumerate(passengers)
         if p.wanted and not all(p.wanted)
     }
     if halves:
         raise InvalidBooking(
-            "A seat asked for needs both its coach and its number.", fields={"passengers": halves}
+            gettext("A seat asked for needs both its coach and its number."),
+            fields={"passengers": halves},
         )
     seen: set[tuple[str, str]] = set()
     twice = {}
     for i, p in enumerate(passengers):
         if p.wanted in seen:
             twice[str(i)] = [
-                f"Another passenger of this booking already asks for seat "
-                f"{p.wanted[1]} in coach {p.wanted[0]}."
+                gettext(
+                    "Another passenger of this booking already asks for seat {seat} in coach "
+                    "{coach}."
+                ).format(seat=p.wanted[1], coach=p.wanted[0])
             ]
         elif p.wanted is not None:
             seen.add(p.wanted)
     if twice:
         raise InvalidBooking(
-            "Two passengers ask for the same seat; each seat holds one passenger.",
+            gettext("Two passengers ask for the same seat; each seat holds one passenger."),
             fields={"passengers": twice},
         )
 
@@ -159,7 +175,11 @@ def _wanted_seats(
         ).values_list("pk", "coach__code", "number", "berth_type")
     }
     unknown = {
-        str(i): [f"There is no seat {w[1]} in coach {w[0]} in class {class_code} of this trip."]
+        str(i): [
+            gettext(
+                "There is no seat {seat} in coach {coach} in class {class_code} of this trip."
+            ).format(seat=w[1], coach=w[0], class_code=class_code)
+        ]
         for i, w in enumerate(wanted)
         if w is not None and w not in found
     }
@@ -168,8 +188,9 @@ def _wanted_seats(
         raise InvalidBooking(
             first
             if len(unknown) == 1
-            else f"{len(unknown)} of the seats asked for are not seats of class "
-            f"{class_code} of this trip.",
+            else gettext(
+                "{count} of the seats asked for are not seats of class {class_code} of this trip."
+            ).format(count=len(unknown), class_code=class_code),
             fields={"passengers": unknown},
         )
     return [found[w] if w is not None else None for w in wanted]
@@ -177,7 +198,7 @@ def _wanted_seats(
 
 def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetime) -> None:
     """The trip is open from the boarding stop (`selectors.trip_refusal`), and booking in
-    `quota` has opened (Tatkal the day before; 60 days ahead, foreign tourists 365)."""
+    `quota` has opened (`rules.booking_opens_at`)."""
     station = journey.origin.station
     refusal = trip_refusal(
         schedule=journey.schedule, boarding=station, departure_at=journey.departure_at, now=now
@@ -188,12 +209,14 @@ def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetim
         quota=quota, class_code=class_code, travel_date=journey.travel_date, tz=station.tzinfo
     )
     if now < opens:
-        what = {
-            Quota.TATKAL: "Tatkal booking",
-            Quota.FOREIGN_TOURIST: "Foreign tourist booking",
-        }.get(quota, "Booking")
+        message = {
+            Quota.TATKAL: gettext("Tatkal booking for this journey opens at {at} ({zone})."),
+            Quota.FOREIGN_TOURIST: gettext(
+                "Foreign tourist booking for this journey opens at {at} ({zone})."
+            ),
+        }.get(quota) or gettext("Booking for this journey opens at {at} ({zone}).")
         raise BookingNotOpen(
-            f"{what} for this journey opens at {opens:%H:%M on %d %b %Y} ({station.time_zone})."
+            message.format(at=f"{opens:%H:%M on %d %b %Y}", zone=station.time_zone)
         )
 
 
@@ -242,7 +265,8 @@ def booking_precheck(
         )
     except Schedule.DoesNotExist:
         raise InvalidBooking(
-            f"There is no trip {schedule_id}.", fields={"trip": ["No such trip."]}
+            gettext("There is no trip {trip}.").format(trip=schedule_id),
+            fields={"trip": [gettext("No such trip.")]},
         ) from None
     journey = journey_get(
         schedule=schedule, origin_code=origin_code, destination_code=destination_code
@@ -352,7 +376,7 @@ def booking_create(
             if not Pnr.objects.filter(number=number).exists():
                 raise
             if attempt == PNR_NUMBER_ATTEMPTS:
-                raise Busy("Please retry: the booking could not be numbered.") from None
+                raise Busy(gettext("Please retry: the booking could not be numbered.")) from None
 
 
 def _book(
@@ -392,13 +416,16 @@ def _book(
         trip_class = trip_class_lock(schedule_id=schedule.pk, class_code=class_code)
         if trip_class is None:
             raise InvalidBooking(
-                f"Trip {schedule.route.number} has no {class_code} class.",
-                fields={"class": ["Not a class of this trip."]},
+                gettext("Trip {number} has no {class_code} class.").format(
+                    number=schedule.route.number, class_code=class_code
+                ),
+                fields={"class": [gettext("Not a class of this trip.")]},
             )
         if trip_class.closed:  # the trip was cancelled after the checks above
             raise TripNotBookable(
-                f"Trip {schedule.route.number} of {schedule.service_date} "
-                "is cancelled; it cannot be booked."
+                gettext("Trip {number} of {date} is cancelled; it cannot be booked.").format(
+                    number=schedule.route.number, date=schedule.service_date
+                )
             )
         if trip_class.promotion_due:
             # Places were freed and their promotion has not run yet: those waiting go first.

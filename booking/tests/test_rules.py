@@ -2,7 +2,7 @@
 windows, earmarking, and fares in integer minor units."""
 
 import random
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -112,6 +112,32 @@ def test_booking_windows_open_by_quota_and_class():
     assert opens("TATKAL", "SL") == datetime(2030, 1, 6, 11, 0, tzinfo=IST)
     assert opens("GENERAL") == datetime(2029, 11, 8, 0, 0, tzinfo=IST)
     assert opens("FOREIGN_TOURIST") == datetime(2029, 1, 7, 0, 0, tzinfo=IST)
+
+
+@pytest.mark.parametrize(
+    ("quota", "most"),
+    [("GENERAL", 6), ("LADIES", 6), ("SENIOR", 6), ("TATKAL", 4), ("FOREIGN_TOURIST", 6)],
+)
+def test_a_pnr_holds_six_passengers_and_a_tatkal_pnr_four(quota, most):
+    assert rules.max_passengers(quota) == most
+
+
+def test_search_offers_the_origins_today_to_the_last_day_some_quota_is_on_sale():
+    # 20:00 UTC on 5 Jan is already 6 Jan in India, still 5 Jan in New York.
+    now = datetime(2030, 1, 5, 20, 0, tzinfo=ZoneInfo("UTC"))
+
+    india = rules.search_dates(now=now, tz=IST)
+    new_york = rules.search_dates(now=now, tz=ZoneInfo("America/New_York"))
+
+    assert india == (date(2030, 1, 6), date(2031, 1, 6))
+    assert new_york == (date(2030, 1, 5), date(2031, 1, 5))
+    last_opens = rules.booking_opens_at(
+        quota="FOREIGN_TOURIST", class_code="SL", travel_date=india[1], tz=IST
+    )
+    after_opens = rules.booking_opens_at(
+        quota="FOREIGN_TOURIST", class_code="SL", travel_date=india[1] + timedelta(days=1), tz=IST
+    )
+    assert last_opens <= now < after_opens
 
 
 # --- Earmarking -----------------------------------------------------------------------------

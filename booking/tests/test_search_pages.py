@@ -11,11 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fleet.models import Schedule, Seat
+from fleet.models import Schedule, Seat, Station
+from fleet.selectors import trip_search_refusal
 from payments import selectors as wallet_selectors
 from payments.models import Payment
 
-from ..models import Pnr
+from .. import rules
+from ..models import FareRule, Pnr
 from ..views.search import BERTH_SHORT
 from .factories import IST, adult, funded_user, make_trip
 
@@ -201,11 +203,47 @@ def test_the_same_station_twice_is_refused(client):
     )
 
 
+def test_the_search_form_shows_the_trip_searchs_own_refusal_of_the_same_station(client):
+    make_trip(stops=4, departure=DEPARTURE)
+    station = Station.objects.get(code="ST2")
+
+    response = search(client, origin="ST2", destination="ST2")
+
+    assert response.status_code == 400
+    assert field_error(response.content.decode(), "to") == trip_search_refusal(
+        origin=station, destination=station
+    )
+
+
+LAST_DAY_ON_SALE = "05 Jan 2031"  # TODAY at the origin and rules.SEARCH_HORIZON_DAYS (365)
+
+
+def test_search_offers_the_dates_some_quota_sells_and_not_one_day_more(client):
+    make_trip(stops=4, departure=DEPARTURE)
+
+    last = search(client, day="2031-01-05")
+    after = search(client, day="2031-01-06")
+
+    assert rules.SEARCH_HORIZON_DAYS == rules.FOREIGN_TOURIST_HORIZON_DAYS == 365
+    assert last.status_code == 200
+    assert field_error(last.content.decode(), "date") == ""
+    assert after.status_code == 400
+    assert field_error(after.content.decode(), "date") == (
+        f"Trips are sold at most 365 days ahead: choose a date up to {LAST_DAY_ON_SALE}."
+    )
+
+
 @pytest.mark.parametrize(
     ("day", "error"),
     [
-        ("9999-12-31", "Trips are sold at most a year ahead."),
-        ("2031-01-07", "Trips are sold at most a year ahead."),
+        (
+            "9999-12-31",
+            f"Trips are sold at most 365 days ahead: choose a date up to {LAST_DAY_ON_SALE}.",
+        ),
+        (
+            "2031-01-07",
+            f"Trips are sold at most 365 days ahead: choose a date up to {LAST_DAY_ON_SALE}.",
+        ),
         ("0001-01-01", "Choose today or a later date."),
         ("10000-01-01", "Enter a valid date."),
     ],
@@ -493,6 +531,46 @@ def test_passenger_errors_are_shown_next_to_the_fields_and_nothing_is_kept(
     assert field_error(html, "form-0-age") == ("Ensure this value is less than or equal to 125.")
     assert "booking_drafts" not in client.session
     assert not Pnr.objects.exists()
+
+
+def test_the_booking_form_states_the_quota_rules_from_the_rules_and_the_trips_fares(
+    client, make_sleeper_trip
+):
+    trip = make_sleeper_trip(departure=DEPARTURE)
+    FareRule.objects.create(
+        company=trip.route.company,
+        class_code="SL",
+        rate_per_km=45,
+        minimum_fare=1_000,
+        multipliers_bp={"TATKAL": 12_500, "LADIES": 9_000},
+    )
+    client.force_login(funded_user())
+
+    response = client.get(
+        reverse("booking:book", args=[trip.pk]), {"from": "ST1", "to": "ST3", "class": "SL"}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    rules_shown = {
+        quota: text_of(found)
+        for quota, found in re.findall(
+            r'<small id="quota-([A-Z_]+)-rule"[^>]*>(.*?)</small>', html, re.S
+        )
+    }
+    assert rules_shown == {
+        "GENERAL": "Open to everyone; bookable up to 60 days ahead.",
+        "LADIES": "Women travelling alone or with other women: every passenger must be "
+        "female; bookable up to 60 days ahead; fare ×0.9.",
+        "SENIOR": "At most 2 passengers, all senior citizens (women 58 and over, men 60 and "
+        "over); lower berths first; bookable up to 60 days ahead.",
+        "TATKAL": "Opens the day before the journey at 10:00 for AC classes and 11:00 for "
+        "the others; at most 4 passengers; fare ×1.25; a confirmed Tatkal ticket is not "
+        "refunded.",
+        "FOREIGN_TOURIST": "Visitors from abroad: each passenger&#x27;s passport number and "
+        "country; bookable up to 365 days ahead; fare ×1.5.",
+    }
+    assert "Up to 6 passengers (4 for Tatkal)." in text_of(html)
 
 
 def test_tatkal_takes_at_most_four_passengers(client, make_sleeper_trip):

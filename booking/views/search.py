@@ -1,10 +1,8 @@
 """Search, a trip's seat map, and the booking form: what a passenger sees before paying."""
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -13,40 +11,45 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fleet.models import BerthType, Schedule
 from fleet.selectors import TripOption, classes_by_vehicle, station_lookup
 from fleet.selectors import trip_search as trips_find
 from payments import money
-from payments import selectors as wallet_selectors
-from payments.exceptions import IdempotencyRequestInFlight
-from payments.idempotency import submit_once
 from ttms.exceptions import DomainError
 
 from .. import rules, selectors, services
 from ..exceptions import InvalidBooking, TripNotBookable
-from ..fares import booking_fare, tariff_get
+from ..fares import tariff_get
 from ..forms import (
-    QUOTA_RULES,
     BookingOptionsForm,
     PassengerForm,
     PassengerFormSet,
     SearchForm,
+    passengers_limits,
+    quota_rules,
     seat_parse,
     station_label,
 )
-from ..models import BOOKABLE_QUOTAS, BerthPreference, Gender, Quota
+from ..models import BOOKABLE_QUOTAS, Quota
+from ..services.draft import (
+    draft_get,
+    draft_pay,
+    draft_review,
+    draft_rows,
+    draft_start,
+    passenger_rows_change,
+)
 from .common import local_time
 
 SUGGESTIONS = 8
-DRAFTS_KEPT = 5
 
 
 def _duration(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+    return gettext("{hours} h {minutes:02d} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
 def _clock(moment, station) -> dict:
@@ -214,14 +217,14 @@ BERTHS = {
 }
 SIDE = {BerthType.SIDE_LOWER, BerthType.SIDE_UPPER}
 BERTH_SHORT = {
-    BerthType.LOWER: "Lower",
-    BerthType.MIDDLE: "Middle",
-    BerthType.UPPER: "Upper",
-    BerthType.SIDE_LOWER: "Side lower",
-    BerthType.SIDE_UPPER: "Side upper",
-    BerthType.WINDOW: "Window",
-    BerthType.MIDDLE_SEAT: "Middle",
-    BerthType.AISLE: "Aisle",
+    BerthType.LOWER: gettext_lazy("Lower"),
+    BerthType.MIDDLE: gettext_lazy("Middle"),
+    BerthType.UPPER: gettext_lazy("Upper"),
+    BerthType.SIDE_LOWER: gettext_lazy("Side lower"),
+    BerthType.SIDE_UPPER: gettext_lazy("Side upper"),
+    BerthType.WINDOW: gettext_lazy("Window"),
+    BerthType.MIDDLE_SEAT: gettext_lazy("Middle"),
+    BerthType.AISLE: gettext_lazy("Aisle"),
 }
 
 
@@ -263,14 +266,14 @@ class CoachMap:
 def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
     value = f"{seat.coach}-{seat.number}"
     if not seat.free:
-        note = "Taken"
+        note = gettext("Taken")
     elif seat.is_rac:
-        note = "RAC berth: given to RAC passengers"
+        note = gettext("RAC berth: given to RAC passengers")
     elif seat.quota not in (Quota.GENERAL, quota):
-        note = f"Kept for the {Quota(seat.quota).label} quota"
+        note = gettext("Kept for the {quota} quota").format(quota=Quota(seat.quota).label)
     else:
         note = ""
-    label = BERTH_SHORT.get(seat.berth_type, seat.berth_type)
+    label = str(BERTH_SHORT.get(seat.berth_type, seat.berth_type))
     return SeatCell(
         seat.number,
         seat.berth_type if seat.berth_type in BERTHS else label,
@@ -278,7 +281,7 @@ def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
         value,
         seat.free,
         not note,
-        note or "Free",
+        note or gettext("Free"),
         value in picked,
     )
 
@@ -319,7 +322,7 @@ def _trip_or_404(pk: int) -> Schedule:
     try:
         return selectors.trip_get_for_sale(pk)
     except Schedule.DoesNotExist:
-        raise Http404("No such trip.") from None
+        raise Http404(gettext("No such trip.")) from None
 
 
 def _journey_or_404(schedule: Schedule, params) -> selectors.Journey:
@@ -400,10 +403,14 @@ def trip(request, pk: int):
         return closed
     classes = _trip_classes(schedule)
     if not classes:
-        raise Http404("This trip has no vehicle yet.")
+        raise Http404(gettext("This trip has no vehicle yet."))
     class_code = (request.GET.get("class") or classes[0]).strip().upper()
     if class_code not in classes:
-        raise Http404(f"Trip {schedule.route.number} has no {class_code} class.")
+        raise Http404(
+            gettext("Trip {number} has no {class_code} class.").format(
+                number=schedule.route.number, class_code=class_code
+            )
+        )
     quota = request.GET.get("quota", Quota.GENERAL)
     quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
     seats = selectors.seat_map(schedule=schedule, class_code=class_code, mask=journey.mask)
@@ -432,9 +439,7 @@ def trip(request, pk: int):
             "quota_counts": _quota_counts(availability),
             "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
             "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
-            "max_passengers": rules.MAX_TATKAL_PASSENGERS
-            if quota == Quota.TATKAL
-            else rules.MAX_PASSENGERS,
+            "max_passengers": rules.max_passengers(quota),
             "hidden": {**base, "class": class_code, "quota": quota},
         },
     )
@@ -447,93 +452,16 @@ def _book_url(pk: int, params: dict) -> str:
     return reverse("booking:book", args=[pk]) + "?" + urlencode(params, doseq=True)
 
 
-def _drafts(request) -> dict:
-    return request.session.setdefault("booking_drafts", {})
-
-
-def _draft_save(request, draft: dict) -> str:
-    drafts = _drafts(request)
-    key = uuid.uuid4().hex
-    drafts[key] = draft
-    for old in list(drafts)[:-DRAFTS_KEPT]:
-        del drafts[old]
-    request.session.modified = True
-    return key
-
-
-def _initial_rows(data, total: int) -> list[dict]:
+def _posted_rows(data, total: int) -> list[dict]:
+    """The passengers form's rows as sent, unchecked, to show them again."""
     return [
         {f: data.get(f"form-{i}-{f}", "") for f in PassengerForm.base_fields} for i in range(total)
     ]
 
 
-@dataclass
-class Review:
-    """The fare breakdown of a draft booking, and the wallet against it."""
-
-    quota: str
-    booked_quota: str
-    eligible: bool
-    fare: int
-    base_fare: int
-    count: int
-    total: int
-    balance: int
-    short: int
-    topup: int
-
-
-def _passengers(draft: dict) -> list[services.PassengerIn]:
-    return [services.PassengerIn(**p) for p in draft["passengers"]]
-
-
-def _plan(pk: int, draft: dict) -> services.BookingPlan:
-    """The draft as `booking_create` would take it now: the same checks, before its lock
-    (`services.booking_precheck`). Raises what it raises."""
-    return services.booking_precheck(
-        schedule_id=pk,
-        origin_code=draft["from"],
-        destination_code=draft["to"],
-        class_code=draft["class"],
-        quota=draft["quota"],
-        passengers=_passengers(draft),
-        now=timezone.now(),
-    )
-
-
-def _review(plan: services.BookingPlan, draft: dict, user) -> Review:
-    journey = plan.journey
-    base = (
-        plan.fare
-        if plan.quota == Quota.GENERAL
-        else booking_fare(
-            company_id=journey.schedule.route.company_id,
-            class_code=plan.class_code,
-            distance_km=journey.distance_km,
-            quota=Quota.GENERAL,
-            travellers=plan.travellers,
-        )[1]
-    )
-    count = len(plan.travellers)
-    total = plan.fare * count
-    wallet = wallet_selectors.wallet_for_user(user=user)
-    balance = wallet.balance if wallet else 0
-    short = max(0, total - balance)
-    return Review(
-        draft["quota"],
-        plan.quota,
-        plan.quota == draft["quota"],
-        plan.fare,
-        base,
-        count,
-        total,
-        balance,
-        short,
-        max(short, settings.TTMS_TOPUP_MIN_AMOUNT) if short else 0,
-    )
-
-
 def _form_page(request, journey, class_code, options, formset, *, status=200, error=""):
+    tariff = tariff_get(company_id=journey.schedule.route.company_id, class_code=class_code)
+    texts = quota_rules(multipliers_bp=tariff.multipliers_bp)
     return render(
         request,
         "booking/book.html",
@@ -542,7 +470,8 @@ def _form_page(request, journey, class_code, options, formset, *, status=200, er
             "options": options,
             "formset": formset,
             "class_code": class_code,
-            "quota_rules": [(Quota(q).label, q, QUOTA_RULES[q]) for q in BOOKABLE_QUOTAS],
+            "quota_rules": [(Quota(q).label, q, texts[q]) for q in BOOKABLE_QUOTAS],
+            "passengers_limits": passengers_limits(),
             "max_passengers": rules.MAX_PASSENGERS,
             "error": error,
         },
@@ -550,37 +479,14 @@ def _form_page(request, journey, class_code, options, formset, *, status=200, er
     )
 
 
-def _berth_label(preference: str, seat_berth: str) -> str:
-    """What the review says of a passenger's berth: that of the seat picked ("Middle
-    berth"), else the preference ("Upper (preferred)"), else "No preference"."""
-    if seat_berth:
-        return BerthType(seat_berth).label
-    if preference:
-        return gettext("{berth} (preferred)").format(
-            berth=dict(BerthPreference.choices).get(preference, preference)
-        )
-    return gettext("No preference")
-
-
 def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
-    """The review of a draft: its passengers, and the fare against the wallet with Pay or
-    a top-up, when `booking_create` would take the draft now; else why not, and neither."""
-    try:
-        plan = _plan(pk, draft)
-        review, seat_berths = _review(plan, draft, request.user), plan.berths
-    except DomainError as exc:
-        review, error = None, error or exc.message
-        status = status if status != 200 else exc.status_code
-        seat_berths = [""] * len(draft["passengers"])
-    genders = dict(Gender.choices)
-    passengers = [
-        {
-            **p,
-            "gender_label": genders.get(p["gender"], p["gender"]),
-            "berth_label": _berth_label(p["berth_preference"], berth),
-        }
-        for p, berth in zip(draft["passengers"], seat_berths, strict=True)
-    ]
+    """The review of a draft (`draft_review`): its passengers, and the fare against the
+    wallet with Pay or a top-up; else why the booking would be refused, and neither."""
+    shown = draft_review(schedule_id=pk, draft=draft, user=request.user, now=timezone.now())
+    review = shown.review
+    if review is None:
+        error = error or shown.error
+        status = status if status != 200 else shown.status
     return render(
         request,
         "booking/review.html",
@@ -589,7 +495,7 @@ def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
             "draft": draft,
             "draft_key": key,
             "review": review,
-            "passengers": passengers,
+            "passengers": shown.passengers,
             "quota_label": Quota(draft["quota"]).label,
             "booked_label": Quota(review.booked_quota).label if review else "",
             "topup_amount": (
@@ -603,162 +509,38 @@ def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
     )
 
 
-def _book_draft(request, pk: int, key: str, draft: dict):
-    """Pay for a reviewed draft, once: the draft's key is the booking's idempotency key, so
-    a second press of Pay shows the PNR the first one made."""
-
-    def run(record) -> dict:
-        pnr = services.booking_create(
-            user=request.user,
-            schedule_id=pk,
-            origin_code=draft["from"],
-            destination_code=draft["to"],
-            class_code=draft["class"],
-            quota=draft["quota"],
-            passengers=_passengers(draft),
-            only_if_all_confirmed=draft["only_if_all_confirmed"],
-            idempotency_record=record,
-        )
-        return {"pnr": pnr.number}
-
-    answer, _replayed = submit_once(user_id=request.user.pk, scope="booking.page", key=key, run=run)
-    draft["pnr"] = answer["pnr"]  # the form is spent: sending it again shows this PNR
-    request.session.modified = True
-    return answer["pnr"]
+def _options_form(*, quota: str, only_if_all_confirmed: bool = False) -> BookingOptionsForm:
+    quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
+    return BookingOptionsForm(
+        initial={"quota": quota, "only_if_all_confirmed": only_if_all_confirmed}
+    )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def book(request, pk: int):
-    """The booking form, in three steps that work without JavaScript: passengers and quota
-    (rows added by a button), then the fare breakdown against the wallet (with a sandbox
-    top-up when it is short, which comes back here), then Pay. The reviewed booking is kept
-    in the session under a one-time key."""
-    schedule = _trip_or_404(pk)
-    data = request.POST if request.method == "POST" else request.GET
-    key = data.get("draft", "")
-    draft = _drafts(request).get(key) if key else None
-    if key and draft is None:
-        messages.info(request, "That booking form has expired; please fill it in again.")
-        return redirect(reverse("booking:search"))
-    if draft and draft.get("pnr"):
-        return redirect("booking:pnr", pnr=draft["pnr"])
-    journey = _journey_or_404(schedule, draft or data)
-    if closed := _closed_page(request, journey):
-        return closed
-    class_code = (draft["class"] if draft else data.get("class", "")).strip().upper()
-    if class_code not in _trip_classes(schedule):
-        raise Http404(f"Trip {schedule.route.number} has no {class_code or 'such'} class.")
-    action = request.POST.get("action", "")
-
-    if draft and request.method == "POST" and action == "pay":
-        try:
-            number = _book_draft(request, pk, key, draft)
-        except IdempotencyRequestInFlight:
-            return _review_page(
-                request,
-                pk,
-                journey,
-                key,
-                draft,
-                status=409,
-                error=(
-                    "This booking is already being paid for in another window. Reload this "
-                    "page in a moment to see its PNR."
-                ),
-            )
-        except DomainError as exc:
-            return _review_page(
-                request, pk, journey, key, draft, status=exc.status_code, error=exc.message
-            )
-        messages.success(request, f"Booked: PNR {number}.")
-        return redirect("booking:pnr", pnr=number)
-    if draft and request.method == "GET" and not request.GET.get("edit"):
-        return _review_page(request, pk, journey, key, draft)
-
-    if draft:  # back from the review to change something
-        rows = [
-            {
-                **p,
-                "passport": p["passport_number"],
-                "seat": f"{p['coach']}-{p['seat']}" if p["coach"] else "",
-            }
-            for p in draft["passengers"]
-        ]
-        options = BookingOptionsForm(
-            initial={
-                "quota": draft["quota"],
-                "only_if_all_confirmed": draft["only_if_all_confirmed"],
-            }
-        )
-        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
-    if request.method == "GET":
-        seats = data.getlist("seat")[: rules.MAX_PASSENGERS]
-        rows = [{"seat": seat} for seat in seats] or [{}]
-        quota = data.get("quota") if data.get("quota") in BOOKABLE_QUOTAS else Quota.GENERAL
-        options = BookingOptionsForm(initial={"quota": quota})
-        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
-
-    options = BookingOptionsForm(request.POST)
-    total = PassengerFormSet(request.POST).total_form_count()
-    if action == "add" or action.startswith("remove-"):
-        rows = _initial_rows(request.POST, total)
-        if action == "add" and total < rules.MAX_PASSENGERS:
-            rows.append({})
-        elif action.startswith("remove-") and total > 1:
-            index = action.removeprefix("remove-")
-            if index.isdigit() and int(index) < total:
-                del rows[int(index)]
-        options = BookingOptionsForm(
-            initial={
-                "quota": request.POST.get("quota", Quota.GENERAL),
-                "only_if_all_confirmed": bool(request.POST.get("only_if_all_confirmed")),
-            }
-        )
-        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
-
-    formset = PassengerFormSet(request.POST)
-    if not (options.is_valid() and formset.is_valid()):
-        return _form_page(request, journey, class_code, options, formset, status=400)
-    quota = options.cleaned_data["quota"]
+def _passengers_in(formset) -> list[services.PassengerIn]:
     passengers = []
     for form in formset.forms:
         row = form.cleaned_data
         coach, seat = seat_parse(row["seat"]) or ("", "")
         passengers.append(
-            {
-                "name": row["name"],
-                "age": row["age"],
-                "gender": row["gender"],
-                "berth_preference": row["berth_preference"],
-                "passport_number": row["passport"],
-                "nationality": row["nationality"],
-                "coach": coach,
-                "seat": seat,
-            }
-        )
-    draft = {
-        "from": journey.origin.station.code,
-        "to": journey.destination.station.code,
-        "class": class_code,
-        "quota": quota,
-        "only_if_all_confirmed": options.cleaned_data["only_if_all_confirmed"],
-        "passengers": passengers,
-    }
-    try:
-        _plan(pk, draft)
-    except InvalidBooking as exc:
-        by_passenger = exc.fields.get("passengers")
-        if not isinstance(by_passenger, dict):
-            return _form_page(
-                request, journey, class_code, options, formset, status=400, error=exc.message
+            services.PassengerIn(
+                name=row["name"],
+                age=row["age"],
+                gender=row["gender"],
+                berth_preference=row["berth_preference"],
+                passport_number=row["passport"],
+                nationality=row["nationality"],
+                coach=coach,
+                seat=seat,
             )
-        field = "passport" if quota == Quota.FOREIGN_TOURIST else None
-        for index, problems in by_passenger.items():
-            for problem in problems:
-                formset.forms[int(index)].add_error(field, problem)
-        return _form_page(request, journey, class_code, options, formset, status=400)
-    except DomainError as exc:  # the trip or the quota's window: as Pay would refuse
+        )
+    return passengers
+
+
+def _refused_form_page(request, journey, class_code, options, formset, exc: DomainError):
+    """The passengers form again with what `draft_start` refused: a passenger's problems
+    at their row (a foreign tourist's at the passport), anything else above the form."""
+    by_passenger = exc.fields.get("passengers") if isinstance(exc, InvalidBooking) else None
+    if not isinstance(by_passenger, dict):
         return _form_page(
             request,
             journey,
@@ -768,5 +550,87 @@ def book(request, pk: int):
             status=exc.status_code,
             error=exc.message,
         )
-    key = _draft_save(request, draft)
+    field = "passport" if options.cleaned_data["quota"] == Quota.FOREIGN_TOURIST else None
+    for index, problems in by_passenger.items():
+        for problem in problems:
+            formset.forms[int(index)].add_error(field, problem)
+    return _form_page(request, journey, class_code, options, formset, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book(request, pk: int):
+    """The booking form, in three steps that work without JavaScript: passengers and quota
+    (rows added by a button), then the fare breakdown against the wallet (with a sandbox
+    top-up when it is short, which comes back here), then Pay. The draft, its review and
+    its payment are `services.draft`'s; this maps requests to them."""
+    schedule = _trip_or_404(pk)
+    data = request.POST if request.method == "POST" else request.GET
+    key = data.get("draft", "")
+    draft = draft_get(session=request.session, key=key)
+    if key and draft is None:
+        messages.info(request, gettext("That booking form has expired; please fill it in again."))
+        return redirect(reverse("booking:search"))
+    if draft and draft.get("pnr"):
+        return redirect("booking:pnr", pnr=draft["pnr"])
+    journey = _journey_or_404(schedule, draft or data)
+    if closed := _closed_page(request, journey):
+        return closed
+    class_code = (draft["class"] if draft else data.get("class", "")).strip().upper()
+    if class_code not in _trip_classes(schedule):
+        raise Http404(
+            gettext("Trip {number} has no {class_code} class.").format(
+                number=schedule.route.number, class_code=class_code or gettext("such")
+            )
+        )
+    action = request.POST.get("action", "")
+
+    if draft and request.method == "POST" and action == "pay":
+        paid = draft_pay(session=request.session, key=key, schedule_id=pk, user=request.user)
+        if not paid.pnr:
+            return _review_page(
+                request, pk, journey, key, draft, status=paid.status, error=paid.error
+            )
+        messages.success(request, gettext("Booked: PNR {number}.").format(number=paid.pnr))
+        return redirect("booking:pnr", pnr=paid.pnr)
+    if draft and request.method == "GET" and not request.GET.get("edit"):
+        return _review_page(request, pk, journey, key, draft)
+
+    if draft:  # back from the review to change something
+        options = _options_form(
+            quota=draft["quota"], only_if_all_confirmed=draft["only_if_all_confirmed"]
+        )
+        formset = PassengerFormSet(initial=draft_rows(draft))
+        return _form_page(request, journey, class_code, options, formset)
+    if request.method == "GET":
+        rows = [{"seat": seat} for seat in data.getlist("seat")[: rules.MAX_PASSENGERS]] or [{}]
+        options = _options_form(quota=data.get("quota", ""))
+        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
+
+    if action == "add" or action.startswith("remove-"):
+        total = PassengerFormSet(request.POST).total_form_count()
+        rows = passenger_rows_change(rows=_posted_rows(request.POST, total), action=action)
+        options = _options_form(
+            quota=request.POST.get("quota", ""),
+            only_if_all_confirmed=bool(request.POST.get("only_if_all_confirmed")),
+        )
+        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
+
+    options, formset = BookingOptionsForm(request.POST), PassengerFormSet(request.POST)
+    if not (options.is_valid() and formset.is_valid()):
+        return _form_page(request, journey, class_code, options, formset, status=400)
+    try:
+        key = draft_start(
+            session=request.session,
+            schedule_id=pk,
+            origin_code=journey.origin.station.code,
+            destination_code=journey.destination.station.code,
+            class_code=class_code,
+            quota=options.cleaned_data["quota"],
+            only_if_all_confirmed=options.cleaned_data["only_if_all_confirmed"],
+            passengers=_passengers_in(formset),
+            now=timezone.now(),
+        )
+    except DomainError as exc:  # as Pay would refuse: the passengers, the trip, its window
+        return _refused_form_page(request, journey, class_code, options, formset, exc)
     return redirect(_book_url(pk, {"draft": key}))
