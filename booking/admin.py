@@ -3,13 +3,10 @@ passengers, inventory and charts are read-only records, changed only through ser
 (charting a trip: an action on its classes); boarding scans and conflicts are read-only too,
 with a trip's boarding sheet (who boarded, who did not, the conflicts)."""
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import groupby
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,23 +19,19 @@ from fleet.admin_scoping import (
     ReadOnlyInlineMixin,
     ReadOnlyScopedAdmin,
 )
-from fleet.models import RouteStop, Schedule, Station
+from fleet.models import RouteStop, Schedule
 from fleet.selectors import scope_queryset
 from payments.money import format_money
 from ttms.exceptions import DomainError
 
 from . import selectors
 from .models import (
-    SEATED_STATUSES,
-    Boarding,
     BoardingConflict,
     BoardingScan,
     Chart,
     FareRule,
     Passenger,
-    PassengerStatus,
     Pnr,
-    ScanResult,
     TripClass,
 )
 from .services import chart_prepare
@@ -309,173 +302,6 @@ class TripListFilter(admin.SimpleListFilter):
         return queryset.filter(schedule_id=int(value)) if value.isdigit() else queryset.none()
 
 
-def _local_time(moment: datetime, station: Station | None) -> str:
-    """07 Jan 2030 07:35 IST: `moment` in the station's time zone (UTC without one)."""
-    local = moment.astimezone(station.tzinfo if station else UTC)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
-
-
-@dataclass(frozen=True)
-class ScanLine:
-    """A scan, or the boarding it made, as printed: when (in the local time of the station
-    it was made at; the passenger's boarding station when the device named none), by whom,
-    where, from which device, and whether it was uploaded from an offline queue."""
-
-    at: str
-    by: str
-    where: str
-    device: str
-    offline: bool
-
-    def __str__(self) -> str:
-        parts = [self.at, self.by, self.where, self.device + (" (offline)" if self.offline else "")]
-        return " · ".join(part for part in parts if part)
-
-
-def _scan_line(
-    *, at: datetime, by, station: Station | None, device: str, offline: bool, passenger: Passenger
-) -> ScanLine:
-    return ScanLine(
-        at=_local_time(at, station or passenger.pnr.origin),
-        by=by.full_name or by.email,
-        where=f"{station.name} ({station.code})" if station else "",
-        device=device,
-        offline=offline,
-    )
-
-
-def _scan_of(scan: BoardingScan, passenger: Passenger) -> ScanLine:
-    return _scan_line(
-        at=scan.scanned_at,
-        by=scan.scanned_by,
-        station=scan.station,
-        device=scan.device,
-        offline=scan.offline,
-        passenger=passenger,
-    )
-
-
-@dataclass(frozen=True)
-class BoardingRow:
-    """One passenger of a trip's boarding sheet, and their boarding (None: not boarded)."""
-
-    passenger: Passenger
-    boarded: ScanLine | None
-
-
-@dataclass(frozen=True)
-class ConflictRow:
-    """Two scans that both let one ticket in: the earlier boarded the passenger."""
-
-    conflict: BoardingConflict
-    passenger: Passenger
-    winner: ScanLine
-    loser: ScanLine
-    reported: str  # when the later scan reached the server, in the boarding station's time
-
-
-def _boarding_row(passenger: Passenger) -> BoardingRow:
-    boarding: Boarding | None = getattr(passenger, "boarding", None)
-    if boarding is None:
-        return BoardingRow(passenger, None)
-    return BoardingRow(
-        passenger,
-        _scan_line(
-            at=boarding.boarded_at,
-            by=boarding.boarded_by,
-            station=boarding.station,
-            device=boarding.scan.device,
-            offline=boarding.scan.offline,
-            passenger=passenger,
-        ),
-    )
-
-
-def boarding_sheet(schedule: Schedule) -> dict:
-    """What a trip's boarding page shows: its heading (times in its first stop's zone); its
-    seated passengers (CNF, RAC) in coach and berth order, each boarded (when, by whom,
-    where) or not; its cancelled passengers (any boarding they made before); the
-    conflicts; the counts. Four queries, however many passengers."""
-    first = (
-        RouteStop.objects.filter(route_id=schedule.route_id)
-        .order_by("sequence")
-        .select_related("station")
-        .first()
-    )
-    departure = _local_time(schedule.departure_at, first.station if first else None)
-    passengers = (
-        Passenger.objects.filter(
-            pnr__schedule=schedule, status__in=[*SEATED_STATUSES, PassengerStatus.CANCELLED]
-        )
-        .select_related(
-            "pnr__origin",
-            "pnr__destination",
-            "seat__coach",
-            "boarding__boarded_by",
-            "boarding__station",
-            "boarding__scan",
-        )
-        .order_by(
-            F("seat__coach__position").asc(nulls_last=True),
-            "seat__coach__code",
-            "seat__row",
-            "seat__column",
-            "seat_id",
-            "half",
-            "pnr__origin_sequence",
-            "pk",
-        )
-    )
-    rows = [_boarding_row(p) for p in passengers]
-    seated = [row for row in rows if row.passenger.status in SEATED_STATUSES]
-    cancelled = [row for row in rows if row.passenger.status == PassengerStatus.CANCELLED]
-    conflicts = [
-        ConflictRow(
-            c,
-            c.passenger,
-            _scan_of(c.winner, c.passenger),
-            _scan_of(c.loser, c.passenger),
-            _local_time(c.created_at, c.passenger.pnr.origin),
-        )
-        for c in BoardingConflict.objects.filter(schedule=schedule)
-        .select_related(
-            "passenger__pnr__origin",
-            "passenger__seat__coach",
-            "winner__scanned_by",
-            "winner__station",
-            "loser__scanned_by",
-            "loser__station",
-        )
-        .order_by("created_at", "pk")
-    ]
-    by_result = dict(
-        BoardingScan.objects.filter(schedule=schedule)
-        .values_list("result")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    boarded = sum(1 for row in seated if row.boarded)
-    return {
-        "schedule": schedule,
-        "trip_number": schedule.route.number,
-        "trip_name": schedule.route.name,
-        "origin": first.station.name if first else "",
-        "departure": departure,
-        "rows": seated,
-        "cancelled": cancelled,
-        "conflicts": conflicts,
-        "counts": {
-            "tickets": len(seated),
-            "boarded": boarded,
-            "not_boarded": len(seated) - boarded,
-            "conflicts": len(conflicts),
-        },
-        "scans": [
-            (label, by_result[value]) for value, label in ScanResult.choices if value in by_result
-        ],
-    }
-
-
 def _trip_boarding_link(schedule_id: int) -> str:
     return format_html(
         '<a href="{}">Boarding sheet</a>',
@@ -564,7 +390,7 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
                 **self.admin_site.each_context(request),
                 "title": f"Boarding of {schedule}",
                 "opts": self.model._meta,
-                **boarding_sheet(schedule),
+                **selectors.boarding_sheet(schedule),
             },
         )
 
@@ -607,11 +433,11 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
 
     @admin.display(description="boarded by (the earlier scan)")
     def winner_scan(self, conflict: BoardingConflict) -> str:
-        return str(_scan_of(conflict.winner, conflict.passenger))
+        return str(selectors.scan_line_of(conflict.winner, conflict.passenger))
 
     @admin.display(description="also let in by (the later scan)")
     def loser_scan(self, conflict: BoardingConflict) -> str:
-        return str(_scan_of(conflict.loser, conflict.passenger))
+        return str(selectors.scan_line_of(conflict.loser, conflict.passenger))
 
     @admin.display(description="trip boarding")
     def trip_boarding(self, conflict: BoardingConflict) -> str:

@@ -9,7 +9,7 @@ import hmac
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
@@ -58,12 +58,15 @@ from .models import (
     PNR_PATTERN,
     SEATED_STATUSES,
     Boarding,
+    BoardingConflict,
+    BoardingScan,
     FareRule,
     Passenger,
     PassengerStatus,
     Place,
     Pnr,
     Quota,
+    ScanResult,
     TripClass,
 )
 
@@ -973,3 +976,186 @@ def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifes
         with_hmac=False,
     )
     return Manifest(schedule, now, entries, ticket_keys.public_keys(ring), revocations)
+
+
+# --- Boarding sheet ------------------------------------------------------------------------
+
+
+def _sheet_time(moment: datetime, station: Station | None) -> str:
+    """07 Jan 2030 07:35 IST: `moment` in the station's time zone (UTC without one)."""
+    local = moment.astimezone(station.tzinfo if station else UTC)
+    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+
+
+@dataclass(frozen=True)
+class ScanLine:
+    """A scan, or the boarding it made, as printed: when (in the local time of the station
+    it was made at; the passenger's boarding station when the device named none), by whom,
+    where, from which device, and whether it was uploaded from an offline queue."""
+
+    at: str
+    by: str
+    where: str
+    device: str
+    offline: bool
+
+    def __str__(self) -> str:
+        device = gettext("{device} (offline)").format(device=self.device) if self.offline else ""
+        parts = [self.at, self.by, self.where, device or self.device]
+        return " · ".join(part for part in parts if part)
+
+
+def _scan_line(
+    *, at: datetime, by, station: Station | None, device: str, offline: bool, passenger: Passenger
+) -> ScanLine:
+    return ScanLine(
+        at=_sheet_time(at, station or passenger.pnr.origin),
+        by=by.full_name or by.email,
+        where=f"{station.name} ({station.code})" if station else "",
+        device=device,
+        offline=offline,
+    )
+
+
+def scan_line_of(scan: BoardingScan, passenger: Passenger) -> ScanLine:
+    """A scan as the boarding sheet and the conflicts list print it."""
+    return _scan_line(
+        at=scan.scanned_at,
+        by=scan.scanned_by,
+        station=scan.station,
+        device=scan.device,
+        offline=scan.offline,
+        passenger=passenger,
+    )
+
+
+@dataclass(frozen=True)
+class BoardingRow:
+    """One passenger of a trip's boarding sheet, and their boarding (None: not boarded)."""
+
+    passenger: Passenger
+    boarded: ScanLine | None
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """Two scans that both let one ticket in: the earlier boarded the passenger."""
+
+    conflict: BoardingConflict
+    passenger: Passenger
+    winner: ScanLine
+    loser: ScanLine
+    reported: str  # when the later scan reached the server, in the boarding station's time
+
+
+def _boarding_row(passenger: Passenger) -> BoardingRow:
+    boarding: Boarding | None = getattr(passenger, "boarding", None)
+    if boarding is None:
+        return BoardingRow(passenger, None)
+    return BoardingRow(
+        passenger,
+        _scan_line(
+            at=boarding.boarded_at,
+            by=boarding.boarded_by,
+            station=boarding.station,
+            device=boarding.scan.device,
+            offline=boarding.scan.offline,
+            passenger=passenger,
+        ),
+    )
+
+
+def boarding_sheet(schedule: Schedule) -> dict:
+    """A trip's boarding sheet, as the admin's boarding page renders it: its heading (times
+    in its first stop's zone); its seated passengers (CNF, RAC) in coach and berth order,
+    each boarded (when, by whom, where) or not; its cancelled passengers (any boarding they
+    made before); the conflicts; the counts. Four queries, however many passengers."""
+    first = (
+        RouteStop.objects.filter(route_id=schedule.route_id)
+        .order_by("sequence")
+        .select_related("station")
+        .first()
+    )
+    departure = _sheet_time(schedule.departure_at, first.station if first else None)
+    passengers = (
+        Passenger.objects.filter(
+            pnr__schedule=schedule, status__in=[*SEATED_STATUSES, PassengerStatus.CANCELLED]
+        )
+        .select_related(
+            "pnr__origin",
+            "pnr__destination",
+            "seat__coach",
+            "boarding__boarded_by",
+            "boarding__station",
+            "boarding__scan",
+        )
+        .order_by(
+            F("seat__coach__position").asc(nulls_last=True),
+            "seat__coach__code",
+            "seat__row",
+            "seat__column",
+            "seat_id",
+            "half",
+            "pnr__origin_sequence",
+            "pk",
+        )
+    )
+    rows = [_boarding_row(p) for p in passengers]
+    seated = [row for row in rows if row.passenger.status in SEATED_STATUSES]
+    cancelled = [row for row in rows if row.passenger.status == PassengerStatus.CANCELLED]
+    conflicts = [
+        ConflictRow(
+            c,
+            c.passenger,
+            scan_line_of(c.winner, c.passenger),
+            scan_line_of(c.loser, c.passenger),
+            _sheet_time(c.created_at, c.passenger.pnr.origin),
+        )
+        for c in BoardingConflict.objects.filter(schedule=schedule)
+        .select_related(
+            "passenger__pnr__origin",
+            "passenger__seat__coach",
+            "winner__scanned_by",
+            "winner__station",
+            "loser__scanned_by",
+            "loser__station",
+        )
+        .order_by("created_at", "pk")
+    ]
+    by_result = dict(
+        BoardingScan.objects.filter(schedule=schedule)
+        .values_list("result")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    boarded = sum(1 for row in seated if row.boarded)
+    return {
+        "schedule": schedule,
+        "trip_number": schedule.route.number,
+        "trip_name": schedule.route.name,
+        "origin": first.station.name if first else "",
+        "departure": departure,
+        "rows": seated,
+        "cancelled": cancelled,
+        "conflicts": conflicts,
+        "counts": {
+            "tickets": len(seated),
+            "boarded": boarded,
+            "not_boarded": len(seated) - boarded,
+            "conflicts": len(conflicts),
+        },
+        "scans": [
+            (label, by_result[value]) for value, label in ScanResult.choices if value in by_result
+        ],
+    }
+
+
+def trip_seats_on_sale(schedule_id: int) -> bool:
+    """Whether a class of the trip is still open for sale (fleet asks, `fleet.sales`)."""
+    return TripClass.objects.filter(schedule_id=schedule_id, closed=False).exists()
+
+
+def trip_seats_sold(schedule_id: int) -> bool:
+    """Whether the trip's seat inventory exists, its seats belonging to the current vehicle
+    (fleet asks, `fleet.sales`)."""
+    return TripClass.objects.filter(schedule_id=schedule_id).exists()

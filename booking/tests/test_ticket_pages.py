@@ -22,8 +22,8 @@ from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 
 from .. import selectors
-from ..admin import ScanLine
 from ..models import BoardingConflict, Passenger
+from ..selectors import ScanLine
 from ..services import OfflineScan, booking_cancel, scans_upload, ticket_scan
 from .factories import adult, funded_user
 
@@ -299,6 +299,27 @@ def test_the_boarding_sheet_lists_who_boarded_who_did_not_and_the_conflicts(scan
         "07 Jan 2030 07:55 IST"
     ) in page
     assert "@media print" in html
+
+
+def test_the_boarding_sheet_is_the_selectors_as_the_admin_renders_it(scanned, client):
+    client.force_login(staff_user(scanned.trip.route.company, role=Role.COMPANY_ADMIN))
+
+    sheet = selectors.boarding_sheet(scanned.trip)
+    context = client.get(sheet_url(scanned.trip)).context
+
+    assert sheet["counts"] == {"tickets": 3, "boarded": 2, "not_boarded": 1, "conflicts": 1}
+    assert [(r.passenger.pk, r.boarded) for r in sheet["rows"]] == [
+        (r.passenger.pk, r.boarded) for r in context["rows"]
+    ]
+    assert [c.conflict.pk for c in sheet["conflicts"]] == [
+        c.conflict.pk for c in context["conflicts"]
+    ]
+    assert {k: sheet[k] for k in ("trip_number", "origin", "departure", "counts", "scans")} == {
+        k: context[k] for k in ("trip_number", "origin", "departure", "counts", "scans")
+    }
+    assert str(sheet["conflicts"][0].winner) == (
+        "07 Jan 2030 07:35 IST · Lata Driver · Station ST1 (ST1) · front (offline)"
+    )
 
 
 def test_staff_of_another_company_get_no_boarding_sheet(scanned, client):
