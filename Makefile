@@ -45,9 +45,10 @@ test: $(VENV)/.installed-dev  ## the whole suite (pytest); exit 5 (no test ran) 
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-lint: $(VENV)/.installed-dev  ## ruff: the checks, and the layout ruff format gives
+lint: $(VENV)/.installed-dev  ## ruff (the checks, the layout) and the import contract (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev  ## ruff format and import sorting
 	$(BIN)/ruff check --fix --select I .

@@ -5,6 +5,7 @@ with a trip's boarding sheet (who boarded, who did not, the conflicts)."""
 
 from itertools import groupby
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -12,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from fleet.admin import ScheduleAdmin as FleetScheduleAdmin
 from fleet.admin_scoping import (
     CompanyListFilter,
     CompanyScopedAdmin,
@@ -19,7 +21,7 @@ from fleet.admin_scoping import (
     ReadOnlyInlineMixin,
     ReadOnlyScopedAdmin,
 )
-from fleet.models import RouteStop, Schedule
+from fleet.models import RouteStop, Schedule, ScheduleStatus, Vehicle
 from fleet.selectors import scope_queryset
 from payments.money import format_money
 from ttms.exceptions import DomainError
@@ -34,7 +36,7 @@ from .models import (
     Pnr,
     TripClass,
 )
-from .services import chart_prepare
+from .services import chart_prepare, trip_status_change, vehicle_swap
 
 
 @admin.register(FareRule)
@@ -442,3 +444,158 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
     @admin.display(description="trip boarding")
     def trip_boarding(self, conflict: BoardingConflict) -> str:
         return _trip_boarding_link(conflict.schedule_id)
+
+
+# --- Trips: the changes that carry bookings along ------------------------------------------------
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Passengers are told why.",
+    )
+
+
+class SwapVehicleForm(forms.Form):
+    vehicle = forms.ModelChoiceField(
+        queryset=Vehicle.objects.none(), help_text="An active vehicle of the trips' company."
+    )
+    reason = forms.CharField(
+        max_length=300, required=False, widget=forms.TextInput(attrs={"size": 60})
+    )
+
+    def __init__(self, *args, company_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vehicle"].queryset = Vehicle.objects.filter(
+            company_id__in=company_ids, is_active=True
+        ).order_by("code")
+
+
+admin.site.unregister(Schedule)
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(FleetScheduleAdmin):
+    """Fleet's trip admin, plus the operations that carry a trip's bookings along:
+    cancelling (every booking refunded) and swapping the vehicle (passengers reseated). Every
+    status change of its actions goes through `trip_status_change`, as the operator API's."""
+
+    actions = [*FleetScheduleAdmin.actions, "cancel", "swap_vehicle"]
+
+    def transition(self, *, schedule, to_status, by, reason=""):
+        trip_status_change(schedule=schedule, to_status=to_status, by=by, reason=reason)
+
+    def _editable(self, request, queryset):
+        """The selected trips the user may change, in pk order; says which are refused."""
+        trips = []
+        for schedule in queryset.select_related("route__company").order_by("pk"):
+            if self.has_change_permission(request, schedule):
+                trips.append(schedule)
+            else:
+                self.message_user(
+                    request,
+                    f"{schedule}: your role in its company does not allow changing trips.",
+                    messages.ERROR,
+                )
+        return trips
+
+    @admin.action(description="Cancel (asks for a reason)", permissions=["change"])
+    def cancel(self, request, queryset):
+        """Cancel the trips and every booking on them (`trip_status_change`: full refunds,
+        passengers told the reason). On a trip already cancelled it finishes cancelling
+        bookings left active."""
+        form = CancelForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for schedule in self._editable(request, queryset):
+                try:
+                    change = trip_status_change(
+                        schedule=schedule,
+                        to_status=ScheduleStatus.CANCELLED,
+                        by=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except DomainError as exc:
+                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                    continue
+                self._report_cancel(request, schedule, change.cancel)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/fleet/schedule/cancel.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Cancel trips",
+                "opts": self.model._meta,
+                "trips": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _report_cancel(self, request, schedule, result):
+        done = (
+            f"{len(result.cancellations)} booking(s) cancelled, "
+            f"{format_money(result.refunded)} refunded in full"
+        )
+        if result.resumed:
+            self.message_user(
+                request, f"{schedule} was already cancelled; {done}.", messages.SUCCESS
+            )
+        else:
+            self.message_user(request, f"{schedule} cancelled; {done}.", messages.SUCCESS)
+        if result.pending:
+            self.message_user(
+                request,
+                f"{schedule}: PNR(s) {', '.join(result.pending)} were "
+                "busy and are not cancelled yet; cancel the trip again to "
+                "finish.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Swap vehicle (asks which)", permissions=["change"])
+    def swap_vehicle(self, request, queryset):
+        """Move the trips to another vehicle of their company, with their passengers
+        (`vehicle_swap`): refused, saying why, when the vehicle is too small
+        for the seats sold."""
+        companies = set(queryset.values_list("route__company_id", flat=True))
+        if len(companies) != 1:
+            self.message_user(
+                request, "Choose trips of one company to swap their vehicle.", messages.ERROR
+            )
+            return None
+        form = SwapVehicleForm(
+            request.POST if "vehicle" in request.POST else None, company_ids=companies
+        )
+        if form.is_bound and form.is_valid():
+            vehicle = form.cleaned_data["vehicle"]
+            for schedule in self._editable(request, queryset):
+                try:
+                    result = vehicle_swap(
+                        schedule=schedule,
+                        vehicle=vehicle,
+                        by=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except DomainError as exc:
+                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                    continue
+                self.message_user(
+                    request,
+                    f"{schedule} now runs with {vehicle.code}: {result.kept} "
+                    f"passenger(s) kept their seats, {len(result.reseated)} moved (and told).",
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/fleet/schedule/swap_vehicle.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Swap the vehicle of trips",
+                "opts": self.model._meta,
+                "trips": queryset.select_related("vehicle"),
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

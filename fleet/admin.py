@@ -9,11 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from booking.services import trip_cancel, vehicle_swap
-from payments.money import format_money
 from ttms.accounts.models import Role
 from ttms.exceptions import DomainError
 
@@ -42,6 +39,7 @@ from .models import (
     Vehicle,
     Weekday,
 )
+from .sales import seats_sold
 from .services import (
     VEHICLE_SWAP_NEEDED,
     coach_build_seats,
@@ -387,29 +385,6 @@ class ScheduleEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.Tabula
     readonly_fields = fields
 
 
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        max_length=300,
-        widget=forms.TextInput(attrs={"size": 60}),
-        help_text="Passengers are told why.",
-    )
-
-
-class SwapVehicleForm(forms.Form):
-    vehicle = forms.ModelChoiceField(
-        queryset=Vehicle.objects.none(), help_text="An active vehicle of the trips' company."
-    )
-    reason = forms.CharField(
-        max_length=300, required=False, widget=forms.TextInput(attrs={"size": 60})
-    )
-
-    def __init__(self, *args, company_ids, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["vehicle"].queryset = Vehicle.objects.filter(
-            company_id__in=company_ids, is_active=True
-        ).order_by("code")
-
-
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
@@ -423,7 +398,7 @@ class ScheduleForm(forms.ModelForm):
         if (
             "vehicle" in self.changed_data
             and self.instance.pk
-            and self.instance.trip_classes.exists()
+            and seats_sold(schedule_id=self.instance.pk)
         ):
             self.add_error("vehicle", VEHICLE_SWAP_NEEDED)
         return cleaned
@@ -471,7 +446,8 @@ class ScheduleAdmin(CompanyScopedAdmin):
     ]
     filter_horizontal = ["drivers"]
     inlines = [ScheduleEventInline]
-    actions = ["start_boarding", "depart", "arrive", "cancel", "swap_vehicle"]
+    # Cancelling and swapping the vehicle carry bookings along: booking's admin adds them.
+    actions = ["start_boarding", "depart", "arrive"]
     ordering = ["departure_at"]
     show_full_result_count = False
 
@@ -541,7 +517,7 @@ class ScheduleAdmin(CompanyScopedAdmin):
         done = 0
         for schedule in queryset.order_by("pk"):
             try:
-                schedule_transition(
+                self.transition(
                     schedule=schedule, to_status=to_status, by=request.user, reason=reason
                 )
                 done += 1
@@ -550,6 +526,11 @@ class ScheduleAdmin(CompanyScopedAdmin):
         if done:
             label = ScheduleStatus(to_status).label.lower()
             self.message_user(request, f"{done} trip(s) now {label}.", messages.SUCCESS)
+
+    def transition(self, *, schedule, to_status, by, reason=""):
+        """The status change the actions make: fleet's status machine here; booking's trip
+        admin routes it through booking's `trip_status_change`."""
+        schedule_transition(schedule=schedule, to_status=to_status, by=by, reason=reason)
 
     @admin.action(description="Start boarding", permissions=["change"])
     def start_boarding(self, request, queryset):
@@ -562,114 +543,3 @@ class ScheduleAdmin(CompanyScopedAdmin):
     @admin.action(description="Mark arrived", permissions=["change"])
     def arrive(self, request, queryset):
         self._transition(request, queryset, ScheduleStatus.ARRIVED)
-
-    def _editable(self, request, queryset):
-        """The selected trips the user may change, in pk order; says which are refused."""
-        trips = []
-        for schedule in queryset.select_related("route__company").order_by("pk"):
-            if self.has_change_permission(request, schedule):
-                trips.append(schedule)
-            else:
-                self.message_user(
-                    request,
-                    f"{schedule}: your role in its company does not allow changing trips.",
-                    messages.ERROR,
-                )
-        return trips
-
-    @admin.action(description="Cancel (asks for a reason)", permissions=["change"])
-    def cancel(self, request, queryset):
-        """Cancel the trips and every booking on them (booking.services.trip_cancel: full
-        refunds, passengers told the reason). On a trip already cancelled it finishes
-        cancelling bookings left active."""
-        form = CancelForm(request.POST if "reason" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            for schedule in self._editable(request, queryset):
-                try:
-                    result = trip_cancel(
-                        schedule=schedule, by=request.user, reason=form.cleaned_data["reason"]
-                    )
-                except DomainError as exc:
-                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
-                    continue
-                self._report_cancel(request, schedule, result)
-            return None
-        return TemplateResponse(
-            request,
-            "admin/fleet/schedule/cancel.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Cancel trips",
-                "opts": self.model._meta,
-                "trips": queryset,
-                "form": form,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
-    def _report_cancel(self, request, schedule, result):
-        done = (
-            f"{len(result.cancellations)} booking(s) cancelled, "
-            f"{format_money(result.refunded)} refunded in full"
-        )
-        if result.resumed:
-            self.message_user(
-                request, f"{schedule} was already cancelled; {done}.", messages.SUCCESS
-            )
-        else:
-            self.message_user(request, f"{schedule} cancelled; {done}.", messages.SUCCESS)
-        if result.pending:
-            self.message_user(
-                request,
-                f"{schedule}: PNR(s) {', '.join(result.pending)} were "
-                "busy and are not cancelled yet; cancel the trip again to "
-                "finish.",
-                messages.WARNING,
-            )
-
-    @admin.action(description="Swap vehicle (asks which)", permissions=["change"])
-    def swap_vehicle(self, request, queryset):
-        """Move the trips to another vehicle of their company, with their passengers
-        (booking.services.vehicle_swap): refused, saying why, when the vehicle is too small
-        for the seats sold."""
-        companies = set(queryset.values_list("route__company_id", flat=True))
-        if len(companies) != 1:
-            self.message_user(
-                request, "Choose trips of one company to swap their vehicle.", messages.ERROR
-            )
-            return None
-        form = SwapVehicleForm(
-            request.POST if "vehicle" in request.POST else None, company_ids=companies
-        )
-        if form.is_bound and form.is_valid():
-            vehicle = form.cleaned_data["vehicle"]
-            for schedule in self._editable(request, queryset):
-                try:
-                    result = vehicle_swap(
-                        schedule=schedule,
-                        vehicle=vehicle,
-                        by=request.user,
-                        reason=form.cleaned_data["reason"],
-                    )
-                except DomainError as exc:
-                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
-                    continue
-                self.message_user(
-                    request,
-                    f"{schedule} now runs with {vehicle.code}: {result.kept} "
-                    f"passenger(s) kept their seats, {len(result.reseated)} moved (and told).",
-                    messages.SUCCESS,
-                )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/fleet/schedule/swap_vehicle.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Swap the vehicle of trips",
-                "opts": self.model._meta,
-                "trips": queryset.select_related("vehicle"),
-                "form": form,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )

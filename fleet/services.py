@@ -42,6 +42,7 @@ from .models import (
     TravelClass,
     Vehicle,
 )
+from .sales import seats_on_sale, seats_sold
 from .text import fold_name
 
 Status = ScheduleStatus
@@ -442,9 +443,8 @@ def schedule_transition(
                 f"A {Status(current).label.lower()} trip cannot become "
                 f"{Status(to_status).label.lower()}; it can become: {allowed}."
             )
-        # The booking app's classes of the trip (reverse relation: fleet does not import
-        # booking); open ones mean passengers who would be left unrefunded.
-        if to_status == Status.CANCELLED and locked.trip_classes.filter(closed=False).exists():
+        # Seats on sale mean passengers who would be left unrefunded.
+        if to_status == Status.CANCELLED and seats_on_sale(schedule_id=locked.pk):
             raise InvalidStatusTransition(TRIP_CANCEL_NEEDED)
         locked.status = to_status
         locked.status_changed_at = timezone.now()
@@ -540,9 +540,8 @@ def schedule_update(
             drivers = list(drivers)
             _check_drivers(company_id, drivers)
         if vehicle is not _UNSET and (vehicle.pk if vehicle else None) != locked.vehicle_id:
-            # The booking app's inventory hangs off this row (reverse relation: fleet
-            # does not import booking); its seats belong to the current vehicle.
-            if locked.trip_classes.exists():
+            # Seats sold belong to the current vehicle.
+            if seats_sold(schedule_id=locked.pk):
                 raise ValidationError({"vehicle": VEHICLE_SWAP_NEEDED})
             details["vehicle"] = [locked.vehicle_id, vehicle.pk if vehicle else None]
             locked.vehicle = vehicle

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from booking.views.home import home
 from ttms import views
 from ttms.health import healthz
 
@@ -13,7 +14,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("accounts/", include("ttms.accounts.urls")),
     path("", include("payments.urls")),
     path("", include("booking.urls")),

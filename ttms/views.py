@@ -1,17 +1,9 @@
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.cache import cache_control
 
-from booking.forms import SearchForm
 from ttms.api import errors
-
-
-def home(request):
-    """The front page: the trip search first, then what TTMS is."""
-    form = SearchForm(initial={"date": timezone.localdate()})
-    return render(request, "home.html", {"form": form})
 
 
 @cache_control(max_age=86400)

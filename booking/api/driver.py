@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fleet.api.views import StationSerializer, local_iso
+from fleet.api.serializers import StationSerializer, local_iso
 from fleet.models import Schedule, ScheduleStatus, Station
 from fleet.selectors import station_get_by_code
 from fleet.services import schedule_advance

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import driver, tickets, views
+from . import driver, operator, tickets, views
 
 urlpatterns = [
     # Trip search lives here: the fleet's timetable search plus this app's availability.
@@ -49,4 +49,15 @@ urlpatterns = [
     ),
     path("driver/trips/<int:pk>/scans/", driver.ScanUploadView.as_view(), name="driver-trip-scans"),
     path("driver/scan/", driver.ScanView.as_view(), name="driver-scan"),
+    # The operator API's trip changes that carry bookings along (the rest is fleet.api's).
+    path(
+        "operator/trips/<int:pk>/status/",
+        operator.OperatorTripStatusView.as_view(),
+        name="operator-trip-status",
+    ),
+    path(
+        "operator/trips/<int:pk>/vehicle/",
+        operator.OperatorTripVehicleView.as_view(),
+        name="operator-trip-vehicle",
+    ),
 ]

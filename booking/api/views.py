@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from fleet.api.views import StationSerializer, local_iso
+from fleet.api.serializers import StationSerializer, local_iso
 from fleet.models import Schedule, Station
 from fleet.selectors import station_get_by_code, trip_search, trip_search_refusal
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent

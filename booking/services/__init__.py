@@ -1,6 +1,6 @@
 """Every write the booking domain knows, one function per operation, by workflow:
 `create` (booking), `promotion`, `cancellation`, `charting`, `trips` (operator trip
-cancellation, vehicle swap), `boarding` (ticket scans, online and offline)."""
+status changes and cancellation, vehicle swap), `boarding` (ticket scans, online and offline)."""
 
 from ..selectors import BOOKABLE_STATUSES
 from .boarding import OfflineScan, ScanOutcome, scans_upload, ticket_scan
@@ -16,7 +16,14 @@ from .create import (
     passengers_check,
 )
 from .promotion import promote_waitlist
-from .trips import SwapResult, TripCancelResult, trip_cancel, vehicle_swap
+from .trips import (
+    SwapResult,
+    TripCancelResult,
+    TripStatusChange,
+    trip_cancel,
+    trip_status_change,
+    vehicle_swap,
+)
 
 __all__ = [
     "BOOKABLE_STATUSES",
@@ -28,6 +35,7 @@ __all__ = [
     "ScanOutcome",
     "SwapResult",
     "TripCancelResult",
+    "TripStatusChange",
     "booking_cancel",
     "booking_create",
     "booking_precheck",
@@ -38,5 +46,6 @@ __all__ = [
     "scans_upload",
     "ticket_scan",
     "trip_cancel",
+    "trip_status_change",
     "vehicle_swap",
 ]

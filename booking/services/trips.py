@@ -19,7 +19,12 @@ from django.utils import timezone
 from fleet.exceptions import TripLocked
 from fleet.locks import lock_schedule
 from fleet.models import Schedule, ScheduleStatus, Vehicle
-from fleet.services import schedule_cancel, schedule_vehicle_set, trip_locked_message
+from fleet.services import (
+    schedule_cancel,
+    schedule_transition,
+    schedule_vehicle_set,
+    trip_locked_message,
+)
 from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
 
@@ -135,6 +140,34 @@ def trip_cancel(
             continue
         result.cancellations.append(cancellation)
     return result
+
+
+@dataclass
+class TripStatusChange:
+    """What `trip_status_change` did: the trip as it is now, and, when the change cancelled
+    it, what the cancellation did to its bookings (None otherwise)."""
+
+    schedule: Schedule
+    cancel: TripCancelResult | None = None
+
+
+def trip_status_change(
+    *, schedule: Schedule, to_status: str, by: User | None, reason: str = ""
+) -> TripStatusChange:
+    """An operator's change of a trip's status, from the admin or the operator API: the one
+    place that decides how. Cancelling is `trip_cancel` (every booking cancelled and refunded
+    in full, passengers told `reason`; resumable on a trip already cancelled); any other
+    status is fleet's `schedule_transition` (the status machine, under the trip's row lock).
+
+    Raises what those raise: TripLocked, InvalidStatusTransition, ValidationError (unknown
+    status, no reason to cancel), Busy. A PNR left busy by a cancellation is listed in
+    `cancel.pending`.
+    """
+    if to_status == ScheduleStatus.CANCELLED:
+        result = trip_cancel(schedule=schedule, by=by, reason=reason)
+        return TripStatusChange(schedule=result.schedule, cancel=result)
+    changed = schedule_transition(schedule=schedule, to_status=to_status, by=by, reason=reason)
+    return TripStatusChange(schedule=changed)
 
 
 def _close_classes(trip_classes: list[TripClass]) -> None:

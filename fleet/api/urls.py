@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 
+# A trip's status and vehicle changes carry its bookings along: booking.api serves them.
 urlpatterns = [
     path("stations/", views.StationLookupView.as_view(), name="station-lookup"),
     path("operator/trips/", views.OperatorTripListView.as_view(), name="operator-trip-list"),
@@ -9,16 +10,6 @@ urlpatterns = [
         "operator/trips/<int:pk>/",
         views.OperatorTripDetailView.as_view(),
         name="operator-trip-detail",
-    ),
-    path(
-        "operator/trips/<int:pk>/status/",
-        views.OperatorTripStatusView.as_view(),
-        name="operator-trip-status",
-    ),
-    path(
-        "operator/trips/<int:pk>/vehicle/",
-        views.OperatorTripVehicleView.as_view(),
-        name="operator-trip-vehicle",
     ),
     path(
         "operator/vehicles/", views.OperatorVehicleListView.as_view(), name="operator-vehicle-list"

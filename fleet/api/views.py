@@ -1,51 +1,39 @@
 """Fleet API: station lookup (public), and operator staff's trips, vehicles and routes
-(company-scoped). Trip search, which adds seat availability, is in booking.api. Views
-validate, call one selector or service, serialize."""
+(company-scoped). Trip search, which adds seat availability, and the trip changes that carry
+bookings along (status, vehicle swap) are in booking.api. Views validate, call one selector
+or service, serialize."""
 
-from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.exceptions import Busy
-from booking.services import trip_cancel, vehicle_swap
-from ttms.accounts.models import Role, User
+from ttms.accounts.models import User
 from ttms.api.pagination import PageNumberPagination
 from ttms.api.schema import PAGE_PARAMETERS, error_response, paginated
 
-from ..models import Schedule, ScheduleStatus, Station, Vehicle
+from ..models import ScheduleStatus, Vehicle
 from ..selectors import (
-    company_ids_for_user,
-    editable_company_ids,
     routes_for_user,
-    schedule_get_for_user,
     schedules_for_user,
     station_lookup,
     vehicles_for_user,
 )
-from ..services import schedule_transition, schedule_update
-
-
-def local_iso(moment, station: Station) -> str:
-    """An aware moment as ISO 8601 in the station's time zone, offset included."""
-    return timezone.localtime(moment, station.tzinfo).isoformat()
-
-
-class StationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Station
-        fields = ["code", "name", "city", "region", "latitude", "longitude", "time_zone"]
-        read_only_fields = fields
-
+from ..services import schedule_update
+from .operator import (
+    NOT_A_DRIVER,
+    NOT_A_VEHICLE,
+    OperatorView,
+    company_drivers,
+    company_vehicles,
+    trip_or_404,
+)
+from .serializers import StationSerializer, TripOutputSerializer
 
 # --- Public: stations and search --------------------------------------------------------------
 
@@ -91,52 +79,6 @@ class StationLookupView(APIView):
 # --- Operator staff -------------------------------------------------------------------------------
 
 
-class IsCompanyStaff(permissions.BasePermission):
-    message = "Only operator staff can use this."
-
-    def has_permission(self, request, view):
-        ids = company_ids_for_user(request.user)
-        return ids is None or bool(ids)
-
-
-class OperatorView(APIView):
-    permission_classes = [permissions.IsAuthenticated, IsCompanyStaff]
-
-    def check_can_edit(self, company_id: int) -> None:
-        ids = editable_company_ids(self.request.user)
-        if ids is not None and company_id not in ids:
-            raise PermissionDenied("Your role in this company does not allow changing trips.")
-
-
-class TripOutputSerializer(serializers.ModelSerializer):
-    number = serializers.CharField(source="route.number")
-    name = serializers.CharField(source="route.name")
-    route = serializers.CharField(source="route.code")
-    company = serializers.CharField(source="route.company.slug")
-    vehicle = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    drivers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    is_locked = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Schedule
-        fields = [
-            "id",
-            "number",
-            "name",
-            "route",
-            "company",
-            "service_date",
-            "departure_at",
-            "arrival_at",
-            "status",
-            "status_changed_at",
-            "is_locked",
-            "vehicle",
-            "drivers",
-        ]
-        read_only_fields = fields
-
-
 class OperatorTripListView(OperatorView):
     """The trips of the companies the user works for (platform admins: every trip)."""
 
@@ -166,28 +108,6 @@ class OperatorTripListView(OperatorView):
         return paginator.get_paginated_response(TripOutputSerializer(page, many=True).data)
 
 
-# One answer for every id that is not the company's own, whether it is another user's or
-# another company's or nobody's: naming the person (or telling "not yours" from "does not
-# exist") would let staff walk the ids and list every account and every fleet.
-NOT_A_DRIVER = _("Not a driver of this company.")
-NOT_A_VEHICLE = _("Choose an active vehicle of this company.")
-
-
-def _company_drivers(company_id: int) -> QuerySet[User]:
-    return User.objects.filter(memberships__company_id=company_id, memberships__role=Role.DRIVER)
-
-
-def _company_vehicles(company_id: int) -> QuerySet[Vehicle]:
-    return Vehicle.objects.filter(company_id=company_id)
-
-
-def _trip_or_404(user, pk: int) -> Schedule:
-    try:
-        return schedule_get_for_user(user, pk)
-    except Schedule.DoesNotExist as exc:
-        raise NotFound("No trip with this id.") from exc
-
-
 class OperatorTripDetailView(OperatorView):
     """One trip; PATCH changes its vehicle or drivers until it departs."""
 
@@ -210,12 +130,12 @@ class OperatorTripDetailView(OperatorView):
         def __init__(self, *args, company_id: int | None = None, **kwargs):
             super().__init__(*args, **kwargs)
             if company_id is not None:  # the trip's company (None: the schema)
-                self.fields["vehicle"].queryset = _company_vehicles(company_id)
-                self.fields["drivers"].child_relation.queryset = _company_drivers(company_id)
+                self.fields["vehicle"].queryset = company_vehicles(company_id)
+                self.fields["drivers"].child_relation.queryset = company_drivers(company_id)
 
     @extend_schema(responses={200: TripOutputSerializer, 404: error_response("No such trip")})
     def get(self, request, pk: int):
-        return Response(TripOutputSerializer(_trip_or_404(request.user, pk)).data)
+        return Response(TripOutputSerializer(trip_or_404(request.user, pk)).data)
 
     @extend_schema(
         request=InputSerializer,
@@ -227,116 +147,12 @@ class OperatorTripDetailView(OperatorView):
         },
     )
     def patch(self, request, pk: int):
-        trip = _trip_or_404(request.user, pk)
+        trip = trip_or_404(request.user, pk)
         self.check_can_edit(trip.route.company_id)
         data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
         data.is_valid(raise_exception=True)
         trip = schedule_update(schedule=trip, by=request.user, **data.validated_data)
         return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
-
-
-class OperatorTripStatusView(OperatorView):
-    """Move a trip along scheduled → boarding → departed → arrived, or cancel it (with a
-    reason) before it departs: cancelling also cancels every booking on it with a full
-    refund and tells the passengers why (booking's `trip_cancel`); asked again on a
-    cancelled trip, it finishes cancelling any booking left active."""
-
-    @extend_schema_serializer(component_name="TripStatusChange")
-    class InputSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=ScheduleStatus.choices)
-        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            200: TripOutputSerializer,
-            404: error_response("No such trip"),
-            409: error_response("Not allowed from the current status"),
-            503: error_response("Busy: send the same request again"),
-        },
-    )
-    def post(self, request, pk: int):
-        trip = _trip_or_404(request.user, pk)
-        self.check_can_edit(trip.route.company_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        status, reason = data.validated_data["status"], data.validated_data["reason"]
-        if status == ScheduleStatus.CANCELLED:
-            result = trip_cancel(schedule=trip, by=request.user, reason=reason)
-            if result.pending:
-                raise Busy(
-                    f"Trip cancelled, but {len(result.pending)} booking(s) were busy "
-                    "and are not cancelled yet; send the same request again to finish."
-                )
-        else:
-            schedule_transition(schedule=trip, to_status=status, by=request.user, reason=reason)
-        return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
-
-
-class OperatorTripVehicleView(OperatorView):
-    """Swap a trip's vehicle for another of its company before it departs, with its
-    passengers: seat numbers kept where the new vehicle has them, the others reseated and
-    told (booking's `vehicle_swap`). Refused (409 vehicle_swap_refused, nothing changed)
-    when the vehicle has fewer seats in a class than are sold on its busiest leg."""
-
-    @extend_schema_serializer(component_name="TripVehicleSwap")
-    class InputSerializer(serializers.Serializer):
-        vehicle = serializers.PrimaryKeyRelatedField(
-            queryset=Vehicle.objects.none(), error_messages={"does_not_exist": NOT_A_VEHICLE}
-        )
-        reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-
-        def __init__(self, *args, company_id: int | None = None, **kwargs):
-            super().__init__(*args, **kwargs)
-            if company_id is not None:  # the trip's company (None: the schema)
-                self.fields["vehicle"].queryset = _company_vehicles(company_id)
-
-    @extend_schema_serializer(component_name="TripVehicleSwapResult")
-    class OutputSerializer(serializers.Serializer):
-        trip = TripOutputSerializer()
-        seats = serializers.DictField(
-            child=serializers.IntegerField(), help_text="Seats per class on the new vehicle."
-        )
-        kept = serializers.IntegerField(help_text="Passengers who kept their seat.")
-        reseated = serializers.ListField(
-            child=serializers.DictField(),
-            help_text="Passengers moved: PNR, passenger index, from and to (coach, seat).",
-        )
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            200: OutputSerializer,
-            400: error_response("Invalid fields"),
-            404: error_response("No such trip"),
-            409: error_response("Departed, or the vehicle is too small"),
-        },
-    )
-    def post(self, request, pk: int):
-        trip = _trip_or_404(request.user, pk)
-        self.check_can_edit(trip.route.company_id)
-        data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
-        data.is_valid(raise_exception=True)
-        result = vehicle_swap(schedule=trip, by=request.user, **data.validated_data)
-        return Response(
-            self.OutputSerializer(
-                {
-                    "trip": schedules_for_user(request.user).get(pk=pk),
-                    "seats": result.seats,
-                    "kept": result.kept,
-                    "reseated": [
-                        {
-                            "pnr": r.pnr,
-                            "passenger": r.index,
-                            "class": r.class_code,
-                            "from": {"coach": r.before.coach, "seat": r.before.seat},
-                            "to": {"coach": r.after.coach, "seat": r.after.seat},
-                        }
-                        for r in result.reseated
-                    ],
-                }
-            ).data
-        )
 
 
 class VehicleOutputSerializer(serializers.ModelSerializer):

@@ -1,0 +1,1 @@
+"""The passenger pages: search and booking, PNRs, tickets."""
