@@ -24,6 +24,7 @@ from fleet.admin_scoping import (
 from fleet.models import RouteStop, Schedule, ScheduleStatus, Vehicle
 from fleet.selectors import scope_queryset
 from payments.money import format_money
+from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
 
 from . import selectors
@@ -37,6 +38,7 @@ from .models import (
     TripClass,
 )
 from .services import chart_prepare, trip_status_change, vehicle_swap
+from .services.fares import fare_rule_delete, fare_rule_save
 
 
 @admin.register(FareRule)
@@ -45,6 +47,17 @@ class FareRuleAdmin(CompanyScopedAdmin):
     list_filter = [CompanyListFilter, "class_code"]
     list_select_related = ["company"]
     search_fields = ["class_code"]
+
+    # Fare changes go through the service, which audits them.
+    def save_model(self, request, obj, form, change):
+        fare_rule_save(fare_rule=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        fare_rule_delete(fare_rule=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for fare_rule in queryset.order_by("pk"):
+            fare_rule_delete(fare_rule=fare_rule, by=request.user)
 
 
 class PassengerInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
@@ -65,7 +78,7 @@ class PassengerInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInl
 
 
 @admin.register(Pnr)
-class PnrAdmin(ReadOnlyScopedAdmin):
+class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
     list_display = [
         "number",
         "user",

@@ -88,11 +88,7 @@ def _keys_from_database() -> list[TicketKey]:
         return keys
     try:  # the first use: two processes may race; the one-active constraint picks one
         with transaction.atomic():
-            key = key_generate()
-            key.save()
-            audit_record(
-                actor="system", action="ticket_key.generated", target=key, data={"kid": key.kid}
-            )
+            key_generate().save()
     except IntegrityError:
         pass
     return list(TicketKey.objects.all())

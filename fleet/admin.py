@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from ttms.accounts.models import Role
+from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
 
 from .admin_scoping import (
@@ -43,6 +44,7 @@ from .sales import seats_sold
 from .services import (
     VEHICLE_SWAP_NEEDED,
     coach_build_seats,
+    company_save,
     route_check_editable,
     route_stops_validate,
     schedule_delete,
@@ -57,7 +59,7 @@ from .services import (
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyScopedAdmin):
+class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
     # Company settings (commission, refunds, quotas) belong to its company admins only.
     editor_roles = frozenset({Role.COMPANY_ADMIN})
     list_display = [
@@ -85,6 +87,9 @@ class CompanyAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._is_staff(request) and self._scope(request).is_platform
+
+    def save_model(self, request, obj, form, change):
+        company_save(company=obj, by=request.user)
 
 
 @admin.register(CompanyMembership)
@@ -409,7 +414,7 @@ def _locked_message_for(pk: int) -> str:
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(CompanyScopedAdmin):
+class ScheduleAdmin(AuditHistoryMixin, CompanyScopedAdmin):
     form = ScheduleForm
     list_display = [
         "route_number",

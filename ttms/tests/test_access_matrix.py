@@ -45,6 +45,7 @@ from payments.providers.sandbox import SandboxProvider
 from payments.tests.factories import PaymentFactory, fund_wallet
 from ttms.accounts.models import Role, User
 from ttms.accounts.tests.factories import PASSWORD, UserFactory
+from ttms.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,7 @@ ADMIN = """
 auth.group                                                302    302    302    302    302    302    403    403    200
 accounts.user                                             302    302    302    302    302    302    403    403    200
 notifications.outboxmessage                               302    302    302    302    302    302    403    403    200
+audit.auditentry                                          302    302    302    302    302    302    200    200    200
 fleet.company                                             302    302    302    302    302    302    200    200    200
 fleet.companymembership                                   302    302    302    302    302    302    200    200    200
 fleet.station                                             302    302    302    302    302    302    200    200    200
@@ -409,6 +411,7 @@ def _state() -> tuple:
         list(Schedule.drivers.through.objects.values_list("pk", flat=True).order_by("pk")),
         BoardingScan.objects.count(),
         WebhookEvent.objects.count(),
+        AuditEntry.objects.count(),
     )
 
 
