@@ -1,12 +1,16 @@
-"""Random bookings, cancellations and promotions on a short train, checked after every step
-against the reference model (`reference_model.py`): every passenger's status, quota, place,
-fare and refund, every place's occupied legs, every PNR, every wallet, whether the class's
-promotion is due, and every invariant of DESIGN.md section 7."""
+"""Random bookings (some asking for a seat), cancellations, promotions and bookings outside
+the booking window on a short train, checked at every step against the reference model
+(`reference_model.py`): each allocation and promotion against the properties any correct
+one has, then every passenger's status, quota, place, fare and refund, every place's
+occupied legs, every PNR, every wallet, whether the class's promotion is due, and every
+invariant of DESIGN.md section 7. A refused booking writes nothing: the model is unchanged,
+and the database must still equal it."""
 
 import copy
+import dataclasses
 import itertools
 import os
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import hypothesis.strategies as st
 import pytest
@@ -26,7 +30,13 @@ from payments.exceptions import InsufficientFunds
 from payments.models import Account
 from ttms.invariants import broken_invariants
 
-from ..exceptions import AlreadyCancelled, BookingNotOpen, NotAllConfirmed, NotOneCoach
+from ..exceptions import (
+    AlreadyCancelled,
+    BookingNotOpen,
+    NotAllConfirmed,
+    NotOneCoach,
+    TripNotBookable,
+)
 from ..inventory import inventory_ensure
 from ..models import FareRule, Passenger, Place, Pnr, TripClass
 from ..services import PassengerIn, booking_cancel, booking_create, promote_waitlist
@@ -171,9 +181,21 @@ class BookingMachine(RuleBasedStateMachine):
             [
                 model.Place(*row)
                 for row in Place.objects.filter(trip_class_id=self.trip_class_id).values_list(
-                    "pk", "seat_id", "coach_id", "order", "berth_type", "quota", "half"
+                    "pk",
+                    "seat_id",
+                    "coach_id",
+                    "berth_type",
+                    "quota",
+                    "half",
+                    "coach_code",
+                    "seat_number",
                 )
             ]
+        )
+        # Every seat of the class by its name, RAC berths included (asking for one of those
+        # is allowed, and never given: it is no whole seat of a bookable pool).
+        self.seat_names = sorted(
+            {(p.coach_code, p.seat_number): p.seat_id for p in self.train.places.values()}.items()
         )
         self.users = [funded_user(100_000_000), funded_user(100_000_000), funded_user(poor_funds)]
         self.balances = [100_000_000, 100_000_000, poor_funds]
@@ -191,18 +213,27 @@ class BookingMachine(RuleBasedStateMachine):
         user=payers,
         all_confirmed=sometimes,
         one_coach=sometimes,
+        data=st.data(),
     )
-    def book(self, request, journey, user, all_confirmed, one_coach):
+    def book(self, request, journey, user, all_confirmed, one_coach, data):
         quota, given = request
         origin, destination = journey
-        people = [model.Person(p.age, p.gender, p.berth_preference) for p in given]
+        given, people = self._ask_for_seats(given, data)
         # A booking that finds the promotion due promotes first, in the booking's transaction:
-        # a refused booking promotes nobody. So the model tries it on a copy.
+        # a refused booking promotes nobody. So the model learns what that promotion does
+        # from the code (run in a savepoint, rolled back: the code is deterministic), checks
+        # it, and books on a copy.
         train, promoted = self.train, None
         if train.promotion_due:
+            savepoint = transaction.savepoint()
+            promote_waitlist(trip_class_id=self.trip_class_id, now=self.now)
+            after = self._waiting_now()
+            transaction.savepoint_rollback(savepoint)
             train = copy.deepcopy(self.train)
-            promoted = train.promote()
-        outcome = train.plan(people, quota=quota, origin=origin, destination=destination)
+            after = {key: rebind(g, train) for key, g in after.items()}
+            promoted = train.check_promotion(after)
+            train.apply(after)
+        outcome = train.expect(people, quota=quota, origin=origin, destination=destination)
         fare = model.fare(
             km=(destination - origin) * KM_PER_LEG,
             quota=outcome.quota,
@@ -218,7 +249,7 @@ class BookingMachine(RuleBasedStateMachine):
             refusals.add(InsufficientFunds)
         if all_confirmed and not outcome.all_confirmed:
             refusals.add(NotAllConfirmed)
-        if one_coach and (not outcome.all_confirmed or len(outcome.coaches) > 1):
+        if one_coach and (not outcome.all_confirmed or not outcome.one_coach_possible):
             refusals.add(NotOneCoach)
 
         try:
@@ -242,7 +273,16 @@ class BookingMachine(RuleBasedStateMachine):
             return
         assert not refusals, f"booked; the model refuses with {refusals}: {outcome}"
 
-        train.commit(outcome, pnr=pnr.pk, people=people, fare=fare)
+        placed = [
+            model.Given(status, quota, train.by_seat.get((seat_id, half)))
+            for status, quota, seat_id, half in Passenger.objects.filter(pnr=pnr)
+            .order_by("index")
+            .values_list("status", "quota", "seat_id", "half")
+        ]
+        train.check_booking(outcome, people, placed)
+        if one_coach:
+            assert len({g.place.coach_id for g in placed}) == 1
+        train.commit(outcome, pnr=pnr.pk, people=people, fare=fare, given=placed)
         self.train = train
         self.balances[user] -= total
         self.pnrs[pnr.pk] = (outcome.quota, total, *split(outcome.mask))
@@ -259,8 +299,11 @@ class BookingMachine(RuleBasedStateMachine):
             event("the quota fell back to GENERAL")
         if len({s.quota for s in outcome.passengers if s.status == "CNF"}) > 1:
             event("seats from the quota and from GENERAL")
-        if len(outcome.coaches) > 1:
+        if len({g.place.coach_id for g in placed if g.place is not None}) > 1:
             event("a PNR across coaches")
+        for person, expected in zip(people, outcome.passengers, strict=True):
+            if person.seat_id is not None:
+                event(f"a seat asked for was {'given' if expected.place else 'not free'}")
         if all_confirmed or one_coach:
             event("booked under a condition")
 
@@ -330,10 +373,78 @@ class BookingMachine(RuleBasedStateMachine):
     def _promote(self):
         due = self.train.promotion_due
         promotions = promote_waitlist(trip_class_id=self.trip_class_id, now=self.now)
-        moves = self.train.promote()
-        assert due or not moves, f"the model promotes {moves} though nothing was due"
+        after = self._waiting_now()
+        moves = self.train.check_promotion(after)
+        self.train.apply(after)
+        assert due or not moves, f"{moves} promoted though nothing was due"
         assert sorted((p.from_status, p.to_status) for p in promotions) == sorted(moves)
         note_moves(moves)
+
+    def _waiting_now(self) -> dict[tuple[int, int], model.Given]:
+        """What the code holds for each passenger the model has waiting (RAC or WL)."""
+        waiting = {(r.pnr, r.index) for r in self.train.riders.values() if r.status in WAITING}
+        return {
+            (pnr, index): model.Given(status, quota, self.train.by_seat.get((seat_id, half)))
+            for pnr, index, status, quota, seat_id, half in Passenger.objects.filter(
+                pnr__schedule=self.schedule
+            ).values_list("pnr_id", "index", "status", "quota", "seat_id", "half")
+            if (pnr, index) in waiting
+        }
+
+    def _ask_for_seats(self, given: list[PassengerIn], data) -> tuple[list, list]:
+        """Some passengers ask for a seat by coach and number (each seat at most once in a
+        PNR): any seat of the class, free or taken, RAC berths too. Returns the passengers
+        as booked and as the model sees them."""
+        asked: set[int] = set()
+        out, people = [], []
+        for p in given:
+            seat_id = None
+            if data.draw(sometimes, label="asks for a seat"):
+                (coach, number), seat_id = data.draw(st.sampled_from(self.seat_names), label="seat")
+                if seat_id in asked:
+                    seat_id = None
+                else:
+                    asked.add(seat_id)
+                    p = dataclasses.replace(p, coach=coach, seat=number)
+            out.append(p)
+            people.append(model.Person(p.age, p.gender, p.berth_preference, seat_id))
+        return out, people
+
+    @rule(
+        request=bookings(),
+        journey=journeys,
+        when=st.sampled_from(["before it opens", "tatkal before it opens", "after it left"]),
+        late_by=st.sampled_from([timedelta(0), timedelta(minutes=1), timedelta(days=1)]),
+    )
+    def book_outside_the_window(self, request, journey, when, late_by):
+        """A booking before its quota's window opens (60 days ahead, not counting the
+        journey day; foreign tourists 365; Tatkal the day before at 10:00 for an AC class)
+        or once the trip has left the boarding stop is refused, and writes nothing (the
+        model is unchanged, so every invariant of the machine checks that)."""
+        quota, given = request
+        origin, destination = journey
+        travel_date = departs(origin).date()
+        if when == "tatkal before it opens":
+            quota, given = "TATKAL", given[:4]
+            at, refusal = TATKAL_OPENS - late_by - timedelta(minutes=1), BookingNotOpen
+        elif when == "before it opens":
+            days = model.HORIZON_DAYS.get(quota, model.DEFAULT_HORIZON_DAYS)
+            opens = datetime.combine(travel_date - timedelta(days=days), time(), tzinfo=IST)
+            at, refusal = opens - late_by - timedelta(microseconds=1), BookingNotOpen
+        else:
+            at, refusal = departs(origin) + late_by, TripNotBookable
+        with pytest.raises(refusal):
+            booking_create(
+                user=self.users[0],
+                schedule_id=self.schedule.pk,
+                origin_code=f"{self.prefix}{origin}",
+                destination_code=f"{self.prefix}{destination}",
+                class_code=CLASS,
+                quota=quota,
+                passengers=given,
+                now=at,
+            )
+        event(f"refused: {when}")
 
     @invariant()
     def passengers_are_where_the_model_puts_them(self):
@@ -398,6 +509,12 @@ class BookingMachine(RuleBasedStateMachine):
         if not hasattr(self, "_atomic"):
             return
         assert broken_invariants() == {}
+
+
+def rebind(given: model.Given, train: model.Train) -> model.Given:
+    """`given` with its place taken from `train` (a copy of the machine's)."""
+    place = given.place and train.places[given.place.id]
+    return dataclasses.replace(given, place=place)
 
 
 def split(mask: int) -> tuple[int, int]:
