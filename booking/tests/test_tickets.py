@@ -41,10 +41,13 @@ def tickets_of(client, pnr) -> list[dict]:
 
 
 def decode(png: bytes) -> str:
-    """The text of the one QR code in a PNG, read by zxing-cpp."""
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(found) == 1, f"{len(found)} codes found"
-    assert found[0].format == zxingcpp.BarcodeFormat.QRCode
+    """The text of the one QR code in a PNG, read by zxing-cpp. Only QR codes are looked
+    for: with every format on, the reader now and then also takes a stretch of the QR's
+    modules for a linear barcode."""
+    found = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
+    assert [code.format for code in found] == [zxingcpp.BarcodeFormat.QRCode]
     return found[0].text
 
 
