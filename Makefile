@@ -7,9 +7,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+MUTANTS_CHILDREN ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format migrate demo bench clean
+.PHONY: help run serve test lint format migrate demo bench mutants clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +57,11 @@ format: $(VENV)/.installed-dev  ## ruff format and import sorting
 
 bench: $(VENV)/.installed-dev  ## benchmarks (bench/), JSON results in bench/results/; BENCH=name runs one
 	$(BIN)/python -m bench $(BENCH)
+
+mutants: $(VENV)/.installed-dev  ## mutation testing of the pure rules modules (mutmut, embedded SQLite)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/mutmut run --max-children $(MUTANTS_CHILDREN)
+	$(BIN)/mutmut export-cicd-stats
+	@echo "surviving mutants: $(BIN)/mutmut results; one of them: $(BIN)/mutmut show NAME"
 
 migrate: export DJANGO_DEBUG ?= 1
 migrate: $(VENV)/.installed  ## apply migrations

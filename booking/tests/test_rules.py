@@ -102,6 +102,19 @@ def test_senior_quota_needs_one_or_two_seniors():
     assert not rules.quota_eligible("SENIOR", [Traveller(70, "M")] * 3)
 
 
+@pytest.mark.parametrize("quota", ["GENERAL", "TATKAL", "FOREIGN_TOURIST"])
+def test_other_quotas_take_anyone(quota):
+    assert rules.quota_eligible(quota, [Traveller(30, "M"), Traveller(8, "F")]) is True
+
+
+def test_quota_counts_leave_general_what_the_quotas_did_not_take():
+    counts = rules.quota_counts(
+        {"SENIOR": 3, "LADIES": 2, "TATKAL": 4, "FOREIGN_TOURIST": 1}, plain=8, rac=2
+    )
+    assert counts == {"SENIOR": 3, "LADIES": 2, "TATKAL": 3, "GENERAL": 0, "RAC": 4}
+    assert rules.quota_counts({"LADIES": 2}, plain=10, rac=0) == {"LADIES": 2, "GENERAL": 8}
+
+
 def test_booking_windows_open_by_quota_and_class():
     day = date(2030, 1, 7)
 
