@@ -57,12 +57,22 @@ def audit_record(
         actor=user,
         actor_name=actor_name[:254],
         action=action,
-        target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+        target_type=_content_type(target),
         target_id=str(target.pk),
         target_repr=str(target)[:200],
         company_id=company.pk if company is not None else _company_id(target),
         data=data,
     )
+
+
+def _content_type(target) -> ContentType:
+    """The target's content type, read from the table rather than from ContentType's
+    per-process cache: a long-lived worker keeps that cache for its whole life, and after
+    the table is rebuilt (a database restored from another's dump, the test suite's flush)
+    a cached id would name no row."""
+    opts = target._meta
+    found = ContentType.objects.filter(app_label=opts.app_label, model=opts.model_name).first()
+    return found or ContentType.objects.get_for_model(target, for_concrete_model=False)
 
 
 def _check_json(data: object) -> None:
