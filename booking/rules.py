@@ -399,10 +399,11 @@ def allocate(
 
     `quota` is the booking quota once eligibility is settled (an ineligible LADIES or
     SENIOR request arrives as GENERAL). First, each passenger who asked for a seat
-    (`Traveller.seat_id`) gets exactly that seat if it is free and of `quota` or GENERAL;
-    the others of the PNR then join their coaches where possible. Every other passenger
-    gets a seat of `quota`, else of GENERAL, else an RAC half berth while any is free, else
-    waits (WL). RAC and WL passengers queue in the booking quota.
+    (`Traveller.seat_id`) gets exactly that seat if it is free and of `quota` or GENERAL,
+    unless the free seats run out before their turn (a later passenger's pick never leaves
+    an earlier one waiting); the others of the PNR then join their coaches where possible.
+    Every other passenger gets a seat of `quota`, else of GENERAL, else an RAC half berth
+    while any is free, else waits (WL). RAC and WL passengers queue in the booking quota.
     """
     places = list(places)
     result: list[Allocation | None] = [None] * len(travellers)
@@ -411,7 +412,12 @@ def allocate(
         pool_quota: [p for p in places if p.half == 0 and p.quota == pool_quota]
         for pool_quota in ([quota, GENERAL] if quota != GENERAL else [GENERAL])
     }
-    _seat_wanted(travellers, pending, pools, result)
+    # Passengers are seated in order: the first `seated` of them get a seat whatever they
+    # ask, the rest none. A pick is honoured only among those, so that it never seats a
+    # later passenger of the PNR in a place an earlier one then waits for.
+    seated = sum(len(pool) for pool in pools.values())
+    _seat_wanted(travellers, [i for i in pending if i < seated], pools, result)
+    pending = [i for i in pending if result[i] is None]
     for pool_quota, pool in pools.items():
         _seat_from_pool(travellers, pending, pool, result, pool_quota)
     _rac_from_halves(pending, [p for p in places if p.half and p.quota == RAC], result, quota)

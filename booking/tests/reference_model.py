@@ -17,7 +17,8 @@ The properties:
 - first come first served among those who fit: the passengers of a PNR in order, the
   waiting in booking order (RAC before WL), none skipped for one behind who fits;
 - no place is taken twice on a leg;
-- a seat asked for (coach and number) is given when it is a free seat of those pools;
+- a seat asked for (coach and number) is given when it is a free seat of those pools and
+  the seats do not run out before that passenger's turn (picks never break FIFO);
 - a berth preference (or a lower berth for those who need one) is met when a fitting
   seat of that berth is free in the coach and pool the passenger is seated from (keeping a
   PNR together comes before a berth);
@@ -204,13 +205,15 @@ class Train:
 
     def expect(self, people: list[Person], *, quota: str, origin: int, destination: int) -> Outcome:
         """What any correct allocation gives `people`; changes nothing. A seat asked for is
-        given when it is a free seat of the pools; the others, in order, take the quota's
-        free seats, then GENERAL's, then RAC halves, then wait."""
+        given when it is a free seat of the pools and the seats do not run out before the
+        passenger's turn; the others, in order, take the quota's free seats, then GENERAL's,
+        then RAC halves, then wait."""
         mask = journey_mask(origin, destination)
         quota = booking_quota(quota, people)
         free = self.seats(mask, pools(quota))
+        seated = len(free)  # in order, the first `seated` passengers get a seat, the rest none
         granted: dict[int, Place] = {}
-        for i, person in enumerate(people):
+        for i, person in enumerate(people[:seated]):
             place = next((p for p in free if p.seat_id == person.seat_id), None)
             if person.seat_id is not None and place is not None:
                 granted[i] = place

@@ -211,6 +211,38 @@ def test_seats_asked_for_are_given_before_the_others_of_the_pnr_are_seated():
     assert outcome(result.passengers) == [("CNF", "GENERAL", 2), ("CNF", "GENERAL", 1)]
 
 
+def test_a_later_passengers_seat_asked_for_never_leaves_an_earlier_one_waiting():
+    # given: two free seats and an RAC berth; the third passenger of the PNR asks for seat 2
+    places = [
+        place(1),
+        place(2),
+        place(71, "RAC", half=1, seat=7, order=7),
+        place(72, "RAC", half=2, seat=7, order=7),
+    ]
+
+    result = allocate([MAN, WOMAN, Traveller(30, "M", seat_id=2)], places, quota="GENERAL")
+
+    # then: seated in order, as without the pick: the first two confirmed, the third on RAC
+    assert outcome(result.passengers) == [
+        ("CNF", "GENERAL", 1),
+        ("CNF", "GENERAL", 2),
+        ("RAC", "GENERAL", 71),
+    ]
+
+
+def test_a_seat_asked_for_within_the_seats_left_is_given():
+    # given: two free seats; the second passenger of three asks for the first seat
+    places = [place(1), place(2)]
+
+    result = allocate([MAN, Traveller(30, "M", seat_id=1), WOMAN], places, quota="GENERAL")
+
+    assert outcome(result.passengers) == [
+        ("CNF", "GENERAL", 2),
+        ("CNF", "GENERAL", 1),
+        ("WL", "GENERAL", None),
+    ]
+
+
 def test_the_others_of_the_pnr_join_the_coach_of_a_seat_asked_for():
     # given: coach 1 (front) has the most room; the second passenger asks for coach 2
     places = [
