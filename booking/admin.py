@@ -28,6 +28,7 @@ from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
 
 from . import selectors
+from .boarding.selectors import boarding_sheet, scan_line_of
 from .models import (
     BoardingConflict,
     BoardingScan,
@@ -405,7 +406,7 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
                 **self.admin_site.each_context(request),
                 "title": f"Boarding of {schedule}",
                 "opts": self.model._meta,
-                **selectors.boarding_sheet(schedule),
+                **boarding_sheet(schedule),
             },
         )
 
@@ -448,11 +449,11 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
 
     @admin.display(description="boarded by (the earlier scan)")
     def winner_scan(self, conflict: BoardingConflict) -> str:
-        return str(selectors.scan_line_of(conflict.winner, conflict.passenger))
+        return str(scan_line_of(conflict.winner, conflict.passenger))
 
     @admin.display(description="also let in by (the later scan)")
     def loser_scan(self, conflict: BoardingConflict) -> str:
-        return str(selectors.scan_line_of(conflict.loser, conflict.passenger))
+        return str(scan_line_of(conflict.loser, conflict.passenger))
 
     @admin.display(description="trip boarding")
     def trip_boarding(self, conflict: BoardingConflict) -> str:

@@ -1,9 +1,8 @@
 """Every write the booking domain knows, one function per operation, by workflow:
 `create` (booking), `promotion`, `cancellation`, `charting`, `trips` (operator trip
-status changes and cancellation, vehicle swap), `boarding` (ticket scans, online and offline)."""
+status changes and cancellation, vehicle swap)."""
 
 from ..selectors import BOOKABLE_STATUSES
-from .boarding import OfflineScan, ScanOutcome, scans_upload, ticket_scan
 from .cancellation import booking_cancel
 from .charting import chart_prepare, charts_prepare_due
 from .create import (
@@ -30,9 +29,7 @@ __all__ = [
     "PNR_NUMBER_ATTEMPTS",
     "REFERENCE_TYPE",
     "BookingPlan",
-    "OfflineScan",
     "PassengerIn",
-    "ScanOutcome",
     "SwapResult",
     "TripCancelResult",
     "TripStatusChange",
@@ -43,8 +40,6 @@ __all__ = [
     "charts_prepare_due",
     "passengers_check",
     "promote_waitlist",
-    "scans_upload",
-    "ticket_scan",
     "trip_cancel",
     "trip_status_change",
     "vehicle_swap",

@@ -27,7 +27,7 @@ from ttms.throttling import FailedAttempts, client_ident
 from .. import selectors, services
 from ..models import Passenger, PassengerStatus, Pnr, Quota
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
-from .tickets import TicketBlock, ticket_blocks
+from .ticket_print import TicketBlock, ticket_blocks
 
 TRIPS_PAGE_SIZE = 20
 # Statuses a later change (a promotion, a cancellation) can still move.

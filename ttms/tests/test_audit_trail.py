@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from booking import ticket_keys
+from booking.boarding import ticket_keys
 from booking.models import Cancellation, Pnr, TicketKey, TripClass
 from booking.services import (
     booking_cancel,

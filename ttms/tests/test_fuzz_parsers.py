@@ -25,11 +25,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from booking import selectors
-from booking.models import BoardingScan
-from booking.services import booking_create
-from booking.tests.factories import adult, funded_user, make_trip
-from booking.tickets import (
+from booking.boarding.services.issue import tickets_issue
+from booking.boarding.ticket_format import (
     REVOCATIONS,
     TICKET,
     KeyPair,
@@ -43,6 +40,9 @@ from booking.tickets import (
     ticket_verify,
     unseal,
 )
+from booking.models import BoardingScan
+from booking.services import booking_create
+from booking.tests.factories import adult, funded_user, make_trip
 from fleet.tests.factories import staff_user
 from payments.exceptions import WebhookPayloadInvalid, WebhookSignatureInvalid
 from payments.providers import mobilemoney, sandbox
@@ -332,7 +332,7 @@ def boarding(db):
         passengers=[adult("Asha", 34, "F"), adult("Ravi", 36, "M")],
         now=departure - timedelta(days=2),
     )
-    tickets = [t.token for t in selectors.tickets_issue(pnr, pnr.passengers.order_by("index"))]
+    tickets = [t.token for t in tickets_issue(pnr, pnr.passengers.order_by("index"))]
     return trip, driver, tickets
 
 

@@ -13,8 +13,10 @@ from fleet.models import ScheduleStatus
 from payments.money import format_money
 
 from .. import selectors
+from ..boarding.qr import ticket_svg
+from ..boarding.selectors import pnr_get_for_ticket
+from ..boarding.services.issue import tickets_issue
 from ..models import Passenger, PassengerStatus, Pnr, Quota
-from ..qr import ticket_svg
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 
 
@@ -56,7 +58,7 @@ def ticket_blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
     their signed QR and its validity, the others with why they have none. `passengers`
     carry `queue_position` (`selectors.passengers_with_positions`), `seat.coach`, and
     `cancellation` for those cancelled, all read beforehand: no query per passenger."""
-    issued = {t.passenger.pk: t for t in selectors.tickets_issue(pnr, passengers)}
+    issued = {t.passenger.pk: t for t in tickets_issue(pnr, passengers)}
     blocks = []
     for passenger in passengers:
         ticket = issued.get(passenger.pk)
@@ -86,7 +88,7 @@ def ticket(request, pnr: str):
     holder, the company's admins, schedulers and agents, and the trip's drivers
     (`selectors.pnr_get_for_ticket`); 404 for anyone else."""
     try:
-        found = selectors.pnr_get_for_ticket(request.user, pnr)
+        found = pnr_get_for_ticket(request.user, pnr)
     except Pnr.DoesNotExist:
         raise Http404("You have no PNR with this number.") from None
     passengers = list(
