@@ -121,7 +121,7 @@ class Client:
             self.held.append((pnr, [p.pk for p in pnr.passenger_list]))
 
     def cancel(self) -> None:
-        from booking.services import booking_cancel
+        from booking.lifecycle.services.cancellation import booking_cancel
 
         index = self.rng.randrange(len(self.held))
         pnr, live = self.held[index]

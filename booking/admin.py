@@ -29,6 +29,9 @@ from ttms.exceptions import DomainError
 
 from . import selectors
 from .boarding.selectors import boarding_sheet, scan_line_of
+from .lifecycle.services.charting import chart_prepare
+from .lifecycle.services.swap import vehicle_swap
+from .lifecycle.services.trips import trip_status_change
 from .models import (
     BoardingConflict,
     BoardingScan,
@@ -38,7 +41,6 @@ from .models import (
     Pnr,
     TripClass,
 )
-from .services import chart_prepare, trip_status_change, vehicle_swap
 from .services.fares import fare_rule_delete, fare_rule_save
 
 

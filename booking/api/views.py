@@ -25,6 +25,8 @@ from ttms.api.schema import error_response
 
 from .. import rules, selectors, services
 from ..exceptions import TripNotBookable
+from ..lifecycle.selectors import refund_quote
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import (
     BOOKABLE_QUOTA_CHOICES,
     BerthPreference,
@@ -703,7 +705,7 @@ class RefundQuoteView(APIView):
             data = PassengerIdsSerializer(data={"passengers": raw.split(",")})
             data.is_valid(raise_exception=True)
             ids = data.validated_data["passengers"]
-        plan = selectors.refund_quote(pnr=found, passenger_ids=ids)
+        plan = refund_quote(pnr=found, passenger_ids=ids)
         return Response(RefundQuoteSerializer(plan).data)
 
 
@@ -729,7 +731,7 @@ class CancelView(APIView):
         found = _own_pnr(request, pnr)
         data = PassengerIdsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cancellation = services.booking_cancel(
+        cancellation = booking_cancel(
             pnr=found,
             by=request.user,
             passenger_ids=data.validated_data.get("passengers"),

@@ -27,10 +27,10 @@ from ..exceptions import (
 )
 from ..fares import booking_fare
 from ..inventory import inventory_ensure
+from ..lifecycle.services.promotion import promote_locked
 from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ..models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
 from ..selectors import Journey, journey_get, trip_refusal
-from .promotion import promote_locked
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3

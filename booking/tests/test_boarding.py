@@ -25,8 +25,8 @@ from ttms.notifications.models import OutboxMessage
 from ..boarding import ticket_format, ticket_keys
 from ..boarding.services.issue import tickets_issue
 from ..boarding.services.scans import OfflineScan, scans_upload
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Boarding, BoardingConflict, BoardingScan, Passenger
-from ..services import booking_cancel
 from .factories import adult
 
 pytestmark = pytest.mark.django_db
@@ -414,7 +414,7 @@ def test_start_and_complete_move_the_trip_along(ticketed, api_client):
 
 
 def test_a_cancelled_trip_cannot_be_started(ticketed, api_client):
-    from ..services import trip_cancel
+    from ..lifecycle.services.trips import trip_cancel
 
     trip_cancel(schedule=ticketed.trip, by=None, reason="Flooded tracks")
     api_client.force_authenticate(ticketed.driver)

@@ -14,8 +14,8 @@ from ttms.testing import run_together
 from ..boarding.services.issue import tickets_issue
 from ..boarding.services.scans import OfflineScan, scans_upload
 from ..exceptions import CancellationNotAllowed
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Boarding, BoardingScan, PassengerStatus
-from ..services import booking_cancel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, reject
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from booking.refunds import (
+from fleet.models import Company
+
+from ..lifecycle.refunds import (
     PRESETS,
     Policy,
     Quote,
@@ -26,7 +28,6 @@ from booking.refunds import (
     tiers_from_json,
     tiers_to_json,
 )
-from fleet.models import Company
 
 DEPARTURE = datetime(2025, 3, 15, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 

@@ -24,8 +24,8 @@ from ttms.accounts.tests.factories import UserFactory
 from ..boarding.selectors import ScanLine, boarding_sheet
 from ..boarding.services.issue import tickets_issue
 from ..boarding.services.scans import OfflineScan, scans_upload, ticket_scan
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import BoardingConflict, Passenger
-from ..services import booking_cancel
 from .factories import adult, funded_user
 
 pytestmark = pytest.mark.django_db

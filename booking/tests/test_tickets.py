@@ -21,8 +21,8 @@ from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 
 from ..boarding import ticket_format, ticket_keys
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import TicketKey
-from ..services import booking_cancel
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFIER = ROOT / "scripts" / "verify_ticket.py"

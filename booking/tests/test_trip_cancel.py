@@ -24,8 +24,11 @@ from ttms.notifications.models import OutboxMessage
 
 from ..exceptions import Busy, TripNotBookable
 from ..inventory import inventory_ensure
+from ..lifecycle.services import trips
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.trips import trip_cancel
 from ..models import Cancellation, Passenger, Pnr, TripClass
-from ..services import booking_cancel, booking_create, trip_cancel, trips
+from ..services import booking_create
 from .factories import adult, funded_user, make_trip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]

@@ -16,6 +16,7 @@ from .. import selectors
 from ..boarding.qr import ticket_svg
 from ..boarding.selectors import pnr_get_for_ticket
 from ..boarding.services.issue import tickets_issue
+from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import Passenger, PassengerStatus, Pnr, Quota
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 
@@ -103,9 +104,7 @@ def ticket(request, pnr: str):
             "pnr": found,
             "route": schedule.route,
             "trip_cancelled": trip_cancelled,
-            "cancel_reason": (
-                selectors.trip_cancellation_reason(schedule) if trip_cancelled else ""
-            ),
+            "cancel_reason": (trip_cancellation_reason(schedule) if trip_cancelled else ""),
             "departure": local_time(found.departure_at, found.origin),
             "arrival": local_time(found.arrival_at, found.destination),
             "quota": Quota(found.quota).label,

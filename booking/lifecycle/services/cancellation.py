@@ -10,11 +10,11 @@ from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
 
-from .. import rules
-from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock, trip_class_lock
-from ..models import SEATED_STATUSES, Cancellation, Passenger, PassengerStatus, Place, Pnr
+from ... import rules
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock, trip_class_lock
+from ...models import SEATED_STATUSES, Cancellation, Passenger, PassengerStatus, Place, Pnr
+from ...services.create import REFERENCE_TYPE
 from ..selectors import CancellationPlan, cancellation_plan
-from .create import REFERENCE_TYPE
 from .promotion import promotion_enqueue
 
 
