@@ -87,7 +87,7 @@ class Client:
 
     def book(self) -> None:
         from booking.exceptions import NotAllConfirmed
-        from booking.services import PassengerIn, booking_create
+        from booking.sales.services.create import PassengerIn, booking_create
 
         rng = self.rng
         origin = rng.randrange(0, STOPS - 1)
@@ -167,8 +167,8 @@ def run() -> dict:
 
     from django.db import connection, transaction
 
-    from booking.inventory import inventory_ensure
     from booking.models import Passenger, Promotion, TripClass
+    from booking.sales.inventory import inventory_ensure
     from booking.tasks import promote_waitlist_task
     from fleet.models import RouteStop
     from ttms.invariants import broken_invariants

@@ -27,7 +27,6 @@ from payments.money import format_money
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
 
-from . import selectors
 from .boarding.selectors import boarding_sheet, scan_line_of
 from .lifecycle.services.charting import chart_prepare
 from .lifecycle.services.swap import vehicle_swap
@@ -41,7 +40,8 @@ from .models import (
     Pnr,
     TripClass,
 )
-from .services.fares import fare_rule_delete, fare_rule_save
+from .sales import selectors
+from .sales.services.fares import fare_rule_delete, fare_rule_save
 
 
 @admin.register(FareRule)
@@ -153,9 +153,9 @@ class TripClassAdmin(ReadOnlyScopedAdmin):
 
     @admin.action(description="Prepare the chart of these trips", permissions=["prepare_chart"])
     def prepare_charts(self, request, queryset):
-        """Chart each selected class's trip once (`booking.services.chart_prepare`); a trip
-        already charted keeps its chart; a refusal is reported for its trip, the others go
-        on."""
+        """Chart each selected class's trip once
+        (`booking.lifecycle.services.charting.chart_prepare`); a trip already charted keeps its
+        chart; a refusal is reported for its trip, the others go on."""
         prepared = existing = 0
         schedules = {
             tc.schedule_id: tc

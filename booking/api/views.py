@@ -23,7 +23,7 @@ from fleet.selectors import station_get_by_code, trip_search, trip_search_refusa
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
 
-from .. import rules, selectors, services
+from .. import rules
 from ..exceptions import TripNotBookable
 from ..lifecycle.selectors import refund_quote
 from ..lifecycle.services.cancellation import booking_cancel
@@ -36,6 +36,8 @@ from ..models import (
     Pnr,
     Quota,
 )
+from ..sales import selectors
+from ..sales.services.create import PassengerIn, booking_create
 
 # --- Search and seat map ------------------------------------------------------------------------
 
@@ -532,7 +534,7 @@ class BookingListCreateView(generics.GenericAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        pnr = services.booking_create(
+        pnr = booking_create(
             user=request.user,
             schedule_id=values["trip"],
             origin_code=values["origin"],
@@ -540,7 +542,7 @@ class BookingListCreateView(generics.GenericAPIView):
             class_code=values["class_code"],
             quota=values["quota"],
             passengers=[
-                services.PassengerIn(
+                PassengerIn(
                     name=p["name"],
                     age=p["age"],
                     gender=p["gender"],

@@ -1,4 +1,4 @@
-"""The refund policy rules (booking.refunds): pure functions, so no database.
+"""The refund policy rules (booking.lifecycle.refunds): pure functions, so no database.
 
 Expected amounts in the tables are worked out by hand; the time before departure is written
 as "h:mm" or "h:mm:ss" ("-1:00" is an hour after departure).

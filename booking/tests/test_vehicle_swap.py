@@ -33,7 +33,7 @@ from ..lifecycle.services.charting import chart_prepare
 from ..lifecycle.services.swap import vehicle_swap
 from ..lifecycle.services.trips import trip_cancel
 from ..models import Passenger, Place, Promotion, TripClass
-from ..services import booking_create
+from ..sales.services.create import booking_create
 from .factories import adult, funded_user, make_trip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]

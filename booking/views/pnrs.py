@@ -24,10 +24,10 @@ from ttms.accounts.phones import phone_normalize
 from ttms.exceptions import DomainError
 from ttms.throttling import FailedAttempts, client_ident
 
-from .. import selectors
 from ..lifecycle.selectors import refund_quote, trip_cancellation_reason
 from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Passenger, PassengerStatus, Pnr, Quota
+from ..sales import selectors
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 from .ticket_print import TicketBlock, ticket_blocks
 
@@ -135,7 +135,7 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
 
 def _cancel_refusal(pnr: Pnr) -> tuple[str | None, bool | None]:
     """Why nothing of `pnr` can be cancelled now (None when something can), and whether its
-    chart is prepared: asked of the rules the cancellation applies (`selectors.
+    chart is prepared: asked of the rules the cancellation applies (`lifecycle.selectors.
     refund_quote` for every active passenger), so no page offers what the service would
     refuse."""
     try:
@@ -276,11 +276,11 @@ def _cancel_page(
 def cancel(request, pnr: str):
     """Cancel some passengers of one of the user's PNRs. GET: the active passengers to
     choose from; with `passengers` chosen (ids), what cancelling them now refunds, and a
-    form to do it. POST: cancel them (`services.booking_cancel`), refunded to the wallet
-    that paid, then back to the PNR page with what was done. A refund that changed since it
-    was shown (a time band passed) is shown again to confirm rather than paid silently;
-    a form sent twice finds them cancelled and refunds nothing more. 404 for anyone else's
-    PNR."""
+    form to do it. POST: cancel them (`lifecycle.services.cancellation.booking_cancel`),
+    refunded to the wallet that paid, then back to the PNR page with what was done. A refund
+    that changed since it was shown (a time band passed) is shown again to confirm rather than
+    paid silently; a form sent twice finds them cancelled and refunds nothing more. 404 for
+    anyone else's PNR."""
     found = _own_pnr(request.user, pnr)
     if request.method == "POST":
         return _cancel_post(request, found)

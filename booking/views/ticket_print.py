@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET
 from fleet.models import ScheduleStatus
 from payments.money import format_money
 
-from .. import selectors
 from ..boarding.qr import ticket_svg
 from ..boarding.selectors import pnr_get_for_ticket
 from ..boarding.services.issue import tickets_issue
 from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import Passenger, PassengerStatus, Pnr, Quota
+from ..sales import selectors
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 
 
@@ -87,7 +87,7 @@ def ticket(request, pnr: str):
     """A PNR's ticket, to print or show: the journey, then each passenger with their QR
     (confirmed and RAC) or why they have none (waitlisted, cancelled). For the PNR's
     holder, the company's admins, schedulers and agents, and the trip's drivers
-    (`selectors.pnr_get_for_ticket`); 404 for anyone else."""
+    (`boarding.selectors.pnr_get_for_ticket`); 404 for anyone else."""
     try:
         found = pnr_get_for_ticket(request.user, pnr)
     except Pnr.DoesNotExist:

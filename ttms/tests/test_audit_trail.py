@@ -17,8 +17,8 @@ from booking.lifecycle.services.promotion import promote_waitlist
 from booking.lifecycle.services.swap import vehicle_swap
 from booking.lifecycle.services.trips import trip_cancel
 from booking.models import Cancellation, Pnr, TicketKey, TripClass
-from booking.services import booking_create
-from booking.services.fares import fare_rule_delete, fare_rule_save
+from booking.sales.services.create import booking_create
+from booking.sales.services.fares import fare_rule_delete, fare_rule_save
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.exceptions import InvalidStatusTransition
 from fleet.models import Company, Schedule, ScheduleStatus

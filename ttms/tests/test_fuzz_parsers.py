@@ -1,8 +1,8 @@
 """Every parser of outside input, fed anything: it answers, or refuses in the one way its
 contract documents, and never raises anything else.
 
-- ticket text (QR payloads and signed revocation lists): `booking.tickets`, refusing with
-  TicketRejected (malformed or invalid_signature);
+- ticket text (QR payloads and signed revocation lists): `booking.boarding.ticket_format`,
+  refusing with TicketRejected (malformed or invalid_signature);
 - the webhook signature header, and the body a valid signature lets through:
   `payments.providers.signing`, refusing with WebhookSignatureInvalid, and each provider's
   `parse_webhook`, refusing with WebhookPayloadInvalid;
@@ -41,7 +41,7 @@ from booking.boarding.ticket_format import (
     unseal,
 )
 from booking.models import BoardingScan
-from booking.services import booking_create
+from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.tests.factories import staff_user
 from payments.exceptions import WebhookPayloadInvalid, WebhookSignatureInvalid

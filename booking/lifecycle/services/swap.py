@@ -23,7 +23,6 @@ from ttms.notifications.services import Message, outbox_add
 
 from ... import rules
 from ...exceptions import VehicleSwapRefused
-from ...inventory import class_places, class_quotas, vehicle_seats
 from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_lock
 from ...models import (
     ACTIVE_STATUSES,
@@ -35,6 +34,7 @@ from ...models import (
     Promotion,
     TripClass,
 )
+from ...sales.inventory import class_places, class_quotas, vehicle_seats
 from ..reseating import Rider, Shortfall, reseat, shortfalls
 from .promotion import promotion_enqueue
 

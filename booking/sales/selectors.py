@@ -1,5 +1,5 @@
-"""Read-side queries of the booking app: journeys, availability, seat maps, PNRs and queue
-positions.
+"""Read-side queries of sales (they never write): journeys, availability, seat maps, PNRs and
+their queue positions, the PNR found by contact, and what fleet asks of the trip's seats.
 
 Availability is read from the primary database, never a replica: a lagging replica shows
 seats that are gone (DESIGN.md section 3).
@@ -38,13 +38,9 @@ from fleet.models import (
 from fleet.selectors import TripOption
 from ttms.accounts.models import normalize_email
 
-from . import rules
-from .exceptions import (
-    InvalidBooking,
-)
-from .fares import Tariff, tariff_from_rule
-from .inventory import class_distribution, class_quotas, vehicle_seats
-from .models import (
+from .. import rules
+from ..exceptions import InvalidBooking
+from ..models import (
     BOOKABLE_QUOTAS,
     PNR_PATTERN,
     FareRule,
@@ -55,6 +51,8 @@ from .models import (
     Quota,
     TripClass,
 )
+from .fares import Tariff, tariff_from_rule
+from .inventory import class_distribution, class_quotas, vehicle_seats
 
 # --- Journeys ---------------------------------------------------------------------------------
 
