@@ -252,8 +252,8 @@ class Trip:
 
 
 def _make_trip(company, prefix: str) -> Trip:
-    from booking.inventory import inventory_ensure
     from booking.models import Place, TripClass
+    from booking.sales.inventory import inventory_ensure
     from fleet.models import RouteStop
 
     from ._fixtures import rail_trip
@@ -1115,8 +1115,8 @@ def _compiled(queryset, *, slots: dict | None = None) -> tuple[str, list, dict[i
 
 class CeilingSql:
     """The statements one booking sends, as Django writes them: the reads compiled from the
-    same querysets as the services (`booking.services`, `booking.locks`, `payments`,
-    `payments.idempotency`, simplejwt, `booking.selectors`), the writes as Django's
+    same querysets as the services (`booking.sales.services`, `booking.locks`, `payments`,
+    `payments.idempotency`, simplejwt, `booking.sales.selectors`), the writes as Django's
     INSERT/UPDATE with the models' columns. Executed with client-side parameter binding
     and one round trip per statement, as Django's psycopg backend does."""
 
@@ -1182,7 +1182,7 @@ class CeilingSql:
             )
             if high:
                 places = places.alias(busy_high=F("legs_high").bitand(_HIGH)).filter(busy_high=0)
-            # The columns of rules.FreePlace, as booking.services reads them.
+            # The columns of rules.FreePlace, as booking.sales.services.create reads them.
             self.places[high] = _compiled(
                 places.values_list(
                     *(
@@ -1192,7 +1192,7 @@ class CeilingSql:
                 )
             )
         # The answer's RAC/WL positions when some passengers wait
-        # (booking.selectors.new_pnr_positions).
+        # (booking.sales.selectors.new_pnr_positions).
         waiting = [PassengerStatus.RAC, PassengerStatus.WAITLISTED]
         self.positions = _compiled(
             Passenger.objects.filter(
@@ -1367,7 +1367,7 @@ END $$"""
 
 def _ceiling_context(trip: Trip) -> dict:
     """What every ceiling booking of a trip reuses: the accounts and the route."""
-    from booking.fares import tariff_get
+    from booking.sales.fares import tariff_get
     from fleet.models import RouteStop, Schedule
     from payments import services as payments
     from payments.models import Account

@@ -87,7 +87,7 @@ class Client:
 
     def book(self) -> None:
         from booking.exceptions import NotAllConfirmed
-        from booking.services import PassengerIn, booking_create
+        from booking.sales.services.create import PassengerIn, booking_create
 
         rng = self.rng
         origin = rng.randrange(0, STOPS - 1)
@@ -121,7 +121,7 @@ class Client:
             self.held.append((pnr, [p.pk for p in pnr.passenger_list]))
 
     def cancel(self) -> None:
-        from booking.services import booking_cancel
+        from booking.lifecycle.services.cancellation import booking_cancel
 
         index = self.rng.randrange(len(self.held))
         pnr, live = self.held[index]
@@ -167,8 +167,8 @@ def run() -> dict:
 
     from django.db import connection, transaction
 
-    from booking.inventory import inventory_ensure
     from booking.models import Passenger, Promotion, TripClass
+    from booking.sales.inventory import inventory_ensure
     from booking.tasks import promote_waitlist_task
     from fleet.models import RouteStop
     from ttms.invariants import broken_invariants

@@ -14,15 +14,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from booking import tickets  # pure modules: no Django settings needed
-from booking.qr import qr_png, qr_svg
+from booking.boarding import ticket_format
+from booking.boarding.qr import qr_png, qr_svg
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def body(i: int) -> tickets.TicketBody:
+def body(i: int) -> ticket_format.TicketBody:
     start = datetime(2030, 1, 7, 2, 30, tzinfo=UTC)
-    return tickets.TicketBody(
+    return ticket_format.TicketBody(
         pnr=f"{4_301_700_000 + i}",
         passenger=10_000 + i,
         index=1 + i % 6,
@@ -57,19 +57,19 @@ def rate(count: int, work) -> dict:
 def main() -> int:
     count = int(os.environ.get("BENCH_TICKETS", "2000"))
     images = int(os.environ.get("BENCH_QR", "200"))
-    key = tickets.KeyPair.from_seed("BENCH", hmac_secret=os.urandom(32), seed=os.urandom(32))
-    ring = tickets.Keyring(signing=key, verifying={key.kid: key})
+    key = ticket_format.KeyPair.from_seed("BENCH", hmac_secret=os.urandom(32), seed=os.urandom(32))
+    ring = ticket_format.Keyring(signing=key, verifying={key.kid: key})
     bodies = [body(i) for i in range(count)]
-    signed = [tickets.ticket_sign(b, key) for b in bodies]
+    signed = [ticket_format.ticket_sign(b, key) for b in bodies]
 
     results = {
-        "sign": rate(count, lambda i: tickets.ticket_sign(bodies[i], key)),
-        "verify_server": rate(count, lambda i: tickets.ticket_verify(signed[i], ring)),
+        "sign": rate(count, lambda i: ticket_format.ticket_sign(bodies[i], key)),
+        "verify_server": rate(count, lambda i: ticket_format.ticket_verify(signed[i], ring)),
         # Offline scanners check Ed25519 only: the server's HMAC part is not theirs.
         "verify_ed25519_only": rate(
             count,
             lambda i: key.public.verify(
-                tickets.b32decode(signed[i].split(".")[3]),
+                ticket_format.b32decode(signed[i].split(".")[3]),
                 ".".join(signed[i].split(".")[:3]).encode(),
             ),
         ),

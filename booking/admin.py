@@ -27,7 +27,10 @@ from payments.money import format_money
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
 
-from . import selectors
+from .boarding.selectors import boarding_sheet, scan_line_of
+from .lifecycle.services.charting import chart_prepare
+from .lifecycle.services.swap import vehicle_swap
+from .lifecycle.services.trips import trip_status_change
 from .models import (
     BoardingConflict,
     BoardingScan,
@@ -37,8 +40,8 @@ from .models import (
     Pnr,
     TripClass,
 )
-from .services import chart_prepare, trip_status_change, vehicle_swap
-from .services.fares import fare_rule_delete, fare_rule_save
+from .sales import selectors
+from .sales.services.fares import fare_rule_delete, fare_rule_save
 
 
 @admin.register(FareRule)
@@ -150,9 +153,9 @@ class TripClassAdmin(ReadOnlyScopedAdmin):
 
     @admin.action(description="Prepare the chart of these trips", permissions=["prepare_chart"])
     def prepare_charts(self, request, queryset):
-        """Chart each selected class's trip once (`booking.services.chart_prepare`); a trip
-        already charted keeps its chart; a refusal is reported for its trip, the others go
-        on."""
+        """Chart each selected class's trip once
+        (`booking.lifecycle.services.charting.chart_prepare`); a trip already charted keeps its
+        chart; a refusal is reported for its trip, the others go on."""
         prepared = existing = 0
         schedules = {
             tc.schedule_id: tc
@@ -405,7 +408,7 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
                 **self.admin_site.each_context(request),
                 "title": f"Boarding of {schedule}",
                 "opts": self.model._meta,
-                **selectors.boarding_sheet(schedule),
+                **boarding_sheet(schedule),
             },
         )
 
@@ -448,11 +451,11 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
 
     @admin.display(description="boarded by (the earlier scan)")
     def winner_scan(self, conflict: BoardingConflict) -> str:
-        return str(selectors.scan_line_of(conflict.winner, conflict.passenger))
+        return str(scan_line_of(conflict.winner, conflict.passenger))
 
     @admin.display(description="also let in by (the later scan)")
     def loser_scan(self, conflict: BoardingConflict) -> str:
-        return str(selectors.scan_line_of(conflict.loser, conflict.passenger))
+        return str(scan_line_of(conflict.loser, conflict.passenger))
 
     @admin.display(description="trip boarding")
     def trip_boarding(self, conflict: BoardingConflict) -> str:

@@ -31,7 +31,7 @@ from .models import (
     Quota,
     TripClass,
 )
-from .services import REFERENCE_TYPE
+from .sales.services.create import REFERENCE_TYPE
 
 # Better first: a lower rank is a better status.
 STATUS_RANK = {PassengerStatus.CONFIRMED: 0, PassengerStatus.RAC: 1, PassengerStatus.WAITLISTED: 2}

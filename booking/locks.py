@@ -11,6 +11,8 @@ PostgreSQL); a wait that runs out raises `Busy`. SQLite runs writers one at a ti
 
 from django.conf import settings
 
+from fleet.locks import lock_schedule
+from fleet.models import Schedule
 from ttms.locking import limit_lock_waits, lock_timeouts_raise
 
 from .exceptions import Busy
@@ -47,3 +49,16 @@ def pnr_lock(**lookup) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def trip_lock(schedule_id: int) -> tuple[Schedule, list[TripClass]]:
+    """Lock the trip's row (`fleet.locks.lock_schedule`), then every class of it (by pk);
+    return both, fresh. Must run inside a transaction. A trip's cancellation and its vehicle
+    swap take it."""
+    schedule = lock_schedule(schedule_id)
+    trip_classes = list(
+        TripClass.objects.select_for_update(of=("self",))
+        .filter(schedule_id=schedule_id)
+        .order_by("pk")
+    )
+    return schedule, trip_classes

@@ -7,7 +7,7 @@ A→B can be sold again B→C and routes of up to 127 stops fit.
 
 A place is a seat (`half` 0), or one half of an RAC berth (`half` 1 or 2): RAC berths carry
 two RAC passengers, one per half, or one confirmed passenger holding both halves.
-Inventory is created lazily, on a trip's first booking (`booking.inventory`).
+Inventory is created lazily, on a trip's first booking (`booking.sales.inventory`).
 """
 
 from django.conf import settings
@@ -141,8 +141,8 @@ class Place(models.Model):
 
 class FareRule(models.Model):
     """What a class of a company costs: a rate per km with a minimum, and the multiplier
-    of each quota in basis points (missing quotas: `booking.fares.DEFAULT_MULTIPLIERS_BP`).
-    Without a rule, a class costs the defaults of `booking.fares.DEFAULT_RATES`."""
+    of each quota in basis points (missing quotas: `booking.sales.fares.DEFAULT_MULTIPLIERS_BP`).
+    Without a rule, a class costs the defaults of `booking.sales.fares.DEFAULT_RATES`."""
 
     company_path = "company"
 
@@ -167,7 +167,7 @@ class FareRule(models.Model):
         return f"{self.company} · {self.class_code}"
 
 
-# A PNR number: 10 ASCII digits (`services.create` draws them). Addresses match it with the
+# A PNR number: 10 ASCII digits (`sales.services.create` draws them). Addresses match it with the
 # `pnr` path converter (`booking.converters`); the public status check with the same text.
 PNR_PATTERN = "[0-9]{10}"
 
@@ -229,7 +229,7 @@ class Passenger(models.Model):
     """One traveller of a PNR: who, where they sit (CNF, RAC) or wait (WL), what they paid.
 
     RAC and WL positions are not stored: they are derived when read, from the order of the
-    passengers waiting in the same trip and class (`booking.selectors`).
+    passengers waiting in the same trip and class (`booking.sales.selectors`).
     """
 
     company_path = "pnr__schedule__route__company"
@@ -409,7 +409,7 @@ class TicketKey(models.Model):
 
     The active key signs new tickets; retired keys still verify the tickets they signed;
     revoked keys verify nothing. Used only when `TTMS_TICKET_KEYS` is not set (keys from
-    the environment); generated on first use (`booking.ticket_keys`).
+    the environment); generated on first use (`booking.boarding.ticket_keys`).
     """
 
     class State(models.TextChoices):

@@ -1,6 +1,7 @@
 """The booking rules as pure functions (no database): legs, quota eligibility, booking
-windows, seat earmarking and allocation. `booking.services` feeds them rows; docs/booking.md
-states the same rules in prose.
+windows, seat earmarking and allocation, promotion, charting time. The services of
+`booking.sales` and `booking.lifecycle` feed them rows; docs/booking.md states the same rules in
+prose.
 """
 
 import itertools

@@ -3,8 +3,8 @@
 from celery import shared_task
 
 from .exceptions import Busy
+from .lifecycle.services import charting, promotion
 from .models import TripClass
-from .services import charting, promotion
 
 
 @shared_task(autoretry_for=(Busy,), retry_backoff=1, retry_backoff_max=30, max_retries=20)

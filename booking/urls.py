@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import pnrs, search, tickets
+from .views import pnrs, search, ticket_print
 
 app_name = "booking"
 
@@ -15,6 +15,6 @@ urlpatterns = [
     path("bookings/<pnr:pnr>/", pnrs.pnr_detail, name="pnr"),
     path("bookings/<pnr:pnr>/passengers/", pnrs.pnr_passengers, name="pnr-passengers"),
     path("bookings/<pnr:pnr>/cancel/", pnrs.cancel, name="cancel"),
-    path("bookings/<pnr:pnr>/ticket/", tickets.ticket, name="ticket"),
+    path("bookings/<pnr:pnr>/ticket/", ticket_print.ticket, name="ticket"),
     path("pnr-status/", pnrs.pnr_status_lookup, name="pnr-status"),
 ]

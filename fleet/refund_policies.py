@@ -3,7 +3,7 @@ company admin types into `Company.refund_tiers`, read and checked by `tiers_from
 
 They live with the company they describe, so that fleet validates a company's tiers
 (`Company.clean`) without knowing about bookings; booking's refund engine
-(`booking.refunds.quote`) applies them to a cancelled passenger.
+(`booking.lifecycle.refunds.quote`) applies them to a cancelled passenger.
 
 The tiers are read in order and the first whose time condition holds decides; when none
 holds, nothing is refunded. Validated tiers never refund more as departure comes nearer,

@@ -16,7 +16,9 @@ from fleet.selectors import station_get_by_code
 from fleet.services import schedule_advance
 from ttms.api.schema import error_response
 
-from .. import selectors, services
+from ..boarding.selectors import driver_trip_get, driver_trips
+from ..boarding.services.issue import trip_manifest
+from ..boarding.services.scans import OfflineScan, scans_upload, ticket_scan
 from ..models import ScanResult
 
 MAX_UPLOAD = 500
@@ -24,7 +26,7 @@ MAX_UPLOAD = 500
 
 def _trip(request, pk: int, *, detail: bool = False) -> Schedule:
     try:
-        return selectors.driver_trip_get(request.user, pk, detail=detail)
+        return driver_trip_get(request.user, pk, detail=detail)
     except Schedule.DoesNotExist:
         raise NotFound("You are not assigned to a trip with this id.") from None
 
@@ -73,7 +75,7 @@ class DriverTripListView(GenericAPIView):
     serializer_class = DriverTripSerializer
 
     def get_queryset(self):
-        return selectors.driver_trips(self.request.user)
+        return driver_trips(self.request.user)
 
     @extend_schema(operation_id="driver_trips_list", responses=DriverTripSerializer(many=True))
     def get(self, request):
@@ -228,7 +230,7 @@ class ScanView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         trip = _trip(request, values["trip"])
-        outcome = services.ticket_scan(
+        outcome = ticket_scan(
             schedule=trip,
             driver=request.user,
             qr=values["qr"],
@@ -286,7 +288,7 @@ class ManifestView(APIView):
     @extend_schema(responses={200: ManifestSerializer, 404: error_response("Not your trip")})
     def get(self, request, pk: int):
         trip = _trip(request, pk, detail=True)
-        return Response(ManifestSerializer(selectors.trip_manifest(trip)).data)
+        return Response(ManifestSerializer(trip_manifest(trip)).data)
 
 
 @extend_schema_serializer(component_name="OfflineScan")
@@ -330,12 +332,12 @@ class ScanUploadView(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        outcomes = services.scans_upload(
+        outcomes = scans_upload(
             schedule=trip,
             driver=request.user,
             device=values["device"],
             scans=[
-                services.OfflineScan(
+                OfflineScan(
                     nonce=s["nonce"],
                     qr=s["qr"],
                     scanned_at=s["scanned_at"],

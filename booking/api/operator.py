@@ -15,7 +15,8 @@ from fleet.selectors import schedules_for_user
 from ttms.api.schema import error_response
 
 from ..exceptions import Busy
-from ..services import trip_status_change, vehicle_swap
+from ..lifecycle.services.swap import vehicle_swap
+from ..lifecycle.services.trips import trip_status_change
 
 
 class OperatorTripStatusView(OperatorView):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import driver, operator, tickets, views
+from . import driver, operator, ticket_qr, views
 
 urlpatterns = [
     # Trip search lives here: the fleet's timetable search plus this app's availability.
@@ -14,18 +14,18 @@ urlpatterns = [
         name="booking-refund-quote",
     ),
     path("bookings/<pnr:pnr>/cancel/", views.CancelView.as_view(), name="booking-cancel"),
-    path("bookings/<pnr:pnr>/tickets/", tickets.TicketListView.as_view(), name="booking-tickets"),
+    path("bookings/<pnr:pnr>/tickets/", ticket_qr.TicketListView.as_view(), name="booking-tickets"),
     path(
         "bookings/<pnr:pnr>/tickets/<int:passenger>/qr.png",
-        tickets.TicketPngView.as_view(),
+        ticket_qr.TicketPngView.as_view(),
         name="ticket-qr-png",
     ),
     path(
         "bookings/<pnr:pnr>/tickets/<int:passenger>/qr.svg",
-        tickets.TicketSvgView.as_view(),
+        ticket_qr.TicketSvgView.as_view(),
         name="ticket-qr-svg",
     ),
-    path("tickets/keys/", tickets.TicketKeysView.as_view(), name="ticket-keys"),
+    path("tickets/keys/", ticket_qr.TicketKeysView.as_view(), name="ticket-keys"),
     path("driver/trips/", driver.DriverTripListView.as_view(), name="driver-trip-list"),
     path(
         "driver/trips/<int:pk>/boarding/",

@@ -23,8 +23,10 @@ from fleet.selectors import station_get_by_code, trip_search, trip_search_refusa
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
 
-from .. import rules, selectors, services
+from .. import rules
 from ..exceptions import TripNotBookable
+from ..lifecycle.selectors import refund_quote
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import (
     BOOKABLE_QUOTA_CHOICES,
     BerthPreference,
@@ -34,6 +36,8 @@ from ..models import (
     Pnr,
     Quota,
 )
+from ..sales import selectors
+from ..sales.services.create import PassengerIn, booking_create
 
 # --- Search and seat map ------------------------------------------------------------------------
 
@@ -530,7 +534,7 @@ class BookingListCreateView(generics.GenericAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        pnr = services.booking_create(
+        pnr = booking_create(
             user=request.user,
             schedule_id=values["trip"],
             origin_code=values["origin"],
@@ -538,7 +542,7 @@ class BookingListCreateView(generics.GenericAPIView):
             class_code=values["class_code"],
             quota=values["quota"],
             passengers=[
-                services.PassengerIn(
+                PassengerIn(
                     name=p["name"],
                     age=p["age"],
                     gender=p["gender"],
@@ -703,7 +707,7 @@ class RefundQuoteView(APIView):
             data = PassengerIdsSerializer(data={"passengers": raw.split(",")})
             data.is_valid(raise_exception=True)
             ids = data.validated_data["passengers"]
-        plan = selectors.refund_quote(pnr=found, passenger_ids=ids)
+        plan = refund_quote(pnr=found, passenger_ids=ids)
         return Response(RefundQuoteSerializer(plan).data)
 
 
@@ -729,7 +733,7 @@ class CancelView(APIView):
         found = _own_pnr(request, pnr)
         data = PassengerIdsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cancellation = services.booking_cancel(
+        cancellation = booking_cancel(
             pnr=found,
             by=request.user,
             passenger_ids=data.validated_data.get("passengers"),

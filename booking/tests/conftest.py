@@ -10,7 +10,7 @@ import pytest
 
 from fleet.models import Seat
 
-from ..services import booking_create
+from ..sales.services.create import booking_create
 from .factories import adult, funded_user, make_trip, rail_company
 
 
@@ -56,7 +56,8 @@ def make_sleeper_trip(db):
 def book(db):
     """book(trip, passengers=[adult()], user=None, origin="ST1", destination=<last stop>,
     class_code="SL", quota="GENERAL", now=<2 days before departure>, **options): one
-    booking through `booking.services.booking_create`, by a funded user unless given."""
+    booking through `booking.sales.services.create.booking_create`, by a funded user unless
+    given."""
 
     def call(
         trip,

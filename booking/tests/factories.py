@@ -9,7 +9,7 @@ from fleet.tests.factories import CompanyFactory, StationFactory, make_route
 from payments.tests.factories import fund_wallet
 from ttms.accounts.tests.factories import UserFactory
 
-from ..services import PassengerIn
+from ..sales.services.create import PassengerIn
 
 IST = ZoneInfo("Asia/Kolkata")
 # Where each class's coaches come from (fleet.layouts kinds).

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from booking.models import FareRule, Pnr
-from booking.services import booking_create
 from fleet.tests.factories import staff_user
 
+from ..sales.services.create import booking_create
 from .factories import IST, adult, funded_user, make_trip, rail_company
 
 NOW = datetime(2029, 12, 20, 12, 0, tzinfo=IST)

@@ -22,9 +22,11 @@ from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 from ttms.notifications.models import OutboxMessage
 
-from .. import selectors, tickets
-from ..models import Boarding, BoardingConflict, BoardingScan
-from ..services import OfflineScan, booking_cancel, scans_upload
+from ..boarding import ticket_format, ticket_keys
+from ..boarding.services.issue import tickets_issue
+from ..boarding.services.scans import OfflineScan, scans_upload
+from ..lifecycle.services.cancellation import booking_cancel
+from ..models import Boarding, BoardingConflict, BoardingScan, Passenger
 from .factories import adult
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +37,7 @@ SCAN = "/api/v1/driver/scan/"
 def token(ticketed, index: int = 0) -> str:
     pnr = ticketed.pnr
     passenger = pnr.passengers.select_related("seat__coach").get(pk=ticketed.passengers[index].pk)
-    return selectors.tickets_issue(pnr, [passenger])[0].token
+    return tickets_issue(pnr, [passenger])[0].token
 
 
 def scan(client, ticketed, qr, **extra) -> dict:
@@ -47,9 +49,9 @@ def scan(client, ticketed, qr, **extra) -> dict:
 
 def flip(text: str, index: int, bit: int = 0) -> str:
     """`text` (a Base32 part) with one bit of its decoded bytes flipped."""
-    data = bytearray(tickets.b32decode(text))
+    data = bytearray(ticket_format.b32decode(text))
     data[index % len(data)] ^= 1 << bit
-    return tickets.b32encode(bytes(data))
+    return ticket_format.b32encode(bytes(data))
 
 
 def with_part(qr: str, part: int, value: str) -> str:
@@ -106,9 +108,9 @@ def test_one_flipped_bit_anywhere_is_an_invalid_signature(ticketed, api_client, 
 
 @pytest.mark.usefixtures("boarding_time")
 def test_an_unknown_key_id_is_refused(ticketed, api_client):
-    body = tickets.ticket_verify(token(ticketed), selectors.ticket_keys.keyring())
-    forger = tickets.KeyPair.from_seed("FORGED", hmac_secret=b"x" * 32, seed=b"y" * 32)
-    answer = scan(api_client, ticketed, tickets.ticket_sign(body, forger))
+    body = ticket_format.ticket_verify(token(ticketed), ticket_keys.keyring())
+    forger = ticket_format.KeyPair.from_seed("FORGED", hmac_secret=b"x" * 32, seed=b"y" * 32)
+    answer = scan(api_client, ticketed, ticket_format.ticket_sign(body, forger))
     assert answer["result"] == "invalid_signature"
     assert answer["message"] == "Unknown key id FORGED: not a key of this system."
 
@@ -131,7 +133,7 @@ def test_another_trips_ticket_is_the_wrong_trip(ticketed, make_sleeper_trip, boo
         berths=8, quotas={}, code_prefix="OT", departure=ticketed.trip.departure_at
     )
     pnr = book(other, destination="OT4", origin="OT1")
-    qr = selectors.tickets_issue(pnr, pnr.passengers.select_related("seat__coach"))[0].token
+    qr = tickets_issue(pnr, pnr.passengers.select_related("seat__coach"))[0].token
     answer = scan(api_client, ticketed, qr)
     assert answer["result"] == "wrong_trip"
     assert answer["message"] == (
@@ -144,7 +146,7 @@ def test_another_trips_ticket_is_the_wrong_trip(ticketed, make_sleeper_trip, boo
 
 def test_the_validity_window_is_exact(ticketed, api_client, settings):
     qr = token(ticketed)
-    body = tickets.ticket_verify(qr, selectors.ticket_keys.keyring())
+    body = ticket_format.ticket_verify(qr, ticket_keys.keyring())
     assert body.valid_from == ticketed.pnr.departure_at - timedelta(minutes=180)
     assert body.valid_until == ticketed.pnr.arrival_at + timedelta(minutes=360)
     for moment, result in [
@@ -412,7 +414,7 @@ def test_start_and_complete_move_the_trip_along(ticketed, api_client):
 
 
 def test_a_cancelled_trip_cannot_be_started(ticketed, api_client):
-    from ..services import trip_cancel
+    from ..lifecycle.services.trips import trip_cancel
 
     trip_cancel(schedule=ticketed.trip, by=None, reason="Flooded tracks")
     api_client.force_authenticate(ticketed.driver)
@@ -438,8 +440,8 @@ def _unseal_offline(revocations: str, keys: list[dict]) -> dict:
     kind, kid, body, signature = revocations.split(".")
     public = next(k["public_key"] for k in keys if k["kid"] == kid)
     key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(public + "=="))
-    key.verify(tickets.b32decode(signature), f"{kind}.{kid}.{body}".encode())
-    return json.loads(tickets.b32decode(body))
+    key.verify(ticket_format.b32decode(signature), f"{kind}.{kid}.{body}".encode())
+    return json.loads(ticket_format.b32decode(body))
 
 
 @pytest.mark.usefixtures("boarding_time")
@@ -584,7 +586,7 @@ def test_a_device_that_refused_the_second_scan_raises_no_conflict(ticketed, api_
 @pytest.mark.usefixtures("boarding_time")
 def test_offline_scans_are_checked_at_the_moment_they_were_made(ticketed):
     qr = token(ticketed)
-    body = tickets.ticket_verify(qr, selectors.ticket_keys.keyring())
+    body = ticket_format.ticket_verify(qr, ticket_keys.keyring())
     before = OfflineScan("early", qr, body.valid_from - timedelta(minutes=1))
     future = OfflineScan("future", qr, body.valid_until + timedelta(days=30))
     answers = scans_upload(
@@ -654,8 +656,8 @@ def test_a_repeated_upload_costs_the_same_queries_however_long(ticketed, book, a
     passengers = list(ticketed.pnr.schedule.pnrs.values_list("passengers", flat=True))
     start = ticketed.trip.departure_at - timedelta(minutes=40)
     qrs = [
-        selectors.tickets_issue(p.pnr, [p])[0].token
-        for p in selectors.Passenger.objects.filter(pk__in=passengers).select_related(
+        tickets_issue(p.pnr, [p])[0].token
+        for p in Passenger.objects.filter(pk__in=passengers).select_related(
             "pnr__origin", "pnr__destination", "seat__coach"
         )
     ]

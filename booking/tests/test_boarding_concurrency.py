@@ -11,10 +11,11 @@ from rest_framework.test import APIClient
 
 from ttms.testing import run_together
 
-from .. import selectors
+from ..boarding.services.issue import tickets_issue
+from ..boarding.services.scans import OfflineScan, scans_upload
 from ..exceptions import CancellationNotAllowed
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Boarding, BoardingScan, PassengerStatus
-from ..services import OfflineScan, booking_cancel, scans_upload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ def qr_of(ticketed, index: int = 0) -> str:
     passenger = ticketed.pnr.passengers.select_related("seat__coach").get(
         pk=ticketed.passengers[index].pk
     )
-    return selectors.tickets_issue(ticketed.pnr, [passenger])[0].token
+    return tickets_issue(ticketed.pnr, [passenger])[0].token
 
 
 def test_ten_simultaneous_scans_board_the_ticket_once(ticketed):
@@ -83,7 +84,7 @@ def test_a_scan_racing_a_cancellation_never_boards_a_cancelled_passenger(tickete
                 )
             except CancellationNotAllowed as refused:
                 return refused
-        from ..services import ticket_scan
+        from ..boarding.services.scans import ticket_scan
 
         return ticket_scan(schedule=trip, driver=driver, qr=qr)
 

@@ -15,8 +15,10 @@ from ttms.invariants import broken_invariants
 from ttms.testing import run_together
 
 from ..exceptions import AlreadyCancelled
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.charting import chart_prepare
 from ..models import Cancellation, FareRule, Passenger, Pnr
-from ..services import booking_cancel, booking_create, chart_prepare
+from ..sales.services.create import booking_create
 from .factories import IST, adult, funded_user
 
 pytestmark = pytest.mark.django_db

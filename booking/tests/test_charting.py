@@ -21,14 +21,11 @@ from ttms.testing import run_together
 
 from .. import rules
 from ..exceptions import CancellationNotAllowed, ChartingRefused, ChartPrepared
+from ..lifecycle.services import charting
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.charting import chart_prepare, charts_prepare_due
+from ..lifecycle.services.promotion import promote_waitlist
 from ..models import Cancellation, Chart, Passenger, Place, Pnr, Promotion, TripClass
-from ..services import (
-    booking_cancel,
-    chart_prepare,
-    charting,
-    charts_prepare_due,
-    promote_waitlist,
-)
 from ..tasks import charts_prepare_due_task
 from .factories import IST, adult, funded_user, make_trip, rail_company
 

@@ -19,9 +19,9 @@ from ttms.invariants import CHECKS, run_checks
 from ttms.testing import run_together
 
 from ..exceptions import Busy, NotAllConfirmed
-from ..inventory import inventory_ensure
 from ..models import Passenger, Place, Pnr, TripClass
-from ..services import booking_create
+from ..sales.inventory import inventory_ensure
+from ..sales.services.create import booking_create
 from .factories import adult, funded_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -1,4 +1,4 @@
-"""The booking form's draft (`booking.services.draft`): kept in the session only when
+"""The booking form's draft (`booking.sales.services.draft`): kept in the session only when
 `booking_create` would take it, reviewed against the wallet, paid for once."""
 
 from datetime import datetime, timedelta
@@ -12,7 +12,7 @@ from payments import selectors as wallet_selectors
 
 from ..exceptions import InvalidBooking
 from ..models import Pnr
-from ..services.draft import (
+from ..sales.services.draft import (
     DRAFTS_KEPT,
     SESSION_KEY,
     draft_get,

@@ -10,8 +10,8 @@ from payments.services import booking_refund
 from ttms.invariants import CHECKS, broken_invariants, run_checks
 
 from .. import invariants
+from ..lifecycle.services.promotion import promote_waitlist
 from ..models import Cancellation, Passenger, Place, TripClass
-from ..services import promote_waitlist
 from .factories import adult
 
 pytestmark = pytest.mark.django_db

@@ -35,8 +35,9 @@ from ttms.celery import app
 from ttms.invariants import broken_invariants
 
 from ..exceptions import Busy, NotAllConfirmed
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Cancellation, Passenger, Place, Pnr, Promotion, TripClass
-from ..services import booking_cancel, booking_create
+from ..sales.services.create import booking_create
 from ..tasks import promote_waitlist_task
 from .factories import adult, funded_user
 

@@ -18,8 +18,9 @@ from payments.money import format_money
 from payments.selectors import wallet_for_user
 from ttms.accounts.tests.factories import UserFactory
 
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.trips import trip_cancel
 from ..models import Cancellation, Passenger, Pnr
-from ..services import booking_cancel, trip_cancel
 from .factories import adult, funded_user
 from .test_ticket_pages import api_tickets, decode_svg, svgs, text_of
 

@@ -8,8 +8,9 @@ import pytest
 from ttms.invariants import broken_invariants
 from ttms.notifications.models import OutboxMessage
 
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.promotion import promote_waitlist
 from ..models import Passenger, Place, Promotion, TripClass
-from ..services import booking_cancel, promote_waitlist
 from .factories import adult
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from payments.services import wallet_sale_accounts
 
-from ..inventory import inventory_ensure
 from ..models import Passenger, Pnr
-from ..services import booking_create
+from ..sales.inventory import inventory_ensure
+from ..sales.services.create import booking_create
 from .factories import adult, funded_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -25,8 +25,8 @@ from ..exceptions import (
     NotOneCoach,
     TripNotBookable,
 )
-from ..inventory import inventory_ensure
 from ..models import Passenger, Place, Pnr, TripClass
+from ..sales.inventory import inventory_ensure
 from .factories import IST, adult, funded_user
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The refund policy rules (booking.refunds): pure functions, so no database.
+"""The refund policy rules (booking.lifecycle.refunds): pure functions, so no database.
 
 Expected amounts in the tables are worked out by hand; the time before departure is written
 as "h:mm" or "h:mm:ss" ("-1:00" is an hour after departure).
@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, reject
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from booking.refunds import (
+from fleet.models import Company
+
+from ..lifecycle.refunds import (
     PRESETS,
     Policy,
     Quote,
@@ -26,7 +28,6 @@ from booking.refunds import (
     tiers_from_json,
     tiers_to_json,
 )
-from fleet.models import Company
 
 DEPARTURE = datetime(2025, 3, 15, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 

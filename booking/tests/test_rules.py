@@ -11,10 +11,10 @@ import pytest
 from fleet.models import Company
 
 from .. import rules
-from ..fares import DEFAULT_MULTIPLIERS_BP, Tariff, tariff_get
-from ..inventory import class_quotas
 from ..models import FareRule
 from ..rules import SeatRow, Traveller
+from ..sales.fares import DEFAULT_MULTIPLIERS_BP, Tariff, tariff_get
+from ..sales.inventory import class_quotas
 from .factories import IST, rail_company
 
 # --- Legs -----------------------------------------------------------------------------------

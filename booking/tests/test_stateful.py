@@ -37,9 +37,11 @@ from ..exceptions import (
     NotOneCoach,
     TripNotBookable,
 )
-from ..inventory import inventory_ensure
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.promotion import promote_waitlist
 from ..models import FareRule, Passenger, Place, Pnr, TripClass
-from ..services import PassengerIn, booking_cancel, booking_create, promote_waitlist
+from ..sales.inventory import inventory_ensure
+from ..sales.services.create import PassengerIn, booking_create
 from . import reference_model as model
 from .factories import IST, funded_user, make_trip, rail_company
 

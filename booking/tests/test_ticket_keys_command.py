@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from .. import ticket_keys
+from ..boarding import ticket_keys
 from ..models import TicketKey
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_keys_from_database")]

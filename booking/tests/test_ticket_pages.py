@@ -21,10 +21,11 @@ from fleet.tests.factories import CompanyFactory, staff_user
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 
-from .. import selectors
+from ..boarding.selectors import ScanLine, boarding_sheet
+from ..boarding.services.issue import tickets_issue
+from ..boarding.services.scans import OfflineScan, scans_upload, ticket_scan
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import BoardingConflict, Passenger
-from ..selectors import ScanLine
-from ..services import OfflineScan, booking_cancel, scans_upload, ticket_scan
 from .factories import adult, funded_user
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +191,7 @@ def sheet_url(trip) -> str:
 
 
 def qr_of(passenger) -> str:
-    [ticket] = selectors.tickets_issue(passenger.pnr, [passenger])
+    [ticket] = tickets_issue(passenger.pnr, [passenger])
     return ticket.token
 
 
@@ -304,7 +305,7 @@ def test_the_boarding_sheet_lists_who_boarded_who_did_not_and_the_conflicts(scan
 def test_the_boarding_sheet_is_the_selectors_as_the_admin_renders_it(scanned, client):
     client.force_login(staff_user(scanned.trip.route.company, role=Role.COMPANY_ADMIN))
 
-    sheet = selectors.boarding_sheet(scanned.trip)
+    sheet = boarding_sheet(scanned.trip)
     context = client.get(sheet_url(scanned.trip)).context
 
     assert sheet["counts"] == {"tickets": 3, "boarded": 2, "not_boarded": 1, "conflicts": 1}

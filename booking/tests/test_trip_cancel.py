@@ -23,9 +23,12 @@ from ttms.invariants import broken_invariants
 from ttms.notifications.models import OutboxMessage
 
 from ..exceptions import Busy, TripNotBookable
-from ..inventory import inventory_ensure
+from ..lifecycle.services import trips
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.trips import trip_cancel
 from ..models import Cancellation, Passenger, Pnr, TripClass
-from ..services import booking_cancel, booking_create, trip_cancel, trips
+from ..sales.inventory import inventory_ensure
+from ..sales.services.create import booking_create
 from .factories import adult, funded_user, make_trip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]

@@ -28,8 +28,12 @@ from ttms.invariants import broken_invariants
 from ttms.notifications.models import OutboxMessage
 
 from ..exceptions import Busy, VehicleSwapRefused
+from ..lifecycle.services.cancellation import booking_cancel
+from ..lifecycle.services.charting import chart_prepare
+from ..lifecycle.services.swap import vehicle_swap
+from ..lifecycle.services.trips import trip_cancel
 from ..models import Passenger, Place, Promotion, TripClass
-from ..services import booking_cancel, booking_create, chart_prepare, trip_cancel, vehicle_swap
+from ..sales.services.create import booking_create
 from .factories import adult, funded_user, make_trip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]

@@ -24,10 +24,12 @@ from ttms.accounts.phones import phone_normalize
 from ttms.exceptions import DomainError
 from ttms.throttling import FailedAttempts, client_ident
 
-from .. import selectors, services
+from ..lifecycle.selectors import refund_quote, trip_cancellation_reason
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Passenger, PassengerStatus, Pnr, Quota
+from ..sales import selectors
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
-from .tickets import TicketBlock, ticket_blocks
+from .ticket_print import TicketBlock, ticket_blocks
 
 TRIPS_PAGE_SIZE = 20
 # Statuses a later change (a promotion, a cancellation) can still move.
@@ -133,11 +135,11 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
 
 def _cancel_refusal(pnr: Pnr) -> tuple[str | None, bool | None]:
     """Why nothing of `pnr` can be cancelled now (None when something can), and whether its
-    chart is prepared: asked of the rules the cancellation applies (`selectors.
+    chart is prepared: asked of the rules the cancellation applies (`lifecycle.selectors.
     refund_quote` for every active passenger), so no page offers what the service would
     refuse."""
     try:
-        return None, selectors.refund_quote(pnr=pnr).charted
+        return None, refund_quote(pnr=pnr).charted
     except DomainError as exc:
         return exc.message, None
 
@@ -163,9 +165,7 @@ def pnr_detail(request, pnr: str):
             "route": route,
             "company": route.company,
             "trip_cancelled": trip_cancelled,
-            "cancel_reason": (
-                selectors.trip_cancellation_reason(found.schedule) if trip_cancelled else ""
-            ),
+            "cancel_reason": (trip_cancellation_reason(found.schedule) if trip_cancelled else ""),
             # A ticket to print only while someone holds one (a cancelled trip voids them all).
             "printable": bool(context["qrs"]) and not trip_cancelled,
             "departure": local_time(found.departure_at, found.origin),
@@ -276,11 +276,11 @@ def _cancel_page(
 def cancel(request, pnr: str):
     """Cancel some passengers of one of the user's PNRs. GET: the active passengers to
     choose from; with `passengers` chosen (ids), what cancelling them now refunds, and a
-    form to do it. POST: cancel them (`services.booking_cancel`), refunded to the wallet
-    that paid, then back to the PNR page with what was done. A refund that changed since it
-    was shown (a time band passed) is shown again to confirm rather than paid silently;
-    a form sent twice finds them cancelled and refunds nothing more. 404 for anyone else's
-    PNR."""
+    form to do it. POST: cancel them (`lifecycle.services.cancellation.booking_cancel`),
+    refunded to the wallet that paid, then back to the PNR page with what was done. A refund
+    that changed since it was shown (a time band passed) is shown again to confirm rather than
+    paid silently; a form sent twice finds them cancelled and refunds nothing more. 404 for
+    anyone else's PNR."""
     found = _own_pnr(request.user, pnr)
     if request.method == "POST":
         return _cancel_post(request, found)
@@ -290,7 +290,7 @@ def cancel(request, pnr: str):
     if problem:
         return _cancel_page(request, found, field_error=problem, status=400)
     try:
-        plan = selectors.refund_quote(pnr=found, passenger_ids=ids)
+        plan = refund_quote(pnr=found, passenger_ids=ids)
     except DomainError as exc:
         return _cancel_page(request, found, chosen=ids, error=exc, status=exc.status_code)
     return _cancel_page(request, found, chosen=ids, plan=plan)
@@ -301,7 +301,7 @@ def _cancel_post(request, pnr: Pnr):
     if problem:
         return _cancel_page(request, pnr, field_error=problem, status=400)
     try:
-        plan = selectors.refund_quote(pnr=pnr, passenger_ids=ids)
+        plan = refund_quote(pnr=pnr, passenger_ids=ids)
         if request.POST.get("refund") != str(plan.refund):
             return _cancel_page(
                 request,
@@ -316,7 +316,7 @@ def _cancel_post(request, pnr: Pnr):
                     else "Check the refund, then confirm."
                 ),
             )
-        cancellation = services.booking_cancel(pnr=pnr, by=request.user, passenger_ids=ids)
+        cancellation = booking_cancel(pnr=pnr, by=request.user, passenger_ids=ids)
     except DomainError as exc:
         return _cancel_page(request, pnr, chosen=ids, error=exc, status=exc.status_code)
     messages.success(request, _cancelled_message(pnr, cancellation))

@@ -20,9 +20,8 @@ from fleet.selectors import trip_search as trips_find
 from payments import money
 from ttms.exceptions import DomainError
 
-from .. import rules, selectors, services
+from .. import rules
 from ..exceptions import InvalidBooking, TripNotBookable
-from ..fares import tariff_get
 from ..forms import (
     BookingOptionsForm,
     PassengerForm,
@@ -34,7 +33,10 @@ from ..forms import (
     station_label,
 )
 from ..models import BOOKABLE_QUOTAS, Quota
-from ..services.draft import (
+from ..sales import selectors
+from ..sales.fares import tariff_get
+from ..sales.services.create import PassengerIn
+from ..sales.services.draft import (
     draft_get,
     draft_pay,
     draft_review,
@@ -516,13 +518,13 @@ def _options_form(*, quota: str, only_if_all_confirmed: bool = False) -> Booking
     )
 
 
-def _passengers_in(formset) -> list[services.PassengerIn]:
+def _passengers_in(formset) -> list[PassengerIn]:
     passengers = []
     for form in formset.forms:
         row = form.cleaned_data
         coach, seat = seat_parse(row["seat"]) or ("", "")
         passengers.append(
-            services.PassengerIn(
+            PassengerIn(
                 name=row["name"],
                 age=row["age"],
                 gender=row["gender"],
@@ -563,7 +565,7 @@ def book(request, pk: int):
     """The booking form, in three steps that work without JavaScript: passengers and quota
     (rows added by a button), then the fare breakdown against the wallet (with a sandbox
     top-up when it is short, which comes back here), then Pay. The draft, its review and
-    its payment are `services.draft`'s; this maps requests to them."""
+    its payment are `sales.services.draft`'s; this maps requests to them."""
     schedule = _trip_or_404(pk)
     data = request.POST if request.method == "POST" else request.GET
     key = data.get("draft", "")

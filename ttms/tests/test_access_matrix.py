@@ -35,7 +35,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from booking.models import BoardingScan, Passenger, Pnr
-from booking.services import booking_create
+from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.models import Company, Schedule
 from fleet.services import standard_layout, travel_class_standard, vehicle_create

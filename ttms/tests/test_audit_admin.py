@@ -143,7 +143,8 @@ def test_the_history_of_another_companys_trip_is_not_shown(client, world):
 
 
 def test_the_history_of_a_pnr_and_of_a_company_list_their_entries(client, world):
-    from booking.services import booking_cancel, booking_create
+    from booking.lifecycle.services.cancellation import booking_cancel
+    from booking.sales.services.create import booking_create
 
     trip = world["trip_a"]
     pnr = booking_create(

@@ -10,17 +10,15 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from booking import ticket_keys
+from booking.boarding import ticket_keys
+from booking.lifecycle.services.cancellation import booking_cancel
+from booking.lifecycle.services.charting import chart_prepare
+from booking.lifecycle.services.promotion import promote_waitlist
+from booking.lifecycle.services.swap import vehicle_swap
+from booking.lifecycle.services.trips import trip_cancel
 from booking.models import Cancellation, Pnr, TicketKey, TripClass
-from booking.services import (
-    booking_cancel,
-    booking_create,
-    chart_prepare,
-    promote_waitlist,
-    trip_cancel,
-    vehicle_swap,
-)
-from booking.services.fares import fare_rule_delete, fare_rule_save
+from booking.sales.services.create import booking_create
+from booking.sales.services.fares import fare_rule_delete, fare_rule_save
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.exceptions import InvalidStatusTransition
 from fleet.models import Company, Schedule, ScheduleStatus

@@ -1,8 +1,8 @@
 """Every parser of outside input, fed anything: it answers, or refuses in the one way its
 contract documents, and never raises anything else.
 
-- ticket text (QR payloads and signed revocation lists): `booking.tickets`, refusing with
-  TicketRejected (malformed or invalid_signature);
+- ticket text (QR payloads and signed revocation lists): `booking.boarding.ticket_format`,
+  refusing with TicketRejected (malformed or invalid_signature);
 - the webhook signature header, and the body a valid signature lets through:
   `payments.providers.signing`, refusing with WebhookSignatureInvalid, and each provider's
   `parse_webhook`, refusing with WebhookPayloadInvalid;
@@ -25,11 +25,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from booking import selectors
-from booking.models import BoardingScan
-from booking.services import booking_create
-from booking.tests.factories import adult, funded_user, make_trip
-from booking.tickets import (
+from booking.boarding.services.issue import tickets_issue
+from booking.boarding.ticket_format import (
     REVOCATIONS,
     TICKET,
     KeyPair,
@@ -43,6 +40,9 @@ from booking.tickets import (
     ticket_verify,
     unseal,
 )
+from booking.models import BoardingScan
+from booking.sales.services.create import booking_create
+from booking.tests.factories import adult, funded_user, make_trip
 from fleet.tests.factories import staff_user
 from payments.exceptions import WebhookPayloadInvalid, WebhookSignatureInvalid
 from payments.providers import mobilemoney, sandbox
@@ -332,7 +332,7 @@ def boarding(db):
         passengers=[adult("Asha", 34, "F"), adult("Ravi", 36, "M")],
         now=departure - timedelta(days=2),
     )
-    tickets = [t.token for t in selectors.tickets_issue(pnr, pnr.passengers.order_by("index"))]
+    tickets = [t.token for t in tickets_issue(pnr, pnr.passengers.order_by("index"))]
     return trip, driver, tickets
 
 

@@ -10,7 +10,7 @@ import schemathesis
 from django.core.management import call_command
 from schemathesis.core.transport import Response as SchemathesisResponse
 
-from booking.services import booking_create
+from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.models import ScheduleStatus
 from fleet.tests.factories import staff_user

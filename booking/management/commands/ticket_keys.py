@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from booking import ticket_keys
 from booking.models import TicketKey
+
+from ...boarding import ticket_keys
 
 KEYS_ENDPOINT = "/api/v1/tickets/keys/"
 # Who the audit trail names for a rotation or revocation run from the shell.

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from booking.models import Passenger, PassengerStatus, Pnr
-from booking.services import PassengerIn, booking_create
+from booking.sales.services.create import PassengerIn, booking_create
 from fleet.models import Company, Schedule, Seat
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, StationFactory, make_route

@@ -21,7 +21,7 @@ from fleet.refund_policies import (
 )
 from payments.money import format_money
 
-from .models import PassengerStatus, Quota
+from ..models import PassengerStatus, Quota
 
 # The policies themselves are fleet's; their names are read here too, beside the engine.
 __all__ = [

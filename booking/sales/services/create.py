@@ -15,8 +15,8 @@ from fleet.models import Schedule, Seat
 from payments import services as payments
 from ttms.accounts.models import User
 
-from .. import rules
-from ..exceptions import (
+from ... import rules
+from ...exceptions import (
     BookingNotOpen,
     Busy,
     ChartPrepared,
@@ -25,12 +25,12 @@ from ..exceptions import (
     NotOneCoach,
     TripNotBookable,
 )
+from ...lifecycle.services.promotion import promote_locked
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from ...models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
 from ..fares import booking_fare
 from ..inventory import inventory_ensure
-from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
-from ..models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
 from ..selectors import Journey, journey_get, trip_refusal
-from .promotion import promote_locked
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3

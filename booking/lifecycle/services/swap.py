@@ -1,15 +1,11 @@
-"""Operator changes to a whole trip that carry its bookings along: cancelling the trip (every
-PNR refunded in full) and swapping its vehicle (passengers moved to the new seats).
+"""Swapping a trip's vehicle: its seated passengers carried to the new vehicle's seats
+(`lifecycle.reseating`), each one moved told.
 
-Locks (`_lock_trip`): the trip's row (`fleet.locks.lock_schedule`, FOR NO KEY UPDATE, which
-a booking inserting a PNR of the trip does not wait for), then its classes by primary key; a
-first booking creates the classes under the row's lock (`inventory_ensure`), so none appears
-meanwhile. A PNR's cancellation (PNR, wallet, trip class) runs in its own transaction, never
-while a trip class lock is held here.
+Locks: as a trip's cancellation (`booking.locks.trip_lock`): the trip's row, then its
+classes by primary key.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,25 +13,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleet.exceptions import TripLocked
-from fleet.locks import lock_schedule
-from fleet.models import Schedule, ScheduleStatus, Vehicle
+from fleet.models import Schedule, Vehicle
 from fleet.services import (
-    schedule_cancel,
-    schedule_transition,
     schedule_vehicle_set,
     trip_locked_message,
 )
 from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
 
-from .. import rules
-from ..exceptions import AlreadyCancelled, Busy, VehicleSwapRefused
-from ..inventory import class_places, class_quotas, vehicle_seats
-from ..locks import bound_lock_waits, lock_timeouts_as_busy
-from ..models import (
+from ... import rules
+from ...exceptions import VehicleSwapRefused
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_lock
+from ...models import (
     ACTIVE_STATUSES,
     SEATED_STATUSES,
-    Cancellation,
     Passenger,
     PassengerStatus,
     Place,
@@ -43,301 +34,9 @@ from ..models import (
     Promotion,
     TripClass,
 )
-from ..selectors import trip_cancellation_reason
-from .cancellation import booking_cancel
+from ...sales.inventory import class_places, class_quotas, vehicle_seats
+from ..reseating import Rider, Shortfall, reseat, shortfalls
 from .promotion import promotion_enqueue
-
-
-def _lock_trip(schedule_id: int) -> tuple[Schedule, list[TripClass]]:
-    """Lock the trip's row, then every class of it (by pk); return both, fresh. Must run
-    inside a transaction."""
-    schedule = lock_schedule(schedule_id)
-    trip_classes = list(
-        TripClass.objects.select_for_update(of=("self",))
-        .filter(schedule_id=schedule_id)
-        .order_by("pk")
-    )
-    return schedule, trip_classes
-
-
-# --- Trip cancellation ------------------------------------------------------------------------
-
-
-@dataclass
-class TripCancelResult:
-    """What `trip_cancel` did: the trip, whether it was already cancelled (this call only
-    finished cancelling its bookings), the PNR cancellations it made, and the PNRs it could
-    not cancel yet (busy: call it again)."""
-
-    schedule: Schedule
-    resumed: bool
-    reason: str
-    cancellations: list[Cancellation] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
-
-    @property
-    def refunded(self) -> int:
-        return sum(c.refund for c in self.cancellations)
-
-
-def trip_cancel(
-    *, schedule: Schedule, by: User | None, reason: str, now: datetime | None = None
-) -> TripCancelResult:
-    """Cancel a trip before it departs, and every booking on it with a full refund.
-
-    1. One transaction: every class of the trip locked (by pk), then the trip's row
-       (`_lock_trip`); every class `closed`, so a booking not yet committed is refused
-       under its class lock and every committed one is visible to step 2; fleet's
-       `schedule_cancel` (status CANCELLED and its ScheduleEvent; refused once the trip
-       has departed). A trip nobody has booked has no classes: its first booking creates
-       them under the row's lock, and is refused there once the trip is cancelled.
-    2. Each PNR of the trip with active passengers is cancelled by `booking_cancel` (cause
-       trip_cancelled: the whole fare back to where it came from), in its own transaction,
-       together with one "trip.cancelled" outbox message to the PNR's holder carrying the
-       reason (booking_cancel also writes its "pnr.cancelled" with the refund).
-
-    Idempotent and resumable: on a trip already cancelled, step 1 only makes sure its
-    classes are closed and step 2 cancels whatever is still active (a crash, or a PNR that
-    was busy, between the two), telling passengers the reason recorded with the
-    cancellation. A second call pays nothing twice: cancelled passengers are skipped.
-
-    Raises TripLocked (departed or arrived), ValidationError (no reason), Busy (the trip or
-    a class is locked too long: nothing written). A PNR that stays busy in step 2 is left
-    active and listed in `pending`.
-    """
-    now = now or timezone.now()
-    with transaction.atomic(), lock_timeouts_as_busy():
-        bound_lock_waits()
-        locked, trip_classes = _lock_trip(schedule.pk)
-        resumed = locked.status == ScheduleStatus.CANCELLED
-        # Closed first: fleet refuses to cancel a trip whose seats are still on sale.
-        _close_classes(trip_classes)
-        if resumed:
-            reason = trip_cancellation_reason(locked) or (reason or "").strip()
-        else:
-            locked = schedule_cancel(schedule=locked, by=by, reason=reason)
-            reason = reason.strip()
-    result = TripCancelResult(schedule=locked, resumed=resumed, reason=reason)
-    pnrs = (
-        Pnr.objects.filter(schedule_id=locked.pk, passengers__status__in=ACTIVE_STATUSES)
-        .select_related("schedule__route__company", "origin")
-        .distinct()
-        .order_by("pk")
-    )
-    for pnr in pnrs:
-        try:
-            with transaction.atomic():
-                cancellation = booking_cancel(
-                    pnr=pnr, by=by, cause=Cancellation.Cause.TRIP_CANCELLED, now=now
-                )
-                outbox_add(
-                    messages=[_trip_cancelled_message(locked, pnr, cancellation, reason)], now=now
-                )
-        except AlreadyCancelled:
-            continue  # cancelled meanwhile (by its holder, or a concurrent sweep)
-        except Busy:
-            result.pending.append(pnr.number)
-            continue
-        result.cancellations.append(cancellation)
-    return result
-
-
-@dataclass
-class TripStatusChange:
-    """What `trip_status_change` did: the trip as it is now, and, when the change cancelled
-    it, what the cancellation did to its bookings (None otherwise)."""
-
-    schedule: Schedule
-    cancel: TripCancelResult | None = None
-
-
-def trip_status_change(
-    *, schedule: Schedule, to_status: str, by: User | None, reason: str = ""
-) -> TripStatusChange:
-    """An operator's change of a trip's status, from the admin or the operator API: the one
-    place that decides how. Cancelling is `trip_cancel` (every booking cancelled and refunded
-    in full, passengers told `reason`; resumable on a trip already cancelled); any other
-    status is fleet's `schedule_transition` (the status machine, under the trip's row lock).
-
-    Raises what those raise: TripLocked, InvalidStatusTransition, ValidationError (unknown
-    status, no reason to cancel), Busy. A PNR left busy by a cancellation is listed in
-    `cancel.pending`.
-    """
-    if to_status == ScheduleStatus.CANCELLED:
-        result = trip_cancel(schedule=schedule, by=by, reason=reason)
-        return TripStatusChange(schedule=result.schedule, cancel=result)
-    changed = schedule_transition(schedule=schedule, to_status=to_status, by=by, reason=reason)
-    return TripStatusChange(schedule=changed)
-
-
-def _close_classes(trip_classes: list[TripClass]) -> None:
-    """Close every class of the trip (and clear a promotion still due: a closed class
-    promotes nobody). Called with the classes locked. A trip without classes needs none:
-    its first booking would create them under the row's lock, and refuses a cancelled
-    trip there (`inventory_ensure`)."""
-    TripClass.objects.filter(pk__in=[tc.pk for tc in trip_classes]).update(
-        closed=True, promotion_due=False
-    )
-
-
-def _trip_cancelled_message(
-    schedule: Schedule, pnr: Pnr, cancellation: Cancellation, reason: str
-) -> Message:
-    return Message(
-        topic="trip.cancelled",
-        user_id=pnr.user_id,
-        payload={
-            "pnr": pnr.number,
-            "trip": schedule.pk,
-            "number": schedule.route.number,
-            "service_date": schedule.service_date.isoformat(),
-            "reason": reason,
-            "refund": cancellation.refund,
-            "passengers": [line["index"] for line in cancellation.lines],
-        },
-    )
-
-
-# --- Vehicle swap -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rider:
-    """A seated (CNF or RAC) passenger, as reseating sees them: the legs they ride and the
-    place they hold. `half` 0 needs a whole seat; 1 or 2 a half of an RAC berth."""
-
-    passenger_id: int
-    mask: int
-    half: int
-    coach_code: str
-    seat_number: str
-    on_rac_berth: bool  # a whole (half 0) passenger holding both halves of an RAC berth
-
-    @property
-    def first_leg(self) -> int:
-        return (self.mask & -self.mask).bit_length() - 1
-
-
-@dataclass(frozen=True)
-class Seating:
-    """Where reseating put one rider: a seat of the new vehicle and the half held."""
-
-    seat: rules.SeatRow
-    half: int
-
-    @property
-    def keys(self) -> tuple[tuple[int, int], ...]:
-        """The places held: a whole RAC berth holds both its halves."""
-        if self.seat.is_rac and self.half == 0:
-            return ((self.seat.seat_id, 1), (self.seat.seat_id, 2))
-        return ((self.seat.seat_id, self.half),)
-
-
-@dataclass(frozen=True)
-class Shortfall:
-    """A class the new vehicle cannot carry: `need` places on its busiest leg (`leg`), it
-    has `have`. `kind` is "seats" (whole seats) or "rac" (RAC half berths), or "class"
-    when the vehicle lacks the class altogether (`need`: passengers holding or waiting)."""
-
-    class_code: str
-    kind: str
-    need: int
-    have: int
-    leg: int | None = None
-
-
-def peak(riders: Iterable[Rider]) -> tuple[int, int | None]:
-    """The most riders on one leg, and the first leg where it is reached."""
-    per_leg: Counter[int] = Counter()
-    for rider in riders:
-        mask, leg = rider.mask, 0
-        while mask:
-            if mask & 1:
-                per_leg[leg] += 1
-            mask >>= 1
-            leg += 1
-    if not per_leg:
-        return 0, None
-    most = max(per_leg.values())
-    return most, min(leg for leg, count in per_leg.items() if count == most)
-
-
-def shortfalls(
-    class_code: str, riders: Sequence[Rider], seats: Sequence[rules.SeatRow]
-) -> list[Shortfall]:
-    """Whether one class's seated passengers fit the new vehicle's seats of the class: the
-    whole-seat passengers at their busiest leg within its seats that are not RAC berths,
-    the RAC passengers at theirs within its RAC half berths, counted separately."""
-    problems = []
-    whole, whole_leg = peak(r for r in riders if r.half == 0)
-    plain = sum(1 for s in seats if not s.is_rac)
-    if whole > plain:
-        problems.append(Shortfall(class_code, "seats", whole, plain, whole_leg))
-    rac, rac_leg = peak(r for r in riders if r.half)
-    halves = 2 * sum(1 for s in seats if s.is_rac)
-    if rac > halves:
-        problems.append(Shortfall(class_code, "rac", rac, halves, rac_leg))
-    return problems
-
-
-def reseat(
-    riders: Sequence[Rider], seats: Sequence[rules.SeatRow]
-) -> tuple[dict[int, Seating], bool]:
-    """Seat one class's riders on the new vehicle's seats of that class, deterministically.
-
-    First every rider whose coach code and seat number exist in the new layout keeps them,
-    on a seat of the right kind (an RAC half on the same half of an RAC berth; a whole
-    passenger on a plain seat, or on an RAC berth if they held a whole one). Then the
-    others, in booking order (passenger pk), each on the lowest-order place free on all
-    their legs: a plain seat, or an RAC half (lowest order, then half). If that leaves
-    someone without a place, everyone is seated again from scratch, by boarding leg then
-    pk, the same way: placing intervals by their start always succeeds when the busiest
-    leg fits (`shortfalls` is empty). Returns (passenger id -> seating, whether everyone
-    was seated from scratch); raises VehicleSwapRefused if even that fails.
-    """
-    seats = sorted(seats, key=lambda s: s.order)
-    by_number = {(s.coach_code, s.number): s for s in seats}
-    plain = [Seating(s, 0) for s in seats if not s.is_rac]
-    halves = [Seating(s, half) for s in seats if s.is_rac for half in (1, 2)]
-    ordered = sorted(riders, key=lambda r: r.passenger_id)
-
-    def place(
-        seating: dict[int, Seating], occupied: Counter, rider: Rider, candidates: Iterable[Seating]
-    ) -> bool:
-        for candidate in candidates:
-            if all(not occupied[key] & rider.mask for key in candidate.keys):
-                for key in candidate.keys:
-                    occupied[key] |= rider.mask
-                seating[rider.passenger_id] = candidate
-                return True
-        return False
-
-    seating: dict[int, Seating] = {}
-    occupied: Counter = Counter()
-    for rider in ordered:
-        target = by_number.get((rider.coach_code, rider.seat_number))
-        if target is None:
-            continue
-        if rider.half and target.is_rac:
-            kept = Seating(target, rider.half)
-        elif not rider.half and (not target.is_rac or rider.on_rac_berth):
-            kept = Seating(target, 0)
-        else:
-            continue
-        place(seating, occupied, rider, [kept])
-    if all(
-        place(seating, occupied, rider, halves if rider.half else plain)
-        for rider in ordered
-        if rider.passenger_id not in seating
-    ):
-        return seating, False
-    seating, occupied = {}, Counter()
-    for rider in sorted(riders, key=lambda r: (r.first_leg, r.passenger_id)):
-        if not place(seating, occupied, rider, halves if rider.half else plain):
-            raise VehicleSwapRefused(
-                "The passengers could not all be seated on the new vehicle; nothing was changed."
-            )
-    return seating, True
 
 
 @dataclass(frozen=True)
@@ -413,7 +112,7 @@ def vehicle_swap(
     now = now or timezone.now()
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        locked, trip_classes = _lock_trip(schedule.pk)
+        locked, trip_classes = trip_lock(schedule.pk)
         _check_swap(locked, trip_classes, vehicle)
         result = SwapResult(schedule=locked, previous_vehicle_id=locked.vehicle_id, vehicle=vehicle)
         new_seats = vehicle_seats(vehicle.pk)

@@ -12,9 +12,12 @@ from django.views.decorators.http import require_GET
 from fleet.models import ScheduleStatus
 from payments.money import format_money
 
-from .. import selectors
+from ..boarding.qr import ticket_svg
+from ..boarding.selectors import pnr_get_for_ticket
+from ..boarding.services.issue import tickets_issue
+from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import Passenger, PassengerStatus, Pnr, Quota
-from ..qr import ticket_svg
+from ..sales import selectors
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 
 
@@ -56,7 +59,7 @@ def ticket_blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
     their signed QR and its validity, the others with why they have none. `passengers`
     carry `queue_position` (`selectors.passengers_with_positions`), `seat.coach`, and
     `cancellation` for those cancelled, all read beforehand: no query per passenger."""
-    issued = {t.passenger.pk: t for t in selectors.tickets_issue(pnr, passengers)}
+    issued = {t.passenger.pk: t for t in tickets_issue(pnr, passengers)}
     blocks = []
     for passenger in passengers:
         ticket = issued.get(passenger.pk)
@@ -84,9 +87,9 @@ def ticket(request, pnr: str):
     """A PNR's ticket, to print or show: the journey, then each passenger with their QR
     (confirmed and RAC) or why they have none (waitlisted, cancelled). For the PNR's
     holder, the company's admins, schedulers and agents, and the trip's drivers
-    (`selectors.pnr_get_for_ticket`); 404 for anyone else."""
+    (`boarding.selectors.pnr_get_for_ticket`); 404 for anyone else."""
     try:
-        found = selectors.pnr_get_for_ticket(request.user, pnr)
+        found = pnr_get_for_ticket(request.user, pnr)
     except Pnr.DoesNotExist:
         raise Http404("You have no PNR with this number.") from None
     passengers = list(
@@ -101,9 +104,7 @@ def ticket(request, pnr: str):
             "pnr": found,
             "route": schedule.route,
             "trip_cancelled": trip_cancelled,
-            "cancel_reason": (
-                selectors.trip_cancellation_reason(schedule) if trip_cancelled else ""
-            ),
+            "cancel_reason": (trip_cancellation_reason(schedule) if trip_cancelled else ""),
             "departure": local_time(found.departure_at, found.origin),
             "arrival": local_time(found.arrival_at, found.destination),
             "quota": Quota(found.quota).label,

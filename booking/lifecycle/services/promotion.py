@@ -15,9 +15,9 @@ from django.utils import timezone
 from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
 
-from .. import rules
-from ..locks import bound_lock_waits, lock_timeouts_as_busy
-from ..models import Passenger, PassengerStatus, Place, Promotion, TripClass
+from ... import rules
+from ...locks import bound_lock_waits, lock_timeouts_as_busy
+from ...models import Passenger, PassengerStatus, Place, Promotion, TripClass
 
 WAITING_STATUSES = (PassengerStatus.RAC, PassengerStatus.WAITLISTED)
 
@@ -280,6 +280,6 @@ def promote_waitlist(
 
 def promotion_enqueue(trip_class_id: int, cause: str = Promotion.Cause.CANCELLATION) -> None:
     """Run the promotion task once the current transaction commits (at once outside one)."""
-    from ..tasks import promote_waitlist_task  # tasks import services
+    from ...tasks import promote_waitlist_task
 
     transaction.on_commit(lambda: promote_waitlist_task.delay(trip_class_id, cause))

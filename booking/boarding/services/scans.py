@@ -22,10 +22,9 @@ from fleet.models import CompanyMembership, RouteStop, Schedule, Station
 from ttms.accounts.models import Role, User
 from ttms.notifications.services import Message, outbox_add
 
-from .. import ticket_keys, tickets
-from ..exceptions import InvalidScan
-from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock
-from ..models import (
+from ...exceptions import InvalidScan
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock
+from ...models import (
     SEATED_STATUSES,
     Boarding,
     BoardingConflict,
@@ -33,6 +32,7 @@ from ..models import (
     Passenger,
     ScanResult,
 )
+from .. import ticket_format, ticket_keys
 
 # What an answer shows of its passenger and boarding (read with them, not one by one).
 ANSWER_PASSENGER = ("pnr__origin", "pnr__destination", "seat__coach")
@@ -116,12 +116,14 @@ def _trip_label(schedule: Schedule) -> str:
     return f"trip {schedule.route.number} of {schedule.service_date:%d %b %Y}"
 
 
-def _verify(scan: _Scan, ring: tickets.Keyring) -> tuple[str, str, tickets.TicketBody | None]:
+def _verify(
+    scan: _Scan, ring: ticket_format.Keyring
+) -> tuple[str, str, ticket_format.TicketBody | None]:
     """The checks a QR's text alone settles: readable, signed by a known key, for this trip,
     inside its validity window at the moment it was scanned."""
     try:
-        body = tickets.ticket_verify(scan.qr, ring)
-    except tickets.TicketRejected as rejected:
+        body = ticket_format.ticket_verify(scan.qr, ring)
+    except ticket_format.TicketRejected as rejected:
         return rejected.result, rejected.message, None
     schedule = scan.schedule
     if body.trip != schedule.pk:
@@ -176,7 +178,7 @@ def _conflict(
     return conflict
 
 
-def _board(scan: _Scan, body: tickets.TicketBody) -> ScanOutcome:
+def _board(scan: _Scan, body: ticket_format.TicketBody) -> ScanOutcome:
     """Under the PNR's lock: refuse a cancelled passenger, answer already_boarded after the
     first scan, else board. Offline scans: the earliest scan wins."""
     pnr_lock(number=body.pnr)
@@ -285,7 +287,7 @@ def _off_route(schedule: Schedule, stations: list[Station | None]) -> dict[int, 
     }
 
 
-def _answer(scan: _Scan, ring: tickets.Keyring) -> ScanOutcome:
+def _answer(scan: _Scan, ring: ticket_format.Keyring) -> ScanOutcome:
     result, message, body = _verify(scan, ring)
     if result != ScanResult.VALID:
         return ScanOutcome(result, message, scan.record(result, message))

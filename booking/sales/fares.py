@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import rules
-from .models import FareRule, Quota
+from .. import rules
+from ..models import FareRule, Quota
 
 # Multipliers in basis points (10 000 = ×1).
 DEFAULT_MULTIPLIERS_BP = {Quota.TATKAL: 13_000, Quota.FOREIGN_TOURIST: 15_000}

@@ -10,9 +10,11 @@ from rest_framework.views import APIView
 
 from ttms.api.schema import error_response
 
-from .. import selectors, ticket_keys
+from ..boarding import ticket_keys
+from ..boarding.qr import ticket_png, ticket_svg
+from ..boarding.selectors import pnr_get_for_ticket
+from ..boarding.services.issue import Ticket, ticket_get, tickets_issue
 from ..models import Passenger, Pnr
-from ..qr import ticket_png, ticket_svg
 
 
 class _ImageRenderer(renderers.BaseRenderer):
@@ -41,15 +43,15 @@ class SvgRenderer(_ImageRenderer):
 
 def _pnr(request, number: str) -> Pnr:
     try:
-        return selectors.pnr_get_for_ticket(request.user, number)
+        return pnr_get_for_ticket(request.user, number)
     except Pnr.DoesNotExist:
         raise NotFound("You have no PNR with this number.") from None
 
 
-def _ticket(request, pnr: str, passenger: int) -> selectors.Ticket:
+def _ticket(request, pnr: str, passenger: int) -> Ticket:
     found = _pnr(request, pnr)
     try:
-        return selectors.ticket_get(found, passenger)
+        return ticket_get(found, passenger)
     except Passenger.DoesNotExist:
         raise NotFound(f"PNR {found.number} has no passenger {passenger}.") from None
 
@@ -79,9 +81,7 @@ class TicketListView(APIView):
     def get(self, request, pnr: str):
         found = _pnr(request, pnr)
         passengers = found.passengers.select_related("seat__coach").order_by("index")
-        return Response(
-            TicketSerializer(selectors.tickets_issue(found, passengers), many=True).data
-        )
+        return Response(TicketSerializer(tickets_issue(found, passengers), many=True).data)
 
 
 class _QrView(APIView):

@@ -10,11 +10,11 @@ from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
 
-from .. import rules
-from ..locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock, trip_class_lock
-from ..models import SEATED_STATUSES, Cancellation, Passenger, PassengerStatus, Place, Pnr
+from ... import rules
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, pnr_lock, trip_class_lock
+from ...models import SEATED_STATUSES, Cancellation, Passenger, PassengerStatus, Place, Pnr
+from ...sales.services.create import REFERENCE_TYPE
 from ..selectors import CancellationPlan, cancellation_plan
-from .create import REFERENCE_TYPE
 from .promotion import promotion_enqueue
 
 
@@ -33,8 +33,8 @@ def booking_cancel(
 
     One transaction: the PNR's row lock, the paying wallet's lock (`payments`, wallet before
     trip class as everywhere), the trip class's lock; then, re-read under them, the
-    passengers are quoted (`selectors.cancellation_plan`), set CAN with their refund, their
-    places' legs freed, the refund posted to the ledger, the cancellation recorded with its
+    passengers are quoted (`lifecycle.selectors.cancellation_plan`), set CAN with their refund,
+    their places' legs freed, the refund posted to the ledger, the cancellation recorded with its
     lines, the holder told (outbox), and the class marked `promotion_due`, with the
     promotion task enqueued on commit. A retry after it committed finds the passengers
     cancelled and raises AlreadyCancelled: a refund is paid once.

@@ -21,8 +21,8 @@ from django.utils import timezone
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 
-from .models import TicketKey
-from .tickets import KID_PATTERN, KeyPair, Keyring, kid_for
+from ..models import TicketKey
+from .ticket_format import KID_PATTERN, KeyPair, Keyring, kid_for
 
 
 class KeyConfigurationError(ValueError):

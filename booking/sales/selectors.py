@@ -1,5 +1,5 @@
-"""Read-side queries of the booking app: journeys, availability, seat maps, PNRs and queue
-positions.
+"""Read-side queries of sales (they never write): journeys, availability, seat maps, PNRs and
+their queue positions, the PNR found by contact, and what fleet asks of the trip's seats.
 
 Availability is read from the primary database, never a replica: a lagging replica shows
 seats that are gone (DESIGN.md section 3).
@@ -9,9 +9,8 @@ import hmac
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,49 +25,34 @@ from django.db.models import (
     Subquery,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from fleet.models import (
-    CompanyMembership,
     RouteStop,
     Schedule,
-    ScheduleEvent,
     ScheduleStatus,
     Seat,
     Station,
 )
-from fleet.selectors import TripOption, company_ids_for_user
-from ttms.accounts.models import Role, normalize_email
+from fleet.selectors import TripOption
+from ttms.accounts.models import normalize_email
 
-from . import refunds, rules, ticket_keys, tickets
-from .exceptions import (
-    AlreadyCancelled,
-    CancellationNotAllowed,
-    InvalidBooking,
-    InvalidCancellation,
-    NoTicket,
-)
-from .fares import Tariff, tariff_from_rule
-from .inventory import class_distribution, class_quotas, vehicle_seats
-from .models import (
+from .. import rules
+from ..exceptions import InvalidBooking
+from ..models import (
     BOOKABLE_QUOTAS,
     PNR_PATTERN,
-    SEATED_STATUSES,
-    Boarding,
-    BoardingConflict,
-    BoardingScan,
     FareRule,
     Passenger,
     PassengerStatus,
     Place,
     Pnr,
     Quota,
-    ScanResult,
     TripClass,
 )
+from .fares import Tariff, tariff_from_rule
+from .inventory import class_distribution, class_quotas, vehicle_seats
 
 # --- Journeys ---------------------------------------------------------------------------------
 
@@ -568,18 +552,6 @@ def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
     )
 
 
-def trip_cancellation_reason(schedule: Schedule) -> str:
-    """The reason the operator gave for cancelling `schedule` (its latest cancellation
-    event), or "" when none was recorded. One query."""
-    return (
-        ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
-        .order_by("-at", "-pk")
-        .values_list("reason", flat=True)
-        .first()
-        or ""
-    )
-
-
 def pnr_detail_get_for_user(user, number: str) -> Pnr:
     """One of the user's PNRs, as `pnr_get_for_user`, its passengers also carrying their
     cancellation (for the reason a cancelled one has no ticket): two queries.
@@ -633,521 +605,6 @@ def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
     if not matches:
         raise Pnr.DoesNotExist
     return pnr
-
-
-# --- Cancellation quotes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CancellationLine:
-    passenger: Passenger
-    quote: refunds.Quote
-
-
-@dataclass(frozen=True)
-class CancellationPlan:
-    """What cancelling some passengers of a PNR now does: per passenger, the fare, what is
-    kept and what is refunded, and the rule that applied."""
-
-    pnr: Pnr
-    lines: list[CancellationLine]
-    policy: str
-    charted: bool
-    minutes_before_departure: int
-
-    @property
-    def fare(self) -> int:
-        return sum(line.quote.fare for line in self.lines)
-
-    @property
-    def charge(self) -> int:
-        return sum(line.quote.charge for line in self.lines)
-
-    @property
-    def refund(self) -> int:
-        return sum(line.quote.refund for line in self.lines)
-
-
-CAUSE_RULES = {
-    "trip_cancelled": "The operator cancelled the trip: the whole fare is refunded.",
-    "charting": "Still waitlisted when the chart was prepared: the whole fare is refunded.",
-}
-
-
-def cancellation_plan(
-    *,
-    pnr: Pnr,
-    passengers: list[Passenger],
-    passenger_ids: list[int] | None,
-    cause: str,
-    charted: bool,
-    now: datetime,
-) -> CancellationPlan:
-    """Check that the passengers named (`passenger_ids`, Passenger primary keys; None: every
-    active passenger) can be cancelled now, and quote each under the company's refund
-    policy; `passengers` are all of the PNR's. Raises InvalidCancellation,
-    AlreadyCancelled or CancellationNotAllowed with a message a passenger can read.
-    """
-    schedule = pnr.schedule
-    if cause == "passenger":
-        if schedule.status not in (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING):
-            raise CancellationNotAllowed(
-                f"Trip {schedule.route.number} is {schedule.get_status_display().lower()}; "
-                "its bookings can no longer be cancelled."
-            )
-        if now >= pnr.departure_at:
-            tz = pnr.origin.tzinfo
-            raise CancellationNotAllowed(
-                f"The trip left {pnr.origin.name} at "
-                f"{pnr.departure_at.astimezone(tz):%H:%M on %d %b %Y}; the booking can no "
-                "longer be cancelled."
-            )
-    by_id = {p.pk: p for p in passengers}
-    active = [p for p in passengers if p.status != PassengerStatus.CANCELLED]
-    if passenger_ids is None:
-        chosen = active
-    else:
-        unknown = sorted(set(passenger_ids) - set(by_id))
-        if unknown or not passenger_ids:
-            raise InvalidCancellation(
-                "Name the passengers of this PNR to cancel."
-                if not passenger_ids
-                else f"Passenger {unknown[0]} is not on PNR {pnr.number}.",
-                fields={"passengers": ["Give passenger ids of this PNR."]},
-            )
-        chosen = [by_id[pk] for pk in sorted(set(passenger_ids))]
-        if any(p.status == PassengerStatus.CANCELLED for p in chosen):
-            done = [str(p.index) for p in chosen if p.status == PassengerStatus.CANCELLED]
-            raise AlreadyCancelled(
-                f"Passenger {', '.join(done)} of PNR {pnr.number} is already cancelled."
-            )
-    if not chosen:
-        raise AlreadyCancelled(f"Every passenger of PNR {pnr.number} is already cancelled.")
-    if cause == "passenger" and (
-        boarded := Boarding.objects.filter(passenger__in=[p.pk for p in chosen])
-        .select_related("passenger")
-        .first()
-    ):
-        raise CancellationNotAllowed(
-            f"{boarded.passenger.name} (passenger "
-            f"{boarded.passenger.index}) has boarded; the booking "
-            "can no longer be cancelled for them."
-        )
-    if cause == "charting" and any(p.status != PassengerStatus.WAITLISTED for p in active):
-        raise CancellationNotAllowed(
-            f"PNR {pnr.number} has a passenger seated now; charting "
-            "cancels only PNRs still wholly waitlisted."
-        )
-    if charted and cause == "passenger" and len(chosen) < len(active):
-        raise CancellationNotAllowed(
-            "The chart is prepared: only the whole booking can be "
-            "cancelled now, not some of its passengers."
-        )
-    company = schedule.route.company
-    if cause in CAUSE_RULES:
-        quotes = [refunds.full_refund(fare=p.fare, rule=CAUSE_RULES[cause]) for p in chosen]
-        policy_name = "full"
-    else:
-        try:
-            policy = refunds.policy_get(company.refund_policy, company.refund_tiers)
-        except ValueError as exc:  # saved past Company.clean (a data migration, a shell)
-            raise CancellationNotAllowed(
-                f"{company.name}'s refund policy cannot be read ({exc}); ask the operator."
-            ) from None
-        policy_name = policy.name
-        quotes = [
-            refunds.quote(
-                policy,
-                fare=p.fare,
-                class_code=pnr.class_code,
-                status=p.status,
-                pnr_quota=pnr.quota,
-                departure_at=pnr.departure_at,
-                now=now,
-                charted=charted,
-            )
-            for p in chosen
-        ]
-    minutes = int((pnr.departure_at - now).total_seconds() // 60)
-    return CancellationPlan(
-        pnr,
-        [CancellationLine(p, q) for p, q in zip(chosen, quotes, strict=True)],
-        policy_name,
-        charted,
-        minutes,
-    )
-
-
-def refund_quote(
-    *, pnr: Pnr, passenger_ids: list[int] | None = None, now: datetime | None = None
-) -> CancellationPlan:
-    """What cancelling these passengers (None: all active ones) now would refund; reads,
-    locks nothing (the cancellation quotes again under its locks)."""
-    now = now or timezone.now()
-    return cancellation_plan(
-        pnr=pnr,
-        passengers=list(pnr.passengers.all()),
-        passenger_ids=passenger_ids,
-        cause="passenger",
-        charted=TripClass.objects.filter(pk=pnr.trip_class_id, charted_at__isnull=False).exists(),
-        now=now,
-    )
-
-
-# --- Tickets, boarding and drivers' trips ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A seated passenger's signed ticket: what it says, and the QR text."""
-
-    passenger: Passenger
-    body: tickets.TicketBody
-    token: str
-    kid: str  # of the key that signed it
-
-
-def ticket_body(pnr: Pnr, passenger: Passenger) -> tickets.TicketBody:
-    """What a seated passenger's ticket says; `passenger.seat.coach` is read. Valid from
-    `TTMS_TICKET_VALID_BEFORE_MINUTES` before the departure from the boarding stop until
-    `TTMS_TICKET_VALID_AFTER_MINUTES` after the arrival at the alighting stop."""
-    return tickets.TicketBody(
-        pnr=pnr.number,
-        passenger=passenger.pk,
-        index=passenger.index,
-        name=passenger.name,
-        trip=pnr.schedule_id,
-        class_code=pnr.class_code,
-        coach=passenger.seat.coach.code,
-        seat=passenger.seat.number,
-        status=passenger.status,
-        origin=pnr.origin.code,
-        destination=pnr.destination.code,
-        origin_sequence=pnr.origin_sequence,
-        destination_sequence=pnr.destination_sequence,
-        valid_from=pnr.departure_at - timedelta(minutes=settings.TTMS_TICKET_VALID_BEFORE_MINUTES),
-        valid_until=pnr.arrival_at + timedelta(minutes=settings.TTMS_TICKET_VALID_AFTER_MINUTES),
-    )
-
-
-def tickets_issue(pnr: Pnr, passengers, ring: tickets.Keyring | None = None) -> list[Ticket]:
-    """The tickets of the seated ones among `passengers` of `pnr` (CNF and RAC), signed
-    by the current key. Signing is deterministic: the same passenger, seat and key give the
-    same QR every time."""
-    ring = ring or ticket_keys.keyring()
-    return [
-        Ticket(p, body, tickets.ticket_sign(body, ring.signing), ring.signing.kid)
-        for p in passengers
-        if p.status in SEATED_STATUSES
-        for body in [ticket_body(pnr, p)]
-    ]
-
-
-def ticket_get(pnr: Pnr, passenger_id: int) -> Ticket:
-    """The ticket of one passenger of `pnr`; Passenger.DoesNotExist for a passenger of
-    another PNR, NoTicket for one who holds no seat (waitlisted, cancelled)."""
-    passenger = pnr.passengers.select_related("seat__coach").get(pk=passenger_id)
-    if passenger.status not in SEATED_STATUSES:
-        raise NoTicket(
-            f"Passenger {passenger.index} of PNR {pnr.number} is "
-            f"{passenger.get_status_display().lower()}: only confirmed and RAC "
-            "passengers have a ticket."
-        )
-    return tickets_issue(pnr, [passenger])[0]
-
-
-def pnr_get_for_ticket(user, number: str) -> Pnr:
-    """A PNR whose tickets `user` may see: their own; any of a company where they are an
-    admin, scheduler or agent; one of a trip they drive (platform admins: any).
-    Pnr.DoesNotExist otherwise, so that numbers cannot be probed."""
-    pnrs = Pnr.objects.select_related("schedule__route__company", "origin", "destination")
-    if company_ids_for_user(user) is None:
-        return pnrs.get(number=number)
-    offices = (
-        CompanyMembership.objects.filter(user=user).exclude(role=Role.DRIVER).values("company_id")
-    )
-    return pnrs.get(
-        Q(user=user)
-        | Q(schedule__route__company_id__in=offices)
-        | Q(schedule__in=Schedule.objects.filter(drivers=user).values("pk")),
-        number=number,
-    )
-
-
-def _count(queryset: QuerySet, group: str) -> Subquery:
-    """COUNT(*) of a correlated queryset, as a subquery (no join that multiplies rows)."""
-    return Coalesce(
-        Subquery(queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]), 0
-    )
-
-
-def _with_counts(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
-    """Each trip with its count of tickets (CNF and RAC passengers) and of boardings."""
-    return trips.annotate(
-        tickets=_count(
-            Passenger.objects.filter(pnr__schedule=OuterRef("pk"), status__in=SEATED_STATUSES),
-            "pnr__schedule",
-        ),
-        boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")), "schedule"),
-    )
-
-
-def _driven_by(user) -> QuerySet[Schedule]:
-    """The trips `user` is assigned to drive."""
-    return Schedule.objects.filter(drivers=user).select_related("route__company", "vehicle")
-
-
-def _detailed(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
-    """Trips as a driver's app lists them: their stops, and counts of tickets and
-    boardings."""
-    return _with_counts(trips).prefetch_related("route__stops__station")
-
-
-def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Schedule]:
-    """The trips `user` drives that are today's or ahead: those boarding or under way, and
-    those arriving no earlier than 12 hours ago and leaving within 7 days; soonest first;
-    `_detailed`."""
-    now = now or timezone.now()
-    return (
-        _detailed(_driven_by(user))
-        .filter(
-            Q(status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED])
-            | Q(arrival_at__gte=now - timedelta(hours=12), departure_at__lt=now + timedelta(days=7))
-        )
-        .order_by("departure_at", "pk")
-    )
-
-
-def driver_trip_get(user, pk: int, *, detail: bool = False) -> Schedule:
-    """A trip `user` is assigned to drive (`detail`: with its stops and counts, as
-    `driver_trips`); Schedule.DoesNotExist (a 404) for any other."""
-    trips = _driven_by(user)
-    return (_detailed(trips) if detail else trips).get(pk=pk)
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    ticket: Ticket
-    pnr: Pnr
-    boarding: Boarding | None
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a scanner needs to check a trip's tickets offline."""
-
-    schedule: Schedule
-    generated_at: datetime
-    entries: list[ManifestEntry]
-    public_keys: list[dict]
-    revocations: str
-
-
-def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifest:
-    """A trip's tickets (seated passengers, each with its QR text and whether they have
-    boarded), the public keys that verify them, and the revocation list: the passengers
-    of the trip who are cancelled, signed (`TR1`, Ed25519) with the trip and the moment.
-    A fixed number of queries, however many passengers."""
-    now = now or timezone.now()
-    ring = ticket_keys.keyring()
-    passengers = list(
-        Passenger.objects.filter(pnr__schedule=schedule)
-        .select_related(
-            "pnr__origin",
-            "pnr__destination",
-            "seat__coach",
-            "boarding__boarded_by",
-            "boarding__station",
-        )
-        .order_by("pnr__origin_sequence", "trip_class_id", "pk")
-    )
-    entries = []
-    for passenger in passengers:
-        if passenger.status not in SEATED_STATUSES:
-            continue
-        pnr = passenger.pnr
-        [ticket] = tickets_issue(pnr, [passenger], ring)
-        entries.append(ManifestEntry(ticket, pnr, getattr(passenger, "boarding", None)))
-    revoked = sorted(p.pk for p in passengers if p.status == PassengerStatus.CANCELLED)
-    revocations = tickets.seal(
-        tickets.REVOCATIONS,
-        {"t": schedule.pk, "at": int(now.timestamp()), "r": revoked},
-        ring.signing,
-        with_hmac=False,
-    )
-    return Manifest(schedule, now, entries, ticket_keys.public_keys(ring), revocations)
-
-
-# --- Boarding sheet ------------------------------------------------------------------------
-
-
-def _sheet_time(moment: datetime, station: Station | None) -> str:
-    """07 Jan 2030 07:35 IST: `moment` in the station's time zone (UTC without one)."""
-    local = moment.astimezone(station.tzinfo if station else UTC)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
-
-
-@dataclass(frozen=True)
-class ScanLine:
-    """A scan, or the boarding it made, as printed: when (in the local time of the station
-    it was made at; the passenger's boarding station when the device named none), by whom,
-    where, from which device, and whether it was uploaded from an offline queue."""
-
-    at: str
-    by: str
-    where: str
-    device: str
-    offline: bool
-
-    def __str__(self) -> str:
-        device = gettext("{device} (offline)").format(device=self.device) if self.offline else ""
-        parts = [self.at, self.by, self.where, device or self.device]
-        return " · ".join(part for part in parts if part)
-
-
-def _scan_line(
-    *, at: datetime, by, station: Station | None, device: str, offline: bool, passenger: Passenger
-) -> ScanLine:
-    return ScanLine(
-        at=_sheet_time(at, station or passenger.pnr.origin),
-        by=by.full_name or by.email,
-        where=f"{station.name} ({station.code})" if station else "",
-        device=device,
-        offline=offline,
-    )
-
-
-def scan_line_of(scan: BoardingScan, passenger: Passenger) -> ScanLine:
-    """A scan as the boarding sheet and the conflicts list print it."""
-    return _scan_line(
-        at=scan.scanned_at,
-        by=scan.scanned_by,
-        station=scan.station,
-        device=scan.device,
-        offline=scan.offline,
-        passenger=passenger,
-    )
-
-
-@dataclass(frozen=True)
-class BoardingRow:
-    """One passenger of a trip's boarding sheet, and their boarding (None: not boarded)."""
-
-    passenger: Passenger
-    boarded: ScanLine | None
-
-
-@dataclass(frozen=True)
-class ConflictRow:
-    """Two scans that both let one ticket in: the earlier boarded the passenger."""
-
-    conflict: BoardingConflict
-    passenger: Passenger
-    winner: ScanLine
-    loser: ScanLine
-    reported: str  # when the later scan reached the server, in the boarding station's time
-
-
-def _boarding_row(passenger: Passenger) -> BoardingRow:
-    boarding: Boarding | None = getattr(passenger, "boarding", None)
-    if boarding is None:
-        return BoardingRow(passenger, None)
-    return BoardingRow(
-        passenger,
-        _scan_line(
-            at=boarding.boarded_at,
-            by=boarding.boarded_by,
-            station=boarding.station,
-            device=boarding.scan.device,
-            offline=boarding.scan.offline,
-            passenger=passenger,
-        ),
-    )
-
-
-def boarding_sheet(schedule: Schedule) -> dict:
-    """A trip's boarding sheet, as the admin's boarding page renders it: its heading (times
-    in its first stop's zone); its seated passengers (CNF, RAC) in coach and berth order,
-    each boarded (when, by whom, where) or not; its cancelled passengers (any boarding they
-    made before); the conflicts; the counts. Four queries, however many passengers."""
-    first = (
-        RouteStop.objects.filter(route_id=schedule.route_id)
-        .order_by("sequence")
-        .select_related("station")
-        .first()
-    )
-    departure = _sheet_time(schedule.departure_at, first.station if first else None)
-    passengers = (
-        Passenger.objects.filter(
-            pnr__schedule=schedule, status__in=[*SEATED_STATUSES, PassengerStatus.CANCELLED]
-        )
-        .select_related(
-            "pnr__origin",
-            "pnr__destination",
-            "seat__coach",
-            "boarding__boarded_by",
-            "boarding__station",
-            "boarding__scan",
-        )
-        .order_by(
-            F("seat__coach__position").asc(nulls_last=True),
-            "seat__coach__code",
-            "seat__row",
-            "seat__column",
-            "seat_id",
-            "half",
-            "pnr__origin_sequence",
-            "pk",
-        )
-    )
-    rows = [_boarding_row(p) for p in passengers]
-    seated = [row for row in rows if row.passenger.status in SEATED_STATUSES]
-    cancelled = [row for row in rows if row.passenger.status == PassengerStatus.CANCELLED]
-    conflicts = [
-        ConflictRow(
-            c,
-            c.passenger,
-            scan_line_of(c.winner, c.passenger),
-            scan_line_of(c.loser, c.passenger),
-            _sheet_time(c.created_at, c.passenger.pnr.origin),
-        )
-        for c in BoardingConflict.objects.filter(schedule=schedule)
-        .select_related(
-            "passenger__pnr__origin",
-            "passenger__seat__coach",
-            "winner__scanned_by",
-            "winner__station",
-            "loser__scanned_by",
-            "loser__station",
-        )
-        .order_by("created_at", "pk")
-    ]
-    by_result = dict(
-        BoardingScan.objects.filter(schedule=schedule)
-        .values_list("result")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    boarded = sum(1 for row in seated if row.boarded)
-    return {
-        "schedule": schedule,
-        "trip_number": schedule.route.number,
-        "trip_name": schedule.route.name,
-        "origin": first.station.name if first else "",
-        "departure": departure,
-        "rows": seated,
-        "cancelled": cancelled,
-        "conflicts": conflicts,
-        "counts": {
-            "tickets": len(seated),
-            "boarded": boarded,
-            "not_boarded": len(seated) - boarded,
-            "conflicts": len(conflicts),
-        },
-        "scans": [
-            (label, by_result[value]) for value, label in ScanResult.choices if value in by_result
-        ],
-    }
 
 
 def trip_seats_on_sale(schedule_id: int) -> bool:

@@ -21,9 +21,9 @@ from payments.idempotency import submit_once
 from ttms.accounts.models import User
 from ttms.exceptions import DomainError
 
-from .. import rules
+from ... import rules
+from ...models import BerthPreference, Gender, Quota
 from ..fares import booking_fare
-from ..models import BerthPreference, Gender, Quota
 from .create import BookingPlan, PassengerIn, booking_create, booking_precheck
 
 # The session key the drafts are kept under, and how many are kept (the newest).

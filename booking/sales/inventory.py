@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 from fleet.locks import lock_schedule
 from fleet.models import Company, Schedule, ScheduleStatus, Seat
 
-from . import rules
-from .exceptions import TripNotBookable
-from .models import Place, TripClass
+from .. import rules
+from ..exceptions import TripNotBookable
+from ..models import Place, TripClass
 
 
 def vehicle_seats(vehicle_id: int) -> dict[str, list[rules.SeatRow]]:

@@ -30,10 +30,10 @@ from fleet.models import Company, RouteStop, Schedule, ScheduleStatus
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 
-from .. import rules
-from ..exceptions import AlreadyCancelled, CancellationNotAllowed, ChartingRefused
-from ..locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
-from ..models import (
+from ... import rules
+from ...exceptions import AlreadyCancelled, CancellationNotAllowed, ChartingRefused
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
+from ...models import (
     SEATED_STATUSES,
     Cancellation,
     Chart,

@@ -5,7 +5,7 @@ from django.db import transaction
 from ttms.accounts.models import User
 from ttms.audit.services import audit_changes, audit_record, audit_values
 
-from ..models import FareRule
+from ...models import FareRule
 
 FARE_AUDITED_FIELDS = ["company", "class_code", "rate_per_km", "minimum_fare", "multipliers_bp"]
 

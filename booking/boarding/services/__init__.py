@@ -1,0 +1,1 @@
+"""Boarding's writes: issuing tickets (`issue`), scans online and offline (`scans`)."""

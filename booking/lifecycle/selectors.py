@@ -1,0 +1,198 @@
+"""Read-side queries of a booking's lifecycle: why a trip was cancelled, and the
+cancellation rulebook (`cancellation_plan`: what cancelling passengers of a PNR would refund,
+by the company's policy), which the cancellation service applies and the pages quote."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from fleet.models import (
+    Schedule,
+    ScheduleEvent,
+    ScheduleStatus,
+)
+
+from ..exceptions import AlreadyCancelled, CancellationNotAllowed, InvalidCancellation
+from ..models import Boarding, Passenger, PassengerStatus, Pnr, TripClass
+from . import refunds
+
+# --- Journeys ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The part of a trip a PNR rides: its stops, legs, times and distance."""
+
+    schedule: Schedule
+
+
+def trip_cancellation_reason(schedule: Schedule) -> str:
+    """The reason the operator gave for cancelling `schedule` (its latest cancellation
+    event), or "" when none was recorded. One query."""
+    return (
+        ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
+        .order_by("-at", "-pk")
+        .values_list("reason", flat=True)
+        .first()
+        or ""
+    )
+
+
+# --- Cancellation quotes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancellationLine:
+    passenger: Passenger
+    quote: refunds.Quote
+
+
+@dataclass(frozen=True)
+class CancellationPlan:
+    """What cancelling some passengers of a PNR now does: per passenger, the fare, what is
+    kept and what is refunded, and the rule that applied."""
+
+    pnr: Pnr
+    lines: list[CancellationLine]
+    policy: str
+    charted: bool
+    minutes_before_departure: int
+
+    @property
+    def fare(self) -> int:
+        return sum(line.quote.fare for line in self.lines)
+
+    @property
+    def charge(self) -> int:
+        return sum(line.quote.charge for line in self.lines)
+
+    @property
+    def refund(self) -> int:
+        return sum(line.quote.refund for line in self.lines)
+
+
+CAUSE_RULES = {
+    "trip_cancelled": "The operator cancelled the trip: the whole fare is refunded.",
+    "charting": "Still waitlisted when the chart was prepared: the whole fare is refunded.",
+}
+
+
+def cancellation_plan(
+    *,
+    pnr: Pnr,
+    passengers: list[Passenger],
+    passenger_ids: list[int] | None,
+    cause: str,
+    charted: bool,
+    now: datetime,
+) -> CancellationPlan:
+    """Check that the passengers named (`passenger_ids`, Passenger primary keys; None: every
+    active passenger) can be cancelled now, and quote each under the company's refund
+    policy; `passengers` are all of the PNR's. Raises InvalidCancellation,
+    AlreadyCancelled or CancellationNotAllowed with a message a passenger can read.
+    """
+    schedule = pnr.schedule
+    if cause == "passenger":
+        if schedule.status not in (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING):
+            raise CancellationNotAllowed(
+                f"Trip {schedule.route.number} is {schedule.get_status_display().lower()}; "
+                "its bookings can no longer be cancelled."
+            )
+        if now >= pnr.departure_at:
+            tz = pnr.origin.tzinfo
+            raise CancellationNotAllowed(
+                f"The trip left {pnr.origin.name} at "
+                f"{pnr.departure_at.astimezone(tz):%H:%M on %d %b %Y}; the booking can no "
+                "longer be cancelled."
+            )
+    by_id = {p.pk: p for p in passengers}
+    active = [p for p in passengers if p.status != PassengerStatus.CANCELLED]
+    if passenger_ids is None:
+        chosen = active
+    else:
+        unknown = sorted(set(passenger_ids) - set(by_id))
+        if unknown or not passenger_ids:
+            raise InvalidCancellation(
+                "Name the passengers of this PNR to cancel."
+                if not passenger_ids
+                else f"Passenger {unknown[0]} is not on PNR {pnr.number}.",
+                fields={"passengers": ["Give passenger ids of this PNR."]},
+            )
+        chosen = [by_id[pk] for pk in sorted(set(passenger_ids))]
+        if any(p.status == PassengerStatus.CANCELLED for p in chosen):
+            done = [str(p.index) for p in chosen if p.status == PassengerStatus.CANCELLED]
+            raise AlreadyCancelled(
+                f"Passenger {', '.join(done)} of PNR {pnr.number} is already cancelled."
+            )
+    if not chosen:
+        raise AlreadyCancelled(f"Every passenger of PNR {pnr.number} is already cancelled.")
+    if cause == "passenger" and (
+        boarded := Boarding.objects.filter(passenger__in=[p.pk for p in chosen])
+        .select_related("passenger")
+        .first()
+    ):
+        raise CancellationNotAllowed(
+            f"{boarded.passenger.name} (passenger "
+            f"{boarded.passenger.index}) has boarded; the booking "
+            "can no longer be cancelled for them."
+        )
+    if cause == "charting" and any(p.status != PassengerStatus.WAITLISTED for p in active):
+        raise CancellationNotAllowed(
+            f"PNR {pnr.number} has a passenger seated now; charting "
+            "cancels only PNRs still wholly waitlisted."
+        )
+    if charted and cause == "passenger" and len(chosen) < len(active):
+        raise CancellationNotAllowed(
+            "The chart is prepared: only the whole booking can be "
+            "cancelled now, not some of its passengers."
+        )
+    company = schedule.route.company
+    if cause in CAUSE_RULES:
+        quotes = [refunds.full_refund(fare=p.fare, rule=CAUSE_RULES[cause]) for p in chosen]
+        policy_name = "full"
+    else:
+        try:
+            policy = refunds.policy_get(company.refund_policy, company.refund_tiers)
+        except ValueError as exc:  # saved past Company.clean (a data migration, a shell)
+            raise CancellationNotAllowed(
+                f"{company.name}'s refund policy cannot be read ({exc}); ask the operator."
+            ) from None
+        policy_name = policy.name
+        quotes = [
+            refunds.quote(
+                policy,
+                fare=p.fare,
+                class_code=pnr.class_code,
+                status=p.status,
+                pnr_quota=pnr.quota,
+                departure_at=pnr.departure_at,
+                now=now,
+                charted=charted,
+            )
+            for p in chosen
+        ]
+    minutes = int((pnr.departure_at - now).total_seconds() // 60)
+    return CancellationPlan(
+        pnr,
+        [CancellationLine(p, q) for p, q in zip(chosen, quotes, strict=True)],
+        policy_name,
+        charted,
+        minutes,
+    )
+
+
+def refund_quote(
+    *, pnr: Pnr, passenger_ids: list[int] | None = None, now: datetime | None = None
+) -> CancellationPlan:
+    """What cancelling these passengers (None: all active ones) now would refund; reads,
+    locks nothing (the cancellation quotes again under its locks)."""
+    now = now or timezone.now()
+    return cancellation_plan(
+        pnr=pnr,
+        passengers=list(pnr.passengers.all()),
+        passenger_ids=passenger_ids,
+        cause="passenger",
+        charted=TripClass.objects.filter(pk=pnr.trip_class_id, charted_at__isnull=False).exists(),
+        now=now,
+    )

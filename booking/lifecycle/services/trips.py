@@ -1,0 +1,167 @@
+"""An operator's changes to a whole trip's status that carry its bookings along: cancelling
+the trip (every PNR refunded in full); any other status is fleet's. A trip's vehicle swap is
+`swap`.
+
+Locks (`booking.locks.trip_lock`): the trip's row (`fleet.locks.lock_schedule`, FOR NO KEY
+UPDATE, which a booking inserting a PNR of the trip does not wait for), then its classes by
+primary key; a first booking creates the classes under the row's lock (`inventory_ensure`), so
+none appears meanwhile. A PNR's cancellation (PNR, wallet, trip class) runs in its own
+transaction, never while a trip class lock is held here.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from fleet.models import Schedule, ScheduleStatus
+from fleet.services import (
+    schedule_cancel,
+    schedule_transition,
+)
+from ttms.accounts.models import User
+from ttms.notifications.services import Message, outbox_add
+
+from ...exceptions import AlreadyCancelled, Busy
+from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_lock
+from ...models import ACTIVE_STATUSES, Cancellation, Pnr, TripClass
+from ..selectors import trip_cancellation_reason
+from .cancellation import booking_cancel
+
+# --- Trip cancellation ------------------------------------------------------------------------
+
+
+@dataclass
+class TripCancelResult:
+    """What `trip_cancel` did: the trip, whether it was already cancelled (this call only
+    finished cancelling its bookings), the PNR cancellations it made, and the PNRs it could
+    not cancel yet (busy: call it again)."""
+
+    schedule: Schedule
+    resumed: bool
+    reason: str
+    cancellations: list[Cancellation] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+
+    @property
+    def refunded(self) -> int:
+        return sum(c.refund for c in self.cancellations)
+
+
+def trip_cancel(
+    *, schedule: Schedule, by: User | None, reason: str, now: datetime | None = None
+) -> TripCancelResult:
+    """Cancel a trip before it departs, and every booking on it with a full refund.
+
+    1. One transaction: every class of the trip locked (by pk), then the trip's row
+       (`booking.locks.trip_lock`); every class `closed`, so a booking not yet committed is refused
+       under its class lock and every committed one is visible to step 2; fleet's
+       `schedule_cancel` (status CANCELLED and its ScheduleEvent; refused once the trip
+       has departed). A trip nobody has booked has no classes: its first booking creates
+       them under the row's lock, and is refused there once the trip is cancelled.
+    2. Each PNR of the trip with active passengers is cancelled by `booking_cancel` (cause
+       trip_cancelled: the whole fare back to where it came from), in its own transaction,
+       together with one "trip.cancelled" outbox message to the PNR's holder carrying the
+       reason (booking_cancel also writes its "pnr.cancelled" with the refund).
+
+    Idempotent and resumable: on a trip already cancelled, step 1 only makes sure its
+    classes are closed and step 2 cancels whatever is still active (a crash, or a PNR that
+    was busy, between the two), telling passengers the reason recorded with the
+    cancellation. A second call pays nothing twice: cancelled passengers are skipped.
+
+    Raises TripLocked (departed or arrived), ValidationError (no reason), Busy (the trip or
+    a class is locked too long: nothing written). A PNR that stays busy in step 2 is left
+    active and listed in `pending`.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(), lock_timeouts_as_busy():
+        bound_lock_waits()
+        locked, trip_classes = trip_lock(schedule.pk)
+        resumed = locked.status == ScheduleStatus.CANCELLED
+        # Closed first: fleet refuses to cancel a trip whose seats are still on sale.
+        _close_classes(trip_classes)
+        if resumed:
+            reason = trip_cancellation_reason(locked) or (reason or "").strip()
+        else:
+            locked = schedule_cancel(schedule=locked, by=by, reason=reason)
+            reason = reason.strip()
+    result = TripCancelResult(schedule=locked, resumed=resumed, reason=reason)
+    pnrs = (
+        Pnr.objects.filter(schedule_id=locked.pk, passengers__status__in=ACTIVE_STATUSES)
+        .select_related("schedule__route__company", "origin")
+        .distinct()
+        .order_by("pk")
+    )
+    for pnr in pnrs:
+        try:
+            with transaction.atomic():
+                cancellation = booking_cancel(
+                    pnr=pnr, by=by, cause=Cancellation.Cause.TRIP_CANCELLED, now=now
+                )
+                outbox_add(
+                    messages=[_trip_cancelled_message(locked, pnr, cancellation, reason)], now=now
+                )
+        except AlreadyCancelled:
+            continue  # cancelled meanwhile (by its holder, or a concurrent sweep)
+        except Busy:
+            result.pending.append(pnr.number)
+            continue
+        result.cancellations.append(cancellation)
+    return result
+
+
+@dataclass
+class TripStatusChange:
+    """What `trip_status_change` did: the trip as it is now, and, when the change cancelled
+    it, what the cancellation did to its bookings (None otherwise)."""
+
+    schedule: Schedule
+    cancel: TripCancelResult | None = None
+
+
+def trip_status_change(
+    *, schedule: Schedule, to_status: str, by: User | None, reason: str = ""
+) -> TripStatusChange:
+    """An operator's change of a trip's status, from the admin or the operator API: the one
+    place that decides how. Cancelling is `trip_cancel` (every booking cancelled and refunded
+    in full, passengers told `reason`; resumable on a trip already cancelled); any other
+    status is fleet's `schedule_transition` (the status machine, under the trip's row lock).
+
+    Raises what those raise: TripLocked, InvalidStatusTransition, ValidationError (unknown
+    status, no reason to cancel), Busy. A PNR left busy by a cancellation is listed in
+    `cancel.pending`.
+    """
+    if to_status == ScheduleStatus.CANCELLED:
+        result = trip_cancel(schedule=schedule, by=by, reason=reason)
+        return TripStatusChange(schedule=result.schedule, cancel=result)
+    changed = schedule_transition(schedule=schedule, to_status=to_status, by=by, reason=reason)
+    return TripStatusChange(schedule=changed)
+
+
+def _close_classes(trip_classes: list[TripClass]) -> None:
+    """Close every class of the trip (and clear a promotion still due: a closed class
+    promotes nobody). Called with the classes locked. A trip without classes needs none:
+    its first booking would create them under the row's lock, and refuses a cancelled
+    trip there (`inventory_ensure`)."""
+    TripClass.objects.filter(pk__in=[tc.pk for tc in trip_classes]).update(
+        closed=True, promotion_due=False
+    )
+
+
+def _trip_cancelled_message(
+    schedule: Schedule, pnr: Pnr, cancellation: Cancellation, reason: str
+) -> Message:
+    return Message(
+        topic="trip.cancelled",
+        user_id=pnr.user_id,
+        payload={
+            "pnr": pnr.number,
+            "trip": schedule.pk,
+            "number": schedule.route.number,
+            "service_date": schedule.service_date.isoformat(),
+            "reason": reason,
+            "refund": cancellation.refund,
+            "passengers": [line["index"] for line in cancellation.lines],
+        },
+    )
