@@ -75,7 +75,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from booking.services import PassengerIn, booking_create
+from booking.sales.services.create import PassengerIn, booking_create
 from fleet.models import Route, Schedule, Vehicle
 from payments.models import Payment
 from ttms.accounts.models import User
