@@ -456,12 +456,6 @@ class PassengerInputSerializer(serializers.Serializer):
         "as alpha-2 (foreign tourists).",
     )
 
-    def validate_nationality(self, value: str) -> str:
-        try:
-            return rules.country_code(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-
     coach = serializers.CharField(
         max_length=8,
         required=False,
@@ -479,6 +473,12 @@ class PassengerInputSerializer(serializers.Serializer):
         "free for this booking, else the passenger is "
         "seated as usual.",
     )
+
+    def validate_nationality(self, value: str) -> str:
+        try:
+            return rules.country_code(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class BookingListCreateView(generics.GenericAPIView):
