@@ -17,7 +17,7 @@ class AuditEntry(models.Model):
 
     company_path = "company"
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField("when", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -28,11 +28,11 @@ class AuditEntry(models.Model):
     )
     # Who, as written at the time: the user's email (kept if the account goes), or the
     # automatic process ("system:charting", "system:promotion", "command").
-    actor_name = models.CharField(max_length=254)
+    actor_name = models.CharField("by", max_length=254)
     action = models.CharField(max_length=64)
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_id = models.CharField(max_length=64)
-    target_repr = models.CharField(max_length=200)
+    target_repr = models.CharField("target", max_length=200)
     # Scoping: staff see their companies' entries. SET_NULL keeps the trail of a company
     # that was deleted (then only platform admins see it).
     company = models.ForeignKey(
