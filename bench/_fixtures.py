@@ -39,8 +39,8 @@ def rail_trip(
 ):
     """A trip leaving at `departure` on a new route of `stops` stations (codes
     `code_prefix`1, 2, ...), KM_PER_LEG apart, MINUTES_PER_LEG between departures, by a new
-    rake of `coaches` (code, class code) of the standard layouts. Returns the Schedule."""
-    from fleet.models import Schedule
+    rake of `coaches` (code, class code) of the standard layouts. Returns the Trip."""
+    from fleet.models import Trip
     from fleet.services import (
         route_create,
         standard_layout,
@@ -84,7 +84,7 @@ def rail_trip(
             for code, cls in coaches
         ],
     )
-    return Schedule.objects.create(
+    return Trip.objects.create(
         route=route,
         service_date=departure.date(),
         departure_at=departure,

@@ -230,13 +230,13 @@ def _machine() -> dict:
 # --- Fixtures -----------------------------------------------------------------------------
 
 
-class Trip:
+class RushTrip:
     """One bench trip: its ids and station codes, in route order."""
 
     def __init__(
-        self, *, schedule_id: int, trip_class_id: int, codes: list[str], berths: int, places: int
+        self, *, trip_id: int, trip_class_id: int, codes: list[str], berths: int, places: int
     ) -> None:
-        self.schedule_id = schedule_id
+        self.trip_id = trip_id
         self.trip_class_id = trip_class_id
         self.codes = codes
         self.berths = berths
@@ -244,14 +244,14 @@ class Trip:
 
     def describe(self) -> dict:
         return {
-            "schedule_id": self.schedule_id,
+            "trip_id": self.trip_id,
             "stops": self.codes,
             "berths": self.berths,
             "places": self.places,
         }
 
 
-def _make_trip(company, prefix: str) -> Trip:
+def _make_trip(company, prefix: str) -> RushTrip:
     from booking.models import Place, TripClass
     from booking.sales.inventory import inventory_ensure
     from fleet.models import RouteStop
@@ -260,7 +260,7 @@ def _make_trip(company, prefix: str) -> Trip:
 
     day = (datetime.now(IST) + timedelta(days=20)).date()
     departure = datetime(day.year, day.month, day.day, 8, 0, tzinfo=IST)
-    schedule = rail_trip(
+    trip = rail_trip(
         company=company,
         coaches=tuple((f"S{i}", "SL") for i in range(1, COACHES + 1)),
         stops=STOPS,
@@ -269,15 +269,15 @@ def _make_trip(company, prefix: str) -> Trip:
     )
     # The trip is open for booking: its inventory exists before the rush (the first
     # booking would otherwise create it inside the measurement).
-    inventory_ensure(schedule_id=schedule.pk)
-    trip_class = TripClass.objects.get(schedule=schedule, class_code="SL")
+    inventory_ensure(trip_id=trip.pk)
+    trip_class = TripClass.objects.get(trip=trip, class_code="SL")
     codes = list(
-        RouteStop.objects.filter(route_id=schedule.route_id)
+        RouteStop.objects.filter(route_id=trip.route_id)
         .order_by("sequence")
         .values_list("station__code", flat=True)
     )
-    return Trip(
-        schedule_id=schedule.pk,
+    return RushTrip(
+        trip_id=trip.pk,
         trip_class_id=trip_class.pk,
         codes=codes,
         berths=trip_class.seats,
@@ -335,7 +335,7 @@ def _make_users(count: int) -> list[BenchUser]:
     ]
 
 
-def _requests(trip: Trip, users: list[BenchUser], seed: int) -> list:
+def _requests(trip: RushTrip, users: list[BenchUser], seed: int) -> list:
     """One prepared booking per user, in order: (user, JSON body bytes, passenger count)."""
     rng = random.Random(seed)
     prepared = []
@@ -351,7 +351,7 @@ def _requests(trip: Trip, users: list[BenchUser], seed: int) -> list:
             for n in range(1, rng.randint(PAX_MIN, PAX_MAX) + 1)
         ]
         body = {
-            "trip": trip.schedule_id,
+            "trip": trip.trip_id,
             "from": trip.codes[origin],
             "to": trip.codes[destination],
             "class": "SL",
@@ -811,7 +811,7 @@ def _http_rush(
     *,
     label: str,
     server: Gunicorn,
-    trip: Trip,
+    trip: RushTrip,
     users: list[BenchUser],
     clients: int,
     bookings: int,
@@ -889,7 +889,7 @@ def _phase_summary(phases: list[dict]) -> dict:
 # --- Checks --------------------------------------------------------------------------------
 
 
-def _trip_check(trip: Trip) -> dict:
+def _trip_check(trip: RushTrip) -> dict:
     """What the database says of a trip after a rush: passengers by status, PNRs, seat legs
     held twice (oversell), places whose legs differ from their passengers'."""
     from django.db import connection
@@ -1120,14 +1120,14 @@ class CeilingSql:
     INSERT/UPDATE with the models' columns. Executed with client-side parameter binding
     and one round trip per statement, as Django's psycopg backend does."""
 
-    def __init__(self, *, trip: Trip, variant: str) -> None:
+    def __init__(self, *, trip: RushTrip, variant: str) -> None:
         from django.conf import settings
         from django.db import transaction
         from django.db.models import Count, Exists, F, OuterRef, Q
 
         from booking import rules
         from booking.models import Passenger, PassengerStatus, Place, Pnr, TripClass
-        from fleet.models import RouteStop, Schedule
+        from fleet.models import RouteStop, Trip
         from payments import money
         from payments.models import Account, Entry, IdempotencyRecord, Transaction
         from ttms.accounts.models import User
@@ -1137,25 +1137,23 @@ class CeilingSql:
         self.lock_timeout = (
             f"SET LOCAL lock_timeout = '{int(settings.TTMS_BOOKING_LOCK_TIMEOUT_MS)}ms'"
         )
-        schedule = Schedule.objects.select_related("route__company").get(pk=trip.schedule_id)
+        trip = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
         self.reads_before = [
             _compiled(
-                Schedule.objects.select_related("route__company")
-                .annotate(
-                    has_inventory=Exists(TripClass.objects.filter(schedule_id=OuterRef("pk")))
-                )
-                .filter(pk=trip.schedule_id)[:21]
+                Trip.objects.select_related("route__company")
+                .annotate(has_inventory=Exists(TripClass.objects.filter(trip_id=OuterRef("pk"))))
+                .filter(pk=trip.trip_id)[:21]
             ),
             _compiled(
-                RouteStop.objects.filter(route_id=schedule.route_id)
+                RouteStop.objects.filter(route_id=trip.route_id)
                 .select_related("station")
                 .order_by("sequence")
             ),
-            _compiled(booking_fare_rules(schedule.route.company_id)),
+            _compiled(booking_fare_rules(trip.route.company_id)),
             _compiled(
                 Account.objects.filter(
                     Q(kind=Account.Kind.WALLET, user_id=_USER)
-                    | Q(kind=Account.Kind.REVENUE, company_id=schedule.route.company_id)
+                    | Q(kind=Account.Kind.REVENUE, company_id=trip.route.company_id)
                     | Q(kind=Account.Kind.COMMISSION),
                     currency=money.default_currency(),
                 )
@@ -1170,7 +1168,7 @@ class CeilingSql:
         with transaction.atomic():  # FOR UPDATE compiles inside a transaction only
             self.class_lock = _compiled(
                 TripClass.objects.select_for_update(of=("self",))
-                .filter(schedule_id=trip.schedule_id, class_code="SL")
+                .filter(trip_id=trip.trip_id, class_code="SL")
                 .order_by("pk")[:1]
             )
         self.places = {}
@@ -1285,7 +1283,7 @@ def _create_booking_function() -> None:
             "number": "p_number",
             "user_id": "p_user",
             "booked_by_id": "p_user",
-            "schedule_id": "p_schedule",
+            "trip_id": "p_trip",
             "trip_class_id": "tc",
             "class_code": "'SL'",
             "quota": "'GENERAL'",
@@ -1327,7 +1325,7 @@ def _create_booking_function() -> None:
     free = '("legs_low" & p_low) = 0 AND ("legs_high" & p_high) = 0'
     body = f"""
 CREATE OR REPLACE FUNCTION bench_book(
-    p_schedule bigint, p_user bigint, p_number text, p_origin bigint, p_destination bigint,
+    p_trip bigint, p_user bigint, p_number text, p_origin bigint, p_destination bigint,
     p_oseq int, p_dseq int, p_departure timestamptz, p_arrival timestamptz, p_km numeric,
     p_low bigint, p_high bigint, p_fare bigint, p_currency text, p_ages int[],
     p_genders text[], OUT statuses text[], OUT held double precision)
@@ -1337,7 +1335,7 @@ DECLARE
     granted timestamptz; places bigint[]; seats bigint[]; halves int[];
 BEGIN
     SELECT id INTO tc FROM booking_tripclass
-     WHERE schedule_id = p_schedule AND class_code = 'SL' ORDER BY id LIMIT 1 FOR UPDATE;
+     WHERE trip_id = p_trip AND class_code = 'SL' ORDER BY id LIMIT 1 FOR UPDATE;
     granted := clock_timestamp();
     SELECT coalesce(array_agg(id ORDER BY pool, pos), '{{}}'),
            coalesce(array_agg(seat_id ORDER BY pool, pos), '{{}}'),
@@ -1365,17 +1363,17 @@ END $$"""
         cursor.execute(body)
 
 
-def _ceiling_context(trip: Trip) -> dict:
+def _ceiling_context(trip: RushTrip) -> dict:
     """What every ceiling booking of a trip reuses: the accounts and the route."""
     from booking.sales.fares import tariff_get
-    from fleet.models import RouteStop, Schedule
+    from fleet.models import RouteStop, Trip
     from payments import services as payments
     from payments.models import Account
 
-    schedule = Schedule.objects.select_related("route__company").get(pk=trip.schedule_id)
-    company = schedule.route.company
+    trip = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
+    company = trip.route.company
     stops = list(
-        RouteStop.objects.filter(route_id=schedule.route_id)
+        RouteStop.objects.filter(route_id=trip.route_id)
         .order_by("sequence")
         .values("sequence", "station_id", "distance_km", "arrival_offset", "departure_offset")
     )
@@ -1383,9 +1381,9 @@ def _ceiling_context(trip: Trip) -> dict:
     revenue = payments.revenue_account_get_or_create(company=company)
     commission = payments.platform_account_get_or_create(kind=Account.Kind.COMMISSION)
     return {
-        "schedule_id": schedule.pk,
+        "trip_id": trip.pk,
         "commission_bp": company.commission_bp,
-        "departure_at": schedule.departure_at,
+        "departure_at": trip.departure_at,
         "stops": stops,
         "tariff": tariff,
         "revenue_id": revenue.pk,
@@ -1493,7 +1491,7 @@ def _ceiling_book(
             "SELECT * FROM bench_book(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             "%s, %s, %s, %s)",
             [
-                ctx["schedule_id"],
+                ctx["trip_id"],
                 user.user_id,
                 number,
                 origin["station_id"],
@@ -1533,7 +1531,7 @@ def _ceiling_book(
                 "number": number,
                 "user_id": user.user_id,
                 "booked_by_id": user.user_id,
-                "schedule_id": ctx["schedule_id"],
+                "trip_id": ctx["trip_id"],
                 "trip_class_id": trip_class_id,
                 "class_code": "SL",
                 "quota": "GENERAL",
@@ -1617,7 +1615,7 @@ def _ceiling_book(
     return [a.status for a in result.passengers], timings
 
 
-def _ceiling_specs(trip: Trip, count: int, seed: int) -> list[dict]:
+def _ceiling_specs(trip: RushTrip, count: int, seed: int) -> list[dict]:
     from booking import rules
 
     rng = random.Random(seed)
@@ -1690,7 +1688,7 @@ def _ceiling_worker(url, sql, ctx, users, specs, counter, made, results, deadlin
 def _ceiling_rush(
     *,
     label: str,
-    trip: Trip,
+    trip: RushTrip,
     users: list[BenchUser],
     clients: int,
     bookings: int,
@@ -1791,7 +1789,7 @@ def _ceiling_rush(
     }
 
 
-def _captured_statements(trip: Trip, user: BenchUser) -> list[str]:
+def _captured_statements(trip: RushTrip, user: BenchUser) -> list[str]:
     """The SQL one booking sends through the whole Django stack (in-process, the test
     client): what the ceiling loop reproduces. Shortened to the statement's head."""
     from django.db import connection
@@ -1894,7 +1892,7 @@ def run() -> dict:
             # machine is doing, both see about the same.
             _say(
                 f"rush: {clients} clients, {bookings} bookings on trip "
-                f"{trips[clients].schedule_id} (load average {_loadavg()})"
+                f"{trips[clients].trip_id} (load average {_loadavg()})"
             )
             result = _http_rush(
                 label=f"http c={clients}",

@@ -101,7 +101,7 @@ class Client:
             pnr = self.retried(
                 lambda: booking_create(
                     user=self.user,
-                    schedule_id=self.trip.pk,
+                    trip_id=self.trip.pk,
                     origin_code=self.codes[origin],
                     destination_code=self.codes[destination],
                     class_code="SL",
@@ -186,7 +186,7 @@ def run() -> dict:
         departure=datetime(day.year, day.month, day.day, 8, 0, tzinfo=IST),
         code_prefix="LC",
     )
-    inventory_ensure(schedule_id=trip.pk)
+    inventory_ensure(trip_id=trip.pk)
     codes = list(
         RouteStop.objects.filter(route_id=trip.route_id)
         .order_by("sequence")
@@ -218,14 +218,11 @@ def run() -> dict:
     promoted_inline = Promotion.objects.count()
     started = time.perf_counter()
     moved_after = sum(
-        promote_waitlist_task(trip_class.pk)
-        for trip_class in TripClass.objects.filter(schedule=trip)
+        promote_waitlist_task(trip_class.pk) for trip_class in TripClass.objects.filter(trip=trip)
     )
     drained = time.perf_counter() - started
     broken = broken_invariants()
-    statuses = Counter(
-        Passenger.objects.filter(pnr__schedule=trip).values_list("status", flat=True)
-    )
+    statuses = Counter(Passenger.objects.filter(pnr__trip=trip).values_list("status", flat=True))
 
     def total(name: str) -> int:
         return sum(getattr(o, name) for o in outcomes)

@@ -65,8 +65,8 @@ def run() -> dict:
     from django.test import Client
 
     from fleet.importers.railways import import_railways
-    from fleet.models import Route, RouteStop, Schedule
-    from fleet.services import schedules_generate
+    from fleet.models import Route, RouteStop, Trip
+    from fleet.services import trips_generate
 
     call_command("migrate", verbosity=0)
     setup = {}
@@ -79,7 +79,7 @@ def run() -> dict:
         import_railways(directory=directory, company_slug=company)
         setup["import_seconds"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
-    generated = schedules_generate(
+    generated = trips_generate(
         start=TRAVEL_DATE - timedelta(days=7),
         end=TRAVEL_DATE + timedelta(days=1),
         routes=Route.objects.filter(company__slug=company),
@@ -134,7 +134,7 @@ def run() -> dict:
         "pairs_with_a_trip_that_day": sum(1 for n in found if n),
         "mean_trips_per_answer": round(statistics.fmean(found), 2) if found else 0,
         "routes": len(routes),
-        "trips_in_database": Schedule.objects.count(),
+        "trips_in_database": Trip.objects.count(),
         "setup": setup,
         "seed": SEED,
         "python": platform.python_version(),

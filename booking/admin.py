@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from fleet.admin import ScheduleAdmin as FleetScheduleAdmin
+from fleet.admin import TripAdmin as FleetTripAdmin
 from fleet.admin_scoping import (
     CompanyListFilter,
     CompanyScopedAdmin,
@@ -21,7 +21,7 @@ from fleet.admin_scoping import (
     ReadOnlyInlineMixin,
     ReadOnlyScopedAdmin,
 )
-from fleet.models import RouteStop, Schedule, ScheduleStatus, Vehicle
+from fleet.models import RouteStop, Trip, TripStatus, Vehicle
 from fleet.selectors import scope_queryset
 from payments.money import format_money
 from ttms.audit.admin import AuditHistoryMixin
@@ -85,7 +85,7 @@ class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
     list_display = [
         "number",
         "user",
-        "schedule",
+        "trip",
         "class_code",
         "quota",
         "origin",
@@ -95,7 +95,7 @@ class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
         "created_at",
     ]
     list_filter = [CompanyListFilter, "class_code", "quota", "created_at"]
-    list_select_related = ["user", "schedule__route", "origin", "destination"]
+    list_select_related = ["user", "trip__route", "origin", "destination"]
     search_fields = ["number", "user__email", "passengers__name"]
     date_hierarchy = "created_at"
     inlines = [PassengerInline]
@@ -103,7 +103,7 @@ class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
         "number",
         "user",
         "booked_by",
-        "schedule",
+        "trip",
         "trip_class",
         "class_code",
         "quota",
@@ -136,15 +136,15 @@ class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
 class TripClassAdmin(ReadOnlyScopedAdmin):
     """A trip's classes with inventory (created on their first booking)."""
 
-    list_display = ["schedule", "class_code", "seats", "charted", "created_at"]
+    list_display = ["trip", "class_code", "seats", "charted", "created_at"]
     list_filter = [CompanyListFilter, "class_code"]
-    list_select_related = ["schedule__route", "schedule__chart"]
-    readonly_fields = ["schedule", "class_code", "seats", "created_at"]
+    list_select_related = ["trip__route", "trip__chart"]
+    readonly_fields = ["trip", "class_code", "seats", "created_at"]
     actions = ["prepare_charts"]
 
     @admin.display(description="charted", boolean=True)
     def charted(self, trip_class: TripClass) -> bool:
-        return hasattr(trip_class.schedule, "chart")
+        return hasattr(trip_class.trip, "chart")
 
     def has_prepare_chart_permission(self, request) -> bool:
         """Company admins and schedulers (and platform admins) chart trips; drivers and
@@ -157,26 +157,24 @@ class TripClassAdmin(ReadOnlyScopedAdmin):
         (`booking.lifecycle.services.charting.chart_prepare`); a trip already charted keeps its
         chart; a refusal is reported for its trip, the others go on."""
         prepared = existing = 0
-        schedules = {
-            tc.schedule_id: tc
-            for tc in queryset.select_related("schedule__route").order_by(
-                "schedule__departure_at", "schedule_id"
+        trips = {
+            tc.trip_id: tc
+            for tc in queryset.select_related("trip__route").order_by(
+                "trip__departure_at", "trip_id"
             )
         }
-        for trip_class in schedules.values():
-            schedule = trip_class.schedule
+        for trip_class in trips.values():
+            trip = trip_class.trip
             if not self._can_edit(request, trip_class):
-                self.message_user(
-                    request, f"{schedule}: you cannot chart this trip.", messages.ERROR
-                )
+                self.message_user(request, f"{trip}: you cannot chart this trip.", messages.ERROR)
                 continue
-            if Chart.objects.filter(schedule_id=schedule.pk).exists():
+            if Chart.objects.filter(trip_id=trip.pk).exists():
                 existing += 1
                 continue
             try:
-                chart_prepare(schedule=schedule, by=request.user)
+                chart_prepare(trip=trip, by=request.user)
             except DomainError as exc:
-                self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                self.message_user(request, f"{trip}: {exc.message}", messages.ERROR)
             else:
                 prepared += 1
         if prepared:
@@ -194,12 +192,12 @@ class ChartAdmin(ReadOnlyScopedAdmin):
     """A trip's chart as prepared (frozen): its summary here, its passengers on the change
     page and on a printable page (`print/`), coach by coach, berth by berth."""
 
-    list_display = ["schedule", "prepared_at", "prepared_by", "passengers", "print_link"]
+    list_display = ["trip", "prepared_at", "prepared_by", "passengers", "print_link"]
     list_filter = [CompanyListFilter, "prepared_at"]
-    list_select_related = ["schedule__route", "prepared_by"]
-    search_fields = ["schedule__route__number", "schedule__route__name"]
+    list_select_related = ["trip__route", "prepared_by"]
+    search_fields = ["trip__route__number", "trip__route__name"]
     date_hierarchy = "prepared_at"
-    fields = ["schedule", "prepared_at", "prepared_by", "summary_display"]
+    fields = ["trip", "prepared_at", "prepared_by", "summary_display"]
     readonly_fields = fields
     change_form_template = "admin/booking/chart/change_form.html"
 
@@ -253,7 +251,7 @@ class ChartAdmin(ReadOnlyScopedAdmin):
             "admin/booking/chart/print.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Chart of {chart.schedule}",
+                "title": f"Chart of {chart.trip}",
                 "opts": self.model._meta,
                 "chart": chart,
                 **chart_sheet(chart),
@@ -264,15 +262,15 @@ class ChartAdmin(ReadOnlyScopedAdmin):
 def chart_sheet(chart: Chart) -> dict:
     """What a chart page shows: the trip's heading (times in its first stop's zone) and the
     rows grouped coach by coach, then the waitlisted passengers of partly confirmed PNRs."""
-    schedule = chart.schedule
+    trip = chart.trip
     first = (
-        RouteStop.objects.filter(route_id=schedule.route_id)
+        RouteStop.objects.filter(route_id=trip.route_id)
         .order_by("sequence")
         .select_related("station")
         .first()
     )
     zone = first.station.tzinfo if first else None
-    departure = schedule.departure_at.astimezone(zone)
+    departure = trip.departure_at.astimezone(zone)
     prepared = chart.prepared_at.astimezone(zone)
     seated = [row for row in chart.rows if row["coach"]]
     coaches = [
@@ -281,8 +279,8 @@ def chart_sheet(chart: Chart) -> dict:
         for rows in [list(group)]
     ]
     return {
-        "trip_number": schedule.route.number,
-        "trip_name": schedule.route.name,
+        "trip_number": trip.route.number,
+        "trip_name": trip.route.name,
         "departure": f"{departure:%d %b %Y %H:%M} {departure.tzname()}",
         "prepared": f"{prepared:%d %b %Y %H:%M} {prepared.tzname()}",
         "origin": first.station.name if first else "",
@@ -305,9 +303,9 @@ class TripListFilter(admin.SimpleListFilter):
     parameter_name = "trip"
 
     def lookups(self, request, model_admin):
-        rows = model_admin.get_queryset(request).order_by().values("schedule_id")
+        rows = model_admin.get_queryset(request).order_by().values("trip_id")
         trips = (
-            Schedule.objects.filter(pk__in=rows)
+            Trip.objects.filter(pk__in=rows)
             .select_related("route")
             .order_by("-departure_at", "-pk")[:TRIP_FILTER_CHOICES]
         )
@@ -317,13 +315,13 @@ class TripListFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(schedule_id=int(value)) if value.isdigit() else queryset.none()
+        return queryset.filter(trip_id=int(value)) if value.isdigit() else queryset.none()
 
 
-def _trip_boarding_link(schedule_id: int) -> str:
+def _trip_boarding_link(trip_id: int) -> str:
     return format_html(
         '<a href="{}">Boarding sheet</a>',
-        reverse("admin:booking_boardingscan_trip", args=[schedule_id]),
+        reverse("admin:booking_boardingscan_trip", args=[trip_id]),
     )
 
 
@@ -335,7 +333,7 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
 
     list_display = [
         "scanned_at",
-        "schedule",
+        "trip",
         "pnr",
         "passenger_name",
         "result",
@@ -346,12 +344,12 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
         "trip_boarding",
     ]
     list_filter = [CompanyListFilter, TripListFilter, "result", "offline"]
-    list_select_related = ["schedule__route", "passenger__pnr", "scanned_by", "station"]
+    list_select_related = ["trip__route", "passenger__pnr", "scanned_by", "station"]
     search_fields = ["passenger__pnr__number"]
     search_help_text = "Search by PNR."
     date_hierarchy = "scanned_at"
     fields = [
-        "schedule",
+        "trip",
         "passenger",
         "result",
         "reason",
@@ -377,38 +375,38 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
 
     @admin.display(description="trip boarding")
     def trip_boarding(self, scan: BoardingScan) -> str:
-        return _trip_boarding_link(scan.schedule_id)
+        return _trip_boarding_link(scan.trip_id)
 
     def get_urls(self):
         return [
             path(
-                "trip/<int:schedule_id>/",
+                "trip/<int:trip_id>/",
                 self.admin_site.admin_view(self.trip_view),
                 name="booking_boardingscan_trip",
             ),
             *super().get_urls(),
         ]
 
-    def trip_view(self, request, schedule_id: int):
+    def trip_view(self, request, trip_id: int):
         """A trip's boarding sheet; 404 for a trip of a company the user does not work
         for."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        schedule = (
-            scope_queryset(Schedule.objects.select_related("route"), self._scope(request).visible)
-            .filter(pk=schedule_id)
+        trip = (
+            scope_queryset(Trip.objects.select_related("route"), self._scope(request).visible)
+            .filter(pk=trip_id)
             .first()
         )
-        if schedule is None:
+        if trip is None:
             raise Http404("No such trip.")
         return TemplateResponse(
             request,
             "admin/booking/boarding/trip.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Boarding of {schedule}",
+                "title": f"Boarding of {trip}",
                 "opts": self.model._meta,
-                **boarding_sheet(schedule),
+                **boarding_sheet(trip),
             },
         )
 
@@ -420,7 +418,7 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
 
     list_display = [
         "created_at",
-        "schedule",
+        "trip",
         "pnr",
         "passenger_name",
         "winner_scan",
@@ -429,7 +427,7 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
     ]
     list_filter = [CompanyListFilter, TripListFilter, "created_at"]
     list_select_related = [
-        "schedule__route",
+        "trip__route",
         "passenger__pnr__origin",
         "winner__scanned_by",
         "winner__station",
@@ -438,7 +436,7 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
     ]
     search_fields = ["passenger__pnr__number"]
     search_help_text = "Search by PNR."
-    fields = ["schedule", "passenger", "winner", "loser", "created_at"]
+    fields = ["trip", "passenger", "winner", "loser", "created_at"]
     readonly_fields = fields
 
     @admin.display(description="PNR", ordering="passenger__pnr__number")
@@ -459,7 +457,7 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
 
     @admin.display(description="trip boarding")
     def trip_boarding(self, conflict: BoardingConflict) -> str:
-        return _trip_boarding_link(conflict.schedule_id)
+        return _trip_boarding_link(conflict.trip_id)
 
 
 # --- Trips: the changes that carry bookings along ------------------------------------------------
@@ -488,30 +486,30 @@ class SwapVehicleForm(forms.Form):
         ).order_by("code")
 
 
-admin.site.unregister(Schedule)
+admin.site.unregister(Trip)
 
 
-@admin.register(Schedule)
-class ScheduleAdmin(FleetScheduleAdmin):
+@admin.register(Trip)
+class TripAdmin(FleetTripAdmin):
     """Fleet's trip admin, plus the operations that carry a trip's bookings along:
     cancelling (every booking refunded) and swapping the vehicle (passengers reseated). Every
     status change of its actions goes through `trip_status_change`, as the operator API's."""
 
-    actions = [*FleetScheduleAdmin.actions, "cancel", "swap_vehicle"]
+    actions = [*FleetTripAdmin.actions, "cancel", "swap_vehicle"]
 
-    def transition(self, *, schedule, to_status, by, reason=""):
-        trip_status_change(schedule=schedule, to_status=to_status, by=by, reason=reason)
+    def transition(self, *, trip, to_status, by, reason=""):
+        trip_status_change(trip=trip, to_status=to_status, by=by, reason=reason)
 
     def _editable(self, request, queryset):
         """The selected trips the user may change, in pk order; says which are refused."""
         trips = []
-        for schedule in queryset.select_related("route__company").order_by("pk"):
-            if self.has_change_permission(request, schedule):
-                trips.append(schedule)
+        for trip in queryset.select_related("route__company").order_by("pk"):
+            if self.has_change_permission(request, trip):
+                trips.append(trip)
             else:
                 self.message_user(
                     request,
-                    f"{schedule}: your role in its company does not allow changing trips.",
+                    f"{trip}: your role in its company does not allow changing trips.",
                     messages.ERROR,
                 )
         return trips
@@ -523,22 +521,22 @@ class ScheduleAdmin(FleetScheduleAdmin):
         bookings left active."""
         form = CancelForm(request.POST if "reason" in request.POST else None)
         if form.is_bound and form.is_valid():
-            for schedule in self._editable(request, queryset):
+            for trip in self._editable(request, queryset):
                 try:
                     change = trip_status_change(
-                        schedule=schedule,
-                        to_status=ScheduleStatus.CANCELLED,
+                        trip=trip,
+                        to_status=TripStatus.CANCELLED,
                         by=request.user,
                         reason=form.cleaned_data["reason"],
                     )
                 except DomainError as exc:
-                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                    self.message_user(request, f"{trip}: {exc.message}", messages.ERROR)
                     continue
-                self._report_cancel(request, schedule, change.cancel)
+                self._report_cancel(request, trip, change.cancel)
             return None
         return TemplateResponse(
             request,
-            "admin/fleet/schedule/cancel.html",
+            "admin/fleet/trip/cancel.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Cancel trips",
@@ -549,21 +547,19 @@ class ScheduleAdmin(FleetScheduleAdmin):
             },
         )
 
-    def _report_cancel(self, request, schedule, result):
+    def _report_cancel(self, request, trip, result):
         done = (
             f"{len(result.cancellations)} booking(s) cancelled, "
             f"{format_money(result.refunded)} refunded in full"
         )
         if result.resumed:
-            self.message_user(
-                request, f"{schedule} was already cancelled; {done}.", messages.SUCCESS
-            )
+            self.message_user(request, f"{trip} was already cancelled; {done}.", messages.SUCCESS)
         else:
-            self.message_user(request, f"{schedule} cancelled; {done}.", messages.SUCCESS)
+            self.message_user(request, f"{trip} cancelled; {done}.", messages.SUCCESS)
         if result.pending:
             self.message_user(
                 request,
-                f"{schedule}: PNR(s) {', '.join(result.pending)} were "
+                f"{trip}: PNR(s) {', '.join(result.pending)} were "
                 "busy and are not cancelled yet; cancel the trip again to "
                 "finish.",
                 messages.WARNING,
@@ -585,27 +581,27 @@ class ScheduleAdmin(FleetScheduleAdmin):
         )
         if form.is_bound and form.is_valid():
             vehicle = form.cleaned_data["vehicle"]
-            for schedule in self._editable(request, queryset):
+            for trip in self._editable(request, queryset):
                 try:
                     result = vehicle_swap(
-                        schedule=schedule,
+                        trip=trip,
                         vehicle=vehicle,
                         by=request.user,
                         reason=form.cleaned_data["reason"],
                     )
                 except DomainError as exc:
-                    self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                    self.message_user(request, f"{trip}: {exc.message}", messages.ERROR)
                     continue
                 self.message_user(
                     request,
-                    f"{schedule} now runs with {vehicle.code}: {result.kept} "
+                    f"{trip} now runs with {vehicle.code}: {result.kept} "
                     f"passenger(s) kept their seats, {len(result.reseated)} moved (and told).",
                     messages.SUCCESS,
                 )
             return None
         return TemplateResponse(
             request,
-            "admin/fleet/schedule/swap_vehicle.html",
+            "admin/fleet/trip/swap_vehicle.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Swap the vehicle of trips",

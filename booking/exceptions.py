@@ -22,11 +22,11 @@ class TripNotBookable(BookingError):
     default_message = "This trip is no longer open for booking."
 
     @classmethod
-    def for_trip(cls, schedule) -> "TripNotBookable":
+    def for_trip(cls, trip) -> "TripNotBookable":
         """'Trip 12951 of 2030-01-07 is cancelled; it cannot be booked.'"""
         return cls(
-            f"Trip {schedule.route.number} of {schedule.service_date} is "
-            f"{schedule.get_status_display().lower()}; it cannot be booked."
+            f"Trip {trip.route.number} of {trip.service_date} is "
+            f"{trip.get_status_display().lower()}; it cannot be booked."
         )
 
 

@@ -365,9 +365,7 @@ class _Labels:
                 pk: f"trip {number} of {day:%Y-%m-%d} ({code})"
                 for pk, number, day, code in TripClass.objects.filter(
                     pk__in=trip_class_ids
-                ).values_list(
-                    "pk", "schedule__route__number", "schedule__service_date", "class_code"
-                )
+                ).values_list("pk", "trip__route__number", "trip__service_date", "class_code")
             }
             if trip_class_ids
             else {}

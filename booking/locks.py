@@ -11,8 +11,8 @@ PostgreSQL); a wait that runs out raises `Busy`. SQLite runs writers one at a ti
 
 from django.conf import settings
 
-from fleet.locks import lock_schedule
-from fleet.models import Schedule
+from fleet.locks import lock_trip
+from fleet.models import Trip
 from ttms.locking import limit_lock_waits, lock_timeouts_raise
 
 from .exceptions import Busy
@@ -29,12 +29,12 @@ def lock_timeouts_as_busy():
     return lock_timeouts_raise(Busy)
 
 
-def trip_class_lock(*, schedule_id: int, class_code: str) -> TripClass | None:
+def trip_class_lock(*, trip_id: int, class_code: str) -> TripClass | None:
     """Lock one class of one trip and return it; None when the trip has no inventory for
     that class (yet). Must run inside a transaction."""
     return (
         TripClass.objects.select_for_update(of=("self",))
-        .filter(schedule_id=schedule_id, class_code=class_code)
+        .filter(trip_id=trip_id, class_code=class_code)
         .first()
     )
 
@@ -51,14 +51,12 @@ def pnr_lock(**lookup) -> int | None:
     )
 
 
-def trip_lock(schedule_id: int) -> tuple[Schedule, list[TripClass]]:
-    """Lock the trip's row (`fleet.locks.lock_schedule`), then every class of it (by pk);
+def trip_lock(trip_id: int) -> tuple[Trip, list[TripClass]]:
+    """Lock the trip's row (`fleet.locks.lock_trip`), then every class of it (by pk);
     return both, fresh. Must run inside a transaction. A trip's cancellation and its vehicle
     swap take it."""
-    schedule = lock_schedule(schedule_id)
+    trip = lock_trip(trip_id)
     trip_classes = list(
-        TripClass.objects.select_for_update(of=("self",))
-        .filter(schedule_id=schedule_id)
-        .order_by("pk")
+        TripClass.objects.select_for_update(of=("self",)).filter(trip_id=trip_id).order_by("pk")
     )
-    return schedule, trip_classes
+    return trip, trip_classes

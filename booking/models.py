@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from fleet.models import Coach, Company, Schedule, Seat, Station
+from fleet.models import Coach, Company, Seat, Station, Trip
 
 MAX_LEGS = 126
 
@@ -69,10 +69,10 @@ class TripClass(models.Model):
     then read and written without locks of their own (every writer holds this one).
     """
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
-    schedule = models.ForeignKey(
-        Schedule, on_delete=models.CASCADE, related_name="trip_classes", db_index=False
+    trip = models.ForeignKey(
+        Trip, on_delete=models.CASCADE, related_name="trip_classes", db_index=False
     )  # the unique constraint indexes it
     class_code = models.CharField(max_length=12)
     seats = models.PositiveIntegerField(help_text="Seats and berths, RAC berths included.")
@@ -91,12 +91,12 @@ class TripClass(models.Model):
         verbose_name = "trip class"
         constraints = [
             models.UniqueConstraint(
-                fields=["schedule", "class_code"], name="booking_trip_class_unique"
+                fields=["trip", "class_code"], name="booking_trip_class_unique"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule} · {self.class_code}"
+        return f"{self.trip} · {self.class_code}"
 
 
 class Place(models.Model):
@@ -104,7 +104,7 @@ class Place(models.Model):
     it is occupied on. Coach, seat number and berth are copied from the seat (a trip's seats
     do not change once it is sold) so that allocation and its answer read one table."""
 
-    company_path = "trip_class__schedule__route__company"
+    company_path = "trip_class__trip__route__company"
 
     trip_class = models.ForeignKey(
         TripClass, on_delete=models.CASCADE, related_name="places", db_index=False
@@ -176,7 +176,7 @@ class Pnr(models.Model):
     """A booking: one journey (trip, boarding and alighting stops, class) for 1 to 6
     passengers, paid together. Its status is derived from its passengers'."""
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
     number = models.CharField("PNR", max_length=10, unique=True)
     user = models.ForeignKey(
@@ -188,7 +188,7 @@ class Pnr(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="pnrs")
+    trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="pnrs")
     trip_class = models.ForeignKey(TripClass, on_delete=models.PROTECT, related_name="pnrs")
     class_code = models.CharField(max_length=12)
     quota = models.CharField(
@@ -232,7 +232,7 @@ class Passenger(models.Model):
     passengers waiting in the same trip and class (`booking.sales.selectors`).
     """
 
-    company_path = "pnr__schedule__route__company"
+    company_path = "pnr__trip__route__company"
 
     pnr = models.ForeignKey(Pnr, on_delete=models.CASCADE, related_name="passengers")
     trip_class = models.ForeignKey(
@@ -301,7 +301,7 @@ class Cancellation(models.Model):
     policy, how long before departure, and the money. Each passenger's line (status, fare,
     charge, refund, the rule that applied) is in `lines`; the passengers point here."""
 
-    company_path = "pnr__schedule__route__company"
+    company_path = "pnr__trip__route__company"
 
     class Cause(models.TextChoices):
         PASSENGER = "passenger", "Cancelled by the passenger"
@@ -350,7 +350,7 @@ class Cancellation(models.Model):
 class Promotion(models.Model):
     """A passenger moved up the queue (WL → RAC or CNF, RAC → CNF), and why."""
 
-    company_path = "trip_class__schedule__route__company"
+    company_path = "trip_class__trip__route__company"
 
     class Cause(models.TextChoices):
         CANCELLATION = "cancellation", "A place was freed"
@@ -378,9 +378,9 @@ class Chart(models.Model):
     one entry per seated passenger (coach, berth, name, age, gender, PNR, stops, status),
     in coach and berth order, as printed."""
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
-    schedule = models.OneToOneField(Schedule, on_delete=models.CASCADE, related_name="chart")
+    trip = models.OneToOneField(Trip, on_delete=models.CASCADE, related_name="chart")
     prepared_at = models.DateTimeField(default=timezone.now)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -397,7 +397,7 @@ class Chart(models.Model):
         ordering = ["-prepared_at"]
 
     def __str__(self) -> str:
-        return f"Chart of {self.schedule}"
+        return f"Chart of {self.trip}"
 
 
 # --- Tickets and boarding -------------------------------------------------------------------
@@ -456,9 +456,9 @@ class BoardingScan(models.Model):
     """One scan of a QR by a driver, online or uploaded from a device's offline queue:
     what was scanned, when, where, by whom, and the answer."""
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="boarding_scans")
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="boarding_scans")
     passenger = models.ForeignKey(
         Passenger,
         on_delete=models.CASCADE,
@@ -494,27 +494,27 @@ class BoardingScan(models.Model):
 
     class Meta:
         ordering = ["-scanned_at", "-pk"]
-        indexes = [models.Index(fields=["schedule", "scanned_at"], name="booking_scan_trip_idx")]
+        indexes = [models.Index(fields=["trip", "scanned_at"], name="booking_scan_trip_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["schedule", "nonce"],
+                fields=["trip", "nonce"],
                 condition=~models.Q(nonce=""),
                 name="booking_scan_nonce_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule_id} · {self.result} · {self.scanned_at:%Y-%m-%d %H:%M}"
+        return f"{self.trip_id} · {self.result} · {self.scanned_at:%Y-%m-%d %H:%M}"
 
 
 class Boarding(models.Model):
     """A passenger on board: at most one per passenger (the unique passenger is what makes
     a second scan `already_boarded`). Points at the scan that won: the earliest."""
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
     passenger = models.OneToOneField(Passenger, on_delete=models.CASCADE, related_name="boarding")
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="boardings")
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="boardings")
     scan = models.OneToOneField(BoardingScan, on_delete=models.PROTECT, related_name="+")
     boarded_at = models.DateTimeField()
     boarded_by = models.ForeignKey(
@@ -535,11 +535,9 @@ class BoardingConflict(models.Model):
     """Two scans that both let one ticket in (devices offline, each unaware of the other):
     the earlier scan boarded the passenger, the later one is reported to the company."""
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
-    schedule = models.ForeignKey(
-        Schedule, on_delete=models.CASCADE, related_name="boarding_conflicts"
-    )
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="boarding_conflicts")
     passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE, related_name="+")
     winner = models.ForeignKey(BoardingScan, on_delete=models.PROTECT, related_name="+")
     loser = models.OneToOneField(BoardingScan, on_delete=models.PROTECT, related_name="+")

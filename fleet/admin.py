@@ -29,14 +29,14 @@ from .models import (
     Route,
     RouteException,
     RouteStop,
-    Schedule,
-    ScheduleEvent,
-    ScheduleStatus,
     Seat,
     SeatLayout,
     Station,
     StationAlias,
     TravelClass,
+    Trip,
+    TripEvent,
+    TripStatus,
     Vehicle,
     Weekday,
 )
@@ -47,11 +47,11 @@ from .services import (
     company_save,
     route_check_editable,
     route_stops_validate,
-    schedule_delete,
-    schedule_transition,
-    schedule_update,
-    schedules_generate,
+    trip_delete,
     trip_locked_message,
+    trip_transition,
+    trip_update,
+    trips_generate,
     vehicle_check_editable,
 )
 
@@ -362,7 +362,7 @@ class RouteAdmin(CompanyScopedAdmin):
     search_fields = ["number", "name", "code"]
     autocomplete_fields = ["default_vehicle"]
     inlines = [RouteStopInline, RouteExceptionInline]
-    actions = ["generate_schedules"]
+    actions = ["generate_trips"]
     show_full_result_count = False
 
     @admin.display(description="departures")
@@ -375,47 +375,47 @@ class RouteAdmin(CompanyScopedAdmin):
         return route.running_day_labels()
 
     @admin.action(description="Generate trips for the next 60 days", permissions=["change"])
-    def generate_schedules(self, request, queryset):
+    def generate_trips(self, request, queryset):
         today = timezone.localdate()
-        report = schedules_generate(start=today, end=today + timedelta(days=59), routes=queryset)
+        report = trips_generate(start=today, end=today + timedelta(days=59), routes=queryset)
         self.message_user(request, f"{today}..{today + timedelta(days=59)}: {report}.")
 
 
 # --- Trips ----------------------------------------------------------------------------------------
 
 
-class ScheduleEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
-    model = ScheduleEvent
+class TripEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
+    model = TripEvent
     fields = ["at", "action", "from_status", "to_status", "by", "reason", "details"]
     readonly_fields = fields
 
 
-class ScheduleForm(forms.ModelForm):
+class TripForm(forms.ModelForm):
     class Meta:
-        model = Schedule
+        model = Trip
         fields = ["vehicle", "drivers"]
 
     def clean(self):
         cleaned = super().clean()
         # Re-read the status: the trip may have departed since the page was opened.
-        if self.instance.pk and Schedule.objects.get(pk=self.instance.pk).is_locked:
+        if self.instance.pk and Trip.objects.get(pk=self.instance.pk).is_locked:
             raise ValidationError(_locked_message_for(self.instance.pk))
         if (
             "vehicle" in self.changed_data
             and self.instance.pk
-            and seats_sold(schedule_id=self.instance.pk)
+            and seats_sold(trip_id=self.instance.pk)
         ):
             self.add_error("vehicle", VEHICLE_SWAP_NEEDED)
         return cleaned
 
 
 def _locked_message_for(pk: int) -> str:
-    return trip_locked_message(Schedule.objects.select_related("route__company").get(pk=pk))
+    return trip_locked_message(Trip.objects.select_related("route__company").get(pk=pk))
 
 
-@admin.register(Schedule)
-class ScheduleAdmin(AuditHistoryMixin, CompanyScopedAdmin):
-    form = ScheduleForm
+@admin.register(Trip)
+class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
+    form = TripForm
     list_display = [
         "route_number",
         "route_name",
@@ -450,19 +450,19 @@ class ScheduleAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         "created_at",
     ]
     filter_horizontal = ["drivers"]
-    inlines = [ScheduleEventInline]
+    inlines = [TripEventInline]
     # Cancelling and swapping the vehicle carry bookings along: booking's admin adds them.
     actions = ["start_boarding", "depart", "arrive"]
     ordering = ["departure_at"]
     show_full_result_count = False
 
     @admin.display(description="number", ordering="route__number")
-    def route_number(self, schedule):
-        return schedule.route.number
+    def route_number(self, trip):
+        return trip.route.number
 
     @admin.display(description="name")
-    def route_name(self, schedule):
-        return schedule.route.name
+    def route_name(self, trip):
+        return trip.route.name
 
     def has_add_permission(self, request):
         # Trips come from their route's timetable ("Generate trips" on routes).
@@ -511,40 +511,38 @@ class ScheduleAdmin(AuditHistoryMixin, CompanyScopedAdmin):
             for name in ("vehicle", "drivers")
             if name in form.cleaned_data
         }
-        schedule_update(schedule=form.instance, by=request.user, **changes)
+        trip_update(trip=form.instance, by=request.user, **changes)
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
-        schedule_delete(schedule=obj, by=request.user)
+        trip_delete(trip=obj, by=request.user)
 
     def _transition(self, request, queryset, to_status, reason=""):
         done = 0
-        for schedule in queryset.order_by("pk"):
+        for trip in queryset.order_by("pk"):
             try:
-                self.transition(
-                    schedule=schedule, to_status=to_status, by=request.user, reason=reason
-                )
+                self.transition(trip=trip, to_status=to_status, by=request.user, reason=reason)
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{schedule}: {exc.message}", messages.ERROR)
+                self.message_user(request, f"{trip}: {exc.message}", messages.ERROR)
         if done:
-            label = ScheduleStatus(to_status).label.lower()
+            label = TripStatus(to_status).label.lower()
             self.message_user(request, f"{done} trip(s) now {label}.", messages.SUCCESS)
 
-    def transition(self, *, schedule, to_status, by, reason=""):
+    def transition(self, *, trip, to_status, by, reason=""):
         """The status change the actions make: fleet's status machine here; booking's trip
         admin routes it through booking's `trip_status_change`."""
-        schedule_transition(schedule=schedule, to_status=to_status, by=by, reason=reason)
+        trip_transition(trip=trip, to_status=to_status, by=by, reason=reason)
 
     @admin.action(description="Start boarding", permissions=["change"])
     def start_boarding(self, request, queryset):
-        self._transition(request, queryset, ScheduleStatus.BOARDING)
+        self._transition(request, queryset, TripStatus.BOARDING)
 
     @admin.action(description="Mark departed", permissions=["change"])
     def depart(self, request, queryset):
-        self._transition(request, queryset, ScheduleStatus.DEPARTED)
+        self._transition(request, queryset, TripStatus.DEPARTED)
 
     @admin.action(description="Mark arrived", permissions=["change"])
     def arrive(self, request, queryset):
-        self._transition(request, queryset, ScheduleStatus.ARRIVED)
+        self._transition(request, queryset, TripStatus.ARRIVED)

@@ -25,20 +25,20 @@ from .models import (
     Company,
     CompanyMembership,
     Route,
-    Schedule,
     SeatLayout,
     Station,
+    Trip,
     Vehicle,
     Weekday,
 )
 from .services import (
     membership_set,
     route_create,
-    schedule_update,
-    schedules_generate,
     standard_layout,
     station_upsert,
     travel_class_standard,
+    trip_update,
+    trips_generate,
     vehicle_create,
 )
 
@@ -446,7 +446,7 @@ def demo_load(*, password: str | None = None) -> list[str]:
     demo_routes = Route.objects.filter(
         company__in=[rail, bus], code__in=[t[0] for t in RAIL_TRAINS] + [r[0] for r in BUS_ROUTES]
     )
-    report = schedules_generate(
+    report = trips_generate(
         start=today, end=today + timedelta(days=DEMO_DAYS - 1), routes=demo_routes
     )
     lines.append(f"trips for {today}..{today + timedelta(days=DEMO_DAYS - 1)}: {report}")
@@ -455,7 +455,7 @@ def demo_load(*, password: str | None = None) -> list[str]:
     # them: not yet given a driver and never changed since (no event). A trip whose driver
     # someone removed has an event, and the operator's own routes are not the demo's.
     unassigned = (
-        Schedule.objects.filter(
+        Trip.objects.filter(
             route__in=demo_routes.filter(company=bus),
             drivers__isnull=True,
             events__isnull=True,
@@ -465,10 +465,8 @@ def demo_load(*, password: str | None = None) -> list[str]:
         .order_by("departure_at", "pk")
     )
     assigned = 0
-    for index, schedule in enumerate(unassigned if drivers else []):
-        schedule_update(
-            schedule=schedule, drivers=[drivers[index % len(drivers)]], reason="demo rota"
-        )
+    for index, trip in enumerate(unassigned if drivers else []):
+        trip_update(trip=trip, drivers=[drivers[index % len(drivers)]], reason="demo rota")
         assigned += 1
     lines.append(f"bus trips given a driver: {assigned}")
     return lines

@@ -10,27 +10,27 @@ from collections.abc import Iterable
 from ttms.locking import limit_lock_waits, lock_timeouts_raise
 
 from .exceptions import Busy
-from .models import Schedule
+from .models import Trip
 
 LOCK_TIMEOUT_MS = 5000
 
 
-def lock_schedules(ids: Iterable[int]) -> list[Schedule]:
-    """Lock the schedules (trips) with these ids, in pk order, and return them fresh."""
+def lock_trips(ids: Iterable[int]) -> list[Trip]:
+    """Lock the trips with these ids, in pk order, and return them fresh."""
     limit_lock_waits(LOCK_TIMEOUT_MS)
     with lock_timeouts_raise(Busy):
         return list(
             # NO KEY UPDATE: inserting a row that references the trip (a PNR) takes a KEY
             # SHARE lock on it, which this does not block.
-            Schedule.objects.select_for_update(of=("self",), no_key=True)
+            Trip.objects.select_for_update(of=("self",), no_key=True)
             .select_related("route", "route__company")
             .filter(pk__in=list(ids))
             .order_by("pk")
         )
 
 
-def lock_schedule(schedule_id: int) -> Schedule:
-    schedules = lock_schedules([schedule_id])
-    if not schedules:
-        raise Schedule.DoesNotExist(f"No trip with id {schedule_id}.")
-    return schedules[0]
+def lock_trip(trip_id: int) -> Trip:
+    trips = lock_trips([trip_id])
+    if not trips:
+        raise Trip.DoesNotExist(f"No trip with id {trip_id}.")
+    return trips[0]

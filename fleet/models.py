@@ -465,7 +465,7 @@ class Route(models.Model):
 
     It leaves its first stop at each of `departure_times` (local time of that stop) on the
     days it runs: the weekdays of `running_days` between `valid_from` and `valid_to`, plus
-    and minus the dates of its exceptions. Each run is a Schedule.
+    and minus the dates of its exceptions. Each run is a Trip.
     """
 
     company_path = "company"
@@ -599,10 +599,10 @@ class RouteException(models.Model):
         return f"{self.route.number} {self.date} {self.get_kind_display()}"
 
 
-# --- Schedules (trips) --------------------------------------------------------------------------
+# --- Trips ---------------------------------------------------------------------------------------
 
 
-class ScheduleStatus(models.TextChoices):
+class TripStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     BOARDING = "boarding", "Boarding"
     DEPARTED = "departed", "Departed"
@@ -610,7 +610,7 @@ class ScheduleStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Schedule(models.Model):
+class Trip(models.Model):
     """One run of a route: a trip leaving its first stop at `departure_at`.
 
     Kept light on purpose (about a hundred bytes a row) so that months of a national
@@ -621,22 +621,20 @@ class Schedule(models.Model):
     company_path = "route__company"
 
     # Indexed by the (route, departure_at) constraint, which also serves trip search.
-    route = models.ForeignKey(
-        Route, on_delete=models.PROTECT, related_name="schedules", db_index=False
-    )
+    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="trips", db_index=False)
     # The day of the timetable this run belongs to (its first stop's local date, or the GTFS
     # service day for runs after midnight).
     service_date = models.DateField()
     departure_at = models.DateTimeField(help_text="From the first stop.")
     arrival_at = models.DateTimeField(help_text="At the last stop.")
     vehicle = models.ForeignKey(
-        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="schedules"
+        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="trips"
     )
     drivers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="driven_schedules"
+        settings.AUTH_USER_MODEL, blank=True, related_name="driven_trips"
     )
     status = models.CharField(
-        max_length=12, choices=ScheduleStatus.choices, default=ScheduleStatus.SCHEDULED
+        max_length=12, choices=TripStatus.choices, default=TripStatus.SCHEDULED
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -644,15 +642,15 @@ class Schedule(models.Model):
     class Meta:
         ordering = ["departure_at", "route"]
         indexes = [
-            models.Index(fields=["departure_at"], name="fleet_schedule_departure_idx"),
+            models.Index(fields=["departure_at"], name="fleet_trip_departure_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["route", "departure_at"], name="fleet_schedule_route_departure_unique"
+                fields=["route", "departure_at"], name="fleet_trip_route_departure_unique"
             ),
             models.CheckConstraint(
                 condition=models.Q(arrival_at__gte=models.F("departure_at")),
-                name="fleet_schedule_arrives_after_departure",
+                name="fleet_trip_arrives_after_departure",
             ),
         ]
 
@@ -665,20 +663,18 @@ class Schedule(models.Model):
         return self.status in LOCKED_STATUSES
 
 
-LOCKED_STATUSES = frozenset(
-    {ScheduleStatus.DEPARTED, ScheduleStatus.ARRIVED, ScheduleStatus.CANCELLED}
-)
+LOCKED_STATUSES = frozenset({TripStatus.DEPARTED, TripStatus.ARRIVED, TripStatus.CANCELLED})
 
 
-class ScheduleEvent(models.Model):
+class TripEvent(models.Model):
     """Audit trail of a trip: who changed what, when and why."""
 
-    company_path = "schedule__route__company"
+    company_path = "trip__route__company"
 
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="events")
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=12, choices=ScheduleStatus.choices, blank=True)
-    to_status = models.CharField(max_length=12, choices=ScheduleStatus.choices, blank=True)
+    from_status = models.CharField(max_length=12, choices=TripStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=TripStatus.choices, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -687,7 +683,7 @@ class ScheduleEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["schedule", "at", "pk"]
+        ordering = ["trip", "at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.schedule} {self.action} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.trip} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -27,13 +27,13 @@ def sales_register(*, on_sale: Callable[[int], bool], sold: Callable[[int], bool
     _seller = Seller(on_sale=on_sale, sold=sold)
 
 
-def seats_on_sale(*, schedule_id: int) -> bool:
+def seats_on_sale(*, trip_id: int) -> bool:
     """Whether seats of the trip are still on sale (cancelling it alone would leave their
     holders unrefunded)."""
-    return _seller is not None and _seller.on_sale(schedule_id)
+    return _seller is not None and _seller.on_sale(trip_id)
 
 
-def seats_sold(*, schedule_id: int) -> bool:
+def seats_sold(*, trip_id: int) -> bool:
     """Whether seats of the trip were sold on its vehicle (changing it alone would leave the
     passengers on seats that no longer exist)."""
-    return _seller is not None and _seller.sold(schedule_id)
+    return _seller is not None and _seller.sold(trip_id)

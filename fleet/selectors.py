@@ -17,10 +17,10 @@ from .models import (
     CompanyMembership,
     Route,
     RouteStop,
-    Schedule,
-    ScheduleStatus,
     Station,
     StationAlias,
+    Trip,
+    TripStatus,
     Vehicle,
 )
 from .text import fold_name
@@ -88,20 +88,20 @@ def scope_queryset(
     return queryset.filter(condition)
 
 
-def schedules_for_user(user) -> QuerySet[Schedule]:
+def trips_for_user(user) -> QuerySet[Trip]:
     """The trips `user` may see as operator staff, newest service date last."""
     return scope_queryset(
-        Schedule.objects.select_related("route", "route__company", "vehicle").prefetch_related(
+        Trip.objects.select_related("route", "route__company", "vehicle").prefetch_related(
             "drivers"
         ),
         company_ids_for_user(user),
     )
 
 
-def schedule_get_for_user(user, pk: int) -> Schedule:
-    """A trip the user may see; Schedule.DoesNotExist (a 404, not a 403) otherwise, so that
+def trip_get_for_user(user, pk: int) -> Trip:
+    """A trip the user may see; Trip.DoesNotExist (a 404, not a 403) otherwise, so that
     staff of one company cannot learn which ids another company's trips have."""
-    return schedules_for_user(user).get(pk=pk)
+    return trips_for_user(user).get(pk=pk)
 
 
 def vehicles_for_user(user) -> QuerySet[Vehicle]:
@@ -216,7 +216,7 @@ def station_get_by_code(code: str) -> Station:
 class TripOption:
     """One trip a passenger can take from `origin` to `destination`, times at those stops."""
 
-    schedule: Schedule
+    trip: Trip
     origin: Station
     destination: Station
     departure_at: datetime  # leaves the passenger's origin (aware, UTC)
@@ -325,38 +325,38 @@ def trip_search(*, origin: Station, destination: Station, travel_date: date) -> 
     start, end = _day_bounds(travel_date, origin)
     offsets = [leg.departure_offset for leg in legs.values()]
     candidates = (
-        Schedule.objects.filter(
+        Trip.objects.filter(
             route_id__in=list(legs),
             departure_at__gt=start - timedelta(minutes=max(offsets) + 1),
             departure_at__lt=end - timedelta(minutes=min(offsets)),
         )
-        .exclude(status=ScheduleStatus.CANCELLED)
+        .exclude(status=TripStatus.CANCELLED)
         .select_related("route", "route__company", "vehicle")
         .order_by()
     )
     options = []
-    for schedule in candidates:
-        leg = legs[schedule.route_id]
-        leaves = schedule.departure_at + timedelta(minutes=leg.departure_offset)
+    for trip in candidates:
+        leg = legs[trip.route_id]
+        leaves = trip.departure_at + timedelta(minutes=leg.departure_offset)
         if not start <= leaves < end:
             continue
-        options.append((schedule, leg, leaves))
+        options.append((trip, leg, leaves))
     classes = classes_by_vehicle({s.vehicle_id for s, _, _ in options if s.vehicle_id})
     results = [
         TripOption(
-            schedule=schedule,
+            trip=trip,
             origin=origin,
             destination=destination,
             departure_at=leaves,
-            arrival_at=schedule.departure_at + timedelta(minutes=leg.arrival_offset),
+            arrival_at=trip.departure_at + timedelta(minutes=leg.arrival_offset),
             distance_km=leg.destination_km - leg.origin_km,
             origin_sequence=leg.origin_sequence,
             destination_sequence=leg.destination_sequence,
-            classes=classes.get(schedule.vehicle_id, []),
+            classes=classes.get(trip.vehicle_id, []),
         )
-        for schedule, leg, leaves in options
+        for trip, leg, leaves in options
     ]
-    results.sort(key=lambda option: (option.departure_at, option.schedule.route.number))
+    results.sort(key=lambda option: (option.departure_at, option.trip.route.number))
     return results
 
 

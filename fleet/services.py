@@ -1,4 +1,4 @@
-"""Writes of the fleet app: seats from layouts, trip status and edits, schedule generation.
+"""Writes of the fleet app: seats from layouts, trip status and edits, trip generation.
 
 Every function is keyword-only, runs in one `transaction.atomic` and raises
 `fleet.exceptions` refusals (or Django's ValidationError for a bad field) with messages a
@@ -23,7 +23,7 @@ from ttms.audit.services import audit_changes, audit_record, audit_values
 
 from .exceptions import InvalidStatusTransition, RouteInService, TripLocked, VehicleInService
 from .layouts import STANDARD_LAYOUTS, LayoutError, build_seats, layout_seats
-from .locks import lock_schedule
+from .locks import lock_trip
 from .models import (
     ALL_DAYS,
     Coach,
@@ -32,20 +32,20 @@ from .models import (
     Route,
     RouteException,
     RouteStop,
-    Schedule,
-    ScheduleEvent,
-    ScheduleStatus,
     Seat,
     SeatLayout,
     Station,
     StationAlias,
     TravelClass,
+    Trip,
+    TripEvent,
+    TripStatus,
     Vehicle,
 )
 from .sales import seats_on_sale, seats_sold
 from .text import fold_name
 
-Status = ScheduleStatus
+Status = TripStatus
 
 # code, name, sleeper, rank: the shared classes (also seeded by migration 0003).
 STANDARD_CLASSES = [
@@ -122,7 +122,7 @@ def standard_layout(*, kind: str, rows: int | None = None) -> SeatLayout:
 def vehicle_check_editable(*, vehicle_id: int) -> None:
     """Raise VehicleInService while a trip of the vehicle is boarding or on its way: its
     passengers sit on its seats, so the seats must not be rebuilt under them. One query."""
-    if Schedule.objects.filter(vehicle_id=vehicle_id, status__in=IN_SERVICE).exists():
+    if Trip.objects.filter(vehicle_id=vehicle_id, status__in=IN_SERVICE).exists():
         raise VehicleInService()
 
 
@@ -333,7 +333,7 @@ def route_create(
 def route_check_editable(*, route: Route) -> None:
     """Raise RouteInService while a trip of `route` is boarding or on its way: its times come
     from the route's stops, so they must not move under it."""
-    if route.pk and Schedule.objects.filter(route=route, status__in=IN_SERVICE).exists():
+    if route.pk and Trip.objects.filter(route=route, status__in=IN_SERVICE).exists():
         raise RouteInService()
 
 
@@ -377,24 +377,24 @@ def route_stops_validate(stops: list[dict]) -> None:
 # --- Trip status and edits ------------------------------------------------------------------------
 
 
-def _local(schedule: Schedule, moment: datetime) -> str:
-    tz = ZoneInfo(schedule.route.company.time_zone)
+def _local(trip: Trip, moment: datetime) -> str:
+    tz = ZoneInfo(trip.route.company.time_zone)
     return timezone.localtime(moment, tz).strftime("%d %b %Y %H:%M")
 
 
-def trip_locked_message(schedule: Schedule) -> str:
+def trip_locked_message(trip: Trip) -> str:
     """What a user is told when they try to change a departed, arrived or cancelled trip."""
-    trip = f"Trip {schedule.route.number} of {schedule.service_date:%d %b %Y}"
-    when = _local(schedule, schedule.status_changed_at or schedule.departure_at)
-    if schedule.status == Status.CANCELLED:
-        return f"{trip} was cancelled on {when}; a cancelled trip can no longer be changed."
-    if schedule.status == Status.ARRIVED:
-        return f"{trip} arrived on {when}; a completed trip can no longer be changed."
-    return f"{trip} departed on {when}; a departed trip can no longer be changed."
+    label = f"Trip {trip.route.number} of {trip.service_date:%d %b %Y}"
+    when = _local(trip, trip.status_changed_at or trip.departure_at)
+    if trip.status == Status.CANCELLED:
+        return f"{label} was cancelled on {when}; a cancelled trip can no longer be changed."
+    if trip.status == Status.ARRIVED:
+        return f"{label} arrived on {when}; a completed trip can no longer be changed."
+    return f"{label} departed on {when}; a departed trip can no longer be changed."
 
 
 def _event(
-    schedule: Schedule,
+    trip: Trip,
     *,
     action: str,
     by,
@@ -403,8 +403,8 @@ def _event(
     to_status: str = "",
     details: dict | None = None,
 ) -> None:
-    ScheduleEvent.objects.create(
-        schedule=schedule,
+    TripEvent.objects.create(
+        trip=trip,
         action=action,
         by=by if getattr(by, "pk", None) else None,
         reason=reason[:300],
@@ -414,14 +414,12 @@ def _event(
     )
 
 
-def schedule_transition(
-    *, schedule: Schedule, to_status: str, by=None, reason: str = ""
-) -> Schedule:
+def trip_transition(*, trip: Trip, to_status: str, by=None, reason: str = "") -> Trip:
     """Move a trip along SCHEDULED -> BOARDING -> DEPARTED -> ARRIVED, or cancel it before it
     departs. Cancelling needs a reason (passengers are told).
 
-    Locks the schedule row, re-checks its status inside the lock and records a
-    ScheduleEvent. Raises TripLocked once the trip has departed (except to mark it arrived),
+    Locks the trip row, re-checks its status inside the lock and records a
+    TripEvent. Raises TripLocked once the trip has departed (except to mark it arrived),
     arrived or been cancelled; InvalidStatusTransition for any other move the machine does
     not allow, and for cancelling a trip whose seats are on sale (the booking app's
     `trip_cancel` closes them and refunds every booking, then calls this); ValidationError
@@ -433,7 +431,7 @@ def schedule_transition(
     if to_status == Status.CANCELLED and not reason:
         raise ValidationError({"reason": "Say why the trip is cancelled; passengers are told."})
     with transaction.atomic():
-        locked = lock_schedule(schedule.pk)
+        locked = lock_trip(trip.pk)
         current = locked.status
         if to_status not in TRANSITIONS[current]:
             if locked.is_locked:
@@ -444,7 +442,7 @@ def schedule_transition(
                 f"{Status(to_status).label.lower()}; it can become: {allowed}."
             )
         # Seats on sale mean passengers who would be left unrefunded.
-        if to_status == Status.CANCELLED and seats_on_sale(schedule_id=locked.pk):
+        if to_status == Status.CANCELLED and seats_on_sale(trip_id=locked.pk):
             raise InvalidStatusTransition(TRIP_CANCEL_NEEDED)
         locked.status = to_status
         locked.status_changed_at = timezone.now()
@@ -461,39 +459,37 @@ def schedule_transition(
     return locked
 
 
-def schedule_start_boarding(*, schedule: Schedule, by=None) -> Schedule:
-    return schedule_transition(schedule=schedule, to_status=Status.BOARDING, by=by)
+def trip_start_boarding(*, trip: Trip, by=None) -> Trip:
+    return trip_transition(trip=trip, to_status=Status.BOARDING, by=by)
 
 
-def schedule_depart(*, schedule: Schedule, by=None) -> Schedule:
-    return schedule_transition(schedule=schedule, to_status=Status.DEPARTED, by=by)
+def trip_depart(*, trip: Trip, by=None) -> Trip:
+    return trip_transition(trip=trip, to_status=Status.DEPARTED, by=by)
 
 
-def schedule_arrive(*, schedule: Schedule, by=None) -> Schedule:
-    return schedule_transition(schedule=schedule, to_status=Status.ARRIVED, by=by)
+def trip_arrive(*, trip: Trip, by=None) -> Trip:
+    return trip_transition(trip=trip, to_status=Status.ARRIVED, by=by)
 
 
-def schedule_cancel(*, schedule: Schedule, by=None, reason: str) -> Schedule:
-    return schedule_transition(schedule=schedule, to_status=Status.CANCELLED, by=by, reason=reason)
+def trip_mark_cancelled(*, trip: Trip, by=None, reason: str) -> Trip:
+    return trip_transition(trip=trip, to_status=Status.CANCELLED, by=by, reason=reason)
 
 
 # The way a trip runs, in order (cancelling leaves it).
 WAY = [Status.SCHEDULED, Status.BOARDING, Status.DEPARTED, Status.ARRIVED]
 
 
-def schedule_advance(
-    *, schedule: Schedule, to_status: str, via: tuple[str, ...] = (), by=None
-) -> Schedule:
+def trip_advance(*, trip: Trip, to_status: str, via: tuple[str, ...] = (), by=None) -> Trip:
     """Move a trip forward to `to_status`, through the statuses `via` first, skipping any
     step the trip has reached or passed: asked again (a retry over a flaky network, two
     taps), it changes nothing. Decided under the trip's row lock; anything else the status
-    machine refuses as `schedule_transition` does (TripLocked, InvalidStatusTransition)."""
+    machine refuses as `trip_transition` does (TripLocked, InvalidStatusTransition)."""
     with transaction.atomic():
-        locked = lock_schedule(schedule.pk)
+        locked = lock_trip(trip.pk)
         for status in (*via, to_status):
             if locked.status in WAY and WAY.index(locked.status) >= WAY.index(status):
                 continue
-            locked = schedule_transition(schedule=locked, to_status=status, by=by)
+            locked = trip_transition(trip=locked, to_status=status, by=by)
     return locked
 
 
@@ -511,21 +507,19 @@ def _check_drivers(company_id: int, drivers: list) -> None:
         raise ValidationError({"drivers": _("Not a driver of this company.")})
 
 
-def schedule_update(
-    *, schedule: Schedule, by=None, vehicle=_UNSET, drivers=_UNSET, reason: str = ""
-) -> Schedule:
+def trip_update(*, trip: Trip, by=None, vehicle=_UNSET, drivers=_UNSET, reason: str = "") -> Trip:
     """Change the vehicle and/or drivers of a trip that has not departed.
 
-    Locks the schedule row; refuses with TripLocked once it has departed, arrived or been
+    Locks the trip row; refuses with TripLocked once it has departed, arrived or been
     cancelled. The vehicle must be an active one of the route's company, the drivers its
-    drivers (ValidationError otherwise). Records what changed as a ScheduleEvent.
+    drivers (ValidationError otherwise). Records what changed as a TripEvent.
 
     The vehicle of a trip that has sold seats (its seat inventory exists) is not changed
     here (ValidationError on vehicle): the booking app's vehicle swap moves the passengers
-    to the new vehicle's seats and then calls `schedule_vehicle_set`.
+    to the new vehicle's seats and then calls `trip_vehicle_set`.
     """
     with transaction.atomic():
-        locked = lock_schedule(schedule.pk)
+        locked = lock_trip(trip.pk)
         if locked.is_locked:
             raise TripLocked(trip_locked_message(locked))
         company_id = locked.route.company_id
@@ -541,7 +535,7 @@ def schedule_update(
             _check_drivers(company_id, drivers)
         if vehicle is not _UNSET and (vehicle.pk if vehicle else None) != locked.vehicle_id:
             # Seats sold belong to the current vehicle.
-            if seats_sold(schedule_id=locked.pk):
+            if seats_sold(trip_id=locked.pk):
                 raise ValidationError({"vehicle": VEHICLE_SWAP_NEEDED})
             details["vehicle"] = [locked.vehicle_id, vehicle.pk if vehicle else None]
             locked.vehicle = vehicle
@@ -560,21 +554,21 @@ def schedule_update(
     return locked
 
 
-def schedule_vehicle_set(
-    *, schedule: Schedule, vehicle: Vehicle, by=None, reason: str = "", details: dict | None = None
-) -> Schedule:
-    """Put `vehicle` on a trip that has not departed and record it (a ScheduleEvent
+def trip_vehicle_set(
+    *, trip: Trip, vehicle: Vehicle, by=None, reason: str = "", details: dict | None = None
+) -> Trip:
+    """Put `vehicle` on a trip that has not departed and record it (a TripEvent
     "vehicle_swap" whose details hold the vehicles before and after, plus `details`).
 
     For the booking app's vehicle swap, which moves the trip's seat inventory in the same
     transaction, holding the trip's row lock; everything else changes vehicles through
-    `schedule_update`, which refuses once seats are sold. Locks the schedule row (again:
+    `trip_update`, which refuses once seats are sold. Locks the trip row (again:
     re-entrant in one transaction); raises TripLocked once the trip has departed, arrived
     or been cancelled, ValidationError when `vehicle` is not an active one of the route's
     company.
     """
     with transaction.atomic():
-        locked = lock_schedule(schedule.pk)
+        locked = lock_trip(trip.pk)
         if locked.is_locked:
             raise TripLocked(trip_locked_message(locked))
         if vehicle.company_id != locked.route.company_id or not vehicle.is_active:
@@ -598,11 +592,11 @@ def schedule_vehicle_set(
     return locked
 
 
-def schedule_delete(*, schedule: Schedule, by=None) -> None:
+def trip_delete(*, trip: Trip, by=None) -> None:
     """Delete a trip that has not departed (a mistake of planning; cancel it instead once
     passengers may hold tickets). Raises TripLocked once it has departed or ended."""
     with transaction.atomic():
-        locked = lock_schedule(schedule.pk)
+        locked = lock_trip(trip.pk)
         if locked.is_locked:
             raise TripLocked(trip_locked_message(locked))
         audit_record(
@@ -618,7 +612,7 @@ def schedule_delete(*, schedule: Schedule, by=None) -> None:
         locked.delete()
 
 
-# --- Schedule generation ------------------------------------------------------------------------
+# --- Trip generation ------------------------------------------------------------------------
 
 
 @dataclass
@@ -653,7 +647,7 @@ def departure_at(service_date: date, minutes: int, tz: ZoneInfo) -> datetime:
 GENERATION_CHUNK = 1000
 
 
-def schedules_generate(
+def trips_generate(
     *,
     start: date,
     end: date,
@@ -703,7 +697,7 @@ def schedules_generate(
             exceptions.setdefault(route_id, {})[day] = kind
         with transaction.atomic():
             existing = set(
-                Schedule.objects.filter(
+                Trip.objects.filter(
                     route_id__in=ids,
                     departure_at__range=window,
                 ).values_list("route_id", "departure_at")
@@ -723,7 +717,7 @@ def schedules_generate(
                             report.existing += 1
                             continue
                         new.append(
-                            Schedule(
+                            Trip(
                                 route_id=route.pk,
                                 service_date=day,
                                 departure_at=leaves,
@@ -731,7 +725,7 @@ def schedules_generate(
                                 vehicle_id=route.default_vehicle_id,
                             )
                         )
-            Schedule.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+            Trip.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
             report.created += len(new)
         if progress:
             progress(len(route_rows[offset : offset + GENERATION_CHUNK]))

@@ -5,12 +5,12 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .services import schedules_generate
+from .services import trips_generate
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=60, max_retries=3)
-def schedules_generate_task(days: int = 60) -> str:
+def trips_generate_task(days: int = 60) -> str:
     """Keep `days` days of trips ahead of today (nightly). Idempotent: existing trips are
     kept, so a retry or a second run only fills gaps."""
     today = timezone.localdate()
-    return str(schedules_generate(start=today, end=today + timedelta(days=days - 1)))
+    return str(trips_generate(start=today, end=today + timedelta(days=days - 1)))

@@ -76,19 +76,19 @@ from datetime import timedelta
 from django.utils import timezone
 
 from booking.sales.services.create import PassengerIn, booking_create
-from fleet.models import Route, Schedule, Vehicle
+from fleet.models import Route, Trip, Vehicle
 from payments.models import Payment
 from ttms.accounts.models import User
 
 passenger = User.objects.get(email="passenger@example.com")
 driver = User.objects.get(email="driver@example.com")
-trip = (Schedule.objects.filter(drivers=driver, status="scheduled",
+trip = (Trip.objects.filter(drivers=driver, status="scheduled",
                                 departure_at__gt=timezone.now() + timedelta(hours=6))
         .select_related("route__company", "vehicle").order_by("departure_at").first())
 stops = [stop.station for stop in trip.route.stops.order_by("sequence")]
 class_code = trip.vehicle.coaches.select_related("travel_class").first().travel_class.code
 pnr = booking_create(
-    user=passenger, schedule_id=trip.pk, origin_code=stops[0].code,
+    user=passenger, trip_id=trip.pk, origin_code=stops[0].code,
     destination_code=stops[-1].code, class_code=class_code, quota="GENERAL",
     passengers=[PassengerIn(name="Asha Passenger", age=34, gender="F"),
                 PassengerIn(name="Ravi Kumar", age=36, gender="M")])

@@ -17,31 +17,31 @@ app.autodiscover_tasks()
 BEAT_SCHEDULE = {
     "accounts-clear-expired-sessions": {
         "task": "ttms.accounts.tasks.sessions_clear_expired_task",
-        "schedule": crontab(hour=3, minute=17),
+        "trip": crontab(hour=3, minute=17),
     },
     "booking-prepare-charts": {
         "task": "booking.tasks.charts_prepare_due_task",
-        "schedule": crontab(),  # every minute
+        "trip": crontab(),  # every minute
     },
     "booking-promotions-due": {
         "task": "booking.tasks.promotions_due_task",
-        "schedule": crontab(),  # every minute
+        "trip": crontab(),  # every minute
     },
-    "fleet-generate-schedules": {
-        "task": "fleet.tasks.schedules_generate_task",
-        "schedule": crontab(hour=2, minute=30),
+    "fleet-generate-trips": {
+        "task": "fleet.tasks.trips_generate_task",
+        "trip": crontab(hour=2, minute=30),
     },
     "payments-expire-idempotency-records": {
         "task": "payments.tasks.idempotency_expire_task",
-        "schedule": crontab(minute=7),
+        "trip": crontab(minute=7),
     },
     "payments-poll-pending-payments": {
         "task": "payments.tasks.payments_poll_pending_task",
-        "schedule": crontab(minute="*/2"),
+        "trip": crontab(minute="*/2"),
     },
     "payments-expire-pending-payments": {
         "task": "payments.tasks.payments_expire_pending_task",
-        "schedule": crontab(minute="*/10"),
+        "trip": crontab(minute="*/10"),
     },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -255,7 +255,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "ScheduleStatusEnum": "fleet.models.ScheduleStatus",
+        "TripStatusEnum": "fleet.models.TripStatus",
         "PassengerStatusEnum": "booking.models.PassengerStatus",
         "QuotaEnum": "booking.models.Quota",
         "BookableQuotaEnum": "booking.models.BOOKABLE_QUOTA_CHOICES",

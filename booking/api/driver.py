@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fleet.api.serializers import StationSerializer, local_iso
-from fleet.models import Schedule, ScheduleStatus, Station
+from fleet.models import Station, Trip, TripStatus
 from fleet.selectors import station_get_by_code
-from fleet.services import schedule_advance
+from fleet.services import trip_advance
 from ttms.api.schema import error_response
 
 from ..boarding.selectors import driver_trip_get, driver_trips
@@ -24,15 +24,15 @@ from ..models import ScanResult
 MAX_UPLOAD = 500
 
 
-def _trip(request, pk: int, *, detail: bool = False) -> Schedule:
+def _trip(request, pk: int, *, detail: bool = False) -> Trip:
     try:
         return driver_trip_get(request.user, pk, detail=detail)
-    except Schedule.DoesNotExist:
+    except Trip.DoesNotExist:
         raise NotFound("You are not assigned to a trip with this id.") from None
 
 
-def _ends(schedule: Schedule) -> tuple[Station, Station]:
-    stops = sorted(schedule.route.stops.all(), key=lambda stop: stop.sequence)
+def _ends(trip: Trip) -> tuple[Station, Station]:
+    stops = sorted(trip.route.stops.all(), key=lambda stop: stop.sequence)
     return stops[0].station, stops[-1].station
 
 
@@ -53,18 +53,18 @@ class DriverTripSerializer(serializers.Serializer):
     boarded = serializers.IntegerField(required=False)
 
     @extend_schema_field(StationSerializer)
-    def get_from(self, schedule) -> dict:
-        return StationSerializer(_ends(schedule)[0]).data
+    def get_from(self, trip) -> dict:
+        return StationSerializer(_ends(trip)[0]).data
 
     @extend_schema_field(StationSerializer)
-    def get_to(self, schedule) -> dict:
-        return StationSerializer(_ends(schedule)[1]).data
+    def get_to(self, trip) -> dict:
+        return StationSerializer(_ends(trip)[1]).data
 
-    def get_departure(self, schedule) -> str:
-        return local_iso(schedule.departure_at, _ends(schedule)[0])
+    def get_departure(self, trip) -> str:
+        return local_iso(trip.departure_at, _ends(trip)[0])
 
-    def get_arrival(self, schedule) -> str:
-        return local_iso(schedule.arrival_at, _ends(schedule)[1])
+    def get_arrival(self, trip) -> str:
+        return local_iso(trip.arrival_at, _ends(trip)[1])
 
 
 class DriverTripListView(GenericAPIView):
@@ -96,8 +96,8 @@ class _TripStatusView(APIView):
         },
     )
     def post(self, request, pk: int):
-        schedule_advance(
-            schedule=_trip(request, pk), to_status=self.to_status, via=self.via, by=request.user
+        trip_advance(
+            trip=_trip(request, pk), to_status=self.to_status, via=self.via, by=request.user
         )
         return Response(DriverTripSerializer(_trip(request, pk, detail=True)).data)
 
@@ -106,21 +106,21 @@ class DriverTripBoardingView(_TripStatusView):
     """Open boarding: a `scheduled` trip becomes `boarding`. Asked again, or later, it
     changes nothing."""
 
-    to_status = ScheduleStatus.BOARDING
+    to_status = TripStatus.BOARDING
 
 
 class DriverTripStartView(_TripStatusView):
     """Start the trip: it becomes `departed` (through `boarding` when still `scheduled`).
     Passengers at later stops keep boarding with their tickets."""
 
-    to_status = ScheduleStatus.DEPARTED
-    via = (ScheduleStatus.BOARDING,)
+    to_status = TripStatus.DEPARTED
+    via = (TripStatus.BOARDING,)
 
 
 class DriverTripCompleteView(_TripStatusView):
     """Complete the trip: a `departed` trip becomes `arrived`."""
 
-    to_status = ScheduleStatus.ARRIVED
+    to_status = TripStatus.ARRIVED
 
 
 # --- Scans ----------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ class ScanView(APIView):
         values = data.validated_data
         trip = _trip(request, values["trip"])
         outcome = ticket_scan(
-            schedule=trip,
+            trip=trip,
             driver=request.user,
             qr=values["qr"],
             station=values["station"],
@@ -265,7 +265,7 @@ class ManifestTicketSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="Manifest")
 class ManifestSerializer(serializers.Serializer):
-    trip = DriverTripSerializer(source="schedule")
+    trip = DriverTripSerializer()
     generated_at = serializers.DateTimeField()
     public_keys = serializers.ListField(
         child=serializers.DictField(),
@@ -333,7 +333,7 @@ class ScanUploadView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         outcomes = scans_upload(
-            schedule=trip,
+            trip=trip,
             driver=request.user,
             device=values["device"],
             scans=[

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 
 from fleet.api.operator import NOT_A_VEHICLE, OperatorView, company_vehicles, trip_or_404
 from fleet.api.serializers import TripOutputSerializer
-from fleet.models import ScheduleStatus, Vehicle
-from fleet.selectors import schedules_for_user
+from fleet.models import TripStatus, Vehicle
+from fleet.selectors import trips_for_user
 from ttms.api.schema import error_response
 
 from ..exceptions import Busy
@@ -27,7 +27,7 @@ class OperatorTripStatusView(OperatorView):
 
     @extend_schema_serializer(component_name="TripStatusChange")
     class InputSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=ScheduleStatus.choices)
+        status = serializers.ChoiceField(choices=TripStatus.choices)
         reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     @extend_schema(
@@ -45,7 +45,7 @@ class OperatorTripStatusView(OperatorView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         change = trip_status_change(
-            schedule=trip,
+            trip=trip,
             to_status=data.validated_data["status"],
             by=request.user,
             reason=data.validated_data["reason"],
@@ -55,7 +55,7 @@ class OperatorTripStatusView(OperatorView):
                 f"Trip cancelled, but {len(change.cancel.pending)} booking(s) were busy "
                 "and are not cancelled yet; send the same request again to finish."
             )
-        return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
+        return Response(TripOutputSerializer(trips_for_user(request.user).get(pk=pk)).data)
 
 
 class OperatorTripVehicleView(OperatorView):
@@ -102,11 +102,11 @@ class OperatorTripVehicleView(OperatorView):
         self.check_can_edit(trip.route.company_id)
         data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
         data.is_valid(raise_exception=True)
-        result = vehicle_swap(schedule=trip, by=request.user, **data.validated_data)
+        result = vehicle_swap(trip=trip, by=request.user, **data.validated_data)
         return Response(
             self.OutputSerializer(
                 {
-                    "trip": schedules_for_user(request.user).get(pk=pk),
+                    "trip": trips_for_user(request.user).get(pk=pk),
                     "seats": result.seats,
                     "kept": result.kept,
                     "reseated": [

@@ -18,7 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fleet.api.serializers import StationSerializer, local_iso
-from fleet.models import Schedule, Station
+from fleet.models import Station, Trip
 from fleet.selectors import station_get_by_code, trip_search, trip_search_refusal
 from payments.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ttms.api.schema import error_response
@@ -63,15 +63,15 @@ class ClassAvailabilitySerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="TripOption")
 class TripOptionSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="schedule.pk")
-    number = serializers.CharField(source="schedule.route.number")
-    name = serializers.CharField(source="schedule.route.name")
+    id = serializers.IntegerField(source="trip.pk")
+    number = serializers.CharField(source="trip.route.number")
+    name = serializers.CharField(source="trip.route.name")
     company = serializers.SerializerMethodField()
-    kind = serializers.CharField(source="schedule.route.company.kind")
+    kind = serializers.CharField(source="trip.route.company.kind")
     service_date = serializers.DateField(
-        source="schedule.service_date", help_text="The day the trip left its first stop."
+        source="trip.service_date", help_text="The day the trip left its first stop."
     )
-    status = serializers.CharField(source="schedule.status")
+    status = serializers.CharField(source="trip.status")
     departure = serializers.SerializerMethodField(
         help_text="Leaves `from`, local time with offset."
     )
@@ -79,7 +79,7 @@ class TripOptionSerializer(serializers.Serializer):
     duration_minutes = serializers.SerializerMethodField()
     distance_km = serializers.DecimalField(max_digits=7, decimal_places=1)
     classes = serializers.ListField(child=serializers.CharField())
-    vehicle = serializers.CharField(source="schedule.vehicle.code", allow_null=True, default=None)
+    vehicle = serializers.CharField(source="trip.vehicle.code", allow_null=True, default=None)
     bookable = serializers.SerializerMethodField(
         help_text="Whether the trip can be booked now from `from`. A trip that has left "
         "`from`, or departed, arrived or has no vehicle, cannot; it is listed "
@@ -91,10 +91,10 @@ class TripOptionSerializer(serializers.Serializer):
     availability = serializers.SerializerMethodField()
 
     def get_bookable(self, option) -> bool:
-        return option.schedule.pk not in self.context["refusals"]
+        return option.trip.pk not in self.context["refusals"]
 
     def get_not_bookable_reason(self, option) -> str | None:
-        return self.context["refusals"].get(option.schedule.pk)
+        return self.context["refusals"].get(option.trip.pk)
 
     @extend_schema_field(
         inline_serializer(
@@ -102,7 +102,7 @@ class TripOptionSerializer(serializers.Serializer):
         )
     )
     def get_company(self, option) -> dict:
-        company = option.schedule.route.company
+        company = option.trip.route.company
         return {"slug": company.slug, "name": company.name}
 
     def get_departure(self, option) -> str:
@@ -116,7 +116,7 @@ class TripOptionSerializer(serializers.Serializer):
 
     @extend_schema_field(ClassAvailabilitySerializer(many=True))
     def get_availability(self, option) -> list[dict]:
-        classes = self.context["availability"].get(option.schedule.pk, [])
+        classes = self.context["availability"].get(option.trip.pk, [])
         return ClassAvailabilitySerializer(classes, many=True).data
 
 
@@ -196,7 +196,7 @@ class TripSearchView(APIView):
             context={
                 "refusals": refusals,
                 "availability": selectors.trips_availability(
-                    [o for o in options if o.schedule.pk not in refusals]
+                    [o for o in options if o.trip.pk not in refusals]
                 ),
             },
         ).data
@@ -262,28 +262,28 @@ class SeatMapView(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         try:
-            schedule = selectors.trip_get_for_sale(pk)
-        except Schedule.DoesNotExist:
+            trip = selectors.trip_get_for_sale(pk)
+        except Trip.DoesNotExist:
             raise NotFound("No such trip.") from None
         journey = selectors.journey_get(
-            schedule=schedule, origin_code=data["origin"], destination_code=data["destination"]
+            trip=trip, origin_code=data["origin"], destination_code=data["destination"]
         )
         if refusal := selectors.trip_refusal(
-            schedule=schedule,
+            trip=trip,
             boarding=journey.origin.station,
             departure_at=journey.departure_at,
             now=timezone.now(),
         ):
             raise TripNotBookable(refusal)
         class_code = data["class_code"].strip().upper()
-        seats = selectors.seat_map(schedule=schedule, class_code=class_code, mask=journey.mask)
+        seats = selectors.seat_map(trip=trip, class_code=class_code, mask=journey.mask)
         if not seats:
             raise serializers.ValidationError(
-                {"class": [f"Trip {schedule.route.number} has no {class_code} class."]}
+                {"class": [f"Trip {trip.route.number} has no {class_code} class."]}
             )
         return Response(
             {
-                "trip": schedule.pk,
+                "trip": trip.pk,
                 "class": class_code,
                 "from": StationSerializer(journey.origin.station).data,
                 "to": StationSerializer(journey.destination.station).data,
@@ -411,12 +411,12 @@ class PnrOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TripSummarySerializer)
     def get_trip(self, pnr: Pnr) -> dict:
-        route = pnr.schedule.route
+        route = pnr.trip.route
         return {
-            "id": pnr.schedule_id,
+            "id": pnr.trip_id,
             "number": route.number,
             "name": route.name,
-            "service_date": pnr.schedule.service_date.isoformat(),
+            "service_date": pnr.trip.service_date.isoformat(),
             "company": route.company.name,
         }
 
@@ -536,7 +536,7 @@ class BookingListCreateView(generics.GenericAPIView):
         values = data.validated_data
         pnr = booking_create(
             user=request.user,
-            schedule_id=values["trip"],
+            trip_id=values["trip"],
             origin_code=values["origin"],
             destination_code=values["destination"],
             class_code=values["class_code"],

@@ -19,9 +19,9 @@ from django.utils.translation import gettext
 from fleet.models import (
     CompanyMembership,
     RouteStop,
-    Schedule,
-    ScheduleStatus,
     Station,
+    Trip,
+    TripStatus,
 )
 from fleet.selectors import company_ids_for_user
 from ttms.accounts.models import Role
@@ -42,7 +42,7 @@ def pnr_get_for_ticket(user, number: str) -> Pnr:
     """A PNR whose tickets `user` may see: their own; any of a company where they are an
     admin, scheduler or agent; one of a trip they drive (platform admins: any).
     Pnr.DoesNotExist otherwise, so that numbers cannot be probed."""
-    pnrs = Pnr.objects.select_related("schedule__route__company", "origin", "destination")
+    pnrs = Pnr.objects.select_related("trip__route__company", "origin", "destination")
     if company_ids_for_user(user) is None:
         return pnrs.get(number=number)
     offices = (
@@ -50,8 +50,8 @@ def pnr_get_for_ticket(user, number: str) -> Pnr:
     )
     return pnrs.get(
         Q(user=user)
-        | Q(schedule__route__company_id__in=offices)
-        | Q(schedule__in=Schedule.objects.filter(drivers=user).values("pk")),
+        | Q(trip__route__company_id__in=offices)
+        | Q(trip__in=Trip.objects.filter(drivers=user).values("pk")),
         number=number,
     )
 
@@ -63,29 +63,29 @@ def _count(queryset: QuerySet, group: str) -> Subquery:
     )
 
 
-def _with_counts(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
+def _with_counts(trips: QuerySet[Trip]) -> QuerySet[Trip]:
     """Each trip with its count of tickets (CNF and RAC passengers) and of boardings."""
     return trips.annotate(
         tickets=_count(
-            Passenger.objects.filter(pnr__schedule=OuterRef("pk"), status__in=SEATED_STATUSES),
-            "pnr__schedule",
+            Passenger.objects.filter(pnr__trip=OuterRef("pk"), status__in=SEATED_STATUSES),
+            "pnr__trip",
         ),
-        boarded=_count(Boarding.objects.filter(schedule=OuterRef("pk")), "schedule"),
+        boarded=_count(Boarding.objects.filter(trip=OuterRef("pk")), "trip"),
     )
 
 
-def _driven_by(user) -> QuerySet[Schedule]:
+def _driven_by(user) -> QuerySet[Trip]:
     """The trips `user` is assigned to drive."""
-    return Schedule.objects.filter(drivers=user).select_related("route__company", "vehicle")
+    return Trip.objects.filter(drivers=user).select_related("route__company", "vehicle")
 
 
-def _detailed(trips: QuerySet[Schedule]) -> QuerySet[Schedule]:
+def _detailed(trips: QuerySet[Trip]) -> QuerySet[Trip]:
     """Trips as a driver's app lists them: their stops, and counts of tickets and
     boardings."""
     return _with_counts(trips).prefetch_related("route__stops__station")
 
 
-def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Schedule]:
+def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Trip]:
     """The trips `user` drives that are today's or ahead: those boarding or under way, and
     those arriving no earlier than 12 hours ago and leaving within 7 days; soonest first;
     `_detailed`."""
@@ -93,16 +93,16 @@ def driver_trips(user, *, now: datetime | None = None) -> QuerySet[Schedule]:
     return (
         _detailed(_driven_by(user))
         .filter(
-            Q(status__in=[ScheduleStatus.BOARDING, ScheduleStatus.DEPARTED])
+            Q(status__in=[TripStatus.BOARDING, TripStatus.DEPARTED])
             | Q(arrival_at__gte=now - timedelta(hours=12), departure_at__lt=now + timedelta(days=7))
         )
         .order_by("departure_at", "pk")
     )
 
 
-def driver_trip_get(user, pk: int, *, detail: bool = False) -> Schedule:
+def driver_trip_get(user, pk: int, *, detail: bool = False) -> Trip:
     """A trip `user` is assigned to drive (`detail`: with its stops and counts, as
-    `driver_trips`); Schedule.DoesNotExist (a 404) for any other."""
+    `driver_trips`); Trip.DoesNotExist (a 404) for any other."""
     trips = _driven_by(user)
     return (_detailed(trips) if detail else trips).get(pk=pk)
 
@@ -194,21 +194,21 @@ def _boarding_row(passenger: Passenger) -> BoardingRow:
     )
 
 
-def boarding_sheet(schedule: Schedule) -> dict:
+def boarding_sheet(trip: Trip) -> dict:
     """A trip's boarding sheet, as the admin's boarding page renders it: its heading (times
     in its first stop's zone); its seated passengers (CNF, RAC) in coach and berth order,
     each boarded (when, by whom, where) or not; its cancelled passengers (any boarding they
     made before); the conflicts; the counts. Four queries, however many passengers."""
     first = (
-        RouteStop.objects.filter(route_id=schedule.route_id)
+        RouteStop.objects.filter(route_id=trip.route_id)
         .order_by("sequence")
         .select_related("station")
         .first()
     )
-    departure = _sheet_time(schedule.departure_at, first.station if first else None)
+    departure = _sheet_time(trip.departure_at, first.station if first else None)
     passengers = (
         Passenger.objects.filter(
-            pnr__schedule=schedule, status__in=[*SEATED_STATUSES, PassengerStatus.CANCELLED]
+            pnr__trip=trip, status__in=[*SEATED_STATUSES, PassengerStatus.CANCELLED]
         )
         .select_related(
             "pnr__origin",
@@ -240,7 +240,7 @@ def boarding_sheet(schedule: Schedule) -> dict:
             scan_line_of(c.loser, c.passenger),
             _sheet_time(c.created_at, c.passenger.pnr.origin),
         )
-        for c in BoardingConflict.objects.filter(schedule=schedule)
+        for c in BoardingConflict.objects.filter(trip=trip)
         .select_related(
             "passenger__pnr__origin",
             "passenger__seat__coach",
@@ -252,16 +252,16 @@ def boarding_sheet(schedule: Schedule) -> dict:
         .order_by("created_at", "pk")
     ]
     by_result = dict(
-        BoardingScan.objects.filter(schedule=schedule)
+        BoardingScan.objects.filter(trip=trip)
         .values_list("result")
         .annotate(n=Count("pk"))
         .order_by()
     )
     boarded = sum(1 for row in seated if row.boarded)
     return {
-        "schedule": schedule,
-        "trip_number": schedule.route.number,
-        "trip_name": schedule.route.name,
+        "trip": trip,
+        "trip_number": trip.route.number,
+        "trip_name": trip.route.name,
         "origin": first.station.name if first else "",
         "departure": departure,
         "rows": seated,

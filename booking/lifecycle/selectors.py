@@ -8,9 +8,9 @@ from datetime import datetime
 from django.utils import timezone
 
 from fleet.models import (
-    Schedule,
-    ScheduleEvent,
-    ScheduleStatus,
+    Trip,
+    TripEvent,
+    TripStatus,
 )
 
 from ..exceptions import AlreadyCancelled, CancellationNotAllowed, InvalidCancellation
@@ -24,14 +24,14 @@ from . import refunds
 class Journey:
     """The part of a trip a PNR rides: its stops, legs, times and distance."""
 
-    schedule: Schedule
+    trip: Trip
 
 
-def trip_cancellation_reason(schedule: Schedule) -> str:
-    """The reason the operator gave for cancelling `schedule` (its latest cancellation
+def trip_cancellation_reason(trip: Trip) -> str:
+    """The reason the operator gave for cancelling `trip` (its latest cancellation
     event), or "" when none was recorded. One query."""
     return (
-        ScheduleEvent.objects.filter(schedule=schedule, to_status=ScheduleStatus.CANCELLED)
+        TripEvent.objects.filter(trip=trip, to_status=TripStatus.CANCELLED)
         .order_by("-at", "-pk")
         .values_list("reason", flat=True)
         .first()
@@ -92,11 +92,11 @@ def cancellation_plan(
     policy; `passengers` are all of the PNR's. Raises InvalidCancellation,
     AlreadyCancelled or CancellationNotAllowed with a message a passenger can read.
     """
-    schedule = pnr.schedule
+    trip = pnr.trip
     if cause == "passenger":
-        if schedule.status not in (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING):
+        if trip.status not in (TripStatus.SCHEDULED, TripStatus.BOARDING):
             raise CancellationNotAllowed(
-                f"Trip {schedule.route.number} is {schedule.get_status_display().lower()}; "
+                f"Trip {trip.route.number} is {trip.get_status_display().lower()}; "
                 "its bookings can no longer be cancelled."
             )
         if now >= pnr.departure_at:
@@ -147,7 +147,7 @@ def cancellation_plan(
             "The chart is prepared: only the whole booking can be "
             "cancelled now, not some of its passengers."
         )
-    company = schedule.route.company
+    company = trip.route.company
     if cause in CAUSE_RULES:
         quotes = [refunds.full_refund(fare=p.fare, rule=CAUSE_RULES[cause]) for p in chosen]
         policy_name = "full"

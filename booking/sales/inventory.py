@@ -4,8 +4,8 @@ so that months of a whole railway's timetable cost no inventory rows until someo
 
 from django.db import IntegrityError, transaction
 
-from fleet.locks import lock_schedule
-from fleet.models import Company, Schedule, ScheduleStatus, Seat
+from fleet.locks import lock_trip
+from fleet.models import Company, Seat, Trip, TripStatus
 
 from .. import rules
 from ..exceptions import TripNotBookable
@@ -85,7 +85,7 @@ def class_places(
     return places
 
 
-def inventory_ensure(*, schedule_id: int) -> bool:
+def inventory_ensure(*, trip_id: int) -> bool:
     """Create the trip's classes and places if it has none yet; True when it created them.
 
     Takes the trip's row lock (fleet.locks) so that two first bookings create it once; the
@@ -93,29 +93,27 @@ def inventory_ensure(*, schedule_id: int) -> bool:
     none: raises TripNotBookable (the trip cancellation locks the row too, and closes only
     the classes that exist). Runs in its own short transaction.
     """
-    if TripClass.objects.filter(schedule_id=schedule_id).exists():
+    if TripClass.objects.filter(trip_id=trip_id).exists():
         return False
     try:
         with transaction.atomic():
-            schedule = lock_schedule(schedule_id)
-            if TripClass.objects.filter(schedule_id=schedule_id).exists():
+            trip = lock_trip(trip_id)
+            if TripClass.objects.filter(trip_id=trip_id).exists():
                 return False
-            if schedule.status == ScheduleStatus.CANCELLED:
-                raise TripNotBookable.for_trip(schedule)
-            _create(schedule)
+            if trip.status == TripStatus.CANCELLED:
+                raise TripNotBookable.for_trip(trip)
+            _create(trip)
     except IntegrityError:
         return False
     return True
 
 
-def _create(schedule: Schedule) -> None:
-    if schedule.vehicle_id is None:
+def _create(trip: Trip) -> None:
+    if trip.vehicle_id is None:
         return
-    company = schedule.route.company
+    company = trip.route.company
     places = []
-    for class_code, seats in vehicle_seats(schedule.vehicle_id).items():
-        trip_class = TripClass.objects.create(
-            schedule=schedule, class_code=class_code, seats=len(seats)
-        )
+    for class_code, seats in vehicle_seats(trip.vehicle_id).items():
+        trip_class = TripClass.objects.create(trip=trip, class_code=class_code, seats=len(seats))
         places.extend(class_places(trip_class, seats, class_quotas(company, class_code, seats)))
     Place.objects.bulk_create(places, batch_size=2_000)

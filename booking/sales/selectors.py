@@ -30,10 +30,10 @@ from django.utils.translation import gettext
 
 from fleet.models import (
     RouteStop,
-    Schedule,
-    ScheduleStatus,
     Seat,
     Station,
+    Trip,
+    TripStatus,
 )
 from fleet.selectors import TripOption
 from ttms.accounts.models import normalize_email
@@ -61,7 +61,7 @@ from .inventory import class_distribution, class_quotas, vehicle_seats
 class Journey:
     """The part of a trip a PNR rides: its stops, legs, times and distance."""
 
-    schedule: Schedule
+    trip: Trip
     origin: RouteStop
     destination: RouteStop
     departure_at: datetime
@@ -77,14 +77,14 @@ class Journey:
         return self.departure_at.astimezone(self.origin.station.tzinfo).date()
 
 
-def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) -> Journey:
-    """The journey on `schedule` from the stop with `origin_code` to a later stop with
+def journey_get(*, trip: Trip, origin_code: str, destination_code: str) -> Journey:
+    """The journey on `trip` from the stop with `origin_code` to a later stop with
     `destination_code` (the shortest such ride when the route calls twice). One query.
     Raises InvalidBooking naming the field that is wrong."""
     origin_code = (origin_code or "").strip().upper()
     destination_code = (destination_code or "").strip().upper()
     stops = list(
-        RouteStop.objects.filter(route_id=schedule.route_id)
+        RouteStop.objects.filter(route_id=trip.route_id)
         .select_related("station")
         .order_by("sequence")
     )
@@ -122,36 +122,36 @@ def journey_get(*, schedule: Schedule, origin_code: str, destination_code: str) 
             fields={"to": ["Too far along the route."]},
         )
     return Journey(
-        schedule=schedule,
+        trip=trip,
         origin=origin,
         destination=destination,
-        departure_at=schedule.departure_at + timedelta(minutes=origin.departure_offset),
-        arrival_at=schedule.departure_at + timedelta(minutes=destination.arrival_offset),
+        departure_at=trip.departure_at + timedelta(minutes=origin.departure_offset),
+        arrival_at=trip.departure_at + timedelta(minutes=destination.arrival_offset),
         mask=rules.legs_mask(origin.sequence, destination.sequence, first),
     )
 
 
 # Trips open for booking: those still to leave, or boarding.
-BOOKABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
+BOOKABLE_STATUSES = (TripStatus.SCHEDULED, TripStatus.BOARDING)
 
 
 def trip_refusal(
-    *, schedule: Schedule, boarding: Station, departure_at: datetime, now: datetime
+    *, trip: Trip, boarding: Station, departure_at: datetime, now: datetime
 ) -> str | None:
-    """Why `schedule` cannot be booked now from `boarding`, which it leaves at
+    """Why `trip` cannot be booked now from `boarding`, which it leaves at
     `departure_at`, or None when it can: its status is not SCHEDULED or BOARDING (it
     departed, arrived or was cancelled), it has no vehicle, or it has left `boarding`.
     Reads nothing. `booking_create` refuses these first; search, the seat map and the
     booking form ask the same, so that none offers what Pay would refuse."""
-    if schedule.status not in BOOKABLE_STATUSES:
+    if trip.status not in BOOKABLE_STATUSES:
         return gettext("Trip {number} of {date} is {status}; it cannot be booked.").format(
-            number=schedule.route.number,
-            date=schedule.service_date,
-            status=schedule.get_status_display().lower(),
+            number=trip.route.number,
+            date=trip.service_date,
+            status=trip.get_status_display().lower(),
         )
-    if schedule.vehicle_id is None:
+    if trip.vehicle_id is None:
         return gettext("Trip {number} of {date} has no vehicle yet; it cannot be booked.").format(
-            number=schedule.route.number, date=schedule.service_date
+            number=trip.route.number, date=trip.service_date
         )
     if departure_at <= now:
         return gettext("This trip left {station} at {time}.").format(
@@ -193,19 +193,19 @@ class ClassAvailability:
 
 
 def trips_refusals(options: list[TripOption], *, now: datetime) -> dict[int, str]:
-    """Per trip (schedule id) found by a search that cannot be booked now from the
+    """Per trip (trip id) found by a search that cannot be booked now from the
     passenger's boarding stop, why (`trip_refusal`); the others are left out. Reads
     nothing."""
     refusals = {}
     for option in options:
         refusal = trip_refusal(
-            schedule=option.schedule,
+            trip=option.trip,
             boarding=option.origin,
             departure_at=option.departure_at,
             now=now,
         )
         if refusal:
-            refusals[option.schedule.pk] = refusal
+            refusals[option.trip.pk] = refusal
     return refusals
 
 
@@ -214,7 +214,7 @@ def _journey_legs(option: TripOption) -> tuple[int, int]:
 
 
 def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailability]]:
-    """Per trip (schedule id), its classes' availability for each option's journey.
+    """Per trip (trip id), its classes' availability for each option's journey.
 
     Four queries whatever the number of trips: free places of the trips that have
     inventory, seat counts of those that have none yet (all free), RAC and WL counts, fare
@@ -222,11 +222,11 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
     """
     if not options:
         return {}
-    by_schedule = {o.schedule.pk: o for o in options}
+    by_trip = {o.trip.pk: o for o in options}
     result: dict[int, dict[str, ClassAvailability]] = defaultdict(dict)
 
-    def entry(schedule_id: int, class_code: str) -> ClassAvailability:
-        classes = result[schedule_id]
+    def entry(trip_id: int, class_code: str) -> ClassAvailability:
+        classes = result[trip_id]
         if class_code not in classes:
             classes[class_code] = ClassAvailability(class_code)
         return classes[class_code]
@@ -234,57 +234,55 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
     # Trips with inventory: count the places free on each trip's legs. Trips of one route
     # share a mask, so the condition has one branch per mask.
     by_mask: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for schedule_id, option in by_schedule.items():
-        by_mask[_journey_legs(option)].append(schedule_id)
+    for trip_id, option in by_trip.items():
+        by_mask[_journey_legs(option)].append(trip_id)
     condition = Q()
-    for (low, high), schedule_ids in by_mask.items():
-        branch = Q(trip_class__schedule_id__in=schedule_ids) & Q(
-            Exact(F("legs_low").bitand(low), 0)
-        )
+    for (low, high), trip_ids in by_mask.items():
+        branch = Q(trip_class__trip_id__in=trip_ids) & Q(Exact(F("legs_low").bitand(low), 0))
         if high:
             branch &= Q(Exact(F("legs_high").bitand(high), 0))
         condition |= branch
     inventoried: set[int] = set()
     rows = (
-        TripClass.objects.filter(schedule_id__in=list(by_schedule))
-        .values_list("schedule_id", "class_code")
+        TripClass.objects.filter(trip_id__in=list(by_trip))
+        .values_list("trip_id", "class_code")
         .order_by()
     )
-    for schedule_id, class_code in rows:
-        inventoried.add(schedule_id)
-        entry(schedule_id, class_code)
+    for trip_id, class_code in rows:
+        inventoried.add(trip_id)
+        entry(trip_id, class_code)
     if inventoried:
         free = (
             Place.objects.filter(condition)
-            .values_list("trip_class__schedule_id", "trip_class__class_code", "quota")
+            .values_list("trip_class__trip_id", "trip_class__class_code", "quota")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for schedule_id, class_code, quota, n in free:
+        for trip_id, class_code, quota, n in free:
             if quota == Quota.RAC:
-                entry(schedule_id, class_code).rac_free = n
+                entry(trip_id, class_code).rac_free = n
             else:
-                entry(schedule_id, class_code).free[quota] = n
+                entry(trip_id, class_code).free[quota] = n
         waiting = (
             Passenger.objects.filter(
-                trip_class__schedule_id__in=inventoried,
+                trip_class__trip_id__in=inventoried,
                 status__in=[PassengerStatus.RAC, PassengerStatus.WAITLISTED],
             )
-            .values_list("trip_class__schedule_id", "trip_class__class_code", "status")
+            .values_list("trip_class__trip_id", "trip_class__class_code", "status")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for schedule_id, class_code, status, n in waiting:
+        for trip_id, class_code, status, n in waiting:
             if status == PassengerStatus.RAC:
-                entry(schedule_id, class_code).rac = n
+                entry(trip_id, class_code).rac = n
             else:
-                entry(schedule_id, class_code).waitlist = n
+                entry(trip_id, class_code).waitlist = n
 
     # Trips nobody has booked yet: every seat is free, earmarked as inventory would be.
     fresh: dict[int, list[int]] = defaultdict(list)  # vehicle -> trips without inventory
-    for pk, option in by_schedule.items():
-        if pk not in inventoried and option.schedule.vehicle_id:
-            fresh[option.schedule.vehicle_id].append(pk)
+    for pk, option in by_trip.items():
+        if pk not in inventoried and option.trip.vehicle_id:
+            fresh[option.trip.vehicle_id].append(pk)
     if fresh:
         counts = (
             Seat.objects.filter(coach__vehicle_id__in=list(fresh))
@@ -297,35 +295,31 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
             .order_by()
         )
         for vehicle_id, class_code, plain, rac, coaches in counts:
-            for schedule_id in fresh[vehicle_id]:
-                company = by_schedule[schedule_id].schedule.route.company
+            for trip_id in fresh[vehicle_id]:
+                company = by_trip[trip_id].trip.route.company
                 quotas = rules.quota_counts(
                     class_distribution(company, class_code, coaches=coaches, plain=plain),
                     plain=plain,
                     rac=rac,
                 )
-                item = entry(schedule_id, class_code)
+                item = entry(trip_id, class_code)
                 item.rac_free = quotas.pop(Quota.RAC, 0)
                 item.free = quotas
 
     tariffs = _tariffs(
-        {
-            (o.schedule.route.company_id, c)
-            for pk, o in by_schedule.items()
-            for c in result.get(pk, {})
-        }
+        {(o.trip.route.company_id, c) for pk, o in by_trip.items() for c in result.get(pk, {})}
     )
     ordered: dict[int, list[ClassAvailability]] = {}
-    for schedule_id, option in by_schedule.items():
-        classes = result.get(schedule_id, {})
+    for trip_id, option in by_trip.items():
+        classes = result.get(trip_id, {})
         for class_code, item in classes.items():
-            tariff = tariffs[(option.schedule.route.company_id, class_code)]
+            tariff = tariffs[(option.trip.route.company_id, class_code)]
             item.fares = {
                 quota: tariff.fare(distance_km=option.distance_km, quota=quota)
                 for quota in BOOKABLE_QUOTAS
             }
         rank = {code: i for i, code in enumerate(option.classes)}
-        ordered[schedule_id] = sorted(
+        ordered[trip_id] = sorted(
             classes.values(), key=lambda c: (rank.get(c.class_code, 99), c.class_code)
         )
     return ordered
@@ -339,7 +333,7 @@ def journey_availability(
     numbers, so that it and the search results cannot disagree. `classes`: the trip's
     classes, best first. Four queries."""
     option = TripOption(
-        schedule=journey.schedule,
+        trip=journey.trip,
         origin=journey.origin.station,
         destination=journey.destination.station,
         departure_at=journey.departure_at,
@@ -349,7 +343,7 @@ def journey_availability(
         destination_sequence=journey.destination.sequence,
         classes=classes,
     )
-    found = trips_availability([option]).get(journey.schedule.pk, [])
+    found = trips_availability([option]).get(journey.trip.pk, [])
     return next(
         (item for item in found if item.class_code == class_code), ClassAvailability(class_code)
     )
@@ -369,12 +363,12 @@ def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:
 # --- Seat map ----------------------------------------------------------------------------------
 
 
-def trip_get_for_sale(pk: int) -> Schedule:
+def trip_get_for_sale(pk: int) -> Trip:
     """A trip with its route, company and vehicle, whatever its status: what a seat map and
     the booking form are drawn for. Whether it can be booked now is `trip_refusal`'s to say
-    (a cancelled trip is refused with that reason, not as unknown). Schedule.DoesNotExist
+    (a cancelled trip is refused with that reason, not as unknown). Trip.DoesNotExist
     otherwise."""
-    return Schedule.objects.select_related("route__company", "vehicle").get(pk=pk)
+    return Trip.objects.select_related("route__company", "vehicle").get(pk=pk)
 
 
 @dataclass(frozen=True)
@@ -389,18 +383,18 @@ class SeatView:
     free: bool  # bookable on every leg of the journey (RAC berths: a half is free)
 
 
-def seat_map(*, schedule: Schedule, class_code: str, mask: int) -> list[SeatView]:
+def seat_map(*, trip: Trip, class_code: str, mask: int) -> list[SeatView]:
     """The seats of one class of a trip, each marked free or taken for the legs of `mask`,
     in coach and seat order. Trips nobody has booked yet are shown from their vehicle."""
     legs_low, legs_high = rules.split_mask(mask)
     seats = {
         pk: (number, coach, row, column)
         for pk, number, coach, row, column in Seat.objects.filter(
-            coach__vehicle_id=schedule.vehicle_id, coach__travel_class__code=class_code
+            coach__vehicle_id=trip.vehicle_id, coach__travel_class__code=class_code
         ).values_list("pk", "number", "coach__code", "row", "column")
     }
     places = list(
-        Place.objects.filter(trip_class__schedule=schedule, trip_class__class_code=class_code)
+        Place.objects.filter(trip_class__trip=trip, trip_class__class_code=class_code)
         .values_list("seat_id", "quota", "berth_type", "order", "legs_low", "legs_high")
         .order_by("order", "half")
     )
@@ -421,10 +415,10 @@ def seat_map(*, schedule: Schedule, class_code: str, mask: int) -> list[SeatView
                 free or bool(known and known.free),
             )
         return list(view.values())
-    rows = vehicle_seats(schedule.vehicle_id).get(class_code, []) if schedule.vehicle_id else []
+    rows = vehicle_seats(trip.vehicle_id).get(class_code, []) if trip.vehicle_id else []
     if not rows:
         return []
-    quotas = class_quotas(schedule.route.company, class_code, rows)
+    quotas = class_quotas(trip.route.company, class_code, rows)
     return [
         SeatView(
             seats[r.seat_id][0],
@@ -499,7 +493,7 @@ def pnrs_for_user(user) -> QuerySet[Pnr]:
     """The user's PNRs, newest first, with passengers (and their queue positions)."""
     return (
         Pnr.objects.filter(user=user)
-        .select_related("schedule__route__company", "origin", "destination")
+        .select_related("trip__route__company", "origin", "destination")
         .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
         .order_by("-created_at", "-pk")
     )
@@ -529,7 +523,7 @@ def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
     and one for all their passengers, however many there are."""
     ahead = (
         Q(arrival_at__gt=now)
-        & ~Q(schedule__status=ScheduleStatus.CANCELLED)
+        & ~Q(trip__status=TripStatus.CANCELLED)
         & Q(
             Exists(
                 Passenger.objects.filter(pnr=OuterRef("pk")).exclude(
@@ -540,7 +534,7 @@ def pnr_trips_for_user(user, *, now: datetime) -> QuerySet[Pnr]:
     )
     return (
         Pnr.objects.filter(user=user)
-        .select_related("schedule__route__company", "origin", "destination")
+        .select_related("trip__route__company", "origin", "destination")
         .prefetch_related(Prefetch("passengers", queryset=Passenger.objects.order_by("index")))
         .annotate(
             upcoming=ExpressionWrapper(ahead, output_field=BooleanField()),
@@ -589,7 +583,7 @@ def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
     if not PNR_NUMBER.fullmatch(number) or not contact or len(contact) > 254:
         raise Pnr.DoesNotExist
     pnr = (
-        Pnr.objects.select_related("user", "schedule__route__company", "origin", "destination")
+        Pnr.objects.select_related("user", "trip__route__company", "origin", "destination")
         .prefetch_related(Prefetch("passengers", queryset=passengers_with_positions()))
         .filter(number=number)
         .first()
@@ -607,12 +601,12 @@ def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
     return pnr
 
 
-def trip_seats_on_sale(schedule_id: int) -> bool:
+def trip_seats_on_sale(trip_id: int) -> bool:
     """Whether a class of the trip is still open for sale (fleet asks, `fleet.sales`)."""
-    return TripClass.objects.filter(schedule_id=schedule_id, closed=False).exists()
+    return TripClass.objects.filter(trip_id=trip_id, closed=False).exists()
 
 
-def trip_seats_sold(schedule_id: int) -> bool:
+def trip_seats_sold(trip_id: int) -> bool:
     """Whether the trip's seat inventory exists, its seats belonging to the current vehicle
     (fleet asks, `fleet.sales`)."""
-    return TripClass.objects.filter(schedule_id=schedule_id).exists()
+    return TripClass.objects.filter(trip_id=trip_id).exists()

@@ -80,7 +80,7 @@ def book(db):
             destination = last
         return booking_create(
             user=user or funded_user(),
-            schedule_id=trip.pk,
+            trip_id=trip.pk,
             origin_code=origin,
             destination_code=destination,
             class_code=class_code,

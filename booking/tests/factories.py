@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from fleet.models import Company, Schedule
+from fleet.models import Company, Trip
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, StationFactory, make_route
 from payments.tests.factories import fund_wallet
@@ -36,7 +36,7 @@ def make_trip(
     departure: datetime = datetime(2030, 1, 7, 8, 0, tzinfo=IST),
     km_per_leg: int = 100,
     code_prefix: str = "ST",
-) -> Schedule:
+) -> Trip:
     """A trip on a route of `stops` stations (codes ST1, ST2, ...), `km_per_leg` apart and
     an hour apart (5 minutes' halt), by a rake of `coaches` (code, class)."""
     company = company or rail_company()
@@ -60,7 +60,7 @@ def make_trip(
     vehicle = vehicle_create(
         company=company, code=f"RAKE-{route.code}", kind="train", coaches=built
     )
-    return Schedule.objects.create(
+    return Trip.objects.create(
         route=route,
         service_date=departure.date(),
         departure_at=departure,

@@ -25,7 +25,7 @@ def two_pnrs(db):
     return [
         booking_create(
             user=user,
-            schedule_id=trip.pk,
+            trip_id=trip.pk,
             origin_code=f"{prefix}1",
             destination_code=f"{prefix}2",
             class_code="SL",
@@ -39,7 +39,7 @@ def two_pnrs(db):
 
 def test_staff_list_only_their_companys_pnrs(client, two_pnrs):
     mine, theirs = two_pnrs
-    client.force_login(staff_user(mine.schedule.route.company))
+    client.force_login(staff_user(mine.trip.route.company))
 
     page = client.get(reverse("admin:booking_pnr_changelist"))
 
@@ -54,7 +54,7 @@ def test_staff_list_only_their_companys_pnrs(client, two_pnrs):
 
 def test_a_pnr_is_read_only_in_admin(client, two_pnrs):
     mine, _ = two_pnrs
-    client.force_login(staff_user(mine.schedule.route.company))
+    client.force_login(staff_user(mine.trip.route.company))
     url = reverse("admin:booking_pnr_change", args=[mine.pk])
 
     page = client.get(url)
@@ -65,7 +65,7 @@ def test_a_pnr_is_read_only_in_admin(client, two_pnrs):
 
 
 def test_company_admins_add_fare_rules_for_their_company(client, two_pnrs):
-    company = two_pnrs[0].schedule.route.company
+    company = two_pnrs[0].trip.route.company
     client.force_login(staff_user(company))
 
     response = client.post(

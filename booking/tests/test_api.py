@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from booking.models import Passenger, Place, Pnr, Quota, TripClass
-from fleet.models import Company, Schedule
+from fleet.models import Company, Trip
 from payments.models import Account
 
 from .factories import IST, funded_user, make_trip
@@ -348,7 +348,7 @@ def test_search_marks_a_trip_that_left_the_boarding_stop_not_bookable(api_client
 
 @pytest.mark.parametrize("status", ["departed", "arrived"])
 def test_search_marks_a_trip_that_departed_not_bookable_at_any_stop(api_client, trip, status):
-    Schedule.objects.filter(pk=trip.pk).update(status=status)
+    Trip.objects.filter(pk=trip.pk).update(status=status)
 
     result = _search(api_client, origin="ST2")
 
@@ -374,7 +374,7 @@ def test_seat_map_of_a_trip_that_left_is_refused_with_the_reason(api_client, tri
 
 
 def test_seat_map_of_a_cancelled_trip_says_it_is_cancelled(api_client, trip):
-    Schedule.objects.filter(pk=trip.pk).update(status="cancelled")
+    Trip.objects.filter(pk=trip.pk).update(status="cancelled")
 
     response = api_client.get(
         f"/api/v1/trips/{trip.pk}/seats/", {"from": "ST1", "to": "ST3", "class": "SL"}

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleet.models import ScheduleEvent, ScheduleStatus
+from fleet.models import TripEvent, TripStatus
 from fleet.tests.factories import StationFactory, staff_user
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
@@ -356,7 +356,7 @@ def test_a_driver_acts_only_on_trips_assigned_to_them(ticketed, api_client):
             )
         assert api_client.get("/api/v1/driver/trips/").json()["results"] == []
     trip.refresh_from_db()
-    assert trip.status == ScheduleStatus.SCHEDULED
+    assert trip.status == TripStatus.SCHEDULED
     assert not BoardingScan.objects.exists()
 
 
@@ -397,7 +397,7 @@ def test_start_and_complete_move_the_trip_along(ticketed, api_client):
     assert response.status_code == 200
     assert response.json()["status"] == "departed"
     assert list(
-        ScheduleEvent.objects.filter(schedule=trip).values_list("from_status", "to_status", "by")
+        TripEvent.objects.filter(trip=trip).values_list("from_status", "to_status", "by")
     ) == [
         ("scheduled", "boarding", ticketed.driver.pk),
         ("boarding", "departed", ticketed.driver.pk),
@@ -410,13 +410,13 @@ def test_start_and_complete_move_the_trip_along(ticketed, api_client):
     assert response.status_code == 200
     response = api_client.post(f"{base}/start/")
     assert response.status_code == 200 and response.json()["status"] == "arrived"
-    assert ScheduleEvent.objects.filter(schedule=trip).count() == 3
+    assert TripEvent.objects.filter(trip=trip).count() == 3
 
 
 def test_a_cancelled_trip_cannot_be_started(ticketed, api_client):
     from ..lifecycle.services.trips import trip_cancel
 
-    trip_cancel(schedule=ticketed.trip, by=None, reason="Flooded tracks")
+    trip_cancel(trip=ticketed.trip, by=None, reason="Flooded tracks")
     api_client.force_authenticate(ticketed.driver)
     for action in ("boarding", "start", "complete"):
         response = api_client.post(f"/api/v1/driver/trips/{ticketed.trip.pk}/{action}/")
@@ -429,7 +429,7 @@ def test_boarding_opens_from_scheduled_only(ticketed, api_client):
     api_client.force_authenticate(ticketed.driver)
     response = api_client.post(f"/api/v1/driver/trips/{ticketed.trip.pk}/boarding/")
     assert response.status_code == 200 and response.json()["status"] == "boarding"
-    assert ScheduleEvent.objects.filter(schedule=ticketed.trip).count() == 1
+    assert TripEvent.objects.filter(trip=ticketed.trip).count() == 1
 
 
 # --- Manifest -------------------------------------------------------------------------------
@@ -590,7 +590,7 @@ def test_offline_scans_are_checked_at_the_moment_they_were_made(ticketed):
     before = OfflineScan("early", qr, body.valid_from - timedelta(minutes=1))
     future = OfflineScan("future", qr, body.valid_until + timedelta(days=30))
     answers = scans_upload(
-        schedule=ticketed.trip, driver=ticketed.driver, device="t", scans=[future, before]
+        trip=ticketed.trip, driver=ticketed.driver, device="t", scans=[future, before]
     )
     assert [a.result for a in answers] == ["valid", "not_yet_valid"]
     # A clock far ahead counts as the upload's moment, which is inside the window.
@@ -653,7 +653,7 @@ def test_a_nonce_twice_in_one_batch_is_answered_once(ticketed, api_client):
 def test_a_repeated_upload_costs_the_same_queries_however_long(ticketed, book, api_client):
     for _ in range(2):
         book(ticketed.trip, [adult(f"P{i}") for i in range(6)])
-    passengers = list(ticketed.pnr.schedule.pnrs.values_list("passengers", flat=True))
+    passengers = list(ticketed.pnr.trip.pnrs.values_list("passengers", flat=True))
     start = ticketed.trip.departure_at - timedelta(minutes=40)
     qrs = [
         tickets_issue(p.pnr, [p])[0].token

@@ -61,7 +61,7 @@ def test_one_batch_uploaded_twice_at_once_is_answered_once(ticketed):
     ]
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
         answers = run_together(
-            2, lambda i: scans_upload(schedule=trip, driver=driver, device="tablet", scans=batch)
+            2, lambda i: scans_upload(trip=trip, driver=driver, device="tablet", scans=batch)
         )
     assert BoardingScan.objects.count() == 6
     assert Boarding.objects.count() == 2
@@ -86,7 +86,7 @@ def test_a_scan_racing_a_cancellation_never_boards_a_cancelled_passenger(tickete
                 return refused
         from ..boarding.services.scans import ticket_scan
 
-        return ticket_scan(schedule=trip, driver=driver, qr=qr)
+        return ticket_scan(trip=trip, driver=driver, qr=qr)
 
     with time_machine.travel(trip.departure_at - timedelta(minutes=20), tick=True):
         cancelled, scanned = run_together(2, work)
@@ -102,7 +102,7 @@ def test_a_scan_racing_a_cancellation_never_boards_a_cancelled_passenger(tickete
 
 
 def test_two_taps_on_start_at_once_move_the_trip_once(ticketed):
-    from fleet.models import ScheduleEvent
+    from fleet.models import TripEvent
 
     trip, driver = ticketed.trip, ticketed.driver
 
@@ -114,7 +114,5 @@ def test_two_taps_on_start_at_once_move_the_trip_once(ticketed):
 
     assert run_together(4, start) == [(200, "departed")] * 4
     assert list(
-        ScheduleEvent.objects.filter(schedule=trip)
-        .order_by("pk")
-        .values_list("from_status", "to_status")
+        TripEvent.objects.filter(trip=trip).order_by("pk").values_list("from_status", "to_status")
     ) == [("scheduled", "boarding"), ("boarding", "departed")]

@@ -144,7 +144,7 @@ IDS = [f"{p}-{h:02d}:{m:02d}{'-charted' if c else ''}" for p, (h, m), c, _ in BO
 def test_the_quote_is_exact_at_each_tier_boundary(trip, mixed, preset, left, charted, expected):
     set_policy(trip, preset)
     if charted:
-        chart_prepare(schedule=trip, now=before(12))
+        chart_prepare(trip=trip, now=before(12))
 
     body = quote_at(mixed, before(*left))
 
@@ -160,7 +160,7 @@ def test_the_quote_is_exact_at_each_tier_boundary(trip, mixed, preset, left, cha
 def test_cancelling_the_whole_pnr_pays_the_quote_once(trip, mixed, preset, left, charted, expected):
     set_policy(trip, preset)
     if charted:
-        chart_prepare(schedule=trip, now=before(12))
+        chart_prepare(trip=trip, now=before(12))
     funds = wallet(mixed.user)
     quoted = quote_at(mixed, before(*left))
 
@@ -289,7 +289,7 @@ def test_a_refused_cancellation_changes_nothing(trip, mixed, left, body, status,
 
 
 def test_after_charting_only_the_whole_pnr_can_be_cancelled(trip, mixed):
-    chart_prepare(schedule=trip, now=before(12))
+    chart_prepare(trip=trip, now=before(12))
     c = Passenger.objects.get(pnr=mixed, index=1)
 
     response = cancel_at(mixed, before(5), {"passengers": [c.pk]})
@@ -326,7 +326,7 @@ def test_two_cancels_sent_at_once_refund_once(make_sleeper_trip):
     user = funded_user(FUNDS)
     pnr = booking_create(
         user=user,
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="ST1",
         destination_code="ST4",
         class_code="SL",
@@ -335,7 +335,7 @@ def test_two_cancels_sent_at_once_refund_once(make_sleeper_trip):
         now=before(100),
     )
     funds = wallet(user)
-    pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=pnr.pk)
+    pnr = Pnr.objects.select_related("trip__route__company", "origin").get(pk=pnr.pk)
 
     def cancel(_) -> str:
         try:

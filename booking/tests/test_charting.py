@@ -12,7 +12,7 @@ import pytest
 from celery.schedules import crontab
 from django.urls import reverse
 
-from fleet.models import Company, ScheduleStatus
+from fleet.models import Company, TripStatus
 from fleet.tests.factories import CompanyFactory, staff_user
 from payments.models import Account
 from ttms.celery import BEAT_SCHEDULE
@@ -117,7 +117,7 @@ def test_a_free_ladies_berth_goes_to_a_waitlisted_woman_before_earlier_men(make_
     woman = book(trip, [adult("Chitra", 30, "F")], now=BOOKED)
     assert [status(p)[0][1] for p in (man, senior_man, woman)] == ["WL", "WL", "WL"]
 
-    chart = chart_prepare(schedule=trip, now=CHART_TIME)
+    chart = chart_prepare(trip=trip, now=CHART_TIME)
 
     assert status(woman) == [("Chitra", "CNF", "1", 0, "LADIES")]
     assert status(man) == [("Arjun", "CAN", None, 0, "GENERAL")]
@@ -158,7 +158,7 @@ def charted_trip(make_sleeper_trip, book):
     farhan_user = funded_user()
     pnrs["Farhan"] = book(trip, [adult("Farhan")], user=farhan_user, now=BOOKED)
     assert dict(
-        Place.objects.filter(trip_class__schedule=trip, half=0).values_list("seat__number", "quota")
+        Place.objects.filter(trip_class__trip=trip, half=0).values_list("seat__number", "quota")
     ) == {
         "1": "LADIES",
         "2": "LADIES",
@@ -189,7 +189,7 @@ def test_the_second_ladies_berth_goes_to_a_senior_and_quota_seats_to_general_in_
 ):
     trip, pnrs = charted_trip
 
-    chart_prepare(schedule=trip, now=CHART_TIME)
+    chart_prepare(trip=trip, now=CHART_TIME)
 
     assert status(pnrs["Chitra"]) == [("Chitra", "CNF", "1", 0, "LADIES")]
     assert status(pnrs["Bala"]) == [("Bala", "CNF", "2", 0, "LADIES")]
@@ -201,7 +201,7 @@ def test_the_second_ladies_berth_goes_to_a_senior_and_quota_seats_to_general_in_
         ("Dev", "RAC", "7", 2, "GENERAL"),
         ("Ganesh", "WL", None, 0, "GENERAL"),
     ]
-    assert set(Place.objects.filter(trip_class__schedule=trip).values_list("quota", flat=True)) == {
+    assert set(Place.objects.filter(trip_class__trip=trip).values_list("quota", flat=True)) == {
         "GENERAL",
         "RAC",
     }
@@ -216,7 +216,7 @@ def test_the_second_ladies_berth_goes_to_a_senior_and_quota_seats_to_general_in_
         ("Dev", "WL", "RAC", "charting"),
     ]
     # Farhan's PNR, cancelled, frees nothing: no promotion is due, and one would move nobody.
-    trip_class = TripClass.objects.get(schedule=trip)
+    trip_class = TripClass.objects.get(trip=trip)
     assert trip_class.promotion_due is False
     assert promote_waitlist(trip_class_id=trip_class.pk, now=CHART_TIME) == []
     assert broken_invariants() == {}
@@ -241,7 +241,7 @@ def test_a_fully_waitlisted_pnr_is_cancelled_with_its_whole_fare_refunded(sold_o
     waiting = book(trip, [adult("W1"), adult("W2", 40, "F")], user=user, now=BOOKED)
     assert balance(user) == 1_000_000 - waiting.total_fare
 
-    chart = chart_prepare(schedule=trip, now=CHART_TIME)
+    chart = chart_prepare(trip=trip, now=CHART_TIME)
 
     assert balance(user) == 1_000_000
     cancellation = Cancellation.objects.get()
@@ -276,7 +276,7 @@ def test_a_fully_waitlisted_pnr_is_cancelled_with_its_whole_fare_refunded(sold_o
 
 def test_charting_never_cancels_a_pnr_with_someone_seated(sold_out):
     _, partly = sold_out  # CNF, RAC, RAC, WL
-    pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=partly.pk)
+    pnr = Pnr.objects.select_related("trip__route__company", "origin").get(pk=partly.pk)
 
     with pytest.raises(CancellationNotAllowed) as refused:
         booking_cancel(pnr=pnr, by=None, cause="charting", now=CHART_TIME)
@@ -292,7 +292,7 @@ def test_charting_never_cancels_a_pnr_with_someone_seated(sold_out):
 def test_a_partly_waitlisted_pnr_is_kept_and_its_waitlisted_passenger_charted_last(sold_out):
     trip, partly = sold_out
 
-    chart = chart_prepare(schedule=trip, now=CHART_TIME)
+    chart = chart_prepare(trip=trip, now=CHART_TIME)
 
     assert [s for _, s, *_ in status(partly)] == ["CNF", "RAC", "RAC", "WL"]
     assert not Cancellation.objects.exists()
@@ -303,7 +303,7 @@ def test_a_partly_waitlisted_pnr_is_kept_and_its_waitlisted_passenger_charted_la
 
 def test_after_charting_a_booking_is_taken_only_if_nobody_would_wait(sold_out, book):
     trip, partly = sold_out
-    chart_prepare(schedule=trip, now=CHART_TIME)
+    chart_prepare(trip=trip, now=CHART_TIME)
     user = funded_user(1_000_000)
 
     with pytest.raises(ChartPrepared):
@@ -313,7 +313,7 @@ def test_after_charting_a_booking_is_taken_only_if_nobody_would_wait(sold_out, b
 
     # Berths freed after the chart (a whole PNR cancelled): those waiting go first (the
     # booking promotes before it allocates), then a newcomer gets a berth.
-    filler = Pnr.objects.exclude(pk=partly.pk).get(schedule=trip)
+    filler = Pnr.objects.exclude(pk=partly.pk).get(trip=trip)
     booking_cancel(pnr=filler, by=None, now=CHART_TIME)
     late = book(trip, [adult("Late")], user=user, now=CHART_TIME + timedelta(minutes=5))
 
@@ -329,7 +329,7 @@ def test_the_chart_lists_every_seated_passenger_in_berth_order_then_the_waitlist
     trip, pnrs = charted_trip
     manager = staff_user(trip.route.company)
 
-    chart = chart_prepare(schedule=trip, by=manager, now=CHART_TIME)
+    chart = chart_prepare(trip=trip, by=manager, now=CHART_TIME)
 
     def row(name, seat, berth, half, status, age=30, gender="M", pnr=None):
         return {
@@ -370,7 +370,7 @@ def test_the_chart_lists_every_seated_passenger_in_berth_order_then_the_waitlist
         "rac": 2,
         "waitlisted": 1,
     }
-    assert (chart.schedule_id, chart.prepared_at, chart.prepared_by) == (
+    assert (chart.trip_id, chart.prepared_at, chart.prepared_by) == (
         trip.pk,
         CHART_TIME,
         manager,
@@ -380,10 +380,10 @@ def test_the_chart_lists_every_seated_passenger_in_berth_order_then_the_waitlist
 
 def test_charting_twice_gives_the_one_chart_unchanged(charted_trip):
     trip, _ = charted_trip
-    first = chart_prepare(schedule=trip, now=CHART_TIME)
+    first = chart_prepare(trip=trip, now=CHART_TIME)
     moves, cancellations = Promotion.objects.count(), Cancellation.objects.count()
 
-    second = chart_prepare(schedule=trip, now=CHART_TIME + timedelta(hours=1))
+    second = chart_prepare(trip=trip, now=CHART_TIME + timedelta(hours=1))
 
     assert second.pk == first.pk
     assert (second.rows, second.summary, second.prepared_at) == (
@@ -398,12 +398,12 @@ def test_charting_twice_gives_the_one_chart_unchanged(charted_trip):
 
 def test_a_cancelled_trip_is_not_charted(charted_trip):
     trip, _ = charted_trip
-    trip.status = ScheduleStatus.CANCELLED
+    trip.status = TripStatus.CANCELLED
     trip.save(update_fields=["status"])
     before = list(Passenger.objects.order_by("pk").values_list("status", "seat_id", "half"))
 
     with pytest.raises(ChartingRefused, match="is cancelled"):
-        chart_prepare(schedule=trip, now=CHART_TIME)
+        chart_prepare(trip=trip, now=CHART_TIME)
 
     assert not Chart.objects.exists()
     assert not Promotion.objects.exists() and not Cancellation.objects.exists()
@@ -443,7 +443,7 @@ def test_charts_are_prepared_for_exactly_the_trips_that_are_due(book):
     afternoon = trip("C", datetime(2030, 1, 7, 14, 0, tzinfo=IST))  # due 06:00 tomorrow
     unsold = trip("D", datetime(2030, 1, 7, 8, 0, tzinfo=IST), sold=False)
     cancelled = trip("E", datetime(2030, 1, 7, 9, 0, tzinfo=IST))
-    cancelled.status = ScheduleStatus.CANCELLED
+    cancelled.status = TripStatus.CANCELLED
     cancelled.save(update_fields=["status"])
     departed = trip("F", datetime(2030, 1, 6, 20, 0, tzinfo=IST))
     bus_due = trip(
@@ -462,7 +462,7 @@ def test_charts_are_prepared_for_exactly_the_trips_that_are_due(book):
 
     assert charts_prepare_due(now=now) == 3
 
-    charted = set(Chart.objects.values_list("schedule_id", flat=True))
+    charted = set(Chart.objects.values_list("trip_id", flat=True))
     assert charted == {due_morning.pk, due_night.pk, bus_due.pk}
     assert not charted & {afternoon.pk, unsold.pk, cancelled.pk, departed.pk, bus_later.pk, far.pk}
     assert charts_prepare_due(now=now) == 0  # charted trips are not charted again
@@ -483,23 +483,23 @@ def test_one_failing_trip_does_not_stop_the_others(book, monkeypatch, caplog):
         book(trip, origin=f"{prefix}1", destination=f"{prefix}2")
     real = charting._class_finalise
 
-    def failing(*, schedule_id, **kwargs):
-        if schedule_id == trips[0].pk:
+    def failing(*, trip_id, **kwargs):
+        if trip_id == trips[0].pk:
             raise RuntimeError("boom")
-        return real(schedule_id=schedule_id, **kwargs)
+        return real(trip_id=trip_id, **kwargs)
 
     monkeypatch.setattr(charting, "_class_finalise", failing)
 
     assert charts_prepare_due(now=now) == 1
 
-    assert list(Chart.objects.values_list("schedule_id", flat=True)) == [trips[1].pk]
+    assert list(Chart.objects.values_list("trip_id", flat=True)) == [trips[1].pk]
     assert "Charting trip" in caplog.text and "boom" in caplog.text
 
 
 def test_the_beat_charts_every_minute():
     entry = BEAT_SCHEDULE["booking-prepare-charts"]
 
-    assert entry == {"task": "booking.tasks.charts_prepare_due_task", "schedule": crontab()}
+    assert entry == {"task": "booking.tasks.charts_prepare_due_task", "trip": crontab()}
     assert charts_prepare_due_task() == 0  # no trip at all
 
 
@@ -508,7 +508,7 @@ def test_the_beat_charts_every_minute():
 
 def test_the_chart_page_shows_the_passengers_and_prints(charted_trip, admin_client):
     trip, pnrs = charted_trip
-    chart = chart_prepare(schedule=trip, now=CHART_TIME)
+    chart = chart_prepare(trip=trip, now=CHART_TIME)
 
     page = admin_client.get(reverse("admin:booking_chart_change", args=[chart.pk]))
     printable = admin_client.get(reverse("admin:booking_chart_print", args=[chart.pk]))
@@ -527,7 +527,7 @@ def test_the_chart_page_shows_the_passengers_and_prints(charted_trip, admin_clie
 
 def test_company_staff_see_only_their_companys_charts(charted_trip, client):
     trip, _ = charted_trip
-    chart = chart_prepare(schedule=trip, now=CHART_TIME)
+    chart = chart_prepare(trip=trip, now=CHART_TIME)
     client.force_login(staff_user(rail_company(slug="other", name="Other")))
 
     page = client.get(reverse("admin:booking_chart_change", args=[chart.pk]))
@@ -550,14 +550,14 @@ def test_the_trip_class_action_prepares_each_trips_chart_once(charted_trip, clie
     manager = staff_user(trip.route.company)
     client.force_login(manager)
     url = reverse("admin:booking_tripclass_changelist")
-    trip_class = TripClass.objects.get(schedule=trip)
+    trip_class = TripClass.objects.get(trip=trip)
 
     response = client.post(
         url, {"action": "prepare_charts", "_selected_action": [trip_class.pk]}, follow=True
     )
 
     chart = Chart.objects.get()
-    assert (chart.schedule_id, chart.prepared_by) == (trip.pk, manager)
+    assert (chart.trip_id, chart.prepared_by) == (trip.pk, manager)
     assert "Chart prepared for 1 trip(s)." in response.content.decode()
     again = client.post(
         url, {"action": "prepare_charts", "_selected_action": [trip_class.pk]}, follow=True
@@ -569,13 +569,13 @@ def test_the_trip_class_action_prepares_each_trips_chart_once(charted_trip, clie
 
 def test_the_trip_class_action_reports_a_refusal_per_trip(charted_trip, client):
     trip, _ = charted_trip
-    trip.status = ScheduleStatus.DEPARTED
+    trip.status = TripStatus.DEPARTED
     trip.save(update_fields=["status"])
     client.force_login(staff_user(trip.route.company))
 
     response = client.post(
         reverse("admin:booking_tripclass_changelist"),
-        {"action": "prepare_charts", "_selected_action": [TripClass.objects.get(schedule=trip).pk]},
+        {"action": "prepare_charts", "_selected_action": [TripClass.objects.get(trip=trip).pk]},
         follow=True,
     )
 
@@ -592,7 +592,7 @@ def test_concurrent_charting_writes_one_chart_and_refunds_once(charted_trip):
     trip, pnrs = charted_trip
     farhan = pnrs["Farhan"]
     paid = balance(farhan.user)
-    charts = set(run_together(4, lambda _: chart_prepare(schedule=trip, now=CHART_TIME).pk))
+    charts = set(run_together(4, lambda _: chart_prepare(trip=trip, now=CHART_TIME).pk))
 
     assert charts == {Chart.objects.get().pk}
     assert balance(farhan.user) == paid + farhan.total_fare

@@ -65,7 +65,7 @@ def booker(trip, users, plan):
                 try:
                     pnr = booking_create(
                         user=users[i],
-                        schedule_id=trip.pk,
+                        trip_id=trip.pk,
                         origin_code=f"ST{origin}",
                         destination_code=f"ST{destination}",
                         class_code="SL",
@@ -106,11 +106,9 @@ def seat_legs_sold_twice() -> list[tuple[int, int]]:
 
 
 def assert_books_balance(trip, users, outcomes: list[Outcome]) -> Counter:
-    statuses = Counter(
-        Passenger.objects.filter(pnr__schedule=trip).values_list("status", flat=True)
-    )
-    pnrs = Pnr.objects.filter(schedule=trip)
-    fares = Passenger.objects.filter(pnr__schedule=trip).aggregate(t=Sum("fare"))["t"]
+    statuses = Counter(Passenger.objects.filter(pnr__trip=trip).values_list("status", flat=True))
+    pnrs = Pnr.objects.filter(trip=trip)
+    fares = Passenger.objects.filter(pnr__trip=trip).aggregate(t=Sum("fare"))["t"]
     totals = pnrs.aggregate(t=Sum("total_fare"))["t"]
     charged = -Entry.objects.filter(
         transaction__kind="booking_charge",
@@ -136,8 +134,8 @@ def assert_books_balance(trip, users, outcomes: list[Outcome]) -> Counter:
     )
     assert charged == fares == totals
     assert spent == {user.pk: paid.get(user.pk, 0) for user in users}
-    assert TripClass.objects.filter(schedule=trip).count() == 1
-    assert Place.objects.filter(trip_class__schedule=trip).count() == 27 + 2 * 3
+    assert TripClass.objects.filter(trip=trip).count() == 1
+    assert Place.objects.filter(trip_class__trip=trip).count() == 27 + 2 * 3
     assert run_checks() == {path: [] for path in CHECKS}
     return statuses
 
@@ -188,9 +186,9 @@ def test_64_threads_overbooking_random_legs_fill_rac_and_the_waiting_list(trip):
     assert sum(o.refused for o in outcomes) > 0
     # nobody waits while a place of their journey is free: no berth for RAC or WL
     # passengers, no RAC half for WL passengers
-    places = list(Place.objects.filter(trip_class__schedule=trip).values_list("half", "legs_low"))
+    places = list(Place.objects.filter(trip_class__trip=trip).values_list("half", "legs_low"))
     for status, legs in Passenger.objects.filter(
-        pnr__schedule=trip, status__in=["RAC", "WL"]
+        pnr__trip=trip, status__in=["RAC", "WL"]
     ).values_list("status", "pnr__legs_low"):
         free = [half for half, low in places if not low & legs]
         assert not [half for half in free if half == 0 or status == "WL"]
@@ -204,7 +202,7 @@ def test_lock_waits_that_run_out_answer_busy_and_write_nothing(trip, settings):
     # given: lock waits bounded at 1 ms, so that queued bookings give up; inventory made
     settings.TTMS_BOOKING_LOCK_TIMEOUT_MS = 1
     users = funded_users()
-    inventory_ensure(schedule_id=trip.pk)
+    inventory_ensure(trip_id=trip.pk)
 
     def plan(i):
         return [(1, STOPS, 1, False)]

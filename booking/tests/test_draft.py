@@ -44,7 +44,7 @@ def session():
 def start(session, trip, passengers, *, quota="GENERAL"):
     return draft_start(
         session=session,
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="ST1",
         destination_code="ST3",
         class_code="SL",
@@ -113,9 +113,9 @@ def test_a_draft_is_reviewed_against_the_wallet_and_paid_for_once(session, make_
     key = start(session, trip, [adult("Asha", 34, "F"), adult("Ravi", 36)])
     draft = draft_get(session=session, key=key)
 
-    shown = draft_review(schedule_id=trip.pk, draft=draft, user=user, now=NOW)
-    first = draft_pay(session=session, key=key, schedule_id=trip.pk, user=user)
-    second = draft_pay(session=session, key=key, schedule_id=trip.pk, user=user)
+    shown = draft_review(trip_id=trip.pk, draft=draft, user=user, now=NOW)
+    first = draft_pay(session=session, key=key, trip_id=trip.pk, user=user)
+    second = draft_pay(session=session, key=key, trip_id=trip.pk, user=user)
 
     assert shown.error == ""
     assert [(p.name, p.gender_label, p.berth_label) for p in shown.passengers] == [

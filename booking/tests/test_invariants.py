@@ -55,7 +55,7 @@ def seated(pnr) -> list[tuple[str, str | None, int]]:
 def masks(trip) -> dict[tuple[str, int], int]:
     return {
         (number, half): low
-        for number, half, low in Place.objects.filter(trip_class__schedule=trip).values_list(
+        for number, half, low in Place.objects.filter(trip_class__trip=trip).values_list(
             "seat__number", "half", "legs_low"
         )
     }
@@ -83,7 +83,7 @@ def test_the_booking_checks_are_registered():
 def test_invariants_hold_after_cnf_rac_wl_and_segment_bookings(trip, full, book):
     # given: the full trip, and a berth sold again for ST3-ST4 once ST1-ST3 is free
     mark_cancelled(Passenger.objects.filter(pnr=full[0], index=1))
-    Place.objects.filter(trip_class__schedule=trip, seat__number="1").update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="1").update(legs_low=0)
     first = book(trip, origin="ST1", destination="ST3")
     second = book(trip, origin="ST3", destination="ST4")
 
@@ -102,7 +102,7 @@ def test_check_invariants_command_runs_the_booking_checks(trip, full, capsys):
     ]
 
     # when: a place is marked on a leg beyond the route's
-    Place.objects.filter(trip_class__schedule=trip, seat__number="1").update(legs_high=1)
+    Place.objects.filter(trip_class__trip=trip, seat__number="1").update(legs_high=1)
 
     # then
     with pytest.raises(CommandError, match="1 invariant"):
@@ -174,7 +174,7 @@ def test_cancelled_and_disjoint_passengers_on_one_seat_are_no_clash(trip, book):
 
 
 def test_a_place_mask_missing_legs_is_reported(trip, full):
-    Place.objects.filter(trip_class__schedule=trip, seat__number="3").update(legs_low=0b001)
+    Place.objects.filter(trip_class__trip=trip, seat__number="3").update(legs_low=0b001)
 
     assert invariants.place_masks_equal_passenger_legs() == [
         f"{label(trip)}, seat S1/3: the inventory marks leg 0, its passengers ride legs 0-2"
@@ -184,8 +184,8 @@ def test_a_place_mask_missing_legs_is_reported(trip, full):
 def test_a_place_marked_occupied_without_passenger_is_reported(trip, book):
     # given: seat 1 booked ST1-ST2; seat 2 marked on leg 2 by nobody; a legs_high bit on 3
     book(trip, origin="ST1", destination="ST2")
-    Place.objects.filter(trip_class__schedule=trip, seat__number="2").update(legs_low=0b100)
-    Place.objects.filter(trip_class__schedule=trip, seat__number="3").update(legs_high=1)
+    Place.objects.filter(trip_class__trip=trip, seat__number="2").update(legs_low=0b100)
+    Place.objects.filter(trip_class__trip=trip, seat__number="3").update(legs_high=1)
 
     # then
     assert invariants.place_masks_equal_passenger_legs() == [
@@ -212,7 +212,7 @@ def test_a_confirmed_passenger_on_an_rac_berth_holds_both_halves(trip, full):
     assert invariants.place_masks_equal_passenger_legs() == []
 
     # when: half 2 is freed as if it were the cancelled passenger's alone
-    Place.objects.filter(trip_class__schedule=trip, seat__number="7", half=2).update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="7", half=2).update(legs_low=0)
 
     # then
     assert invariants.place_masks_equal_passenger_legs() == [
@@ -272,7 +272,7 @@ def test_a_refund_the_booking_does_not_know_of_is_reported(full):
 def test_a_free_seat_with_passengers_waiting_for_it_is_reported(trip, full):
     # given: a confirmed passenger cancelled, the seat freed, and no promotion run
     mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
-    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="6").update(legs_low=0)
     r1, w1 = full[1].passenger_list[0], full[2].passenger_list[0]
 
     # then: both queues could move
@@ -287,7 +287,7 @@ def test_a_free_seat_with_passengers_waiting_for_it_is_reported(trip, full):
 def test_a_free_rac_half_with_waitlisted_passengers_is_reported(trip, full):
     r2 = full[1].passenger_list[1]
     mark_cancelled(Passenger.objects.filter(pk=r2.pk))
-    Place.objects.filter(trip_class__schedule=trip, seat__number="7", half=2).update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="7", half=2).update(legs_low=0)
     w1 = full[2].passenger_list[0]
 
     assert invariants.nobody_left_promotable() == [
@@ -298,11 +298,11 @@ def test_a_free_rac_half_with_waitlisted_passengers_is_reported(trip, full):
 
 def test_a_class_whose_promotion_is_due_is_not_checked_until_it_has_run(trip, full):
     mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
-    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
-    TripClass.objects.filter(schedule=trip).update(promotion_due=True)
+    Place.objects.filter(trip_class__trip=trip, seat__number="6").update(legs_low=0)
+    TripClass.objects.filter(trip=trip).update(promotion_due=True)
     assert invariants.nobody_left_promotable() == []
 
-    promote_waitlist(trip_class_id=TripClass.objects.get(schedule=trip).pk)
+    promote_waitlist(trip_class_id=TripClass.objects.get(trip=trip).pk)
 
     assert broken_invariants() == {}
 
@@ -343,7 +343,7 @@ def test_a_later_rac_passenger_ahead_of_an_earlier_waitlisted_one_is_reported(tr
 def test_a_booking_confirmed_over_waiting_passengers_of_the_same_fit_is_reported(trip, full, book):
     # given: a confirmed passenger cancelled with the seat freed and nobody promoted
     mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
-    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="6").update(legs_low=0)
 
     # when: the next booking for the same journey takes the seat
     late = book(trip).passenger_list[0]
@@ -361,9 +361,9 @@ def test_a_booking_confirmed_over_waiting_passengers_of_the_same_fit_is_reported
 def test_other_legs_or_another_quota_are_not_the_same_fit(trip, full, book):
     # given: seat 6 freed; a shorter journey and a Tatkal booking confirmed after the queue
     mark_cancelled(Passenger.objects.filter(pnr=full[0], index=6))
-    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="6").update(legs_low=0)
     shorter = book(trip, destination="ST3").passenger_list[0]
-    Place.objects.filter(trip_class__schedule=trip, seat__number="6").update(legs_low=0)
+    Place.objects.filter(trip_class__trip=trip, seat__number="6").update(legs_low=0)
     mark_cancelled(Passenger.objects.filter(pk=shorter.pk))
     tatkal = book(
         trip, quota="TATKAL", now=trip.departure_at.replace(hour=11) - timedelta(days=1)

@@ -130,7 +130,7 @@ class Client:
             pnr = self.retried(
                 lambda: booking_create(
                     user=self.user,
-                    schedule_id=self.trip.pk,
+                    trip_id=self.trip.pk,
                     origin_code=f"ST{origin}",
                     destination_code=f"ST{destination}",
                     class_code="SL",
@@ -240,13 +240,13 @@ def waiting_with_a_free_place(trip) -> list[tuple[int, str, int]]:
     free on all their legs: a berth (half 0) for either, an RAC half for a WL passenger;
     computed here without the invariant module (no quota earmarks on this trip)."""
     places = list(
-        Place.objects.filter(trip_class__schedule=trip).values_list(
+        Place.objects.filter(trip_class__trip=trip).values_list(
             "pk", "half", "legs_low", "legs_high"
         )
     )
     stuck = []
     for pk, status, low, high in Passenger.objects.filter(
-        pnr__schedule=trip, status__in=["RAC", "WL"]
+        pnr__trip=trip, status__in=["RAC", "WL"]
     ).values_list("pk", "status", "pnr__legs_low", "pnr__legs_high"):
         stuck += [
             (pk, status, place)
@@ -268,7 +268,7 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
     outcomes, promoted_at_stop = rush(trip, users, now)
     queued_at_end = queued_tasks()
     drain()
-    trip_class = TripClass.objects.get(schedule=trip)
+    trip_class = TripClass.objects.get(trip=trip)
     moved_by_last_run = promote_waitlist_task.delay(trip_class.pk).get(timeout=30)
 
     # then: every invariant holds (items 1-6: seats, masks, ledger, item 5, FIFO), nothing
@@ -282,12 +282,10 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
     booked = [pnr for o in outcomes for pnr in o.booked]
     cancelled = [c for o in outcomes for c in o.cancelled]
     cancelled_pks = {pk: c for c in cancelled for pk in c.passengers}
-    assert sorted(Pnr.objects.filter(schedule=trip).values_list("number", flat=True)) == sorted(
+    assert sorted(Pnr.objects.filter(trip=trip).values_list("number", flat=True)) == sorted(
         pnr.number for pnr in booked
     )
-    statuses = Counter(
-        Passenger.objects.filter(pnr__schedule=trip).values_list("status", flat=True)
-    )
+    statuses = Counter(Passenger.objects.filter(pnr__trip=trip).values_list("status", flat=True))
     assert sum(statuses.values()) == sum(len(pnr.passenger_list) for pnr in booked)
     assert set(statuses) <= {"CNF", "RAC", "WL", "CAN"}
     assert statuses["CAN"] == len(cancelled_pks)
@@ -295,7 +293,7 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
     # each cancelled passenger is CAN, by its own cancellation, refunded 90 % of the fare
     # (tiered policy, 48 h or more ahead: a 10 % charge rounded down)
     rows = list(
-        Passenger.objects.filter(status="CAN", pnr__schedule=trip).values_list(
+        Passenger.objects.filter(status="CAN", pnr__trip=trip).values_list(
             "pk", "fare", "refund", "cancellation_id"
         )
     )
@@ -309,9 +307,9 @@ def test_64_clients_booking_and_cancelling_for_30_seconds_leave_every_invariant_
     # the cancellations recorded are those the clients made, with the refunds they were told
     recorded = {
         pk: (number, sorted(line["passenger"] for line in lines), refund)
-        for pk, number, lines, refund in Cancellation.objects.filter(
-            pnr__schedule=trip
-        ).values_list("pk", "pnr__number", "lines", "refund")
+        for pk, number, lines, refund in Cancellation.objects.filter(pnr__trip=trip).values_list(
+            "pk", "pnr__number", "lines", "refund"
+        )
     }
     assert recorded == {
         c.cancellation_id: (c.pnr, sorted(c.passengers), c.refund) for c in cancelled

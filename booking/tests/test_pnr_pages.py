@@ -184,7 +184,7 @@ def test_my_trips_lists_cancelled_trips_and_bookings_with_the_past_not_as_upcomi
 ):
     holder, _, second, pnrs = journeys
     clock(datetime(2030, 1, 7, 6, 0, tzinfo=IST))
-    trip_cancel(schedule=second, by=None, reason="Track work between BB2 and BB3")
+    trip_cancel(trip=second, by=None, reason="Track work between BB2 and BB3")
     booking_cancel(pnr=pnrs["first_leg"], by=holder)
     client.force_login(holder)
 
@@ -309,7 +309,7 @@ def test_a_trip_cancelled_by_the_operator_shows_why_and_offers_no_ticket_to_prin
     three_days_ahead, client
 ):
     pnr = three_days_ahead.pnr
-    trip_cancel(schedule=three_days_ahead.trip, by=None, reason="Flooding near Station ST2")
+    trip_cancel(trip=three_days_ahead.trip, by=None, reason="Flooding near Station ST2")
 
     html = client.get(pnr_url(pnr)).content.decode()
 
@@ -522,8 +522,7 @@ def test_cancelling_one_passenger_shows_the_quote_then_refunds_exactly_it(three_
     )
     assert html.index('data-testid="quote"') < html.index('id="choose-heading"')  # quote first
     assert (
-        f"Refund policy of {pnr.schedule.route.company.name}: Tiered (48 h 90 %, 24 h "
-        "75 %, 12 h 50 %)."
+        f"Refund policy of {pnr.trip.route.company.name}: Tiered (48 h 90 %, 24 h 75 %, 12 h 50 %)."
     ) in text_of(html)
     form = re.search(r'<form method="post" class="pnr-confirm">(.*?)</form>', html, re.S).group(1)
     assert f'<input type="hidden" name="passengers" value="{ravi.pk}">' in form

@@ -73,7 +73,7 @@ def test_a_freed_place_goes_to_the_first_waiting_passenger_whose_legs_fit(
         "seat": "1",
         "berth": "LB",
     }
-    assert TripClass.objects.get(schedule=trip).promotion_due is False
+    assert TripClass.objects.get(trip=trip).promotion_due is False
     assert broken_invariants() == {}
 
 
@@ -99,7 +99,7 @@ def test_rac_halves_are_handed_on_and_rejoin(full_train, book, django_capture_on
     assert status(waiting[1]) == [("RAC", "7", 2)]
     assert [
         (p.half, p.legs_low)
-        for p in Place.objects.filter(trip_class__schedule=trip, seat__number="7").order_by("half")
+        for p in Place.objects.filter(trip_class__trip=trip, seat__number="7").order_by("half")
     ] == [(1, 0b111), (2, 0b001)]
     assert broken_invariants() == {}
 
@@ -123,7 +123,7 @@ def test_promotion_is_idempotent(full_train, book):
     trip, sold = full_train
     waiting = book(trip, destination="ST2")
     booking_cancel(pnr=sold["p1"], by=None, now=trip.departure_at - timedelta(days=2))
-    trip_class = TripClass.objects.get(schedule=trip)
+    trip_class = TripClass.objects.get(trip=trip)
     assert trip_class.promotion_due  # the task runs on commit, which this test never reaches
 
     first = promote_waitlist(trip_class_id=trip_class.pk)
@@ -144,5 +144,5 @@ def test_a_booking_arriving_before_the_promotion_lets_those_waiting_go_first(ful
 
     assert status(waiting) == [("CNF", "1", 0)]
     assert status(newcomer) == [("WL", None, 0)]
-    assert TripClass.objects.get(schedule=trip).promotion_due is False
+    assert TripClass.objects.get(trip=trip).promotion_due is False
     assert broken_invariants() == {}

@@ -36,7 +36,7 @@ LOCK_WINDOW = [
 def _book(trip, user, *, origin="ST1", destination="ST3", passengers=1):
     return booking_create(
         user=user,
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code=origin,
         destination_code=destination,
         class_code="SL",
@@ -56,7 +56,7 @@ def _measured(trip, user, **kwargs) -> tuple[Pnr, list[str]]:
 def trip(make_sleeper_trip):
     """72 berths: 65 GENERAL, 7 RAC berths (14 half berths); inventory and accounts made."""
     trip = make_sleeper_trip(berths=72, quotas={})
-    inventory_ensure(schedule_id=trip.pk)
+    inventory_ensure(trip_id=trip.pk)
     wallet_sale_accounts(user=funded_user(), company=trip.route.company)
     return trip
 

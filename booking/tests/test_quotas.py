@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fleet.models import Schedule, Station
+from fleet.models import Station, Trip
 from payments.exceptions import InsufficientFunds
 from payments.models import Account, Transaction
 
@@ -54,7 +54,7 @@ def seats(pnr) -> list[tuple[str, str, str | None, int]]:
 
 
 def place_quota(trip, number: str) -> str:
-    return Place.objects.get(trip_class__schedule=trip, seat__number=number, half=0).quota
+    return Place.objects.get(trip_class__trip=trip, seat__number=number, half=0).quota
 
 
 def balance(user) -> int:
@@ -64,12 +64,12 @@ def balance(user) -> int:
 def snapshot(trip, user) -> dict:
     """What a refused booking must leave as it was."""
     return {
-        "pnrs": Pnr.objects.filter(schedule=trip).count(),
-        "passengers": Passenger.objects.filter(pnr__schedule=trip).count(),
+        "pnrs": Pnr.objects.filter(trip=trip).count(),
+        "passengers": Passenger.objects.filter(pnr__trip=trip).count(),
         "balance": balance(user),
         "charges": Transaction.objects.filter(kind="booking_charge").count(),
         "masks": list(
-            Place.objects.filter(trip_class__schedule=trip)
+            Place.objects.filter(trip_class__trip=trip)
             .order_by("pk")
             .values_list("pk", "legs_low", "legs_high")
         ),
@@ -88,7 +88,7 @@ def test_tatkal_opens_the_day_before_at_10_for_ac_and_11_otherwise(
     # given
     trip = make_sleeper_trip(class_code=class_code)
     user = funded_user()
-    inventory_ensure(schedule_id=trip.pk)
+    inventory_ensure(trip_id=trip.pk)
     opens = datetime(2030, 1, 6, hour, 0, tzinfo=IST)
     before = snapshot(trip, user)
 
@@ -321,7 +321,7 @@ def test_a_country_given_by_its_three_letters_is_kept_as_its_two(trip, book):
 def test_a_trip_that_left_or_was_cancelled_cannot_be_booked(trip, book, status):
     user = funded_user()
     book(trip)
-    Schedule.objects.filter(pk=trip.pk).update(status=status)
+    Trip.objects.filter(pk=trip.pk).update(status=status)
     before = snapshot(trip, user)
 
     with pytest.raises(TripNotBookable) as refused:
@@ -366,7 +366,7 @@ def test_two_rac_passengers_share_one_rac_berth_then_the_waiting_list_starts(sma
     assert seats(rac) == [("RAC", "GENERAL", "7", 1), ("RAC", "GENERAL", "7", 2)]
     assert seats(wl) == [("WL", "GENERAL", None, 0)]
     assert wl.total_fare == SL_FARE  # the waiting list pays too
-    halves = Place.objects.filter(trip_class__schedule=small, seat__number="7")
+    halves = Place.objects.filter(trip_class__trip=small, seat__number="7")
     assert sorted(halves.values_list("half", "legs_low")) == [(1, 0b111), (2, 0b111)]
 
 
@@ -390,7 +390,7 @@ def test_a_berth_sold_a_to_b_is_sold_again_b_to_c(make_sleeper_trip, book):
     # then
     assert seats(first) == seats(second) == [("CNF", "GENERAL", "1", 0)]
     assert seats(third) == [("WL", "GENERAL", None, 0)]
-    assert Place.objects.get(trip_class__schedule=trip).legs_low == 0b111
+    assert Place.objects.get(trip_class__trip=trip).legs_low == 0b111
     assert (first.legs_low, second.legs_low) == (0b001, 0b110)
 
 
@@ -514,6 +514,6 @@ def test_inventory_is_created_on_the_first_booking_only(make_sleeper_trip, book)
     # then: 65 berths and 7 RAC berths of two halves; nothing for the other trip
     assert len(places) == 65 + 2 * 7
     assert list(Place.objects.order_by("pk").values_list("pk", flat=True)) == places
-    assert TripClass.objects.filter(schedule=trip).count() == 1
-    assert not TripClass.objects.filter(schedule=other).exists()
-    assert inventory_ensure(schedule_id=trip.pk) is False
+    assert TripClass.objects.filter(trip=trip).count() == 1
+    assert not TripClass.objects.filter(trip=other).exists()
+    assert inventory_ensure(trip_id=trip.pk) is False

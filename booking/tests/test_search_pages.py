@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fleet.models import Schedule, Seat, Station
+from fleet.models import Seat, Station, Trip
 from fleet.selectors import trip_search_refusal
 from payments import selectors as wallet_selectors
 from payments.models import Payment
@@ -142,7 +142,7 @@ def test_search_results_cost_the_same_queries_for_two_trips_as_for_many(client, 
     trip = make_trip(stops=4, departure=DEPARTURE)
 
     def another(hour: int, *, booked: bool) -> None:
-        other = Schedule.objects.create(
+        other = Trip.objects.create(
             route=trip.route,
             service_date=DEPARTURE.date(),
             vehicle=trip.vehicle,
@@ -403,7 +403,7 @@ def test_the_seat_map_and_the_booking_form_of_a_trip_that_left_say_so_and_book_n
 
 def test_the_seat_map_and_the_booking_form_of_a_cancelled_trip_say_so(client, make_sleeper_trip):
     trip = make_sleeper_trip(quotas={}, departure=DEPARTURE)
-    Schedule.objects.filter(pk=trip.pk).update(status="cancelled")
+    Trip.objects.filter(pk=trip.pk).update(status="cancelled")
     client.force_login(funded_user())
     journey = {"from": "ST1", "to": "ST3", "class": "SL"}
 

@@ -165,7 +165,7 @@ class BookingMachine(RuleBasedStateMachine):
             multipliers_bp=MULTIPLIERS_BP,
         )
         self.prefix = f"SM{next(_trip_numbers)}X"
-        self.schedule = make_trip(
+        self.trip = make_trip(
             company=company,
             coaches=(("A1", CLASS), ("A2", CLASS)),
             stops=STOPS,
@@ -174,11 +174,11 @@ class BookingMachine(RuleBasedStateMachine):
             code_prefix=self.prefix,
         )
         for coach, bays in zip(
-            self.schedule.vehicle.coaches.order_by("position"), BAYS_KEPT, strict=True
+            self.trip.vehicle.coaches.order_by("position"), BAYS_KEPT, strict=True
         ):
             Seat.objects.filter(coach=coach, row__gte=bays).delete()
-        inventory_ensure(schedule_id=self.schedule.pk)
-        self.trip_class_id = TripClass.objects.get(schedule=self.schedule, class_code=CLASS).pk
+        inventory_ensure(trip_id=self.trip.pk)
+        self.trip_class_id = TripClass.objects.get(trip=self.trip, class_code=CLASS).pk
         self.train = model.Train(
             [
                 model.Place(*row)
@@ -257,7 +257,7 @@ class BookingMachine(RuleBasedStateMachine):
         try:
             pnr = booking_create(
                 user=self.users[user],
-                schedule_id=self.schedule.pk,
+                trip_id=self.trip.pk,
                 origin_code=f"{self.prefix}{origin}",
                 destination_code=f"{self.prefix}{destination}",
                 class_code=CLASS,
@@ -333,7 +333,7 @@ class BookingMachine(RuleBasedStateMachine):
             )
         refused = indexes is not None and any(i in dead for i in indexes)
 
-        pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=pnr_pk)
+        pnr = Pnr.objects.select_related("trip__route__company", "origin").get(pk=pnr_pk)
         ids = None
         if indexes is not None:
             ids = list(
@@ -388,7 +388,7 @@ class BookingMachine(RuleBasedStateMachine):
         return {
             (pnr, index): model.Given(status, quota, self.train.by_seat.get((seat_id, half)))
             for pnr, index, status, quota, seat_id, half in Passenger.objects.filter(
-                pnr__schedule=self.schedule
+                pnr__trip=self.trip
             ).values_list("pnr_id", "index", "status", "quota", "seat_id", "half")
             if (pnr, index) in waiting
         }
@@ -438,7 +438,7 @@ class BookingMachine(RuleBasedStateMachine):
         with pytest.raises(refusal):
             booking_create(
                 user=self.users[0],
-                schedule_id=self.schedule.pk,
+                trip_id=self.trip.pk,
                 origin_code=f"{self.prefix}{origin}",
                 destination_code=f"{self.prefix}{destination}",
                 class_code=CLASS,
@@ -452,7 +452,7 @@ class BookingMachine(RuleBasedStateMachine):
     def passengers_are_where_the_model_puts_them(self):
         if not hasattr(self, "_atomic"):
             return
-        rows = Passenger.objects.filter(pnr__schedule=self.schedule).values_list(
+        rows = Passenger.objects.filter(pnr__trip=self.trip).values_list(
             "pnr_id", "index", *PASSENGER_FIELDS
         )
         assert {(r[0], r[1]): r[2:] for r in rows} == {
@@ -472,7 +472,7 @@ class BookingMachine(RuleBasedStateMachine):
     def pnrs_are_what_the_model_says(self):
         if not hasattr(self, "_atomic"):
             return
-        rows = Pnr.objects.filter(schedule=self.schedule).values_list(
+        rows = Pnr.objects.filter(trip=self.trip).values_list(
             "pk", "quota", "total_fare", "legs_low", "legs_high"
         )
         assert {r[0]: r[1:] for r in rows} == self.pnrs

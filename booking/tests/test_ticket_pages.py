@@ -219,26 +219,26 @@ def scanned(ticketed, boarding_time, book):
 
     assert (
         ticket_scan(
-            schedule=trip, driver=dev, qr=qr_of(asha), station=st1, device="door-1", now=t0
+            trip=trip, driver=dev, qr=qr_of(asha), station=st1, device="door-1", now=t0
         ).result
         == "valid"
     )
     [rear] = scans_upload(
-        schedule=trip,
+        trip=trip,
         driver=dev,
         device="rear",
         now=t0 + timedelta(minutes=20),
         scans=[OfflineScan("r-1", qr_of(ravi), t0 + timedelta(minutes=10), st1)],
     )
     [front] = scans_upload(
-        schedule=trip,
+        trip=trip,
         driver=lata,
         device="front",
         now=t0 + timedelta(minutes=25),
         scans=[OfflineScan("f-1", qr_of(ravi), t0 + timedelta(minutes=5), st1)],
     )
     assert (rear.result, front.result, front.conflict is not None) == ("valid", "valid", True)
-    assert ticket_scan(schedule=trip, driver=dev, qr=kiran_qr, now=t0).result == "cancelled"
+    assert ticket_scan(trip=trip, driver=dev, qr=kiran_qr, now=t0).result == "cancelled"
     return SimpleNamespace(trip=trip, asha=asha, ravi=ravi, meera=meera, kiran=kiran)
 
 
@@ -373,7 +373,7 @@ def test_the_boarding_sheet_costs_the_same_queries_for_more_passengers(ticketed,
     trip, driver = ticketed.trip, ticketed.driver
     client.force_login(staff_user(trip.route.company, role=Role.COMPANY_ADMIN))
     passengers = list(ticketed.pnr.passengers.select_related("pnr__origin", "seat__coach"))
-    ticket_scan(schedule=trip, driver=driver, qr=qr_of(passengers[0]))
+    ticket_scan(trip=trip, driver=driver, qr=qr_of(passengers[0]))
     client.get(sheet_url(trip))  # ticket keys generated, caches warm
     with CaptureQueriesContext(connection) as few:
         assert client.get(sheet_url(trip)).context["counts"]["tickets"] == 2
@@ -382,12 +382,12 @@ def test_the_boarding_sheet_costs_the_same_queries_for_more_passengers(ticketed,
     station = Station.objects.get(code="ST1")
     for pnr in pnrs:
         for passenger in pnr.passengers.select_related("pnr__origin", "seat__coach")[:2]:
-            ticket_scan(schedule=trip, driver=driver, qr=qr_of(passenger), station=station)
+            ticket_scan(trip=trip, driver=driver, qr=qr_of(passenger), station=station)
     later = passengers[1]
     at = trip.departure_at - timedelta(minutes=20)
     for device, minutes in (("rear", 2), ("front", 1)):
         scans_upload(
-            schedule=trip,
+            trip=trip,
             driver=driver,
             device=device,
             scans=[OfflineScan(device, qr_of(later), at + timedelta(minutes=minutes), station)],

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from fleet.exceptions import InvalidStatusTransition, TripLocked
-from fleet.models import Company, Schedule, ScheduleEvent, ScheduleStatus
-from fleet.services import TRIP_CANCEL_NEEDED, schedule_cancel
+from fleet.models import Company, Trip, TripEvent, TripStatus
+from fleet.services import TRIP_CANCEL_NEEDED, trip_mark_cancelled
 from fleet.tests.factories import CompanyFactory, staff_user
 from payments.models import Account
 from payments.money import format_money
@@ -66,7 +66,7 @@ def sold(bus_trip):
     def book(user, passengers, origin="ST1"):
         return booking_create(
             user=user,
-            schedule_id=bus_trip.pk,
+            trip_id=bus_trip.pk,
             origin_code=origin,
             destination_code="ST3",
             class_code="STANDARD",
@@ -91,10 +91,10 @@ def test_trip_cancel_refunds_every_pnr_in_full_and_tells_each_holder(bus_trip, s
     asha, ravi, pnrs = sold["asha"], sold["ravi"], sold["pnrs"]
     assert (balance(asha), balance(ravi)) == (FUNDS - 2 * FARE - 10_000, FUNDS - FARE)
 
-    result = trip_cancel(schedule=bus_trip, by=None, reason=f"  {REASON} ", now=now)
+    result = trip_cancel(trip=bus_trip, by=None, reason=f"  {REASON} ", now=now)
 
     bus_trip.refresh_from_db()
-    assert bus_trip.status == ScheduleStatus.CANCELLED
+    assert bus_trip.status == TripStatus.CANCELLED
     assert (result.resumed, result.reason, result.pending) == (False, REASON, [])
     assert [c.pnr_id for c in result.cancellations] == [p.pk for p in pnrs]
     assert result.refunded == 2 * FARE + FARE + 10_000
@@ -146,11 +146,11 @@ def test_trip_cancel_refunds_every_pnr_in_full_and_tells_each_holder(bus_trip, s
         ),
     ]
     assert OutboxMessage.objects.filter(topic="pnr.cancelled").count() == 3
-    event = ScheduleEvent.objects.get(schedule=bus_trip)
-    assert (event.to_status, event.reason) == (ScheduleStatus.CANCELLED, REASON)
-    assert list(
-        TripClass.objects.filter(schedule=bus_trip).values_list("closed", "promotion_due")
-    ) == [(True, False)]
+    event = TripEvent.objects.get(trip=bus_trip)
+    assert (event.to_status, event.reason) == (TripStatus.CANCELLED, REASON)
+    assert list(TripClass.objects.filter(trip=bus_trip).values_list("closed", "promotion_due")) == [
+        (True, False)
+    ]
     assert broken_invariants() == {}
 
 
@@ -165,7 +165,7 @@ def test_a_passenger_already_cancelled_is_not_paid_again(bus_trip, sold):
     )  # 90 % back
 
     result = trip_cancel(
-        schedule=bus_trip, by=None, reason=REASON, now=bus_trip.departure_at - timedelta(hours=1)
+        trip=bus_trip, by=None, reason=REASON, now=bus_trip.departure_at - timedelta(hours=1)
     )
 
     assert early.refund == 18_000
@@ -187,20 +187,20 @@ def test_a_passenger_already_cancelled_is_not_paid_again(bus_trip, sold):
 
 def test_running_it_twice_pays_nothing_twice(bus_trip, sold):
     now = bus_trip.departure_at - timedelta(hours=3)
-    trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=now)
+    trip_cancel(trip=bus_trip, by=None, reason=REASON, now=now)
     counts = (
         Cancellation.objects.count(),
         OutboxMessage.objects.count(),
-        ScheduleEvent.objects.count(),
+        TripEvent.objects.count(),
     )
 
-    again = trip_cancel(schedule=bus_trip, by=None, reason="another reason", now=now)
+    again = trip_cancel(trip=bus_trip, by=None, reason="another reason", now=now)
 
     assert (again.resumed, again.cancellations, again.pending) == (True, [], [])
     assert (
         Cancellation.objects.count(),
         OutboxMessage.objects.count(),
-        ScheduleEvent.objects.count(),
+        TripEvent.objects.count(),
     ) == counts
     assert (balance(sold["asha"]), balance(sold["ravi"])) == (FUNDS, FUNDS)
     assert broken_invariants() == {}
@@ -220,13 +220,13 @@ def test_a_sweep_cut_short_is_finished_by_cancelling_again(bus_trip, sold, monke
     monkeypatch.setattr(trips, "booking_cancel", dies_on_the_second)
     now = bus_trip.departure_at - timedelta(hours=3)
     with pytest.raises(RuntimeError):
-        trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=now)
+        trip_cancel(trip=bus_trip, by=None, reason=REASON, now=now)
     pnrs = sold["pnrs"]
     assert [statuses(p) for p in pnrs] == [["CAN", "CAN"], ["CNF"], ["CNF"]]
-    assert Schedule.objects.get(pk=bus_trip.pk).status == ScheduleStatus.CANCELLED
+    assert Trip.objects.get(pk=bus_trip.pk).status == TripStatus.CANCELLED
     monkeypatch.undo()
 
-    result = trip_cancel(schedule=bus_trip, by=None, reason="", now=now)
+    result = trip_cancel(trip=bus_trip, by=None, reason="", now=now)
 
     assert result.resumed is True
     assert [c.pnr_id for c in result.cancellations] == [pnrs[1].pk, pnrs[2].pk]
@@ -248,13 +248,13 @@ def test_a_pnr_that_stays_busy_is_left_for_the_next_call(bus_trip, sold, monkeyp
     monkeypatch.setattr(trips, "booking_cancel", busy_for_ravi)
     now = bus_trip.departure_at - timedelta(hours=3)
 
-    result = trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=now)
+    result = trip_cancel(trip=bus_trip, by=None, reason=REASON, now=now)
 
     assert result.pending == [sold["pnrs"][1].number]
     assert statuses(sold["pnrs"][1]) == ["CNF"]
     monkeypatch.undo()
     assert (
-        trip_cancel(schedule=bus_trip, by=None, reason="", now=now).cancellations[0].pnr_id
+        trip_cancel(trip=bus_trip, by=None, reason="", now=now).cancellations[0].pnr_id
         == sold["pnrs"][1].pk
     )
     assert balance(sold["ravi"]) == FUNDS
@@ -263,12 +263,12 @@ def test_a_pnr_that_stays_busy_is_left_for_the_next_call(bus_trip, sold, monkeyp
 def test_bookings_are_refused_once_the_trip_is_cancelled(bus_trip, sold):
     user = funded_user(FUNDS)
     now = bus_trip.departure_at - timedelta(days=1)
-    trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=now)
+    trip_cancel(trip=bus_trip, by=None, reason=REASON, now=now)
 
     with pytest.raises(TripNotBookable) as status_check:
         booking_create(
             user=user,
-            schedule_id=bus_trip.pk,
+            trip_id=bus_trip.pk,
             origin_code="ST1",
             destination_code="ST3",
             class_code="STANDARD",
@@ -278,11 +278,11 @@ def test_bookings_are_refused_once_the_trip_is_cancelled(bus_trip, sold):
         )
     # A booking that read the trip before the cancellation committed meets the closed class
     # under its lock.
-    Schedule.objects.filter(pk=bus_trip.pk).update(status=ScheduleStatus.SCHEDULED)
+    Trip.objects.filter(pk=bus_trip.pk).update(status=TripStatus.SCHEDULED)
     with pytest.raises(TripNotBookable) as lock_check:
         booking_create(
             user=user,
-            schedule_id=bus_trip.pk,
+            trip_id=bus_trip.pk,
             origin_code="ST1",
             destination_code="ST3",
             class_code="STANDARD",
@@ -303,22 +303,22 @@ def test_a_trip_nobody_booked_is_closed_to_a_first_booking_in_flight(bus_trip):
     user = funded_user(FUNDS)
     now = bus_trip.departure_at - timedelta(days=1)
 
-    trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=now)
-    assert not TripClass.objects.filter(schedule=bus_trip).exists()
+    trip_cancel(trip=bus_trip, by=None, reason=REASON, now=now)
+    assert not TripClass.objects.filter(trip=bus_trip).exists()
     # What a booking that checked the trip before the cancellation committed calls next:
     with pytest.raises(TripNotBookable) as refused:
-        inventory_ensure(schedule_id=bus_trip.pk)
+        inventory_ensure(trip_id=bus_trip.pk)
 
     assert refused.value.message == (
         f"Trip {bus_trip.route.number} of 2030-01-07 is cancelled; it cannot be booked."
     )
-    assert not TripClass.objects.filter(schedule=bus_trip).exists()
+    assert not TripClass.objects.filter(trip=bus_trip).exists()
     assert (balance(user), Pnr.objects.count()) == (FUNDS, 0)
 
 
 def test_the_booking_api_answers_trip_not_bookable(api_client, bus_trip, sold):
     trip_cancel(
-        schedule=bus_trip, by=None, reason=REASON, now=bus_trip.departure_at - timedelta(days=1)
+        trip=bus_trip, by=None, reason=REASON, now=bus_trip.departure_at - timedelta(days=1)
     )
     api_client.force_authenticate(sold["ravi"])
 
@@ -341,29 +341,29 @@ def test_the_booking_api_answers_trip_not_bookable(api_client, bus_trip, sold):
     assert balance(sold["ravi"]) == FUNDS
 
 
-@pytest.mark.parametrize("status", [ScheduleStatus.DEPARTED, ScheduleStatus.ARRIVED])
+@pytest.mark.parametrize("status", [TripStatus.DEPARTED, TripStatus.ARRIVED])
 def test_a_departed_trip_cannot_be_cancelled_and_nothing_changes(bus_trip, sold, status):
-    Schedule.objects.filter(pk=bus_trip.pk).update(
+    Trip.objects.filter(pk=bus_trip.pk).update(
         status=status, status_changed_at=bus_trip.departure_at
     )
 
     with pytest.raises(TripLocked) as refused:
-        trip_cancel(schedule=bus_trip, by=None, reason=REASON, now=bus_trip.departure_at)
+        trip_cancel(trip=bus_trip, by=None, reason=REASON, now=bus_trip.departure_at)
 
     assert "can no longer be changed" in refused.value.message
     assert [statuses(p) for p in sold["pnrs"]] == [["CNF", "CNF"], ["CNF"], ["CNF"]]
     assert not Cancellation.objects.exists()
     assert not TripClass.objects.filter(closed=True).exists()
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_fleet_alone_refuses_to_cancel_a_trip_with_seats_on_sale(bus_trip, sold):
     with pytest.raises(InvalidStatusTransition) as refused:
-        schedule_cancel(schedule=bus_trip, reason=REASON)
+        trip_mark_cancelled(trip=bus_trip, reason=REASON)
 
     assert refused.value.message == TRIP_CANCEL_NEEDED
-    assert Schedule.objects.get(pk=bus_trip.pk).status == ScheduleStatus.SCHEDULED
-    assert not ScheduleEvent.objects.exists()
+    assert Trip.objects.get(pk=bus_trip.pk).status == TripStatus.SCHEDULED
+    assert not TripEvent.objects.exists()
 
 
 # --- Interfaces ---------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def test_fleet_alone_refuses_to_cancel_a_trip_with_seats_on_sale(bus_trip, sold)
 def test_admin_cancel_action_cancels_the_bookings_and_reports_it(client, bus_trip, sold):
     admin = staff_user(bus_trip.route.company, Role.COMPANY_ADMIN)
     client.force_login(admin)
-    changelist = reverse("admin:fleet_schedule_changelist")
+    changelist = reverse("admin:fleet_trip_changelist")
 
     response = client.post(
         changelist,
@@ -381,7 +381,7 @@ def test_admin_cancel_action_cancels_the_bookings_and_reports_it(client, bus_tri
     )
 
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        f"{Schedule.objects.get(pk=bus_trip.pk)} cancelled; 3 booking(s) cancelled, "
+        f"{Trip.objects.get(pk=bus_trip.pk)} cancelled; 3 booking(s) cancelled, "
         f"{format_money(70_000)} refunded in full."
     ]
     assert [statuses(p) for p in sold["pnrs"]] == [["CAN", "CAN"], ["CAN"], ["CAN"]]
@@ -439,7 +439,7 @@ def test_a_driver_or_another_company_cannot_cancel_the_trip(api_client, bus_trip
     as_stranger = api_client.post(url, {"status": "cancelled", "reason": REASON})
 
     assert (as_driver.status_code, as_stranger.status_code) == (403, 404)
-    assert Schedule.objects.get(pk=bus_trip.pk).status == ScheduleStatus.SCHEDULED
+    assert Trip.objects.get(pk=bus_trip.pk).status == TripStatus.SCHEDULED
     assert [statuses(p) for p in sold["pnrs"]] == [["CNF", "CNF"], ["CNF"], ["CNF"]]
     assert not Cancellation.objects.exists()
 
@@ -473,7 +473,7 @@ def test_bookings_racing_a_trip_cancel_are_all_refused_or_refunded():
                 try:
                     booking_create(
                         user=users[i],
-                        schedule_id=trip.pk,
+                        trip_id=trip.pk,
                         origin_code="ST1",
                         destination_code="ST3",
                         class_code="STANDARD",
@@ -494,7 +494,7 @@ def test_bookings_racing_a_trip_cancel_are_all_refused_or_refunded():
     def cancel() -> list[str]:
         try:
             assert first_booked.wait(timeout=60)
-            return trip_cancel(schedule=trip, by=None, reason=REASON, now=now).pending
+            return trip_cancel(trip=trip, by=None, reason=REASON, now=now).pending
         finally:
             connection.close()
 

@@ -14,12 +14,12 @@ from django.db import connection
 from django.urls import reverse
 
 from fleet.exceptions import TripLocked
-from fleet.models import Company, Schedule, ScheduleEvent, ScheduleStatus, Seat, SeatLayout
+from fleet.models import Company, Seat, SeatLayout, Trip, TripEvent, TripStatus
 from fleet.services import (
     VEHICLE_SWAP_NEEDED,
-    schedule_update,
     standard_layout,
     travel_class_standard,
+    trip_update,
     vehicle_create,
 )
 from fleet.tests.factories import CompanyFactory, staff_user
@@ -61,10 +61,10 @@ def bus_trip(db):
     ... 100 km a leg, leaving 07 Jan 2030 08:00 IST, run by bus BUS-<rows> (coach B1, 2+2
     seats numbered 1, 2, ... row by row)."""
 
-    def make(rows: int, stops: int = 3) -> Schedule:
+    def make(rows: int, stops: int = 3) -> Trip:
         company = CompanyFactory(kind=Company.Kind.BUS, name="Volcano Express")
         trip = make_trip(company=company, coaches=[("B1", "STANDARD")], stops=stops)
-        Schedule.objects.filter(pk=trip.pk).update(vehicle=bus(company, f"BUS-{rows}", rows))
+        Trip.objects.filter(pk=trip.pk).update(vehicle=bus(company, f"BUS-{rows}", rows))
         trip.refresh_from_db()
         return trip
 
@@ -104,8 +104,8 @@ def snapshot(trip) -> dict:
         ),
         "places": list(Place.objects.order_by("pk").values_list("pk", "seat_id", "legs_low")),
         "classes": list(TripClass.objects.values_list("seats", "promotion_due", "closed")),
-        "vehicle": Schedule.objects.get(pk=trip.pk).vehicle_id,
-        "events": ScheduleEvent.objects.count(),
+        "vehicle": Trip.objects.get(pk=trip.pk).vehicle_id,
+        "events": TripEvent.objects.count(),
         "outbox": OutboxMessage.objects.count(),
     }
 
@@ -121,7 +121,7 @@ def test_a_smaller_bus_is_refused_when_more_seats_are_sold_and_nothing_changes(b
     before = snapshot(trip)
 
     with pytest.raises(VehicleSwapRefused) as refused:
-        vehicle_swap(schedule=trip, vehicle=small, by=None)
+        vehicle_swap(trip=trip, vehicle=small, by=None)
 
     assert refused.value.message == (
         f"Trip {trip.route.number} of 07 Jan 2030 cannot move to BUS-2: STANDARD: 9 seats are "
@@ -140,12 +140,12 @@ def test_swap_is_refused_after_departure_and_to_another_company_vehicle(bus_trip
     before = snapshot(trip)
 
     with pytest.raises(VehicleSwapRefused) as foreign:
-        vehicle_swap(schedule=trip, vehicle=theirs, by=None)
-    Schedule.objects.filter(pk=trip.pk).update(
-        status=ScheduleStatus.DEPARTED, status_changed_at=trip.departure_at
+        vehicle_swap(trip=trip, vehicle=theirs, by=None)
+    Trip.objects.filter(pk=trip.pk).update(
+        status=TripStatus.DEPARTED, status_changed_at=trip.departure_at
     )
     with pytest.raises(TripLocked) as departed:
-        vehicle_swap(schedule=trip, vehicle=bigger, by=None)
+        vehicle_swap(trip=trip, vehicle=bigger, by=None)
 
     assert foreign.value.message == "THEIRS is not a vehicle of Volcano Express."
     assert departed.value.message == (
@@ -158,20 +158,20 @@ def test_swap_is_refused_after_departure_and_to_another_company_vehicle(bus_trip
 def test_a_cancelled_trip_cannot_change_vehicle(bus_trip, sell):
     trip = bus_trip(rows=2)
     sell(trip, 1)
-    trip_cancel(schedule=trip, by=None, reason="Flood", now=trip.departure_at - timedelta(days=1))
+    trip_cancel(trip=trip, by=None, reason="Flood", now=trip.departure_at - timedelta(days=1))
 
     with pytest.raises(TripLocked):
-        vehicle_swap(schedule=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
+        vehicle_swap(trip=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
 
 
 def test_a_charted_trip_keeps_its_vehicle(bus_trip, sell):
     trip = bus_trip(rows=2)
     sell(trip, 1)
-    chart_prepare(schedule=trip, now=trip.departure_at - timedelta(hours=2))
+    chart_prepare(trip=trip, now=trip.departure_at - timedelta(hours=2))
     before = snapshot(trip)
 
     with pytest.raises(VehicleSwapRefused) as refused:
-        vehicle_swap(schedule=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
+        vehicle_swap(trip=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
 
     assert refused.value.message == (
         f"The chart of trip {trip.route.number} of 07 Jan 2030 is prepared: its berths are "
@@ -180,16 +180,16 @@ def test_a_charted_trip_keeps_its_vehicle(bus_trip, sell):
     assert snapshot(trip) == before
 
 
-def test_schedule_update_refuses_to_change_the_vehicle_once_seats_are_sold(bus_trip, sell):
+def test_trip_update_refuses_to_change_the_vehicle_once_seats_are_sold(bus_trip, sell):
     trip = bus_trip(rows=2)
     sell(trip, 1)
     other = bus(trip.route.company, "BUS-3", 3)
 
     with pytest.raises(ValidationError) as refused:
-        schedule_update(schedule=trip, vehicle=other)
+        trip_update(trip=trip, vehicle=other)
 
     assert refused.value.message_dict == {"vehicle": [VEHICLE_SWAP_NEEDED]}
-    assert Schedule.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
+    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
 
 
 # --- Accepted swaps ------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_a_bigger_bus_keeps_seat_numbers_and_promotes_the_waitlist(
 
     with django_capture_on_commit_callbacks(execute=True):
         result = vehicle_swap(
-            schedule=trip,
+            trip=trip,
             vehicle=bigger,
             by=None,
             reason="Full trip",
@@ -224,12 +224,12 @@ def test_a_bigger_bus_keeps_seat_numbers_and_promotes_the_waitlist(
         list(Promotion.objects.values_list("from_status", "to_status", "cause"))
         == [("WL", "CNF", "vehicle_swap")] * 3
     )
-    trip_class = TripClass.objects.get(schedule=trip)
+    trip_class = TripClass.objects.get(trip=trip)
     assert (trip_class.seats, trip_class.promotion_due) == (12, False)
     assert set(Place.objects.values_list("seat__coach__vehicle__code", flat=True)) == {"BUS-3"}
     assert Place.objects.count() == 12
-    assert Schedule.objects.get(pk=trip.pk).vehicle == bigger
-    event = ScheduleEvent.objects.get(schedule=trip)
+    assert Trip.objects.get(pk=trip.pk).vehicle == bigger
+    event = TripEvent.objects.get(trip=trip)
     assert (event.action, event.reason, event.details) == (
         "vehicle_swap",
         "Full trip",
@@ -257,7 +257,7 @@ def test_a_passenger_whose_seat_number_is_missing_is_reseated_and_told(bus_trip,
     assert seats(left) == [("CNF", "B1", str(n)) for n in (1, 4, 7, 8, 9, 10, 11, 12)]
     small = bus(trip.route.company, "BUS-2", 2)  # seats 1-8
 
-    result = vehicle_swap(schedule=trip, vehicle=small, by=None, now=now)
+    result = vehicle_swap(trip=trip, vehicle=small, by=None, now=now)
 
     assert seats(left) == [("CNF", "B1", str(n)) for n in (1, 4, 7, 8, 2, 3, 5, 6)]
     assert (result.kept, result.renumbered_classes) == (4, [])
@@ -282,7 +282,7 @@ def test_a_passenger_whose_seat_number_is_missing_is_reseated_and_told(bus_trip,
         },
     )
     assert [m.user_id for m in told] == [sold[i].user_id for i in (8, 9, 10, 11)]
-    assert TripClass.objects.get(schedule=trip).seats == 8
+    assert TripClass.objects.get(trip=trip).seats == 8
     assert broken_invariants() == {}
 
 
@@ -291,7 +291,7 @@ def test_segment_bookings_sharing_a_seat_keep_it(bus_trip, sell):
     first, second = sell(trip, destination="ST2")[0], sell(trip, origin="ST2")[0]
     assert seats([first, second]) == [("CNF", "B1", "1"), ("CNF", "B1", "1")]
 
-    vehicle_swap(schedule=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
+    vehicle_swap(trip=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
 
     assert seats([first, second]) == [("CNF", "B1", "1"), ("CNF", "B1", "1")]
     assert Place.objects.get(seat__number="1").legs_low == 0b11
@@ -304,7 +304,7 @@ def test_a_smaller_bus_fits_when_the_busiest_leg_fits(bus_trip, sell):
     trip = bus_trip(rows=3)
     early, late = sell(trip, 8, destination="ST2"), sell(trip, 8, origin="ST2")
 
-    result = vehicle_swap(schedule=trip, vehicle=bus(trip.route.company, "BUS-2", 2), by=None)
+    result = vehicle_swap(trip=trip, vehicle=bus(trip.route.company, "BUS-2", 2), by=None)
 
     assert result.kept == 16
     assert seats(early) == seats(late) == [("CNF", "B1", str(n)) for n in range(1, 9)]
@@ -322,7 +322,7 @@ def test_everyone_is_reseated_from_scratch_when_booking_order_leaves_someone_out
     r4 = sell(trip, origin="ST1", destination="ST3")[0]  # legs 0-1
     pair = bus(trip.route.company, "PAIR", 0, coach="B2", grid="AB")
 
-    result = vehicle_swap(schedule=trip, vehicle=pair, by=None)
+    result = vehicle_swap(trip=trip, vehicle=pair, by=None)
 
     assert result.renumbered_classes == ["STANDARD"]
     assert seats([r1, r2, r3, r4]) == [
@@ -339,12 +339,12 @@ def test_a_trip_nobody_booked_simply_changes_vehicle(bus_trip):
     trip = bus_trip(rows=2)
     bigger = bus(trip.route.company, "BUS-3", 3)
 
-    result = vehicle_swap(schedule=trip, vehicle=bigger, by=None)
+    result = vehicle_swap(trip=trip, vehicle=bigger, by=None)
 
     assert (result.kept, result.reseated) == (0, [])
-    assert Schedule.objects.get(pk=trip.pk).vehicle == bigger
+    assert Trip.objects.get(pk=trip.pk).vehicle == bigger
     assert not TripClass.objects.exists()
-    assert ScheduleEvent.objects.get().details == {
+    assert TripEvent.objects.get().details == {
         "vehicle": [trip.vehicle_id, bigger.pk],
         "seats": {"STANDARD": 12},
     }
@@ -383,7 +383,7 @@ def test_rac_passengers_keep_their_half_berths_and_are_confirmed_on_a_bigger_rak
     bigger = sleeper_rake(trip.route.company, "RAKE-16", 16)  # berths 1-16, RAC: 7 and 15
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = vehicle_swap(schedule=trip, vehicle=bigger, by=None)
+        result = vehicle_swap(trip=trip, vehicle=bigger, by=None)
 
     assert (result.kept, result.reseated) == (9, [])
     # Kept first (berth 7, halves 1 and 2), then promoted into the new berths.
@@ -402,7 +402,7 @@ def test_rac_passengers_need_rac_berths_on_the_new_rake(make_sleeper_trip, book)
     before = snapshot(trip)
 
     with pytest.raises(VehicleSwapRefused) as refused:
-        vehicle_swap(schedule=trip, vehicle=no_rac, by=None)
+        vehicle_swap(trip=trip, vehicle=no_rac, by=None)
 
     assert refused.value.message == (
         f"Trip {trip.route.number} of 07 Jan 2030 cannot move to RAKE-6: SL: 7 seats are sold "
@@ -424,7 +424,7 @@ def test_admin_swap_action_asks_for_a_vehicle_then_swaps(client, bus_trip, sell)
     bus(CompanyFactory(kind=Company.Kind.BUS), "THEIRS", 3)
     admin = staff_user(company, Role.COMPANY_ADMIN)
     client.force_login(admin)
-    changelist = reverse("admin:fleet_schedule_changelist")
+    changelist = reverse("admin:fleet_trip_changelist")
 
     ask = client.post(changelist, {"action": "swap_vehicle", "_selected_action": [trip.pk]})
     done = client.post(
@@ -440,11 +440,11 @@ def test_admin_swap_action_asks_for_a_vehicle_then_swaps(client, bus_trip, sell)
         f"RAKE-{trip.route.code}",
     }
     assert [str(m) for m in get_messages(done.wsgi_request)] == [
-        f"{Schedule.objects.get(pk=trip.pk)} now runs with BUS-3: 3 passenger(s) kept their "
+        f"{Trip.objects.get(pk=trip.pk)} now runs with BUS-3: 3 passenger(s) kept their "
         "seats, 0 moved (and told)."
     ]
-    assert Schedule.objects.get(pk=trip.pk).vehicle == bigger
-    assert ScheduleEvent.objects.get().by == admin
+    assert Trip.objects.get(pk=trip.pk).vehicle == bigger
+    assert TripEvent.objects.get().by == admin
 
 
 def test_admin_swap_action_reports_a_refusal(client, bus_trip, sell):
@@ -454,17 +454,17 @@ def test_admin_swap_action_reports_a_refusal(client, bus_trip, sell):
     client.force_login(staff_user(trip.route.company, Role.SCHEDULER))
 
     done = client.post(
-        reverse("admin:fleet_schedule_changelist"),
+        reverse("admin:fleet_trip_changelist"),
         {"action": "swap_vehicle", "_selected_action": [trip.pk], "vehicle": tiny.pk},
         follow=True,
     )
 
     assert [str(m) for m in get_messages(done.wsgi_request)] == [
-        f"{Schedule.objects.get(pk=trip.pk)}: Trip {trip.route.number} of 07 Jan 2030 cannot "
+        f"{Trip.objects.get(pk=trip.pk)}: Trip {trip.route.number} of 07 Jan 2030 cannot "
         "move to BUS-1: STANDARD: 10 seats are sold on the busiest leg (Station ST1 → Station "
         "ST2), BUS-1 has 4. Nothing was changed."
     ]
-    assert Schedule.objects.get(pk=trip.pk).vehicle.code == "BUS-3"
+    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-3"
 
 
 def test_admin_change_form_points_to_the_swap_once_seats_are_sold(client, bus_trip, sell):
@@ -474,13 +474,13 @@ def test_admin_change_form_points_to_the_swap_once_seats_are_sold(client, bus_tr
     client.force_login(staff_user(trip.route.company, Role.COMPANY_ADMIN))
 
     response = client.post(
-        reverse("admin:fleet_schedule_change", args=[trip.pk]),
+        reverse("admin:fleet_trip_change", args=[trip.pk]),
         {"vehicle": other.pk, "drivers": [], "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0},
     )
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"vehicle": [VEHICLE_SWAP_NEEDED]}
-    assert Schedule.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
+    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
 
 
 def test_operator_api_swaps_the_vehicle(api_client, bus_trip, sell):
@@ -524,7 +524,7 @@ def test_operator_api_swap_is_scoped_to_the_company(api_client, bus_trip, sell):
 
     assert (foreign.status_code, list(foreign.json()["error"]["fields"])) == (400, ["vehicle"])
     assert (as_driver.status_code, as_stranger.status_code) == (403, 404)
-    assert Schedule.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
+    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
 
 
 # --- Concurrency (PostgreSQL) -------------------------------------------------------------------
@@ -539,7 +539,7 @@ def test_bookings_racing_a_swap_all_land_on_the_new_bus():
     one: everyone ends up confirmed on the new bus's seats, the books balance."""
     company = CompanyFactory(kind=Company.Kind.BUS)
     trip = make_trip(company=company, coaches=[("B1", "STANDARD")], stops=3)
-    Schedule.objects.filter(pk=trip.pk).update(vehicle=bus(company, "BUS-3", 3))
+    Trip.objects.filter(pk=trip.pk).update(vehicle=bus(company, "BUS-3", 3))
     bigger = bus(company, "BUS-4", 4)
     users = [funded_user(10_000_000) for _ in range(THREADS)]
     now = trip.departure_at - timedelta(days=1)
@@ -552,7 +552,7 @@ def test_bookings_racing_a_swap_all_land_on_the_new_bus():
                 try:
                     booking_create(
                         user=users[i],
-                        schedule_id=trip.pk,
+                        trip_id=trip.pk,
                         origin_code="ST1",
                         destination_code="ST3",
                         class_code="STANDARD",
@@ -572,7 +572,7 @@ def test_bookings_racing_a_swap_all_land_on_the_new_bus():
             barrier.wait()
             for _ in range(5):
                 try:
-                    vehicle_swap(schedule=trip, vehicle=bigger, by=None, now=now)
+                    vehicle_swap(trip=trip, vehicle=bigger, by=None, now=now)
                     return
                 except Busy:
                     continue
@@ -585,7 +585,7 @@ def test_bookings_racing_a_swap_all_land_on_the_new_bus():
         swapping.result()
 
     assert outcomes == ["booked"] * THREADS
-    assert Schedule.objects.get(pk=trip.pk).vehicle == bigger
+    assert Trip.objects.get(pk=trip.pk).vehicle == bigger
     assert (
         sorted(Passenger.objects.values_list("status", "seat__coach__vehicle__code"))
         == [("CNF", "BUS-4")] * THREADS

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fleet.models import Company, ScheduleStatus
+from fleet.models import Company, TripStatus
 from payments.money import format_money
 from ttms.accounts.phones import phone_normalize
 from ttms.exceptions import DomainError
@@ -33,7 +33,7 @@ from .ticket_print import TicketBlock, ticket_blocks
 
 TRIPS_PAGE_SIZE = 20
 # Statuses a later change (a promotion, a cancellation) can still move.
-OPEN_TRIP_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
+OPEN_TRIP_STATUSES = (TripStatus.SCHEDULED, TripStatus.BOARDING)
 NO_MATCH = "No booking matches this PNR and contact."
 
 
@@ -125,7 +125,7 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
         "blocks": blocks,
         "qrs": [block for block in blocks if block.qr],
         "live": (
-            pnr.schedule.status in OPEN_TRIP_STATUSES
+            pnr.trip.status in OPEN_TRIP_STATUSES
             and now < pnr.arrival_at
             and any(p.status != PassengerStatus.CANCELLED for p in passengers)
         ),
@@ -154,8 +154,8 @@ def pnr_detail(request, pnr: str):
     is ahead."""
     found = _own_pnr(request.user, pnr, detail=True)
     now = timezone.now()
-    route = found.schedule.route
-    trip_cancelled = found.schedule.status == ScheduleStatus.CANCELLED
+    route = found.trip.route
+    trip_cancelled = found.trip.status == TripStatus.CANCELLED
     context = _passengers_context(found, now)
     return render(
         request,
@@ -165,7 +165,7 @@ def pnr_detail(request, pnr: str):
             "route": route,
             "company": route.company,
             "trip_cancelled": trip_cancelled,
-            "cancel_reason": (trip_cancellation_reason(found.schedule) if trip_cancelled else ""),
+            "cancel_reason": (trip_cancellation_reason(found.trip) if trip_cancelled else ""),
             # A ticket to print only while someone holds one (a cancelled trip voids them all).
             "printable": bool(context["qrs"]) and not trip_cancelled,
             "departure": local_time(found.departure_at, found.origin),
@@ -248,7 +248,7 @@ def _cancel_page(
         elif error.message != blocked:
             notice = error.message
     chosen = set(chosen) if not charted else {p.pk for p in active}
-    route = pnr.schedule.route
+    route = pnr.trip.route
     return render(
         request,
         "booking/cancel.html",
@@ -417,7 +417,7 @@ def pnr_status_lookup(request):
         )
     passengers = list(pnr.passengers.all())
     status, label = _status(passengers)
-    route = pnr.schedule.route
+    route = pnr.trip.route
     return render(
         request,
         "booking/pnr_status.html",
@@ -425,8 +425,8 @@ def pnr_status_lookup(request):
             "form": PnrLookupForm(),
             "result": pnr,
             "route": route,
-            "trip_status": pnr.schedule.get_status_display(),
-            "trip_cancelled": pnr.schedule.status == ScheduleStatus.CANCELLED,
+            "trip_status": pnr.trip.get_status_display(),
+            "trip_cancelled": pnr.trip.status == TripStatus.CANCELLED,
             "departure": local_time(pnr.departure_at, pnr.origin),
             "arrival": local_time(pnr.arrival_at, pnr.destination),
             "pnr_status": status,

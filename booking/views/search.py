@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fleet.models import BerthType, Schedule
+from fleet.models import BerthType, Trip
 from fleet.selectors import TripOption, classes_by_vehicle, station_lookup
 from fleet.selectors import trip_search as trips_find
 from payments import money
@@ -128,7 +128,7 @@ def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
         )
         quotas = _quota_counts(item)
         url = (
-            reverse("booking:trip", args=[option.schedule.pk])
+            reverse("booking:trip", args=[option.trip.pk])
             + "?"
             + urlencode({**params, "class": item.class_code})
         )
@@ -163,9 +163,7 @@ def trip_search(request):
     )
     options = trips_find(origin=origin, destination=destination, travel_date=day)
     refusals = selectors.trips_refusals(options, now=timezone.now())
-    availability = selectors.trips_availability(
-        [o for o in options if o.schedule.pk not in refusals]
-    )
+    availability = selectors.trips_availability([o for o in options if o.trip.pk not in refusals])
     rows = []
     for option in options:
         params = {"from": option.origin.code, "to": option.destination.code}
@@ -175,8 +173,8 @@ def trip_search(request):
                 _clock(option.departure_at, option.origin),
                 _clock(option.arrival_at, option.destination),
                 _duration(option.duration),
-                _offers(option, availability.get(option.schedule.pk, []), params),
-                refusals.get(option.schedule.pk, ""),
+                _offers(option, availability.get(option.trip.pk, []), params),
+                refusals.get(option.trip.pk, ""),
             )
         )
 
@@ -320,17 +318,17 @@ def coach_maps(seats: list[selectors.SeatView], *, quota: str, picked: set[str])
     return maps
 
 
-def _trip_or_404(pk: int) -> Schedule:
+def _trip_or_404(pk: int) -> Trip:
     try:
         return selectors.trip_get_for_sale(pk)
-    except Schedule.DoesNotExist:
+    except Trip.DoesNotExist:
         raise Http404(gettext("No such trip.")) from None
 
 
-def _journey_or_404(schedule: Schedule, params) -> selectors.Journey:
+def _journey_or_404(trip: Trip, params) -> selectors.Journey:
     try:
         return selectors.journey_get(
-            schedule=schedule,
+            trip=trip,
             origin_code=params.get("from", ""),
             destination_code=params.get("to", ""),
         )
@@ -342,7 +340,7 @@ def _closed_page(request, journey: selectors.Journey):
     """Why the trip cannot be booked now from the passenger's stop (`selectors.
     trip_refusal`), with the way back to that day's search; None when it can be."""
     refusal = selectors.trip_refusal(
-        schedule=journey.schedule,
+        trip=journey.trip,
         boarding=journey.origin.station,
         departure_at=journey.departure_at,
         now=timezone.now(),
@@ -373,10 +371,10 @@ def _closed_page(request, journey: selectors.Journey):
 
 
 def _journey_context(journey: selectors.Journey) -> dict:
-    schedule = journey.schedule
+    trip = journey.trip
     return {
-        "trip": schedule,
-        "route": schedule.route,
+        "trip": trip,
+        "route": trip.route,
         "journey": journey,
         "origin": journey.origin.station,
         "destination": journey.destination.station,
@@ -388,10 +386,10 @@ def _journey_context(journey: selectors.Journey) -> dict:
     }
 
 
-def _trip_classes(schedule: Schedule) -> list[str]:
-    if not schedule.vehicle_id:
+def _trip_classes(trip: Trip) -> list[str]:
+    if not trip.vehicle_id:
         return []
-    return classes_by_vehicle({schedule.vehicle_id}).get(schedule.vehicle_id, [])
+    return classes_by_vehicle({trip.vehicle_id}).get(trip.vehicle_id, [])
 
 
 @require_GET
@@ -399,26 +397,26 @@ def trip(request, pk: int):
     """One trip from the passenger's station to theirs: the classes, and the chosen class's
     seat map, each seat free or taken for exactly those legs. Picking seats (checkboxes)
     and pressing Book carries them to the booking form; no JavaScript needed."""
-    schedule = _trip_or_404(pk)
-    journey = _journey_or_404(schedule, request.GET)
+    trip = _trip_or_404(pk)
+    journey = _journey_or_404(trip, request.GET)
     if closed := _closed_page(request, journey):
         return closed
-    classes = _trip_classes(schedule)
+    classes = _trip_classes(trip)
     if not classes:
         raise Http404(gettext("This trip has no vehicle yet."))
     class_code = (request.GET.get("class") or classes[0]).strip().upper()
     if class_code not in classes:
         raise Http404(
             gettext("Trip {number} has no {class_code} class.").format(
-                number=schedule.route.number, class_code=class_code
+                number=trip.route.number, class_code=class_code
             )
         )
     quota = request.GET.get("quota", Quota.GENERAL)
     quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
-    seats = selectors.seat_map(schedule=schedule, class_code=class_code, mask=journey.mask)
+    seats = selectors.seat_map(trip=trip, class_code=class_code, mask=journey.mask)
     # Counted as the search results count them, not from the drawn seats.
     availability = selectors.journey_availability(journey, class_code=class_code, classes=classes)
-    tariff = tariff_get(company_id=schedule.route.company_id, class_code=class_code)
+    tariff = tariff_get(company_id=trip.route.company_id, class_code=class_code)
     base = {"from": journey.origin.station.code, "to": journey.destination.station.code}
     return render(
         request,
@@ -462,7 +460,7 @@ def _posted_rows(data, total: int) -> list[dict]:
 
 
 def _form_page(request, journey, class_code, options, formset, *, status=200, error=""):
-    tariff = tariff_get(company_id=journey.schedule.route.company_id, class_code=class_code)
+    tariff = tariff_get(company_id=journey.trip.route.company_id, class_code=class_code)
     texts = quota_rules(multipliers_bp=tariff.multipliers_bp)
     return render(
         request,
@@ -484,7 +482,7 @@ def _form_page(request, journey, class_code, options, formset, *, status=200, er
 def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
     """The review of a draft (`draft_review`): its passengers, and the fare against the
     wallet with Pay or a top-up; else why the booking would be refused, and neither."""
-    shown = draft_review(schedule_id=pk, draft=draft, user=request.user, now=timezone.now())
+    shown = draft_review(trip_id=pk, draft=draft, user=request.user, now=timezone.now())
     review = shown.review
     if review is None:
         error = error or shown.error
@@ -566,7 +564,7 @@ def book(request, pk: int):
     (rows added by a button), then the fare breakdown against the wallet (with a sandbox
     top-up when it is short, which comes back here), then Pay. The draft, its review and
     its payment are `sales.services.draft`'s; this maps requests to them."""
-    schedule = _trip_or_404(pk)
+    trip = _trip_or_404(pk)
     data = request.POST if request.method == "POST" else request.GET
     key = data.get("draft", "")
     draft = draft_get(session=request.session, key=key)
@@ -575,20 +573,20 @@ def book(request, pk: int):
         return redirect(reverse("booking:search"))
     if draft and draft.get("pnr"):
         return redirect("booking:pnr", pnr=draft["pnr"])
-    journey = _journey_or_404(schedule, draft or data)
+    journey = _journey_or_404(trip, draft or data)
     if closed := _closed_page(request, journey):
         return closed
     class_code = (draft["class"] if draft else data.get("class", "")).strip().upper()
-    if class_code not in _trip_classes(schedule):
+    if class_code not in _trip_classes(trip):
         raise Http404(
             gettext("Trip {number} has no {class_code} class.").format(
-                number=schedule.route.number, class_code=class_code or gettext("such")
+                number=trip.route.number, class_code=class_code or gettext("such")
             )
         )
     action = request.POST.get("action", "")
 
     if draft and request.method == "POST" and action == "pay":
-        paid = draft_pay(session=request.session, key=key, schedule_id=pk, user=request.user)
+        paid = draft_pay(session=request.session, key=key, trip_id=pk, user=request.user)
         if not paid.pnr:
             return _review_page(
                 request, pk, journey, key, draft, status=paid.status, error=paid.error
@@ -624,7 +622,7 @@ def book(request, pk: int):
     try:
         key = draft_start(
             session=request.session,
-            schedule_id=pk,
+            trip_id=pk,
             origin_code=journey.origin.station.code,
             destination_code=journey.destination.station.code,
             class_code=class_code,

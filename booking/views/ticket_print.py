@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fleet.models import ScheduleStatus
+from fleet.models import TripStatus
 from payments.money import format_money
 
 from ..boarding.qr import ticket_svg
@@ -95,16 +95,16 @@ def ticket(request, pnr: str):
     passengers = list(
         selectors.passengers_with_positions().filter(pnr=found).select_related("cancellation")
     )
-    schedule = found.schedule
-    trip_cancelled = schedule.status == ScheduleStatus.CANCELLED
+    trip = found.trip
+    trip_cancelled = trip.status == TripStatus.CANCELLED
     return render(
         request,
         "booking/ticket.html",
         {
             "pnr": found,
-            "route": schedule.route,
+            "route": trip.route,
             "trip_cancelled": trip_cancelled,
-            "cancel_reason": (trip_cancellation_reason(schedule) if trip_cancelled else ""),
+            "cancel_reason": (trip_cancellation_reason(trip) if trip_cancelled else ""),
             "departure": local_time(found.departure_at, found.origin),
             "arrival": local_time(found.arrival_at, found.destination),
             "quota": Quota(found.quota).label,

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from ttms.accounts.models import Role, User
 
-from ..models import Schedule, Vehicle
-from ..selectors import company_ids_for_user, editable_company_ids, schedule_get_for_user
+from ..models import Trip, Vehicle
+from ..selectors import company_ids_for_user, editable_company_ids, trip_get_for_user
 
 
 class IsCompanyStaff(permissions.BasePermission):
@@ -46,8 +46,8 @@ def company_vehicles(company_id: int) -> QuerySet[Vehicle]:
     return Vehicle.objects.filter(company_id=company_id)
 
 
-def trip_or_404(user, pk: int) -> Schedule:
+def trip_or_404(user, pk: int) -> Trip:
     try:
-        return schedule_get_for_user(user, pk)
-    except Schedule.DoesNotExist as exc:
+        return trip_get_for_user(user, pk)
+    except Trip.DoesNotExist as exc:
         raise NotFound("No trip with this id.") from exc

@@ -5,7 +5,7 @@ shape, so the OpenAPI schema has one component for each."""
 from django.utils import timezone
 from rest_framework import serializers
 
-from ..models import Schedule, Station
+from ..models import Station, Trip
 
 
 def local_iso(moment, station: Station) -> str:
@@ -30,7 +30,7 @@ class TripOutputSerializer(serializers.ModelSerializer):
     is_locked = serializers.BooleanField(read_only=True)
 
     class Meta:
-        model = Schedule
+        model = Trip
         fields = [
             "id",
             "number",

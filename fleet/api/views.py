@@ -17,14 +17,14 @@ from ttms.accounts.models import User
 from ttms.api.pagination import PageNumberPagination
 from ttms.api.schema import PAGE_PARAMETERS, error_response, paginated
 
-from ..models import ScheduleStatus, Vehicle
+from ..models import TripStatus, Vehicle
 from ..selectors import (
     routes_for_user,
-    schedules_for_user,
     station_lookup,
+    trips_for_user,
     vehicles_for_user,
 )
-from ..services import schedule_update
+from ..services import trip_update
 from .operator import (
     NOT_A_DRIVER,
     NOT_A_VEHICLE,
@@ -84,7 +84,7 @@ class OperatorTripListView(OperatorView):
 
     class FilterSerializer(serializers.Serializer):
         date = serializers.DateField(required=False, help_text="Service date.")
-        status = serializers.ChoiceField(choices=ScheduleStatus.choices, required=False)
+        status = serializers.ChoiceField(choices=TripStatus.choices, required=False)
         route = serializers.CharField(required=False, help_text="Route code.")
 
     @extend_schema(
@@ -95,7 +95,7 @@ class OperatorTripListView(OperatorView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        trips = schedules_for_user(request.user).order_by("departure_at", "pk")
+        trips = trips_for_user(request.user).order_by("departure_at", "pk")
         f = filters.validated_data
         if "date" in f:
             trips = trips.filter(service_date=f["date"])
@@ -151,8 +151,8 @@ class OperatorTripDetailView(OperatorView):
         self.check_can_edit(trip.route.company_id)
         data = self.InputSerializer(data=request.data, company_id=trip.route.company_id)
         data.is_valid(raise_exception=True)
-        trip = schedule_update(schedule=trip, by=request.user, **data.validated_data)
-        return Response(TripOutputSerializer(schedules_for_user(request.user).get(pk=pk)).data)
+        trip = trip_update(trip=trip, by=request.user, **data.validated_data)
+        return Response(TripOutputSerializer(trips_for_user(request.user).get(pk=pk)).data)
 
 
 class VehicleOutputSerializer(serializers.ModelSerializer):

@@ -17,8 +17,8 @@ from ttms.accounts.tests.factories import UserFactory
 
 from .factories import (
     CompanyFactory,
-    ScheduleFactory,
     StationFactory,
+    TripFactory,
     VehicleFactory,
     make_route,
     staff_user,
@@ -139,13 +139,13 @@ def line_b(company_b):
 @pytest.fixture
 def trip_a(line_a):
     _, vehicle, route = line_a
-    return ScheduleFactory(route=route, vehicle=vehicle)
+    return TripFactory(route=route, vehicle=vehicle)
 
 
 @pytest.fixture
 def trip_b(line_b):
     _, vehicle, route = line_b
-    return ScheduleFactory(route=route, vehicle=vehicle)
+    return TripFactory(route=route, vehicle=vehicle)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from fleet.models import (
     CompanyMembership,
     Route,
     RouteStop,
-    Schedule,
     Station,
+    Trip,
     Vehicle,
 )
 from fleet.services import (
@@ -130,11 +130,11 @@ def make_route(company, stops, *, departure_times="08:00", code=None, **kwargs) 
     return route
 
 
-class ScheduleFactory(factory.django.DjangoModelFactory):
+class TripFactory(factory.django.DjangoModelFactory):
     """A trip of `route` leaving at 08:00 Asia/Kolkata on `service_date`, 3 hours long."""
 
     class Meta:
-        model = Schedule
+        model = Trip
 
     route = factory.SubFactory(RouteFactory)
     service_date = date(2030, 1, 7)

@@ -12,16 +12,16 @@ from fleet.models import (
     Company,
     CompanyMembership,
     Route,
-    Schedule,
-    ScheduleStatus,
     SeatLayout,
     Station,
     TravelClass,
+    Trip,
+    TripStatus,
     Vehicle,
 )
 
 pytestmark = pytest.mark.django_db
-S = ScheduleStatus
+S = TripStatus
 
 
 def _pair(model, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a, admin_b):
@@ -41,7 +41,7 @@ def _pair(model, company_a, company_b, line_a, line_b, trip_a, trip_b, admin_a, 
         return line_a[1].coaches.get(), line_b[1].coaches.get()
     if model is Route:
         return line_a[2], line_b[2]
-    if model is Schedule:
+    if model is Trip:
         return trip_a, trip_b
     if model is SeatLayout:
         return (
@@ -63,7 +63,7 @@ MODELS = [
     Vehicle,
     Coach,
     Route,
-    Schedule,
+    Trip,
     SeatLayout,
     TravelClass,
 ]
@@ -261,7 +261,7 @@ def test_trip_vehicle_and_drivers_change_through_the_admin(client, admin_a, trip
 def test_admin_refuses_to_edit_a_departed_trip_and_says_why(
     client, admin_a, trip_a, driver_a, status
 ):
-    Schedule.objects.filter(pk=trip_a.pk).update(status=status)
+    Trip.objects.filter(pk=trip_a.pk).update(status=status)
     client.force_login(admin_a)
 
     page = client.get(_url(trip_a))
@@ -276,13 +276,13 @@ def test_admin_refuses_to_edit_a_departed_trip_and_says_why(
 
 @pytest.mark.parametrize("status", [S.DEPARTED, S.ARRIVED, S.CANCELLED])
 def test_admin_refuses_to_delete_a_departed_trip(client, admin_a, trip_a, status):
-    Schedule.objects.filter(pk=trip_a.pk).update(status=status)
+    Trip.objects.filter(pk=trip_a.pk).update(status=status)
     client.force_login(admin_a)
 
     response = client.post(_url(trip_a, "delete"), {"post": "yes"})
 
     assert response.status_code == 403
-    assert Schedule.objects.filter(pk=trip_a.pk).exists()
+    assert Trip.objects.filter(pk=trip_a.pk).exists()
 
 
 def test_admin_status_actions_go_through_the_machine(client, admin_a, trip_a):
@@ -337,7 +337,7 @@ def test_admin_cancel_action_asks_for_a_reason_then_cancels(client, admin_a, tri
 
 
 def test_admin_cancel_of_a_departed_trip_is_refused(client, admin_a, trip_a):
-    Schedule.objects.filter(pk=trip_a.pk).update(status=S.DEPARTED)
+    Trip.objects.filter(pk=trip_a.pk).update(status=S.DEPARTED)
     client.force_login(admin_a)
 
     client.post(
@@ -415,7 +415,7 @@ def test_a_coach_layout_change_of_a_vehicle_on_a_trip_is_refused_as_the_fleet_se
     seats_before = list(coach.seats.order_by("pk").values_list("pk", "number"))
     layout_before = coach.layout_id
     other = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (30)")
-    Schedule.objects.filter(pk=trip_a.pk).update(status=S.BOARDING)
+    Trip.objects.filter(pk=trip_a.pk).update(status=S.BOARDING)
     client.force_login(admin_a)
 
     response = client.post(
@@ -518,7 +518,7 @@ def test_route_stops_going_backwards_are_refused(client, admin_a, line_a):
 
 def test_route_stops_cannot_change_while_a_trip_is_on_its_way(client, admin_a, line_a, trip_a):
     stations, _, route = line_a
-    Schedule.objects.filter(pk=trip_a.pk).update(status=S.DEPARTED)
+    Trip.objects.filter(pk=trip_a.pk).update(status=S.DEPARTED)
     client.force_login(admin_a)
 
     response = client.post(

@@ -9,8 +9,8 @@ from fleet.models import (
     Company,
     CompanyMembership,
     Route,
-    Schedule,
     Station,
+    Trip,
     Vehicle,
 )
 from fleet.selectors import station_get_by_code, trip_search
@@ -33,9 +33,7 @@ def loaded(settings):
 
 
 def _counts():
-    return [
-        m.objects.count() for m in (Company, Station, Vehicle, Route, Schedule, CompanyMembership)
-    ]
+    return [m.objects.count() for m in (Company, Station, Vehicle, Route, Trip, CompanyMembership)]
 
 
 def test_demo_creates_two_operators_and_fourteen_days_of_trips(loaded):
@@ -47,9 +45,7 @@ def test_demo_creates_two_operators_and_fourteen_days_of_trips(loaded):
         first
     )
     assert (
-        Schedule.objects.filter(
-            route__company__slug="rwanda-intercity", drivers__isnull=True
-        ).count()
+        Trip.objects.filter(route__company__slug="rwanda-intercity", drivers__isnull=True).count()
         == 0
     )
 
@@ -100,7 +96,7 @@ def test_demo_rail_corridor_answers_an_intermediate_pair(loaded):
 
     options = trip_search(origin=kanpur, destination=allahabad, travel_date=MONDAY)
 
-    assert [(o.schedule.route.number, o.local_departure.strftime("%H:%M")) for o in options] == [
+    assert [(o.trip.route.number, o.local_departure.strftime("%H:%M")) for o in options] == [
         ("12302", "21:40")
     ]
     # Allahabad is Prayagraj now: the alias finds it.

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from fleet.models import Company, CompanyMembership, Route, Schedule, ScheduleEvent, Vehicle
-from fleet.services import route_create, schedule_update, schedules_generate
+from fleet.models import Company, CompanyMembership, Route, Trip, TripEvent, Vehicle
+from fleet.services import route_create, trip_update, trips_generate
 from ttms.accounts.models import Role, User
 
 from .factories import VehicleFactory
@@ -50,21 +50,21 @@ def operators_line(demo):
         stops=[(stops["RW-NYB"], 0, None, 0), (stops["RW-MUH"], 50, 55, None)],
     )
     with time_machine.travel(START, tick=False):
-        schedules_generate(
+        trips_generate(
             start=TODAY, end=TODAY + timedelta(days=2), routes=Route.objects.filter(pk=route.pk)
         )
     return bus, route
 
 
 def _snapshot(bus: Vehicle, route: Route) -> dict:
-    trips = Schedule.objects.filter(route=route).order_by("pk")
+    trips = Trip.objects.filter(route=route).order_by("pk")
     return {
         "bus": Vehicle.objects.filter(pk=bus.pk).values().get(),
         "route": Route.objects.filter(pk=route.pk).values().get(),
         "stops": list(route.stops.order_by("sequence").values()),
         "trips": list(trips.values()),
         "drivers": [list(t.drivers.values_list("pk", flat=True)) for t in trips],
-        "events": ScheduleEvent.objects.filter(schedule__route=route).count(),
+        "events": TripEvent.objects.filter(trip__route=route).count(),
     }
 
 
@@ -81,12 +81,12 @@ def test_loading_the_demo_again_leaves_an_operators_route_trips_and_bus_alone(op
 
 def test_a_demo_trip_whose_driver_an_operator_removed_keeps_no_driver(demo):
     trip = (
-        Schedule.objects.filter(route__company=demo, route__code="RIC-101")
+        Trip.objects.filter(route__company=demo, route__code="RIC-101")
         .order_by("departure_at")
         .first()
     )
     admin = User.objects.get(email="company@example.com")
-    schedule_update(schedule=trip, by=admin, drivers=[], reason="the driver is ill")
+    trip_update(trip=trip, by=admin, drivers=[], reason="the driver is ill")
 
     _load_demo()
 

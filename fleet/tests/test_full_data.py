@@ -23,22 +23,22 @@ from fleet.models import (
     Route,
     RouteException,
     RouteStop,
-    Schedule,
-    ScheduleEvent,
     Seat,
     Station,
     StationAlias,
+    Trip,
+    TripEvent,
     Vehicle,
 )
-from fleet.services import schedules_generate
+from fleet.services import trips_generate
 
 pytestmark = [pytest.mark.fulldata, pytest.mark.django_db]
 
 TRAVEL_DATE = date(2030, 1, 9)  # a Wednesday: some trains do not leave their origin that day
 WIPE_ORDER = [
-    Schedule.drivers.through,
-    ScheduleEvent,
-    Schedule,
+    Trip.drivers.through,
+    TripEvent,
+    Trip,
     RouteException,
     RouteStop,
     Route,
@@ -74,7 +74,7 @@ def railways(django_db_setup, django_db_blocker):
             first = import_railways(directory=directory)
             second = import_railways(directory=directory)
             # Trains run up to five days: the trips that call on TRAVEL_DATE left by then.
-            schedules_generate(
+            trips_generate(
                 start=TRAVEL_DATE - timedelta(days=7), end=TRAVEL_DATE + timedelta(days=1)
             )
             yield directory, first, second
@@ -231,7 +231,7 @@ def test_gtfs_feed_imports_with_the_readme_counts(feeds, path, slug, counts, rou
 
 
 def test_sample_feed_trips_appear_in_search(api_client, feeds):
-    schedules_generate(
+    trips_generate(
         start=date(2008, 1, 6),
         end=date(2008, 1, 7),
         routes=Route.objects.filter(company__slug="demo-transit"),

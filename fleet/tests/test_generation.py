@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from fleet.models import RouteException, Schedule, Weekday
-from fleet.services import schedules_generate
+from fleet.models import RouteException, Trip, Weekday
+from fleet.services import trips_generate
 
 from .factories import StationFactory, make_route
 
@@ -31,7 +31,7 @@ def _route(company, stations, **kwargs):
 
 def _trips(route):
     return list(
-        Schedule.objects.filter(route=route)
+        Trip.objects.filter(route=route)
         .order_by("departure_at")
         .values_list("service_date", "departure_at", "arrival_at")
     )
@@ -45,7 +45,7 @@ def test_trips_follow_running_days_and_departure_times(company_a, stations):
         running_days=Weekday.MONDAY | Weekday.WEDNESDAY | Weekday.FRIDAY,
     )
 
-    report = schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=6))
+    report = trips_generate(start=MONDAY, end=MONDAY + timedelta(days=6))
 
     assert (report.routes, report.created, report.existing) == (1, 6, 0)
     expected = []
@@ -58,10 +58,10 @@ def test_trips_follow_running_days_and_departure_times(company_a, stations):
 
 def test_generation_is_idempotent(company_a, stations):
     route = _route(company_a, stations)
-    schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=2))
+    trips_generate(start=MONDAY, end=MONDAY + timedelta(days=2))
     before = _trips(route)
 
-    report = schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=2))
+    report = trips_generate(start=MONDAY, end=MONDAY + timedelta(days=2))
 
     assert (report.created, report.existing) == (0, 3)
     assert _trips(route) == before
@@ -69,9 +69,9 @@ def test_generation_is_idempotent(company_a, stations):
 
 def test_a_wider_range_adds_only_the_missing_days(company_a, stations):
     route = _route(company_a, stations)
-    schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=1))
+    trips_generate(start=MONDAY, end=MONDAY + timedelta(days=1))
 
-    report = schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=3))
+    report = trips_generate(start=MONDAY, end=MONDAY + timedelta(days=3))
 
     assert (report.created, report.existing) == (2, 2)
     assert len(_trips(route)) == 4
@@ -84,7 +84,7 @@ def test_exceptions_add_and_remove_dates(company_a, stations):
         route=route, date=MONDAY + timedelta(days=3), kind=RouteException.Kind.ADDED
     )
 
-    schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=13))
+    trips_generate(start=MONDAY, end=MONDAY + timedelta(days=13))
 
     assert [t[0] for t in _trips(route)] == [MONDAY + timedelta(days=3), MONDAY + timedelta(days=7)]
 
@@ -97,7 +97,7 @@ def test_validity_bounds_the_dates(company_a, stations):
         valid_to=MONDAY + timedelta(days=2),
     )
 
-    schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=5))
+    trips_generate(start=MONDAY, end=MONDAY + timedelta(days=5))
 
     assert [t[0] for t in _trips(route)] == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)]
 
@@ -105,7 +105,7 @@ def test_validity_bounds_the_dates(company_a, stations):
 def test_departure_past_midnight_belongs_to_the_previous_service_day(company_a, stations):
     route = _route(company_a, stations, departure_times="25:30")
 
-    schedules_generate(start=MONDAY, end=MONDAY)
+    trips_generate(start=MONDAY, end=MONDAY)
 
     assert _trips(route)[0][:2] == (MONDAY, datetime(2030, 1, 8, 1, 30, tzinfo=IST))
 
@@ -115,7 +115,7 @@ def test_departure_keeps_local_wall_time_across_daylight_saving(company_a):
     b = StationFactory(time_zone="America/Los_Angeles")
     route = make_route(company_a, [(a, 0, None, 0), (b, 10, 20, None)])
 
-    schedules_generate(start=date(2030, 3, 9), end=date(2030, 3, 11))
+    trips_generate(start=date(2030, 3, 9), end=date(2030, 3, 11))
 
     # Clocks go forward on Sunday 10 March 2030: 08:00 is 16:00 UTC before, 15:00 after.
     assert [t[1].astimezone(UTC).hour for t in _trips(route)] == [16, 15, 15]
@@ -125,9 +125,9 @@ def test_trips_get_the_default_vehicle_and_inactive_routes_none(company_a, stati
     _, vehicle, bus_route = line_a
     inactive = _route(company_a, stations, is_active=False)
 
-    schedules_generate(start=MONDAY, end=MONDAY)
+    trips_generate(start=MONDAY, end=MONDAY)
 
-    assert list(Schedule.objects.filter(route=bus_route).values_list("vehicle", flat=True)) == [
+    assert list(Trip.objects.filter(route=bus_route).values_list("vehicle", flat=True)) == [
         vehicle.pk
     ]
     assert _trips(inactive) == []
@@ -137,9 +137,9 @@ def test_a_range_that_ends_before_it_starts_is_refused(company_a, stations):
     _route(company_a, stations)
 
     with pytest.raises(ValidationError):
-        schedules_generate(start=MONDAY, end=MONDAY - timedelta(days=1))
+        trips_generate(start=MONDAY, end=MONDAY - timedelta(days=1))
 
-    assert not Schedule.objects.exists()
+    assert not Trip.objects.exists()
 
 
 def test_command_generates_then_finds_everything(company_a, stations):
@@ -147,7 +147,7 @@ def test_command_generates_then_finds_everything(company_a, stations):
     out = StringIO()
 
     call_command(
-        "generate_schedules",
+        "generate_trips",
         "--start",
         "2030-01-07",
         "--days",
@@ -157,9 +157,7 @@ def test_command_generates_then_finds_everything(company_a, stations):
         stdout=out,
         verbosity=1,
     )
-    call_command(
-        "generate_schedules", "--start", "2030-01-07", "--days", "3", stdout=out, verbosity=1
-    )
+    call_command("generate_trips", "--start", "2030-01-07", "--days", "3", stdout=out, verbosity=1)
 
     lines = [line.split(" (")[0] for line in out.getvalue().splitlines()]
     assert lines == [
@@ -174,20 +172,20 @@ def test_admin_action_generates_the_next_60_days(client, admin_a, line_a):
 
     response = client.post(
         reverse("admin:fleet_route_changelist"),
-        {"action": "generate_schedules", "_selected_action": [route.pk]},
+        {"action": "generate_trips", "_selected_action": [route.pk]},
     )
 
     assert response.status_code == 302
-    assert Schedule.objects.filter(route=route).count() == 60
+    assert Trip.objects.filter(route=route).count() == 60
 
 
 def test_nightly_task_keeps_sixty_days_ahead(company_a, stations):
-    from fleet.tasks import schedules_generate_task
+    from fleet.tasks import trips_generate_task
 
     route = _route(company_a, stations)
 
-    first = schedules_generate_task.apply().get()
-    second = schedules_generate_task.apply().get()
+    first = trips_generate_task.apply().get()
+    second = trips_generate_task.apply().get()
 
     assert (first, second) == (
         "1 routes: 60 trips created, 0 already there",

@@ -11,7 +11,7 @@ from fleet.importers.base import ImportFailed
 from fleet.importers.gtfs import haversine_km, import_gtfs
 from fleet.models import Company, Route, RouteException, RouteStop, Station
 from fleet.selectors import station_get_by_code, trip_search
-from fleet.services import schedules_generate
+from fleet.services import trips_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -119,12 +119,12 @@ def test_calendar_gives_running_days_validity_and_exceptions(feed):
 
 def test_imported_trips_appear_in_search(feed):
     _import(feed)
-    schedules_generate(start=date(2030, 1, 5), end=date(2030, 1, 13))
+    trips_generate(start=date(2030, 1, 5), end=date(2030, 1, 13))
     kgl, muh, huy = (station_get_by_code(f"KVB:{c}") for c in ("KGL", "MUH", "HUY"))
 
     def times(origin, destination, day):
         return [
-            (o.schedule.route.code, o.local_departure.strftime("%d %H:%M"))
+            (o.trip.route.code, o.local_departure.strftime("%d %H:%M"))
             for o in trip_search(origin=origin, destination=destination, travel_date=day)
         ]
 

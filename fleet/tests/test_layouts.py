@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from fleet.exceptions import VehicleInService
 from fleet.layouts import LayoutError, build_seats
-from fleet.models import Coach, ScheduleStatus, Seat, SeatLayout
+from fleet.models import Coach, Seat, SeatLayout, TripStatus
 from fleet.services import coach_build_seats, standard_layout
 
 Kind = SeatLayout.Kind
@@ -139,7 +139,7 @@ def test_coach_build_seats_replaces_seats_with_the_layouts(line_a):
 
 @pytest.mark.django_db
 def test_coach_build_seats_is_refused_while_the_vehicle_is_on_a_trip(trip_a):
-    trip_a.status = ScheduleStatus.DEPARTED
+    trip_a.status = TripStatus.DEPARTED
     trip_a.save()
     coach = Coach.objects.get(vehicle=trip_a.vehicle)
 

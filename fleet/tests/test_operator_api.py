@@ -3,12 +3,12 @@ departed trip refuses every change."""
 
 import pytest
 
-from fleet.models import Schedule, ScheduleEvent, ScheduleStatus
+from fleet.models import Trip, TripEvent, TripStatus
 
 from .factories import VehicleFactory
 
 pytestmark = pytest.mark.django_db
-S = ScheduleStatus
+S = TripStatus
 
 
 def _ids(response):
@@ -93,7 +93,7 @@ def test_scheduler_changes_vehicle_and_drivers(api_client, scheduler_a, trip_a, 
 
     assert response.status_code == 200
     assert (response.json()["vehicle"], response.json()["drivers"]) == (spare.pk, [driver_a.pk])
-    assert ScheduleEvent.objects.get().reason == "bigger bus"
+    assert TripEvent.objects.get().reason == "bigger bus"
 
 
 def test_status_moves_through_the_api(api_client, scheduler_a, trip_a):
@@ -129,7 +129,7 @@ def test_api_refuses_a_move_the_machine_does_not_allow(api_client, scheduler_a, 
 def test_api_refuses_every_change_of_a_departed_trip(
     api_client, scheduler_a, trip_a, driver_a, status
 ):
-    Schedule.objects.filter(pk=trip_a.pk).update(status=status)
+    Trip.objects.filter(pk=trip_a.pk).update(status=status)
     api_client.force_authenticate(scheduler_a)
     url = f"/api/v1/operator/trips/{trip_a.pk}/"
 
@@ -148,7 +148,7 @@ def test_api_refuses_every_change_of_a_departed_trip(
     trip_a.refresh_from_db()
     assert (trip_a.status, trip_a.vehicle.code) == (status, "A BUS 1")
     assert list(trip_a.drivers.all()) == []
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_cancel_without_reason_is_a_field_error(api_client, scheduler_a, trip_a):

@@ -4,7 +4,7 @@ staff nothing about other users or other companies."""
 
 import pytest
 
-from fleet.models import ScheduleEvent, Vehicle
+from fleet.models import TripEvent, Vehicle
 from ttms.accounts.models import Role, User
 
 from .factories import MembershipFactory, VehicleFactory
@@ -52,7 +52,7 @@ def test_drivers_that_are_not_the_companys_get_one_answer_whoever_they_are(
     assert answers[0].json() == NOT_A_DRIVER
     assert b"@" not in answers[0].content
     assert list(trip_a.drivers.all()) == []
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_one_stranger_among_the_companys_drivers_refuses_the_whole_change(
@@ -68,7 +68,7 @@ def test_one_stranger_among_the_companys_drivers_refuses_the_whole_change(
 
     assert (response.status_code, response.json()) == (400, NOT_A_DRIVER)
     assert list(trip_a.drivers.all()) == []
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_a_vehicle_of_another_company_and_a_missing_one_get_one_answer(
@@ -85,7 +85,7 @@ def test_a_vehicle_of_another_company_and_a_missing_one_get_one_answer(
     assert theirs.json() == NOT_A_VEHICLE
     trip_a.refresh_from_db()
     assert trip_a.vehicle.code == "A BUS 1"
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_a_swap_to_a_vehicle_of_another_company_and_to_a_missing_one_get_one_answer(
@@ -102,7 +102,7 @@ def test_a_swap_to_a_vehicle_of_another_company_and_to_a_missing_one_get_one_ans
     assert theirs.json() == NOT_A_VEHICLE
     trip_a.refresh_from_db()
     assert trip_a.vehicle.code == "A BUS 1"
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_staff_of_two_companies_cannot_put_one_companys_vehicle_on_the_others_trip(

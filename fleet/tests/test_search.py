@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from fleet.models import Schedule, ScheduleStatus
+from fleet.models import Trip, TripStatus
 from fleet.selectors import trip_search
-from fleet.services import schedules_generate
+from fleet.services import trips_generate
 
 from .factories import CompanyFactory, StationFactory, VehicleFactory, make_route
 
@@ -45,13 +45,13 @@ def rail():
         name="Day Express",
         departure_times="10:00",
     )
-    schedules_generate(start=SUNDAY, end=MONDAY + timedelta(days=2))
+    trips_generate(start=SUNDAY, end=MONDAY + timedelta(days=2))
     return {"stations": (a, b, c, d), "r1": r1, "r2": r2}
 
 
 def _found(origin, destination, day):
     return [
-        (o.schedule.route.number, o.schedule.service_date)
+        (o.trip.route.number, o.trip.service_date)
         for o in trip_search(origin=origin, destination=destination, travel_date=day)
     ]
 
@@ -61,9 +61,7 @@ def test_intermediate_pair_in_order_finds_the_trip_leaving_that_day(rail):
 
     options = trip_search(origin=a, destination=c, travel_date=MONDAY)
 
-    assert [(o.schedule.route.number, o.schedule.service_date) for o in options] == [
-        ("12001", MONDAY)
-    ]
+    assert [(o.trip.route.number, o.trip.service_date) for o in options] == [("12001", MONDAY)]
     option = options[0]
     assert option.local_departure.isoformat() == "2030-01-07T22:00:00+05:30"
     assert option.local_arrival.isoformat() == "2030-01-08T01:00:00+05:30"
@@ -98,9 +96,7 @@ def test_same_station_or_no_common_route_finds_nothing(rail):
 
 def test_cancelled_trips_are_left_out(rail):
     a, _, _, d = rail["stations"]
-    Schedule.objects.filter(route=rail["r1"], service_date=MONDAY).update(
-        status=ScheduleStatus.CANCELLED
-    )
+    Trip.objects.filter(route=rail["r1"], service_date=MONDAY).update(status=TripStatus.CANCELLED)
 
     assert _found(a, d, MONDAY) == []
 
@@ -110,7 +106,7 @@ def test_boarding_date_is_local_to_the_origin_station(db):
     x = StationFactory(code="KGL", time_zone="Africa/Kigali")
     y = StationFactory(code="HUY", time_zone="Africa/Kigali")
     make_route(company, [(x, 0, None, 0), (y, 135, 170, None)], departure_times="00:30 23:30")
-    schedules_generate(start=MONDAY, end=MONDAY + timedelta(days=1))
+    trips_generate(start=MONDAY, end=MONDAY + timedelta(days=1))
 
     options = trip_search(origin=x, destination=y, travel_date=MONDAY)
 
@@ -122,7 +118,7 @@ def test_boarding_date_is_local_to_the_origin_station(db):
 
 
 def test_search_api_lists_trips_with_local_times(api_client, rail):
-    trip = Schedule.objects.get(route=rail["r1"], service_date=SUNDAY)
+    trip = Trip.objects.get(route=rail["r1"], service_date=SUNDAY)
 
     response = api_client.get(URL, {"from": "ccc", "to": "DDD", "date": "2030-01-07"})
 

@@ -8,29 +8,29 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from fleet.exceptions import InvalidStatusTransition, RouteInService, TripLocked
-from fleet.models import Schedule, ScheduleEvent, ScheduleStatus
+from fleet.models import Trip, TripEvent, TripStatus
 from fleet.services import (
     TRANSITIONS,
     route_check_editable,
-    schedule_cancel,
-    schedule_delete,
-    schedule_transition,
-    schedule_update,
+    trip_delete,
+    trip_mark_cancelled,
+    trip_transition,
+    trip_update,
 )
 
 from .factories import VehicleFactory
 
 pytestmark = pytest.mark.django_db
-S = ScheduleStatus
+S = TripStatus
 
 ALLOWED = [(s, t) for s, targets in TRANSITIONS.items() for t in sorted(targets)]
 REFUSED = [(s, t) for s in S.values for t in S.values if t not in TRANSITIONS[s]]
 LOCKED = [S.DEPARTED, S.ARRIVED, S.CANCELLED]
 
 
-def _set_status(schedule, status):
-    Schedule.objects.filter(pk=schedule.pk).update(status=status)
-    schedule.refresh_from_db()
+def _set_status(trip, status):
+    Trip.objects.filter(pk=trip.pk).update(status=status)
+    trip.refresh_from_db()
 
 
 def test_the_machine_allows_exactly_these_moves():
@@ -50,15 +50,13 @@ def test_allowed_transition_changes_status_and_records_who_and_why(
     _set_status(trip_a, current)
 
     with time_machine.travel(datetime(2030, 1, 7, 2, 0, tzinfo=ZoneInfo("UTC")), tick=False):
-        result = schedule_transition(
-            schedule=trip_a, to_status=target, by=admin_a, reason="because"
-        )
+        result = trip_transition(trip=trip_a, to_status=target, by=admin_a, reason="because")
 
     trip_a.refresh_from_db()
     assert (result.status, trip_a.status) == (target, target)
     assert trip_a.status_changed_at == datetime(2030, 1, 7, 2, 0, tzinfo=ZoneInfo("UTC"))
     assert list(
-        ScheduleEvent.objects.values_list("action", "from_status", "to_status", "by", "reason")
+        TripEvent.objects.values_list("action", "from_status", "to_status", "by", "reason")
     ) == [("status", current, target, admin_a.pk, "because")]
 
 
@@ -68,17 +66,17 @@ def test_refused_transition_changes_nothing(trip_a, admin_a, current, target):
     expected = TripLocked if current in LOCKED else InvalidStatusTransition
 
     with pytest.raises(expected):
-        schedule_transition(schedule=trip_a, to_status=target, by=admin_a, reason="because")
+        trip_transition(trip=trip_a, to_status=target, by=admin_a, reason="because")
 
     trip_a.refresh_from_db()
     assert trip_a.status == current
     assert trip_a.status_changed_at is None
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 def test_invalid_transition_says_what_is_possible(trip_a):
     with pytest.raises(InvalidStatusTransition) as exc:
-        schedule_transition(schedule=trip_a, to_status=S.ARRIVED)
+        trip_transition(trip=trip_a, to_status=S.ARRIVED)
 
     assert exc.value.message == (
         "A scheduled trip cannot become arrived; it can become: boarding, cancelled."
@@ -87,7 +85,7 @@ def test_invalid_transition_says_what_is_possible(trip_a):
 
 def test_cancelling_needs_a_reason(trip_a):
     with pytest.raises(ValidationError) as exc:
-        schedule_cancel(schedule=trip_a, reason="  ")
+        trip_mark_cancelled(trip=trip_a, reason="  ")
 
     assert exc.value.message_dict == {
         "reason": ["Say why the trip is cancelled; passengers are told."]
@@ -98,7 +96,7 @@ def test_cancelling_needs_a_reason(trip_a):
 
 def test_unknown_status_is_a_field_error(trip_a):
     with pytest.raises(ValidationError) as exc:
-        schedule_transition(schedule=trip_a, to_status="flying")
+        trip_transition(trip=trip_a, to_status="flying")
 
     assert exc.value.message_dict == {"status": ["'flying' is not a trip status."]}
 
@@ -107,12 +105,12 @@ def test_unknown_status_is_a_field_error(trip_a):
 
 
 def test_departed_trip_refusal_says_when_it_departed(trip_a, admin_a):
-    schedule_transition(schedule=trip_a, to_status=S.BOARDING)
+    trip_transition(trip=trip_a, to_status=S.BOARDING)
     with time_machine.travel(datetime(2030, 1, 7, 2, 35, tzinfo=ZoneInfo("UTC")), tick=False):
-        schedule_transition(schedule=trip_a, to_status=S.DEPARTED)
+        trip_transition(trip=trip_a, to_status=S.DEPARTED)
 
     with pytest.raises(TripLocked) as exc:
-        schedule_update(schedule=trip_a, by=admin_a, vehicle=None)
+        trip_update(trip=trip_a, by=admin_a, vehicle=None)
 
     # 02:35 UTC is 04:35 in Kigali, the company's time zone.
     assert exc.value.message == (
@@ -128,11 +126,11 @@ def test_vehicle_change_is_refused_after_departure(trip_a, admin_a, status):
     _set_status(trip_a, status)
 
     with pytest.raises(TripLocked):
-        schedule_update(schedule=trip_a, by=admin_a, vehicle=other)
+        trip_update(trip=trip_a, by=admin_a, vehicle=other)
 
     trip_a.refresh_from_db()
     assert trip_a.vehicle.code == "A BUS 1"
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 @pytest.mark.parametrize("status", LOCKED)
@@ -140,10 +138,10 @@ def test_driver_change_is_refused_after_departure(trip_a, admin_a, driver_a, sta
     _set_status(trip_a, status)
 
     with pytest.raises(TripLocked):
-        schedule_update(schedule=trip_a, by=admin_a, drivers=[driver_a])
+        trip_update(trip=trip_a, by=admin_a, drivers=[driver_a])
 
     assert list(trip_a.drivers.all()) == []
-    assert not ScheduleEvent.objects.exists()
+    assert not TripEvent.objects.exists()
 
 
 @pytest.mark.parametrize("status", LOCKED)
@@ -151,9 +149,9 @@ def test_deletion_is_refused_after_departure(trip_a, admin_a, status):
     _set_status(trip_a, status)
 
     with pytest.raises(TripLocked):
-        schedule_delete(schedule=trip_a, by=admin_a)
+        trip_delete(trip=trip_a, by=admin_a)
 
-    assert Schedule.objects.filter(pk=trip_a.pk).exists()
+    assert Trip.objects.filter(pk=trip_a.pk).exists()
 
 
 @pytest.mark.parametrize("status", [S.DEPARTED, S.ARRIVED])
@@ -161,7 +159,7 @@ def test_cancellation_is_refused_after_departure(trip_a, admin_a, status):
     _set_status(trip_a, status)
 
     with pytest.raises(TripLocked):
-        schedule_cancel(schedule=trip_a, by=admin_a, reason="storm")
+        trip_mark_cancelled(trip=trip_a, by=admin_a, reason="storm")
 
     trip_a.refresh_from_db()
     assert trip_a.status == status
@@ -187,12 +185,12 @@ def test_update_before_departure_changes_vehicle_and_drivers_and_records_it(
 ):
     other = VehicleFactory(company=trip_a.route.company)
 
-    schedule_update(schedule=trip_a, by=admin_a, vehicle=other, drivers=[driver_a], reason="swap")
+    trip_update(trip=trip_a, by=admin_a, vehicle=other, drivers=[driver_a], reason="swap")
 
     trip_a.refresh_from_db()
     assert trip_a.vehicle == other
     assert list(trip_a.drivers.all()) == [driver_a]
-    event = ScheduleEvent.objects.get()
+    event = TripEvent.objects.get()
     assert (event.action, event.by, event.reason) == ("update", admin_a, "swap")
     assert event.details == {
         "vehicle": [trip_a.route.default_vehicle_id, other.pk],
@@ -204,7 +202,7 @@ def test_update_refuses_a_vehicle_of_another_company(trip_a, line_b):
     _, vehicle_b, _ = line_b
 
     with pytest.raises(ValidationError) as exc:
-        schedule_update(schedule=trip_a, vehicle=vehicle_b)
+        trip_update(trip=trip_a, vehicle=vehicle_b)
 
     assert exc.value.message_dict == {"vehicle": ["Choose an active vehicle of this company."]}
     trip_a.refresh_from_db()
@@ -213,13 +211,13 @@ def test_update_refuses_a_vehicle_of_another_company(trip_a, line_b):
 
 def test_update_refuses_drivers_who_do_not_drive_for_the_company(trip_a, driver_b, agent_a):
     with pytest.raises(ValidationError) as exc:
-        schedule_update(schedule=trip_a, drivers=[driver_b, agent_a])
+        trip_update(trip=trip_a, drivers=[driver_b, agent_a])
 
     assert exc.value.message_dict == {"drivers": ["Not a driver of this company."]}
     assert list(trip_a.drivers.all()) == []
 
 
 def test_delete_before_departure_removes_the_trip(trip_a):
-    schedule_delete(schedule=trip_a)
+    trip_delete(trip=trip_a)
 
-    assert not Schedule.objects.filter(pk=trip_a.pk).exists()
+    assert not Trip.objects.filter(pk=trip_a.pk).exists()

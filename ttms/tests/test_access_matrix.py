@@ -37,7 +37,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from booking.models import BoardingScan, Passenger, Pnr
 from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, funded_user, make_trip
-from fleet.models import Company, Schedule
+from fleet.models import Company, Trip
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, staff_user
 from payments.models import Entry, Payment, WebhookEvent
@@ -114,7 +114,7 @@ fleet.seatlayout                                          302    302    302    3
 fleet.vehicle                                             302    302    302    302    302    302    200    200    200
 fleet.coach                                               302    302    302    302    302    302    200    200    200
 fleet.route                                               302    302    302    302    302    302    200    200    200
-fleet.schedule                                            302    302    302    302    302    302    200    200    200
+fleet.trip                                            302    302    302    302    302    302    200    200    200
 booking.farerule                                          302    302    302    302    302    302    200    200    200
 booking.pnr                                               302    302    302    302    302    302    200    200    200
 booking.tripclass                                         302    302    302    302    302    302    200    200    200
@@ -186,7 +186,7 @@ def build_world() -> World:
     }
     pnr = booking_create(
         user=holder,
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code=f"W{n}S1",
         destination_code=f"W{n}S3",
         class_code="STANDARD",
@@ -407,8 +407,8 @@ def _state() -> tuple:
         list(Passenger.objects.values_list("pk", "status", "seat_id").order_by("pk")),
         list(Payment.objects.values_list("pk", "status").order_by("pk")),
         Entry.objects.count(),
-        list(Schedule.objects.values_list("pk", "status", "vehicle_id").order_by("pk")),
-        list(Schedule.drivers.through.objects.values_list("pk", flat=True).order_by("pk")),
+        list(Trip.objects.values_list("pk", "status", "vehicle_id").order_by("pk")),
+        list(Trip.drivers.through.objects.values_list("pk", flat=True).order_by("pk")),
         BoardingScan.objects.count(),
         WebhookEvent.objects.count(),
         AuditEntry.objects.count(),

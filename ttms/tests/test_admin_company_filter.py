@@ -35,10 +35,10 @@ def test_every_changelist_with_the_filter_is_checked():
         "booking_tripclass",
         "fleet_companymembership",
         "fleet_route",
-        "fleet_schedule",
         "fleet_seatlayout",
         "fleet_station",
         "fleet_travelclass",
+        "fleet_trip",
         "fleet_vehicle",
     ]
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from booking.models import FareRule
 from booking.tests.factories import adult, funded_user, make_trip
-from fleet.models import Company, Schedule
+from fleet.models import Company, Trip
 from fleet.tests.factories import CompanyFactory, staff_user
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
@@ -126,9 +126,9 @@ def test_the_history_of_a_trip_lists_its_entries(client, world):
     trip = world["trip_a"]
     client.force_login(world["admin_a"])
 
-    response = client.get(reverse("admin:fleet_schedule_history", args=[trip.pk]))
+    response = client.get(reverse("admin:fleet_trip_history", args=[trip.pk]))
 
-    query = {"target_type": ContentType.objects.get_for_model(Schedule).pk, "target_id": trip.pk}
+    query = {"target_type": ContentType.objects.get_for_model(Trip).pk, "target_id": trip.pk}
     assert response.status_code == 302
     assert response.url == reverse(CHANGELIST) + "?" + urlencode(query)
     assert listed(client, world["admin_a"], query) == [entry_a.pk]
@@ -137,7 +137,7 @@ def test_the_history_of_a_trip_lists_its_entries(client, world):
 def test_the_history_of_another_companys_trip_is_not_shown(client, world):
     client.force_login(world["admin_a"])
 
-    response = client.get(reverse("admin:fleet_schedule_history", args=[world["trip_b"].pk]))
+    response = client.get(reverse("admin:fleet_trip_history", args=[world["trip_b"].pk]))
 
     assert (response.status_code, response.url) == (302, reverse("admin:index"))
 
@@ -149,7 +149,7 @@ def test_the_history_of_a_pnr_and_of_a_company_list_their_entries(client, world)
     trip = world["trip_a"]
     pnr = booking_create(
         user=funded_user(),
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="A1",
         destination_code="A3",
         class_code="STANDARD",

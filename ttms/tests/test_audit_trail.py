@@ -21,14 +21,14 @@ from booking.sales.services.create import booking_create
 from booking.sales.services.fares import fare_rule_delete, fare_rule_save
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.exceptions import InvalidStatusTransition
-from fleet.models import Company, Schedule, ScheduleStatus
+from fleet.models import Company, Trip, TripStatus
 from fleet.services import (
     company_save,
-    schedule_delete,
-    schedule_transition,
-    schedule_update,
     standard_layout,
     travel_class_standard,
+    trip_delete,
+    trip_transition,
+    trip_update,
     vehicle_create,
 )
 from fleet.tests.factories import CompanyFactory, staff_user
@@ -80,7 +80,7 @@ def bus_trip(db):
     made = make_trip(
         company=CompanyFactory(kind=Company.Kind.BUS), coaches=[("B1", "STANDARD")], stops=3
     )
-    trip = Schedule.objects.get(pk=made.pk)  # its times read back in UTC, as entries show
+    trip = Trip.objects.get(pk=made.pk)  # its times read back in UTC, as entries show
     trip.admin = staff_user(trip.route.company, email="admin@operator.test")
     return trip
 
@@ -88,7 +88,7 @@ def bus_trip(db):
 def book(trip, passengers, *, user=None, quota="GENERAL"):
     return booking_create(
         user=user or funded_user(),
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="ST1",
         destination_code="ST3",
         class_code="STANDARD",
@@ -162,7 +162,7 @@ def test_an_action_not_in_dotted_form_is_refused(bus_trip, action):
 
 
 def test_a_status_change_is_audited_with_the_statuses_and_the_user(bus_trip):
-    schedule_transition(schedule=bus_trip, to_status=ScheduleStatus.BOARDING, by=bus_trip.admin)
+    trip_transition(trip=bus_trip, to_status=TripStatus.BOARDING, by=bus_trip.admin)
 
     assert entries() == [
         {
@@ -178,7 +178,7 @@ def test_a_status_change_is_audited_with_the_statuses_and_the_user(bus_trip):
 
 def test_a_status_change_refused_writes_no_entry(bus_trip):
     with pytest.raises(InvalidStatusTransition):
-        schedule_transition(schedule=bus_trip, to_status=ScheduleStatus.ARRIVED, by=bus_trip.admin)
+        trip_transition(trip=bus_trip, to_status=TripStatus.ARRIVED, by=bus_trip.admin)
 
     assert entries() == []
 
@@ -187,7 +187,7 @@ def test_cancelling_a_trip_audits_the_trip_and_each_booking_refunded(bus_trip):
     holder = funded_user()
     pnr = book(bus_trip, [adult("Asha", 34, "F"), adult("Ravi")], user=holder)
 
-    trip_cancel(schedule=bus_trip, by=bus_trip.admin, reason="Landslide near ST2")
+    trip_cancel(trip=bus_trip, by=bus_trip.admin, reason="Landslide near ST2")
 
     company = bus_trip.route.company
     assert entries() == [
@@ -195,7 +195,7 @@ def test_cancelling_a_trip_audits_the_trip_and_each_booking_refunded(bus_trip):
             "actor": bus_trip.admin,
             "actor_name": "admin@operator.test",
             "action": "trip.cancelled",
-            "target": target(Schedule.objects.get(pk=bus_trip.pk)),
+            "target": target(Trip.objects.get(pk=bus_trip.pk)),
             "company": company,
             "data": {"from": "scheduled", "to": "cancelled", "reason": "Landslide near ST2"},
         },
@@ -256,7 +256,7 @@ def test_updating_a_trips_drivers_is_audited_with_before_and_after(bus_trip):
     second = staff_user(bus_trip.route.company, role=Role.DRIVER)
     bus_trip.drivers.add(first)
 
-    schedule_update(schedule=bus_trip, by=bus_trip.admin, drivers=[second], reason="Rota")
+    trip_update(trip=bus_trip, by=bus_trip.admin, drivers=[second], reason="Rota")
 
     assert entries() == [
         {
@@ -271,7 +271,7 @@ def test_updating_a_trips_drivers_is_audited_with_before_and_after(bus_trip):
 
 
 def test_an_update_that_changes_nothing_writes_no_entry(bus_trip):
-    schedule_update(schedule=bus_trip, by=bus_trip.admin, vehicle=bus_trip.vehicle)
+    trip_update(trip=bus_trip, by=bus_trip.admin, vehicle=bus_trip.vehicle)
 
     assert entries() == []
 
@@ -292,14 +292,14 @@ def test_a_vehicle_swap_is_audited_with_the_vehicles_and_the_reseating(bus_trip)
     before = bus_trip.vehicle_id
     spare = spare_bus(bus_trip.route.company)
 
-    vehicle_swap(schedule=bus_trip, vehicle=spare, by=bus_trip.admin, reason="Breakdown")
+    vehicle_swap(trip=bus_trip, vehicle=spare, by=bus_trip.admin, reason="Breakdown")
 
     assert entries("trip.") == [
         {
             "actor": bus_trip.admin,
             "actor_name": "admin@operator.test",
             "action": "trip.vehicle_swapped",
-            "target": target(Schedule.objects.get(pk=bus_trip.pk)),
+            "target": target(Trip.objects.get(pk=bus_trip.pk)),
             "company": bus_trip.route.company,
             "data": {
                 "vehicle": [before, spare.pk],
@@ -318,7 +318,7 @@ def test_a_vehicle_swap_refused_writes_no_entry(bus_trip):
     small = spare_bus(bus_trip.route.company, code="MINI", rows=1)
 
     with pytest.raises(Exception) as refused:
-        vehicle_swap(schedule=bus_trip, vehicle=small, by=bus_trip.admin)
+        vehicle_swap(trip=bus_trip, vehicle=small, by=bus_trip.admin)
 
     assert refused.value.code == "vehicle_swap_refused"
     assert entries() == []
@@ -327,14 +327,14 @@ def test_a_vehicle_swap_refused_writes_no_entry(bus_trip):
 def test_deleting_a_trip_keeps_its_history(bus_trip):
     trip_pk, shown = bus_trip.pk, str(bus_trip)
 
-    schedule_delete(schedule=bus_trip, by=bus_trip.admin)
+    trip_delete(trip=bus_trip, by=bus_trip.admin)
 
     assert entries() == [
         {
             "actor": bus_trip.admin,
             "actor_name": "admin@operator.test",
             "action": "trip.deleted",
-            "target": (Schedule, str(trip_pk), shown),
+            "target": (Trip, str(trip_pk), shown),
             "company": bus_trip.route.company,
             "data": {
                 "route": bus_trip.route.number,
@@ -362,7 +362,7 @@ def test_a_promotion_run_that_moved_someone_is_audited_as_automatic(full_bus):
     with transaction.atomic():  # the promotion task runs after the commit
         booking_cancel(pnr=sold[0], by=sold[0].user, passenger_ids=[sold[0].passengers.first().pk])
     AuditEntry.objects.filter(action="booking.cancelled").delete()
-    trip_class = TripClass.objects.get(schedule=trip)
+    trip_class = TripClass.objects.get(trip=trip)
 
     promote_waitlist(trip_class_id=trip_class.pk)
     promote_waitlist(trip_class_id=trip_class.pk)  # nobody left: no entry
@@ -397,7 +397,7 @@ def test_a_promotion_run_that_moved_someone_is_audited_as_automatic(full_bus):
 def test_charting_is_audited_with_its_summary_by_the_automatic_process(full_bus):
     trip, _, _ = full_bus
 
-    chart_prepare(schedule=trip, now=trip.departure_at - timedelta(hours=8))
+    chart_prepare(trip=trip, now=trip.departure_at - timedelta(hours=8))
 
     assert entries("charting.") == [
         {
@@ -425,7 +425,7 @@ def test_charting_is_audited_with_its_summary_by_the_automatic_process(full_bus)
 def test_charting_by_staff_names_them(bus_trip):
     book(bus_trip, [adult("Asha", 34, "F")])
 
-    chart_prepare(schedule=bus_trip, by=bus_trip.admin)
+    chart_prepare(trip=bus_trip, by=bus_trip.admin)
 
     assert [(e["actor"], e["action"]) for e in entries()] == [(bus_trip.admin, "charting.prepared")]
 

@@ -324,7 +324,7 @@ def boarding(db):
     trip.drivers.add(driver)
     pnr = booking_create(
         user=funded_user(),
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="ST1",
         destination_code="ST4",
         class_code="SL",

@@ -12,7 +12,7 @@ from schemathesis.core.transport import Response as SchemathesisResponse
 
 from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, funded_user, make_trip
-from fleet.models import ScheduleStatus
+from fleet.models import TripStatus
 from fleet.tests.factories import staff_user
 from payments.tests.factories import PaymentFactory
 from ttms.accounts.models import Role
@@ -66,14 +66,14 @@ def assert_documented(schema_document, openapi, template: str, response) -> None
 def world(db):
     """A boarding trip with its driver, its company's admin, and one passenger's PNR."""
     trip = make_trip()
-    trip.status = ScheduleStatus.BOARDING
+    trip.status = TripStatus.BOARDING
     trip.save(update_fields=["status"])
     driver = staff_user(trip.route.company, role=Role.DRIVER)
     trip.drivers.add(driver)
     holder = funded_user()
     pnr = booking_create(
         user=holder,
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="ST1",
         destination_code="ST4",
         class_code="SL",

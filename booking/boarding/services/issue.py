@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from fleet.models import Schedule
+from fleet.models import Trip
 
 from ...exceptions import NoTicket
 from ...models import SEATED_STATUSES, Boarding, Passenger, PassengerStatus, Pnr
@@ -34,7 +34,7 @@ def ticket_body(pnr: Pnr, passenger: Passenger) -> ticket_format.TicketBody:
         passenger=passenger.pk,
         index=passenger.index,
         name=passenger.name,
-        trip=pnr.schedule_id,
+        trip=pnr.trip_id,
         class_code=pnr.class_code,
         coach=passenger.seat.coach.code,
         seat=passenger.seat.number,
@@ -85,14 +85,14 @@ class ManifestEntry:
 class Manifest:
     """What a scanner needs to check a trip's tickets offline."""
 
-    schedule: Schedule
+    trip: Trip
     generated_at: datetime
     entries: list[ManifestEntry]
     public_keys: list[dict]
     revocations: str
 
 
-def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifest:
+def trip_manifest(trip: Trip, *, now: datetime | None = None) -> Manifest:
     """A trip's tickets (seated passengers, each with its QR text and whether they have
     boarded), the public keys that verify them, and the revocation list: the passengers
     of the trip who are cancelled, signed (`TR1`, Ed25519) with the trip and the moment.
@@ -100,7 +100,7 @@ def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifes
     now = now or timezone.now()
     ring = ticket_keys.keyring()
     passengers = list(
-        Passenger.objects.filter(pnr__schedule=schedule)
+        Passenger.objects.filter(pnr__trip=trip)
         .select_related(
             "pnr__origin",
             "pnr__destination",
@@ -120,8 +120,8 @@ def trip_manifest(schedule: Schedule, *, now: datetime | None = None) -> Manifes
     revoked = sorted(p.pk for p in passengers if p.status == PassengerStatus.CANCELLED)
     revocations = ticket_format.seal(
         ticket_format.REVOCATIONS,
-        {"t": schedule.pk, "at": int(now.timestamp()), "r": revoked},
+        {"t": trip.pk, "at": int(now.timestamp()), "r": revoked},
         ring.signing,
         with_hmac=False,
     )
-    return Manifest(schedule, now, entries, ticket_keys.public_keys(ring), revocations)
+    return Manifest(trip, now, entries, ticket_keys.public_keys(ring), revocations)

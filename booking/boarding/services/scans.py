@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fleet.models import CompanyMembership, RouteStop, Schedule, Station
+from fleet.models import CompanyMembership, RouteStop, Station, Trip
 from ttms.accounts.models import Role, User
 from ttms.notifications.services import Message, outbox_add
 
@@ -71,7 +71,7 @@ class OfflineScan:
 class _Scan:
     """One scan being answered (what `BoardingScan` will record)."""
 
-    schedule: Schedule
+    trip: Trip
     driver: User
     qr: str
     scanned_at: datetime
@@ -84,7 +84,7 @@ class _Scan:
 
     def record(self, result: str, message: str, passenger: Passenger | None = None) -> BoardingScan:
         return BoardingScan.objects.create(
-            schedule=self.schedule,
+            trip=self.trip,
             passenger=passenger,
             scanned_by=self.driver,
             scanned_at=self.scanned_at,
@@ -112,8 +112,8 @@ def _local(moment: datetime, station: Station | None) -> str:
     return timezone.localtime(moment, tz).strftime("%H:%M on %d %b %Y")
 
 
-def _trip_label(schedule: Schedule) -> str:
-    return f"trip {schedule.route.number} of {schedule.service_date:%d %b %Y}"
+def _trip_label(trip: Trip) -> str:
+    return f"trip {trip.route.number} of {trip.service_date:%d %b %Y}"
 
 
 def _verify(
@@ -125,13 +125,13 @@ def _verify(
         body = ticket_format.ticket_verify(scan.qr, ring)
     except ticket_format.TicketRejected as rejected:
         return rejected.result, rejected.message, None
-    schedule = scan.schedule
-    if body.trip != schedule.pk:
-        other = Schedule.objects.select_related("route").filter(pk=body.trip).first()
+    trip = scan.trip
+    if body.trip != trip.pk:
+        other = Trip.objects.select_related("route").filter(pk=body.trip).first()
         named = _trip_label(other) if other else f"trip {body.trip}"
         return (
             ScanResult.WRONG_TRIP,
-            f"This ticket is for {named}, not {_trip_label(schedule)}.",
+            f"This ticket is for {named}, not {_trip_label(trip)}.",
             body,
         )
     if body.valid_from <= scan.scanned_at <= body.valid_until:
@@ -157,14 +157,14 @@ def _conflict(
     """Record that two scans let one ticket in, and tell the company's admins (outbox, in
     the scan's transaction)."""
     conflict = BoardingConflict.objects.create(
-        schedule=scan.schedule, passenger=passenger, winner=winner, loser=loser, created_at=scan.now
+        trip=scan.trip, passenger=passenger, winner=winner, loser=loser, created_at=scan.now
     )
     admins = CompanyMembership.objects.filter(
-        company_id=scan.schedule.route.company_id,
+        company_id=scan.trip.route.company_id,
         role=Role.COMPANY_ADMIN,
     ).values_list("user_id", flat=True)
     payload = {
-        "trip": scan.schedule.pk,
+        "trip": scan.trip.pk,
         "pnr": passenger.pnr.number,
         "passenger": passenger.pk,
         "winner_scan": winner.pk,
@@ -184,7 +184,7 @@ def _board(scan: _Scan, body: ticket_format.TicketBody) -> ScanOutcome:
     pnr_lock(number=body.pnr)
     passenger = (
         Passenger.objects.select_related(*ANSWER_PASSENGER)
-        .filter(pk=body.passenger, pnr__number=body.pnr, pnr__schedule=scan.schedule)
+        .filter(pk=body.passenger, pnr__number=body.pnr, pnr__trip=scan.trip)
         .first()
     )
     if passenger is None:
@@ -222,7 +222,7 @@ def _board(scan: _Scan, body: ticket_format.TicketBody) -> ScanOutcome:
         record = scan.record(ScanResult.VALID, f"{passenger.name} boards.", passenger)
         boarding = Boarding.objects.create(
             passenger=passenger,
-            schedule=scan.schedule,
+            trip=scan.trip,
             scan=record,
             boarded_at=scan.scanned_at,
             boarded_by=scan.driver,
@@ -261,14 +261,14 @@ def _board(scan: _Scan, body: ticket_format.TicketBody) -> ScanOutcome:
     )
 
 
-def _off_route(schedule: Schedule, stations: list[Station | None]) -> dict[int, str]:
+def _off_route(trip: Trip, stations: list[Station | None]) -> dict[int, str]:
     """By index in `stations`, why each station named that is not a stop of the trip's
     route cannot be where a scan was made; one query, none when no station is named."""
     named = {station.pk for station in stations if station is not None}
     if not named:
         return {}
     stops = set(
-        RouteStop.objects.filter(route_id=schedule.route_id, station_id__in=named).values_list(
+        RouteStop.objects.filter(route_id=trip.route_id, station_id__in=named).values_list(
             "station_id", flat=True
         )
     )
@@ -279,8 +279,8 @@ def _off_route(schedule: Schedule, stations: list[Station | None]) -> dict[int, 
         ).format(
             name=station.name,
             code=station.code,
-            number=schedule.route.number,
-            date=f"{schedule.service_date:%d %b %Y}",
+            number=trip.route.number,
+            date=f"{trip.service_date:%d %b %Y}",
         )
         for index, station in enumerate(stations)
         if station is not None and station.pk not in stops
@@ -296,11 +296,11 @@ def _answer(scan: _Scan, ring: ticket_format.Keyring) -> ScanOutcome:
         return _board(scan, body)
 
 
-def _replays(schedule: Schedule, nonces: list[str]) -> dict[str, ScanOutcome]:
+def _replays(trip: Trip, nonces: list[str]) -> dict[str, ScanOutcome]:
     """The answers already given to the offline scans `nonces` of this trip, by nonce, as
     they were given (`duplicate`); three queries however many."""
     records = list(
-        BoardingScan.objects.filter(schedule=schedule, nonce__in=nonces).select_related(
+        BoardingScan.objects.filter(trip=trip, nonce__in=nonces).select_related(
             *(f"passenger__{path}" for path in ANSWER_PASSENGER)
         )
     )
@@ -333,23 +333,23 @@ def _replays(schedule: Schedule, nonces: list[str]) -> dict[str, ScanOutcome]:
 
 def ticket_scan(
     *,
-    schedule: Schedule,
+    trip: Trip,
     driver: User,
     qr: str,
     station: Station | None = None,
     device: str = "",
     now: datetime | None = None,
 ) -> ScanOutcome:
-    """Answer a scan made now on `schedule` (a trip `driver` is assigned to; the caller
+    """Answer a scan made now on `trip` (a trip `driver` is assigned to; the caller
     checks): valid (the passenger boards, atomically), already_boarded (when, where, by
     whom), cancelled, wrong_trip, not_yet_valid, expired, invalid_signature, malformed.
     Raises InvalidScan, recording nothing, when `station` is not a stop of the trip's
     route; Busy when the PNR's lock is not granted in time."""
-    if problem := _off_route(schedule, [station]).get(0):
+    if problem := _off_route(trip, [station]).get(0):
         raise InvalidScan(problem, fields={"station": [problem]})
     now = now or timezone.now()
     scan = _Scan(
-        schedule=schedule,
+        trip=trip,
         driver=driver,
         qr=qr,
         scanned_at=now,
@@ -362,13 +362,13 @@ def ticket_scan(
 
 def scans_upload(
     *,
-    schedule: Schedule,
+    trip: Trip,
     driver: User,
     device: str,
     scans: list[OfflineScan],
     now: datetime | None = None,
 ) -> list[ScanOutcome]:
-    """Answer the scans a device made offline on `schedule`, in the order they were made.
+    """Answer the scans a device made offline on `trip`, in the order they were made.
     Idempotent by each scan's nonce: a scan uploaded again gets its first answer back
     (`duplicate`) and changes nothing. Each scan is checked as it would have been when made
     (its validity window at `scanned_at`; a time later than the upload plus
@@ -376,7 +376,7 @@ def scans_upload(
     nobody. Answers come in the order given. A batch naming a station that is not a stop
     of the trip's route is refused whole (InvalidScan, `fields={"scans": {"<index>":
     {"station": [message]}}}`), recording nothing."""
-    if off := _off_route(schedule, [offline.station for offline in scans]):
+    if off := _off_route(trip, [offline.station for offline in scans]):
         raise InvalidScan(
             next(iter(off.values())),
             fields={
@@ -386,12 +386,12 @@ def scans_upload(
     now = now or timezone.now()
     latest = now + timedelta(seconds=settings.TTMS_SCAN_CLOCK_SKEW_SECONDS)
     ring = ticket_keys.keyring()
-    answered = _replays(schedule, [offline.nonce for offline in scans])
+    answered = _replays(trip, [offline.nonce for offline in scans])
     for offline in sorted(scans, key=lambda o: (o.scanned_at, o.nonce)):
         if offline.nonce in answered:  # uploaded before, or earlier in this batch
             continue
         scan = _Scan(
-            schedule=schedule,
+            trip=trip,
             driver=driver,
             qr=offline.qr,
             scanned_at=min(offline.scanned_at, latest),
@@ -406,7 +406,7 @@ def scans_upload(
             with transaction.atomic():
                 answered[offline.nonce] = _answer(scan, ring)
         except IntegrityError:  # the same nonce, uploaded at this very moment
-            answered.update(_replays(schedule, [offline.nonce]))
+            answered.update(_replays(trip, [offline.nonce]))
             if offline.nonce not in answered:
                 raise
     # Each nonce's first answer once; a nonce given twice in the batch repeats it.

@@ -47,7 +47,7 @@ def booking_cancel(
         bound_lock_waits()
         pnr_lock(pk=pnr.pk)
         payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
-        trip_class = trip_class_lock(schedule_id=pnr.schedule_id, class_code=pnr.class_code)
+        trip_class = trip_class_lock(trip_id=pnr.trip_id, class_code=pnr.class_code)
         passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))
         plan = cancellation_plan(
             pnr=pnr,

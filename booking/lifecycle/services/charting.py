@@ -25,8 +25,8 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fleet.locks import lock_schedule
-from fleet.models import Company, RouteStop, Schedule, ScheduleStatus
+from fleet.locks import lock_trip
+from fleet.models import Company, RouteStop, Trip, TripStatus
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 
@@ -51,17 +51,15 @@ from .promotion import ClassState
 
 logger = logging.getLogger(__name__)
 
-CHARTABLE_STATUSES = (ScheduleStatus.SCHEDULED, ScheduleStatus.BOARDING)
+CHARTABLE_STATUSES = (TripStatus.SCHEDULED, TripStatus.BOARDING)
 # How far ahead `charts_prepare_due` looks at least: the railway rule charts at most 17 h
 # ahead (21:00 for a 13:59 departure); a company offset further out widens it.
 CHART_HORIZON = timedelta(days=2)
 KEEPS_QUOTA = (Quota.GENERAL, Quota.RAC)
 
 
-def chart_prepare(
-    *, schedule: Schedule, by: User | None = None, now: datetime | None = None
-) -> Chart:
-    """Prepare the chart of `schedule` (a trip SCHEDULED or BOARDING) and return it; a trip
+def chart_prepare(*, trip: Trip, by: User | None = None, now: datetime | None = None) -> Chart:
+    """Prepare the chart of `trip` (a trip SCHEDULED or BOARDING) and return it; a trip
     already charted returns its chart unchanged, whoever asks and whatever its status now.
 
     In each class of the trip, under the trip class's lock (bounded wait): unused LADIES
@@ -83,38 +81,38 @@ def chart_prepare(
     it again to finish).
     """
     now = now or timezone.now()
-    chart = Chart.objects.filter(schedule_id=schedule.pk).first()
+    chart = Chart.objects.filter(trip_id=trip.pk).first()
     if chart is not None:
         return chart
-    schedule = Schedule.objects.select_related("route").get(pk=schedule.pk)
-    _check_chartable(schedule)
+    trip = Trip.objects.select_related("route").get(pk=trip.pk)
+    _check_chartable(trip)
     class_codes = (
-        TripClass.objects.filter(schedule_id=schedule.pk)
+        TripClass.objects.filter(trip_id=trip.pk)
         .order_by("class_code")
         .values_list("class_code", flat=True)
     )
     for class_code in class_codes:
-        _class_finalise(schedule_id=schedule.pk, class_code=class_code, now=now)
-    for pnr_id in _waitlisted_pnr_ids(schedule.pk):
+        _class_finalise(trip_id=trip.pk, class_code=class_code, now=now)
+    for pnr_id in _waitlisted_pnr_ids(trip.pk):
         _waitlisted_pnr_cancel(pnr_id=pnr_id, by=by, now=now)
     with transaction.atomic(durable=True):
-        schedule = lock_schedule(schedule.pk)
-        chart = Chart.objects.filter(schedule_id=schedule.pk).first()
+        trip = lock_trip(trip.pk)
+        chart = Chart.objects.filter(trip_id=trip.pk).first()
         if chart is not None:
             return chart
-        _check_chartable(schedule)
-        rows = chart_rows(schedule_id=schedule.pk)
+        _check_chartable(trip)
+        rows = chart_rows(trip_id=trip.pk)
         chart = Chart.objects.create(
-            schedule=schedule,
+            trip=trip,
             prepared_at=now,
             prepared_by=by,
             rows=rows,
-            summary=_summary(schedule.pk, rows),
+            summary=_summary(trip.pk, rows),
         )
         audit_record(
             actor=by or "system:charting",
             action="charting.prepared",
-            target=schedule,
+            target=trip,
             data=chart.summary,
         )
         return chart
@@ -139,19 +137,19 @@ def charts_prepare_due(*, now: datetime | None = None) -> int:
         ):
             due.append(pk)
     charted = 0
-    for schedule in Schedule.objects.filter(pk__in=due).order_by("departure_at", "pk"):
+    for trip in Trip.objects.filter(pk__in=due).order_by("departure_at", "pk"):
         try:
-            chart_prepare(schedule=schedule, now=now)
+            chart_prepare(trip=trip, now=now)
         except Exception:
             logger.exception(
-                "Charting trip %s (id %s) failed; the next run retries it.", schedule, schedule.pk
+                "Charting trip %s (id %s) failed; the next run retries it.", trip, trip.pk
             )
         else:
             charted += 1
     return charted
 
 
-def chart_rows(*, schedule_id: int) -> list[dict]:
+def chart_rows(*, trip_id: int) -> list[dict]:
     """The lines of a trip's chart, as `Chart.rows` keeps them: each CNF and RAC passenger
     in coach, berth and half order (a berth sold twice on different legs: the earlier
     boarding first), then the WL passengers of PNRs that have someone seated, in queue
@@ -171,7 +169,7 @@ def chart_rows(*, schedule_id: int) -> list[dict]:
         "status",
     )
     seated = (
-        Passenger.objects.filter(pnr__schedule_id=schedule_id, status__in=SEATED_STATUSES)
+        Passenger.objects.filter(pnr__trip_id=trip_id, status__in=SEATED_STATUSES)
         .order_by(
             "seat__coach__position",
             "seat__coach__code",
@@ -186,7 +184,7 @@ def chart_rows(*, schedule_id: int) -> list[dict]:
     )
     partly_seated = Passenger.objects.filter(pnr_id=OuterRef("pnr_id"), status__in=SEATED_STATUSES)
     waiting = (
-        Passenger.objects.filter(pnr__schedule_id=schedule_id, status=PassengerStatus.WAITLISTED)
+        Passenger.objects.filter(pnr__trip_id=trip_id, status=PassengerStatus.WAITLISTED)
         .filter(Exists(partly_seated))
         .order_by("pk")
         .values_list(*fields)
@@ -211,21 +209,21 @@ def chart_rows(*, schedule_id: int) -> list[dict]:
 # --- Steps ------------------------------------------------------------------------------------
 
 
-def _check_chartable(schedule: Schedule) -> None:
-    if schedule.status not in CHARTABLE_STATUSES:
+def _check_chartable(trip: Trip) -> None:
+    if trip.status not in CHARTABLE_STATUSES:
         raise ChartingRefused(
-            f"Trip {schedule.route.number} of {schedule.service_date:%d %b %Y} is "
-            f"{schedule.get_status_display().lower()}; only scheduled or boarding trips are "
+            f"Trip {trip.route.number} of {trip.service_date:%d %b %Y} is "
+            f"{trip.get_status_display().lower()}; only scheduled or boarding trips are "
             "charted."
         )
 
 
-def _class_finalise(*, schedule_id: int, class_code: str, now: datetime) -> None:
+def _class_finalise(*, trip_id: int, class_code: str, now: datetime) -> None:
     """Step 1 for one class, in one transaction under its lock. A closed class (the trip
     is being cancelled) is left alone."""
     with transaction.atomic(durable=True), lock_timeouts_as_busy():
         bound_lock_waits()
-        trip_class = trip_class_lock(schedule_id=schedule_id, class_code=class_code)
+        trip_class = trip_class_lock(trip_id=trip_id, class_code=class_code)
         if trip_class is None or trip_class.closed:
             return
         state = ClassState.load(trip_class)
@@ -242,14 +240,14 @@ def _class_finalise(*, schedule_id: int, class_code: str, now: datetime) -> None
         TripClass.objects.filter(pk=trip_class.pk, charted_at__isnull=True).update(charted_at=now)
 
 
-def _waitlisted_pnr_ids(schedule_id: int) -> list[int]:
+def _waitlisted_pnr_ids(trip_id: int) -> list[int]:
     """The trip's PNRs with someone still WL and nobody seated."""
 
     def with_status(*statuses):
         return Exists(Passenger.objects.filter(pnr_id=OuterRef("pk"), status__in=statuses))
 
     return list(
-        Pnr.objects.filter(schedule_id=schedule_id)
+        Pnr.objects.filter(trip_id=trip_id)
         .filter(with_status(PassengerStatus.WAITLISTED), ~with_status(*SEATED_STATUSES))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -260,27 +258,27 @@ def _waitlisted_pnr_cancel(*, pnr_id: int, by: User | None, now: datetime) -> Ca
     """Step 2 for one PNR: `booking_cancel` with cause "charting" (a full refund), which
     re-checks under its locks that every active passenger is still WL. None: the PNR no
     longer qualifies (cancelled, or someone promoted, meanwhile)."""
-    pnr = Pnr.objects.select_related("schedule__route__company", "origin").get(pk=pnr_id)
+    pnr = Pnr.objects.select_related("trip__route__company", "origin").get(pk=pnr_id)
     try:
         return booking_cancel(pnr=pnr, by=by, cause=Cancellation.Cause.CHARTING, now=now)
     except (AlreadyCancelled, CancellationNotAllowed):
         return None
 
 
-def _summary(schedule_id: int, rows: list[dict]) -> dict:
+def _summary(trip_id: int, rows: list[dict]) -> dict:
     """What charting did to the trip, counted from its Promotion and Cancellation rows
     (cause "charting"), and the chart's passengers by status. Two queries."""
     released = Q(to_status=PassengerStatus.CONFIRMED, passenger__quota=Quota.LADIES)
     women = Q(passenger__gender=Gender.FEMALE)
     moves = Promotion.objects.filter(
-        trip_class__schedule_id=schedule_id, cause=Promotion.Cause.CHARTING
+        trip_class__trip_id=trip_id, cause=Promotion.Cause.CHARTING
     ).aggregate(
         to_women=Count("pk", filter=released & women),
         to_seniors=Count("pk", filter=released & ~women),
         all=Count("pk"),
     )
     dropped = Cancellation.objects.filter(
-        pnr__schedule_id=schedule_id, cause=Cancellation.Cause.CHARTING
+        pnr__trip_id=trip_id, cause=Cancellation.Cause.CHARTING
     ).aggregate(pnrs=Count("pnr_id", distinct=True), refunded=Coalesce(Sum("refund"), 0))
     statuses = [row["status"] for row in rows]
     return {
@@ -307,11 +305,11 @@ def _candidates(now: datetime) -> list[tuple[int, datetime, str, int | None]]:
         .values("station__time_zone")[:1]
     )
     return list(
-        Schedule.objects.filter(
+        Trip.objects.filter(
             status__in=CHARTABLE_STATUSES, departure_at__gt=now, departure_at__lte=now + horizon
         )
-        .filter(Exists(TripClass.objects.filter(schedule_id=OuterRef("pk"))))
-        .exclude(Exists(Chart.objects.filter(schedule_id=OuterRef("pk"))))
+        .filter(Exists(TripClass.objects.filter(trip_id=OuterRef("pk"))))
+        .exclude(Exists(Chart.objects.filter(trip_id=OuterRef("pk"))))
         .annotate(zone=Coalesce(Subquery(first_zone), "route__company__time_zone"))
         .order_by("departure_at", "pk")
         .values_list("pk", "departure_at", "zone", "route__company__charting_offset_minutes")

@@ -204,7 +204,7 @@ class ClassState:
         audit_record(
             actor="system:promotion",
             action="promotion.run",
-            target=self.trip_class.schedule,
+            target=self.trip_class.trip,
             data={
                 "class": self.trip_class.class_code,
                 "cause": cause,

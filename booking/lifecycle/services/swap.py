@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleet.exceptions import TripLocked
-from fleet.models import Schedule, Vehicle
+from fleet.models import Trip, Vehicle
 from fleet.services import (
-    schedule_vehicle_set,
     trip_locked_message,
+    trip_vehicle_set,
 )
 from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
@@ -61,7 +61,7 @@ class SwapResult:
     (each told), and the classes reseated from scratch because keeping numbers would have
     left someone out."""
 
-    schedule: Schedule
+    trip: Trip
     previous_vehicle_id: int | None
     vehicle: Vehicle
     seats: dict[str, int] = field(default_factory=dict)
@@ -82,7 +82,7 @@ class _ClassPlan:
 
 def vehicle_swap(
     *,
-    schedule: Schedule,
+    trip: Trip,
     vehicle: Vehicle,
     by: User | None,
     reason: str = "",
@@ -103,7 +103,7 @@ def vehicle_swap(
     deterministically), the places' legs set from their passengers, the old places deleted,
     `TripClass.seats` updated, classes only the new vehicle has created, classes it lacks
     (nobody on them) removed or, if cancelled PNRs still point at them, emptied and
-    closed; the vehicle set through fleet's `schedule_vehicle_set` (its ScheduleEvent);
+    closed; the vehicle set through fleet's `trip_vehicle_set` (its TripEvent);
     each moved passenger told ("passenger.reseated"); and each class marked
     `promotion_due`, with its promotion enqueued on commit, so those waiting move into the
     extra seats. A trip with no inventory yet just changes vehicle. Raises Busy when a
@@ -112,14 +112,14 @@ def vehicle_swap(
     now = now or timezone.now()
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        locked, trip_classes = trip_lock(schedule.pk)
+        locked, trip_classes = trip_lock(trip.pk)
         _check_swap(locked, trip_classes, vehicle)
-        result = SwapResult(schedule=locked, previous_vehicle_id=locked.vehicle_id, vehicle=vehicle)
+        result = SwapResult(trip=locked, previous_vehicle_id=locked.vehicle_id, vehicle=vehicle)
         new_seats = vehicle_seats(vehicle.pk)
         result.seats = {code: len(seats) for code, seats in new_seats.items()}
         if not trip_classes:
-            result.schedule = schedule_vehicle_set(
-                schedule=locked,
+            result.trip = trip_vehicle_set(
+                trip=locked,
                 vehicle=vehicle,
                 by=by,
                 reason=reason,
@@ -155,7 +155,7 @@ def vehicle_swap(
         for class_code, seats in new_seats.items():
             if class_code not in existing:
                 trip_class = TripClass.objects.create(
-                    schedule=locked, class_code=class_code, seats=len(seats), created_at=now
+                    trip=locked, class_code=class_code, seats=len(seats), created_at=now
                 )
                 Place.objects.bulk_create(
                     class_places(trip_class, seats, class_quotas(company, class_code, seats))
@@ -164,8 +164,8 @@ def vehicle_swap(
             if trip_class.class_code not in new_seats:
                 _remove_class(trip_class)
         outbox_add(messages=messages, now=now)
-        result.schedule = schedule_vehicle_set(
-            schedule=locked,
+        result.trip = trip_vehicle_set(
+            trip=locked,
             vehicle=vehicle,
             by=by,
             reason=reason,
@@ -179,10 +179,10 @@ def vehicle_swap(
     return result
 
 
-def _check_swap(schedule: Schedule, trip_classes: list[TripClass], vehicle: Vehicle) -> None:
-    if schedule.is_locked:
-        raise TripLocked(trip_locked_message(schedule))
-    company = schedule.route.company
+def _check_swap(trip: Trip, trip_classes: list[TripClass], vehicle: Vehicle) -> None:
+    if trip.is_locked:
+        raise TripLocked(trip_locked_message(trip))
+    company = trip.route.company
     if vehicle.company_id != company.pk:
         raise VehicleSwapRefused(
             f"{vehicle.code} is not a vehicle of {company.name}.",
@@ -195,14 +195,14 @@ def _check_swap(schedule: Schedule, trip_classes: list[TripClass], vehicle: Vehi
         )
     if any(tc.charted_at for tc in trip_classes):
         raise VehicleSwapRefused(
-            f"The chart of trip {schedule.route.number} of "
-            f"{schedule.service_date:%d %b %Y} is prepared: its berths are printed and "
+            f"The chart of trip {trip.route.number} of "
+            f"{trip.service_date:%d %b %Y} is prepared: its berths are printed and "
             "cannot move to another vehicle."
         )
-    if vehicle.pk == schedule.vehicle_id:
+    if vehicle.pk == trip.vehicle_id:
         raise VehicleSwapRefused(
-            f"Trip {schedule.route.number} of "
-            f"{schedule.service_date:%d %b %Y} already runs with "
+            f"Trip {trip.route.number} of "
+            f"{trip.service_date:%d %b %Y} already runs with "
             f"{vehicle.code}.",
             fields={"vehicle": ["Choose another vehicle."]},
         )
@@ -287,8 +287,8 @@ def _load(
     return plans, dict(active)
 
 
-def _refusal(schedule: Schedule, vehicle: Vehicle, problems: list[Shortfall]) -> str:
-    stops = list(schedule.route.stops.order_by("sequence").values_list("station__name", flat=True))
+def _refusal(trip: Trip, vehicle: Vehicle, problems: list[Shortfall]) -> str:
+    stops = list(trip.route.stops.order_by("sequence").values_list("station__name", flat=True))
 
     def leg(index: int) -> str:
         return f"{stops[index]} → {stops[index + 1]}"
@@ -311,7 +311,7 @@ def _refusal(schedule: Schedule, vehicle: Vehicle, problems: list[Shortfall]) ->
                 f"{vehicle.code} has no {p.class_code} seats"
             )
     return (
-        f"Trip {schedule.route.number} of {schedule.service_date:%d %b %Y} cannot move "
+        f"Trip {trip.route.number} of {trip.service_date:%d %b %Y} cannot move "
         f"to {vehicle.code}: {'; '.join(parts)}. Nothing was changed."
     )
 

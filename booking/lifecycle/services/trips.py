@@ -2,7 +2,7 @@
 the trip (every PNR refunded in full); any other status is fleet's. A trip's vehicle swap is
 `swap`.
 
-Locks (`booking.locks.trip_lock`): the trip's row (`fleet.locks.lock_schedule`, FOR NO KEY
+Locks (`booking.locks.trip_lock`): the trip's row (`fleet.locks.lock_trip`, FOR NO KEY
 UPDATE, which a booking inserting a PNR of the trip does not wait for), then its classes by
 primary key; a first booking creates the classes under the row's lock (`inventory_ensure`), so
 none appears meanwhile. A PNR's cancellation (PNR, wallet, trip class) runs in its own
@@ -15,10 +15,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from fleet.models import Schedule, ScheduleStatus
+from fleet.models import Trip, TripStatus
 from fleet.services import (
-    schedule_cancel,
-    schedule_transition,
+    trip_mark_cancelled,
+    trip_transition,
 )
 from ttms.accounts.models import User
 from ttms.notifications.services import Message, outbox_add
@@ -38,7 +38,7 @@ class TripCancelResult:
     finished cancelling its bookings), the PNR cancellations it made, and the PNRs it could
     not cancel yet (busy: call it again)."""
 
-    schedule: Schedule
+    trip: Trip
     resumed: bool
     reason: str
     cancellations: list[Cancellation] = field(default_factory=list)
@@ -50,14 +50,14 @@ class TripCancelResult:
 
 
 def trip_cancel(
-    *, schedule: Schedule, by: User | None, reason: str, now: datetime | None = None
+    *, trip: Trip, by: User | None, reason: str, now: datetime | None = None
 ) -> TripCancelResult:
     """Cancel a trip before it departs, and every booking on it with a full refund.
 
     1. One transaction: every class of the trip locked (by pk), then the trip's row
        (`booking.locks.trip_lock`); every class `closed`, so a booking not yet committed is refused
        under its class lock and every committed one is visible to step 2; fleet's
-       `schedule_cancel` (status CANCELLED and its ScheduleEvent; refused once the trip
+       `trip_mark_cancelled` (status CANCELLED and its TripEvent; refused once the trip
        has departed). A trip nobody has booked has no classes: its first booking creates
        them under the row's lock, and is refused there once the trip is cancelled.
     2. Each PNR of the trip with active passengers is cancelled by `booking_cancel` (cause
@@ -77,19 +77,19 @@ def trip_cancel(
     now = now or timezone.now()
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        locked, trip_classes = trip_lock(schedule.pk)
-        resumed = locked.status == ScheduleStatus.CANCELLED
+        locked, trip_classes = trip_lock(trip.pk)
+        resumed = locked.status == TripStatus.CANCELLED
         # Closed first: fleet refuses to cancel a trip whose seats are still on sale.
         _close_classes(trip_classes)
         if resumed:
             reason = trip_cancellation_reason(locked) or (reason or "").strip()
         else:
-            locked = schedule_cancel(schedule=locked, by=by, reason=reason)
+            locked = trip_mark_cancelled(trip=locked, by=by, reason=reason)
             reason = reason.strip()
-    result = TripCancelResult(schedule=locked, resumed=resumed, reason=reason)
+    result = TripCancelResult(trip=locked, resumed=resumed, reason=reason)
     pnrs = (
-        Pnr.objects.filter(schedule_id=locked.pk, passengers__status__in=ACTIVE_STATUSES)
-        .select_related("schedule__route__company", "origin")
+        Pnr.objects.filter(trip_id=locked.pk, passengers__status__in=ACTIVE_STATUSES)
+        .select_related("trip__route__company", "origin")
         .distinct()
         .order_by("pk")
     )
@@ -116,27 +116,27 @@ class TripStatusChange:
     """What `trip_status_change` did: the trip as it is now, and, when the change cancelled
     it, what the cancellation did to its bookings (None otherwise)."""
 
-    schedule: Schedule
+    trip: Trip
     cancel: TripCancelResult | None = None
 
 
 def trip_status_change(
-    *, schedule: Schedule, to_status: str, by: User | None, reason: str = ""
+    *, trip: Trip, to_status: str, by: User | None, reason: str = ""
 ) -> TripStatusChange:
     """An operator's change of a trip's status, from the admin or the operator API: the one
     place that decides how. Cancelling is `trip_cancel` (every booking cancelled and refunded
     in full, passengers told `reason`; resumable on a trip already cancelled); any other
-    status is fleet's `schedule_transition` (the status machine, under the trip's row lock).
+    status is fleet's `trip_transition` (the status machine, under the trip's row lock).
 
     Raises what those raise: TripLocked, InvalidStatusTransition, ValidationError (unknown
     status, no reason to cancel), Busy. A PNR left busy by a cancellation is listed in
     `cancel.pending`.
     """
-    if to_status == ScheduleStatus.CANCELLED:
-        result = trip_cancel(schedule=schedule, by=by, reason=reason)
-        return TripStatusChange(schedule=result.schedule, cancel=result)
-    changed = schedule_transition(schedule=schedule, to_status=to_status, by=by, reason=reason)
-    return TripStatusChange(schedule=changed)
+    if to_status == TripStatus.CANCELLED:
+        result = trip_cancel(trip=trip, by=by, reason=reason)
+        return TripStatusChange(trip=result.trip, cancel=result)
+    changed = trip_transition(trip=trip, to_status=to_status, by=by, reason=reason)
+    return TripStatusChange(trip=changed)
 
 
 def _close_classes(trip_classes: list[TripClass]) -> None:
@@ -150,16 +150,16 @@ def _close_classes(trip_classes: list[TripClass]) -> None:
 
 
 def _trip_cancelled_message(
-    schedule: Schedule, pnr: Pnr, cancellation: Cancellation, reason: str
+    trip: Trip, pnr: Pnr, cancellation: Cancellation, reason: str
 ) -> Message:
     return Message(
         topic="trip.cancelled",
         user_id=pnr.user_id,
         payload={
             "pnr": pnr.number,
-            "trip": schedule.pk,
-            "number": schedule.route.number,
-            "service_date": schedule.service_date.isoformat(),
+            "trip": trip.pk,
+            "number": trip.route.number,
+            "service_date": trip.service_date.isoformat(),
             "reason": reason,
             "refund": cancellation.refund,
             "passengers": [line["index"] for line in cancellation.lines],

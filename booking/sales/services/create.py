@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fleet.models import Schedule, Seat
+from fleet.models import Seat, Trip
 from payments import services as payments
 from ttms.accounts.models import User
 
@@ -201,7 +201,7 @@ def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetim
     `quota` has opened (`rules.booking_opens_at`)."""
     station = journey.origin.station
     refusal = trip_refusal(
-        schedule=journey.schedule, boarding=station, departure_at=journey.departure_at, now=now
+        trip=journey.trip, boarding=station, departure_at=journey.departure_at, now=now
     )
     if refusal:
         raise TripNotBookable(refusal)
@@ -237,7 +237,7 @@ class BookingPlan:
 
 def booking_precheck(
     *,
-    schedule_id: int,
+    trip_id: int,
     origin_code: str,
     destination_code: str,
     class_code: str,
@@ -258,29 +258,25 @@ def booking_precheck(
     quota = (quota or Quota.GENERAL).strip().upper()
     passengers_check(quota, passengers)
     try:
-        schedule = (
-            Schedule.objects.select_related("route__company")
-            .annotate(has_inventory=Exists(TripClass.objects.filter(schedule_id=OuterRef("pk"))))
-            .get(pk=schedule_id)
+        trip = (
+            Trip.objects.select_related("route__company")
+            .annotate(has_inventory=Exists(TripClass.objects.filter(trip_id=OuterRef("pk"))))
+            .get(pk=trip_id)
         )
-    except Schedule.DoesNotExist:
+    except Trip.DoesNotExist:
         raise InvalidBooking(
-            gettext("There is no trip {trip}.").format(trip=schedule_id),
+            gettext("There is no trip {trip}.").format(trip=trip_id),
             fields={"trip": [gettext("No such trip.")]},
         ) from None
-    journey = journey_get(
-        schedule=schedule, origin_code=origin_code, destination_code=destination_code
-    )
+    journey = journey_get(trip=trip, origin_code=origin_code, destination_code=destination_code)
     _check_window(journey, quota=quota, class_code=class_code, now=now)
-    seats = _wanted_seats(
-        vehicle_id=schedule.vehicle_id, class_code=class_code, passengers=passengers
-    )
+    seats = _wanted_seats(vehicle_id=trip.vehicle_id, class_code=class_code, passengers=passengers)
     travellers = [
         replace(p.traveller, seat_id=seat[0] if seat else None)
         for p, seat in zip(passengers, seats, strict=True)
     ]
     booking_quota, fare = booking_fare(
-        company_id=schedule.route.company_id,
+        company_id=trip.route.company_id,
         class_code=class_code,
         distance_km=journey.distance_km,
         quota=quota,
@@ -304,7 +300,7 @@ def _new_pnr_number() -> str:
 def booking_create(
     *,
     user: User,
-    schedule_id: int,
+    trip_id: int,
     origin_code: str,
     destination_code: str,
     class_code: str,
@@ -341,7 +337,7 @@ def booking_create(
     """
     now = now or timezone.now()
     plan = booking_precheck(
-        schedule_id=schedule_id,
+        trip_id=trip_id,
         origin_code=origin_code,
         destination_code=destination_code,
         class_code=class_code,
@@ -350,8 +346,8 @@ def booking_create(
         now=now,
     )
     journey = plan.journey
-    if not journey.schedule.has_inventory:
-        inventory_ensure(schedule_id=journey.schedule.pk)
+    if not journey.trip.has_inventory:
+        inventory_ensure(trip_id=journey.trip.pk)
 
     for attempt in range(1, PNR_NUMBER_ATTEMPTS + 1):
         number = _new_pnr_number()
@@ -395,36 +391,36 @@ def _book(
     idempotency_record,
     now: datetime,
 ) -> Pnr:
-    schedule = journey.schedule
+    trip = journey.trip
     low, high = rules.split_mask(journey.mask)
     total = fare * len(passengers)
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        accounts = payments.wallet_sale_accounts(user=user, company=schedule.route.company)
+        accounts = payments.wallet_sale_accounts(user=user, company=trip.route.company)
         payments.wallet_sale_post(
             accounts=accounts,
-            company=schedule.route.company,
+            company=trip.route.company,
             amount=total,
             reference_type=REFERENCE_TYPE,
             reference_id=number,
             created_by=booked_by,
             idempotency_record=idempotency_record,
-            description=f"{schedule.route.number} {journey.origin.station.code}-"
+            description=f"{trip.route.number} {journey.origin.station.code}-"
             f"{journey.destination.station.code} {class_code}",
         )
         # --- the class lock: held from here to the commit ---
-        trip_class = trip_class_lock(schedule_id=schedule.pk, class_code=class_code)
+        trip_class = trip_class_lock(trip_id=trip.pk, class_code=class_code)
         if trip_class is None:
             raise InvalidBooking(
                 gettext("Trip {number} has no {class_code} class.").format(
-                    number=schedule.route.number, class_code=class_code
+                    number=trip.route.number, class_code=class_code
                 ),
                 fields={"class": [gettext("Not a class of this trip.")]},
             )
         if trip_class.closed:  # the trip was cancelled after the checks above
             raise TripNotBookable(
                 gettext("Trip {number} of {date} is cancelled; it cannot be booked.").format(
-                    number=schedule.route.number, date=schedule.service_date
+                    number=trip.route.number, date=trip.service_date
                 )
             )
         if trip_class.promotion_due:
@@ -442,7 +438,7 @@ def _book(
             number=number,
             user=user,
             booked_by=booked_by,
-            schedule=schedule,
+            trip=trip,
             trip_class=trip_class,
             class_code=class_code,
             quota=booking_quota,

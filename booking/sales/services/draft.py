@@ -44,7 +44,7 @@ def draft_get(*, session: MutableMapping, key: str) -> Draft | None:
 def draft_start(
     *,
     session: MutableMapping,
-    schedule_id: int,
+    trip_id: int,
     origin_code: str,
     destination_code: str,
     class_code: str,
@@ -68,7 +68,7 @@ def draft_start(
         "only_if_all_confirmed": only_if_all_confirmed,
         "passengers": [asdict(p) for p in passengers],
     }
-    _plan(schedule_id, draft, now=now)
+    _plan(trip_id, draft, now=now)
     drafts = session.setdefault(SESSION_KEY, {})
     key = uuid.uuid4().hex
     drafts[key] = draft
@@ -146,12 +146,12 @@ class DraftReview:
     status: int = 200
 
 
-def draft_review(*, schedule_id: int, draft: Draft, user: User, now: datetime) -> DraftReview:
-    """The review of `draft` on trip `schedule_id` for `user`: the checks `booking_create`
+def draft_review(*, trip_id: int, draft: Draft, user: User, now: datetime) -> DraftReview:
+    """The review of `draft` on trip `trip_id` for `user`: the checks `booking_create`
     makes before its lock (`booking_precheck`), the fare, and `user`'s wallet. Writes
     nothing; a refusal is returned, not raised."""
     try:
-        plan = _plan(schedule_id, draft, now=now)
+        plan = _plan(trip_id, draft, now=now)
     except DomainError as exc:
         berths = [""] * len(draft["passengers"])
         return DraftReview(_lines(draft, berths), None, exc.message, exc.status_code)
@@ -168,7 +168,7 @@ class DraftPayment:
     status: int = 200
 
 
-def draft_pay(*, session: MutableMapping, key: str, schedule_id: int, user: User) -> DraftPayment:
+def draft_pay(*, session: MutableMapping, key: str, trip_id: int, user: User) -> DraftPayment:
     """Book and pay for the draft kept under `key`, once: the key is the booking's
     idempotency key (`submit_once`), so a second press of Pay gets the PNR the first one
     made, and the draft then answers that PNR (`draft["pnr"]`). A refusal of
@@ -184,7 +184,7 @@ def draft_pay(*, session: MutableMapping, key: str, schedule_id: int, user: User
     def run(record) -> dict:
         pnr = booking_create(
             user=user,
-            schedule_id=schedule_id,
+            trip_id=trip_id,
             origin_code=draft["from"],
             destination_code=draft["to"],
             class_code=draft["class"],
@@ -216,11 +216,11 @@ def _passengers(draft: Draft) -> list[PassengerIn]:
     return [PassengerIn(**p) for p in draft["passengers"]]
 
 
-def _plan(schedule_id: int, draft: Draft, *, now: datetime) -> BookingPlan:
+def _plan(trip_id: int, draft: Draft, *, now: datetime) -> BookingPlan:
     """The draft as `booking_create` would take it now. Raises what `booking_precheck`
     raises."""
     return booking_precheck(
-        schedule_id=schedule_id,
+        trip_id=trip_id,
         origin_code=draft["from"],
         destination_code=draft["to"],
         class_code=draft["class"],
@@ -236,7 +236,7 @@ def _review(plan: BookingPlan, draft: Draft, user: User) -> Review:
         plan.fare
         if plan.quota == Quota.GENERAL
         else booking_fare(
-            company_id=journey.schedule.route.company_id,
+            company_id=journey.trip.route.company_id,
             class_code=plan.class_code,
             distance_km=journey.distance_km,
             quota=Quota.GENERAL,

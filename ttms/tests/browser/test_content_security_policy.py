@@ -4,7 +4,7 @@ browser refused, i.e. a feature that silently stopped working)."""
 
 import pytest
 
-from fleet.tests.factories import ScheduleFactory
+from fleet.tests.factories import TripFactory
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import PASSWORD, UserFactory
 
@@ -75,7 +75,7 @@ def test_the_admin_works_under_the_policy(watched_page):
     watched_page.get_by_role("button", name="Log in").click()
     expect(watched_page.get_by_role("heading", name="Site administration")).to_be_visible()
 
-    for path in ["/admin/fleet/route/", "/admin/fleet/route/add/", "/admin/fleet/schedule/"]:
+    for path in ["/admin/fleet/route/", "/admin/fleet/route/add/", "/admin/fleet/trip/"]:
         watched_page.goto(path)
         watched_page.wait_for_load_state("networkidle")
 
@@ -86,7 +86,7 @@ def test_a_print_button_works_under_the_policy(watched_page):
     UserFactory(
         email="root@example.com", role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True
     )
-    trip = ScheduleFactory()
+    trip = TripFactory()
     watched_page.goto("/admin/login/")
     watched_page.get_by_label("Email").fill("root@example.com")
     watched_page.get_by_label("Password").fill(PASSWORD)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from booking.models import Passenger, PassengerStatus, Pnr
 from booking.sales.services.create import PassengerIn, booking_create
-from fleet.models import Company, Schedule, Seat
+from fleet.models import Company, Seat, Trip
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, StationFactory, make_route
 from payments import selectors as wallet_selectors
@@ -92,7 +92,7 @@ def rajdhani(transactional_db):
     Seat.objects.filter(pk__in=extra).delete()
     day = timezone.localdate() + timedelta(days=10)
     departure = datetime.combine(day, time(16, 55), tzinfo=IST)
-    trip = Schedule.objects.create(
+    trip = Trip.objects.create(
         route=route,
         service_date=day,
         departure_at=departure,
@@ -103,7 +103,7 @@ def rajdhani(transactional_db):
     fund_wallet(others, 5_000_000)
     booking_create(
         user=others,
-        schedule_id=trip.pk,
+        trip_id=trip.pk,
         origin_code="NDLS",
         destination_code="HWH",
         class_code="SL",

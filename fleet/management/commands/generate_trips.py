@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fleet.models import Company, Route
-from fleet.services import schedules_generate
+from fleet.services import trips_generate
 
 from ._progress import progress_factory
 
@@ -20,7 +20,7 @@ def _date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Create the trips (schedules) of the active routes from their departure times and "
+        "Create the trips of the active routes from their departure times and "
         "running days, for the next 60 days by default. Idempotent: existing trips are kept."
     )
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         bar = progress_factory(verbosity)(routes.filter(is_active=True).count(), "routes")
         started = time.monotonic()
         try:
-            report = schedules_generate(start=start, end=end, routes=routes, progress=bar.update)
+            report = trips_generate(start=start, end=end, routes=routes, progress=bar.update)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         finally:
