@@ -4,7 +4,7 @@ Times are never the clock's: every booking names its `now` (by default two days 
 trip leaves), so the 60-day horizon and Tatkal windows are fixed by the test.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -132,3 +132,31 @@ def boarding_time(ticketed):
 
     with time_machine.travel(ticketed.trip.departure_at - timedelta(minutes=30), tick=True):
         yield
+
+
+@pytest.fixture
+def clock():
+    """clock(moment): the time stands at `moment` (aware) for the rest of the test."""
+    import time_machine
+
+    travellers = []
+
+    def set_to(moment: datetime):
+        while travellers:
+            travellers.pop().stop()
+        traveller = time_machine.travel(moment, tick=False)
+        traveller.start()
+        travellers.append(traveller)
+
+    yield set_to
+    while travellers:
+        travellers.pop().stop()
+
+
+@pytest.fixture
+def three_days_ahead(ticketed, clock, client):
+    """The ticketed trip three days before it leaves, its holder signed in: the tiered
+    policy keeps 10 % of a confirmed fare."""
+    clock(ticketed.trip.departure_at - timedelta(days=3))
+    client.force_login(ticketed.holder)
+    return ticketed
