@@ -3,6 +3,7 @@ complete), ticket scans online, and the manifest and scan upload for scanning of
 
 Every trip here is one the signed-in user is assigned to drive; any other answers 404."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -28,7 +29,7 @@ def _trip(request, pk: int, *, detail: bool = False) -> Trip:
     try:
         return driver_trip_get(request.user, pk, detail=detail)
     except Trip.DoesNotExist:
-        raise NotFound("You are not assigned to a trip with this id.") from None
+        raise NotFound(gettext("You are not assigned to a trip with this id.")) from None
 
 
 def _ends(trip: Trip) -> tuple[Station, Station]:
@@ -189,7 +190,9 @@ class StationCodeField(serializers.CharField):
         try:
             return station_get_by_code(code)
         except Station.DoesNotExist:
-            raise serializers.ValidationError(f"No station has the code {code!r}.") from None
+            raise serializers.ValidationError(
+                gettext("No station has the code {code!r}.").format(code=code)
+            ) from None
 
 
 class ScanView(APIView):

@@ -4,6 +4,7 @@ addresses are the operator API's (operator/trips/<id>/status/, .../vehicle/); th
 above fleet, because they call booking's services. Views validate, call one service,
 serialize."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -52,8 +53,10 @@ class OperatorTripStatusView(OperatorView):
         )
         if change.cancel is not None and change.cancel.pending:
             raise Busy(
-                f"Trip cancelled, but {len(change.cancel.pending)} booking(s) were busy "
-                "and are not cancelled yet; send the same request again to finish."
+                gettext(
+                    "Trip cancelled, but {count} booking(s) were busy and are not cancelled "
+                    "yet; send the same request again to finish."
+                ).format(count=len(change.cancel.pending))
             )
         return Response(TripOutputSerializer(trips_for_user(request.user).get(pk=pk)).data)
 

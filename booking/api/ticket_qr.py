@@ -1,6 +1,7 @@
 """Tickets API: a PNR's signed tickets (QR text), their QR images, and the public keys
 that verify them offline."""
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import permissions, renderers, serializers
@@ -45,7 +46,7 @@ def _pnr(request, number: str) -> Pnr:
     try:
         return pnr_get_for_ticket(request.user, number)
     except Pnr.DoesNotExist:
-        raise NotFound("You have no PNR with this number.") from None
+        raise NotFound(gettext("You have no PNR with this number.")) from None
 
 
 def _ticket(request, pnr: str, passenger: int) -> Ticket:
@@ -53,7 +54,11 @@ def _ticket(request, pnr: str, passenger: int) -> Ticket:
     try:
         return ticket_get(found, passenger)
     except Passenger.DoesNotExist:
-        raise NotFound(f"PNR {found.number} has no passenger {passenger}.") from None
+        raise NotFound(
+            gettext("PNR {number} has no passenger {passenger}.").format(
+                number=found.number, passenger=passenger
+            )
+        ) from None
 
 
 @extend_schema_serializer(component_name="Ticket")

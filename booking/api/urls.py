@@ -1,19 +1,19 @@
 from django.urls import path
 
-from . import driver, operator, ticket_qr, views
+from . import bookings, cancellation, driver, operator, search, seat_map, ticket_qr
 
 urlpatterns = [
     # Trip search lives here: the fleet's timetable search plus this app's availability.
-    path("trips/search/", views.TripSearchView.as_view(), name="trip-search"),
-    path("trips/<int:pk>/seats/", views.SeatMapView.as_view(), name="trip-seats"),
-    path("bookings/", views.BookingListCreateView.as_view(), name="booking-list"),
-    path("bookings/<pnr:pnr>/", views.BookingDetailView.as_view(), name="booking-detail"),
+    path("trips/search/", search.TripSearchView.as_view(), name="trip-search"),
+    path("trips/<int:pk>/seats/", seat_map.SeatMapView.as_view(), name="trip-seats"),
+    path("bookings/", bookings.BookingListCreateView.as_view(), name="booking-list"),
+    path("bookings/<pnr:pnr>/", bookings.BookingDetailView.as_view(), name="booking-detail"),
     path(
         "bookings/<pnr:pnr>/refund-quote/",
-        views.RefundQuoteView.as_view(),
+        cancellation.RefundQuoteView.as_view(),
         name="booking-refund-quote",
     ),
-    path("bookings/<pnr:pnr>/cancel/", views.CancelView.as_view(), name="booking-cancel"),
+    path("bookings/<pnr:pnr>/cancel/", cancellation.CancelView.as_view(), name="booking-cancel"),
     path("bookings/<pnr:pnr>/tickets/", ticket_qr.TicketListView.as_view(), name="booking-tickets"),
     path(
         "bookings/<pnr:pnr>/tickets/<int:passenger>/qr.png",
