@@ -1,4 +1,4 @@
-"""Forms of the passenger pages: search, and the passengers of a booking."""
+"""Forms of the passenger pages: search, the passengers of a booking, the PNR status check."""
 
 import re
 from collections.abc import Mapping
@@ -254,3 +254,20 @@ PassengerFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=rules.MAX_PASSENGERS,
 )
+
+
+class PnrLookupForm(forms.Form):
+    # No length limits here: a malformed value gets the one answer every miss gets
+    # (`selectors.pnr_get_for_contact`), not an error of its own.
+    pnr = forms.CharField(
+        label="PNR number",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        help_text="The 10 digits on your ticket.",
+    )
+    contact = forms.CharField(
+        label="Email or phone used for the booking",
+        widget=forms.TextInput(attrs={"autocomplete": "email"}),
+        help_text="A phone as you gave it, e.g. 98765 43210.",
+    )

@@ -2,19 +2,19 @@
 
 from django.urls import path
 
-from .views import pnrs, search, ticket_print
+from .views import book, cancellation, pnr_status, pnrs, search, ticket_print, trip
 
 app_name = "booking"
 
 urlpatterns = [
     path("stations/suggest/", search.station_suggest, name="station-suggest"),
     path("trips/", search.trip_search, name="search"),
-    path("trips/<int:pk>/", search.trip, name="trip"),
-    path("trips/<int:pk>/book/", search.book, name="book"),
+    path("trips/<int:pk>/", trip.trip, name="trip"),
+    path("trips/<int:pk>/book/", book.book, name="book"),
     path("bookings/", pnrs.my_trips, name="my-trips"),
     path("bookings/<pnr:pnr>/", pnrs.pnr_detail, name="pnr"),
     path("bookings/<pnr:pnr>/passengers/", pnrs.pnr_passengers, name="pnr-passengers"),
-    path("bookings/<pnr:pnr>/cancel/", pnrs.cancel, name="cancel"),
+    path("bookings/<pnr:pnr>/cancel/", cancellation.cancel, name="cancel"),
     path("bookings/<pnr:pnr>/ticket/", ticket_print.ticket, name="ticket"),
-    path("pnr-status/", pnrs.pnr_status_lookup, name="pnr-status"),
+    path("pnr-status/", pnr_status.pnr_status_lookup, name="pnr-status"),
 ]

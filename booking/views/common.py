@@ -2,9 +2,12 @@
 
 from datetime import datetime
 
+from django.http import Http404
+
 from fleet.models import Station
 
-from ..models import Passenger, PassengerStatus
+from ..models import Passenger, PassengerStatus, Pnr
+from ..sales import selectors
 
 PNR_STATUS_LABELS = {**dict(PassengerStatus.choices), "PARTIAL": "Mixed: see each passenger"}
 
@@ -21,3 +24,18 @@ def passenger_status(passenger: Passenger) -> str:
     if passenger.status in (PassengerStatus.RAC, PassengerStatus.WAITLISTED):
         return f"{passenger.status} {passenger.queue_position}"
     return passenger.get_status_display()
+
+
+def pnr_or_404(user, number: str, *, detail: bool = False) -> Pnr:
+    try:
+        if detail:
+            return selectors.pnr_detail_get_for_user(user, number)
+        return selectors.pnr_get_for_user(user, number)
+    except Pnr.DoesNotExist:
+        raise Http404("You have no PNR with this number.") from None
+
+
+def pnr_status_shown(passengers) -> tuple[str, str]:
+    """A PNR's status code (CNF, RAC, WL, CAN, PARTIAL) and its label."""
+    code = selectors.pnr_status(passengers)
+    return code, PNR_STATUS_LABELS[code]

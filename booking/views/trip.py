@@ -1,0 +1,188 @@
+"""A trip's page: its classes, and the chosen class's seat map drawn coach by coach, each
+seat free or taken for the passenger's legs."""
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_GET
+
+from fleet.models import BerthType
+
+from .. import rules
+from ..models import BOOKABLE_QUOTAS, Quota
+from ..sales import selectors
+from ..sales.fares import tariff_get
+from .journey import (
+    closed_page,
+    journey_context,
+    journey_or_404,
+    quota_counts,
+    trip_classes,
+    trip_or_404,
+)
+
+BERTHS = {
+    BerthType.LOWER,
+    BerthType.MIDDLE,
+    BerthType.UPPER,
+    BerthType.SIDE_LOWER,
+    BerthType.SIDE_UPPER,
+}
+SIDE = {BerthType.SIDE_LOWER, BerthType.SIDE_UPPER}
+BERTH_SHORT = {
+    BerthType.LOWER: gettext_lazy("Lower"),
+    BerthType.MIDDLE: gettext_lazy("Middle"),
+    BerthType.UPPER: gettext_lazy("Upper"),
+    BerthType.SIDE_LOWER: gettext_lazy("Side lower"),
+    BerthType.SIDE_UPPER: gettext_lazy("Side upper"),
+    BerthType.WINDOW: gettext_lazy("Window"),
+    BerthType.MIDDLE_SEAT: gettext_lazy("Middle"),
+    BerthType.AISLE: gettext_lazy("Aisle"),
+}
+
+
+@dataclass(frozen=True)
+class SeatCell:
+    """A seat as drawn: the checkbox's value ("S1-12"), whether the passenger may pick it,
+    and why not."""
+
+    number: str
+    berth: str
+    label: str
+    value: str
+    free: bool
+    selectable: bool
+    note: str
+    checked: bool
+
+
+@dataclass
+class Bay:
+    """A row of a coach: for berths, the two facing sides of a bay (three or two berths
+    each, or a cabin's) and the side berths; for seats, the row with its aisle gaps."""
+
+    number: int
+    main: list[list[SeatCell]] = field(default_factory=list)
+    side: list[SeatCell] = field(default_factory=list)
+    seats: list[SeatCell | None] = field(default_factory=list)
+
+
+@dataclass
+class CoachMap:
+    code: str
+    berths: bool
+    bays: list[Bay]
+    free: int
+    total: int
+
+
+def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
+    value = f"{seat.coach}-{seat.number}"
+    if not seat.free:
+        note = gettext("Taken")
+    elif seat.is_rac:
+        note = gettext("RAC berth: given to RAC passengers")
+    elif seat.quota not in (Quota.GENERAL, quota):
+        note = gettext("Kept for the {quota} quota").format(quota=Quota(seat.quota).label)
+    else:
+        note = ""
+    label = str(BERTH_SHORT.get(seat.berth_type, seat.berth_type))
+    return SeatCell(
+        seat.number,
+        seat.berth_type if seat.berth_type in BERTHS else label,
+        label,
+        value,
+        seat.free,
+        not note,
+        note or gettext("Free"),
+        value in picked,
+    )
+
+
+def coach_maps(seats: list[selectors.SeatView], *, quota: str, picked: set[str]) -> list[CoachMap]:
+    """The seats of a class grouped as a passenger recognises them: sleeper coaches in bays
+    (two facing sides and the side berths), chair cars and buses in rows with the aisle."""
+    by_coach: dict[str, list[selectors.SeatView]] = {}
+    for seat in seats:
+        by_coach.setdefault(seat.coach, []).append(seat)
+    maps = []
+    for code, coach_seats in by_coach.items():
+        berths = all(s.berth_type in BERTHS for s in coach_seats)
+        rows: dict[int, list[selectors.SeatView]] = {}
+        for seat in coach_seats:
+            rows.setdefault(seat.row, []).append(seat)
+        width = max(s.column for s in coach_seats) + 1
+        bays = []
+        for row, row_seats in sorted(rows.items()):
+            row_seats.sort(key=lambda s: s.column)
+            bay = Bay(row + 1)
+            if berths:
+                main = [_cell(s, quota, picked) for s in row_seats if s.berth_type not in SIDE]
+                half = (len(main) + 1) // 2
+                bay.main = [main[:half], main[half:]]
+                bay.side = [_cell(s, quota, picked) for s in row_seats if s.berth_type in SIDE]
+            else:
+                at = {s.column: _cell(s, quota, picked) for s in row_seats}
+                bay.seats = [at.get(column) for column in range(width)]
+            bays.append(bay)
+        maps.append(
+            CoachMap(code, berths, bays, sum(s.free for s in coach_seats), len(coach_seats))
+        )
+    return maps
+
+
+@require_GET
+def trip(request, pk: int):
+    """One trip from the passenger's station to theirs: the classes, and the chosen class's
+    seat map, each seat free or taken for exactly those legs. Picking seats (checkboxes)
+    and pressing Book carries them to the booking form; no JavaScript needed."""
+    trip = trip_or_404(pk)
+    journey = journey_or_404(trip, request.GET)
+    if closed := closed_page(request, journey):
+        return closed
+    classes = trip_classes(trip)
+    if not classes:
+        raise Http404(gettext("This trip has no vehicle yet."))
+    class_code = (request.GET.get("class") or classes[0]).strip().upper()
+    if class_code not in classes:
+        raise Http404(
+            gettext("Trip {number} has no {class_code} class.").format(
+                number=trip.route.number, class_code=class_code
+            )
+        )
+    quota = request.GET.get("quota", Quota.GENERAL)
+    quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
+    seats = selectors.seat_map(trip=trip, class_code=class_code, mask=journey.mask)
+    # Counted as the search results count them, not from the drawn seats.
+    availability = selectors.journey_availability(journey, class_code=class_code, classes=classes)
+    tariff = tariff_get(company_id=trip.route.company_id, class_code=class_code)
+    base = {"from": journey.origin.station.code, "to": journey.destination.station.code}
+    return render(
+        request,
+        "booking/trip.html",
+        {
+            **journey_context(journey),
+            "class_code": class_code,
+            "quota": quota,
+            "quota_label": Quota(quota).label,
+            "class_links": [
+                (
+                    c,
+                    reverse("booking:trip", args=[pk]) + "?" + urlencode({**base, "class": c}),
+                    c == class_code,
+                )
+                for c in classes
+            ],
+            "coaches": coach_maps(seats, quota=quota, picked=set(request.GET.getlist("seat"))),
+            "availability": availability,
+            "quota_counts": quota_counts(availability),
+            "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
+            "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
+            "max_passengers": rules.max_passengers(quota),
+            "hidden": {**base, "class": class_code, "quota": quota},
+        },
+    )
