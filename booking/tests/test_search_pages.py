@@ -18,7 +18,7 @@ from payments.models import Payment
 
 from .. import rules
 from ..models import FareRule, Pnr
-from ..views.search import BERTH_SHORT
+from ..views.trip import BERTH_SHORT
 from .factories import IST, adult, funded_user, make_trip
 
 pytestmark = pytest.mark.django_db
