@@ -7,9 +7,9 @@ import re
 import resvg_py
 import zxingcpp
 from django.urls import reverse
-from payments.selectors import wallet_for_user
 from PIL import Image
 
+from payments.ledger.selectors import wallet_for_user
 from payments.money import format_money
 
 from ..models import Passenger
