@@ -1,0 +1,63 @@
+"""Companies and their staff in the admin."""
+
+from django.contrib import admin
+
+from ttms.accounts.models import Role
+from ttms.audit.admin import AuditHistoryMixin
+
+from ..admin_scoping import (
+    CompanyListFilter,
+    CompanyScopedAdmin,
+)
+from ..models import (
+    Company,
+    CompanyMembership,
+)
+from ..services import (
+    company_save,
+)
+
+
+@admin.register(Company)
+class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
+    # Company settings (commission, refunds, quotas) belong to its company admins only.
+    editor_roles = frozenset({Role.COMPANY_ADMIN})
+    list_display = [
+        "name",
+        "slug",
+        "kind",
+        "time_zone",
+        "commission_bp",
+        "refund_policy",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self._scope(request).is_platform:
+            # The platform's share and the identity of a company are the platform's to set.
+            fields += ["slug", "kind", "commission_bp", "is_active"]
+        return fields
+
+    def has_add_permission(self, request):
+        return self._is_staff(request) and self._scope(request).is_platform
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_staff(request) and self._scope(request).is_platform
+
+    def save_model(self, request, obj, form, change):
+        company_save(company=obj, by=request.user)
+
+
+@admin.register(CompanyMembership)
+class CompanyMembershipAdmin(CompanyScopedAdmin):
+    editor_roles = frozenset({Role.COMPANY_ADMIN})
+    list_display = ["user", "company", "role", "created_at"]
+    list_filter = ["role", CompanyListFilter]
+    list_select_related = ["user", "company"]
+    search_fields = ["user__email", "user__full_name"]
+    # A raw id, not a list of every account on the platform.
+    raw_id_fields = ["user"]

@@ -1,0 +1,38 @@
+"""Stations and their aliases in the admin."""
+
+from django.contrib import admin
+
+from ..admin_scoping import (
+    CompanyListFilter,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+)
+from ..models import (
+    Station,
+    StationAlias,
+)
+
+
+class StationAliasInline(CompanyScopedInline, admin.TabularInline):
+    model = StationAlias
+    fields = ["name"]
+    extra = 1
+
+
+@admin.register(Station)
+class StationAdmin(CompanyScopedAdmin):
+    list_display = [
+        "code",
+        "name",
+        "city",
+        "region",
+        "time_zone",
+        "latitude",
+        "longitude",
+        "company",
+    ]
+    list_filter = [CompanyListFilter, "time_zone"]
+    list_select_related = ["company"]
+    search_fields = ["code", "name", "search_name"]
+    inlines = [StationAliasInline]
+    show_full_result_count = False

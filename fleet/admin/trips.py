@@ -1,0 +1,196 @@
+"""Trips in the admin: vehicle and drivers edited, status moved by actions, each through
+fleet's services (booking's trip admin extends this one with the workflows that carry
+bookings along)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+
+from ttms.accounts.models import Role
+from ttms.audit.admin import AuditHistoryMixin
+from ttms.exceptions import DomainError
+
+from ..admin_scoping import (
+    CompanyListFilter,
+    CompanyScopedAdmin,
+    CompanyScopedInline,
+    ReadOnlyInlineMixin,
+)
+from ..models import (
+    Trip,
+    TripEvent,
+    TripStatus,
+)
+from ..sales import seats_sold
+from ..services import (
+    VEHICLE_SWAP_NEEDED,
+    trip_delete,
+    trip_locked_message,
+    trip_transition,
+    trip_update,
+)
+
+
+class TripEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
+    model = TripEvent
+    fields = ["at", "action", "from_status", "to_status", "by", "reason", "details"]
+    readonly_fields = fields
+
+
+class TripForm(forms.ModelForm):
+    class Meta:
+        model = Trip
+        fields = ["vehicle", "drivers"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # Re-read the status: the trip may have departed since the page was opened.
+        if self.instance.pk and Trip.objects.get(pk=self.instance.pk).is_locked:
+            raise ValidationError(_locked_message_for(self.instance.pk))
+        if (
+            "vehicle" in self.changed_data
+            and self.instance.pk
+            and seats_sold(trip_id=self.instance.pk)
+        ):
+            self.add_error("vehicle", VEHICLE_SWAP_NEEDED)
+        return cleaned
+
+
+def _locked_message_for(pk: int) -> str:
+    return trip_locked_message(Trip.objects.select_related("route__company").get(pk=pk))
+
+
+@admin.register(Trip)
+class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
+    form = TripForm
+    list_display = [
+        "route_number",
+        "route_name",
+        "service_date",
+        "departure_at",
+        "arrival_at",
+        "status",
+        "vehicle",
+    ]
+    list_filter = ["status", CompanyListFilter]
+    list_select_related = ["route", "route__company", "vehicle"]
+    search_fields = ["route__number", "route__name"]
+    autocomplete_fields = ["vehicle"]
+    readonly_fields = [
+        "route",
+        "service_date",
+        "departure_at",
+        "arrival_at",
+        "status",
+        "status_changed_at",
+        "created_at",
+    ]
+    fields = [
+        "route",
+        "service_date",
+        "departure_at",
+        "arrival_at",
+        "status",
+        "status_changed_at",
+        "vehicle",
+        "drivers",
+        "created_at",
+    ]
+    filter_horizontal = ["drivers"]
+    inlines = [TripEventInline]
+    # Cancelling and swapping the vehicle carry bookings along: booking's admin adds them.
+    actions = ["start_boarding", "depart", "arrive"]
+    ordering = ["departure_at"]
+    show_full_result_count = False
+
+    @admin.display(description="number", ordering="route__number")
+    def route_number(self, trip):
+        return trip.route.number
+
+    @admin.display(description="name")
+    def route_name(self, trip):
+        return trip.route.name
+
+    def has_add_permission(self, request):
+        # Trips come from their route's timetable ("Generate trips" on routes).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk deletion would bypass the refusal for departed trips; delete one by one.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return [*self.readonly_fields, "vehicle", "drivers"]
+        return self.readonly_fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "drivers":
+            field.queryset = field.queryset.filter(memberships__role=Role.DRIVER).distinct()
+        return field
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.is_locked:
+            message = _locked_message_for(obj.pk)
+            if request.method == "POST":
+                self.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, message, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # Vehicle and drivers are written by the service in save_related, under its lock.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        # Only the fields the form shows: a read-only vehicle is not set to nothing.
+        changes = {
+            name: form.cleaned_data[name]
+            for name in ("vehicle", "drivers")
+            if name in form.cleaned_data
+        }
+        trip_update(trip=form.instance, by=request.user, **changes)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        trip_delete(trip=obj, by=request.user)
+
+    def _transition(self, request, queryset, to_status, reason=""):
+        done = 0
+        for trip in queryset.order_by("pk"):
+            try:
+                self.transition(trip=trip, to_status=to_status, by=request.user, reason=reason)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{trip}: {exc.message}", messages.ERROR)
+        if done:
+            label = TripStatus(to_status).label.lower()
+            self.message_user(request, f"{done} trip(s) now {label}.", messages.SUCCESS)
+
+    def transition(self, *, trip, to_status, by, reason=""):
+        """The status change the actions make: fleet's status machine here; booking's trip
+        admin routes it through booking's `trip_status_change`."""
+        trip_transition(trip=trip, to_status=to_status, by=by, reason=reason)
+
+    @admin.action(description="Start boarding", permissions=["change"])
+    def start_boarding(self, request, queryset):
+        self._transition(request, queryset, TripStatus.BOARDING)
+
+    @admin.action(description="Mark departed", permissions=["change"])
+    def depart(self, request, queryset):
+        self._transition(request, queryset, TripStatus.DEPARTED)
+
+    @admin.action(description="Mark arrived", permissions=["change"])
+    def arrive(self, request, queryset):
+        self._transition(request, queryset, TripStatus.ARRIVED)
