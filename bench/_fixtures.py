@@ -98,8 +98,8 @@ def wallet_fund(*, user, amount: int) -> None:
     provider's event (applied as a verified webhook would be) marks succeeded."""
     from payments import money
     from payments.models import Payment
-    from payments.providers.base import SUCCEEDED, ProviderEvent
-    from payments.services import provider_event_apply
+    from payments.topups.providers.base import SUCCEEDED, ProviderEvent
+    from payments.topups.webhooks import provider_event_apply
 
     payment = Payment.objects.create(
         user=user, provider="sandbox", amount=amount, currency=money.default_currency()

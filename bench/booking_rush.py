@@ -1367,7 +1367,10 @@ def _ceiling_context(trip: RushTrip) -> dict:
     """What every ceiling booking of a trip reuses: the accounts and the route."""
     from booking.sales.fares import tariff_get
     from fleet.models import RouteStop, Trip
-    from payments import services as payments
+    from payments.ledger.accounts import (
+        platform_account_get_or_create,
+        revenue_account_get_or_create,
+    )
     from payments.models import Account
 
     trip = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
@@ -1378,8 +1381,8 @@ def _ceiling_context(trip: RushTrip) -> dict:
         .values("sequence", "station_id", "distance_km", "arrival_offset", "departure_offset")
     )
     tariff = tariff_get(company_id=company.pk, class_code="SL")
-    revenue = payments.revenue_account_get_or_create(company=company)
-    commission = payments.platform_account_get_or_create(kind=Account.Kind.COMMISSION)
+    revenue = revenue_account_get_or_create(company=company)
+    commission = platform_account_get_or_create(kind=Account.Kind.COMMISSION)
     return {
         "trip_id": trip.pk,
         "commission_bp": company.commission_bp,

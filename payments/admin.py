@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from fleet.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
 
-from . import money, selectors
+from . import money
+from .ledger import selectors
 from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
 
 

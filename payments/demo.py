@@ -2,10 +2,13 @@
 
 from ttms.accounts.models import User
 
-from . import money, selectors, services
+from . import money
 from .exceptions import ProviderUnavailable
+from .ledger.selectors import wallet_for_user
 from .models import Payment
-from .providers.sandbox import SandboxProvider
+from .topups.providers.sandbox import SandboxProvider
+from .topups.services import wallet_topup_start
+from .topups.webhooks import sandbox_payment_complete
 
 DEMO_PASSENGER = "passenger@example.com"
 DEMO_TOPUP = 500_000  # ₹5,000.00 in paise
@@ -19,14 +22,12 @@ def demo_load() -> list[str]:
     if Payment.objects.filter(
         user=user, provider=SandboxProvider.name, status=Payment.Status.SUCCEEDED
     ).exists():
-        wallet = selectors.wallet_for_user(user=user)
+        wallet = wallet_for_user(user=user)
         balance = wallet.balance if wallet else 0
         return [f"wallet of {DEMO_PASSENGER}: exists ({money.format_money(balance)})"]
     try:
-        payment = services.wallet_topup_start(
-            user=user, amount=DEMO_TOPUP, provider=SandboxProvider.name
-        )
-        services.sandbox_payment_complete(payment=payment, approve=True)
+        payment = wallet_topup_start(user=user, amount=DEMO_TOPUP, provider=SandboxProvider.name)
+        sandbox_payment_complete(payment=payment, approve=True)
     except ProviderUnavailable:
         return [
             "wallet: the sandbox provider is not enabled (TTMS_PAYMENT_PROVIDERS), nothing funded"

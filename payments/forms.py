@@ -1,8 +1,9 @@
 from django import forms
 from django.utils.translation import gettext as _
 
-from . import money, services
+from . import money
 from .exceptions import InvalidAmount
+from .topups.services import topup_amount_check
 
 
 class TopUpForm(forms.Form):
@@ -25,6 +26,6 @@ class TopUpForm(forms.Form):
         if amount <= 0:
             raise forms.ValidationError(_("Enter an amount greater than zero."))
         try:
-            return services.topup_amount_check(amount=amount)
+            return topup_amount_check(amount=amount)
         except InvalidAmount as exc:
             raise forms.ValidationError(exc.message) from exc

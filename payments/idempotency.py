@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
@@ -243,6 +243,12 @@ def submit_once(*, user_id: int, scope: str, key: str, run) -> tuple[dict, bool]
 
 
 @functools.cache
+def idempotency_records_delete_expired(*, now: datetime | None = None) -> int:
+    """Delete idempotency records past their expiry; returns how many."""
+    _, per_model = IdempotencyRecord.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return per_model.get(IdempotencyRecord._meta.label, 0)
+
+
 def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
 

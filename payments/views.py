@@ -13,9 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ttms.exceptions import DomainError
 from ttms.http import safe_next
 
-from . import money, selectors, services
+from . import money
 from .forms import TopUpForm
-from .providers.sandbox import SandboxProvider
+from .ledger import selectors as ledger_selectors
+from .topups import selectors as topup_selectors
+from .topups.providers.sandbox import SandboxProvider
+from .topups.services import payment_dismiss, wallet_topup_start
+from .topups.webhooks import sandbox_payment_complete
 
 HISTORY_PAGE_SIZE = 20
 # Where each pending top-up returns to once paid (e.g. the booking that was short), by
@@ -24,16 +28,16 @@ RETURN_TO = "topup_return_to"
 
 
 def _wallet_context(request, form: TopUpForm) -> dict:
-    wallet = selectors.wallet_for_user(user=request.user)
+    wallet = ledger_selectors.wallet_for_user(user=request.user)
     history = Paginator(
-        selectors.wallet_entries_for_user(user=request.user), HISTORY_PAGE_SIZE
+        ledger_selectors.wallet_entries_for_user(user=request.user), HISTORY_PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return {
         "balance": wallet.balance if wallet else 0,
         "currency": wallet.currency if wallet else money.default_currency(),
         "history": history,
-        "pending": selectors.topups_waiting_for_user(user=request.user)[:5],
-        "stopped": selectors.topups_stopped_for_user(user=request.user)[:5],
+        "pending": topup_selectors.topups_waiting_for_user(user=request.user)[:5],
+        "stopped": topup_selectors.topups_stopped_for_user(user=request.user)[:5],
         "form": form,
         # Wallet movements and payments belong to no station: shown in the passengers' zone.
         "display_time_zone": settings.TTMS_DISPLAY_TIME_ZONE,
@@ -54,7 +58,7 @@ def wallet_topup(request):
     form = TopUpForm(request.POST)
     if form.is_valid():
         try:
-            payment = services.wallet_topup_start(
+            payment = wallet_topup_start(
                 user=request.user, amount=form.cleaned_data["amount"], provider=SandboxProvider.name
             )
         except DomainError as exc:
@@ -71,10 +75,10 @@ def wallet_topup(request):
 @require_POST
 def topup_dismiss(request, payment_id):
     """The payer stops waiting for one of their pending top-ups (see
-    `services.payment_dismiss`); back to the wallet, with what became of it."""
-    payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
+    `payment_dismiss`); back to the wallet, with what became of it."""
+    payment = topup_selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
     try:
-        payment = services.payment_dismiss(user=request.user, payment_id=payment.pk)
+        payment = payment_dismiss(user=request.user, payment_id=payment.pk)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -99,9 +103,9 @@ def _wallet_url() -> str | None:
 @require_http_methods(["GET", "POST"])
 def sandbox_checkout(request, payment_id):
     """The sandbox provider's checkout: the payer approves or declines a pending payment."""
-    payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
+    payment = topup_selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
     if payment.provider != SandboxProvider.name:
-        raise Http404("No such sandbox payment.")
+        raise Http404(_("No such sandbox payment."))
     if request.method == "POST":
         outcome = request.POST.get("outcome")
         if outcome not in ("approve", "decline"):
@@ -112,18 +116,18 @@ def sandbox_checkout(request, payment_id):
                 status=400,
             )
         try:
-            payment = services.sandbox_payment_complete(
-                payment=payment, approve=outcome == "approve"
-            )
+            payment = sandbox_payment_complete(payment=payment, approve=outcome == "approve")
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
             if payment.status == payment.Status.SUCCEEDED:
                 messages.success(
-                    request, f"{money.format_money(payment.amount)} added to your wallet."
+                    request,
+                    _("%(amount)s added to your wallet.")
+                    % {"amount": money.format_money(payment.amount)},
                 )
             else:
-                messages.info(request, "Payment declined: your wallet was not charged.")
+                messages.info(request, _("Payment declined: your wallet was not charged."))
         back = request.session.get(RETURN_TO, {}).pop(str(payment.pk), None)
         request.session.modified = True
         return redirect(back or _wallet_url() or request.path)

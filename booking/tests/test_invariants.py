@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from payments.services import booking_refund
+from payments.ledger.refunds import booking_refund
 from ttms.invariants import CHECKS, broken_invariants, run_checks
 
 from .. import invariants

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from payments.services import wallet_sale_accounts
+from payments.ledger.sales import wallet_sale_accounts
 
 from ..models import Passenger, Pnr
 from ..sales.inventory import inventory_ensure

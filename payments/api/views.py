@@ -1,5 +1,6 @@
 """The wallet and payments API: thin views over services and selectors."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -14,10 +15,14 @@ from rest_framework.views import APIView
 
 from ttms.api.schema import error_response
 
-from .. import money, selectors, services
+from .. import money
 from ..idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from ..ledger.selectors import wallet_entries_for_user, wallet_for_user
 from ..models import Entry, Payment, Transaction
-from ..providers import PROVIDERS, enabled_provider_names
+from ..topups.providers import PROVIDERS, enabled_provider_names
+from ..topups.selectors import payment_get_for_user
+from ..topups.services import wallet_topup_start
+from ..topups.webhooks import sandbox_payment_complete, webhook_receive
 from .filters import WalletEntryFilter
 
 NextActionSerializer = inline_serializer(
@@ -70,7 +75,7 @@ class WalletView(APIView):
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
-        wallet = selectors.wallet_for_user(user=request.user)
+        wallet = wallet_for_user(user=request.user)
         currency = wallet.currency if wallet else money.default_currency()
         balance = wallet.balance if wallet else 0
         return Response(
@@ -108,7 +113,7 @@ class WalletTransactionListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Entry.objects.none()
-        return selectors.wallet_entries_for_user(user=self.request.user)
+        return wallet_entries_for_user(user=self.request.user)
 
 
 class WalletTopUpView(APIView):
@@ -145,7 +150,7 @@ class WalletTopUpView(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = services.wallet_topup_start(
+        payment = wallet_topup_start(
             user=request.user, idempotency_record=self.idempotency_record, **data.validated_data
         )
         return Response(
@@ -159,7 +164,7 @@ class WalletTopUpDetailView(APIView):
 
     @extend_schema(responses={200: PaymentOutputSerializer, 404: error_response("No such top-up")})
     def get(self, request, payment_id):
-        payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
+        payment = payment_get_for_user(payment_id=payment_id, user=request.user)
         return Response(PaymentOutputSerializer(payment, context={"request": request}).data)
 
 
@@ -191,9 +196,9 @@ class WebhookView(APIView):
     )
     def post(self, request, provider):
         if provider not in enabled_provider_names():
-            raise NotFound("No such payment provider.")
+            raise NotFound(_("No such payment provider."))
         # The signature covers the exact bytes received: never the re-serialised JSON.
-        event, created = services.webhook_receive(
+        event, created = webhook_receive(
             provider=provider, body=request.body, headers=request.headers
         )
         return Response(
@@ -222,8 +227,8 @@ class SandboxCompleteView(APIView):
     def post(self, request, payment_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = selectors.payment_get_for_user(payment_id=payment_id, user=request.user)
-        payment = services.sandbox_payment_complete(
+        payment = payment_get_for_user(payment_id=payment_id, user=request.user)
+        payment = sandbox_payment_complete(
             payment=payment, approve=data.validated_data["outcome"] == "approve"
         )
         return Response(PaymentOutputSerializer(payment, context={"request": request}).data)

@@ -6,9 +6,9 @@ from fleet.models import Company
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 
-from .. import services
 from ..models import Payment
-from ..providers.base import SUCCEEDED, ProviderEvent
+from ..topups.providers.base import SUCCEEDED, ProviderEvent
+from ..topups.webhooks import provider_event_apply
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
@@ -45,7 +45,7 @@ def fund_wallet(user, amount: int) -> Payment:
     """Credit `user`'s wallet through a succeeded sandbox payment (the real service path,
     minus the signature, which webhook tests cover)."""
     payment = PaymentFactory(user=user, amount=amount)
-    services.provider_event_apply(
+    provider_event_apply(
         provider="sandbox",
         event=ProviderEvent(
             event_id=f"evt_{uuid.uuid4().hex}",

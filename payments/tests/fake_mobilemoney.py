@@ -10,7 +10,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from payments.providers import signing
+from payments.topups.providers import signing
 
 PATH = "/collection/v1_0/requesttopay"
 

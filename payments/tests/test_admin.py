@@ -5,7 +5,9 @@ import pytest
 from django.utils import timezone
 
 from fleet.models import CompanyMembership
-from payments import services
+from payments.ledger.clearing import payout_record
+from payments.ledger.refunds import booking_refund
+from payments.ledger.sales import booking_charge, cash_sale
 from payments.models import Account, Transaction
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
@@ -22,29 +24,27 @@ def ledger(company, agent):
     passenger = PassengerFactory()
     other = CompanyFactory(name="Deccan Bus", slug="deccan")
     fund_wallet(passenger, 100_000)
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=10_000,
         reference_type="pnr",
         reference_id="A1",
     )
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=5_001,
         reference_type="pnr",
         reference_id="A2",
     )
-    services.booking_refund(reference_type="pnr", reference_id="A1", amount=5_000)
-    services.cash_sale(
-        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="A3"
-    )
-    services.payout_record(company=company, amount=1_000, reference_id="NEFT-1")
-    services.booking_charge(
+    booking_refund(reference_type="pnr", reference_id="A1", amount=5_000)
+    cash_sale(agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="A3")
+    payout_record(company=company, amount=1_000, reference_id="NEFT-1")
+    booking_charge(
         wallet_owner=passenger, company=other, amount=3_000, reference_type="pnr", reference_id="B1"
     )
-    old = services.booking_charge(
+    old = booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=7_000,

@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from payments import services
+from payments.ledger.sales import booking_charge
 from payments.models import Payment
+from payments.topups.services import wallet_topup_start
 
 from .factories import CompanyFactory, PassengerFactory, fund_wallet
 
@@ -50,7 +51,7 @@ def test_transactions_are_paginated_newest_first_and_signed_from_the_wallet(
     company = CompanyFactory()
     fund_wallet(passenger, 10_000)
     for n in range(3):
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=1_000 + n,
@@ -83,7 +84,7 @@ def test_transactions_filter(passenger_client, passenger, query, expected):
     company = CompanyFactory()
     fund_wallet(passenger, 10_000)
     for n in range(2):
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=1_000 + n,
@@ -225,7 +226,7 @@ def test_sandbox_complete_twice_is_a_409_and_credits_once(passenger_client):
 
 
 def test_someone_elses_payment_is_a_404(api_client, passenger):
-    payment = services.wallet_topup_start(user=passenger, amount=1_000, provider="sandbox")
+    payment = wallet_topup_start(user=passenger, amount=1_000, provider="sandbox")
     api_client.force_authenticate(PassengerFactory())
 
     complete = api_client.post(

@@ -9,10 +9,10 @@ import pytest
 from django.db import connections, transaction
 from rest_framework.test import APIClient
 
-from payments import services
 from payments.exceptions import Busy, InsufficientFunds
+from payments.ledger.sales import booking_charge
 from payments.models import Account, IdempotencyRecord, Payment, Transaction, WebhookEvent
-from payments.providers.sandbox import SandboxProvider
+from payments.topups.providers.sandbox import SandboxProvider
 from ttms.invariants import run_checks
 from ttms.testing import run_together
 
@@ -40,7 +40,7 @@ def test_64_concurrent_debits_against_funds_for_20_leave_exactly_zero(record_pro
 
     def charge(i):
         try:
-            services.booking_charge(
+            booking_charge(
                 wallet_owner=passenger,
                 company=company,
                 amount=1_000,

@@ -1,8 +1,8 @@
 import pytest
 
 from payments.demo import demo_load
+from payments.ledger.selectors import wallet_for_user
 from payments.models import Payment
-from payments.selectors import wallet_for_user
 from payments.tasks import payments_poll_pending_task
 from ttms.accounts.demo import demo_load as accounts_demo_load
 from ttms.accounts.models import User
@@ -40,12 +40,13 @@ def test_demo_loader_and_beat_entries_are_registered():
 
 
 def test_poll_task_settles_pending_mobile_money_payments(fake_mobilemoney, passenger):
-    from payments import services
+    from payments.topups.collection import payment_request_send
+    from payments.topups.services import wallet_topup_start
 
-    payment = services.wallet_topup_start(
+    payment = wallet_topup_start(
         user=passenger, amount=5_000, provider="mobilemoney", payer="+919876543210"
     )
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
     payments_poll_pending_task()
@@ -59,13 +60,13 @@ def test_abandoned_pending_payments_fail_after_a_day(passenger):
     import time_machine
     from django.utils import timezone
 
-    from payments import services
+    from payments.topups.services import payments_pending_expire, wallet_topup_start
 
     with time_machine.travel(timezone.now() - timezone.timedelta(hours=25), tick=False):
-        old = services.wallet_topup_start(user=passenger, amount=5_000, provider="sandbox")
-    recent = services.wallet_topup_start(user=passenger, amount=5_000, provider="sandbox")
+        old = wallet_topup_start(user=passenger, amount=5_000, provider="sandbox")
+    recent = wallet_topup_start(user=passenger, amount=5_000, provider="sandbox")
 
-    expired = services.payments_pending_expire()
+    expired = payments_pending_expire()
 
     old.refresh_from_db()
     recent.refresh_from_db()

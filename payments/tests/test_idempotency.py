@@ -4,8 +4,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from payments.ledger.selectors import wallet_for_user
 from payments.models import IdempotencyRecord, Payment, Transaction
-from payments.selectors import wallet_for_user
 from payments.tasks import idempotency_expire_task
 
 from .factories import CompanyFactory, PassengerFactory, fund_wallet

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from payments import services
+from payments.ledger.sales import booking_charge, cash_sale
 from payments.models import Account, Entry, Payment, Transaction
 
 from .factories import PaymentFactory, fund_wallet
@@ -28,16 +28,14 @@ def check_fails() -> tuple[str, int]:
 @pytest.fixture
 def books(passenger, company, agent):
     fund_wallet(passenger, 10_000)
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=4_000,
         reference_type="order",
         reference_id="1",
     )
-    services.cash_sale(
-        agent=agent, company=company, amount=1_000, reference_type="order", reference_id="2"
-    )
+    cash_sale(agent=agent, company=company, amount=1_000, reference_type="order", reference_id="2")
 
 
 def test_a_sound_ledger_passes(books):

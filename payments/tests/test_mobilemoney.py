@@ -2,9 +2,10 @@
 
 import pytest
 
-from payments import services
+from payments.ledger.selectors import wallet_for_user
 from payments.models import Payment, Transaction, WebhookEvent
-from payments.selectors import wallet_for_user
+from payments.topups.collection import payment_request_send, payment_status_refresh
+from payments.topups.services import wallet_topup_start
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +13,7 @@ URL = "/api/v1/payments/webhooks/mobilemoney/"
 
 
 def start(user, amount=15_050, payer="+91 98765 43210") -> Payment:
-    return services.wallet_topup_start(
-        user=user, amount=amount, provider="mobilemoney", payer=payer
-    )
+    return wallet_topup_start(user=user, amount=amount, provider="mobilemoney", payer=payer)
 
 
 def deliver(client, body, headers):
@@ -29,7 +28,7 @@ def balance(user) -> int:
 def test_request_to_pay_sends_the_amount_as_an_exact_decimal_string(fake_mobilemoney, passenger):
     payment = start(passenger)
 
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
 
     method, path, body = fake_mobilemoney.requests[0]
     assert (method, path) == ("POST", "/collection/v1_0/requesttopay")
@@ -75,7 +74,7 @@ def test_topup_api_sends_the_request_after_the_commit(
 
 def test_approved_callback_delivered_twice_credits_once(fake_mobilemoney, api_client, passenger):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
     callback = fake_mobilemoney.callback(payment.provider_reference, event_id="cb-1")
 
@@ -90,7 +89,7 @@ def test_late_pending_callback_after_success_changes_nothing(
     fake_mobilemoney, api_client, passenger
 ):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     pending = fake_mobilemoney.callback(payment.provider_reference, event_id="cb-pending")
     fake_mobilemoney.approve(payment.provider_reference)
     success = fake_mobilemoney.callback(payment.provider_reference, event_id="cb-success")
@@ -112,7 +111,7 @@ def test_timeout_leaves_the_payment_pending_and_the_poll_settles_it(
     fake_mobilemoney.delay_ms = 400
     payment = start(passenger)
 
-    services.payment_request_send(payment_id=payment.pk)  # times out, but arrived
+    payment_request_send(payment_id=payment.pk)  # times out, but arrived
 
     payment.refresh_from_db()
     assert payment.status == "pending"
@@ -120,8 +119,8 @@ def test_timeout_leaves_the_payment_pending_and_the_poll_settles_it(
     fake_mobilemoney.delay_ms = 0
     fake_mobilemoney.approve(payment.provider_reference)
 
-    services.payment_status_refresh(payment_id=payment.pk)
-    services.payment_status_refresh(payment_id=payment.pk)
+    payment_status_refresh(payment_id=payment.pk)
+    payment_status_refresh(payment_id=payment.pk)
 
     payment.refresh_from_db()
     assert payment.status == "succeeded"
@@ -133,9 +132,9 @@ def test_timeout_leaves_the_payment_pending_and_the_poll_settles_it(
 
 def test_retry_after_a_lost_answer_is_not_a_second_request(fake_mobilemoney, passenger):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
 
-    services.payment_request_send(payment_id=payment.pk)  # the provider answers 409
+    payment_request_send(payment_id=payment.pk)  # the provider answers 409
 
     assert len(fake_mobilemoney.payments) == 1
     payment.refresh_from_db()
@@ -145,7 +144,7 @@ def test_retry_after_a_lost_answer_is_not_a_second_request(fake_mobilemoney, pas
 def test_poll_resends_a_request_the_provider_never_got(fake_mobilemoney, passenger):
     payment = start(passenger)
 
-    services.payment_status_refresh(payment_id=payment.pk)
+    payment_status_refresh(payment_id=payment.pk)
 
     assert [r[0] for r in fake_mobilemoney.requests] == ["GET", "POST"]
     assert payment.provider_reference in fake_mobilemoney.payments
@@ -155,7 +154,7 @@ def test_unknown_payer_fails_the_payment(fake_mobilemoney, passenger):
     fake_mobilemoney.unknown_payers.add("919876543210")
     payment = start(passenger)
 
-    payment = services.payment_request_send(payment_id=payment.pk)
+    payment = payment_request_send(payment_id=payment.pk)
 
     assert (payment.status, payment.failure_reason) == (
         "failed",
@@ -167,14 +166,14 @@ def test_provider_outage_keeps_the_payment_pending(fake_mobilemoney, passenger):
     fake_mobilemoney.fail_with = 503
     payment = start(passenger)
 
-    payment = services.payment_request_send(payment_id=payment.pk)
+    payment = payment_request_send(payment_id=payment.pk)
 
     assert payment.status == "pending"
 
 
 def test_declined_on_the_phone_fails_without_money(fake_mobilemoney, api_client, passenger):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.decline(payment.provider_reference)
 
     deliver(api_client, *fake_mobilemoney.callback(payment.provider_reference))
@@ -186,7 +185,7 @@ def test_declined_on_the_phone_fails_without_money(fake_mobilemoney, api_client,
 
 def test_callback_signed_with_another_secret_is_refused(fake_mobilemoney, api_client, passenger):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
     response = deliver(
@@ -202,7 +201,7 @@ def test_callback_with_an_amount_finer_than_the_currency_is_a_400(
     fake_mobilemoney, api_client, passenger
 ):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
     response = deliver(
@@ -226,7 +225,7 @@ def test_callback_with_a_nul_in_its_event_id_is_a_400_and_nothing_is_written(
     fake_mobilemoney, api_client, passenger
 ):
     payment = start(passenger)
-    services.payment_request_send(payment_id=payment.pk)
+    payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(payment.provider_reference)
 
     response = deliver(

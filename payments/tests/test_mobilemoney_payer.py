@@ -3,9 +3,9 @@ sent to the provider as an MSISDN: E.164 digits without the +."""
 
 import pytest
 
-from payments import services
 from payments.exceptions import InvalidPayer
 from payments.models import Payment
+from payments.topups.services import wallet_topup_start
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,7 @@ INVALID = "Enter a valid phone number, e.g. +91 81234 56789 (a number in India m
     ],
 )
 def test_a_payer_phone_is_taken_as_people_write_it(passenger, typed, msisdn):
-    payment = services.wallet_topup_start(
-        user=passenger, amount=10_000, provider="mobilemoney", payer=typed
-    )
+    payment = wallet_topup_start(user=passenger, amount=10_000, provider="mobilemoney", payer=typed)
 
     assert Payment.objects.get(pk=payment.pk).payer == msisdn
 
@@ -32,9 +30,7 @@ def test_a_payer_phone_is_taken_as_people_write_it(passenger, typed, msisdn):
 @pytest.mark.parametrize("typed", ["12", "98765", "+91 12345", "not a phone", ""])
 def test_a_payer_that_is_no_phone_number_is_refused_and_nothing_is_written(passenger, typed):
     with pytest.raises(InvalidPayer) as exc:
-        services.wallet_topup_start(
-            user=passenger, amount=10_000, provider="mobilemoney", payer=typed
-        )
+        wallet_topup_start(user=passenger, amount=10_000, provider="mobilemoney", payer=typed)
 
     assert (exc.value.message, exc.value.fields) == (INVALID, {"payer": [INVALID]})
     assert not Payment.objects.exists()

@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from payments.ledger.selectors import wallet_for_user
 from payments.models import Payment
-from payments.selectors import wallet_for_user
 
 from .factories import PassengerFactory, PaymentFactory, fund_wallet
 

@@ -1,7 +1,6 @@
 import pytest
 from django.db import transaction
 
-from payments import services
 from payments.exceptions import (
     InsufficientCash,
     InsufficientFunds,
@@ -10,8 +9,11 @@ from payments.exceptions import (
     PayoutNotAllowed,
     RefundNotAllowed,
 )
+from payments.ledger.clearing import payout_record
+from payments.ledger.refunds import booking_refund, cash_refund
+from payments.ledger.sales import booking_charge, cash_sale
+from payments.ledger.selectors import account_entries_sum, wallet_for_user
 from payments.models import Account, Entry, Transaction
-from payments.selectors import account_entries_sum, wallet_for_user
 from ttms.invariants import run_checks
 
 from .factories import CompanyFactory, PassengerFactory, fund_wallet
@@ -41,7 +43,7 @@ def test_topup_credits_wallet_against_provider_clearing(passenger):
 def test_booking_charge_splits_into_revenue_and_commission(passenger, company):
     fund_wallet(passenger, 100_000)
 
-    txn = services.booking_charge(
+    txn = booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=12_345,
@@ -62,7 +64,7 @@ def test_revenue_and_commission_rows_are_never_updated(passenger, company):
     fund_wallet(passenger, 100_000)
 
     for n in range(3):
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=1_000,
@@ -81,7 +83,7 @@ def test_commission_free_company_gets_everything_in_two_entries(passenger):
     free = CompanyFactory(commission_bp=0)
     fund_wallet(passenger, 1_000)
 
-    txn = services.booking_charge(
+    txn = booking_charge(
         wallet_owner=passenger, company=free, amount=999, reference_type="pnr", reference_id="1"
     )
 
@@ -93,7 +95,7 @@ def test_overdraft_is_refused_with_a_clear_message_and_nothing_written(passenger
     before = (Transaction.objects.count(), Entry.objects.count())
 
     with pytest.raises(InsufficientFunds) as refused:
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=10_001,
@@ -114,7 +116,7 @@ def test_charge_without_a_wallet_is_refused_and_creates_no_wallet(company):
     newcomer = PassengerFactory()
 
     with pytest.raises(InsufficientFunds):
-        services.booking_charge(
+        booking_charge(
             wallet_owner=newcomer, company=company, amount=1, reference_type="pnr", reference_id="1"
         )
 
@@ -126,7 +128,7 @@ def test_amounts_that_are_not_positive_integers_are_refused(passenger, company, 
     fund_wallet(passenger, 10_000)
 
     with pytest.raises(InvalidAmount):
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=amount,
@@ -141,7 +143,7 @@ def test_charge_inside_an_outer_transaction_rolls_back_with_it(passenger, compan
     fund_wallet(passenger, 10_000)
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=4_000,
@@ -159,14 +161,14 @@ def test_failed_charge_leaves_the_outer_transaction_usable(passenger, company):
 
     with transaction.atomic():
         with pytest.raises(InsufficientFunds):
-            services.booking_charge(
+            booking_charge(
                 wallet_owner=passenger,
                 company=company,
                 amount=20_000,
                 reference_type="pnr",
                 reference_id="1",
             )
-        services.booking_charge(
+        booking_charge(
             wallet_owner=passenger,
             company=company,
             amount=3_000,
@@ -179,7 +181,7 @@ def test_failed_charge_leaves_the_outer_transaction_usable(passenger, company):
 
 def test_refund_returns_to_the_wallet_in_proportion(passenger, company):
     fund_wallet(passenger, 20_000)
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=10_001,
@@ -187,7 +189,7 @@ def test_refund_returns_to_the_wallet_in_proportion(passenger, company):
         reference_id="77",
     )
 
-    txn = services.booking_refund(reference_type="pnr", reference_id="77", amount=7_500)
+    txn = booking_refund(reference_type="pnr", reference_id="77", amount=7_500)
 
     # Charged: revenue 9 501, commission 500. Refunding 7 500 of 10 001 gives back
     # 500 × 7 500 // 10 001 = 374 of commission.
@@ -198,7 +200,7 @@ def test_refund_returns_to_the_wallet_in_proportion(passenger, company):
 
 def test_refunds_in_parts_return_exactly_what_was_charged(passenger, company):
     fund_wallet(passenger, 20_000)
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=10_001,
@@ -207,7 +209,7 @@ def test_refunds_in_parts_return_exactly_what_was_charged(passenger, company):
     )
 
     for part in (3_333, 3_333, 3_335):
-        services.booking_refund(reference_type="pnr", reference_id="77", amount=part)
+        booking_refund(reference_type="pnr", reference_id="77", amount=part)
 
     assert wallet_for_user(user=passenger).balance == 20_000
     revenue = Account.objects.get(kind="revenue")
@@ -217,17 +219,17 @@ def test_refunds_in_parts_return_exactly_what_was_charged(passenger, company):
 
 def test_refund_never_exceeds_what_was_charged(passenger, company):
     fund_wallet(passenger, 20_000)
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=5_000,
         reference_type="pnr",
         reference_id="77",
     )
-    services.booking_refund(reference_type="pnr", reference_id="77", amount=4_000)
+    booking_refund(reference_type="pnr", reference_id="77", amount=4_000)
 
     with pytest.raises(RefundNotAllowed) as refused:
-        services.booking_refund(reference_type="pnr", reference_id="77", amount=1_001)
+        booking_refund(reference_type="pnr", reference_id="77", amount=1_001)
 
     assert refused.value.message == ("Only ₹10.00 is left to refund for pnr 77; ₹10.01 was asked.")
     assert Transaction.objects.filter(kind="booking_refund").count() == 1
@@ -236,13 +238,13 @@ def test_refund_never_exceeds_what_was_charged(passenger, company):
 
 def test_refund_of_an_unknown_reference_is_refused(passenger):
     with pytest.raises(RefundNotAllowed):
-        services.booking_refund(reference_type="pnr", reference_id="nope", amount=1)
+        booking_refund(reference_type="pnr", reference_id="nope", amount=1)
 
     assert not Transaction.objects.exists()
 
 
 def test_cash_sale_fills_the_drawer_and_credits_the_company(agent, company):
-    txn = services.cash_sale(
+    txn = cash_sale(
         agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1"
     )
 
@@ -253,11 +255,9 @@ def test_cash_sale_fills_the_drawer_and_credits_the_company(agent, company):
 
 
 def test_cash_refund_pays_back_from_the_drawer(agent, company):
-    services.cash_sale(
-        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1"
-    )
+    cash_sale(agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1")
 
-    txn = services.cash_refund(agent=agent, reference_type="pnr", reference_id="C1", amount=2_000)
+    txn = cash_refund(agent=agent, reference_type="pnr", reference_id="C1", amount=2_000)
 
     assert entries_of(txn) == {"drawer": 2_000, "revenue": -1_900, "commission": -100}
     assert Account.objects.get(kind="drawer", user=agent).balance == 0
@@ -265,13 +265,11 @@ def test_cash_refund_pays_back_from_the_drawer(agent, company):
 
 
 def test_cash_refund_needs_cash_in_the_paying_drawer(agent, company):
-    services.cash_sale(
-        agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1"
-    )
+    cash_sale(agent=agent, company=company, amount=2_000, reference_type="pnr", reference_id="C1")
     other_agent = PassengerFactory(role="agent")
 
     with pytest.raises(InsufficientCash) as refused:
-        services.cash_refund(agent=other_agent, reference_type="pnr", reference_id="C1", amount=500)
+        cash_refund(agent=other_agent, reference_type="pnr", reference_id="C1", amount=500)
 
     assert refused.value.message == (
         "The cash drawer holds ₹0.00; this refund needs ₹5.00. Nothing was paid out."
@@ -281,7 +279,7 @@ def test_cash_refund_needs_cash_in_the_paying_drawer(agent, company):
 
 def test_only_agents_sell_for_cash(passenger, company):
     with pytest.raises(NotAnAgent):
-        services.cash_sale(
+        cash_sale(
             agent=passenger, company=company, amount=100, reference_type="pnr", reference_id="C1"
         )
 
@@ -290,7 +288,7 @@ def test_only_agents_sell_for_cash(passenger, company):
 
 def test_payout_settles_revenue_once_and_never_more_than_earned(passenger, company):
     fund_wallet(passenger, 10_000)
-    services.booking_charge(
+    booking_charge(
         wallet_owner=passenger,
         company=company,
         amount=10_000,
@@ -298,11 +296,11 @@ def test_payout_settles_revenue_once_and_never_more_than_earned(passenger, compa
         reference_id="1",
     )
 
-    txn = services.payout_record(company=company, amount=9_000, reference_id="NEFT-001")
+    txn = payout_record(company=company, amount=9_000, reference_id="NEFT-001")
     with pytest.raises(PayoutNotAllowed):
-        services.payout_record(company=company, amount=501, reference_id="NEFT-002")
+        payout_record(company=company, amount=501, reference_id="NEFT-002")
     with pytest.raises(PayoutNotAllowed) as again:
-        services.payout_record(company=company, amount=100, reference_id="NEFT-001")
+        payout_record(company=company, amount=100, reference_id="NEFT-001")
 
     assert entries_of(txn) == {"revenue": -9_000, "payout_clearing": 9_000}
     assert again.value.message == "A payout with the reference 'NEFT-001' is already recorded."

@@ -3,7 +3,7 @@
 import pytest
 
 from payments.exceptions import WebhookSignatureInvalid
-from payments.providers import signing
+from payments.topups.providers import signing
 
 SECRET = "signing-test-secret"
 BODY = b'{"id":"evt_1"}'

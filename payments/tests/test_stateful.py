@@ -14,9 +14,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from payments import services
 from payments.exceptions import InsufficientCash, InsufficientFunds, RefundNotAllowed
+from payments.ledger import refunds, sales
 from payments.models import Account, Entry
+from payments.topups.services import wallet_topup_start
+from payments.topups.webhooks import sandbox_payment_complete
 from ttms.invariants import run_checks
 
 from .factories import AgentFactory, CompanyFactory, PassengerFactory
@@ -58,10 +60,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(p=person, amount=st.integers(min_value=100, max_value=100_000), approve=st.booleans())
     def top_up(self, p, amount, approve):
-        payment = services.wallet_topup_start(
-            user=self.passengers[p], amount=amount, provider="sandbox"
-        )
-        payment = services.sandbox_payment_complete(payment=payment, approve=approve)
+        payment = wallet_topup_start(user=self.passengers[p], amount=amount, provider="sandbox")
+        payment = sandbox_payment_complete(payment=payment, approve=approve)
         assert payment.status == ("succeeded" if approve else "failed")
         if approve:
             self.wallets[p] += amount
@@ -70,7 +70,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def charge(self, p, c, amount):
         reference = self._reference()
         try:
-            services.booking_charge(
+            sales.booking_charge(
                 wallet_owner=self.passengers[p],
                 company=self.companies[c],
                 amount=amount,
@@ -92,7 +92,7 @@ class LedgerMachine(RuleBasedStateMachine):
         p, charged, refunded = self.charges[reference]
         asked = data.draw(st.integers(min_value=1, max_value=charged - refunded + 50))
         try:
-            services.booking_refund(reference_type="pnr", reference_id=reference, amount=asked)
+            refunds.booking_refund(reference_type="pnr", reference_id=reference, amount=asked)
         except RefundNotAllowed:
             assert asked > charged - refunded
             return
@@ -104,7 +104,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(a=agent_index, c=company_index, amount=amount)
     def cash_sale(self, a, c, amount):
         reference = self._reference()
-        services.cash_sale(
+        sales.cash_sale(
             agent=self.agents[a],
             company=self.companies[c],
             amount=amount,
@@ -122,7 +122,7 @@ class LedgerMachine(RuleBasedStateMachine):
         sold, refunded = self.cash[reference]
         asked = data.draw(st.integers(min_value=1, max_value=sold - refunded + 50))
         try:
-            services.cash_refund(
+            refunds.cash_refund(
                 agent=self.agents[a], reference_type="pnr", reference_id=reference, amount=asked
             )
         except RefundNotAllowed:

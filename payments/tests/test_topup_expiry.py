@@ -8,11 +8,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from payments import services
+from payments.ledger.selectors import wallet_for_user
 from payments.models import Payment, Transaction, WebhookEvent
-from payments.providers.sandbox import SandboxProvider
-from payments.selectors import wallet_for_user
 from payments.tasks import payments_expire_pending_task, payments_poll_pending_task
+from payments.topups.collection import payment_request_send
+from payments.topups.providers.sandbox import SandboxProvider
+from payments.topups.services import payment_dismiss, wallet_topup_start
+from payments.topups.webhooks import sandbox_payment_complete
 from ttms.celery import BEAT_SCHEDULE, app
 
 from .factories import PassengerFactory, PaymentFactory
@@ -82,14 +84,14 @@ def test_expire_task_fails_topups_older_than_the_setting_as_expired(passenger, s
 def test_a_provider_status_it_cannot_read_stops_neither_the_poll_nor_other_payments(
     fake_mobilemoney, passenger, caplog
 ):
-    approved = services.wallet_topup_start(
+    approved = wallet_topup_start(
         user=passenger, amount=5_000, provider="mobilemoney", payer="+919876543210"
     )
-    odd = services.wallet_topup_start(
+    odd = wallet_topup_start(
         user=passenger, amount=7_000, provider="mobilemoney", payer="+919876543211"
     )
     for payment in (approved, odd):
-        services.payment_request_send(payment_id=payment.pk)
+        payment_request_send(payment_id=payment.pk)
     fake_mobilemoney.approve(approved.provider_reference)
     fake_mobilemoney.payments[odd.provider_reference]["status"] = "ONGOING"
 
@@ -127,7 +129,7 @@ def test_wallet_page_shows_topups_the_task_expired_and_those_declined(signed_in,
     started_hours_ago(25, user=passenger, amount=20_000)
     payments_expire_pending_task()
     declined = PaymentFactory(user=passenger, amount=40_000)
-    services.sandbox_payment_complete(payment=declined, approve=False)
+    sandbox_payment_complete(payment=declined, approve=False)
 
     html = signed_in.get("/wallet/").content.decode()
 
@@ -189,7 +191,7 @@ def test_dismissing_an_expired_topup_keeps_it_expired(signed_in, passenger):
 
 def test_a_succeeded_topup_cannot_be_dismissed(signed_in, passenger):
     payment = PaymentFactory(user=passenger, amount=50_000)
-    services.sandbox_payment_complete(payment=payment, approve=True)
+    sandbox_payment_complete(payment=payment, approve=True)
 
     response = signed_in.post(dismiss_url(payment), follow=True)
 
@@ -218,7 +220,7 @@ def test_the_dismiss_service_refuses_another_users_payment():
     payment = PaymentFactory()
 
     with pytest.raises(PaymentNotFound):
-        services.payment_dismiss(user=PassengerFactory(), payment_id=payment.pk)
+        payment_dismiss(user=PassengerFactory(), payment_id=payment.pk)
 
     payment.refresh_from_db()
     assert payment.status == "pending"
@@ -244,10 +246,10 @@ def test_a_dismissed_topup_cannot_be_completed_on_the_sandbox_checkout(passenger
     from payments.exceptions import PaymentNotPending
 
     payment = PaymentFactory(user=passenger)
-    services.payment_dismiss(user=passenger, payment_id=payment.pk)
+    payment_dismiss(user=passenger, payment_id=payment.pk)
 
     with pytest.raises(PaymentNotPending):
-        services.sandbox_payment_complete(payment=payment, approve=True)
+        sandbox_payment_complete(payment=payment, approve=True)
 
     assert wallet_for_user(user=passenger) is None
 
@@ -261,7 +263,7 @@ def test_a_late_success_from_the_provider_still_credits_the_wallet(
 ):
     payment = started_hours_ago(25, user=passenger, amount=20_000)
     if gave_up == "dismissed":
-        services.payment_dismiss(user=passenger, payment_id=payment.pk)
+        payment_dismiss(user=passenger, payment_id=payment.pk)
     else:
         payments_expire_pending_task()
 
@@ -285,7 +287,7 @@ def test_a_success_after_the_provider_declined_is_still_rejected_for_a_person(
     api_client, passenger
 ):
     payment = PaymentFactory(user=passenger, amount=20_000)
-    services.sandbox_payment_complete(payment=payment, approve=False)
+    sandbox_payment_complete(payment=payment, approve=False)
 
     response = deliver_success(api_client, payment)
 
@@ -297,7 +299,7 @@ def test_a_success_after_the_provider_declined_is_still_rejected_for_a_person(
 
 def test_a_late_success_with_another_amount_is_rejected_even_after_dismissal(api_client, passenger):
     payment = PaymentFactory(user=passenger, amount=20_000)
-    services.payment_dismiss(user=passenger, payment_id=payment.pk)
+    payment_dismiss(user=passenger, payment_id=payment.pk)
     forged = PaymentFactory.build(pk=payment.pk, amount=99_999, currency="INR")
 
     response = deliver_success(api_client, forged)

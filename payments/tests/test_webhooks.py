@@ -4,10 +4,10 @@ import time
 
 import pytest
 
+from payments.ledger.selectors import wallet_for_user
 from payments.models import Payment, Transaction, WebhookEvent
-from payments.providers import signing
-from payments.providers.sandbox import SandboxProvider
-from payments.selectors import wallet_for_user
+from payments.topups.providers import signing
+from payments.topups.providers.sandbox import SandboxProvider
 from ttms.invariants import run_checks
 
 from .conftest import SANDBOX_SECRET

@@ -7,8 +7,8 @@ from rest_framework.views import APIView
 
 from fleet.models import Company
 
-from .. import services
 from ..idempotency import idempotent
+from ..ledger.sales import booking_charge
 
 
 class ChargeView(APIView):
@@ -21,7 +21,7 @@ class ChargeView(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        txn = services.booking_charge(
+        txn = booking_charge(
             wallet_owner=request.user,
             company=Company.objects.get(pk=data.validated_data["company"]),
             amount=data.validated_data["amount"],

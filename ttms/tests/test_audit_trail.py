@@ -32,8 +32,8 @@ from fleet.services import (
     vehicle_create,
 )
 from fleet.tests.factories import CompanyFactory, staff_user
-from payments import services as payments
 from payments.exceptions import PayoutNotAllowed
+from payments.ledger.clearing import payout_record
 from ttms.accounts.models import Role
 from ttms.audit.models import AuditEntry
 from ttms.audit.selectors import audit_entries_for_target
@@ -487,7 +487,7 @@ def earning_company(bus_trip):
 
 
 def test_a_settlement_paid_is_audited_with_its_amount(earning_company, bus_trip):
-    txn = payments.payout_record(
+    txn = payout_record(
         company=earning_company, amount=9_000, reference_id="NEFT-001", created_by=bus_trip.admin
     )
 
@@ -511,10 +511,10 @@ def test_a_settlement_paid_is_audited_with_its_amount(earning_company, bus_trip)
 
 def test_a_settlement_refused_writes_no_entry(earning_company):
     with pytest.raises(PayoutNotAllowed):
-        payments.payout_record(company=earning_company, amount=19_001, reference_id="NEFT-1")
-    payments.payout_record(company=earning_company, amount=100, reference_id="NEFT-2")
+        payout_record(company=earning_company, amount=19_001, reference_id="NEFT-1")
+    payout_record(company=earning_company, amount=100, reference_id="NEFT-2")
     with pytest.raises(PayoutNotAllowed):  # the same reference twice
-        payments.payout_record(company=earning_company, amount=100, reference_id="NEFT-2")
+        payout_record(company=earning_company, amount=100, reference_id="NEFT-2")
 
     assert [(e["action"], e["data"]["reference_id"]) for e in entries()] == [
         ("settlement.paid", "NEFT-2")

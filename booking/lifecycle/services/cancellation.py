@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from payments import services as payments
+from payments.ledger.refunds import booking_refund, refund_accounts_lock
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
@@ -46,7 +46,7 @@ def booking_cancel(
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
         pnr_lock(pk=pnr.pk)
-        payments.refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
+        refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
         trip_class = trip_class_lock(trip_id=pnr.trip_id, class_code=pnr.class_code)
         passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))
         plan = cancellation_plan(
@@ -67,7 +67,7 @@ def booking_cancel(
             [line.passenger for line in plan.lines], ["status", "cancellation", "refund"]
         )
         if plan.refund:
-            cancellation.transaction = payments.booking_refund(
+            cancellation.transaction = booking_refund(
                 reference_type=REFERENCE_TYPE,
                 reference_id=pnr.number,
                 amount=plan.refund,

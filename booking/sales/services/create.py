@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fleet.models import Seat, Trip
-from payments import services as payments
+from payments.ledger.sales import wallet_sale_accounts, wallet_sale_post
 from ttms.accounts.models import User
 
 from ... import rules
@@ -396,8 +396,8 @@ def _book(
     total = fare * len(passengers)
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        accounts = payments.wallet_sale_accounts(user=user, company=trip.route.company)
-        payments.wallet_sale_post(
+        accounts = wallet_sale_accounts(user=user, company=trip.route.company)
+        wallet_sale_post(
             accounts=accounts,
             company=trip.route.company,
             amount=total,

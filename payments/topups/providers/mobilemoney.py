@@ -25,8 +25,8 @@ from django.core.exceptions import ValidationError
 
 from ttms.accounts.phones import phone_normalize
 
-from .. import money
-from ..exceptions import InvalidPayer, WebhookPayloadInvalid
+from ... import money
+from ...exceptions import InvalidPayer, WebhookPayloadInvalid
 from . import signing
 from .base import (
     FAILED,

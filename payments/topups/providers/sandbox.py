@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.urls import reverse
 
-from ..exceptions import WebhookPayloadInvalid
+from ...exceptions import WebhookPayloadInvalid
 from . import signing
 from .base import (
     FAILED,

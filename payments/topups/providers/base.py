@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django.utils.translation import gettext as _
 
-from ..exceptions import WebhookPayloadInvalid
+from ...exceptions import WebhookPayloadInvalid
 
 if TYPE_CHECKING:
-    from ..models import Payment
+    from ...models import Payment
 
 # Statuses a provider reports, mapped by each adapter onto these three.
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"

@@ -3,7 +3,7 @@
 
 from django.conf import settings
 
-from ..exceptions import ProviderUnavailable
+from ...exceptions import ProviderUnavailable
 from .base import PaymentProvider
 from .mobilemoney import MobileMoneyProvider
 from .sandbox import SandboxProvider

@@ -18,7 +18,7 @@ import time
 
 from django.utils.translation import gettext as _
 
-from ..exceptions import WebhookSignatureInvalid
+from ...exceptions import WebhookSignatureInvalid
 
 MAX_HEADER_LENGTH = 1024
 MAX_SIGNATURES = 8

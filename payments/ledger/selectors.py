@@ -1,20 +1,16 @@
-"""Read-side queries of the payments app."""
+"""Reads of the ledger: wallets and their history, account totals, companies' settlements."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
-from django.utils import timezone
+from django.db.models import Count, QuerySet, Sum
 
 from fleet.models import Company
 from ttms.accounts.models import User
 
-from . import money
-from .models import Account, Entry, Payment, Transaction
+from .. import money
+from ..models import Account, Entry, Transaction
 
 
 def wallet_for_user(*, user: User) -> Account | None:
@@ -34,53 +30,6 @@ def wallet_entries_for_user(*, user: User) -> QuerySet[Entry]:
         )
         .select_related("transaction")
         .order_by("-pk")
-    )
-
-
-def payment_get_for_user(*, payment_id, user: User) -> Payment:
-    """The user's own payment; anyone else's (or an unknown id) is a 404."""
-    try:
-        return Payment.objects.get(pk=payment_id, user=user)
-    except (Payment.DoesNotExist, ValidationError) as exc:  # a malformed id: ValidationError
-        raise Http404("No such payment.") from exc
-
-
-def payments_for_user(*, user: User) -> QuerySet[Payment]:
-    return Payment.objects.filter(user=user).order_by("-created_at")
-
-
-# How long the wallet page keeps showing a top-up that stopped without money.
-TOPUP_STOPPED_SHOWN_FOR = timedelta(days=7)
-
-
-def payments_pending_cutoff(*, now: datetime | None = None) -> datetime:
-    """Payments still pending that were created before this are overdue: abandoned."""
-    return (now or timezone.now()) - timedelta(hours=settings.TTMS_PAYMENT_PENDING_HOURS)
-
-
-def payments_overdue(*, now: datetime | None = None) -> QuerySet[Payment]:
-    """Pending payments past TTMS_PAYMENT_PENDING_HOURS, which the expiry task fails."""
-    return Payment.objects.filter(
-        status=Payment.Status.PENDING, created_at__lt=payments_pending_cutoff(now=now)
-    )
-
-
-def topups_waiting_for_user(*, user: User, now: datetime | None = None) -> QuerySet[Payment]:
-    """The user's top-ups still waiting for payment (pending, not overdue), newest first."""
-    return payments_for_user(user=user).filter(
-        status=Payment.Status.PENDING, created_at__gte=payments_pending_cutoff(now=now)
-    )
-
-
-def topups_stopped_for_user(*, user: User, now: datetime | None = None) -> QuerySet[Payment]:
-    """The user's recent top-ups that ended without money, newest first: failed ones, and
-    overdue ones the expiry task has not reached yet (shown as expired: a page never waits
-    for the beat, which the embedded mode does not run)."""
-    now = now or timezone.now()
-    return payments_for_user(user=user).filter(
-        Q(status=Payment.Status.FAILED)
-        | Q(status=Payment.Status.PENDING, created_at__lt=payments_pending_cutoff(now=now)),
-        created_at__gte=now - TOPUP_STOPPED_SHOWN_FOR,
     )
 
 

@@ -1,0 +1,55 @@
+"""The ledger's accounts: each created on first use, one per (kind, owner, currency)."""
+
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+
+from fleet.models import Company
+from ttms.accounts.models import Role, User
+
+from .. import money
+from ..exceptions import NotAnAgent
+from ..locks import bounded_lock_wait
+from ..models import Account
+
+Kind = Account.Kind
+
+
+def _account_get_or_create(
+    *, kind: str, user: User | None = None, company: Company | None = None
+) -> Account:
+    lookup = {"kind": kind, "user": user, "company": company, "currency": money.default_currency()}
+    account = Account.objects.filter(**lookup).first()
+    if account is not None:
+        return account
+    try:
+        # A concurrent creator makes this insert wait on the unique index: bounded, too.
+        with bounded_lock_wait():
+            return Account.objects.create(**lookup)
+    except IntegrityError:
+        return Account.objects.get(**lookup)
+
+
+def wallet_get_or_create(*, user: User) -> Account:
+    """The user's wallet in the deployment currency, created empty on first use."""
+    return _account_get_or_create(kind=Kind.WALLET, user=user)
+
+
+def drawer_get_or_create(*, agent: User) -> Account:
+    """The station agent's cash drawer, created empty on first use. Raises NotAnAgent."""
+    if agent.role != Role.AGENT:
+        raise NotAnAgent(
+            _("%(user)s is not a station agent, so holds no cash drawer.") % {"user": agent}
+        )
+    return _account_get_or_create(kind=Kind.DRAWER, user=agent)
+
+
+def revenue_account_get_or_create(*, company: Company) -> Account:
+    """The company's revenue account in the deployment currency, created on first use."""
+    return _account_get_or_create(kind=Kind.REVENUE, company=company)
+
+
+def platform_account_get_or_create(*, kind: str) -> Account:
+    """The commission, provider clearing or payout clearing account of the currency."""
+    if kind not in Account.SINGLETON_KINDS:
+        raise ValueError(f"{kind!r} is not a platform account kind")
+    return _account_get_or_create(kind=kind)
