@@ -15,9 +15,9 @@ from django.conf import settings
 from django.utils.translation import gettext
 
 from fleet.models import BerthType
-from payments import selectors as wallet_selectors
 from payments.exceptions import IdempotencyRequestInFlight
 from payments.idempotency import submit_once
+from payments.ledger import selectors as wallet_selectors
 from ttms.accounts.models import User
 from ttms.exceptions import DomainError
 
