@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from payments import selectors as wallet_selectors
+from payments.ledger import selectors as wallet_selectors
 
 from ..exceptions import InvalidBooking
 from ..models import Pnr
