@@ -18,7 +18,7 @@ from booking.sales.services.create import PassengerIn, booking_create
 from fleet.models import Company, Seat, Trip
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, StationFactory, make_route
-from payments import selectors as wallet_selectors
+from payments.ledger import selectors as wallet_selectors
 from payments.tests.factories import fund_wallet
 from ttms.accounts.tests.factories import PASSWORD, UserFactory
 
