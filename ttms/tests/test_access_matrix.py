@@ -41,8 +41,8 @@ from fleet.models import Company, Trip
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, staff_user
 from payments.models import Entry, Payment, WebhookEvent
-from payments.providers.sandbox import SandboxProvider
 from payments.tests.factories import PaymentFactory, fund_wallet
+from payments.topups.providers.sandbox import SandboxProvider
 from ttms.accounts.models import Role, User
 from ttms.accounts.tests.factories import PASSWORD, UserFactory
 from ttms.audit.models import AuditEntry
