@@ -4,7 +4,7 @@ contract documents, and never raises anything else.
 - ticket text (QR payloads and signed revocation lists): `booking.boarding.ticket_format`,
   refusing with TicketRejected (malformed or invalid_signature);
 - the webhook signature header, and the body a valid signature lets through:
-  `payments.providers.signing`, refusing with WebhookSignatureInvalid, and each provider's
+  `payments.topups.providers.signing`, refusing with WebhookSignatureInvalid, and each provider's
   `parse_webhook`, refusing with WebhookPayloadInvalid;
 - WebSocket frames of the tracking consumer: `message_decode` refusing with
   MessageRefused, `position_parse` with ValidationError, and a position it accepts can be
@@ -45,9 +45,9 @@ from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, funded_user, make_trip
 from fleet.tests.factories import staff_user
 from payments.exceptions import WebhookPayloadInvalid, WebhookSignatureInvalid
-from payments.providers import mobilemoney, sandbox
-from payments.providers.base import ProviderEvent
-from payments.providers.signing import parse_header, sign, verify
+from payments.topups.providers import mobilemoney, sandbox
+from payments.topups.providers.base import ProviderEvent
+from payments.topups.providers.signing import parse_header, sign, verify
 from tracking.consumers import MessageRefused, message_decode
 from tracking.positions import Position, position_parse
 from ttms.accounts.models import Role
