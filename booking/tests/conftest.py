@@ -160,3 +160,14 @@ def three_days_ahead(ticketed, clock, client):
     clock(ticketed.trip.departure_at - timedelta(days=3))
     client.force_login(ticketed.holder)
     return ticketed
+
+
+@pytest.fixture
+def two_days_before():
+    """The clock stands at TODAY, two days before the page tests' DEPARTURE."""
+    import time_machine
+
+    from .pages import TODAY
+
+    with time_machine.travel(TODAY, tick=False):
+        yield

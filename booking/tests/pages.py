@@ -1,8 +1,11 @@
-"""Helpers of the page tests: the words of a page, the QR codes it draws (read back by
-zxing-cpp), the tickets the API gives, and the addresses and rows of a PNR's pages."""
+"""Helpers of the page tests: the words of a page and its field errors, the QR codes it draws
+(read back by zxing-cpp), the tickets the API gives, the addresses and rows of a PNR's pages,
+and the search and booking forms sent as a browser sends them, on the day of sale the search
+and booking page tests stand at (TODAY, two days before DEPARTURE)."""
 
 import io
 import re
+from datetime import datetime, timedelta
 
 import resvg_py
 import zxingcpp
@@ -13,6 +16,7 @@ from payments.ledger.selectors import wallet_for_user
 from payments.money import format_money
 
 from ..models import Passenger
+from .factories import IST
 
 
 def svgs(html: str) -> list[str]:
@@ -58,7 +62,8 @@ def money(amount: int) -> str:
 
 
 def balance(user) -> int:
-    return wallet_for_user(user=user).balance
+    wallet = wallet_for_user(user=user)
+    return wallet.balance if wallet else 0
 
 
 def statuses(pnr) -> list[tuple[str, str, int]]:
@@ -86,3 +91,64 @@ def qr_figures(html: str) -> dict[int, str]:
 def page_title_and_h1(html: str) -> tuple[str, list[str]]:
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
     return title, [text_of(h) for h in re.findall(r"<h1\b.*?</h1>", html, re.S)]
+
+
+DEPARTURE = datetime(2030, 1, 7, 8, 0, tzinfo=IST)
+TODAY = DEPARTURE - timedelta(days=2)
+
+
+def field_error(html: str, name: str) -> str:
+    """The error shown next to the input named `name` (includes/field.html)."""
+    found = re.search(
+        rf'name="{re.escape(name)}".*?<small class="field-error"[^>]*>([^<]*)<', html, re.S
+    )
+    return found.group(1).strip() if found else ""
+
+
+def search(client, origin="ST1", destination="ST3", day="2030-01-07"):
+    return client.get(reverse("booking:search"), {"from": origin, "to": destination, "date": day})
+
+
+def passenger_post(
+    trip,
+    people,
+    *,
+    seats=(),
+    quota="GENERAL",
+    action="review",
+    origin="ST1",
+    destination="ST3",
+    class_code="SL",
+) -> dict:
+    data = {
+        "from": origin,
+        "to": destination,
+        "class": class_code,
+        "quota": quota,
+        "action": action,
+        "form-TOTAL_FORMS": str(len(people)),
+        "form-INITIAL_FORMS": "0",
+        "form-MIN_NUM_FORMS": "1",
+        "form-MAX_NUM_FORMS": "6",
+    }
+    for i, (name, age, gender) in enumerate(people):
+        data.update(
+            {
+                f"form-{i}-name": name,
+                f"form-{i}-age": str(age),
+                f"form-{i}-gender": gender,
+                f"form-{i}-berth_preference": "",
+                f"form-{i}-seat": seats[i] if i < len(seats) else "",
+            }
+        )
+    return data
+
+
+def review(client, trip, people, **kwargs):
+    """Send the passengers form; returns the review page's response and its draft key."""
+    response = client.post(
+        reverse("booking:book", args=[trip.pk]), passenger_post(trip, people, **kwargs)
+    )
+    assert response.status_code == 302, text_of(response.content.decode())
+    key = re.search(r"draft=([0-9a-f]+)", response["Location"]).group(1)
+    return client.get(response["Location"]), key
