@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from fleet.importers.base import ImportFailed
-from fleet.importers.gtfs import haversine_km, import_gtfs
+from fleet.importers.gtfs import import_gtfs
+from fleet.importers.gtfs_read import haversine_km
 from fleet.models import Company, Route, RouteException, RouteStop, Station
 from fleet.selectors import station_get_by_code, trip_search
 from fleet.services import trips_generate

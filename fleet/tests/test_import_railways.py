@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from fleet.importers.base import ImportFailed
-from fleet.importers.railways import import_railways, stop_offsets
+from fleet.importers.railways import import_railways
+from fleet.importers.railways_read import stop_offsets
 from fleet.models import (
     Coach,
     Company,
