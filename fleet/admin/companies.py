@@ -5,17 +5,9 @@ from django.contrib import admin
 from ttms.accounts.models import Role
 from ttms.audit.admin import AuditHistoryMixin
 
-from ..admin_scoping import (
-    CompanyListFilter,
-    CompanyScopedAdmin,
-)
-from ..models import (
-    Company,
-    CompanyMembership,
-)
-from ..services import (
-    company_save,
-)
+from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin
+from ..models import Company, CompanyMembership
+from ..services import company_save
 
 
 @admin.register(Company)

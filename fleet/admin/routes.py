@@ -10,22 +10,9 @@ from django.utils import timezone
 
 from ttms.exceptions import DomainError
 
-from ..admin_scoping import (
-    CompanyListFilter,
-    CompanyScopedAdmin,
-    CompanyScopedInline,
-)
-from ..models import (
-    Route,
-    RouteException,
-    RouteStop,
-    Weekday,
-)
-from ..services import (
-    route_check_editable,
-    route_stops_validate,
-    trips_generate,
-)
+from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
+from ..models import Route, RouteException, RouteStop, Weekday
+from ..services import route_check_editable, route_stops_validate, trips_generate
 
 
 class RouteForm(forms.ModelForm):

@@ -2,15 +2,8 @@
 
 from django.contrib import admin
 
-from ..admin_scoping import (
-    CompanyListFilter,
-    CompanyScopedAdmin,
-    CompanyScopedInline,
-)
-from ..models import (
-    Station,
-    StationAlias,
-)
+from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
+from ..models import Station, StationAlias
 
 
 class StationAliasInline(CompanyScopedInline, admin.TabularInline):

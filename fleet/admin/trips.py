@@ -17,11 +17,7 @@ from ..admin_scoping import (
     CompanyScopedInline,
     ReadOnlyInlineMixin,
 )
-from ..models import (
-    Trip,
-    TripEvent,
-    TripStatus,
-)
+from ..models import Trip, TripEvent, TripStatus
 from ..sales import seats_sold
 from ..services import (
     VEHICLE_SWAP_NEEDED,

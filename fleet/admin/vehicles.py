@@ -8,23 +8,10 @@ from django.forms.models import BaseInlineFormSet
 
 from ttms.exceptions import DomainError
 
-from ..admin_scoping import (
-    CompanyListFilter,
-    CompanyScopedAdmin,
-    CompanyScopedInline,
-)
+from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
 from ..layouts import LayoutError, layout_seats
-from ..models import (
-    Coach,
-    Seat,
-    SeatLayout,
-    TravelClass,
-    Vehicle,
-)
-from ..services import (
-    coach_build_seats,
-    vehicle_check_editable,
-)
+from ..models import Coach, Seat, SeatLayout, TravelClass, Vehicle
+from ..services import coach_build_seats, vehicle_check_editable
 
 
 @admin.register(TravelClass)

@@ -5,10 +5,7 @@ from django.db import transaction
 
 from ttms.audit.services import audit_changes, audit_record, audit_values
 
-from ..models import (
-    Company,
-    CompanyMembership,
-)
+from ..models import Company, CompanyMembership
 
 
 def membership_set(*, company: Company, user, role: str) -> CompanyMembership:

@@ -9,12 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
-from ..models import (
-    Route,
-    RouteException,
-    RouteStop,
-    Trip,
-)
+from ..models import Route, RouteException, RouteStop, Trip
 
 
 @dataclass

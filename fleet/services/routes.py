@@ -7,15 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..exceptions import RouteInService
-from ..models import (
-    ALL_DAYS,
-    Company,
-    Route,
-    RouteStop,
-    Station,
-    Trip,
-    Vehicle,
-)
+from ..models import ALL_DAYS, Company, Route, RouteStop, Station, Trip, Vehicle
 from .trips import IN_SERVICE
 
 

@@ -5,11 +5,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..models import (
-    Company,
-    Station,
-    StationAlias,
-)
+from ..models import Company, Station, StationAlias
 from ..text import fold_name
 
 

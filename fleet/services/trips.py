@@ -14,13 +14,7 @@ from ttms.audit.services import audit_record
 
 from ..exceptions import InvalidStatusTransition, TripLocked
 from ..locks import lock_trip
-from ..models import (
-    CompanyMembership,
-    Trip,
-    TripEvent,
-    TripStatus,
-    Vehicle,
-)
+from ..models import CompanyMembership, Trip, TripEvent, TripStatus, Vehicle
 from ..sales import seats_on_sale, seats_sold
 
 Status = TripStatus

@@ -8,15 +8,7 @@ from django.db import transaction
 
 from ..exceptions import VehicleInService
 from ..layouts import STANDARD_LAYOUTS, LayoutError, build_seats, layout_seats
-from ..models import (
-    Coach,
-    Company,
-    Seat,
-    SeatLayout,
-    TravelClass,
-    Trip,
-    Vehicle,
-)
+from ..models import Coach, Company, Seat, SeatLayout, TravelClass, Trip, Vehicle
 from .trips import IN_SERVICE
 
 # code, name, sleeper, rank: the shared classes (also seeded by migration 0003).
