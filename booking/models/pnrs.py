@@ -100,7 +100,7 @@ class Passenger(models.Model):
     """One traveller of a PNR: who, where they sit (CNF, RAC) or wait (WL), what they paid.
 
     RAC and WL positions are not stored: they are derived when read, from the order of the
-    passengers waiting in the same trip and class (`booking.sales.selectors`).
+    passengers waiting in the same trip and class (`booking.sales.selectors.pnrs`).
     """
 
     company_path = "pnr__trip__route__company"
