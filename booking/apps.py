@@ -10,7 +10,7 @@ class BookingConfig(AppConfig):
         from fleet.sales import sales_register
 
         from .converters import PnrConverter
-        from .sales.selectors import trip_seats_on_sale, trip_seats_sold
+        from .sales.selectors.journeys import trip_seats_on_sale, trip_seats_sold
 
         # Once, here: both the pages' and the API's addresses use it.
         register_converter(PnrConverter, "pnr")
