@@ -16,7 +16,8 @@ from fleet.selectors import classes_by_vehicle
 
 from ..exceptions import InvalidBooking, TripNotBookable
 from ..models import BOOKABLE_QUOTAS, Quota
-from ..sales import selectors
+from ..sales.selectors.availability import ClassAvailability
+from ..sales.selectors.journeys import Journey, journey_get, trip_get_for_sale, trip_refusal
 from .common import local_time
 
 
@@ -35,7 +36,7 @@ def clock(moment, station) -> dict:
     }
 
 
-def quota_counts(item: selectors.ClassAvailability) -> list[tuple[str, int]]:
+def quota_counts(item: ClassAvailability) -> list[tuple[str, int]]:
     """[("General", 45), ("Ladies", 6), ...]: the seats free for the journey by quota, in
     the order quotas are offered, those with none left out."""
     return [
@@ -50,14 +51,14 @@ def quota_counts(item: selectors.ClassAvailability) -> list[tuple[str, int]]:
 
 def trip_or_404(pk: int) -> Trip:
     try:
-        return selectors.trip_get_for_sale(pk)
+        return trip_get_for_sale(pk)
     except Trip.DoesNotExist:
         raise Http404(gettext("No such trip.")) from None
 
 
-def journey_or_404(trip: Trip, params) -> selectors.Journey:
+def journey_or_404(trip: Trip, params) -> Journey:
     try:
-        return selectors.journey_get(
+        return journey_get(
             trip=trip,
             origin_code=params.get("from", ""),
             destination_code=params.get("to", ""),
@@ -66,10 +67,10 @@ def journey_or_404(trip: Trip, params) -> selectors.Journey:
         raise Http404(exc.message) from None
 
 
-def closed_page(request, journey: selectors.Journey):
+def closed_page(request, journey: Journey):
     """Why the trip cannot be booked now from the passenger's stop (`selectors.
     trip_refusal`), with the way back to that day's search; None when it can be."""
-    refusal = selectors.trip_refusal(
+    refusal = trip_refusal(
         trip=journey.trip,
         boarding=journey.origin.station,
         departure_at=journey.departure_at,
@@ -100,7 +101,7 @@ def closed_page(request, journey: selectors.Journey):
     )
 
 
-def journey_context(journey: selectors.Journey) -> dict:
+def journey_context(journey: Journey) -> dict:
     trip = journey.trip
     return {
         "trip": trip,
