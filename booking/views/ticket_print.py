@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,7 +18,7 @@ from ..boarding.selectors import pnr_get_for_ticket
 from ..boarding.services.issue import tickets_issue
 from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import Passenger, PassengerStatus, Pnr, Quota
-from ..sales import selectors
+from ..sales.selectors.pnrs import passengers_with_positions, pnr_status
 from .common import PNR_STATUS_LABELS, local_time, passenger_status
 
 
@@ -43,21 +44,25 @@ class TicketBlock:
 
 def _no_ticket(passenger: Passenger) -> str:
     if passenger.status == PassengerStatus.WAITLISTED:
-        return (
-            f"Waitlisted (WL {passenger.queue_position}): no ticket until a berth or an "
-            "RAC place is confirmed. Check the status again before you travel."
-        )
-    cause = passenger.cancellation.get_cause_display() if passenger.cancellation else "Cancelled"
-    return (
-        f"Cancelled ({cause.lower()}): no ticket. A QR printed before the "
-        "cancellation is refused at boarding."
+        return gettext(
+            "Waitlisted (WL {position}): no ticket until a berth or an RAC place is confirmed. "
+            "Check the status again before you travel."
+        ).format(position=passenger.queue_position)
+    cause = (
+        passenger.cancellation.get_cause_display()
+        if passenger.cancellation
+        else gettext("Cancelled")
     )
+    return gettext(
+        "Cancelled ({cause}): no ticket. A QR printed before the cancellation is refused at "
+        "boarding."
+    ).format(cause=cause.lower())
 
 
 def ticket_blocks(pnr: Pnr, passengers: list[Passenger]) -> list[TicketBlock]:
     """One block per passenger of `pnr`, in the order given: seated ones (CNF, RAC) with
     their signed QR and its validity, the others with why they have none. `passengers`
-    carry `queue_position` (`selectors.passengers_with_positions`), `seat.coach`, and
+    carry `queue_position` (`passengers_with_positions`), `seat.coach`, and
     `cancellation` for those cancelled, all read beforehand: no query per passenger."""
     issued = {t.passenger.pk: t for t in tickets_issue(pnr, passengers)}
     blocks = []
@@ -91,10 +96,8 @@ def ticket(request, pnr: str):
     try:
         found = pnr_get_for_ticket(request.user, pnr)
     except Pnr.DoesNotExist:
-        raise Http404("You have no PNR with this number.") from None
-    passengers = list(
-        selectors.passengers_with_positions().filter(pnr=found).select_related("cancellation")
-    )
+        raise Http404(gettext("You have no PNR with this number.")) from None
+    passengers = list(passengers_with_positions().filter(pnr=found).select_related("cancellation"))
     trip = found.trip
     trip_cancelled = trip.status == TripStatus.CANCELLED
     return render(
@@ -108,7 +111,7 @@ def ticket(request, pnr: str):
             "departure": local_time(found.departure_at, found.origin),
             "arrival": local_time(found.arrival_at, found.destination),
             "quota": Quota(found.quota).label,
-            "pnr_status": PNR_STATUS_LABELS[selectors.pnr_status(passengers)],
+            "pnr_status": PNR_STATUS_LABELS[pnr_status(passengers)],
             "total_fare": format_money(found.total_fare, found.currency),
             "blocks": ticket_blocks(found, passengers),
         },
