@@ -20,7 +20,7 @@ from ..forms import (
     station_label,
 )
 from ..models import Quota
-from ..sales import selectors
+from ..sales.selectors.availability import trips_availability, trips_refusals
 from .journey import clock, duration_text, quota_counts
 
 SUGGESTIONS = 8
@@ -96,7 +96,7 @@ def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
 def trip_search(request):
     """Trips between two stations on a date, each with its classes' availability by quota
     and fares; the times are local to each station. A fixed number of queries however
-    many trips are found (`fleet.selectors.trip_search`, `selectors.trips_availability`)."""
+    many trips are found (`fleet.selectors.trip_search`, `trips_availability`)."""
     form = SearchForm(request.GET or None)
     if not request.GET or not form.is_valid():
         return render(
@@ -108,8 +108,8 @@ def trip_search(request):
         form.cleaned_data["date"],
     )
     options = trips_find(origin=origin, destination=destination, travel_date=day)
-    refusals = selectors.trips_refusals(options, now=timezone.now())
-    availability = selectors.trips_availability([o for o in options if o.trip.pk not in refusals])
+    refusals = trips_refusals(options, now=timezone.now())
+    availability = trips_availability([o for o in options if o.trip.pk not in refusals])
     rows = []
     for option in options:
         params = {"from": option.origin.code, "to": option.destination.code}
