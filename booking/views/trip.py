@@ -14,8 +14,9 @@ from fleet.models import BerthType
 
 from .. import rules
 from ..models import BOOKABLE_QUOTAS, Quota
-from ..sales import selectors
 from ..sales.fares import tariff_get
+from ..sales.selectors.availability import journey_availability
+from ..sales.selectors.seat_maps import SeatView, seat_map
 from .journey import (
     closed_page,
     journey_context,
@@ -80,7 +81,7 @@ class CoachMap:
     total: int
 
 
-def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
+def _cell(seat: SeatView, quota: str, picked: set[str]) -> SeatCell:
     value = f"{seat.coach}-{seat.number}"
     if not seat.free:
         note = gettext("Taken")
@@ -103,16 +104,16 @@ def _cell(seat: selectors.SeatView, quota: str, picked: set[str]) -> SeatCell:
     )
 
 
-def coach_maps(seats: list[selectors.SeatView], *, quota: str, picked: set[str]) -> list[CoachMap]:
+def coach_maps(seats: list[SeatView], *, quota: str, picked: set[str]) -> list[CoachMap]:
     """The seats of a class grouped as a passenger recognises them: sleeper coaches in bays
     (two facing sides and the side berths), chair cars and buses in rows with the aisle."""
-    by_coach: dict[str, list[selectors.SeatView]] = {}
+    by_coach: dict[str, list[SeatView]] = {}
     for seat in seats:
         by_coach.setdefault(seat.coach, []).append(seat)
     maps = []
     for code, coach_seats in by_coach.items():
         berths = all(s.berth_type in BERTHS for s in coach_seats)
-        rows: dict[int, list[selectors.SeatView]] = {}
+        rows: dict[int, list[SeatView]] = {}
         for seat in coach_seats:
             rows.setdefault(seat.row, []).append(seat)
         width = max(s.column for s in coach_seats) + 1
@@ -156,9 +157,9 @@ def trip(request, pk: int):
         )
     quota = request.GET.get("quota", Quota.GENERAL)
     quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
-    seats = selectors.seat_map(trip=trip, class_code=class_code, mask=journey.mask)
+    seats = seat_map(trip=trip, class_code=class_code, mask=journey.mask)
     # Counted as the search results count them, not from the drawn seats.
-    availability = selectors.journey_availability(journey, class_code=class_code, classes=classes)
+    availability = journey_availability(journey, class_code=class_code, classes=classes)
     tariff = tariff_get(company_id=trip.route.company_id, class_code=class_code)
     base = {"from": journey.origin.station.code, "to": journey.destination.station.code}
     return render(
