@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -17,10 +18,10 @@ from ttms.throttling import FailedAttempts, client_ident
 
 from ..forms import PnrLookupForm
 from ..models import Passenger, Pnr
-from ..sales import selectors
+from ..sales.selectors.pnrs import pnr_get_for_contact
 from .common import local_time, passenger_status, pnr_status_shown
 
-NO_MATCH = "No booking matches this PNR and contact."
+NO_MATCH = gettext_lazy("No booking matches this PNR and contact.")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ def pnr_status_lookup(request):
             {
                 "form": PnrLookupForm(initial={"pnr": request.POST.get("pnr", "")}),
                 "error": (
-                    "Too many lookups matched no booking. Try again in "
-                    f"{max(1, wait // 60)} minute(s)."
+                    gettext(
+                        "Too many lookups matched no booking. Try again in {minutes} minute(s)."
+                    ).format(minutes=max(1, wait // 60))
                 ),
             },
             status=429,
@@ -69,7 +71,7 @@ def pnr_status_lookup(request):
         with suppress(ValidationError):
             contact = phone_normalize(contact)
     try:
-        pnr = selectors.pnr_get_for_contact(number=form.cleaned_data["pnr"], contact=contact)
+        pnr = pnr_get_for_contact(number=form.cleaned_data["pnr"], contact=contact)
     except Pnr.DoesNotExist:
         attempts.record_failure()
         return render(
