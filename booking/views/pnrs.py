@@ -17,7 +17,7 @@ from payments.money import format_money
 
 from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import PassengerStatus, Pnr, Quota
-from ..sales import selectors
+from ..sales.selectors.pnrs import pnr_trips_for_user
 from .cancellation import cancel_refusal
 from .common import local_time, pnr_or_404, pnr_status_shown
 from .ticket_print import TicketBlock, ticket_blocks
@@ -60,9 +60,9 @@ def _trip_row(pnr: Pnr) -> TripRow:
 def my_trips(request):
     """The user's PNRs, 20 a page: the journeys still ahead (until the arrival at the
     alighting stop), soonest first, then the past ones, latest first. A fixed number of
-    queries whatever the number of PNRs and passengers (`selectors.pnr_trips_for_user`)."""
+    queries whatever the number of PNRs and passengers (`pnr_trips_for_user`)."""
     page = Paginator(
-        selectors.pnr_trips_for_user(request.user, now=timezone.now()), TRIPS_PAGE_SIZE
+        pnr_trips_for_user(request.user, now=timezone.now()), TRIPS_PAGE_SIZE
     ).get_page(request.GET.get("page"))
     rows = [_trip_row(pnr) for pnr in page]
     upcoming = [row for row in rows if row.pnr.upcoming]
