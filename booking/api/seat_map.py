@@ -18,7 +18,8 @@ from fleet.models import Trip
 from ttms.api.schema import error_response
 
 from ..exceptions import TripNotBookable
-from ..sales import selectors
+from ..sales.selectors.journeys import journey_get, trip_get_for_sale, trip_refusal
+from ..sales.selectors.seat_maps import seat_map
 
 
 class SeatMapView(APIView):
@@ -72,13 +73,13 @@ class SeatMapView(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         try:
-            trip = selectors.trip_get_for_sale(pk)
+            trip = trip_get_for_sale(pk)
         except Trip.DoesNotExist:
             raise NotFound(gettext("No such trip.")) from None
-        journey = selectors.journey_get(
+        journey = journey_get(
             trip=trip, origin_code=data["origin"], destination_code=data["destination"]
         )
-        if refusal := selectors.trip_refusal(
+        if refusal := trip_refusal(
             trip=trip,
             boarding=journey.origin.station,
             departure_at=journey.departure_at,
@@ -86,7 +87,7 @@ class SeatMapView(APIView):
         ):
             raise TripNotBookable(refusal)
         class_code = data["class_code"].strip().upper()
-        seats = selectors.seat_map(trip=trip, class_code=class_code, mask=journey.mask)
+        seats = seat_map(trip=trip, class_code=class_code, mask=journey.mask)
         if not seats:
             raise serializers.ValidationError(
                 {
