@@ -17,7 +17,7 @@ from ..models import (
     Passenger,
     Pnr,
 )
-from ..sales import selectors
+from ..sales.selectors.pnrs import pnr_status
 
 
 def _placement(p: Passenger) -> rules.Placement | None:
@@ -132,7 +132,7 @@ class PnrOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status(self, pnr: Pnr) -> str:
-        return selectors.pnr_status(_passengers(pnr))
+        return pnr_status(_passengers(pnr))
 
     @extend_schema_field(TripSummarySerializer)
     def get_trip(self, pnr: Pnr) -> dict:
