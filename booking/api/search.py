@@ -21,7 +21,7 @@ from fleet.selectors import station_get_by_code, trip_search, trip_search_refusa
 from ttms.api.schema import error_response
 
 from .. import rules
-from ..sales import selectors
+from ..sales.selectors.availability import trips_availability, trips_refusals
 
 
 @extend_schema_serializer(component_name="ClassAvailability")
@@ -175,13 +175,13 @@ class TripSearchView(APIView):
         options = trip_search(
             origin=stations["origin"], destination=stations["destination"], travel_date=data["date"]
         )
-        refusals = selectors.trips_refusals(options, now=timezone.now())
+        refusals = trips_refusals(options, now=timezone.now())
         trips = TripOptionSerializer(
             options,
             many=True,
             context={
                 "refusals": refusals,
-                "availability": selectors.trips_availability(
+                "availability": trips_availability(
                     [o for o in options if o.trip.pk not in refusals]
                 ),
             },
