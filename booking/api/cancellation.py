@@ -24,7 +24,7 @@ from ..models import (
     Cancellation,
     Pnr,
 )
-from ..sales import selectors
+from ..sales.selectors.pnrs import pnr_get_for_user
 from .serializers import PnrOutputSerializer
 
 
@@ -107,7 +107,7 @@ class CancellationSerializer(serializers.ModelSerializer):
 
 def _own_pnr(request, number: str) -> Pnr:
     try:
-        return selectors.pnr_get_for_user(request.user, number)
+        return pnr_get_for_user(request.user, number)
     except Pnr.DoesNotExist:
         raise NotFound(gettext("You have no PNR with this number.")) from None
 
@@ -182,5 +182,5 @@ class CancelView(APIView):
             passenger_ids=data.validated_data.get("passengers"),
             idempotency_record=self.idempotency_record,
         )
-        fresh = selectors.pnr_get_for_user(request.user, pnr)
+        fresh = pnr_get_for_user(request.user, pnr)
         return Response(CancellationSerializer(cancellation, context={"pnr": fresh}).data)
