@@ -21,7 +21,7 @@ from ..models import (
     Pnr,
     Quota,
 )
-from ..sales import selectors
+from ..sales.selectors.pnrs import new_pnr_positions, pnr_get_for_user, pnrs_for_user
 from ..sales.services.create import PassengerIn, booking_create
 from .serializers import PassengerInputSerializer, PnrOutputSerializer
 
@@ -39,7 +39,7 @@ class BookingListCreateView(generics.GenericAPIView):
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     def get_queryset(self):
-        return selectors.pnrs_for_user(self.request.user)
+        return pnrs_for_user(self.request.user)
 
     @extend_schema_serializer(component_name="BookingRequest")
     class InputSerializer(serializers.Serializer):
@@ -105,7 +105,7 @@ class BookingListCreateView(generics.GenericAPIView):
         )
         # Answered from what the booking wrote: the trip class's lock is held until the
         # idempotency record commits with this answer, so nothing is read back.
-        selectors.new_pnr_positions(pnr)
+        new_pnr_positions(pnr)
         return Response(PnrOutputSerializer(pnr).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(operation_id="bookings_list", responses=PnrOutputSerializer(many=True))
@@ -121,7 +121,7 @@ class BookingDetailView(APIView):
     @extend_schema(responses={200: PnrOutputSerializer, 404: error_response("No such PNR")})
     def get(self, request, pnr: str):
         try:
-            found = selectors.pnr_get_for_user(request.user, pnr)
+            found = pnr_get_for_user(request.user, pnr)
         except Pnr.DoesNotExist:
             raise NotFound(gettext("You have no PNR with this number.")) from None
         return Response(PnrOutputSerializer(found).data)
