@@ -30,7 +30,7 @@ from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ...models import BOOKABLE_QUOTAS, Passenger, Place, Pnr, Quota, TripClass
 from ..fares import booking_fare
 from ..inventory import inventory_ensure
-from ..selectors import Journey, journey_get, trip_refusal
+from ..selectors.journeys import Journey, journey_get, trip_refusal
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3
