@@ -171,3 +171,12 @@ def two_days_before():
 
     with time_machine.travel(TODAY, tick=False):
         yield
+
+
+@pytest.fixture(scope="module")
+def rupees():
+    """The rule sentences name amounts in the deployment currency: rupees here."""
+    from django.test import override_settings
+
+    with override_settings(TTMS_CURRENCY="INR"):
+        yield
