@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fleet.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
@@ -78,17 +79,17 @@ class AccountAdmin(LedgerReadOnlyAdmin):
     ]
     change_list_template = "admin/payments/account/change_list.html"
 
-    @admin.display(description="owner")
+    @admin.display(description=gettext_lazy("owner"))
     def owner(self, account: Account) -> str:
         return str(account.user or account.company or "platform")
 
-    @admin.display(description="balance")
+    @admin.display(description=gettext_lazy("balance"))
     def balance_display(self, account: Account) -> str:
         if account.keeps_balance:
             return _money(account.balance, account.currency)
-        return "(sum of entries)"
+        return _("(sum of entries)")
 
-    @admin.display(description="sum of entries, from the account's side")
+    @admin.display(description=gettext_lazy("sum of entries, from the account's side"))
     def entries_total(self, account: Account) -> str:
         total = selectors.account_entries_sum(account=account) * account.normal_sign
         return _money(total, account.currency)
@@ -127,7 +128,7 @@ class AccountAdmin(LedgerReadOnlyAdmin):
                 )
         context = {
             **self.admin_site.each_context(request),
-            "title": "Settlement report",
+            "title": _("Settlement report"),
             "opts": self.model._meta,
             "form": form,
             "reports": reports,
@@ -157,7 +158,9 @@ SETTLEMENT_FIRST_DAY, SETTLEMENT_LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class SettlementForm(forms.Form):
-    company = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my companies")
+    company = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=gettext_lazy("All my companies")
+    )
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -181,7 +184,7 @@ class SettlementForm(forms.Form):
                     },
                 )
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise forms.ValidationError("The period starts after it ends.")
+            raise forms.ValidationError(_("The period starts after it ends."))
         return data
 
 
@@ -221,7 +224,7 @@ class EntryAdmin(LedgerReadOnlyAdmin):
     search_fields = ["transaction__reference_id"]
     readonly_fields = ["transaction", "account", "amount"]
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_display(self, entry: Entry) -> str:
         return f"{'+' if entry.amount > 0 else ''}{_money(entry.amount, entry.account.currency)}"
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import money
 from .exceptions import InvalidAmount
@@ -11,10 +12,10 @@ class TopUpForm(forms.Form):
 
     amount = forms.CharField(
         # Long enough for any amount a person types, so one past the limit hears the limit.
-        label="Amount",
+        label=gettext_lazy("Amount"),
         max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        help_text="In rupees, e.g. 500 or 499.50.",
+        help_text=gettext_lazy("In rupees, e.g. 500 or 499.50."),
     )
 
     def clean_amount(self) -> int:
@@ -22,7 +23,7 @@ class TopUpForm(forms.Form):
         try:
             amount = money.from_major_string(text, money.default_currency())
         except ValueError as exc:
-            raise forms.ValidationError("Enter an amount such as 500 or 499.50.") from exc
+            raise forms.ValidationError(_("Enter an amount such as 500 or 499.50.")) from exc
         if amount <= 0:
             raise forms.ValidationError(_("Enter an amount greater than zero."))
         try:

@@ -31,12 +31,12 @@ class Account(models.Model):
     company_path = "company"
 
     class Kind(models.TextChoices):
-        WALLET = "wallet", "Passenger wallet"
-        DRAWER = "drawer", "Agent cash drawer"
-        REVENUE = "revenue", "Company revenue"
-        COMMISSION = "commission", "Platform commission"
-        PROVIDER_CLEARING = "provider_clearing", "Payment provider clearing"
-        PAYOUT_CLEARING = "payout_clearing", "Company payouts"
+        WALLET = "wallet", _("Passenger wallet")
+        DRAWER = "drawer", _("Agent cash drawer")
+        REVENUE = "revenue", _("Company revenue")
+        COMMISSION = "commission", _("Platform commission")
+        PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
+        PAYOUT_CLEARING = "payout_clearing", _("Company payouts")
 
     # Kinds whose balance is kept on the row and must never be negative.
     BALANCE_KINDS = (Kind.WALLET, Kind.DRAWER)
@@ -121,12 +121,12 @@ class Transaction(models.Model):
     company_path = "entries__account__company"
 
     class Kind(models.TextChoices):
-        TOPUP = "topup", "Wallet top-up"
-        BOOKING_CHARGE = "booking_charge", "Booking charge"
-        BOOKING_REFUND = "booking_refund", "Booking refund"
-        CASH_SALE = "cash_sale", "Cash sale"
-        CASH_REFUND = "cash_refund", "Cash refund"
-        PAYOUT = "payout", "Company payout"
+        TOPUP = "topup", _("Wallet top-up")
+        BOOKING_CHARGE = "booking_charge", _("Booking charge")
+        BOOKING_REFUND = "booking_refund", _("Booking refund")
+        CASH_SALE = "cash_sale", _("Cash sale")
+        CASH_REFUND = "cash_refund", _("Cash refund")
+        PAYOUT = "payout", _("Company payout")
 
     SALE_KINDS = (Kind.BOOKING_CHARGE, Kind.CASH_SALE)
     REFUND_KINDS = (Kind.BOOKING_REFUND, Kind.CASH_REFUND)
@@ -146,7 +146,7 @@ class Transaction(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="ledger_transaction",
-        help_text="The API request that moved this money (kept 24 h).",
+        help_text=_("The API request that moved this money (kept 24 h)."),
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -181,7 +181,7 @@ class Entry(models.Model):
 
     class Meta:
         ordering = ["-pk"]
-        verbose_name_plural = "entries"
+        verbose_name_plural = _("entries")
         indexes = [models.Index(fields=["account", "-id"], name="payments_entry_account_idx")]
         constraints = [
             models.CheckConstraint(name="payments_entry_amount_not_zero", condition=~Q(amount=0)),
@@ -226,9 +226,9 @@ class Payment(models.Model):
     """Money coming in through a payment provider (a wallet top-up)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED)
 
@@ -314,9 +314,9 @@ class WebhookEvent(models.Model):
     that applies it, so a redelivery is recognised and applied no second time."""
 
     class Outcome(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        IGNORED = "ignored", "Ignored (stale or already final)"
-        REJECTED = "rejected", "Rejected (does not match the payment)"
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Ignored (stale or already final)")
+        REJECTED = "rejected", _("Rejected (does not match the payment)")
 
     provider = models.CharField(max_length=32)
     # The provider's id, whole: its length is the provider's business.

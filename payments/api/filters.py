@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from ttms.api.filters import UTCIsoDateTimeFilter
 
@@ -12,7 +13,7 @@ class WalletEntryFilter(django_filters.FilterSet):
         field_name="transaction__kind", choices=Transaction.Kind.choices
     )
     direction = django_filters.ChoiceFilter(
-        choices=[("credit", "Money in"), ("debit", "Money out")], method="filter_direction"
+        choices=[("credit", _("Money in")), ("debit", _("Money out"))], method="filter_direction"
     )
     reference_type = django_filters.CharFilter(field_name="transaction__reference_type")
     reference_id = django_filters.CharFilter(field_name="transaction__reference_id")

@@ -2,6 +2,7 @@
 `settings.TTMS_PAYMENT_PROVIDERS` (its secrets are then required by the settings)."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ...exceptions import ProviderUnavailable
 from .base import PaymentProvider
@@ -22,7 +23,11 @@ def get_provider(name: str) -> PaymentProvider:
     """The enabled provider called `name`; raises ProviderUnavailable otherwise."""
     if name not in enabled_provider_names():
         raise ProviderUnavailable(
-            f"The payment provider {name!r} is not available here.",
-            fields={"provider": [f"Choose one of: {', '.join(enabled_provider_names())}."]},
+            _("The payment provider %(name)s is not available here.") % {"name": repr(name)},
+            fields={
+                "provider": [
+                    _("Choose one of: %(names)s.") % {"names": ", ".join(enabled_provider_names())}
+                ]
+            },
         )
     return PROVIDERS[name]()

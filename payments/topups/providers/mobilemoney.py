@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from ttms.accounts.phones import phone_normalize
 
@@ -68,7 +69,7 @@ class MobileMoneyProvider(PaymentProvider):
             return None
         return {
             "type": "approve_on_device",
-            "message": f"Approve the payment on the phone {payment.payer}.",
+            "message": _("Approve the payment on the phone %(phone)s.") % {"phone": payment.payer},
         }
 
     def _client(self) -> httpx.Client:
