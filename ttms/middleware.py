@@ -1,4 +1,4 @@
-"""The site's own error pages with DEBUG on.
+"""The site's own error pages with DEBUG on, and the signed-in user's language.
 
 With DEBUG off Django answers a missing page and an uncaught exception with handler404 and
 handler500 (ttms.views). With DEBUG on it shows its technical pages instead, so what a
@@ -17,6 +17,7 @@ from django.urls import Resolver404
 from django.utils.log import log_response
 
 from ttms import views
+from ttms.languages import user_language_activate
 
 
 class SiteErrorPagesMiddleware:
@@ -62,3 +63,18 @@ class SiteErrorPagesMiddleware:
 
 def _replaces_technical_pages() -> bool:
     return settings.DEBUG and not settings.TTMS_TECHNICAL_ERROR_PAGES
+
+
+class UserLanguageMiddleware:
+    """After AuthenticationMiddleware (and LocaleMiddleware): a signed-in user who chose a
+    language gets it, whatever the browser asks; one who did not keeps what LocaleMiddleware
+    chose (the `set_language` cookie, else Accept-Language). The API's token users get
+    theirs from ttms.api.authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            user_language_activate(request, request.user)
+        return self.get_response(request)

@@ -6,7 +6,6 @@ and a local-memory cache. DATABASE_URL switches to PostgreSQL; REDIS_URL switche
 Channels and the cache to Redis.
 """
 
-from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +13,8 @@ import environ
 import phonenumbers
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from ttms import settings_api
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,9 +71,13 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the `set_language` cookie, else Accept-Language; then a signed-in
+    # user's own (UserLanguageMiddleware, after authentication).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ttms.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ttms.middleware.SiteErrorPagesMiddleware",
@@ -90,6 +95,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -196,75 +202,18 @@ TTMS_PNR_REFRESH_SECONDS = env.int("TTMS_PNR_REFRESH_SECONDS", default=15)
 TTMS_PNR_LOOKUP_FAILURE_LIMIT = env.int("TTMS_PNR_LOOKUP_FAILURE_LIMIT", default=10)
 TTMS_PNR_LOOKUP_FAILURE_WINDOW = env.int("TTMS_PNR_LOOKUP_FAILURE_WINDOW", default=15 * 60)
 
-# --- API --------------------------------------------------------------------------------
+# --- API (DRF, Simple JWT, the OpenAPI schema: ttms/settings_api.py) ----------------------
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON with a limit on nesting (ttms.jsonlimits), then DRF's form parsers.
-    "DEFAULT_PARSER_CLASSES": [
-        "ttms.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PAGINATION_CLASS": "ttms.api.pagination.PageNumberPagination",
-    "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "ttms.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "ttms.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "register": env.str("TTMS_THROTTLE_REGISTER", default="10/hour"),
-        # Bookings per user (the POST that books; reading PNRs is not counted).
-        "booking": env.str("TTMS_THROTTLE_BOOKING", default="30/min"),
-    },
-    # How many reverse proxies in front of the application append to X-Forwarded-For. 0:
-    # the client is the socket's address (REMOTE_ADDR) and the header is ignored; n: the
-    # n-th address from the end of the header, the one the outermost trusted proxy saw.
-    # DRF's own default (None) would take the whole header from the client, which anyone
-    # can make up to reset every throttle. ttms.throttling.client_ident reads it too.
-    "NUM_PROXIES": env.int("TTMS_NUM_PROXIES", default=0),
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
-}
-if REST_FRAMEWORK["NUM_PROXIES"] < 0:
-    raise ImproperlyConfigured(
-        f"TTMS_NUM_PROXIES={REST_FRAMEWORK['NUM_PROXIES']} must be 0 (no proxy in front) or "
-        "the number of trusted reverse proxies."
-    )
-
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("TTMS_JWT_ACCESS_MINUTES", default=15)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("TTMS_JWT_REFRESH_DAYS", default=7)),
-    "UPDATE_LAST_LOGIN": True,
-}
-
-SPECTACULAR_SETTINGS = {
-    "TITLE": "TTMS API",
-    "DESCRIPTION": (
-        "Ticketing and transaction management for intercity trains and buses. "
-        'Every error has the shape {"error": {"code", "message", "fields"}}.'
-    ),
-    "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
-        "TripStatusEnum": "fleet.models.TripStatus",
-        "PassengerStatusEnum": "booking.models.PassengerStatus",
-        "QuotaEnum": "booking.models.Quota",
-        "BookableQuotaEnum": "booking.models.BOOKABLE_QUOTA_CHOICES",
-    },
-}
+REST_FRAMEWORK = settings_api.rest_framework(env, debug=DEBUG)
+SIMPLE_JWT = settings_api.simple_jwt(env)
+SPECTACULAR_SETTINGS = settings_api.SPECTACULAR_SETTINGS
 
 # --- Internationalisation, time, money -----------------------------------------------------
 
+# English is the source language; docs/translations.md says how to add one.
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("hi", "हिन्दी")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

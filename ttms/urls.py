@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from booking.views.home import home
 from ttms import views
+from ttms.accounts.views import language_set
 from ttms.health import healthz
 
 api_v1 = [
@@ -16,6 +18,8 @@ api_v1 = [
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("ttms.accounts.urls")),
+    # Django's set_language, which also saves a signed-in user's choice.
+    path("i18n/setlang/", language_set, name="set_language"),
     path("", include("payments.urls")),
     path("", include("booking.urls")),
     path("admin/", admin.site.urls),
@@ -27,7 +31,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
 ]
 
-admin.site.site_header = "TTMS administration"
+admin.site.site_header = _("TTMS administration")
 admin.site.site_title = "TTMS"
 
 handler400 = views.bad_request

@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -36,7 +38,7 @@ def _phone_field() -> PhoneField:
 
 def _full_name_field() -> forms.CharField:
     return forms.CharField(
-        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
 
 
@@ -48,28 +50,39 @@ def _plain_password_help() -> str:
 
 class SignInForm(auth_forms.AuthenticationForm):
     username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
 class SignUpForm(forms.Form):
     full_name = _full_name_field()
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     phone = _phone_field()
     password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
     )
 
 
 class ProfileForm(forms.Form):
     full_name = _full_name_field()
     phone = _phone_field()
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("As my browser asks")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("Pages, emails and API messages are in this language."),
+    )
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["old_password"].label = "Current password"
+        self.fields["old_password"].label = _("Current password")
         self.fields["new_password1"].help_text = _plain_password_help()
 
 
@@ -81,7 +94,14 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        """The email is in the account's own language if it chose one, else in the
+        language the reset was asked in."""
+        language = context["user"].language or translation.get_language()
+        with translation.override(language):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

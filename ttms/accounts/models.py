@@ -1,17 +1,19 @@
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    PASSENGER = "passenger", "Passenger"
-    COMPANY_ADMIN = "company_admin", "Company admin"
-    SCHEDULER = "scheduler", "Scheduler"
-    DRIVER = "driver", "Driver"
-    AGENT = "agent", "Station agent"
-    PLATFORM_ADMIN = "platform_admin", "Platform admin"
+    PASSENGER = "passenger", _("Passenger")
+    COMPANY_ADMIN = "company_admin", _("Company admin")
+    SCHEDULER = "scheduler", _("Scheduler")
+    DRIVER = "driver", _("Driver")
+    AGENT = "agent", _("Station agent")
+    PLATFORM_ADMIN = "platform_admin", _("Platform admin")
 
 
 # Roles that work in the Django admin.
@@ -19,7 +21,7 @@ STAFF_ROLES = frozenset({Role.COMPANY_ADMIN, Role.SCHEDULER, Role.PLATFORM_ADMIN
 
 phone_validator = RegexValidator(
     regex=r"^\+[1-9]\d{6,14}$",
-    message="Enter the phone number in international form, e.g. +919876543210.",
+    message=_("Enter the phone number in international form, e.g. +919876543210."),
 )
 
 
@@ -52,15 +54,25 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email address: passenger, operator staff or owner."""
 
-    email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=150)
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
     phone = models.CharField(
-        "phone for SMS", max_length=16, blank=True, validators=[phone_validator]
+        _("phone for SMS"), max_length=16, blank=True, validators=[phone_validator]
     )
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PASSENGER)
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin site.")
-    date_joined = models.DateTimeField(default=timezone.now)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PASSENGER)
+    # Blank: the site follows the browser (Accept-Language) or the language switcher.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Pages, emails and API messages are in this language."),
+    )
+    is_active = models.BooleanField(_("is active"), default=True)
+    is_staff = models.BooleanField(
+        _("is staff"), default=False, help_text=_("Can sign in to the admin site.")
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
 
@@ -69,6 +81,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["full_name"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
         indexes = [models.Index(fields=["role"], name="accounts_user_role_idx")]
         constraints = [

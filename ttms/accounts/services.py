@@ -3,6 +3,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from .models import STAFF_ROLES, Role, User, normalize_email
 from .phones import phone_normalize
@@ -56,20 +57,21 @@ def user_create(
     except IntegrityError as exc:
         if User.objects.filter(email=user.email).exists():
             raise ValidationError(
-                {"email": ["An account with this email address already exists."]}
+                {"email": [_("An account with this email address already exists.")]}
             ) from exc
         raise
     return user
 
 
-def user_update(*, user: User, full_name: str, phone: str) -> User:
-    """Change the profile a user edits themselves: full name and phone for SMS.
+def user_update(*, user: User, full_name: str, phone: str, language: str | None = None) -> User:
+    """Change the profile a user edits themselves: full name, phone for SMS and, unless
+    None, language ("" follows the browser).
 
     The email (the sign-in name) and the role are not editable here. The phone may be
     written as people write it; it is stored in E.164 (`phone_normalize`). Both values are
     validated with the model fields' own rules before anything is assigned, so a refused
     update leaves `user` (often `request.user`) exactly as it was. Raises ValidationError
-    with per-field messages. Only the two columns are written: a concurrent password change
+    with per-field messages. Only these columns are written: a concurrent password change
     or sign-in on the same row is not overwritten, and no lock is needed because the new
     values do not depend on the old ones.
     """
@@ -79,6 +81,8 @@ def user_update(*, user: User, full_name: str, phone: str) -> User:
     except ValidationError as exc:
         errors["phone"] = exc.messages
     values = {"full_name": full_name.strip(), "phone": phone}
+    if language is not None:
+        values["language"] = language
     for name, value in values.items():
         if name in errors:
             continue
@@ -92,4 +96,13 @@ def user_update(*, user: User, full_name: str, phone: str) -> User:
     for name, value in values.items():
         setattr(user, name, value)
     user.save(update_fields=list(values))
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the language a user chose ("" follows the browser); raises ValidationError if
+    it is not one of LANGUAGES. Only that column is written."""
+    User._meta.get_field("language").clean(language, user)
+    user.language = language
+    user.save(update_fields=["language"])
     return user

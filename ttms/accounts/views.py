@@ -7,10 +7,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import i18n
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from ttms.http import safe_next
+from ttms.languages import user_language_activate
 
 from .forms import (
     PasswordChangeForm,
@@ -20,7 +24,7 @@ from .forms import (
     SignInForm,
     SignUpForm,
 )
-from .services import user_create, user_update
+from .services import user_create, user_language_set, user_update
 from .throttling import LoginAttempts
 
 
@@ -52,9 +56,12 @@ class SignInView(auth_views.LoginView):
             form = self.form_class(
                 request=request, initial={"username": request.POST.get("username", "")}
             )
-            message = (
-                f"Too many failed sign-in attempts. Try again in {max(1, wait // 60)} minute(s)."
-            )
+            minutes = max(1, wait // 60)
+            message = ngettext(
+                "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                minutes,
+            ) % {"minutes": minutes}
             return self.render_to_response(
                 self.get_context_data(form=form, throttle_error=message), status=429
             )
@@ -95,10 +102,12 @@ def sign_up(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request):
-    """The signed-in user's profile: full name and phone; the email is shown, not edited."""
+    """The signed-in user's profile: full name, phone and language; the email is shown,
+    not edited."""
     user = request.user
     form = ProfileForm(
-        request.POST or None, initial={"full_name": user.full_name, "phone": user.phone}
+        request.POST or None,
+        initial={"full_name": user.full_name, "phone": user.phone, "language": user.language},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,11 +115,25 @@ def account(request):
         except ValidationError as exc:
             _add_service_errors(form, exc)
         else:
-            messages.success(request, "Your profile has been saved.")
+            # The message reads in the language just chosen, as the next page will.
+            user_language_activate(request, user)
+            messages.success(request, _("Your profile has been saved."))
             return redirect("accounts:account")
     return render(
         request, "accounts/account.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@require_http_methods(["POST"])
+def language_set(request):
+    """The footer's language switcher: Django's `set_language` (the cookie, then back to
+    the page), and a signed-in user's choice saved to their account, which outranks the
+    cookie (ttms.middleware.UserLanguageMiddleware)."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(user=request.user, language=language)
+    return response
 
 
 class PasswordChangeView(_InvalidFormIs400, auth_views.PasswordChangeView):
@@ -123,7 +146,7 @@ class PasswordChangeView(_InvalidFormIs400, auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Your password has been changed.")
+        messages.success(self.request, _("Your password has been changed."))
         return response
 
 

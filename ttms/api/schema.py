@@ -15,6 +15,7 @@ from collections import defaultdict
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular import openapi
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers
@@ -190,3 +191,9 @@ def _either(reasons: list[str]) -> str:
     """ "A; or b; or c": the causes of one status code, in one description."""
     reasons = [r for r in reasons if r]
     return "; or ".join([reasons[0], *(r[:1].lower() + r[1:] for r in reasons[1:])])
+
+
+class JWTScheme(SimpleJWTScheme):
+    """Simple JWT's security scheme, for its subclass that activates the user's language."""
+
+    target_class = "ttms.api.authentication.JWTAuthentication"
