@@ -28,12 +28,14 @@ def _number(data: dict, name: str, low: float, high: float, *, required: bool) -
     value = data.get(name)
     if value is None:
         if required:
-            raise ValidationError({name: "This field is required."})
+            raise ValidationError({name: _("This field is required.")})
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError({name: "Must be a number."})
+        raise ValidationError({name: _("Must be a number.")})
     if not low <= value <= high:
-        raise ValidationError({name: f"Must be between {low} and {high}."})
+        raise ValidationError(
+            {name: _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}}
+        )
     return float(value)
 
 
@@ -56,7 +58,7 @@ def _moment(value) -> datetime:
 def position_parse(*, trip_id: int, data: dict) -> Position:
     """Validate a GPS fix sent by a driver; raises ValidationError with per-field messages."""
     if not isinstance(data, dict):
-        raise ValidationError("A position is a JSON object.")
+        raise ValidationError(_("A position is a JSON object."))
     recorded_at = timezone.now()
     if data.get("recorded_at") is not None:
         recorded_at = _moment(data["recorded_at"])

@@ -32,9 +32,9 @@ def _validation_body(exc: exceptions.ValidationError) -> dict:
     if isinstance(detail, dict):
         fields = {k: v for k, v in detail.items() if k not in ("non_field_errors", "__all__")}
         general = detail.get("non_field_errors") or detail.get("__all__")
-        message = _first_message(general) if general else "Some fields are not valid."
+        message = _first_message(general) if general else gettext("Some fields are not valid.")
         return error_body("invalid", message, fields)
-    return error_body("invalid", _first_message(detail) or "The request is not valid.")
+    return error_body("invalid", _first_message(detail) or gettext("The request is not valid."))
 
 
 def _too_large_body() -> dict:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -17,22 +18,22 @@ class AuditEntry(models.Model):
 
     company_path = "company"
 
-    at = models.DateTimeField("when", default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty for an automatic change.",
+        help_text=_("Empty for an automatic change."),
     )
     # Who, as written at the time: the user's email (kept if the account goes), or the
     # automatic process ("system:charting", "system:promotion", "command").
-    actor_name = models.CharField("by", max_length=254)
+    actor_name = models.CharField(_("by"), max_length=254)
     action = models.CharField(max_length=64)
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_id = models.CharField(max_length=64)
-    target_repr = models.CharField("target", max_length=200)
+    target_repr = models.CharField(_("target"), max_length=200)
     # Scoping: staff see their companies' entries. SET_NULL keeps the trail of a company
     # that was deleted (then only platform admins see it).
     company = models.ForeignKey(
@@ -42,7 +43,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
-        verbose_name_plural = "audit entries"
+        verbose_name_plural = _("audit entries")
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
             models.Index(fields=["company", "at"], name="audit_company_at_idx"),

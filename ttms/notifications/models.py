@@ -5,26 +5,29 @@ Delivery (email, SMS, push) reads the unsent rows; until it exists they wait her
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxMessage(models.Model):
     """One event for one recipient (or for the platform when `user` is empty)."""
 
-    topic = models.CharField(max_length=40, help_text='What happened, e.g. "passenger.promoted".')
+    topic = models.CharField(
+        max_length=40, help_text=_('What happened, e.g. "passenger.promoted".')
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Who is told.",
+        help_text=_("Who is told."),
     )
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "outbox message"
+        verbose_name = _("outbox message")
         ordering = ["pk"]
         indexes = [
             models.Index(

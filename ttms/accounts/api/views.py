@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -87,7 +88,7 @@ class TokenObtainView(TokenObtainPairView):
         attempts = LoginAttempts(request, email if isinstance(email, str) else None)
         wait = attempts.retry_after()
         if wait is not None:
-            raise Throttled(wait=wait, detail="Too many failed sign-in attempts.")
+            raise Throttled(wait=wait, detail=_("Too many failed sign-in attempts."))
         try:
             response = super().post(request, *args, **kwargs)
         except AuthenticationFailed:
