@@ -180,3 +180,54 @@ def rupees():
 
     with override_settings(TTMS_CURRENCY="INR"):
         yield
+
+
+@pytest.fixture
+def charted_trip(make_sleeper_trip, book):
+    """Berths 1-2 LADIES, 3-5 GENERAL, 6 and 8 TATKAL, 7 an RAC berth; GENERAL and RAC
+    sold out; then waitlisted: a man, a senior man, a woman, a PNR of two men, a man."""
+    from ..models import Passenger, Place
+    from .charts import BOOKED, status
+
+    trip = make_sleeper_trip(berths=8, quotas={"LADIES": 2, "TATKAL": 2})
+    pnrs = {
+        name: book(trip, [adult(name, age, gender)], now=BOOKED)
+        for name, age, gender in [
+            ("Gopal", 40, "M"),
+            ("Hari", 41, "M"),
+            ("Ishaan", 42, "M"),
+            ("Jai", 30, "M"),
+            ("Kiran", 31, "M"),
+            ("Arjun", 30, "M"),
+            ("Bala", 65, "M"),
+            ("Chitra", 30, "F"),
+        ]
+    }
+    pnrs["Dev"] = book(trip, [adult("Dev"), adult("Ganesh")], now=BOOKED)
+    farhan_user = funded_user()
+    pnrs["Farhan"] = book(trip, [adult("Farhan")], user=farhan_user, now=BOOKED)
+    assert dict(
+        Place.objects.filter(trip_class__trip=trip, half=0).values_list("seat__number", "quota")
+    ) == {
+        "1": "LADIES",
+        "2": "LADIES",
+        "3": "GENERAL",
+        "4": "GENERAL",
+        "5": "GENERAL",
+        "6": "TATKAL",
+        "8": "TATKAL",
+    }
+    assert [status(pnrs[n])[0][1:3] for n in ("Gopal", "Hari", "Ishaan", "Jai", "Kiran")] == [
+        ("CNF", "3"),
+        ("CNF", "4"),
+        ("CNF", "5"),
+        ("RAC", "7"),
+        ("RAC", "7"),
+    ]
+    assert {
+        p.status
+        for p in Passenger.objects.filter(
+            pnr__in=[pnrs[n] for n in ("Arjun", "Bala", "Chitra", "Dev", "Farhan")]
+        )
+    } == {"WL"}
+    return trip, pnrs
