@@ -24,7 +24,8 @@ from ttms.exceptions import DomainError
 from ... import rules
 from ...models import BerthPreference, Gender, Quota
 from ..fares import booking_fare
-from .create import BookingPlan, PassengerIn, booking_create, booking_precheck
+from .create import booking_create
+from .precheck import BookingPlan, PassengerIn, booking_precheck
 
 # The session key the drafts are kept under, and how many are kept (the newest).
 SESSION_KEY = "booking_drafts"
