@@ -26,7 +26,6 @@ from ..forms import (
 )
 from ..models import BOOKABLE_QUOTAS, Quota
 from ..sales.fares import tariff_get
-from ..sales.services.create import PassengerIn
 from ..sales.services.draft import (
     draft_get,
     draft_pay,
@@ -35,6 +34,7 @@ from ..sales.services.draft import (
     draft_start,
     passenger_rows_change,
 )
+from ..sales.services.precheck import PassengerIn
 from .journey import closed_page, journey_context, journey_or_404, trip_classes, trip_or_404
 
 
