@@ -22,7 +22,8 @@ from ..models import (
     Quota,
 )
 from ..sales.selectors.pnrs import new_pnr_positions, pnr_get_for_user, pnrs_for_user
-from ..sales.services.create import PassengerIn, booking_create
+from ..sales.services.create import booking_create
+from ..sales.services.precheck import PassengerIn
 from .serializers import PassengerInputSerializer, PnrOutputSerializer
 
 
