@@ -41,7 +41,8 @@ from ..lifecycle.services.cancellation import booking_cancel
 from ..lifecycle.services.promotion import promote_waitlist
 from ..models import FareRule, Passenger, Place, Pnr, TripClass
 from ..sales.inventory import inventory_ensure
-from ..sales.services.create import PassengerIn, booking_create
+from ..sales.services.create import booking_create
+from ..sales.services.precheck import PassengerIn
 from . import reference_model as model
 from .factories import IST, funded_user, make_trip, rail_company
 
