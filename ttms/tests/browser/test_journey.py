@@ -14,7 +14,8 @@ import pytest
 from django.utils import timezone
 
 from booking.models import Passenger, PassengerStatus, Pnr
-from booking.sales.services.create import PassengerIn, booking_create
+from booking.sales.services.create import booking_create
+from booking.sales.services.precheck import PassengerIn
 from fleet.models import Company, Seat, Trip
 from fleet.services import standard_layout, travel_class_standard, vehicle_create
 from fleet.tests.factories import CompanyFactory, StationFactory, make_route
