@@ -87,7 +87,8 @@ class Client:
 
     def book(self) -> None:
         from booking.exceptions import NotAllConfirmed
-        from booking.sales.services.create import PassengerIn, booking_create
+        from booking.sales.services.create import booking_create
+        from booking.sales.services.precheck import PassengerIn
 
         rng = self.rng
         origin = rng.randrange(0, STOPS - 1)
