@@ -260,14 +260,14 @@ class PnrLookupForm(forms.Form):
     # No length limits here: a malformed value gets the one answer every miss gets
     # (`selectors.pnr_get_for_contact`), not an error of its own.
     pnr = forms.CharField(
-        label="PNR number",
+        label=gettext_lazy("PNR number"),
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
         ),
-        help_text="The 10 digits on your ticket.",
+        help_text=gettext_lazy("The 10 digits on your ticket."),
     )
     contact = forms.CharField(
-        label="Email or phone used for the booking",
+        label=gettext_lazy("Email or phone used for the booking"),
         widget=forms.TextInput(attrs={"autocomplete": "email"}),
-        help_text="A phone as you gave it, e.g. 98765 43210.",
+        help_text=gettext_lazy("A phone as you gave it, e.g. 98765 43210."),
     )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -32,13 +33,13 @@ def cancel_refusal(pnr: Pnr) -> tuple[str | None, bool | None]:
 def _passenger_ids(raw: list[str]) -> tuple[list[int], str | None]:
     """The passenger ids a form sent, or why they cannot be used."""
     if not raw:
-        return [], "Choose at least one passenger to cancel."
+        return [], gettext("Choose at least one passenger to cancel.")
     try:
         ids = sorted({int(value) for value in raw})
     except ValueError:
-        return [], "Choose passengers from the list."
+        return [], gettext("Choose passengers from the list.")
     if any(pk < 1 for pk in ids):
-        return [], "Choose passengers from the list."
+        return [], gettext("Choose passengers from the list.")
     return ids, None
 
 
@@ -53,12 +54,14 @@ def _policy_label(company: Company) -> str:
     """The company's refund policy as its admin chose it: "Refund policy of <company>:
     Tiered (48 h 90 %, 24 h 75 %, 12 h 50 %)"."""
     if company.refund_tiers:
-        return f"Refund policy of {company.name}: its own tiers"
+        return gettext("Refund policy of {company}: its own tiers").format(company=company.name)
     try:
         label = Company.RefundPolicy(company.refund_policy).label
     except ValueError:
         label = company.refund_policy
-    return f"Refund policy of {company.name}: {label}"
+    return gettext("Refund policy of {company}: {policy}").format(
+        company=company.name, policy=label
+    )
 
 
 def _cancel_page(
@@ -147,10 +150,12 @@ def _cancel_post(request, pnr: Pnr):
                 plan=plan,
                 status=409,
                 notice=(
-                    f"The refund is now {format_money(plan.refund, pnr.currency)}: it "
-                    "changed since it was shown. Check it, then confirm again."
+                    gettext(
+                        "The refund is now {refund}: it changed since it was shown. Check it, "
+                        "then confirm again."
+                    ).format(refund=format_money(plan.refund, pnr.currency))
                     if request.POST.get("refund")
-                    else "Check the refund, then confirm."
+                    else gettext("Check the refund, then confirm.")
                 ),
             )
         cancellation = booking_cancel(pnr=pnr, by=request.user, passenger_ids=ids)
@@ -163,11 +168,16 @@ def _cancel_post(request, pnr: Pnr):
 def _cancelled_message(pnr: Pnr, cancellation) -> str:
     """'Cancelled Ravi (passenger 2) of PNR 1234567890. ₹1,080.00 is refunded to your
     wallet.'"""
-    names = ", ".join(f"{line['name']} (passenger {line['index']})" for line in cancellation.lines)
-    wallet = "your wallet" if pnr.booked_by_id == pnr.user_id else "the wallet that paid"
-    refund = (
-        f"{format_money(cancellation.refund, pnr.currency)} is refunded to {wallet}."
-        if cancellation.refund
-        else "Nothing is refunded under the refund policy."
+    names = ", ".join(
+        gettext("{name} (passenger {index})").format(name=line["name"], index=line["index"])
+        for line in cancellation.lines
     )
-    return f"Cancelled {names} of PNR {pnr.number}. {refund}"
+    done = gettext("Cancelled {names} of PNR {number}.").format(names=names, number=pnr.number)
+    amount = format_money(cancellation.refund, pnr.currency)
+    if not cancellation.refund:
+        refund = gettext("Nothing is refunded under the refund policy.")
+    elif pnr.booked_by_id == pnr.user_id:
+        refund = gettext("{amount} is refunded to your wallet.").format(amount=amount)
+    else:
+        refund = gettext("{amount} is refunded to the wallet that paid.").format(amount=amount)
+    return f"{done} {refund}"
