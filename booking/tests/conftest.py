@@ -231,3 +231,34 @@ def charted_trip(make_sleeper_trip, book):
         )
     } == {"WL"}
     return trip, pnrs
+
+
+@pytest.fixture
+def bus_trip(db):
+    """bus_trip(rows, stops=3): a trip of a bus company (every seat GENERAL) on ST1, ST2,
+    ... 100 km a leg, leaving 07 Jan 2030 08:00 IST, run by bus BUS-<rows> (coach B1, 2+2
+    seats numbered 1, 2, ... row by row)."""
+    from fleet.models import Company, Trip
+    from fleet.tests.factories import CompanyFactory
+
+    from .swaps import bus
+
+    def make(rows: int, stops: int = 3) -> Trip:
+        company = CompanyFactory(kind=Company.Kind.BUS, name="Volcano Express")
+        trip = make_trip(company=company, coaches=[("B1", "STANDARD")], stops=stops)
+        Trip.objects.filter(pk=trip.pk).update(vehicle=bus(company, f"BUS-{rows}", rows))
+        trip.refresh_from_db()
+        return trip
+
+    return make
+
+
+@pytest.fixture
+def sell(book):
+    """sell(trip, n=1, origin="ST1", destination=last stop): n one-passenger STANDARD
+    bookings, in order."""
+
+    def call(trip, n: int = 1, **kwargs):
+        return [book(trip, [adult(f"P{i}")], class_code="STANDARD", **kwargs) for i in range(n)]
+
+    return call

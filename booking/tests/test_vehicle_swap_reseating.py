@@ -1,195 +1,34 @@
-"""A trip's vehicle is swapped before it departs: refused when the new one is too small for
-the seats sold; else passengers keep their seat numbers where the new layout has them, the
-others are reseated deterministically and told, and those waiting are promoted into any
-extra seats (DESIGN.md 5, Bus swap)."""
+"""A trip's vehicle swapped before it departs: passengers keep their seat numbers where the new
+layout has them, the others are reseated deterministically and told, those waiting are
+promoted into any extra seats, RAC passengers keep their half berths, and bookings racing the
+swap all land on the new vehicle (DESIGN.md 5, Bus swap)."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
-from django.core.exceptions import ValidationError
 from django.db import connection
-from django.urls import reverse
 
-from fleet.exceptions import TripLocked
-from fleet.models import Company, Seat, SeatLayout, Trip, TripEvent, TripStatus
+from fleet.models import Company, Seat, Trip, TripEvent
 from fleet.services import (
-    VEHICLE_SWAP_NEEDED,
     standard_layout,
     travel_class_standard,
-    trip_update,
     vehicle_create,
 )
-from fleet.tests.factories import CompanyFactory, staff_user
-from ttms.accounts.models import Role
+from fleet.tests.factories import CompanyFactory
 from ttms.invariants import broken_invariants
 from ttms.notifications.models import OutboxMessage
 
 from ..exceptions import Busy, VehicleSwapRefused
 from ..lifecycle.services.cancellation import booking_cancel
-from ..lifecycle.services.charting import chart_prepare
 from ..lifecycle.services.swap import vehicle_swap
-from ..lifecycle.services.trips import trip_cancel
 from ..models import Passenger, Place, Promotion, TripClass
 from ..sales.services.create import booking_create
 from .factories import adult, funded_user, make_trip
+from .swaps import bus, seats, snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
-
-
-def bus(company, code: str, rows: int, *, coach: str = "B1", grid: str = ""):
-    """A bus of one STANDARD coach: 2+2 seats in `rows` rows, or the seats of `grid`."""
-    if grid:
-        layout = SeatLayout.objects.create(
-            company=company, name=f"{code} plan", kind="GRID", grid=grid
-        )
-    else:
-        layout = standard_layout(kind="BUS22", rows=rows)
-    return vehicle_create(
-        company=company,
-        code=code,
-        kind="bus",
-        coaches=[(coach, travel_class_standard(code="STANDARD"), layout)],
-    )
-
-
-@pytest.fixture
-def bus_trip(db):
-    """bus_trip(rows, stops=3): a trip of a bus company (every seat GENERAL) on ST1, ST2,
-    ... 100 km a leg, leaving 07 Jan 2030 08:00 IST, run by bus BUS-<rows> (coach B1, 2+2
-    seats numbered 1, 2, ... row by row)."""
-
-    def make(rows: int, stops: int = 3) -> Trip:
-        company = CompanyFactory(kind=Company.Kind.BUS, name="Volcano Express")
-        trip = make_trip(company=company, coaches=[("B1", "STANDARD")], stops=stops)
-        Trip.objects.filter(pk=trip.pk).update(vehicle=bus(company, f"BUS-{rows}", rows))
-        trip.refresh_from_db()
-        return trip
-
-    return make
-
-
-@pytest.fixture
-def sell(book):
-    """sell(trip, n=1, origin="ST1", destination=last stop): n one-passenger STANDARD
-    bookings, in order."""
-
-    def call(trip, n: int = 1, **kwargs):
-        return [book(trip, [adult(f"P{i}")], class_code="STANDARD", **kwargs) for i in range(n)]
-
-    return call
-
-
-def seats(pnrs) -> list[tuple]:
-    """(status, coach, seat number) of each PNR's first passenger."""
-    out = []
-    for pnr in pnrs:
-        p = Passenger.objects.select_related("seat__coach").get(pnr=pnr, index=1)
-        out.append(
-            (
-                p.status,
-                p.seat.coach.code if p.seat_id else None,
-                p.seat.number if p.seat_id else None,
-            )
-        )
-    return out
-
-
-def snapshot(trip) -> dict:
-    return {
-        "passengers": list(
-            Passenger.objects.order_by("pk").values_list("status", "seat_id", "half", "quota")
-        ),
-        "places": list(Place.objects.order_by("pk").values_list("pk", "seat_id", "legs_low")),
-        "classes": list(TripClass.objects.values_list("seats", "promotion_due", "closed")),
-        "vehicle": Trip.objects.get(pk=trip.pk).vehicle_id,
-        "events": TripEvent.objects.count(),
-        "outbox": OutboxMessage.objects.count(),
-    }
-
-
-# --- Refusals -----------------------------------------------------------------------------------
-
-
-def test_a_smaller_bus_is_refused_when_more_seats_are_sold_and_nothing_changes(bus_trip, sell):
-    trip = bus_trip(rows=3)  # 12 seats
-    sell(trip, 9, destination="ST2")  # 9 on leg 0
-    sell(trip, 4, origin="ST2")  # 4 on leg 1
-    small = bus(trip.route.company, "BUS-2", 2)  # 8 seats
-    before = snapshot(trip)
-
-    with pytest.raises(VehicleSwapRefused) as refused:
-        vehicle_swap(trip=trip, vehicle=small, by=None)
-
-    assert refused.value.message == (
-        f"Trip {trip.route.number} of 07 Jan 2030 cannot move to BUS-2: STANDARD: 9 seats are "
-        "sold on the busiest leg (Station ST1 → Station ST2), BUS-2 has 8. Nothing was "
-        "changed."
-    )
-    assert refused.value.code == "vehicle_swap_refused"
-    assert snapshot(trip) == before
-
-
-def test_swap_is_refused_after_departure_and_to_another_company_vehicle(bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 2)
-    theirs = bus(CompanyFactory(kind=Company.Kind.BUS), "THEIRS", 3)
-    bigger = bus(trip.route.company, "BUS-3", 3)
-    before = snapshot(trip)
-
-    with pytest.raises(VehicleSwapRefused) as foreign:
-        vehicle_swap(trip=trip, vehicle=theirs, by=None)
-    Trip.objects.filter(pk=trip.pk).update(
-        status=TripStatus.DEPARTED, status_changed_at=trip.departure_at
-    )
-    with pytest.raises(TripLocked) as departed:
-        vehicle_swap(trip=trip, vehicle=bigger, by=None)
-
-    assert foreign.value.message == "THEIRS is not a vehicle of Volcano Express."
-    assert departed.value.message == (
-        f"Trip {trip.route.number} of 07 Jan 2030 departed on 07 Jan 2030 04:30; a departed "
-        "trip can no longer be changed."
-    )
-    assert snapshot(trip) == before
-
-
-def test_a_cancelled_trip_cannot_change_vehicle(bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 1)
-    trip_cancel(trip=trip, by=None, reason="Flood", now=trip.departure_at - timedelta(days=1))
-
-    with pytest.raises(TripLocked):
-        vehicle_swap(trip=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
-
-
-def test_a_charted_trip_keeps_its_vehicle(bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 1)
-    chart_prepare(trip=trip, now=trip.departure_at - timedelta(hours=2))
-    before = snapshot(trip)
-
-    with pytest.raises(VehicleSwapRefused) as refused:
-        vehicle_swap(trip=trip, vehicle=bus(trip.route.company, "BUS-3", 3), by=None)
-
-    assert refused.value.message == (
-        f"The chart of trip {trip.route.number} of 07 Jan 2030 is prepared: its berths are "
-        "printed and cannot move to another vehicle."
-    )
-    assert snapshot(trip) == before
-
-
-def test_trip_update_refuses_to_change_the_vehicle_once_seats_are_sold(bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 1)
-    other = bus(trip.route.company, "BUS-3", 3)
-
-    with pytest.raises(ValidationError) as refused:
-        trip_update(trip=trip, vehicle=other)
-
-    assert refused.value.message_dict == {"vehicle": [VEHICLE_SWAP_NEEDED]}
-    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
 
 
 # --- Accepted swaps ------------------------------------------------------------------------------
@@ -411,120 +250,6 @@ def test_rac_passengers_need_rac_berths_on_the_new_rake(make_sleeper_trip, book)
         "Nothing was changed."
     )
     assert snapshot(trip) == before
-
-
-# --- Interfaces ---------------------------------------------------------------------------------
-
-
-def test_admin_swap_action_asks_for_a_vehicle_then_swaps(client, bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 3)
-    company = trip.route.company
-    bigger = bus(company, "BUS-3", 3)
-    bus(CompanyFactory(kind=Company.Kind.BUS), "THEIRS", 3)
-    admin = staff_user(company, Role.COMPANY_ADMIN)
-    client.force_login(admin)
-    changelist = reverse("admin:fleet_trip_changelist")
-
-    ask = client.post(changelist, {"action": "swap_vehicle", "_selected_action": [trip.pk]})
-    done = client.post(
-        changelist,
-        {"action": "swap_vehicle", "_selected_action": [trip.pk], "vehicle": bigger.pk},
-        follow=True,
-    )
-
-    assert ask.status_code == 200
-    assert {v.code for v in ask.context["form"].fields["vehicle"].queryset} == {
-        "BUS-2",
-        "BUS-3",
-        f"RAKE-{trip.route.code}",
-    }
-    assert [str(m) for m in get_messages(done.wsgi_request)] == [
-        f"{Trip.objects.get(pk=trip.pk)} now runs with BUS-3: 3 passenger(s) kept their "
-        "seats, 0 moved (and told)."
-    ]
-    assert Trip.objects.get(pk=trip.pk).vehicle == bigger
-    assert TripEvent.objects.get().by == admin
-
-
-def test_admin_swap_action_reports_a_refusal(client, bus_trip, sell):
-    trip = bus_trip(rows=3)
-    sell(trip, 10)
-    tiny = bus(trip.route.company, "BUS-1", 1)
-    client.force_login(staff_user(trip.route.company, Role.SCHEDULER))
-
-    done = client.post(
-        reverse("admin:fleet_trip_changelist"),
-        {"action": "swap_vehicle", "_selected_action": [trip.pk], "vehicle": tiny.pk},
-        follow=True,
-    )
-
-    assert [str(m) for m in get_messages(done.wsgi_request)] == [
-        f"{Trip.objects.get(pk=trip.pk)}: Trip {trip.route.number} of 07 Jan 2030 cannot "
-        "move to BUS-1: STANDARD: 10 seats are sold on the busiest leg (Station ST1 → Station "
-        "ST2), BUS-1 has 4. Nothing was changed."
-    ]
-    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-3"
-
-
-def test_admin_change_form_points_to_the_swap_once_seats_are_sold(client, bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 1)
-    other = bus(trip.route.company, "BUS-3", 3)
-    client.force_login(staff_user(trip.route.company, Role.COMPANY_ADMIN))
-
-    response = client.post(
-        reverse("admin:fleet_trip_change", args=[trip.pk]),
-        {"vehicle": other.pk, "drivers": [], "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0},
-    )
-
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {"vehicle": [VEHICLE_SWAP_NEEDED]}
-    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
-
-
-def test_operator_api_swaps_the_vehicle(api_client, bus_trip, sell):
-    trip = bus_trip(rows=3)
-    sold = sell(trip, 10)
-    small = bus(trip.route.company, "BUS-2", 2)
-    bigger = bus(trip.route.company, "BUS-4", 4)
-    api_client.force_authenticate(staff_user(trip.route.company, Role.SCHEDULER))
-    url = f"/api/v1/operator/trips/{trip.pk}/vehicle/"
-
-    refused = api_client.post(url, {"vehicle": small.pk})
-    swapped = api_client.post(url, {"vehicle": bigger.pk, "reason": "Air conditioning"})
-
-    assert refused.status_code == 409
-    assert refused.json()["error"]["code"] == "vehicle_swap_refused"
-    assert swapped.status_code == 200
-    body = swapped.json()
-    assert (body["trip"]["vehicle"], body["seats"], body["kept"], body["reseated"]) == (
-        bigger.pk,
-        {"STANDARD": 16},
-        10,
-        [],
-    )
-    assert seats(sold)[-1] == ("CNF", "B1", "10")
-    assert broken_invariants() == {}
-
-
-def test_operator_api_swap_is_scoped_to_the_company(api_client, bus_trip, sell):
-    trip = bus_trip(rows=2)
-    sell(trip, 1)
-    theirs = bus(CompanyFactory(kind=Company.Kind.BUS), "THEIRS", 3)
-    mine = bus(trip.route.company, "BUS-3", 3)
-    url = f"/api/v1/operator/trips/{trip.pk}/vehicle/"
-
-    api_client.force_authenticate(staff_user(trip.route.company, Role.SCHEDULER))
-    foreign = api_client.post(url, {"vehicle": theirs.pk})
-    api_client.force_authenticate(staff_user(trip.route.company, Role.DRIVER))
-    as_driver = api_client.post(url, {"vehicle": mine.pk})
-    api_client.force_authenticate(staff_user(theirs.company, Role.COMPANY_ADMIN))
-    as_stranger = api_client.post(url, {"vehicle": mine.pk})
-
-    assert (foreign.status_code, list(foreign.json()["error"]["fields"])) == (400, ["vehicle"])
-    assert (as_driver.status_code, as_stranger.status_code) == (403, 404)
-    assert Trip.objects.get(pk=trip.pk).vehicle.code == "BUS-2"
 
 
 # --- Concurrency (PostgreSQL) -------------------------------------------------------------------
