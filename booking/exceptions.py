@@ -1,12 +1,15 @@
 """Errors the booking services raise; the API shows them in its one error shape."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from ttms.exceptions import DomainError
 
 
 class BookingError(DomainError):
     code = "booking_refused"
     status_code = 409
-    default_message = "The booking cannot be made."
+    default_message = _("The booking cannot be made.")
 
 
 class InvalidBooking(BookingError):
@@ -14,30 +17,33 @@ class InvalidBooking(BookingError):
 
     code = "invalid"
     status_code = 400
-    default_message = "The booking request is not valid."
+    default_message = _("The booking request is not valid.")
 
 
 class TripNotBookable(BookingError):
     code = "trip_not_bookable"
-    default_message = "This trip is no longer open for booking."
+    default_message = _("This trip is no longer open for booking.")
 
     @classmethod
     def for_trip(cls, trip) -> "TripNotBookable":
         """'Trip 12951 of 2030-01-07 is cancelled; it cannot be booked.'"""
         return cls(
-            f"Trip {trip.route.number} of {trip.service_date} is "
-            f"{trip.get_status_display().lower()}; it cannot be booked."
+            gettext("Trip {number} of {date} is {status}; it cannot be booked.").format(
+                number=trip.route.number,
+                date=trip.service_date,
+                status=trip.get_status_display().lower(),
+            )
         )
 
 
 class BookingNotOpen(BookingError):
     code = "booking_not_open"
-    default_message = "Booking for this journey has not opened yet."
+    default_message = _("Booking for this journey has not opened yet.")
 
 
 class NotAllConfirmed(BookingError):
     code = "not_all_confirmed"
-    default_message = (
+    default_message = _(
         "Not every passenger could be confirmed, and the booking asked for "
         "all or none; nothing was booked or charged."
     )
@@ -45,7 +51,7 @@ class NotAllConfirmed(BookingError):
 
 class NotOneCoach(BookingError):
     code = "not_one_coach"
-    default_message = (
+    default_message = _(
         "The passengers could not all be confirmed in one coach, as the "
         "booking asked; nothing was booked or charged."
     )
@@ -53,7 +59,7 @@ class NotOneCoach(BookingError):
 
 class ChartPrepared(BookingError):
     code = "chart_prepared"
-    default_message = (
+    default_message = _(
         "The chart of this trip is prepared: only berths free now can be "
         "booked, and not every passenger would get one; nothing was booked "
         "or charged."
@@ -65,13 +71,13 @@ class Busy(BookingError):
 
     code = "busy"
     status_code = 503
-    default_message = "Many people are booking this trip right now; retry in a moment."
+    default_message = _("Many people are booking this trip right now; retry in a moment.")
 
 
 class CancellationError(DomainError):
     code = "cancellation_refused"
     status_code = 409
-    default_message = "This booking cannot be cancelled."
+    default_message = _("This booking cannot be cancelled.")
 
 
 class InvalidCancellation(CancellationError):
@@ -79,12 +85,12 @@ class InvalidCancellation(CancellationError):
 
     code = "invalid"
     status_code = 400
-    default_message = "The cancellation request is not valid."
+    default_message = _("The cancellation request is not valid.")
 
 
 class AlreadyCancelled(CancellationError):
     code = "already_cancelled"
-    default_message = "These passengers are already cancelled."
+    default_message = _("These passengers are already cancelled.")
 
 
 class CancellationNotAllowed(CancellationError):
@@ -93,14 +99,14 @@ class CancellationNotAllowed(CancellationError):
 
 class VehicleSwapRefused(BookingError):
     code = "vehicle_swap_refused"
-    default_message = "The trip's vehicle cannot be swapped."
+    default_message = _("The trip's vehicle cannot be swapped.")
 
 
 class ChartingRefused(BookingError):
     """The trip is not one a chart can be prepared for (departed, arrived, cancelled)."""
 
     code = "charting_refused"
-    default_message = "The chart of this trip cannot be prepared."
+    default_message = _("The chart of this trip cannot be prepared.")
 
 
 class InvalidScan(DomainError):
@@ -109,7 +115,7 @@ class InvalidScan(DomainError):
 
     code = "invalid"
     status_code = 400
-    default_message = "The scan is not valid."
+    default_message = _("The scan is not valid.")
 
 
 class NoTicket(DomainError):
@@ -117,4 +123,4 @@ class NoTicket(DomainError):
 
     code = "no_ticket"
     status_code = 409
-    default_message = "This passenger has no ticket."
+    default_message = _("This passenger has no ticket.")
