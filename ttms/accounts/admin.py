@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from ttms.audit.admin_saves import AuditSavesMixin
+
 from .forms import PhoneField
 from .models import User
 
@@ -22,7 +24,10 @@ class UserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
+    # The password's hash is never written to the trail.
+    audit_name = "user"
+    audit_exclude = frozenset({"password"})
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ["email", "full_name", "role", "phone", "is_active", "date_joined"]
