@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from ttms.accounts.models import Role
 from ttms.audit.admin import AuditHistoryMixin
+from ttms.audit.admin_saves import AuditSavesMixin
 
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin
 from ..models import Company, CompanyMembership
@@ -45,7 +46,8 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
 
 
 @admin.register(CompanyMembership)
-class CompanyMembershipAdmin(CompanyScopedAdmin):
+class CompanyMembershipAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "membership"
     editor_roles = frozenset({Role.COMPANY_ADMIN})
     list_display = ["user", "company", "role", "created_at"]
     list_filter = ["role", CompanyListFilter]

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
+from ttms.audit.admin import AuditHistoryMixin
+from ttms.audit.admin_saves import AuditSavesMixin
 from ttms.exceptions import DomainError
 
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
@@ -87,7 +89,8 @@ class RouteExceptionInline(CompanyScopedInline, admin.TabularInline):
 
 
 @admin.register(Route)
-class RouteAdmin(CompanyScopedAdmin):
+class RouteAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "route"
     form = RouteForm
     list_display = [
         "number",

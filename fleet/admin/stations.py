@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 
+from ttms.audit.admin import AuditHistoryMixin
+from ttms.audit.admin_saves import AuditSavesMixin
+
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
 from ..models import Station, StationAlias
 
@@ -13,7 +16,8 @@ class StationAliasInline(CompanyScopedInline, admin.TabularInline):
 
 
 @admin.register(Station)
-class StationAdmin(CompanyScopedAdmin):
+class StationAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "station"
     list_display = [
         "code",
         "name",

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
+from ttms.audit.admin import AuditHistoryMixin
+from ttms.audit.admin_saves import AuditSavesMixin
 from ttms.exceptions import DomainError
 
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin, CompanyScopedInline
@@ -15,14 +17,16 @@ from ..services import coach_build_seats, vehicle_check_editable
 
 
 @admin.register(TravelClass)
-class TravelClassAdmin(CompanyScopedAdmin):
+class TravelClassAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "travel_class"
     list_display = ["code", "name", "is_sleeper", "rank", "company"]
     list_filter = [CompanyListFilter]
     search_fields = ["code", "name"]
 
 
 @admin.register(SeatLayout)
-class SeatLayoutAdmin(CompanyScopedAdmin):
+class SeatLayoutAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "seat_layout"
     list_display = ["name", "kind", "rows", "seat_count", "company"]
     list_filter = ["kind", CompanyListFilter]
     search_fields = ["name"]
@@ -80,7 +84,8 @@ class CoachInline(CompanyScopedInline, admin.TabularInline):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(CompanyScopedAdmin):
+class VehicleAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "vehicle"
     list_display = ["code", "name", "kind", "company", "classes", "is_active"]
     list_filter = ["kind", "is_active", CompanyListFilter]
     list_select_related = ["company"]
@@ -120,7 +125,8 @@ class SeatInline(CompanyScopedInline, admin.TabularInline):
 
 
 @admin.register(Coach)
-class CoachAdmin(CompanyScopedAdmin):
+class CoachAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
+    audit_name = "coach"
     list_display = ["__str__", "travel_class", "layout", "position"]
     list_filter = [("travel_class", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["vehicle", "travel_class", "layout"]
