@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 MUTANTS_CHILDREN ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format migrate demo bench mutants clean
+.PHONY: help run serve test lint format messages messages-check migrate demo bench mutants clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,17 @@ lint: $(VENV)/.installed-dev  ## ruff (the checks, the layout) and the import co
 format: $(VENV)/.installed-dev  ## ruff format and import sorting
 	$(BIN)/ruff check --fix --select I .
 	$(BIN)/ruff format .
+
+# The translation catalogues (locale/, docs/translations.md); both need GNU gettext.
+MESSAGES_LANGUAGES ?= hi
+MESSAGES_OPTIONS := --no-location --no-obsolete --ignore=tests --ignore=bench --ignore=scripts --ignore=conftest.py
+
+messages: $(VENV)/.installed  ## update the catalogues from the code (locale/), then compile them
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages $(foreach l,$(MESSAGES_LANGUAGES),-l $(l)) $(MESSAGES_OPTIONS)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages $(foreach l,$(MESSAGES_LANGUAGES),-l $(l)) --ignore=.venv --ignore=staticfiles --ignore=mutants
+
+messages-check: $(VENV)/.installed  ## fail on a message missing from a catalogue, untranslated, fuzzy, or not compiled
+	$(BIN)/python scripts/messages_check.py
 
 bench: $(VENV)/.installed-dev  ## benchmarks (bench/), JSON results in bench/results/; BENCH=name runs one
 	$(BIN)/python -m bench $(BENCH)
