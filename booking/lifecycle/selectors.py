@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from fleet.models import (
     Trip,
@@ -17,14 +18,7 @@ from ..exceptions import AlreadyCancelled, CancellationNotAllowed, InvalidCancel
 from ..models import Boarding, Passenger, PassengerStatus, Pnr, TripClass
 from . import refunds
 
-# --- Journeys ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Journey:
-    """The part of a trip a PNR rides: its stops, legs, times and distance."""
-
-    trip: Trip
+# --- Why a trip was cancelled -------------------------------------------------------------------
 
 
 def trip_cancellation_reason(trip: Trip) -> str:
@@ -72,9 +66,12 @@ class CancellationPlan:
         return sum(line.quote.refund for line in self.lines)
 
 
+# Translated when quoted (`gettext`), in the language of the one who cancels.
 CAUSE_RULES = {
-    "trip_cancelled": "The operator cancelled the trip: the whole fare is refunded.",
-    "charting": "Still waitlisted when the chart was prepared: the whole fare is refunded.",
+    "trip_cancelled": gettext_noop("The operator cancelled the trip: the whole fare is refunded."),
+    "charting": gettext_noop(
+        "Still waitlisted when the chart was prepared: the whole fare is refunded."
+    ),
 }
 
 
@@ -96,15 +93,19 @@ def cancellation_plan(
     if cause == "passenger":
         if trip.status not in (TripStatus.SCHEDULED, TripStatus.BOARDING):
             raise CancellationNotAllowed(
-                f"Trip {trip.route.number} is {trip.get_status_display().lower()}; "
-                "its bookings can no longer be cancelled."
+                gettext(
+                    "Trip {number} is {status}; its bookings can no longer be cancelled."
+                ).format(number=trip.route.number, status=trip.get_status_display().lower())
             )
         if now >= pnr.departure_at:
             tz = pnr.origin.tzinfo
             raise CancellationNotAllowed(
-                f"The trip left {pnr.origin.name} at "
-                f"{pnr.departure_at.astimezone(tz):%H:%M on %d %b %Y}; the booking can no "
-                "longer be cancelled."
+                gettext(
+                    "The trip left {station} at {time}; the booking can no longer be cancelled."
+                ).format(
+                    station=pnr.origin.name,
+                    time=f"{pnr.departure_at.astimezone(tz):%H:%M on %d %b %Y}",
+                )
             )
     by_id = {p.pk: p for p in passengers}
     active = [p for p in passengers if p.status != PassengerStatus.CANCELLED]
@@ -114,49 +115,64 @@ def cancellation_plan(
         unknown = sorted(set(passenger_ids) - set(by_id))
         if unknown or not passenger_ids:
             raise InvalidCancellation(
-                "Name the passengers of this PNR to cancel."
+                gettext("Name the passengers of this PNR to cancel.")
                 if not passenger_ids
-                else f"Passenger {unknown[0]} is not on PNR {pnr.number}.",
-                fields={"passengers": ["Give passenger ids of this PNR."]},
+                else gettext("Passenger {passenger} is not on PNR {pnr}.").format(
+                    passenger=unknown[0], pnr=pnr.number
+                ),
+                fields={"passengers": [gettext("Give passenger ids of this PNR.")]},
             )
         chosen = [by_id[pk] for pk in sorted(set(passenger_ids))]
         if any(p.status == PassengerStatus.CANCELLED for p in chosen):
             done = [str(p.index) for p in chosen if p.status == PassengerStatus.CANCELLED]
             raise AlreadyCancelled(
-                f"Passenger {', '.join(done)} of PNR {pnr.number} is already cancelled."
+                gettext("Passenger {indexes} of PNR {pnr} is already cancelled.").format(
+                    indexes=", ".join(done), pnr=pnr.number
+                )
             )
     if not chosen:
-        raise AlreadyCancelled(f"Every passenger of PNR {pnr.number} is already cancelled.")
+        raise AlreadyCancelled(
+            gettext("Every passenger of PNR {pnr} is already cancelled.").format(pnr=pnr.number)
+        )
     if cause == "passenger" and (
         boarded := Boarding.objects.filter(passenger__in=[p.pk for p in chosen])
         .select_related("passenger")
         .first()
     ):
         raise CancellationNotAllowed(
-            f"{boarded.passenger.name} (passenger "
-            f"{boarded.passenger.index}) has boarded; the booking "
-            "can no longer be cancelled for them."
+            gettext(
+                "{name} (passenger {index}) has boarded; the booking can no longer be "
+                "cancelled for them."
+            ).format(name=boarded.passenger.name, index=boarded.passenger.index)
         )
     if cause == "charting" and any(p.status != PassengerStatus.WAITLISTED for p in active):
         raise CancellationNotAllowed(
-            f"PNR {pnr.number} has a passenger seated now; charting "
-            "cancels only PNRs still wholly waitlisted."
+            gettext(
+                "PNR {pnr} has a passenger seated now; charting cancels only PNRs still "
+                "wholly waitlisted."
+            ).format(pnr=pnr.number)
         )
     if charted and cause == "passenger" and len(chosen) < len(active):
         raise CancellationNotAllowed(
-            "The chart is prepared: only the whole booking can be "
-            "cancelled now, not some of its passengers."
+            gettext(
+                "The chart is prepared: only the whole booking can be cancelled now, not "
+                "some of its passengers."
+            )
         )
     company = trip.route.company
     if cause in CAUSE_RULES:
-        quotes = [refunds.full_refund(fare=p.fare, rule=CAUSE_RULES[cause]) for p in chosen]
+        quotes = [
+            refunds.full_refund(fare=p.fare, rule=gettext(CAUSE_RULES[cause])) for p in chosen
+        ]
         policy_name = "full"
     else:
         try:
             policy = refunds.policy_get(company.refund_policy, company.refund_tiers)
         except ValueError as exc:  # saved past Company.clean (a data migration, a shell)
             raise CancellationNotAllowed(
-                f"{company.name}'s refund policy cannot be read ({exc}); ask the operator."
+                gettext(
+                    "{company}'s refund policy cannot be read ({error}); ask the operator."
+                ).format(company=company.name, error=exc)
             ) from None
         policy_name = policy.name
         quotes = [

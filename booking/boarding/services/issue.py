@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fleet.models import Trip
 
@@ -67,9 +68,14 @@ def ticket_get(pnr: Pnr, passenger_id: int) -> Ticket:
     passenger = pnr.passengers.select_related("seat__coach").get(pk=passenger_id)
     if passenger.status not in SEATED_STATUSES:
         raise NoTicket(
-            f"Passenger {passenger.index} of PNR {pnr.number} is "
-            f"{passenger.get_status_display().lower()}: only confirmed and RAC "
-            "passengers have a ticket."
+            gettext(
+                "Passenger {index} of PNR {pnr} is {status}: only confirmed and RAC "
+                "passengers have a ticket."
+            ).format(
+                index=passenger.index,
+                pnr=pnr.number,
+                status=passenger.get_status_display().lower(),
+            )
         )
     return tickets_issue(pnr, [passenger])[0]
 

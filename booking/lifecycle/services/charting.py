@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fleet.locks import lock_trip
 from fleet.models import Company, RouteStop, Trip, TripStatus
@@ -212,9 +213,13 @@ def chart_rows(*, trip_id: int) -> list[dict]:
 def _check_chartable(trip: Trip) -> None:
     if trip.status not in CHARTABLE_STATUSES:
         raise ChartingRefused(
-            f"Trip {trip.route.number} of {trip.service_date:%d %b %Y} is "
-            f"{trip.get_status_display().lower()}; only scheduled or boarding trips are "
-            "charted."
+            gettext(
+                "Trip {number} of {date} is {status}; only scheduled or boarding trips are charted."
+            ).format(
+                number=trip.route.number,
+                date=f"{trip.service_date:%d %b %Y}",
+                status=trip.get_status_display().lower(),
+            )
         )
 
 

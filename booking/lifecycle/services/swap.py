@@ -11,11 +11,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from fleet.exceptions import TripLocked
 from fleet.models import Trip, Vehicle
 from fleet.services import (
-    trip_locked_message,
     trip_vehicle_set,
 )
 from ttms.accounts.models import User
@@ -37,6 +36,7 @@ from ...models import (
 from ...sales.inventory import class_places, class_quotas, vehicle_seats
 from ..reseating import Rider, Shortfall, reseat, shortfalls
 from .promotion import promotion_enqueue
+from .swap_checks import swap_check, swap_refusal
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def vehicle_swap(
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
         locked, trip_classes = trip_lock(trip.pk)
-        _check_swap(locked, trip_classes, vehicle)
+        swap_check(locked, trip_classes, vehicle)
         result = SwapResult(trip=locked, previous_vehicle_id=locked.vehicle_id, vehicle=vehicle)
         new_seats = vehicle_seats(vehicle.pk)
         result.seats = {code: len(seats) for code, seats in new_seats.items()}
@@ -141,8 +141,8 @@ def vehicle_swap(
         ]
         if problems:
             raise VehicleSwapRefused(
-                _refusal(locked, vehicle, problems),
-                fields={"vehicle": ["Too small for the seats sold."]},
+                swap_refusal(locked, vehicle, problems),
+                fields={"vehicle": [gettext("Too small for the seats sold.")]},
             )
         company = locked.route.company
         messages = []
@@ -177,35 +177,6 @@ def vehicle_swap(
             },
         )
     return result
-
-
-def _check_swap(trip: Trip, trip_classes: list[TripClass], vehicle: Vehicle) -> None:
-    if trip.is_locked:
-        raise TripLocked(trip_locked_message(trip))
-    company = trip.route.company
-    if vehicle.company_id != company.pk:
-        raise VehicleSwapRefused(
-            f"{vehicle.code} is not a vehicle of {company.name}.",
-            fields={"vehicle": ["Choose a vehicle of this company."]},
-        )
-    if not vehicle.is_active:
-        raise VehicleSwapRefused(
-            f"{vehicle.code} is not in service (inactive).",
-            fields={"vehicle": ["Choose an active vehicle."]},
-        )
-    if any(tc.charted_at for tc in trip_classes):
-        raise VehicleSwapRefused(
-            f"The chart of trip {trip.route.number} of "
-            f"{trip.service_date:%d %b %Y} is prepared: its berths are printed and "
-            "cannot move to another vehicle."
-        )
-    if vehicle.pk == trip.vehicle_id:
-        raise VehicleSwapRefused(
-            f"Trip {trip.route.number} of "
-            f"{trip.service_date:%d %b %Y} already runs with "
-            f"{vehicle.code}.",
-            fields={"vehicle": ["Choose another vehicle."]},
-        )
 
 
 def _load(
@@ -285,35 +256,6 @@ def _load(
         if tc.class_code in new_seats
     ]
     return plans, dict(active)
-
-
-def _refusal(trip: Trip, vehicle: Vehicle, problems: list[Shortfall]) -> str:
-    stops = list(trip.route.stops.order_by("sequence").values_list("station__name", flat=True))
-
-    def leg(index: int) -> str:
-        return f"{stops[index]} → {stops[index + 1]}"
-
-    parts = []
-    for p in problems:
-        if p.kind == "seats":
-            parts.append(
-                f"{p.class_code}: {p.need} seats are sold on the busiest leg "
-                f"({leg(p.leg)}), {vehicle.code} has {p.have}"
-            )
-        elif p.kind == "rac":
-            parts.append(
-                f"{p.class_code}: {p.need} RAC passengers ride on the busiest leg "
-                f"({leg(p.leg)}), {vehicle.code} has {p.have} RAC half berths"
-            )
-        else:
-            parts.append(
-                f"{p.class_code}: {p.need} passengers hold or wait for seats, "
-                f"{vehicle.code} has no {p.class_code} seats"
-            )
-    return (
-        f"Trip {trip.route.number} of {trip.service_date:%d %b %Y} cannot move "
-        f"to {vehicle.code}: {'; '.join(parts)}. Nothing was changed."
-    )
 
 
 def _apply(plan: _ClassPlan, company, result: SwapResult) -> list[Reseat]:
