@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ttms.accounts.models import Role
 
@@ -21,7 +22,7 @@ def _time_zone_names() -> frozenset[str]:
 
 def validate_time_zone(value: str) -> None:
     if value not in _time_zone_names():
-        raise ValidationError(f"{value!r} is not an IANA time zone name.")
+        raise ValidationError(_("{value!r} is not an IANA time zone name.").format(value=value))
 
 
 class Company(models.Model):
@@ -30,13 +31,13 @@ class Company(models.Model):
     company_path = "pk"
 
     class Kind(models.TextChoices):
-        RAIL = "rail", "Rail"
-        BUS = "bus", "Bus"
+        RAIL = "rail", _("Rail")
+        BUS = "bus", _("Bus")
 
     class RefundPolicy(models.TextChoices):
-        TIERED = "tiered", "Tiered (48 h 90 %, 24 h 75 %, 12 h 50 %)"
-        FLAT80 = "flat80", "Flat 80 % before departure"
-        IRCTC2015 = "irctc2015", "Indian Railways 2015 rules"
+        TIERED = "tiered", _("Tiered (48 h 90 %, 24 h 75 %, 12 h 50 %)")
+        FLAT80 = "flat80", _("Flat 80 % before departure")
+        IRCTC2015 = "irctc2015", _("Indian Railways 2015 rules")
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
@@ -54,10 +55,12 @@ class Company(models.Model):
     refund_tiers = models.JSONField(
         default=list,
         blank=True,
-        help_text="Hours before departure to a charge, first match wins, e.g. "
-        '[{"hours": 48, "charge_percent": 10}, {"hours": 24, "charge_percent": 25}]. '
-        'Optional keys: "at_least" (default true), "flat_charge", '
-        '"until_charting". Empty: the preset\'s tiers.',
+        help_text=_(
+            "Hours before departure to a charge, first match wins, e.g. "
+            '[{"hours": 48, "charge_percent": 10}, {"hours": 24, "charge_percent": 25}]. '
+            'Optional keys: "at_least" (default true), "flat_charge", '
+            '"until_charting". Empty: the preset\'s tiers.'
+        ),
     )
     # Per travel class, the seats of a trip earmarked for each quota, e.g.
     # {"SL": {"LADIES": 6, "SENIOR": 12, "TATKAL": 14}}: counts for the whole class of one
@@ -73,7 +76,7 @@ class Company(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name_plural = _("companies")
         ordering = ["name"]
 
     def __str__(self) -> str:

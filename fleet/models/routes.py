@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .companies import Company
 from .stations import Station
@@ -14,13 +15,13 @@ from .vehicles import Vehicle
 class Weekday(models.IntegerChoices):
     """Bits of `Route.running_days`, Monday first as `date.weekday()` counts."""
 
-    MONDAY = 1, "Mon"
-    TUESDAY = 2, "Tue"
-    WEDNESDAY = 4, "Wed"
-    THURSDAY = 8, "Thu"
-    FRIDAY = 16, "Fri"
-    SATURDAY = 32, "Sat"
-    SUNDAY = 64, "Sun"
+    MONDAY = 1, _("Mon")
+    TUESDAY = 2, _("Tue")
+    WEDNESDAY = 4, _("Wed")
+    THURSDAY = 8, _("Thu")
+    FRIDAY = 16, _("Fri")
+    SATURDAY = 32, _("Sat")
+    SUNDAY = 64, _("Sun")
 
 
 ALL_DAYS = 127
@@ -36,10 +37,12 @@ def parse_departure_times(value: str) -> list[int]:
     for token in value.replace(",", " ").split():
         hours, sep, mins = token.partition(":")
         if not sep or not hours.isdigit() or not mins.isdigit() or len(mins) != 2:
-            raise ValidationError(f"{token!r} is not a time like 06:30.")
+            raise ValidationError(_("{token!r} is not a time like 06:30.").format(token=token))
         h, m = int(hours), int(mins)
         if m > 59 or h > 47:
-            raise ValidationError(f"{token!r} is not a time between 00:00 and 47:59.")
+            raise ValidationError(
+                _("{token!r} is not a time between 00:00 and 47:59.").format(token=token)
+            )
         minutes.append(h * 60 + m)
     return sorted(set(minutes))
 
@@ -50,7 +53,7 @@ def format_departure_times(minutes: list[int]) -> str:
 
 def validate_departure_times(value: str) -> None:
     if not parse_departure_times(value):
-        raise ValidationError("Give at least one departure time, like 06:30.")
+        raise ValidationError(_("Give at least one departure time, like 06:30."))
 
 
 class Route(models.Model):
@@ -65,19 +68,23 @@ class Route(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="routes")
     code = models.CharField(
-        max_length=100, help_text="Unique within the company: train number, GTFS trip id."
+        max_length=100, help_text=_("Unique within the company: train number, GTFS trip id.")
     )
-    number = models.CharField(max_length=20, help_text="Train or bus number shown to passengers.")
+    number = models.CharField(
+        max_length=20, help_text=_("Train or bus number shown to passengers.")
+    )
     name = models.CharField(max_length=200)
     departure_times = models.TextField(
         validators=[validate_departure_times],
-        help_text="Departures from the first stop, local time, e.g. '06:00 14:30'. Hours may "
-        "exceed 24 for runs after midnight that belong to the previous day.",
+        help_text=_(
+            "Departures from the first stop, local time, e.g. '06:00 14:30'. Hours may "
+            "exceed 24 for runs after midnight that belong to the previous day."
+        ),
     )
     running_days = models.PositiveSmallIntegerField(
         default=ALL_DAYS,
         validators=[MaxValueValidator(ALL_DAYS)],
-        help_text="Weekdays it leaves its first stop.",
+        help_text=_("Weekdays it leaves its first stop."),
     )
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
@@ -87,7 +94,7 @@ class Route(models.Model):
         null=True,
         blank=True,
         related_name="routes",
-        help_text="Given to the trips generated from now on.",
+        help_text=_("Given to the trips generated from now on."),
     )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -115,8 +122,8 @@ class Route(models.Model):
 
     def running_day_labels(self) -> str:
         if self.running_days == ALL_DAYS:
-            return "Daily"
-        return " ".join(day.label for day in Weekday if self.running_days & day.value) or "—"
+            return str(_("Daily"))
+        return " ".join(str(day.label) for day in Weekday if self.running_days & day.value) or "—"
 
 
 class RouteStop(models.Model):
@@ -137,15 +144,15 @@ class RouteStop(models.Model):
         decimal_places=1,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="From the first stop.",
+        help_text=_("From the first stop."),
     )
     arrival_offset = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Minutes after departure from the first stop."
+        null=True, blank=True, help_text=_("Minutes after departure from the first stop.")
     )
     departure_offset = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Minutes after departure from the first stop; empty at the last stop.",
+        help_text=_("Minutes after departure from the first stop; empty at the last stop."),
     )
 
     class Meta:
@@ -173,8 +180,8 @@ class RouteException(models.Model):
     company_path = "route__company"
 
     class Kind(models.TextChoices):
-        ADDED = "added", "Runs"
-        REMOVED = "removed", "Does not run"
+        ADDED = "added", _("Runs")
+        REMOVED = "removed", _("Does not run")
 
     route = models.ForeignKey(
         Route, on_delete=models.CASCADE, related_name="exceptions", db_index=False

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ..text import fold_name
 from .companies import Company, validate_time_zone
@@ -24,11 +25,11 @@ class Station(models.Model):
     code = models.CharField(
         max_length=64,
         unique=True,
-        help_text="Public code, e.g. NDLS; GTFS stops are PREFIX:stop_id.",
+        help_text=_("Public code, e.g. NDLS; GTFS stops are PREFIX:stop_id."),
     )
     name = models.CharField(max_length=150)
     city = models.CharField(max_length=100, blank=True)
-    region = models.CharField(max_length=100, blank=True, help_text="State or province.")
+    region = models.CharField(max_length=100, blank=True, help_text=_("State or province."))
     latitude = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
     )
@@ -44,7 +45,7 @@ class Station(models.Model):
         null=True,
         blank=True,
         related_name="stations",
-        help_text="Empty: shared by every operator.",
+        help_text=_("Empty: shared by every operator."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,7 +85,7 @@ class StationAlias(models.Model):
     search_name = models.CharField(max_length=150, editable=False, db_index=True)
 
     class Meta:
-        verbose_name_plural = "station aliases"
+        verbose_name_plural = _("station aliases")
         constraints = [
             models.UniqueConstraint(
                 fields=["station", "search_name"], name="fleet_station_alias_unique"

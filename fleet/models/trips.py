@@ -3,17 +3,18 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .routes import Route
 from .vehicles import Vehicle
 
 
 class TripStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    BOARDING = "boarding", "Boarding"
-    DEPARTED = "departed", "Departed"
-    ARRIVED = "arrived", "Arrived"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    BOARDING = "boarding", _("Boarding")
+    DEPARTED = "departed", _("Departed")
+    ARRIVED = "arrived", _("Arrived")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Trip(models.Model):
@@ -31,8 +32,8 @@ class Trip(models.Model):
     # The day of the timetable this run belongs to (its first stop's local date, or the GTFS
     # service day for runs after midnight).
     service_date = models.DateField()
-    departure_at = models.DateTimeField(help_text="From the first stop.")
-    arrival_at = models.DateTimeField(help_text="At the last stop.")
+    departure_at = models.DateTimeField(help_text=_("From the first stop."))
+    arrival_at = models.DateTimeField(help_text=_("At the last stop."))
     vehicle = models.ForeignKey(
         Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="trips"
     )

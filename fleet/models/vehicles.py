@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .companies import Company
 
@@ -26,7 +27,7 @@ class TravelClass(models.Model):
     rank = models.PositiveSmallIntegerField(default=100)
 
     class Meta:
-        verbose_name_plural = "travel classes"
+        verbose_name_plural = _("travel classes")
         ordering = ["rank", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -44,14 +45,14 @@ class TravelClass(models.Model):
 
 
 class BerthType(models.TextChoices):
-    LOWER = "LB", "Lower berth"
-    MIDDLE = "MB", "Middle berth"
-    UPPER = "UB", "Upper berth"
-    SIDE_LOWER = "SL", "Side lower berth"
-    SIDE_UPPER = "SU", "Side upper berth"
-    WINDOW = "WINDOW", "Window seat"
-    MIDDLE_SEAT = "MIDDLE", "Middle seat"
-    AISLE = "AISLE", "Aisle seat"
+    LOWER = "LB", _("Lower berth")
+    MIDDLE = "MB", _("Middle berth")
+    UPPER = "UB", _("Upper berth")
+    SIDE_LOWER = "SL", _("Side lower berth")
+    SIDE_UPPER = "SU", _("Side upper berth")
+    WINDOW = "WINDOW", _("Window seat")
+    MIDDLE_SEAT = "MIDDLE", _("Middle seat")
+    AISLE = "AISLE", _("Aisle seat")
 
 
 class SeatLayout(models.Model):
@@ -65,15 +66,15 @@ class SeatLayout(models.Model):
     company_shared_when_null = True
 
     class Kind(models.TextChoices):
-        SL = "SL", "Indian Railways sleeper (72 berths)"
-        AC3 = "3A", "Indian Railways AC three tier (72 berths)"
-        AC2_48 = "2A48", "Indian Railways AC two tier (48 berths)"
-        AC2_54 = "2A54", "Indian Railways AC two tier (54 berths)"
-        AC1 = "1A", "Indian Railways AC first class (24 berths)"
-        CC = "CC", "Indian Railways chair car (78 seats, 3+2)"
-        BUS_2_2 = "BUS22", "Bus 2+2 (rows × 4 seats)"
-        BUS_2_1 = "BUS21", "Bus 2+1 (rows × 3 seats)"
-        GRID = "GRID", "Custom grid"
+        SL = "SL", _("Indian Railways sleeper (72 berths)")
+        AC3 = "3A", _("Indian Railways AC three tier (72 berths)")
+        AC2_48 = "2A48", _("Indian Railways AC two tier (48 berths)")
+        AC2_54 = "2A54", _("Indian Railways AC two tier (54 berths)")
+        AC1 = "1A", _("Indian Railways AC first class (24 berths)")
+        CC = "CC", _("Indian Railways chair car (78 seats, 3+2)")
+        BUS_2_2 = "BUS22", _("Bus 2+2 (rows × 4 seats)")
+        BUS_2_1 = "BUS21", _("Bus 2+1 (rows × 3 seats)")
+        GRID = "GRID", _("Custom grid")
 
     name = models.CharField(max_length=80)
     company = models.ForeignKey(
@@ -84,18 +85,22 @@ class SeatLayout(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(40)],
-        help_text="Bus layouts: number of seat rows.",
+        help_text=_("Bus layouts: number of seat rows."),
     )
     grid = models.TextField(
         blank=True,
-        help_text="Custom grid: one line per row, a letter per seat, '_' for the aisle, "
-        "'.' for no seat; e.g. 'AB_CD'. Seats are numbered row by row.",
+        help_text=_(
+            "Custom grid: one line per row, a letter per seat, '_' for the aisle, "
+            "'.' for no seat; e.g. 'AB_CD'. Seats are numbered row by row."
+        ),
     )
     rac_berths = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Railway sleeper layouts: side-lower berths earmarked for RAC "
-        "(empty: the class default).",
+        help_text=_(
+            "Railway sleeper layouts: side-lower berths earmarked for RAC "
+            "(empty: the class default)."
+        ),
     )
 
     class Meta:
@@ -131,11 +136,11 @@ class Vehicle(models.Model):
     company_path = "company"
 
     class Kind(models.TextChoices):
-        TRAIN = "train", "Train rake"
-        BUS = "bus", "Bus"
+        TRAIN = "train", _("Train rake")
+        BUS = "bus", _("Bus")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="vehicles")
-    code = models.CharField(max_length=40, help_text="Registration plate or rake number.")
+    code = models.CharField(max_length=40, help_text=_("Registration plate or rake number."))
     name = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     is_active = models.BooleanField(default=True)
@@ -169,12 +174,12 @@ class Coach(models.Model):
         null=True,
         blank=True,
         related_name="coaches",
-        help_text="Seats are built from it when the coach is created.",
+        help_text=_("Seats are built from it when the coach is created."),
     )
-    position = models.PositiveSmallIntegerField(default=1, help_text="Order in the rake.")
+    position = models.PositiveSmallIntegerField(default=1, help_text=_("Order in the rake."))
 
     class Meta:
-        verbose_name_plural = "coaches"
+        verbose_name_plural = _("coaches")
         ordering = ["vehicle", "position", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -196,7 +201,7 @@ class Seat(models.Model):
     number = models.CharField(max_length=8)
     berth_type = models.CharField(max_length=8, choices=BerthType.choices)
     is_rac = models.BooleanField(
-        "RAC berth", default=False, help_text="Shared by two RAC passengers until confirmed."
+        _("RAC berth"), default=False, help_text=_("Shared by two RAC passengers until confirmed.")
     )
     row = models.PositiveSmallIntegerField(default=0)
     column = models.PositiveSmallIntegerField(default=0)
