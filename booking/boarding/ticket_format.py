@@ -1,5 +1,6 @@
 """Signed tickets: the QR payload of a seated passenger, and the signed documents scanners
-read offline (a trip's revocation list). Pure functions over bytes and keys; no database.
+read offline (a trip's revocation list). Pure functions over bytes and keys; no database
+(the reasons a ticket is refused are translated, for the driver who reads them).
 
 A ticket is one line of QR-alphanumeric text (upper-case Base32, no padding, dots between
 parts), so that the QR encodes it in alphanumeric mode, about a fifth smaller than bytes:
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.utils.translation import gettext
 
 TICKET = "TT1"
 REVOCATIONS = "TR1"
@@ -95,8 +97,12 @@ class Keyring:
         if kid in self.verifying:
             return self.verifying[kid]
         if kid in self.revoked:
-            raise bad_signature(f"The key {kid} that signed this ticket is revoked.")
-        raise bad_signature(f"Unknown key id {kid}: not a key of this system.")
+            raise bad_signature(
+                gettext("The key {kid} that signed this ticket is revoked.").format(kid=kid)
+            )
+        raise bad_signature(
+            gettext("Unknown key id {kid}: not a key of this system.").format(kid=kid)
+        )
 
 
 # --- Encoding ------------------------------------------------------------------------------------
@@ -138,48 +144,50 @@ def unseal(kind: str, token, keyring: Keyring, *, with_hmac: bool = True) -> dic
     in constant time). Raises TicketRejected: malformed (not this kind of token),
     invalid_signature (unknown or revoked key, a signature that does not match)."""
     if not isinstance(token, str):
-        raise malformed("The QR holds no text.")
+        raise malformed(gettext("The QR holds no text."))
     token = token.strip()
     if not token:
-        raise malformed("The QR is empty.")
+        raise malformed(gettext("The QR is empty."))
     if len(token) > MAX_LENGTH:
-        raise malformed("The QR is too long to be a ticket.")
+        raise malformed(gettext("The QR is too long to be a ticket."))
     parts = token.split(".")
     if parts[0] != kind:
         raise malformed(
-            "Not a TTMS ticket."
+            gettext("Not a TTMS ticket.")
             if not parts[0].startswith("TT")
-            else f"Unknown ticket format {parts[0][:8]!r}."
+            else gettext("Unknown ticket format {format}.").format(format=repr(parts[0][:8]))
         )
     if len(parts) != (5 if with_hmac else 4):
-        raise malformed("The ticket is cut short or has extra parts.")
+        raise malformed(gettext("The ticket is cut short or has extra parts."))
     kid, body_text, signature_text = parts[1], parts[2], parts[3]
     if not KID_PATTERN.match(kid):
-        raise malformed("The ticket's key id is not readable.")
+        raise malformed(gettext("The ticket's key id is not readable."))
     try:
         body = b32decode(body_text)
         signature = b32decode(signature_text)
         mac = b32decode(parts[4]) if with_hmac else b""
     except ValueError:
-        raise malformed("The ticket is not readable: a part is not Base32.") from None
+        raise malformed(gettext("The ticket is not readable: a part is not Base32.")) from None
     if len(signature) != 64 or (with_hmac and len(mac) != 32):
-        raise malformed("The ticket's signatures have the wrong length.")
+        raise malformed(gettext("The ticket's signatures have the wrong length."))
     key = keyring.get(kid)
     signed = f"{kind}.{kid}.{body_text}".encode("ascii")
     if with_hmac and not hmac.compare_digest(mac, _mac(key, signed)):
-        raise bad_signature("The ticket's HMAC signature does not match: it was altered or forged.")
+        raise bad_signature(
+            gettext("The ticket's HMAC signature does not match: it was altered or forged.")
+        )
     try:
         key.public.verify(signature, signed)
     except InvalidSignature:
         raise bad_signature(
-            "The ticket's Ed25519 signature does not match: it was altered or forged."
+            gettext("The ticket's Ed25519 signature does not match: it was altered or forged.")
         ) from None
     try:
         decoded = json.loads(body.decode())
     except (UnicodeDecodeError, ValueError):
-        raise malformed("The ticket's body is not readable.") from None
+        raise malformed(gettext("The ticket's body is not readable.")) from None
     if not isinstance(decoded, dict):
-        raise malformed("The ticket's body is not readable.")
+        raise malformed(gettext("The ticket's body is not readable."))
     return decoded
 
 
@@ -241,12 +249,18 @@ class TicketBody:
             value = data.get(short)
             wanted = int if kind is datetime else kind
             if type(value) is not wanted:  # bool is an int subclass: refused too
-                raise malformed(f"The ticket lacks a readable {name.replace('_', ' ')}.")
+                raise malformed(
+                    gettext("The ticket lacks a readable {field}.").format(
+                        field=name.replace("_", " ")
+                    )
+                )
             if kind is datetime:
                 try:
                     value = datetime.fromtimestamp(value, UTC)
                 except (OverflowError, OSError, ValueError):
-                    raise malformed("The ticket's validity is not a readable time.") from None
+                    raise malformed(
+                        gettext("The ticket's validity is not a readable time.")
+                    ) from None
             values[name] = value
         return cls(**values)
 
