@@ -9,6 +9,8 @@ refund, and a sentence saying which rule applied. Amounts are integers in minor 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext
+
 from fleet.refund_policies import (
     PRESETS,
     Policy,
@@ -89,9 +91,9 @@ def quote(
 
     left = departure_at - now
     if left <= timedelta(0):
-        return _nothing(fare, "The trip has left: nothing is refunded.")
+        return _nothing(fare, gettext("The trip has left: nothing is refunded."))
     if status == CONFIRMED and pnr_quota == Quota.TATKAL and not policy.refunds_confirmed_tatkal:
-        return _nothing(fare, "Confirmed Tatkal tickets are not refunded.")
+        return _nothing(fare, gettext("Confirmed Tatkal tickets are not refunded."))
     if status in WAITING_STATUSES and policy.waiting_clerkage is not None:
         return _waiting_quote(policy, fare=fare, left=left)
 
@@ -100,18 +102,27 @@ def quote(
         if tier.holds(left):
             band = _band(previous, tier)
             if tier.until_charting and charted:
-                return _nothing(fare, f"{band}, after charting: nothing is refunded.")
+                return _nothing(
+                    fare, gettext("{band}, after charting: nothing is refunded.").format(band=band)
+                )
             flat = policy.flat_charge(class_code) if tier.flat else 0
             charge = min(max(fare * tier.charge_bp // 10_000, flat), fare)
-            until = ", until charting" if tier.until_charting else ""
             terms = _charge_terms(tier.charge_bp, flat if tier.flat else None)
-            return _make(fare, charge, f"{band}{until}: {terms}.")
+            rule = (
+                gettext("{band}, until charting: {terms}.")
+                if tier.until_charting
+                else gettext("{band}: {terms}.")
+            )
+            return _make(fare, charge, rule.format(band=band, terms=terms))
         previous = tier
     if previous is None:
-        return _nothing(fare, "This policy refunds nothing.")
-    limit = duration_text(previous.minutes)
-    band = f"Less than {limit}" if previous.inclusive else f"{limit} or less"
-    return _nothing(fare, f"{band} before departure: nothing is refunded.")
+        return _nothing(fare, gettext("This policy refunds nothing."))
+    rule = (
+        gettext("Less than {limit} before departure: nothing is refunded.")
+        if previous.inclusive
+        else gettext("{limit} or less before departure: nothing is refunded.")
+    )
+    return _nothing(fare, rule.format(limit=duration_text(previous.minutes)))
 
 
 def full_refund(*, fare: int, rule: str) -> Quote:
@@ -127,12 +138,16 @@ def _waiting_quote(policy: Policy, *, fare: int, left: timedelta) -> Quote:
         return _make(
             fare,
             min(clerkage, fare),
-            f"RAC and waitlisted tickets, at least {limit} before departure: "
-            f"fare less {format_money(clerkage)} clerkage.",
+            gettext(
+                "RAC and waitlisted tickets, at least {limit} before departure: "
+                "fare less {clerkage} clerkage."
+            ).format(limit=limit, clerkage=format_money(clerkage)),
         )
     return _nothing(
         fare,
-        f"RAC and waitlisted tickets, less than {limit} before departure: nothing is refunded.",
+        gettext(
+            "RAC and waitlisted tickets, less than {limit} before departure: nothing is refunded."
+        ).format(limit=limit),
     )
 
 
@@ -146,23 +161,40 @@ def _nothing(fare: int, rule: str) -> Quote:
 
 def _band(previous: Tier | None, tier: Tier) -> str:
     """The time band a tier covers, given the tier before it (first match wins), e.g. "Less
-    than 48 h but at least 24 h before departure"."""
-    if tier.minutes == 0:
-        lower = ""  # down to departure itself, which is handled before any tier
-    else:
-        word = "at least" if tier.inclusive else "more than"
-        lower = f"{word} {duration_text(tier.minutes)} "
+    than 48 h but at least 24 h before departure"; one phrase per shape, for translators."""
+    lower = duration_text(tier.minutes) if tier.minutes else ""
+    # tier.minutes 0: down to departure itself, which is handled before any tier.
     if previous is None:
-        return f"{lower.capitalize()}before departure" if lower else "Any time before departure"
-    upper = "Less than" if previous.inclusive else "Up to"
-    upper = f"{upper} {duration_text(previous.minutes)}"
-    return f"{upper} but {lower}before departure" if lower else f"{upper} before departure"
+        if not lower:
+            return gettext("Any time before departure")
+        if tier.inclusive:
+            return gettext("At least {lower} before departure").format(lower=lower)
+        return gettext("More than {lower} before departure").format(lower=lower)
+    upper = duration_text(previous.minutes)
+    if previous.inclusive:
+        if not lower:
+            phrase = gettext("Less than {upper} before departure")
+        elif tier.inclusive:
+            phrase = gettext("Less than {upper} but at least {lower} before departure")
+        else:
+            phrase = gettext("Less than {upper} but more than {lower} before departure")
+    elif not lower:
+        phrase = gettext("Up to {upper} before departure")
+    elif tier.inclusive:
+        phrase = gettext("Up to {upper} but at least {lower} before departure")
+    else:
+        phrase = gettext("Up to {upper} but more than {lower} before departure")
+    return phrase.format(upper=upper, lower=lower)
 
 
 def _charge_terms(charge_bp: int, flat: int | None) -> str:
     """The charge of a tier in words; `flat` is the class's flat charge when the tier has one."""
     if flat is None:
-        return "no charge, full refund" if charge_bp == 0 else f"{percent_text(charge_bp)} charge"
+        if charge_bp == 0:
+            return gettext("no charge, full refund")
+        return gettext("{percent} charge").format(percent=percent_text(charge_bp))
     if charge_bp == 0:
-        return f"flat charge of {format_money(flat)}"
-    return f"{percent_text(charge_bp)} charge, at least {format_money(flat)}"
+        return gettext("flat charge of {amount}").format(amount=format_money(flat))
+    return gettext("{percent} charge, at least {amount}").format(
+        percent=percent_text(charge_bp), amount=format_money(flat)
+    )
