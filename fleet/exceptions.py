@@ -1,5 +1,7 @@
 """Refusals of the fleet domain, shown to users in the API's one error shape and in admin."""
 
+from django.utils.translation import gettext_lazy as _
+
 from ttms.exceptions import DomainError
 
 
@@ -12,13 +14,13 @@ class TripLocked(FleetError):
 
     code = "trip_locked"
     status_code = 409
-    default_message = "This trip has departed; it can no longer be changed."
+    default_message = _("This trip has departed; it can no longer be changed.")
 
 
 class InvalidStatusTransition(FleetError):
     code = "invalid_status_transition"
     status_code = 409
-    default_message = "The trip cannot move to that status from its current one."
+    default_message = _("The trip cannot move to that status from its current one.")
 
 
 class RouteInService(FleetError):
@@ -26,13 +28,13 @@ class RouteInService(FleetError):
 
     code = "route_in_service"
     status_code = 409
-    default_message = "A trip of this route is on its way; change its stops after it arrives."
+    default_message = _("A trip of this route is on its way; change its stops after it arrives.")
 
 
 class VehicleInService(FleetError):
     code = "vehicle_in_service"
     status_code = 409
-    default_message = "This vehicle is on a trip; change its seats after the trip arrives."
+    default_message = _("This vehicle is on a trip; change its seats after the trip arrives.")
 
 
 class Busy(FleetError):
@@ -40,4 +42,4 @@ class Busy(FleetError):
 
     code = "busy"
     status_code = 503
-    default_message = "Someone else is changing this trip right now; try again in a moment."
+    default_message = _("Someone else is changing this trip right now; try again in a moment.")

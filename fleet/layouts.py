@@ -16,6 +16,8 @@ SL coach, 4 per 3A and 3 per 2A (DESIGN.md 5); a layout may say otherwise.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from .models import BerthType, SeatLayout
 
 Kind = SeatLayout.Kind
@@ -89,23 +91,27 @@ def _bays(pattern: list[str], count: int) -> list[tuple[str, int, int]]:
 
 def _bus(rows: int | None, pattern: list[tuple[int, str]]) -> list[tuple[str, int, int]]:
     if not rows or rows < 1 or rows > MAX_GRID_ROWS:
-        raise LayoutError(f"A bus layout needs between 1 and {MAX_GRID_ROWS} rows.")
+        raise LayoutError(
+            _("A bus layout needs between 1 and {max} rows.").format(max=MAX_GRID_ROWS)
+        )
     return [(kind, row, column) for row in range(rows) for column, kind in pattern]
 
 
 def _grid(grid: str) -> list[tuple[str, int, int]]:
     lines = [line.rstrip() for line in grid.strip("\n").splitlines()]
     if not lines or not any(lines):
-        raise LayoutError("Draw at least one row of seats, e.g. 'AB_CD'.")
+        raise LayoutError(_("Draw at least one row of seats, e.g. 'AB_CD'."))
     if len(lines) > MAX_GRID_ROWS:
-        raise LayoutError(f"A grid has at most {MAX_GRID_ROWS} rows.")
+        raise LayoutError(_("A grid has at most {max} rows.").format(max=MAX_GRID_ROWS))
     cells = []
     for row, line in enumerate(lines):
         bad = sorted({ch for ch in line if not (ch.isalnum() or ch in "_. ")})
         if bad:
             raise LayoutError(
-                f"Row {row + 1} has characters a grid cannot hold: {''.join(bad)}. "
-                "Use a letter per seat, '_' for the aisle, '.' for no seat."
+                _(
+                    "Row {row} has characters a grid cannot hold: {characters}. "
+                    "Use a letter per seat, '_' for the aisle, '.' for no seat."
+                ).format(row=row + 1, characters="".join(bad))
             )
         for column, ch in enumerate(line):
             if not ch.isalnum():
@@ -120,7 +126,7 @@ def _grid(grid: str) -> list[tuple[str, int, int]]:
                 kind = BerthType.MIDDLE_SEAT
             cells.append((kind, row, column))
     if not cells:
-        raise LayoutError("The grid has no seat: use a letter for each seat.")
+        raise LayoutError(_("The grid has no seat: use a letter for each seat."))
     return cells
 
 
@@ -159,13 +165,19 @@ def build_seats(
         case _:
             raise LayoutError(f"Unknown layout kind {kind!r}.")
     if len(cells) > MAX_SEATS:
-        raise LayoutError(f"A coach holds at most {MAX_SEATS} seats; this layout has {len(cells)}.")
+        raise LayoutError(
+            _("A coach holds at most {max} seats; this layout has {count}.").format(
+                max=MAX_SEATS, count=len(cells)
+            )
+        )
 
     side_lowers = [i for i, (berth, _, _) in enumerate(cells) if berth == BerthType.SIDE_LOWER]
     rac = DEFAULT_RAC_BERTHS.get(kind, 0) if rac_berths is None else rac_berths
     if rac > len(side_lowers):
         raise LayoutError(
-            f"This layout has {len(side_lowers)} side-lower berths; {rac} cannot be RAC berths."
+            _("This layout has {count} side-lower berths; {rac} cannot be RAC berths.").format(
+                count=len(side_lowers), rac=rac
+            )
         )
     rac_indexes = set(side_lowers[:rac])
     return [

@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.audit.admin_saves import AuditSavesMixin
@@ -23,7 +25,9 @@ class RouteForm(forms.ModelForm):
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Weekdays it leaves its first stop (none: only on the dates added below).",
+        help_text=gettext_lazy(
+            "Weekdays it leaves its first stop (none: only on the dates added below)."
+        ),
     )
 
     class Meta:
@@ -70,7 +74,7 @@ class RouteStopFormSet(BaseInlineFormSet):
         )
         sequences = [s["sequence"] for s in stops]
         if len(set(sequences)) != len(sequences):
-            raise ValidationError("Two stops have the same sequence number.")
+            raise ValidationError(_("Two stops have the same sequence number."))
         route_stops_validate(stops)
 
 
@@ -111,17 +115,24 @@ class RouteAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     actions = ["generate_trips"]
     show_full_result_count = False
 
-    @admin.display(description="departures")
+    @admin.display(description=gettext_lazy("departures"))
     def departure_times_short(self, route):
         times = route.departure_times.split()
         return " ".join(times[:4]) + (f" … ({len(times)})" if len(times) > 4 else "")
 
-    @admin.display(description="runs")
+    @admin.display(description=gettext_lazy("runs"))
     def days(self, route):
         return route.running_day_labels()
 
-    @admin.action(description="Generate trips for the next 60 days", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Generate trips for the next 60 days"), permissions=["change"]
+    )
     def generate_trips(self, request, queryset):
         today = timezone.localdate()
         report = trips_generate(start=today, end=today + timedelta(days=59), routes=queryset)
-        self.message_user(request, f"{today}..{today + timedelta(days=59)}: {report}.")
+        self.message_user(
+            request,
+            _("{start}..{end}: {report}.").format(
+                start=today, end=today + timedelta(days=59), report=report
+            ),
+        )

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ttms.accounts.models import Role
 from ttms.audit.admin import AuditHistoryMixin
@@ -100,11 +102,11 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
     ordering = ["departure_at"]
     show_full_result_count = False
 
-    @admin.display(description="number", ordering="route__number")
+    @admin.display(description=gettext_lazy("number"), ordering="route__number")
     def route_number(self, trip):
         return trip.route.number
 
-    @admin.display(description="name")
+    @admin.display(description=gettext_lazy("name"))
     def route_name(self, trip):
         return trip.route.name
 
@@ -169,24 +171,31 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
                 self.transition(trip=trip, to_status=to_status, by=request.user, reason=reason)
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{trip}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("{trip}: {message}").format(trip=trip, message=exc.message),
+                    messages.ERROR,
+                )
         if done:
             label = TripStatus(to_status).label.lower()
-            self.message_user(request, f"{done} trip(s) now {label}.", messages.SUCCESS)
+            message = ngettext(
+                "{count} trip now {status}.", "{count} trips now {status}.", done
+            ).format(count=done, status=label)
+            self.message_user(request, message, messages.SUCCESS)
 
     def transition(self, *, trip, to_status, by, reason=""):
         """The status change the actions make: fleet's status machine here; booking's trip
         admin routes it through booking's `trip_status_change`."""
         trip_transition(trip=trip, to_status=to_status, by=by, reason=reason)
 
-    @admin.action(description="Start boarding", permissions=["change"])
+    @admin.action(description=gettext_lazy("Start boarding"), permissions=["change"])
     def start_boarding(self, request, queryset):
         self._transition(request, queryset, TripStatus.BOARDING)
 
-    @admin.action(description="Mark departed", permissions=["change"])
+    @admin.action(description=gettext_lazy("Mark departed"), permissions=["change"])
     def depart(self, request, queryset):
         self._transition(request, queryset, TripStatus.DEPARTED)
 
-    @admin.action(description="Mark arrived", permissions=["change"])
+    @admin.action(description=gettext_lazy("Mark arrived"), permissions=["change"])
     def arrive(self, request, queryset):
         self._transition(request, queryset, TripStatus.ARRIVED)

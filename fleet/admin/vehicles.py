@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.audit.admin_saves import AuditSavesMixin
@@ -33,14 +35,14 @@ class SeatLayoutAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     readonly_fields = ["plan"]
     fields = ["name", "company", "kind", "rows", "grid", "rac_berths", "plan"]
 
-    @admin.display(description="seats")
+    @admin.display(description=gettext_lazy("seats"))
     def seat_count(self, layout):
         try:
             return len(layout_seats(layout))
         except LayoutError:
             return "—"
 
-    @admin.display(description="plan (berth types, row by row)")
+    @admin.display(description=gettext_lazy("plan (berth types, row by row)"))
     def plan(self, layout):
         try:
             seats = layout_seats(layout)
@@ -52,7 +54,7 @@ class SeatLayoutAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
             kind = seat.berth_type if len(seat.berth_type) == 2 else seat.berth_type[0]
             rac = "*" if seat.is_rac else ""
             rows.setdefault(seat.row, []).append(f"{seat.number}{kind}{rac}")
-        return " | ".join(" ".join(r) for r in rows.values()) + " (* RAC)"
+        return " | ".join(" ".join(r) for r in rows.values()) + str(_(" (* RAC)"))
 
 
 class CoachFormSet(BaseInlineFormSet):
@@ -78,7 +80,7 @@ class CoachInline(CompanyScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(seats_total=Count("seats"))
 
-    @admin.display(description="seats")
+    @admin.display(description=gettext_lazy("seats"))
     def seat_count(self, coach):
         return getattr(coach, "seats_total", None)
 
@@ -96,7 +98,7 @@ class VehicleAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("coaches__travel_class")
 
-    @admin.display(description="coaches")
+    @admin.display(description=gettext_lazy("coaches"))
     def classes(self, vehicle):
         return " ".join(f"{c.code}:{c.travel_class.code}" for c in vehicle.coaches.all())
 
@@ -113,9 +115,12 @@ class VehicleAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
                 and ("layout" in coach_form.changed_data or not coach.seats.exists())
             ):
                 seats = coach_build_seats(coach=coach)
-                self.message_user(
-                    request, f"Coach {coach.code}: {len(seats)} seats built from {coach.layout}."
-                )
+                message = ngettext(
+                    "Coach {coach}: {count} seat built from {layout}.",
+                    "Coach {coach}: {count} seats built from {layout}.",
+                    len(seats),
+                ).format(coach=coach.code, count=len(seats), layout=coach.layout)
+                self.message_user(request, message)
 
 
 class SeatInline(CompanyScopedInline, admin.TabularInline):
@@ -136,7 +141,10 @@ class CoachAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     actions = ["rebuild_seats"]
     show_full_result_count = False
 
-    @admin.action(description="Rebuild the seats from the coach's layout", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Rebuild the seats from the coach's layout"),
+        permissions=["change"],
+    )
     def rebuild_seats(self, request, queryset):
         done = 0
         for coach in queryset.select_related("layout"):
@@ -145,9 +153,18 @@ class CoachAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
                 done += 1
             except (DomainError, ValidationError) as exc:
                 message = exc.message if isinstance(exc, DomainError) else " ".join(exc.messages)
-                self.message_user(request, f"{coach}: {message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("{coach}: {message}").format(coach=coach, message=message),
+                    messages.ERROR,
+                )
         if done:
-            self.message_user(request, f"Seats rebuilt for {done} coaches.")
+            self.message_user(
+                request,
+                ngettext(
+                    "Seats rebuilt for {count} coach.", "Seats rebuilt for {count} coaches.", done
+                ).format(count=done),
+            )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

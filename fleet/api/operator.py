@@ -15,7 +15,7 @@ from ..selectors import company_ids_for_user, editable_company_ids, trip_get_for
 
 
 class IsCompanyStaff(permissions.BasePermission):
-    message = "Only operator staff can use this."
+    message = _("Only operator staff can use this.")
 
     def has_permission(self, request, view):
         ids = company_ids_for_user(request.user)
@@ -28,7 +28,7 @@ class OperatorView(APIView):
     def check_can_edit(self, company_id: int) -> None:
         ids = editable_company_ids(self.request.user)
         if ids is not None and company_id not in ids:
-            raise PermissionDenied("Your role in this company does not allow changing trips.")
+            raise PermissionDenied(_("Your role in this company does not allow changing trips."))
 
 
 # One answer for every id that is not the company's own, whether it is another user's or
@@ -50,4 +50,4 @@ def trip_or_404(user, pk: int) -> Trip:
     try:
         return trip_get_for_user(user, pk)
     except Trip.DoesNotExist as exc:
-        raise NotFound("No trip with this id.") from exc
+        raise NotFound(_("No trip with this id.")) from exc

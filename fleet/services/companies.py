@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ttms.audit.services import audit_changes, audit_record, audit_values
 
@@ -11,9 +12,11 @@ from ..models import Company, CompanyMembership
 def membership_set(*, company: Company, user, role: str) -> CompanyMembership:
     """Make `user` staff of `company` in `role` (company admin, scheduler, driver, agent)."""
     if role not in CompanyMembership.STAFF_ROLES:
-        raise ValidationError({"role": f"{role!r} is not a staff role of a company."})
+        raise ValidationError(
+            {"role": _("{role!r} is not a staff role of a company.").format(role=role)}
+        )
     with transaction.atomic():
-        membership, _ = CompanyMembership.objects.update_or_create(
+        membership, _created = CompanyMembership.objects.update_or_create(
             company=company, user=user, defaults={"role": role}
         )
     return membership

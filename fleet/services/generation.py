@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from ..models import Route, RouteException, RouteStop, Trip
 
@@ -19,7 +20,9 @@ class GenerationReport:
     existing: int = 0
 
     def __str__(self) -> str:
-        return f"{self.routes} routes: {self.created} trips created, {self.existing} already there"
+        return _("{routes} routes: {created} trips created, {existing} already there").format(
+            routes=self.routes, created=self.created, existing=self.existing
+        )
 
 
 def route_runs_on(route: Route, day: date, exceptions: dict[date, str]) -> bool:
@@ -61,9 +64,9 @@ def trips_generate(
     with the number of routes done after each chunk.
     """
     if end < start:
-        raise ValidationError({"end": "The range ends before it starts."})
+        raise ValidationError({"end": _("The range ends before it starts.")})
     if (end - start).days > 400:
-        raise ValidationError({"end": "Generate at most 400 days at a time."})
+        raise ValidationError({"end": _("Generate at most 400 days at a time.")})
     routes = Route.objects.all() if routes is None else routes
     first_stop = RouteStop.objects.filter(route=OuterRef("pk")).order_by("sequence")
     route_rows = list(

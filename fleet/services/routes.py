@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..exceptions import RouteInService
 from ..models import ALL_DAYS, Company, Route, RouteStop, Station, Trip, Vehicle
@@ -41,7 +42,7 @@ def route_create(
     ]
     route_stops_validate(stop_rows)
     if default_vehicle is not None and default_vehicle.company_id != company.pk:
-        raise ValidationError({"default_vehicle": "Choose a vehicle of this company."})
+        raise ValidationError({"default_vehicle": _("Choose a vehicle of this company.")})
     route = Route(
         company=company,
         code=code,
@@ -74,31 +75,44 @@ def route_stops_validate(stops: list[dict]) -> None:
     distances never go backwards. Raises ValidationError naming the stop at fault.
     """
     if len(stops) < 2:
-        raise ValidationError("A route needs at least two stops.")
+        raise ValidationError(_("A route needs at least two stops."))
     previous_time, previous_distance = -1, -1
     for index, stop in enumerate(stops):
-        label = f"Stop {stop.get('sequence', index + 1)}"
+        number = stop.get("sequence", index + 1)
         arrival, departure = stop.get("arrival_offset"), stop.get("departure_offset")
         if index == 0 and departure is None:
-            raise ValidationError(f"{label}: the first stop needs a departure time.")
+            raise ValidationError(
+                _("Stop {number}: the first stop needs a departure time.").format(number=number)
+            )
         if index == len(stops) - 1 and arrival is None:
-            raise ValidationError(f"{label}: the last stop needs an arrival time.")
+            raise ValidationError(
+                _("Stop {number}: the last stop needs an arrival time.").format(number=number)
+            )
         if 0 < index < len(stops) - 1 and (arrival is None or departure is None):
-            raise ValidationError(f"{label}: an intermediate stop needs both times.")
+            raise ValidationError(
+                _("Stop {number}: an intermediate stop needs both times.").format(number=number)
+            )
         if index == 0 and departure != 0:
             raise ValidationError(
-                f"{label}: times count from the first stop's departure, "
-                "so its departure offset is 0."
+                _(
+                    "Stop {number}: times count from the first stop's departure, "
+                    "so its departure offset is 0."
+                ).format(number=number)
             )
         for value in (arrival, departure):
             if value is None:
                 continue
             if value < previous_time:
                 raise ValidationError(
-                    f"{label}: times must not go backwards ({value} min after {previous_time} min)."
+                    _(
+                        "Stop {number}: times must not go backwards "
+                        "({value} min after {previous} min)."
+                    ).format(number=number, value=value, previous=previous_time)
                 )
             previous_time = value
         distance = stop.get("distance_km") or 0
         if distance < previous_distance:
-            raise ValidationError(f"{label}: the distance must not decrease.")
+            raise ValidationError(
+                _("Stop {number}: the distance must not decrease.").format(number=number)
+            )
         previous_distance = distance

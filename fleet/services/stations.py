@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import Company, Station, StationAlias
 from ..text import fold_name
@@ -30,7 +31,9 @@ def station_upsert(
     with transaction.atomic():
         station = Station.objects.select_for_update().filter(code=code).first()
         if station is not None and station.company_id not in (None, getattr(company, "pk", None)):
-            raise ValidationError({"code": f"{code} is a station of another operator."})
+            raise ValidationError(
+                {"code": _("{code} is a station of another operator.").format(code=code)}
+            )
         station = station or Station(code=code)
         station.name, station.time_zone, station.city, station.region = (
             name,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ttms.accounts.models import Role
 from ttms.audit.services import audit_record
@@ -36,12 +37,12 @@ _UNSET = object()
 # Once the booking app sells a trip's seats, fleet alone can neither cancel the trip (its
 # passengers would keep their money in limbo) nor move it to another vehicle (the seats
 # sold are the vehicle's): these point to the booking app's operations that do both.
-TRIP_CANCEL_NEEDED = (
+TRIP_CANCEL_NEEDED = gettext_lazy(
     "Seats of this trip are on sale; cancel it with the trip cancellation "
     '("Cancel" in the admin, POST operator/trips/<id>/status/ in the API), '
     "which also cancels and refunds its bookings."
 )
-VEHICLE_SWAP_NEEDED = (
+VEHICLE_SWAP_NEEDED = gettext_lazy(
     "Seats of this trip are already sold on its vehicle; change it with a "
     'vehicle swap ("Swap vehicle" in the admin, POST '
     "operator/trips/<id>/vehicle/ in the API), which moves the passengers "
@@ -56,13 +57,25 @@ def _local(trip: Trip, moment: datetime) -> str:
 
 def trip_locked_message(trip: Trip) -> str:
     """What a user is told when they try to change a departed, arrived or cancelled trip."""
-    label = f"Trip {trip.route.number} of {trip.service_date:%d %b %Y}"
-    when = _local(trip, trip.status_changed_at or trip.departure_at)
+    names = {
+        "number": trip.route.number,
+        "date": f"{trip.service_date:%d %b %Y}",
+        "when": _local(trip, trip.status_changed_at or trip.departure_at),
+    }
     if trip.status == Status.CANCELLED:
-        return f"{label} was cancelled on {when}; a cancelled trip can no longer be changed."
-    if trip.status == Status.ARRIVED:
-        return f"{label} arrived on {when}; a completed trip can no longer be changed."
-    return f"{label} departed on {when}; a departed trip can no longer be changed."
+        message = _(
+            "Trip {number} of {date} was cancelled on {when}; "
+            "a cancelled trip can no longer be changed."
+        )
+    elif trip.status == Status.ARRIVED:
+        message = _(
+            "Trip {number} of {date} arrived on {when}; a completed trip can no longer be changed."
+        )
+    else:
+        message = _(
+            "Trip {number} of {date} departed on {when}; a departed trip can no longer be changed."
+        )
+    return message.format(**names)
 
 
 def _event(
@@ -98,10 +111,12 @@ def trip_transition(*, trip: Trip, to_status: str, by=None, reason: str = "") ->
     for an unknown status or a missing reason.
     """
     if to_status not in Status.values:
-        raise ValidationError({"status": f"{to_status!r} is not a trip status."})
+        raise ValidationError(
+            {"status": _("{status!r} is not a trip status.").format(status=to_status)}
+        )
     reason = (reason or "").strip()
     if to_status == Status.CANCELLED and not reason:
-        raise ValidationError({"reason": "Say why the trip is cancelled; passengers are told."})
+        raise ValidationError({"reason": _("Say why the trip is cancelled; passengers are told.")})
     with transaction.atomic():
         locked = lock_trip(trip.pk)
         current = locked.status
@@ -110,8 +125,11 @@ def trip_transition(*, trip: Trip, to_status: str, by=None, reason: str = "") ->
                 raise TripLocked(trip_locked_message(locked))
             allowed = ", ".join(Status(s).label.lower() for s in sorted(TRANSITIONS[current]))
             raise InvalidStatusTransition(
-                f"A {Status(current).label.lower()} trip cannot become "
-                f"{Status(to_status).label.lower()}; it can become: {allowed}."
+                _("A {current} trip cannot become {status}; it can become: {allowed}.").format(
+                    current=Status(current).label.lower(),
+                    status=Status(to_status).label.lower(),
+                    allowed=allowed,
+                )
             )
         # Seats on sale mean passengers who would be left unrefunded.
         if to_status == Status.CANCELLED and seats_on_sale(trip_id=locked.pk):
@@ -201,7 +219,7 @@ def trip_update(*, trip: Trip, by=None, vehicle=_UNSET, drivers=_UNSET, reason: 
             and vehicle is not None
             and (vehicle.company_id != company_id or not vehicle.is_active)
         ):
-            raise ValidationError({"vehicle": "Choose an active vehicle of this company."})
+            raise ValidationError({"vehicle": _("Choose an active vehicle of this company.")})
         if drivers is not _UNSET:
             drivers = list(drivers)
             _check_drivers(company_id, drivers)
@@ -244,7 +262,7 @@ def trip_vehicle_set(
         if locked.is_locked:
             raise TripLocked(trip_locked_message(locked))
         if vehicle.company_id != locked.route.company_id or not vehicle.is_active:
-            raise ValidationError({"vehicle": "Choose an active vehicle of this company."})
+            raise ValidationError({"vehicle": _("Choose an active vehicle of this company.")})
         before = locked.vehicle_id
         locked.vehicle = vehicle
         locked.save(update_fields=["vehicle"])

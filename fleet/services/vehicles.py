@@ -5,6 +5,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from ..exceptions import VehicleInService
 from ..layouts import STANDARD_LAYOUTS, LayoutError, build_seats, layout_seats
@@ -32,7 +34,7 @@ def travel_class_standard(*, code: str) -> TravelClass:
         raise ValueError(f"{code!r} is not a standard travel class.")
     name, sleeper, rank = defaults[code]
     with transaction.atomic():
-        travel_class, _ = TravelClass.objects.get_or_create(
+        travel_class, _created = TravelClass.objects.get_or_create(
             company=None, code=code, defaults={"name": name, "is_sleeper": sleeper, "rank": rank}
         )
     return travel_class
@@ -46,7 +48,10 @@ def standard_layout(*, kind: str, rows: int | None = None) -> SeatLayout:
             name = next((n for n, k, r in STANDARD_LAYOUTS if k == kind and r == rows), None)
             if name is None:
                 seats = len(build_seats(kind, rows=rows))
-                name = f"{SeatLayout.Kind(kind).label.split(' (')[0]}, {rows} rows ({seats})"
+                # A shared row's name is data, the same in every language.
+                with translation.override("en"):
+                    label = str(SeatLayout.Kind(kind).label)
+                name = f"{label.split(' (')[0]}, {rows} rows ({seats})"
             layout = SeatLayout.objects.create(company=None, kind=kind, rows=rows, name=name)
     return layout
 
@@ -66,7 +71,7 @@ def coach_build_seats(*, coach: Coach, layout: SeatLayout | None = None) -> list
     """
     layout = layout or coach.layout
     if layout is None:
-        raise ValidationError({"layout": "Choose a seat layout to build the seats from."})
+        raise ValidationError({"layout": _("Choose a seat layout to build the seats from.")})
     try:
         specs = layout_seats(layout)
     except LayoutError as exc:
@@ -105,11 +110,23 @@ def vehicle_create(
     """
     with transaction.atomic():
         if Vehicle.objects.filter(company=company, code=code).exists():
-            raise ValidationError({"code": f"{company} already has a vehicle {code}."})
+            raise ValidationError(
+                {
+                    "code": _("{company} already has a vehicle {code}.").format(
+                        company=company, code=code
+                    )
+                }
+            )
         vehicle = Vehicle.objects.create(company=company, code=code, kind=kind, name=name)
         for position, (coach_code, travel_class, layout) in enumerate(coaches, start=1):
             if travel_class.company_id not in (None, company.pk):
-                raise ValidationError({"coaches": f"{travel_class} belongs to another company."})
+                raise ValidationError(
+                    {
+                        "coaches": _("{travel_class} belongs to another company.").format(
+                            travel_class=travel_class
+                        )
+                    }
+                )
             coach = Coach.objects.create(
                 vehicle=vehicle,
                 code=coach_code,
