@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
 
 from ttms.audit.admin_saves import AuditSavesMixin
 
@@ -16,7 +17,7 @@ class UserCreationForm(AdminUserCreationForm):
 
 class UserChangeForm(UserChangeForm):
     # Typed as people write it, kept in E.164.
-    phone = PhoneField(label="Phone for SMS", required=False)
+    phone = PhoneField(label=_("Phone for SMS"), required=False)
 
     class Meta:
         model = User
@@ -37,12 +38,12 @@ class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name", "phone", "role"]}),
+        (_("Profile"), {"fields": ["full_name", "phone", "role"]}),
         (
-            "Access",
+            _("Access"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (
