@@ -188,6 +188,13 @@ def test_the_api_follows_accept_language_for_anonymous_callers(client):
     assert error["fields"]["email"] == ["यह फ़ील्ड ज़रूरी है।"]
 
 
+def test_the_api_translates_rest_frameworks_own_messages(client):
+    response = client.get("/api/v1/auth/me/", **HINDI)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "प्रमाणीकरण विवरण नहीं दिए गए।"
+
+
 # --- Emails ---------------------------------------------------------------------------------
 
 
