@@ -16,6 +16,8 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
+from django.utils.translation import gettext as _
+
 FULL_CHARGE_BP = 10_000
 
 # Hours further ahead than a year mean nothing: no journey is bookable earlier than that.
@@ -124,7 +126,11 @@ def policy_get(preset: str, tiers_json: list | None = None) -> Policy:
         policy = PRESETS[preset]
     except KeyError:
         known = ", ".join(PRESETS)
-        raise ValueError(f"Unknown refund policy {preset!r}; choose one of {known}.") from None
+        raise ValueError(
+            _("Unknown refund policy {preset!r}; choose one of {known}.").format(
+                preset=preset, known=known
+            )
+        ) from None
     tiers = tiers_from_json(tiers_json) if tiers_json is not None else ()
     return replace(policy, tiers=tiers) if tiers else policy
 
@@ -151,7 +157,9 @@ def tiers_from_json(data: object) -> tuple[Tier, ...]:
     Raises ValueError with a message naming the tier (counted from 1) and the problem.
     """
     if not isinstance(data, list):
-        raise ValueError(f"The refund tiers must be a list, such as [{_EXAMPLE}].")
+        raise ValueError(
+            _("The refund tiers must be a list, such as [{example}].").format(example=_EXAMPLE)
+        )
     tiers: list[Tier] = []
     for number, item in enumerate(data, start=1):
         tier = _tier_from_json(number, item)
@@ -163,34 +171,62 @@ def tiers_from_json(data: object) -> tuple[Tier, ...]:
 
 def _tier_from_json(number: int, item: object) -> Tier:
     if not isinstance(item, dict):
-        raise ValueError(f"Tier {number} must be an object, such as {_EXAMPLE}.")
+        raise ValueError(
+            _("Tier {number} must be an object, such as {example}.").format(
+                number=number, example=_EXAMPLE
+            )
+        )
     unknown = sorted(str(key) for key in item if key not in _REQUIRED_KEYS and key not in _FLAGS)
     if unknown:
         allowed = ", ".join((*_REQUIRED_KEYS, *_FLAGS))
         names = ", ".join(f'"{key}"' for key in unknown)
-        raise ValueError(f"Tier {number} has unknown keys {names}; the keys are {allowed}.")
+        raise ValueError(
+            _("Tier {number} has unknown keys {names}; the keys are {allowed}.").format(
+                number=number, names=names, allowed=allowed
+            )
+        )
     for key in _REQUIRED_KEYS:
         if key not in item:
-            raise ValueError(f'Tier {number} has no "{key}"; each tier looks like {_EXAMPLE}.')
+            raise ValueError(
+                _('Tier {number} has no "{key}"; each tier looks like {example}.').format(
+                    number=number, key=key, example=_EXAMPLE
+                )
+            )
     hours = _number(number, "hours", item["hours"])
     if hours < 0:
-        raise ValueError(f'Tier {number}: "hours" must not be negative.')
+        raise ValueError(_('Tier {number}: "hours" must not be negative.').format(number=number))
     if hours > MAX_TIER_HOURS:
-        raise ValueError(f'Tier {number}: "hours" must be at most {MAX_TIER_HOURS} (a year).')
+        raise ValueError(
+            _('Tier {number}: "hours" must be at most {max} (a year).').format(
+                number=number, max=MAX_TIER_HOURS
+            )
+        )
     minutes = hours * 60
     if minutes != minutes.to_integral_value():
-        raise ValueError(f'Tier {number}: "hours" must make whole minutes (0.5 is 30 minutes).')
+        raise ValueError(
+            _('Tier {number}: "hours" must make whole minutes (0.5 is 30 minutes).').format(
+                number=number
+            )
+        )
     percent = _number(number, "charge_percent", item["charge_percent"])
     if not 0 <= percent <= 100:
-        raise ValueError(f'Tier {number}: "charge_percent" must be between 0 and 100.')
+        raise ValueError(
+            _('Tier {number}: "charge_percent" must be between 0 and 100.').format(number=number)
+        )
     charge_bp = percent * 100
     if charge_bp != charge_bp.to_integral_value():
-        raise ValueError(f'Tier {number}: "charge_percent" may have at most two decimals.')
+        raise ValueError(
+            _('Tier {number}: "charge_percent" may have at most two decimals.').format(
+                number=number
+            )
+        )
     flags = {}
     for key, default in _FLAGS.items():
         value = item.get(key, default)
         if not isinstance(value, bool):
-            raise ValueError(f'Tier {number}: "{key}" must be true or false.')
+            raise ValueError(
+                _('Tier {number}: "{key}" must be true or false.').format(number=number, key=key)
+            )
         flags[key] = value
     return Tier(
         minutes=int(minutes),
@@ -205,13 +241,19 @@ def _number(number: int, key: str, value: object) -> Decimal:
     """A JSON number as an exact Decimal (a float through its shortest repr, so 0.1 is 0.1)."""
     # bool is an int to Python, but `true` is not a number to whoever typed it.
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError(f'Tier {number}: "{key}" must be a number, not {_json_repr(value)}.')
+        raise ValueError(
+            _('Tier {number}: "{key}" must be a number, not {value}.').format(
+                number=number, key=key, value=_json_repr(value)
+            )
+        )
     try:
         exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
         exact = Decimal("NaN")
     if not exact.is_finite():
-        raise ValueError(f'Tier {number}: "{key}" must be a finite number.')
+        raise ValueError(
+            _('Tier {number}: "{key}" must be a finite number.').format(number=number, key=key)
+        )
     return exact
 
 
@@ -222,7 +264,7 @@ def _json_repr(value: object) -> str:
         return "null"
     if isinstance(value, str):
         return f'"{value}"'
-    return "a list" if isinstance(value, list) else "an object"
+    return _("a list") if isinstance(value, list) else _("an object")
 
 
 def _check_follows(number: int, previous: Tier, tier: Tier) -> None:
@@ -230,24 +272,42 @@ def _check_follows(number: int, previous: Tier, tier: Tier) -> None:
     refund more than it."""
     if tier.minutes >= previous.minutes:
         raise ValueError(
-            f"Tier {number} ({duration_text(tier.minutes)}) must have fewer hours than tier "
-            f"{number - 1} ({duration_text(previous.minutes)}): list the tiers from the most hours "
-            "before departure to the fewest."
+            _(
+                "Tier {number} ({duration}) must have fewer hours than tier {previous} "
+                "({previous_duration}): list the tiers from the most hours before departure "
+                "to the fewest."
+            ).format(
+                number=number,
+                duration=duration_text(tier.minutes),
+                previous=number - 1,
+                previous_duration=duration_text(previous.minutes),
+            )
         )
     if tier.charge_bp < previous.charge_bp:
         raise ValueError(
-            f"Tier {number} charges less ({percent_text(tier.charge_bp)}) than tier {number - 1} "
-            f"({percent_text(previous.charge_bp)}): a later cancellation may not refund more."
+            _(
+                "Tier {number} charges less ({percent}) than tier {previous} "
+                "({previous_percent}): a later cancellation may not refund more."
+            ).format(
+                number=number,
+                percent=percent_text(tier.charge_bp),
+                previous=number - 1,
+                previous_percent=percent_text(previous.charge_bp),
+            )
         )
     if previous.flat and not tier.flat:
         raise ValueError(
-            f'Tier {number} needs "flat_charge": true, as tier {number - 1} has it: without '
-            "it a cheap ticket would get more back by cancelling later."
+            _(
+                'Tier {number} needs "flat_charge": true, as tier {previous} has it: without '
+                "it a cheap ticket would get more back by cancelling later."
+            ).format(number=number, previous=number - 1)
         )
     if previous.until_charting and not tier.until_charting:
         raise ValueError(
-            f'Tier {number} needs "until_charting": true, as tier {number - 1} has it: after '
-            "charting nothing is refunded."
+            _(
+                'Tier {number} needs "until_charting": true, as tier {previous} has it: after '
+                "charting nothing is refunded."
+            ).format(number=number, previous=number - 1)
         )
 
 
@@ -284,12 +344,15 @@ def _plain_number(value: Decimal) -> int | float:
 def percent_text(bp: int) -> str:
     """1000 -> "10 %", 1250 -> "12.5 %", 1234 -> "12.34 %"."""
     whole, rest = divmod(bp, 100)
-    return f"{whole} %" if not rest else f"{whole}.{rest:02d}".rstrip("0") + " %"
+    number = str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
+    return _("{number} %").format(number=number)
 
 
 def duration_text(minutes: int) -> str:
     """2880 -> "48 h", 30 -> "30 min", 90 -> "1 h 30 min"."""
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
+        return _("{minutes} min").format(minutes=rest)
+    if not rest:
+        return _("{hours} h").format(hours=hours)
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
