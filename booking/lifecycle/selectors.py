@@ -104,7 +104,10 @@ def cancellation_plan(
                     "The trip left {station} at {time}; the booking can no longer be cancelled."
                 ).format(
                     station=pnr.origin.name,
-                    time=f"{pnr.departure_at.astimezone(tz):%H:%M on %d %b %Y}",
+                    time=gettext("{time} on {date}").format(
+                        time=f"{pnr.departure_at.astimezone(tz):%H:%M}",
+                        date=f"{pnr.departure_at.astimezone(tz):%d %b %Y}",
+                    ),
                 )
             )
     by_id = {p.pk: p for p in passengers}

@@ -122,9 +122,12 @@ def trip_refusal(
             number=trip.route.number, date=trip.service_date
         )
     if departure_at <= now:
+        left = departure_at.astimezone(boarding.tzinfo)
         return gettext("This trip left {station} at {time}.").format(
             station=boarding.name,
-            time=f"{departure_at.astimezone(boarding.tzinfo):%H:%M %Z on %d %b %Y}",
+            time=gettext("{time} on {date}").format(
+                time=f"{left:%H:%M %Z}", date=f"{left:%d %b %Y}"
+            ),
         )
     return None
 

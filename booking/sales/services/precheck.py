@@ -199,7 +199,12 @@ def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetim
             ),
         }.get(quota) or gettext("Booking for this journey opens at {at} ({zone}).")
         raise BookingNotOpen(
-            message.format(at=f"{opens:%H:%M on %d %b %Y}", zone=station.time_zone)
+            message.format(
+                at=gettext("{time} on {date}").format(
+                    time=f"{opens:%H:%M}", date=f"{opens:%d %b %Y}"
+                ),
+                zone=station.time_zone,
+            )
         )
 
 
