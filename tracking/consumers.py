@@ -1,7 +1,9 @@
 import logging
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ttms.accounts.models import Role
@@ -82,8 +84,14 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Error frames in the sender's own language, as the API's errors are.
+        language = getattr(self.scope["user"], "language", "") or settings.LANGUAGE_CODE
+        with translation.override(language):
+            await self._handle(text_data)
+
+    async def _handle(self, text: str | None):
         try:
-            await self._receive(text_data)
+            await self._receive(text)
         except Exception:
             # A fault in handling one message must not end a driver's connection, which
             # the app would have to notice and reopen: it is logged and answered instead.

@@ -208,3 +208,12 @@ def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monke
     assert [r.getMessage() for r in caplog.records if r.name == "tracking.consumers"] == [
         "trip 7: a positions message could not be handled"
     ]
+
+
+def test_a_driver_whose_language_is_hindi_is_answered_in_hindi():
+    driver = UserFactory(role=Role.DRIVER, language="hi")
+    passenger = UserFactory(role=Role.PASSENGER)
+
+    answers, *_ = async_to_sync(_answers)([_frame("not json")], driver, passenger)
+
+    assert answers == [{**NOT_JSON, "message": "हर स्थिति को टेक्स्ट फ़्रेम में एक JSON ऑब्जेक्ट के रूप में भेजें।"}]
