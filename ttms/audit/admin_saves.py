@@ -52,8 +52,8 @@ class AuditSavesMixin:
             for f in formset.initial_forms
             if f.instance.pk is not None and (f in formset.deleted_forms or f.has_changed())
         }
-        rows = formset.model._default_manager.filter(pk__in=saved)
-        before = {row.pk: _values(row, fields) for row in rows}
+        stored = formset.model._default_manager.filter(pk__in=saved)
+        before = {row.pk: _values(row, fields) for row in stored}
         deleted = [
             {"id": pk, **before[pk]}
             for pk, f in saved.items()
