@@ -17,9 +17,15 @@ from ..throttling import LoginAttempts
 
 
 class UserOutputSerializer(serializers.ModelSerializer):
+    language = serializers.CharField(
+        read_only=True,
+        help_text='The language the user chose for pages, emails and API messages ("en", '
+        '"hi"); "" follows Accept-Language.',
+    )
+
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "phone", "role", "date_joined"]
+        fields = ["id", "email", "full_name", "phone", "role", "language", "date_joined"]
         read_only_fields = fields
 
 

@@ -115,6 +115,7 @@ def test_token_obtain_and_refresh_then_call_an_authenticated_endpoint(api_client
         "full_name": user.full_name,
         "phone": "",
         "role": "driver",
+        "language": "",
         "date_joined": me.json()["date_joined"],
     }
 
