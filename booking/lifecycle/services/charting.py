@@ -47,8 +47,8 @@ from ...models import (
     Quota,
     TripClass,
 )
+from ...sales.services.queue import ClassState
 from .cancellation import booking_cancel
-from .promotion import ClassState
 
 logger = logging.getLogger(__name__)
 

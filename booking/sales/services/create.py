@@ -21,12 +21,12 @@ from ...exceptions import (
     NotOneCoach,
     TripNotBookable,
 )
-from ...lifecycle.services.promotion import promote_locked
 from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ...models import Passenger, Place, Pnr
 from ..inventory import inventory_ensure
 from ..selectors.journeys import Journey
 from .precheck import PassengerIn, booking_precheck
+from .queue import promote_locked
 
 REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3
