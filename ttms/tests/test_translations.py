@@ -154,6 +154,15 @@ def test_the_account_page_saves_the_language_and_answers_in_it():
     assert '<option value="hi" selected>हिन्दी</option>' in page
 
 
+def test_djangos_own_messages_missing_from_its_hindi_catalogue_are_hindi_too():
+    client = _signed_in(UserFactory(language="hi"))
+
+    page = _page(client, "/accounts/password/")
+
+    assert "आपका पासवर्ड केवल अंकों का नहीं हो सकता।" in page  # a password validator's help
+    assert "पुष्टि के लिए वही पासवर्ड फिर से दर्ज करें।" in page
+
+
 # --- The API --------------------------------------------------------------------------------
 
 
