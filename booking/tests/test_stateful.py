@@ -41,6 +41,7 @@ from ..sales.services.precheck import PassengerIn
 from . import reference_model as model
 from .factories import IST, funded_user, make_trip, rail_company
 from .model_checks import ModelChecks
+from .stateful_charting import ChartingStep, before_the_chart
 from .stateful_train import (
     BAYS_KEPT,
     CLASS,
@@ -67,7 +68,7 @@ from .stateful_train import (
 )
 
 
-class BookingMachine(ModelChecks, RuleBasedStateMachine):
+class BookingMachine(ChartingStep, ModelChecks, RuleBasedStateMachine):
     """Each run books one fresh trip, in a savepoint rolled back at teardown. The tests run
     in one transaction, so the promotion a cancellation enqueues on commit never runs by
     itself: the machine runs it at once, or later (`promotion_task_runs`), or lets the next
@@ -147,6 +148,7 @@ class BookingMachine(ModelChecks, RuleBasedStateMachine):
             transaction.set_rollback(True)
             self._atomic.__exit__(None, None, None)
 
+    @before_the_chart
     @rule(
         request=bookings(),
         journey=journeys,
@@ -250,6 +252,7 @@ class BookingMachine(ModelChecks, RuleBasedStateMachine):
     # Cancellations wait until someone waits, so that a run fills the train before it frees
     # places, and the places freed have somebody to go to.
     @precondition(lambda self: any(r.status in WAITING for r in self.train.riders.values()))
+    @before_the_chart
     @rule(data=st.data())
     def cancel(self, data):
         """Cancel a PNR, or some of its passengers (now and then one already cancelled,
@@ -305,6 +308,7 @@ class BookingMachine(ModelChecks, RuleBasedStateMachine):
             self._promote()
 
     @precondition(lambda self: self.train.promotion_due)
+    @before_the_chart
     @rule()
     def promotion_task_runs(self):
         """The promotion task, run after other steps since the cancellation."""
@@ -339,6 +343,7 @@ class BookingMachine(ModelChecks, RuleBasedStateMachine):
             people.append(model.Person(p.age, p.gender, p.berth_preference, seat_id))
         return out, people
 
+    @before_the_chart
     @rule(
         request=bookings(),
         journey=journeys,
