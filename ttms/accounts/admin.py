@@ -38,7 +38,7 @@ class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Profile"), {"fields": ["full_name", "phone", "role"]}),
+        (_("Profile"), {"fields": ["full_name", "phone", "role", "language"]}),
         (
             _("Access"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
