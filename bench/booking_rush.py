@@ -1137,7 +1137,7 @@ class CeilingSql:
         self.lock_timeout = (
             f"SET LOCAL lock_timeout = '{int(settings.TTMS_BOOKING_LOCK_TIMEOUT_MS)}ms'"
         )
-        trip = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
+        trip_row = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
         self.reads_before = [
             _compiled(
                 Trip.objects.select_related("route__company")
@@ -1145,15 +1145,15 @@ class CeilingSql:
                 .filter(pk=trip.trip_id)[:21]
             ),
             _compiled(
-                RouteStop.objects.filter(route_id=trip.route_id)
+                RouteStop.objects.filter(route_id=trip_row.route_id)
                 .select_related("station")
                 .order_by("sequence")
             ),
-            _compiled(booking_fare_rules(trip.route.company_id)),
+            _compiled(booking_fare_rules(trip_row.route.company_id)),
             _compiled(
                 Account.objects.filter(
                     Q(kind=Account.Kind.WALLET, user_id=_USER)
-                    | Q(kind=Account.Kind.REVENUE, company_id=trip.route.company_id)
+                    | Q(kind=Account.Kind.REVENUE, company_id=trip_row.route.company_id)
                     | Q(kind=Account.Kind.COMMISSION),
                     currency=money.default_currency(),
                 )
@@ -1373,10 +1373,10 @@ def _ceiling_context(trip: RushTrip) -> dict:
     )
     from payments.models import Account
 
-    trip = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
-    company = trip.route.company
+    trip_row = Trip.objects.select_related("route__company").get(pk=trip.trip_id)
+    company = trip_row.route.company
     stops = list(
-        RouteStop.objects.filter(route_id=trip.route_id)
+        RouteStop.objects.filter(route_id=trip_row.route_id)
         .order_by("sequence")
         .values("sequence", "station_id", "distance_km", "arrival_offset", "departure_offset")
     )
@@ -1384,9 +1384,9 @@ def _ceiling_context(trip: RushTrip) -> dict:
     revenue = revenue_account_get_or_create(company=company)
     commission = platform_account_get_or_create(kind=Account.Kind.COMMISSION)
     return {
-        "trip_id": trip.pk,
+        "trip_id": trip_row.pk,
         "commission_bp": company.commission_bp,
-        "departure_at": trip.departure_at,
+        "departure_at": trip_row.departure_at,
         "stops": stops,
         "tariff": tariff,
         "revenue_id": revenue.pk,
