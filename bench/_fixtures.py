@@ -96,10 +96,10 @@ def rail_trip(
 def wallet_fund(*, user, amount: int) -> None:
     """Credit `user`'s wallet through the ledger's top-up path: a sandbox payment that the
     provider's event (applied as a verified webhook would be) marks succeeded."""
-    from payments import money
     from payments.models import Payment
     from payments.topups.providers.base import SUCCEEDED, ProviderEvent
     from payments.topups.webhooks import provider_event_apply
+    from ttms import money
 
     payment = Payment.objects.create(
         user=user, provider="sandbox", amount=amount, currency=money.default_currency()

@@ -1128,8 +1128,8 @@ class CeilingSql:
         from booking import rules
         from booking.models import Passenger, PassengerStatus, Place, Pnr, TripClass
         from fleet.models import RouteStop, Trip
-        from payments import money
         from payments.models import Account, Entry, IdempotencyRecord, Transaction
+        from ttms import money
         from ttms.accounts.models import User
 
         self.variant = variant
@@ -1402,7 +1402,7 @@ def _ceiling_book(
     booking transaction alone does (core). Returns the passengers' statuses and how long
     the class lock was held, the places read and the allocation took (seconds)."""
     from booking import rules
-    from payments.money import split_commission
+    from ttms.money import split_commission
 
     full = sql.full
     now = datetime.now(ZoneInfo("UTC"))

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from fleet.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
+from ttms import money
 
-from . import money
 from .ledger import selectors
 from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
 

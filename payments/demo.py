@@ -1,8 +1,8 @@
 """Demo data: the demo passenger's wallet, funded through a completed sandbox top-up."""
 
+from ttms import money
 from ttms.accounts.models import User
 
-from . import money
 from .exceptions import ProviderUnavailable
 from .ledger.selectors import wallet_for_user
 from .models import Payment

@@ -2,7 +2,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import money
+from ttms import money
+
 from .exceptions import InvalidAmount
 from .topups.services import topup_amount_check
 

@@ -10,10 +10,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ttms import money
 from ttms.exceptions import DomainError
 from ttms.http import safe_next
 
-from . import money
 from .forms import TopUpForm
 from .ledger import selectors as ledger_selectors
 from .topups import selectors as topup_selectors

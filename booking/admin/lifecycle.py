@@ -20,8 +20,8 @@ from fleet.admin_scoping import (
     ReadOnlyScopedAdmin,
 )
 from fleet.models import RouteStop, Trip, TripStatus, Vehicle
-from payments.money import format_money
 from ttms.exceptions import DomainError
+from ttms.money import format_money
 
 from ..lifecycle.services.swap import vehicle_swap
 from ..lifecycle.services.trips import trip_status_change

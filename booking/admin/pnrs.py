@@ -9,8 +9,8 @@ from fleet.admin_scoping import (
     ReadOnlyInlineMixin,
     ReadOnlyScopedAdmin,
 )
-from payments.money import format_money
 from ttms.audit.admin import AuditHistoryMixin
+from ttms.money import format_money
 
 from ..models import (
     Passenger,

@@ -21,7 +21,7 @@ from fleet.refund_policies import (
     tiers_from_json,
     tiers_to_json,
 )
-from payments.money import format_money
+from ttms.money import format_money
 
 from ..models import PassengerStatus, Quota
 

@@ -15,23 +15,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fleet.models import Coach, Seat, Trip
+from fleet.models import BOOKABLE_QUOTA_CHOICES, BOOKABLE_QUOTAS, Coach, Quota, Seat, Trip
 
 MAX_LEGS = 126
 
 
-class Quota(models.TextChoices):
-    GENERAL = "GENERAL", _("General")
-    LADIES = "LADIES", _("Ladies")
-    SENIOR = "SENIOR", _("Senior citizen / lower berth")
-    TATKAL = "TATKAL", _("Tatkal")
-    FOREIGN_TOURIST = "FOREIGN_TOURIST", _("Foreign tourist")
-    RAC = "RAC", _("RAC berths")
-
-
-# The quotas a passenger can ask for (RAC is where seats go, not a quota one books).
-BOOKABLE_QUOTAS = [q for q in Quota if q != Quota.RAC]
-BOOKABLE_QUOTA_CHOICES = [(q.value, q.label) for q in BOOKABLE_QUOTAS]
+# The quotas (`Quota`, `BOOKABLE_QUOTAS`) live with the operator that chooses which it sells
+# (`fleet.models.Company.quotas`); they are imported here for booking's callers.
+__all__ = ["BOOKABLE_QUOTAS", "BOOKABLE_QUOTA_CHOICES", "MAX_LEGS", "Place", "Quota", "TripClass"]
 
 
 class TripClass(models.Model):

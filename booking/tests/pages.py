@@ -13,7 +13,7 @@ from django.urls import reverse
 from PIL import Image
 
 from payments.ledger.selectors import wallet_for_user
-from payments.money import format_money
+from ttms.money import format_money
 
 from ..models import Passenger
 from .factories import IST

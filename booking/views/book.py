@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from payments import money
+from ttms import money
 from ttms.exceptions import DomainError
 
 from .. import rules

@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from fleet.models import Company
-from payments.money import format_money
 from ttms.exceptions import DomainError
+from ttms.money import format_money
 
 from ..lifecycle.selectors import refund_quote
 from ..lifecycle.services.cancellation import booking_cancel

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fleet.models import TripStatus
-from payments.money import format_money
+from ttms.money import format_money
 
 from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import PassengerStatus, Pnr, Quota

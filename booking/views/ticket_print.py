@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fleet.models import TripStatus
-from payments.money import format_money
+from ttms.money import format_money
 
 from ..boarding.qr import ticket_svg
 from ..boarding.selectors import pnr_get_for_ticket

@@ -1,7 +1,17 @@
 """Fleet's models, one module per family; importable from `fleet.models`, as Django and the
 callers expect."""
 
-from .companies import Company, CompanyMembership, validate_time_zone
+from .companies import (
+    BOOKABLE_QUOTA_CHOICES,
+    BOOKABLE_QUOTAS,
+    MAX_PASSENGERS,
+    Company,
+    CompanyMembership,
+    OperatorRules,
+    Quota,
+    validate_currency,
+    validate_time_zone,
+)
 from .routes import (
     ALL_DAYS,
     Route,
@@ -18,11 +28,16 @@ from .vehicles import BerthType, Coach, Seat, SeatLayout, TravelClass, Vehicle
 
 __all__ = [
     "ALL_DAYS",
+    "BOOKABLE_QUOTAS",
+    "BOOKABLE_QUOTA_CHOICES",
     "LOCKED_STATUSES",
+    "MAX_PASSENGERS",
     "BerthType",
     "Coach",
     "Company",
     "CompanyMembership",
+    "OperatorRules",
+    "Quota",
     "Route",
     "RouteException",
     "RouteStop",
@@ -38,6 +53,7 @@ __all__ = [
     "Weekday",
     "format_departure_times",
     "parse_departure_times",
+    "validate_currency",
     "validate_departure_times",
     "validate_time_zone",
 ]

@@ -13,9 +13,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ttms import money
 from ttms.api.schema import error_response
 
-from .. import money
 from ..idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from ..ledger.selectors import wallet_entries_for_user, wallet_for_user
 from ..models import Entry, Payment, Transaction

@@ -6,10 +6,10 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from fleet.models import Company
+from ttms import money
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 
-from .. import money
 from ..exceptions import PayoutNotAllowed
 from ..locks import accounts_lock
 from ..models import Account, IdempotencyRecord, Payment, Transaction
@@ -32,8 +32,10 @@ def wallet_topup_credit(*, payment: Payment) -> Transaction:
     Must run inside the caller's transaction, which holds the payment's row lock; locks the
     wallet (bounded wait). Raises Busy.
     """
-    wallet = wallet_get_or_create(user=payment.user)
-    clearing = platform_account_get_or_create(kind=Kind.PROVIDER_CLEARING)
+    wallet = wallet_get_or_create(user=payment.user, currency=payment.currency)
+    clearing = platform_account_get_or_create(
+        kind=Kind.PROVIDER_CLEARING, currency=payment.currency
+    )
     locked = accounts_lock(account_ids=[wallet.pk])
     return transaction_post(
         kind=TxnKind.TOPUP,
@@ -68,7 +70,9 @@ def payout_record(
     amount_require(amount)
     with transaction.atomic():
         revenue = revenue_account_get_or_create(company=company)
-        payouts = platform_account_get_or_create(kind=Kind.PAYOUT_CLEARING)
+        payouts = platform_account_get_or_create(
+            kind=Kind.PAYOUT_CLEARING, currency=company.currency
+        )
         locked = accounts_lock(account_ids=[revenue.pk])
         available = revenue.entries.aggregate(total=Sum("amount"))["total"] or 0
         if amount > available:
@@ -79,8 +83,8 @@ def payout_record(
                 )
                 % {
                     "company": company,
-                    "available": money.format_money(available),
-                    "amount": money.format_money(amount),
+                    "available": money.format_money(available, company.currency),
+                    "amount": money.format_money(amount, company.currency),
                 }
             )
         try:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from ttms import money
 from ttms.accounts.models import User
 
-from .. import money
 from ..exceptions import InsufficientCash, InsufficientFunds, InvalidAmount
 from ..models import Account, Entry, IdempotencyRecord, Transaction
 
@@ -47,10 +47,6 @@ def transaction_post(
     legs = [(account, amount) for account, amount in legs if amount]
     if sum(amount for _account, amount in legs) != 0 or len(legs) < 2:
         raise ValueError(f"unbalanced transaction {kind}: {legs!r}")
-    currencies = {account.currency for account, _amount in legs}
-    if len(currencies) != 1:
-        raise ValueError(f"one transaction, one currency: {currencies}")
-
     deltas: dict[int, int] = defaultdict(int)
     for account, amount in legs:
         if account.keeps_balance:
@@ -101,7 +97,11 @@ def transaction_write(
     description: str,
 ) -> Transaction:
     """Insert a balanced transaction and its entries (two statements); balances are the
-    caller's business."""
+    caller's business. Raises ValueError for legs in more than one currency: the callers
+    pick accounts of one currency, so this is a bug, never the user's input."""
+    currencies = {account.currency for account, _amount in legs}
+    if len(currencies) != 1:
+        raise ValueError(f"one transaction, one currency: {sorted(currencies)}")
     txn = Transaction.objects.create(
         kind=kind,
         currency=legs[0][0].currency,

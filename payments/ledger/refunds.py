@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from ttms import money
 from ttms.accounts.models import User
 
-from .. import money
 from ..exceptions import RefundNotAllowed
 from ..locks import accounts_lock
 from ..models import Account, Entry, IdempotencyRecord, Transaction
@@ -99,6 +99,7 @@ def _refund_post(
     and the platform giving back in proportion. Raises RefundNotAllowed or Busy."""
     locked = accounts_lock(account_ids=lock_ids)
     totals = _reference_totals(**totals_args)  # again, now under the lock
+    revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
     left = totals.sold - totals.refunded
     if amount > left:
         raise RefundNotAllowed(
@@ -107,15 +108,16 @@ def _refund_post(
                 "%(amount)s was asked."
             )
             % {
-                "left": money.format_money(left),
+                "left": money.format_money(left, revenue.currency),
                 "reference_type": totals_args["reference_type"],
                 "reference_id": totals_args["reference_id"],
-                "amount": money.format_money(amount),
+                "amount": money.format_money(amount, revenue.currency),
             }
         )
     company_share, commission = _refund_split(totals, amount)
-    revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
-    commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
+    commission_account = platform_account_get_or_create(
+        kind=Kind.COMMISSION, currency=revenue.currency
+    )
     return transaction_post(
         kind=kind,
         legs=[
@@ -232,7 +234,6 @@ def cash_refund(
     }
     reference = {"reference_type": reference_type, "reference_id": reference_id}
     with transaction.atomic():
-        drawer = drawer_get_or_create(agent=agent)
         totals = _reference_totals(**totals_args)
         if not totals.sold:
             raise RefundNotAllowed(
@@ -246,6 +247,8 @@ def cash_refund(
                 )
                 % reference
             )
+        currency = Account.objects.get(pk=next(iter(totals.revenue_account_ids))).currency
+        drawer = drawer_get_or_create(agent=agent, currency=currency)
         return _refund_post(
             kind=TxnKind.CASH_REFUND,
             totals_args=totals_args,

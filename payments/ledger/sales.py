@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from fleet.models import Company
+from ttms import money
 from ttms.accounts.models import User
 
-from .. import money
 from ..locks import accounts_lock, bounded_lock_wait
 from ..models import Account, IdempotencyRecord, Transaction
 from .accounts import (
@@ -40,7 +40,7 @@ def wallet_sale_accounts(*, user: User, company: Company) -> SaleAccounts:
     """The user's wallet, the company's revenue and the platform's commission account, in
     one query once they exist (each is created on first use). Takes no lock: call it
     before the transaction that charges."""
-    currency = money.default_currency()
+    currency = company.currency
     found = {
         account.kind: account
         for account in Account.objects.filter(
@@ -51,10 +51,11 @@ def wallet_sale_accounts(*, user: User, company: Company) -> SaleAccounts:
         )
     }
     return SaleAccounts(
-        wallet=found.get(Kind.WALLET) or wallet_get_or_create(user=user),
+        wallet=found.get(Kind.WALLET) or wallet_get_or_create(user=user, currency=currency),
         revenue=found.get(Kind.REVENUE) or revenue_account_get_or_create(company=company),
         commission=(
-            found.get(Kind.COMMISSION) or platform_account_get_or_create(kind=Kind.COMMISSION)
+            found.get(Kind.COMMISSION)
+            or platform_account_get_or_create(kind=Kind.COMMISSION, currency=currency)
         ),
     )
 
@@ -155,9 +156,11 @@ def cash_sale(
     amount_require(amount)
     company_share, commission = money.split_commission(amount, company.commission_bp)
     with transaction.atomic():
-        drawer = drawer_get_or_create(agent=agent)
+        drawer = drawer_get_or_create(agent=agent, currency=company.currency)
         revenue = revenue_account_get_or_create(company=company)
-        commission_account = platform_account_get_or_create(kind=Kind.COMMISSION)
+        commission_account = platform_account_get_or_create(
+            kind=Kind.COMMISSION, currency=company.currency
+        )
         return transaction_post(
             kind=TxnKind.CASH_SALE,
             legs=[(drawer, -amount), (revenue, company_share), (commission_account, commission)],

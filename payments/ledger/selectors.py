@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, QuerySet, Sum
 
 from fleet.models import Company
+from ttms import money
 from ttms.accounts.models import User
 
-from .. import money
 from ..models import Account, Entry, Transaction
 
 

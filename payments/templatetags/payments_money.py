@@ -1,6 +1,6 @@
 from django import template
 
-from .. import money as money_
+from ttms import money as money_
 
 register = template.Library()
 

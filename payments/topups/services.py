@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ttms import money
 from ttms.accounts.models import User
 
-from .. import money
 from ..exceptions import Busy, InvalidAmount, PaymentNotFound, PaymentNotPending
 from ..ledger.postings import amount_require
 from ..locks import payment_lock

@@ -14,9 +14,9 @@ from django.urls import reverse
 from fleet.models import Company, Trip, TripStatus
 from fleet.tests.factories import CompanyFactory, staff_user
 from payments.models import Account
-from payments.money import format_money
 from ttms.accounts.models import Role
 from ttms.invariants import broken_invariants
+from ttms.money import format_money
 
 from ...exceptions import Busy, TripNotBookable
 from ...lifecycle.services import trips

@@ -24,9 +24,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from ttms import money
 from ttms.accounts.phones import phone_normalize
 
-from ... import money
 from ...exceptions import InvalidPayer, WebhookPayloadInvalid
 from . import signing
 from .base import (
