@@ -26,7 +26,7 @@ class CompanyForm(forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = "__all__"
+        fields = ["quotas"]  # the admin's fieldsets name the rest
 
 
 @admin.register(Company)
