@@ -6,6 +6,8 @@ and a local-memory cache. DATABASE_URL switches to PostgreSQL; REDIS_URL switche
 Channels and the cache to Redis.
 """
 
+import re
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -370,9 +372,34 @@ TTMS_WEBHOOK_TOLERANCE_SECONDS = env.int("TTMS_WEBHOOK_TOLERANCE_SECONDS", defau
 TTMS_PAYMENT_REQUEST_ATTEMPTS = env.int("TTMS_PAYMENT_REQUEST_ATTEMPTS", default=3)
 # Pending payments older than this (hours) are failed as abandoned.
 TTMS_PAYMENT_PENDING_HOURS = env.int("TTMS_PAYMENT_PENDING_HOURS", default=24)
-# Top-up limits, in minor units of TTMS_CURRENCY.
+# Top-up limits, in minor units of TTMS_CURRENCY (read by booking's shortfall rounding;
+# the payments app checks TTMS_TOPUP_LIMITS).
 TTMS_TOPUP_MIN_AMOUNT = env.int("TTMS_TOPUP_MIN_AMOUNT", default=100)
 TTMS_TOPUP_MAX_AMOUNT = env.int("TTMS_TOPUP_MAX_AMOUNT", default=10_000_000)
+# Top-up limits per currency, in MAJOR units: "INR:1-100000,RWF:500-2000000". A currency
+# not listed gets 1 to 100000 of its major unit.
+_TOPUP_LIMIT = re.compile(r"^(?P<code>[A-Z]{3}):(?P<low>\d+(?:\.\d+)?)-(?P<high>\d+(?:\.\d+)?)$")
+
+
+def _topup_limits(text: str) -> dict[str, tuple[str, str]]:
+    limits = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        match = _TOPUP_LIMIT.match(item)
+        if not match or Decimal(match["low"]) > Decimal(match["high"]) or not Decimal(match["low"]):
+            raise ImproperlyConfigured(
+                f"TTMS_TOPUP_LIMITS: {item!r} is not CODE:MIN-MAX in major units "
+                "(e.g. INR:1-100000), with 0 < MIN <= MAX."
+            )
+        limits[match["code"]] = (match["low"], match["high"])
+    return limits
+
+
+TTMS_TOPUP_LIMITS = _topup_limits(
+    env.str(
+        "TTMS_TOPUP_LIMITS",
+        default="INR:1-100000,RWF:500-2000000,UGX:2000-5000000,KES:50-150000",
+    )
+)
 # Longest wait (ms) for a wallet or payment row lock before answering "busy, retry" (503).
 TTMS_PAYMENTS_LOCK_TIMEOUT_MS = env.int("TTMS_PAYMENTS_LOCK_TIMEOUT_MS", default=3000)
 # How long an Idempotency-Key's first response is kept and replayed (hours, at least 24).
