@@ -20,6 +20,36 @@ class InvalidBooking(BookingError):
     default_message = _("The booking request is not valid.")
 
 
+class QuotaNotSold(InvalidBooking):
+    """The operator does not sell the quota asked for (`Company.rules.quotas`)."""
+
+    code = "quota_not_sold"
+    default_message = _("The operator does not sell this quota.")
+
+
+class SoldOut(BookingError):
+    """No seat is left for some passenger, and the operator keeps no waiting list."""
+
+    code = "sold_out"
+    default_message = _("No seats are left for this journey; nothing was booked or charged.")
+
+    @classmethod
+    def for_class(cls, class_code: str) -> "SoldOut":
+        """'No seats left in VIP for this journey; nothing was booked or charged.'"""
+        return cls(
+            gettext(
+                "No seats left in {class_code} for this journey; nothing was booked or charged."
+            ).format(class_code=class_code)
+        )
+
+
+class FareNotSet(InvalidBooking):
+    """The operator has set no fare for this class on this journey: it is not on sale."""
+
+    code = "fare_not_set"
+    default_message = _("No fare is set for this class on this journey; it is not on sale.")
+
+
 class TripNotBookable(BookingError):
     code = "trip_not_bookable"
     default_message = _("This trip is no longer open for booking.")
