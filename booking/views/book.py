@@ -89,8 +89,11 @@ def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
             "quota_label": Quota(draft["quota"]).label,
             "booked_label": Quota(review.booked_quota).label if review else "",
             "topup_amount": (
-                money.to_major_string(review.topup, money.default_currency()) if review else ""
+                money.to_major_string(review.topup, journey.trip.route.company.currency)
+                if review
+                else ""
             ),
+            "topup_currency": journey.trip.route.company.currency,
             "back_url": _book_url(pk, {"draft": key}),
             "edit_url": _book_url(pk, {"draft": key, "edit": 1}),
             "error": error,
