@@ -4,7 +4,7 @@ and boarding (`boarding`). Every model is imported here, so Django finds it and
 `from booking.models import Pnr` works."""
 
 from .boarding import Boarding, BoardingConflict, BoardingScan, ScanResult, TicketKey
-from .fares import FareRule
+from .fares import FareRule, StageFare
 from .inventory import BOOKABLE_QUOTA_CHOICES, BOOKABLE_QUOTAS, MAX_LEGS, Place, Quota, TripClass
 from .lifecycle import Cancellation, Chart, Promotion
 from .pnrs import (
@@ -40,6 +40,7 @@ __all__ = [
     "Promotion",
     "Quota",
     "ScanResult",
+    "StageFare",
     "TicketKey",
     "TripClass",
 ]

@@ -160,7 +160,13 @@ def trip(request, pk: int):
     seats = seat_map(trip=trip, class_code=class_code, mask=journey.mask)
     # Counted as the search results count them, not from the drawn seats.
     availability = journey_availability(journey, class_code=class_code, classes=classes)
-    tariff = tariff_get(company_id=trip.route.company_id, class_code=class_code)
+    tariff = tariff_get(
+        company_id=trip.route.company_id,
+        class_code=class_code,
+        route_id=trip.route_id,
+        origin_id=journey.origin.station_id,
+        destination_id=journey.destination.station_id,
+    )
     base = {"from": journey.origin.station.code, "to": journey.destination.station.code}
     return render(
         request,

@@ -12,19 +12,21 @@ from datetime import datetime
 from django.db.models import Count, F, Q
 from django.db.models.lookups import Exact
 
-from fleet.models import Seat
+from fleet.models import Company, OperatorRules, Seat, TravelClass
 from fleet.selectors import TripOption
 
 from ... import rules
 from ...models import BOOKABLE_QUOTAS, FareRule, Passenger, PassengerStatus, Place, Quota, TripClass
-from ..fares import Tariff, tariff_from_rule
+from ..fares import Tariff, stage_fares_for, tariff_from_rule
 from ..inventory import class_distribution
 from .journeys import Journey, trip_refusal
 
 
 @dataclass
 class ClassAvailability:
-    """One class of one trip, for one journey on it."""
+    """One class of one trip, for one journey on it, as its operator sells it: `free` and
+    `fares` name only the quotas it sells; `sells_rac` and `keeps_waitlist` say whether the
+    RAC and WL counts mean anything (they stay 0 when not)."""
 
     class_code: str
     free: dict[str, int] = field(default_factory=dict)  # quota -> seats free on every leg
@@ -32,6 +34,9 @@ class ClassAvailability:
     rac: int = 0  # passengers on RAC in the class
     waitlist: int = 0  # passengers waiting in the class
     fares: dict[str, int] = field(default_factory=dict)  # quota -> fare per passenger
+    class_name: str = ""  # the travel class's name ("Sleeper", "VIP")
+    sells_rac: bool = True
+    keeps_waitlist: bool = True
 
     @property
     def free_total(self) -> int:
@@ -41,13 +46,19 @@ class ClassAvailability:
     @property
     def status(self) -> str:
         """What a railway site shows: AVAILABLE-n (general seats), RAC n, or WL n: the
-        position the next general booking would get."""
+        position the next general booking would get; SOLD OUT when the operator keeps no
+        waiting list and nothing is left."""
         general = self.free.get(Quota.GENERAL, 0)
         if general:
             return f"AVAILABLE-{general}"
-        if self.rac_free:
+        if self.sells_rac and self.rac_free:
             return f"RAC {self.rac + 1}"
-        return f"WL {self.waitlist + 1}"
+        if self.keeps_waitlist:
+            return f"WL {self.waitlist + 1}"
+        return SOLD_OUT
+
+
+SOLD_OUT = "SOLD OUT"
 
 
 def trips_refusals(options: list[TripOption], *, now: datetime) -> dict[int, str]:
@@ -72,11 +83,13 @@ def _journey_legs(option: TripOption) -> tuple[int, int]:
 
 
 def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailability]]:
-    """Per trip (trip id), its classes' availability for each option's journey.
+    """Per trip (trip id), its classes' availability for each option's journey, as the
+    trip's operator sells (`Company.rules`: its quotas, RAC, waiting list).
 
-    Four queries whatever the number of trips: free places of the trips that have
+    Six queries whatever the number of trips: free places of the trips that have
     inventory, seat counts of those that have none yet (all free), RAC and WL counts, fare
-    rules.
+    rules, stage fares, travel class names (`class_name`). A class without a fare for the
+    journey (`FareNotSet`) has no `fares`.
     """
     if not options:
         return {}
@@ -155,26 +168,50 @@ def trips_availability(options: list[TripOption]) -> dict[int, list[ClassAvailab
         for vehicle_id, class_code, plain, rac, coaches in counts:
             for trip_id in fresh[vehicle_id]:
                 company = by_trip[trip_id].trip.route.company
+                # An operator without RAC sells its RAC berths as plain seats.
+                seats, berths = (plain, rac) if company.rules.rac else (plain + rac, 0)
                 quotas = rules.quota_counts(
-                    class_distribution(company, class_code, coaches=coaches, plain=plain),
-                    plain=plain,
-                    rac=rac,
+                    class_distribution(company, class_code, coaches=coaches, plain=seats),
+                    plain=seats,
+                    rac=berths,
                 )
                 item = entry(trip_id, class_code)
                 item.rac_free = quotas.pop(Quota.RAC, 0)
                 item.free = quotas
 
     tariffs = _tariffs(
+        {(o.trip.route.company, c) for pk, o in by_trip.items() for c in result.get(pk, {})}
+    )
+    stages = stage_fares_for(
+        {
+            (o.trip.route_id, o.origin.pk, o.destination.pk, c)
+            for pk, o in by_trip.items()
+            for c in result.get(pk, {})
+        }
+    )
+    names = _class_names(
         {(o.trip.route.company_id, c) for pk, o in by_trip.items() for c in result.get(pk, {})}
     )
     ordered: dict[int, list[ClassAvailability]] = {}
     for trip_id, option in by_trip.items():
         classes = result.get(trip_id, {})
+        operator = option.trip.route.company.rules
         for class_code, item in classes.items():
-            tariff = tariffs[(option.trip.route.company_id, class_code)]
-            item.fares = {
+            _operator_view(item, operator)
+            item.class_name = names.get((option.trip.route.company_id, class_code), class_code)
+            tariff = tariffs[(option.trip.route.company_id, class_code)].for_stage(
+                stages.get(
+                    (option.trip.route_id, option.origin.pk, option.destination.pk, class_code)
+                )
+            )
+            fares = {
                 quota: tariff.fare(distance_km=option.distance_km, quota=quota)
                 for quota in BOOKABLE_QUOTAS
+            }
+            item.fares = {
+                quota: fare
+                for quota, fare in fares.items()
+                if fare is not None and operator.sells(quota)
             }
         rank = {code: i for i, code in enumerate(option.classes)}
         ordered[trip_id] = sorted(
@@ -189,7 +226,7 @@ def journey_availability(
     """The availability of class `class_code` for `journey`, counted as trip search counts
     it (`trips_availability`, for a search that found this trip): the seat map shows these
     numbers, so that it and the search results cannot disagree. `classes`: the trip's
-    classes, best first. Four queries."""
+    classes, best first. Six queries."""
     option = TripOption(
         trip=journey.trip,
         origin=journey.origin.station,
@@ -207,12 +244,43 @@ def journey_availability(
     )
 
 
-def _tariffs(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Tariff]:
+def _tariffs(keys: set[tuple[Company, str]]) -> dict[tuple[int, str], Tariff]:
     rules_ = {
         (r.company_id, r.class_code): r
         for r in FareRule.objects.filter(
-            company_id__in={company for company, _ in keys},
+            company_id__in={company.pk for company, _ in keys},
             class_code__in={code for _, code in keys},
         )
     }
-    return {key: tariff_from_rule(rules_.get(key), key[1]) for key in keys}
+    return {
+        (company.pk, code): tariff_from_rule(
+            rules_.get((company.pk, code)), code, currency=company.currency
+        )
+        for company, code in keys
+    }
+
+
+def _operator_view(item: ClassAvailability, operator: OperatorRules) -> None:
+    """Keep of `item` what its operator sells: the quotas it sells, RAC and WL counts only
+    when it has RAC and a waiting list."""
+    item.free = {quota: n for quota, n in item.free.items() if operator.sells(quota)}
+    item.sells_rac = operator.rac
+    item.keeps_waitlist = operator.waitlist
+    if not operator.rac:
+        item.rac_free = item.rac = 0
+    if not operator.waitlist:
+        item.waitlist = 0
+
+
+def _class_names(keys: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """(company id, class code) -> the travel class's name: the company's own class of that
+    code, else the shared one. One query."""
+    if not keys:
+        return {}
+    found = TravelClass.objects.filter(
+        Q(company_id__in={company for company, _ in keys}) | Q(company__isnull=True),
+        code__in={code for _, code in keys},
+    ).values_list("company_id", "code", "name")
+    shared = {code: name for company, code, name in found if company is None}
+    own = {(company, code): name for company, code, name in found if company is not None}
+    return {key: own.get(key) or shared.get(key[1], key[1]) for key in keys}

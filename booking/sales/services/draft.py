@@ -239,6 +239,9 @@ def _review(plan: BookingPlan, draft: Draft, user: User) -> Review:
         else booking_fare(
             company_id=journey.trip.route.company_id,
             class_code=plan.class_code,
+            route_id=journey.trip.route_id,
+            origin_id=journey.origin.station_id,
+            destination_id=journey.destination.station_id,
             distance_km=journey.distance_km,
             quota=Quota.GENERAL,
             travellers=plan.travellers,

@@ -266,6 +266,9 @@ def booking_precheck(
     booking_quota, fare = booking_fare(
         company_id=trip.route.company_id,
         class_code=class_code,
+        route_id=trip.route_id,
+        origin_id=journey.origin.station_id,
+        destination_id=journey.destination.station_id,
         distance_km=journey.distance_km,
         quota=quota,
         travellers=travellers,
