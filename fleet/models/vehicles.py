@@ -72,8 +72,9 @@ class SeatLayout(models.Model):
         AC2_54 = "2A54", _("Indian Railways AC two tier (54 berths)")
         AC1 = "1A", _("Indian Railways AC first class (24 berths)")
         CC = "CC", _("Indian Railways chair car (78 seats, 3+2)")
-        BUS_2_2 = "BUS22", _("Bus 2+2 (rows × 4 seats)")
-        BUS_2_1 = "BUS21", _("Bus 2+1 (rows × 3 seats)")
+        BUS_2_2 = "BUS22", _("Bus 2+2 (rows of 4 seats, back row of 5)")
+        BUS_2_1 = "BUS21", _("Bus 2+1 (rows of 3 seats, back row of 4)")
+        COASTER = "COASTER", _("Coaster minibus 2+1 (door at front right, back row of 4)")
         GRID = "GRID", _("Custom grid")
 
     name = models.CharField(max_length=80)
@@ -85,7 +86,7 @@ class SeatLayout(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(40)],
-        help_text=_("Bus layouts: number of seat rows."),
+        help_text=_("Bus layouts: number of seat rows, the back row included."),
     )
     grid = models.TextField(
         blank=True,

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from fleet.exceptions import VehicleInService
-from fleet.layouts import LayoutError, build_seats
+from fleet.layouts import Fixture, LayoutError, build_seats, bus_fixtures
 from fleet.models import Coach, Seat, SeatLayout, TripStatus
 from fleet.services import coach_build_seats, standard_layout
 
@@ -58,24 +58,75 @@ def test_chair_car_has_78_seats_three_plus_two():
     assert _types(seats) == {"WINDOW": 31, "MIDDLE": 16, "AISLE": 31}
 
 
-def test_bus_two_plus_two_has_four_seats_a_row():
+def test_bus_two_plus_two_has_four_seats_a_row_and_a_back_row_of_five():
     seats = build_seats(Kind.BUS_2_2, rows=11)
 
-    assert len(seats) == 44
-    assert _types(seats) == {"WINDOW": 22, "AISLE": 22}
+    assert len(seats) == 45
+    assert _types(seats) == {"WINDOW": 22, "AISLE": 20, "MIDDLE": 3}
     assert [(s.number, s.berth_type, s.column) for s in seats[:4]] == [
         ("1", "WINDOW", 0),
         ("2", "AISLE", 1),
         ("3", "AISLE", 3),
         ("4", "WINDOW", 4),
     ]
+    assert [(s.number, s.berth_type, s.row, s.column) for s in seats[-5:]] == [
+        ("41", "WINDOW", 10, 0),
+        ("42", "MIDDLE", 10, 1),
+        ("43", "MIDDLE", 10, 2),
+        ("44", "MIDDLE", 10, 3),
+        ("45", "WINDOW", 10, 4),
+    ]
+    assert bus_fixtures(Kind.BUS_2_2, rows=11) == [
+        Fixture("driver", -1, 0),
+        Fixture("door", -1, 4),
+    ]
 
 
-def test_bus_two_plus_one_has_three_seats_a_row():
+def test_bus_of_fewer_than_five_rows_has_no_back_row():
+    seats = build_seats(Kind.BUS_2_2, rows=3)
+
+    assert len(seats) == 12
+    assert [s.column for s in seats[-4:]] == [0, 1, 3, 4]
+
+
+def test_long_bus_has_a_rear_door_where_the_row_keeps_its_left_pair():
+    seats = build_seats(Kind.BUS_2_2, rows=12)
+
+    assert len(seats) == 47
+    assert [(s.number, s.column) for s in seats if s.row == 6] == [("25", 0), ("26", 1)]
+    assert [s.number for s in seats if s.row == 7][:1] == ["27"]
+    assert Fixture("door", 6, 4) in bus_fixtures(Kind.BUS_2_2, rows=12)
+
+
+def test_bus_two_plus_one_has_three_seats_a_row_and_a_back_row_of_four():
     seats = build_seats(Kind.BUS_2_1, rows=10)
 
+    assert len(seats) == 31
+    assert _types(seats) == {"WINDOW": 20, "AISLE": 9, "MIDDLE": 2}
+    assert [(s.number, s.column) for s in seats[-4:]] == [
+        ("28", 0),
+        ("29", 1),
+        ("30", 2),
+        ("31", 3),
+    ]
+
+
+def test_coaster_has_the_door_beside_row_one_and_a_back_row_of_four():
+    seats = build_seats(Kind.COASTER, rows=10)
+
     assert len(seats) == 30
-    assert _types(seats) == {"WINDOW": 20, "AISLE": 10}
+    assert [(s.number, s.berth_type, s.row, s.column) for s in seats[:5]] == [
+        ("1", "WINDOW", 0, 0),
+        ("2", "AISLE", 0, 1),
+        ("3", "WINDOW", 1, 0),
+        ("4", "AISLE", 1, 1),
+        ("5", "WINDOW", 1, 3),
+    ]
+    assert [s.number for s in seats if s.row == 9] == ["27", "28", "29", "30"]
+    assert bus_fixtures(Kind.COASTER, rows=10) == [
+        Fixture("driver", -1, 0),
+        Fixture("door", 0, 3),
+    ]
 
 
 def test_custom_grid_places_window_aisle_and_middle_seats():
@@ -132,9 +183,9 @@ def test_coach_build_seats_replaces_seats_with_the_layouts(line_a):
     seats = coach_build_seats(coach=coach, layout=vip)
 
     coach.refresh_from_db()
-    assert len(seats) == 30
+    assert len(seats) == 31
     assert coach.layout == vip
-    assert Seat.objects.filter(coach=coach).count() == 30
+    assert Seat.objects.filter(coach=coach).count() == 31
 
 
 @pytest.mark.django_db
@@ -146,4 +197,4 @@ def test_coach_build_seats_is_refused_while_the_vehicle_is_on_a_trip(trip_a):
     with pytest.raises(VehicleInService):
         coach_build_seats(coach=coach, layout=standard_layout(kind=Kind.BUS_2_1, rows=10))
 
-    assert Seat.objects.filter(coach=coach).count() == 40
+    assert Seat.objects.filter(coach=coach).count() == 41
