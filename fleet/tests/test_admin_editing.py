@@ -15,7 +15,7 @@ S = TripStatus
 
 def test_vehicle_added_in_admin_gets_the_seats_of_its_coach_layouts(client, admin_a, company_a):
     client.force_login(admin_a)
-    vip = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (30)")
+    vip = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (31)")
     own = SeatLayout.objects.create(
         company=company_a, name="Minibus", kind="GRID", grid="AB_C\nAB_C\nABCD"
     )
@@ -42,7 +42,7 @@ def test_vehicle_added_in_admin_gets_the_seats_of_its_coach_layouts(client, admi
 
     assert response.status_code == 302
     vehicle = Vehicle.objects.get(code="RAD 900 A")
-    assert {c.code: c.seats.count() for c in vehicle.coaches.all()} == {"VIP": 30, "MINI": 10}
+    assert {c.code: c.seats.count() for c in vehicle.coaches.all()} == {"VIP": 31, "MINI": 10}
 
 
 def test_a_coach_layout_change_of_a_vehicle_on_a_trip_is_refused_as_the_fleet_service_refuses(
@@ -52,7 +52,7 @@ def test_a_coach_layout_change_of_a_vehicle_on_a_trip_is_refused_as_the_fleet_se
     coach = vehicle.coaches.get()
     seats_before = list(coach.seats.order_by("pk").values_list("pk", "number"))
     layout_before = coach.layout_id
-    other = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (30)")
+    other = SeatLayout.objects.get(company=None, name="Bus 2+1, 10 rows (31)")
     Trip.objects.filter(pk=trip_a.pk).update(status=S.BOARDING)
     client.force_login(admin_a)
 
