@@ -12,6 +12,8 @@ from datetime import date
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -83,11 +85,30 @@ class AccountAdmin(LedgerReadOnlyAdmin):
     def owner(self, account: Account) -> str:
         return str(account.user or account.company or "platform")
 
+    def get_queryset(self, request):
+        entries_total = (
+            Entry.objects.filter(account=OuterRef("pk"))
+            .order_by()
+            .values("account")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(entries_total_value=Coalesce(Subquery(entries_total), Value(0)))
+        )
+
     @admin.display(description=gettext_lazy("balance"))
     def balance_display(self, account: Account) -> str:
+        """The balance in the account's currency: kept on the row for wallets and drawers,
+        the sum of entries (from the account's side) for insert-only accounts."""
         if account.keeps_balance:
             return _money(account.balance, account.currency)
-        return _("(sum of entries)")
+        total = getattr(account, "entries_total_value", None)
+        if total is None:
+            total = selectors.account_entries_sum(account=account)
+        return _money(total * account.normal_sign, account.currency)
 
     @admin.display(description=gettext_lazy("sum of entries, from the account's side"))
     def entries_total(self, account: Account) -> str:
@@ -132,6 +153,7 @@ class AccountAdmin(LedgerReadOnlyAdmin):
             "opts": self.model._meta,
             "form": form,
             "reports": reports,
+            "commission_totals": selectors.commission_by_currency(reports),
             "csv_query": request.GET.urlencode() + "&format=csv" if reports else "",
             "changelist_url": reverse("admin:payments_account_changelist"),
         }

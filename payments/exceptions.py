@@ -110,3 +110,23 @@ class InvalidPayer(DomainError):
     code = "invalid_payer"
     status_code = 400
     default_message = _("The payer is not valid for this payment provider.")
+
+
+class UnknownCurrency(DomainError):
+    code = "unknown_currency"
+    status_code = 400
+    default_message = _("This is not a currency code TTMS knows (ISO 4217, e.g. INR or RWF).")
+
+
+class CurrencyNotSold(DomainError):
+    code = "currency_not_sold"
+    status_code = 400
+    default_message = _("No operator sells tickets in this currency, so a wallet cannot hold it.")
+
+
+class CurrencyMismatch(DomainError):
+    """Money of one currency asked to land on an account of another: never converted."""
+
+    code = "currency_mismatch"
+    status_code = 409
+    default_message = _("The amounts are in different currencies; TTMS never converts money.")

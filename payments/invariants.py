@@ -7,11 +7,12 @@ sentences (an empty list: it holds).
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import Account, Payment, Transaction
+from .models import Account, Entry, Payment, Transaction
 
 
 def transactions_sum_to_zero() -> list[str]:
-    """Every transaction has at least two entries, in its currency, summing to zero."""
+    """Every transaction has at least two entries summing to zero, every one on an account
+    of the transaction's currency (so a transaction never mixes currencies)."""
     problems = []
     unbalanced = (
         Transaction.objects.annotate(
@@ -23,13 +24,29 @@ def transactions_sum_to_zero() -> list[str]:
     for pk, kind, total, legs in unbalanced:
         problems.append(f"transaction {pk} ({kind}) has {legs} entries summing to {total}")
     mixed = (
-        Transaction.objects.filter(entries__account__isnull=False)
-        .exclude(entries__account__currency=F("currency"))
+        Entry.objects.exclude(account__currency=F("transaction__currency"))
+        .values_list("transaction_id", flat=True)
         .distinct()
-        .values_list("pk", flat=True)
+        .order_by("transaction_id")
     )
     problems += [f"transaction {pk} has an entry on an account of another currency" for pk in mixed]
     return problems
+
+
+def currencies_sum_to_zero() -> list[str]:
+    """Per currency, the entries of the whole ledger sum to zero: money is never converted,
+    so each currency is a closed ledger of its own (`transactions_sum_to_zero` checks that
+    each transaction stays in its currency)."""
+    totals = (
+        Entry.objects.values("account__currency")
+        .annotate(total=Sum("amount"))
+        .order_by("account__currency")
+        .filter(~Q(total=0))
+    )
+    return [
+        f"the entries in {row['account__currency']} sum to {row['total']}, not zero"
+        for row in totals
+    ]
 
 
 def balances_equal_entries() -> list[str]:

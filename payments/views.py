@@ -27,14 +27,29 @@ HISTORY_PAGE_SIZE = 20
 RETURN_TO = "topup_return_to"
 
 
+def _shown_currency(request, wallets: list) -> str:
+    """The wallet whose history the page shows: `?currency=` when the user has that wallet,
+    else the default currency's, else their first."""
+    held = [wallet.currency for wallet in wallets]
+    asked = request.GET.get("currency", "")
+    if asked in held:
+        return asked
+    default = money.default_currency()
+    return default if default in held or not held else held[0]
+
+
 def _wallet_context(request, form: TopUpForm) -> dict:
-    wallet = ledger_selectors.wallet_for_user(user=request.user)
+    wallets = list(ledger_selectors.wallets_for_user(user=request.user))
+    currency = _shown_currency(request, wallets)
     history = Paginator(
-        ledger_selectors.wallet_entries_for_user(user=request.user), HISTORY_PAGE_SIZE
+        ledger_selectors.wallet_entries_for_user(user=request.user, currency=currency),
+        HISTORY_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     return {
-        "balance": wallet.balance if wallet else 0,
-        "currency": wallet.currency if wallet else money.default_currency(),
+        # Before the first top-up: the default currency's empty wallet.
+        "wallets": [{"currency": wallet.currency, "balance": wallet.balance} for wallet in wallets]
+        or [{"currency": currency, "balance": 0}],
+        "currency": currency,
         "history": history,
         "pending": topup_selectors.topups_waiting_for_user(user=request.user)[:5],
         "stopped": topup_selectors.topups_stopped_for_user(user=request.user)[:5],
@@ -47,7 +62,14 @@ def _wallet_context(request, form: TopUpForm) -> dict:
 @login_required
 @require_GET
 def wallet(request):
-    return render(request, "payments/wallet.html", _wallet_context(request, TopUpForm()))
+    """The user's wallets and the history of one (`?currency=`); the top-up form takes its
+    currency and amount from `?currency=&amount=` (a short booking's link)."""
+    initial = {
+        name: request.GET[name][:32] for name in ("currency", "amount") if request.GET.get(name)
+    }
+    return render(
+        request, "payments/wallet.html", _wallet_context(request, TopUpForm(initial=initial))
+    )
 
 
 @login_required
@@ -59,7 +81,10 @@ def wallet_topup(request):
     if form.is_valid():
         try:
             payment = wallet_topup_start(
-                user=request.user, amount=form.cleaned_data["amount"], provider=SandboxProvider.name
+                user=request.user,
+                amount=form.cleaned_data["amount"],
+                currency=form.cleaned_data["currency"],
+                provider=SandboxProvider.name,
             )
         except DomainError as exc:
             form.add_error("amount", exc.message)
@@ -124,7 +149,7 @@ def sandbox_checkout(request, payment_id):
                 messages.success(
                     request,
                     _("%(amount)s added to your wallet.")
-                    % {"amount": money.format_money(payment.amount)},
+                    % {"amount": money.format_money(payment.amount, payment.currency)},
                 )
             else:
                 messages.info(request, _("Payment declined: your wallet was not charged."))

@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 
 CHECKS = [
     "payments.invariants.transactions_sum_to_zero",
+    "payments.invariants.currencies_sum_to_zero",
     "payments.invariants.balances_equal_entries",
     "payments.invariants.idempotency_keys_moved_money_once",
     "booking.invariants.no_seat_leg_sold_twice",

@@ -17,7 +17,7 @@ from ttms import money
 from ttms.api.schema import error_response
 
 from ..idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from ..ledger.selectors import wallet_entries_for_user, wallet_for_user
+from ..ledger.selectors import wallet_entries_for_user, wallets_for_user
 from ..models import Entry, Payment, Transaction
 from ..topups.providers import PROVIDERS, enabled_provider_names
 from ..topups.selectors import payment_get_for_user
@@ -64,34 +64,50 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
         return provider().next_action(payment, request=self.context.get("request"))
 
 
+@extend_schema_serializer(component_name="WalletBalance")
+class WalletBalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="ISO 4217 code, e.g. INR or RWF.")
+    balance = serializers.IntegerField(
+        help_text="Minor units of the currency (paise for INR; RWF has none: whole francs)."
+    )
+    balance_display = serializers.CharField(help_text='For people, e.g. "RWF\u00a02,500".')
+
+
+def _balance(currency: str, balance: int) -> dict:
+    return {
+        "currency": currency,
+        "balance": balance,
+        "balance_display": money.format_money(balance, currency),
+    }
+
+
 class WalletView(APIView):
-    """The signed-in user's wallet balance, in minor units of the currency."""
+    """The signed-in user's wallets, one per currency they have used (`wallets`, ordered by
+    currency; the default currency's empty wallet before the first top-up). `currency`,
+    `balance` and `balance_display` repeat the default currency's wallet, for older
+    clients."""
 
     @extend_schema_serializer(component_name="Wallet")
-    class OutputSerializer(serializers.Serializer):
-        currency = serializers.CharField()
-        balance = serializers.IntegerField(help_text="Minor units (paise for INR).")
-        balance_display = serializers.CharField()
+    class OutputSerializer(WalletBalanceSerializer):
+        wallets = WalletBalanceSerializer(many=True)
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
-        wallet = wallet_for_user(user=request.user)
-        currency = wallet.currency if wallet else money.default_currency()
-        balance = wallet.balance if wallet else 0
-        return Response(
-            self.OutputSerializer(
-                {
-                    "currency": currency,
-                    "balance": balance,
-                    "balance_display": money.format_money(balance, currency),
-                }
-            ).data
+        wallets = [
+            _balance(wallet.currency, wallet.balance)
+            for wallet in wallets_for_user(user=request.user)
+        ]
+        default = money.default_currency()
+        main = next(
+            (wallet for wallet in wallets if wallet["currency"] == default), _balance(default, 0)
         )
+        return Response(self.OutputSerializer({**main, "wallets": wallets or [main]}).data)
 
 
 class WalletTransactionListView(generics.ListAPIView):
-    """The wallet's history, newest first: one line per movement, signed from the wallet's
-    side (positive: money in). Filter with `kind`, `direction`, `reference_type`,
+    """The wallets' history, newest first: one line per movement, signed from the wallet's
+    side (positive: money in), each in its wallet's `currency`. Filter with `currency` (one
+    wallet; an unknown code is a 400), `kind`, `direction`, `reference_type`,
     `reference_id`, `created_after`, `created_before`."""
 
     filterset_class = WalletEntryFilter
@@ -102,7 +118,7 @@ class WalletTransactionListView(generics.ListAPIView):
         transaction_id = serializers.IntegerField()
         kind = serializers.ChoiceField(source="transaction.kind", choices=Transaction.Kind.choices)
         amount = serializers.IntegerField(help_text="Minor units; positive is money in.")
-        currency = serializers.CharField(source="transaction.currency")
+        currency = serializers.CharField(source="account.currency")
         reference_type = serializers.CharField(source="transaction.reference_type")
         reference_id = serializers.CharField(source="transaction.reference_id")
         description = serializers.CharField(source="transaction.description")
@@ -126,7 +142,15 @@ class WalletTopUpView(APIView):
 
     @extend_schema_serializer(component_name="WalletTopUpInput")
     class InputSerializer(serializers.Serializer):
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units (paise).")
+        amount = serializers.IntegerField(
+            min_value=1, help_text="Minor units of `currency` (paise for INR; whole RWF)."
+        )
+        currency = serializers.CharField(
+            max_length=3,
+            required=False,
+            help_text="ISO 4217 code of a currency an operator sells (default: the "
+            "deployment's, TTMS_CURRENCY); the wallet in it is credited.",
+        )
         provider = serializers.CharField(max_length=32, default="sandbox")
         payer = serializers.CharField(
             max_length=32,
@@ -141,7 +165,10 @@ class WalletTopUpView(APIView):
         request=InputSerializer,
         responses={
             201: PaymentOutputSerializer,
-            400: error_response("Invalid amount, provider or payer; or no Idempotency-Key"),
+            400: error_response(
+                "Invalid amount, currency (unknown_currency, currency_not_sold), provider or "
+                "payer; or no Idempotency-Key"
+            ),
             409: error_response("A request with this Idempotency-Key is still running"),
             422: error_response("The Idempotency-Key was used for a different request"),
         },

@@ -18,7 +18,7 @@ from .accounts import (
     revenue_account_get_or_create,
     wallet_get_or_create,
 )
-from .postings import amount_require, transaction_post
+from .postings import amount_require, currency_match, transaction_post
 
 Kind = Account.Kind
 TxnKind = Transaction.Kind
@@ -54,20 +54,23 @@ def payout_record(
     company: Company,
     amount: int,
     reference_id: str,
+    currency: str | None = None,
     created_by: User | None = None,
     idempotency_record: IdempotencyRecord | None = None,
     description: str = "",
 ) -> Transaction:
     """Record a settlement paid to the company (e.g. a bank transfer, `reference_id` being
-    its reference): company revenue −amount, payout clearing +amount.
+    its reference) in the company's currency: company revenue −amount, payout clearing
+    +amount. `currency`, when given (the transfer's), must be the company's.
 
     Locks the company's revenue row (no-key lock: sales keep crediting it meanwhile), so
     two payouts cannot both spend the same revenue. A refund landing after a payout can
     still take the revenue below zero: the company then owes the difference, netted by the
-    next settlement. Raises InvalidAmount, PayoutNotAllowed (more than the unsettled
-    revenue, or the reference already recorded) or Busy.
+    next settlement. Raises InvalidAmount, CurrencyMismatch, PayoutNotAllowed (more than the
+    unsettled revenue, or the reference already recorded) or Busy.
     """
     amount_require(amount)
+    currency_match(given=currency, expected=company.currency, what=str(company))
     with transaction.atomic():
         revenue = revenue_account_get_or_create(company=company)
         payouts = platform_account_get_or_create(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ttms import money
 from ttms.accounts.models import User
 
-from ..exceptions import InsufficientCash, InsufficientFunds, InvalidAmount
+from ..exceptions import CurrencyMismatch, InsufficientCash, InsufficientFunds, InvalidAmount
 from ..models import Account, Entry, IdempotencyRecord, Transaction
 
 
@@ -24,6 +24,18 @@ def amount_require(amount: object, *, name: str = "amount") -> int:
     if not money.is_amount(amount):
         raise InvalidAmount(fields={name: [_("Enter a whole, positive number of minor units.")]})
     return amount
+
+
+def currency_match(*, given: str | None, expected: str, what: str) -> None:
+    """Raise CurrencyMismatch (on the field `currency`) when the caller names a currency,
+    `given`, other than `expected`, the currency of `what` (the accounts the money would
+    land on). `given` None: the caller names none, the accounts decide."""
+    if given is not None and given != expected:
+        message = _(
+            "%(what)s is in %(expected)s; an amount in %(given)s cannot be posted to it "
+            "(money is never converted)."
+        ) % {"what": what, "expected": expected, "given": str(given)[:12]}
+        raise CurrencyMismatch(message, fields={"currency": [message]})
 
 
 def transaction_post(

@@ -19,7 +19,7 @@ from ..exceptions import RefundNotAllowed
 from ..locks import accounts_lock
 from ..models import Account, Entry, IdempotencyRecord, Transaction
 from .accounts import drawer_get_or_create, platform_account_get_or_create
-from .postings import amount_require, transaction_post
+from .postings import amount_require, currency_match, transaction_post
 
 Kind = Account.Kind
 TxnKind = Transaction.Kind
@@ -89,6 +89,7 @@ def _refund_post(
     lock_ids: list[int],
     payee_id: int,
     amount: int,
+    currency: str | None,
     created_by: User | None,
     idempotency_record: IdempotencyRecord | None,
     description: str,
@@ -96,10 +97,16 @@ def _refund_post(
     """Pay back `amount` of a reference's sales to `payee_id`: lock `lock_ids` (which must
     include every account that took the sale, so refunds of one reference run one at a
     time), check what is left to refund under the lock, and post the refund, the company
-    and the platform giving back in proportion. Raises RefundNotAllowed or Busy."""
+    and the platform giving back in proportion. Raises CurrencyMismatch (`currency` given
+    and not the sale's), RefundNotAllowed or Busy."""
     locked = accounts_lock(account_ids=lock_ids)
     totals = _reference_totals(**totals_args)  # again, now under the lock
     revenue = Account.objects.get(pk=next(iter(totals.revenue_account_ids)))
+    currency_match(
+        given=currency,
+        expected=revenue.currency,
+        what=f"{totals_args['reference_type']} {totals_args['reference_id']}",
+    )
     left = totals.sold - totals.refunded
     if amount > left:
         raise RefundNotAllowed(
@@ -157,6 +164,7 @@ def booking_refund(
     reference_type: str,
     reference_id: str,
     amount: int,
+    currency: str | None = None,
     created_by: User | None = None,
     idempotency_record: IdempotencyRecord | None = None,
     description: str = "",
@@ -167,8 +175,11 @@ def booking_refund(
     one reference never add up to more than its charges: the check runs under the wallet's
     lock, which every refund of that reference takes.
 
-    Locks the wallet row (bounded wait). Raises InvalidAmount, RefundNotAllowed (nothing
-    charged, or more than what is left) or Busy.
+    The refund is in the sale's currency; `currency`, when given (what the caller means to
+    refund in), must be it.
+
+    Locks the wallet row (bounded wait). Raises InvalidAmount, CurrencyMismatch,
+    RefundNotAllowed (nothing charged, or more than what is left) or Busy.
     """
     amount_require(amount)
     totals_args = {
@@ -201,6 +212,7 @@ def booking_refund(
             lock_ids=[wallet_id],
             payee_id=wallet_id,
             amount=amount,
+            currency=currency,
             created_by=created_by,
             idempotency_record=idempotency_record,
             description=description,
@@ -213,6 +225,7 @@ def cash_refund(
     reference_type: str,
     reference_id: str,
     amount: int,
+    currency: str | None = None,
     created_by: User | None = None,
     idempotency_record: IdempotencyRecord | None = None,
     description: str = "",
@@ -221,8 +234,10 @@ def cash_refund(
     reference (possibly by another agent).
 
     Locks the drawers that took the sale and the paying agent's drawer, by pk (bounded
-    wait), so refunds of one sale run one at a time. Raises InvalidAmount, NotAnAgent,
-    RefundNotAllowed, InsufficientCash (the drawer holds less cash) or Busy.
+    wait), so refunds of one sale run one at a time. The refund is in the sale's currency
+    (the agent's drawer of it); `currency`, when given, must be it. Raises InvalidAmount,
+    CurrencyMismatch, NotAnAgent, RefundNotAllowed, InsufficientCash (the drawer holds less
+    cash) or Busy.
     """
     amount_require(amount)
     totals_args = {
@@ -247,14 +262,20 @@ def cash_refund(
                 )
                 % reference
             )
-        currency = Account.objects.get(pk=next(iter(totals.revenue_account_ids))).currency
-        drawer = drawer_get_or_create(agent=agent, currency=currency)
+        sale_currency = Account.objects.get(pk=next(iter(totals.revenue_account_ids))).currency
+        currency_match(
+            given=currency,
+            expected=sale_currency,
+            what=f"{reference_type} {reference_id}",
+        )
+        drawer = drawer_get_or_create(agent=agent, currency=sale_currency)
         return _refund_post(
             kind=TxnKind.CASH_REFUND,
             totals_args=totals_args,
             lock_ids=[drawer.pk, *totals.source_account_ids],
             payee_id=drawer.pk,
             amount=amount,
+            currency=currency,
             created_by=created_by or agent,
             idempotency_record=idempotency_record,
             description=description,

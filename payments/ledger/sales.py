@@ -21,7 +21,13 @@ from .accounts import (
     revenue_account_get_or_create,
     wallet_get_or_create,
 )
-from .postings import amount_require, overdraft_refuse, transaction_post, transaction_write
+from .postings import (
+    amount_require,
+    currency_match,
+    overdraft_refuse,
+    transaction_post,
+    transaction_write,
+)
 
 Kind = Account.Kind
 TxnKind = Transaction.Kind
@@ -107,21 +113,26 @@ def booking_charge(
     amount: int,
     reference_type: str,
     reference_id: str,
+    currency: str | None = None,
     created_by: User | None = None,
     idempotency_record: IdempotencyRecord | None = None,
     description: str = "",
 ) -> Transaction:
-    """Pay `amount` from the owner's wallet to the company, less the platform's commission.
+    """Pay `amount` from the owner's wallet in the company's currency to the company, less
+    the platform's commission. `currency`, when given (what the sale is priced in), must be
+    the company's.
 
     Entries: wallet −amount; company revenue +(amount − commission); platform commission
     +commission, where commission = amount × company.commission_bp // 10 000 (rounded down;
     see `money.split_commission`).
 
-    Locks the wallet row (bounded wait). Raises InvalidAmount, InsufficientFunds (nothing
-    written) or Busy. Works inside an outer transaction. `wallet_sale_post` is the same
-    charge for callers that bound their own transaction's lock waits.
+    Locks the wallet row (bounded wait). Raises InvalidAmount, CurrencyMismatch,
+    InsufficientFunds (nothing written) or Busy. Works inside an outer transaction.
+    `wallet_sale_post` is the same charge for callers that bound their own transaction's
+    lock waits.
     """
     amount_require(amount)
+    currency_match(given=currency, expected=company.currency, what=str(company))
     with bounded_lock_wait():
         return wallet_sale_post(
             accounts=wallet_sale_accounts(user=wallet_owner, company=company),
@@ -142,18 +153,22 @@ def cash_sale(
     amount: int,
     reference_type: str,
     reference_id: str,
+    currency: str | None = None,
     created_by: User | None = None,
     idempotency_record: IdempotencyRecord | None = None,
     description: str = "",
 ) -> Transaction:
-    """Record a sale paid in cash to a station agent.
+    """Record a sale paid in cash to a station agent, in the company's currency (the
+    agent's drawer of that currency). `currency`, when given, must be the company's.
 
     Entries: agent's drawer −amount (its cash grows by `amount`); company revenue and
     platform commission as in `booking_charge`.
 
-    Locks the drawer row (bounded wait). Raises InvalidAmount, NotAnAgent or Busy.
+    Locks the drawer row (bounded wait). Raises InvalidAmount, CurrencyMismatch,
+    NotAnAgent or Busy.
     """
     amount_require(amount)
+    currency_match(given=currency, expected=company.currency, what=str(company))
     company_share, commission = money.split_commission(amount, company.commission_bp)
     with transaction.atomic():
         drawer = drawer_get_or_create(agent=agent, currency=company.currency)

@@ -13,24 +13,24 @@ from ttms.accounts.models import User
 from ..models import Account, Entry, Transaction
 
 
-def wallet_for_user(*, user: User) -> Account | None:
-    """The user's wallet in the deployment currency, or None before their first top-up."""
-    return Account.objects.filter(
-        kind=Account.Kind.WALLET, user=user, currency=money.default_currency()
-    ).first()
+def wallets_for_user(*, user: User) -> QuerySet[Account]:
+    """The user's wallets, one per currency they have used, ordered by currency."""
+    return Account.objects.filter(kind=Account.Kind.WALLET, user=user).order_by("currency")
 
 
-def wallet_entries_for_user(*, user: User) -> QuerySet[Entry]:
-    """The entries of the user's wallet, newest first, with their transaction."""
-    return (
-        Entry.objects.filter(
-            account__kind=Account.Kind.WALLET,
-            account__user=user,
-            account__currency=money.default_currency(),
-        )
-        .select_related("transaction")
-        .order_by("-pk")
-    )
+def wallet_for_user(*, user: User, currency: str | None = None) -> Account | None:
+    """The user's wallet in `currency` (default: the default currency), or None before
+    their first top-up in it."""
+    return wallets_for_user(user=user).filter(currency=currency or money.default_currency()).first()
+
+
+def wallet_entries_for_user(*, user: User, currency: str | None = None) -> QuerySet[Entry]:
+    """The entries of the user's wallet in `currency` (all their wallets when None), newest
+    first, with their transaction and account."""
+    entries = Entry.objects.filter(account__kind=Account.Kind.WALLET, account__user=user)
+    if currency is not None:
+        entries = entries.filter(account__currency=currency)
+    return entries.select_related("transaction", "account").order_by("-pk")
 
 
 def account_entries_sum(*, account: Account) -> int:
@@ -104,8 +104,9 @@ def _period_bounds(company: Company, start: date, end: date) -> tuple[datetime, 
 
 
 def settlement_for_company(*, company: Company, start: date, end: date) -> Settlement:
-    """The company's settlement for the days start..end (inclusive, its local time)."""
-    currency = money.default_currency()
+    """The company's settlement for the days start..end (inclusive, its local time), in
+    the company's currency."""
+    currency = company.currency
     revenue = Account.objects.filter(
         kind=Account.Kind.REVENUE, company=company, currency=currency
     ).first()
@@ -163,3 +164,12 @@ def settlements(*, companies: QuerySet[Company], start: date, end: date) -> list
         settlement_for_company(company=company, start=start, end=end)
         for company in companies.order_by("name")
     ]
+
+
+def commission_by_currency(settlements: list[Settlement]) -> list[tuple[str, int]]:
+    """The platform's commission over these settlements, one (currency, total) per
+    currency, ordered by currency: amounts of different currencies are never added."""
+    totals: dict[str, int] = {}
+    for settlement in settlements:
+        totals[settlement.currency] = totals.get(settlement.currency, 0) + settlement.commission
+    return sorted(totals.items())

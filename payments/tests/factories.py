@@ -41,10 +41,10 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     currency = "INR"
 
 
-def fund_wallet(user, amount: int) -> Payment:
-    """Credit `user`'s wallet through a succeeded sandbox payment (the real service path,
-    minus the signature, which webhook tests cover)."""
-    payment = PaymentFactory(user=user, amount=amount)
+def fund_wallet(user, amount: int, currency: str = "INR") -> Payment:
+    """Credit `user`'s wallet in `currency` through a succeeded sandbox payment (the real
+    service path, minus the signature, which webhook tests cover)."""
+    payment = PaymentFactory(user=user, amount=amount, currency=currency)
     provider_event_apply(
         provider="sandbox",
         event=ProviderEvent(

@@ -30,7 +30,12 @@ def test_wallet_needs_sign_in(api_client):
 def test_wallet_of_a_new_user_is_empty(passenger_client):
     response = passenger_client.get("/api/v1/wallet/")
 
-    assert response.json() == {"currency": "INR", "balance": 0, "balance_display": "₹0.00"}
+    assert response.json() == {
+        "currency": "INR",
+        "balance": 0,
+        "balance_display": "₹0.00",
+        "wallets": [{"currency": "INR", "balance": 0, "balance_display": "₹0.00"}],
+    }
 
 
 def test_wallet_shows_the_balance_in_minor_units(passenger_client, passenger):
@@ -42,6 +47,7 @@ def test_wallet_shows_the_balance_in_minor_units(passenger_client, passenger):
         "currency": "INR",
         "balance": 123_456,
         "balance_display": "₹1,234.56",
+        "wallets": [{"currency": "INR", "balance": 123_456, "balance_display": "₹1,234.56"}],
     }
 
 

@@ -42,6 +42,7 @@ def test_a_sound_ledger_passes(books):
     lines = check().splitlines()
     assert [line for line in lines if "payments." in line] == [
         "ok    payments.invariants.transactions_sum_to_zero",
+        "ok    payments.invariants.currencies_sum_to_zero",
         "ok    payments.invariants.balances_equal_entries",
         "ok    payments.invariants.idempotency_keys_moved_money_once",
     ]
@@ -67,6 +68,22 @@ def test_an_unbalanced_transaction_fails(books):
 
     assert code == 1
     assert f"- transaction {charge.pk} (booking_charge) has 2 entries summing to -200" in report
+
+
+def test_an_entry_on_an_account_of_another_currency_fails_per_currency(books):
+    charge = Transaction.objects.get(kind="booking_charge")
+    commission = Entry.objects.get(transaction=charge, account__kind="commission")
+    rwf_commission = Account.objects.create(kind="commission", currency="RWF")
+    Entry.objects.filter(pk=commission.pk).update(account=rwf_commission)
+
+    report, code = check_fails()
+
+    assert code == 1
+    assert "FAIL  payments.invariants.currencies_sum_to_zero: 2 problem(s)" in report
+    assert "- the entries in INR sum to -200, not zero" in report
+    assert "- the entries in RWF sum to 200, not zero" in report
+    assert "FAIL  payments.invariants.transactions_sum_to_zero: 1 problem(s)" in report
+    assert f"- transaction {charge.pk} has an entry on an account of another currency" in report
 
 
 def test_a_payment_pointing_at_money_it_did_not_move_fails(books, passenger):

@@ -29,7 +29,10 @@ def test_wallet_page_shows_balance_history_and_the_nav_link(signed_in, passenger
     html = signed_in.get("/wallet/").content.decode()
 
     assert '<a href="/wallet/">Wallet</a>' in html
-    assert '<p class="wallet-balance" data-testid="wallet-balance">₹1,234.50</p>' in html
+    assert (
+        '<a href="?currency=INR" aria-current="true" class="wallet-balance" '
+        'data-testid="wallet-balance" data-currency="INR">₹1,234.50</a>'
+    ) in html
     assert "Wallet top-up" in html
     assert "+₹1,234.50" in html
 

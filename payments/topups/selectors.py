@@ -9,6 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fleet.models import Company
+from ttms import money
 from ttms.accounts.models import User
 
 from ..models import Payment
@@ -59,3 +61,11 @@ def topups_stopped_for_user(*, user: User, now: datetime | None = None) -> Query
         | Q(status=Payment.Status.PENDING, created_at__lt=payments_pending_cutoff(now=now)),
         created_at__gte=now - TOPUP_STOPPED_SHOWN_FOR,
     )
+
+
+def topup_currencies() -> list[str]:
+    """The currencies a wallet may be topped up in, sorted: those the active operators sell
+    (a wallet of any other could never be spent), or the default currency while no
+    operator is active yet."""
+    sold = sorted(set(Company.objects.filter(is_active=True).values_list("currency", flat=True)))
+    return sold or [money.default_currency()]

@@ -9,6 +9,7 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,14 @@ from django.utils.translation import gettext as _
 from ttms import money
 from ttms.accounts.models import User
 
-from ..exceptions import Busy, InvalidAmount, PaymentNotFound, PaymentNotPending
+from ..exceptions import (
+    Busy,
+    CurrencyNotSold,
+    InvalidAmount,
+    PaymentNotFound,
+    PaymentNotPending,
+    UnknownCurrency,
+)
 from ..ledger.postings import amount_require
 from ..locks import payment_lock
 from ..models import IdempotencyRecord, Payment
@@ -26,19 +34,51 @@ from .providers import get_provider
 logger = logging.getLogger(__name__)
 
 
-def topup_amount_check(*, amount: object) -> int:
-    """Return `amount` when a top-up may be of it (minor units, TTMS_TOPUP_MIN_AMOUNT to
-    TTMS_TOPUP_MAX_AMOUNT); raise InvalidAmount naming the limit it is outside of, however
-    far outside (the page form and the API show the same message)."""
+def topup_limits(*, currency: str) -> tuple[int, int]:
+    """(least, most) a top-up in `currency` may be, in its minor units, from
+    TTMS_TOPUP_LIMITS (major units); 1 to 100 000 major units for a currency not listed."""
+    low, high = settings.TTMS_TOPUP_LIMITS.get(currency, ("1", "100000"))
+    try:
+        return money.from_major_string(low, currency), money.from_major_string(high, currency)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TTMS_TOPUP_LIMITS: {currency} {low}-{high} has more decimals than {currency} has."
+        ) from exc
+
+
+def topup_currency_check(*, currency: object) -> str:
+    """Return `currency` when a wallet may be topped up in it: a known ISO 4217 code that
+    some active operator sells (see `selectors.topup_currencies`). Raises UnknownCurrency
+    or CurrencyNotSold, on the field `currency`."""
+    if not money.is_known_currency(currency):
+        message = _("%(currency)s is not a currency code (ISO 4217, e.g. INR or RWF).") % {
+            "currency": repr(currency)[:20]
+        }
+        raise UnknownCurrency(message, fields={"currency": [message]})
+    sold = selectors.topup_currencies()
+    if currency not in sold:
+        message = _(
+            "No operator sells tickets in %(currency)s, so a wallet cannot be topped up in "
+            "it. Choose one of: %(sold)s."
+        ) % {"currency": currency, "sold": ", ".join(sold)}
+        raise CurrencyNotSold(message, fields={"currency": [message]})
+    return currency
+
+
+def topup_amount_check(*, amount: object, currency: str) -> int:
+    """Return `amount` when a top-up in `currency` may be of it (minor units, within
+    `topup_limits`); raise InvalidAmount naming the limit it is outside of, however far
+    outside (the page form and the API show the same message)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         amount_require(amount)
-    if amount < settings.TTMS_TOPUP_MIN_AMOUNT:
+    least, most = topup_limits(currency=currency)
+    if amount < least:
         message = _("The least you can top up is %(limit)s.") % {
-            "limit": money.format_money(settings.TTMS_TOPUP_MIN_AMOUNT)
+            "limit": money.format_money(least, currency)
         }
-    elif amount > settings.TTMS_TOPUP_MAX_AMOUNT:
+    elif amount > most:
         message = _("The most you can top up at once is %(limit)s.") % {
-            "limit": money.format_money(settings.TTMS_TOPUP_MAX_AMOUNT)
+            "limit": money.format_money(most, currency)
         }
     else:
         return amount
@@ -50,18 +90,23 @@ def wallet_topup_start(
     user: User,
     amount: int,
     provider: str,
+    currency: str | None = None,
     payer: str = "",
     idempotency_record: IdempotencyRecord | None = None,
 ) -> Payment:
-    """Start a wallet top-up: a pending payment the provider will confirm or decline.
+    """Start a wallet top-up of `amount` minor units of `currency` (default: the default
+    currency): a pending payment the provider will confirm or decline, crediting the
+    user's wallet in that currency.
 
     No money moves yet: the wallet is credited when the provider's signed event says the
     payment succeeded (`provider_event_apply`). For a provider that must be asked to
     collect, the request goes out after the commit (a Celery task), never inside the
-    transaction. Raises InvalidAmount (see `topup_amount_check`), ProviderUnavailable or
-    InvalidPayer.
+    transaction. Raises UnknownCurrency or CurrencyNotSold (see `topup_currency_check`),
+    InvalidAmount (see `topup_amount_check`), ProviderUnavailable or InvalidPayer; nothing
+    is written then.
     """
-    topup_amount_check(amount=amount)
+    currency = topup_currency_check(currency=currency or money.default_currency())
+    topup_amount_check(amount=amount, currency=currency)
     adapter = get_provider(provider)
     payer = adapter.validate_payer(payer)
     with transaction.atomic():
@@ -69,7 +114,7 @@ def wallet_topup_start(
             user=user,
             provider=provider,
             amount=amount,
-            currency=money.default_currency(),
+            currency=currency,
             payer=payer,
             provider_reference=adapter.new_reference(),
             idempotency_record=idempotency_record,
@@ -79,7 +124,9 @@ def wallet_topup_start(
 
             payment_id = str(payment.pk)
             transaction.on_commit(lambda: payment_request_task.delay(payment_id), robust=True)
-    logger.info("payments: top-up %s of %s started with %s", payment.pk, amount, provider)
+    logger.info(
+        "payments: top-up %s of %s %s started with %s", payment.pk, amount, currency, provider
+    )
     return payment
 
 
