@@ -264,8 +264,8 @@ class TripAdmin(FleetTripAdmin):
     @admin.action(description=gettext_lazy("Swap vehicle (asks which)"), permissions=["change"])
     def swap_vehicle(self, request, queryset):
         """Move the trips to another vehicle of their company, with their passengers
-        (`vehicle_swap`): refused, saying why, when the vehicle is too small
-        for the seats sold."""
+        (`vehicle_swap`): refused, saying why, when the vehicle is too small for the
+        seats sold or lacks a class sold (unless the operator upgrades, which it reports)."""
         companies = set(queryset.values_list("route__company_id", flat=True))
         if len(companies) != 1:
             self.message_user(
@@ -292,19 +292,21 @@ class TripAdmin(FleetTripAdmin):
                         messages.ERROR,
                     )
                     continue
-                self.message_user(
-                    request,
-                    _(
-                        "{trip} now runs with {vehicle}: {kept} passenger(s) kept their seats, "
-                        "{moved} moved (and told)."
-                    ).format(
-                        trip=trip,
-                        vehicle=vehicle.code,
-                        kept=result.kept,
-                        moved=len(result.reseated),
-                    ),
-                    messages.SUCCESS,
+                done = _(
+                    "{trip} now runs with {vehicle}: {kept} passenger(s) kept their seats, "
+                    "{moved} moved (and told)."
+                ).format(
+                    trip=trip,
+                    vehicle=vehicle.code,
+                    kept=result.kept,
+                    moved=len(result.reseated),
                 )
+                for lacking, given in result.upgrades.items():
+                    done += " " + _(
+                        "{vehicle} has no {lacking} seats: those passengers were upgraded to "
+                        "{given} at the fare they paid."
+                    ).format(vehicle=vehicle.code, lacking=lacking, given=given)
+                self.message_user(request, done, messages.SUCCESS)
             return None
         return TemplateResponse(
             request,

@@ -64,8 +64,10 @@ class OperatorTripStatusView(OperatorView):
 class OperatorTripVehicleView(OperatorView):
     """Swap a trip's vehicle for another of its company before it departs, with its
     passengers: seat numbers kept where the new vehicle has them, the others reseated and
-    told (`vehicle_swap`). Refused (409 vehicle_swap_refused, nothing changed)
-    when the vehicle has fewer seats in a class than are sold on its busiest leg."""
+    told (`vehicle_swap`). Refused (409, nothing changed): `vehicle_swap_refused` when
+    the vehicle has fewer seats in a class than are sold on its busiest leg;
+    `swap_class_missing` when it lacks a class with passengers, unless the operator allows
+    upgrades and it has a better class with room, which then takes them at their fare."""
 
     @extend_schema_serializer(component_name="TripVehicleSwap")
     class InputSerializer(serializers.Serializer):
@@ -88,7 +90,14 @@ class OperatorTripVehicleView(OperatorView):
         kept = serializers.IntegerField(help_text="Passengers who kept their seat.")
         reseated = serializers.ListField(
             child=serializers.DictField(),
-            help_text="Passengers moved: PNR, passenger index, from and to (coach, seat).",
+            help_text=(
+                "Passengers moved: PNR, passenger index, class, from and to (coach, seat); "
+                "`upgraded_from`: the class they held when moved up to a better one."
+            ),
+        )
+        upgrades = serializers.DictField(
+            child=serializers.CharField(),
+            help_text="Class the new vehicle lacks -> the better class its passengers got.",
         )
 
     @extend_schema(
@@ -97,7 +106,10 @@ class OperatorTripVehicleView(OperatorView):
             200: OutputSerializer,
             400: error_response("Invalid fields"),
             404: error_response("No such trip"),
-            409: error_response("Departed, or the vehicle is too small"),
+            409: error_response(
+                "Departed, the vehicle is too small (vehicle_swap_refused), or it lacks a "
+                "class sold (swap_class_missing)"
+            ),
         },
     )
     def post(self, request, pk: int):
@@ -119,9 +131,11 @@ class OperatorTripVehicleView(OperatorView):
                             "class": r.class_code,
                             "from": {"coach": r.before.coach, "seat": r.before.seat},
                             "to": {"coach": r.after.coach, "seat": r.after.seat},
+                            **({"upgraded_from": r.upgraded_from} if r.upgraded_from else {}),
                         }
                         for r in result.reseated
                     ],
+                    "upgrades": result.upgrades,
                 }
             ).data
         )

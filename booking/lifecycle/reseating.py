@@ -45,8 +45,9 @@ class Seating:
 @dataclass(frozen=True)
 class Shortfall:
     """A class the new vehicle cannot carry: `need` places on its busiest leg (`leg`), it
-    has `have`. `kind` is "seats" (whole seats) or "rac" (RAC half berths), or "class"
-    when the vehicle lacks the class altogether (`need`: passengers holding or waiting)."""
+    has `have`. `kind` is "seats" (whole seats) or "rac" (RAC half berths), "class" when
+    the vehicle lacks the class altogether (`need`: passengers holding or waiting), or
+    "upgrade" when it lacks it and has no better class with room for them either."""
 
     class_code: str
     kind: str

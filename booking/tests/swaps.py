@@ -12,20 +12,30 @@ from ttms.notifications.models import OutboxMessage
 from ..models import Passenger, Place, TripClass
 
 
-def bus(company, code: str, rows: int, *, coach: str = "B1", grid: str = ""):
-    """A bus of one STANDARD coach: 2+2 seats in `rows` rows, or the seats of `grid`."""
+def bus(
+    company,
+    code: str,
+    rows: int,
+    *,
+    coach: str = "B1",
+    grid: str = "",
+    class_code: str = "STANDARD",
+    more: tuple = (),
+):
+    """A bus of one coach of `class_code` (2+2 seats in `rows` rows, or the seats of
+    `grid`), and the coaches of `more`, each (code, class code, rows of 2+1 seats)."""
     if grid:
         layout = SeatLayout.objects.create(
             company=company, name=f"{code} plan", kind="GRID", grid=grid
         )
     else:
         layout = standard_layout(kind="BUS22", rows=rows)
-    return vehicle_create(
-        company=company,
-        code=code,
-        kind="bus",
-        coaches=[(coach, travel_class_standard(code="STANDARD"), layout)],
-    )
+    coaches = [(coach, travel_class_standard(code=class_code), layout)]
+    coaches += [
+        (extra, travel_class_standard(code=extra_class), standard_layout(kind="BUS21", rows=n))
+        for extra, extra_class, n in more
+    ]
+    return vehicle_create(company=company, code=code, kind="bus", coaches=coaches)
 
 
 def seats(pnrs) -> list[tuple]:
@@ -49,7 +59,14 @@ def snapshot(trip) -> dict:
             Passenger.objects.order_by("pk").values_list("status", "seat_id", "half", "quota")
         ),
         "places": list(Place.objects.order_by("pk").values_list("pk", "seat_id", "legs_low")),
-        "classes": list(TripClass.objects.values_list("seats", "promotion_due", "closed")),
+        "classes": list(
+            TripClass.objects.order_by("pk").values_list(
+                "class_code", "seats", "promotion_due", "closed"
+            )
+        ),
+        "trip_classes": list(
+            Passenger.objects.order_by("pk").values_list("trip_class_id", "pnr__class_code", "fare")
+        ),
         "vehicle": Trip.objects.get(pk=trip.pk).vehicle_id,
         "events": TripEvent.objects.count(),
         "outbox": OutboxMessage.objects.count(),

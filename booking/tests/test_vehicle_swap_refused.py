@@ -77,6 +77,7 @@ def test_a_cancelled_trip_cannot_change_vehicle(bus_trip, sell):
 
 def test_a_charted_trip_keeps_its_vehicle(bus_trip, sell):
     trip = bus_trip(rows=2)
+    Company.objects.filter(pk=trip.route.company_id).update(charting=True)
     sell(trip, 1)
     chart_prepare(trip=trip, now=trip.departure_at - timedelta(hours=2))
     before = snapshot(trip)

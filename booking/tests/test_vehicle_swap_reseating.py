@@ -38,6 +38,8 @@ def test_a_bigger_bus_keeps_seat_numbers_and_promotes_the_waitlist(
     bus_trip, sell, django_capture_on_commit_callbacks
 ):
     trip = bus_trip(rows=2)  # 8 seats
+    # An operator that charts keeps a waiting list (a bus operator's default has none).
+    Company.objects.filter(pk=trip.route.company_id).update(charting=True)
     seated = sell(trip, 8)
     waiting = sell(trip, 3)
     assert [s for s, *_ in seats(waiting)] == ["WL", "WL", "WL"]

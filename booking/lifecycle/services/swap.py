@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fleet.models import Trip, Vehicle
+from fleet.models import Company, TravelClass, Trip, Vehicle
 from fleet.services import (
     trip_vehicle_set,
 )
@@ -52,6 +53,7 @@ class Reseat:
     after: rules.Placement
     half_before: int
     half_after: int
+    upgraded_from: str = ""  # the class they held, when moved up to `class_code`
 
 
 @dataclass
@@ -68,16 +70,25 @@ class SwapResult:
     kept: int = 0
     reseated: list[Reseat] = field(default_factory=list)
     renumbered_classes: list[str] = field(default_factory=list)
+    upgrades: dict[str, str] = field(default_factory=dict)  # class lacking -> class given
 
 
 @dataclass
 class _ClassPlan:
-    trip_class: TripClass
+    trip_class: TripClass | None  # None: a class only the new vehicle has, not created yet
     seats: list[rules.SeatRow]
     riders: list[Rider]
     owners: dict[int, tuple]  # passenger id -> (status, quota, index, name, number, user id)
     before: dict[int, tuple[rules.Placement, int]]
     old_place_ids: list[int]
+    upgraded: dict[int, str] = field(default_factory=dict)  # passenger id -> class held
+
+    def take(self, other: "_ClassPlan") -> None:
+        """Seat the riders of `other` (a class the new vehicle lacks) in this class."""
+        self.riders = self.riders + other.riders
+        self.owners = {**self.owners, **other.owners}
+        self.before = {**self.before, **other.before}
+        self.upgraded.update(dict.fromkeys(other.owners, other.trip_class.class_code))
 
 
 def vehicle_swap(
@@ -95,8 +106,12 @@ def vehicle_swap(
     (VehicleSwapRefused, nothing written) unless the vehicle is another active one of the
     trip's company and, class by class, it has whole seats for the most whole-seat
     passengers riding any one leg and RAC half berths for the most RAC passengers on any
-    leg, and every class holding or waiting passengers; the message names the class and
-    the numbers. TripLocked once the trip has departed, arrived or been cancelled.
+    leg. A class the vehicle lacks while passengers hold or wait for it is refused
+    (`swap_class_missing`) unless the operator allows upgrades (`rules.swap_upgrades`) and
+    the vehicle has a better class (a lower `TravelClass.rank`) with room for them too: the
+    nearest such class takes them, their PNRs move to it, their fares stay as paid, and
+    each is told ("passenger.upgraded"). The message names the class and the numbers.
+    TripLocked once the trip has departed, arrived or been cancelled.
 
     Accepted: the new vehicle's places are created (earmarked by `class_quotas`), the
     passengers reseated (`reseat`: numbers kept where the new layout has them, the rest
@@ -126,40 +141,45 @@ def vehicle_swap(
                 details={"seats": result.seats},
             )
             return result
+        company = locked.route.company
         plans, active = _load(trip_classes, new_seats)
         problems = [
             s
             for plan in plans
+            if plan.trip_class.class_code in new_seats
             for s in shortfalls(plan.trip_class.class_code, plan.riders, plan.seats)
-        ]
-        problems += [
-            Shortfall(tc.class_code, "class", count, 0)
-            for tc in trip_classes
-            if tc.class_code not in new_seats
-            for count in [active.get(tc.pk, 0)]
-            if count
         ]
         if problems:
             raise VehicleSwapRefused(
                 swap_refusal(locked, vehicle, problems),
                 fields={"vehicle": [gettext("Too small for the seats sold.")]},
             )
-        company = locked.route.company
+        lacking = [
+            plan
+            for plan in plans
+            if plan.trip_class.class_code not in new_seats and active.get(plan.trip_class.pk)
+        ]
+        kept_plans = {
+            p.trip_class.class_code: p for p in plans if p.trip_class.class_code in new_seats
+        }
+        for class_code, seats in new_seats.items():
+            if class_code not in kept_plans:
+                kept_plans[class_code] = _ClassPlan(None, seats, [], {}, {}, [])
+        result.upgrades = _upgrades(company, lacking, kept_plans, active, locked, vehicle)
+        for class_code, plan in kept_plans.items():
+            if plan.trip_class is None:
+                plan.trip_class = TripClass.objects.create(
+                    trip=locked, class_code=class_code, seats=len(plan.seats), created_at=now
+                )
         messages = []
-        for plan in plans:
+        for plan in kept_plans.values():
             moved = _apply(plan, company, result)
             messages += [
                 _reseated_message(r, plan.owners[r.passenger_id][5], vehicle) for r in moved
             ]
-        existing = {tc.class_code: tc for tc in trip_classes}
-        for class_code, seats in new_seats.items():
-            if class_code not in existing:
-                trip_class = TripClass.objects.create(
-                    trip=locked, class_code=class_code, seats=len(seats), created_at=now
-                )
-                Place.objects.bulk_create(
-                    class_places(trip_class, seats, class_quotas(company, class_code, seats))
-                )
+        for source in lacking:
+            target = kept_plans[result.upgrades[source.trip_class.class_code]].trip_class
+            messages += _move_class(source.trip_class, target, vehicle)
         for trip_class in trip_classes:
             if trip_class.class_code not in new_seats:
                 _remove_class(trip_class)
@@ -174,6 +194,7 @@ def vehicle_swap(
                 "kept": result.kept,
                 "reseated": len(result.reseated),
                 "renumbered": result.renumbered_classes,
+                **({"upgraded": result.upgrades} if result.upgrades else {}),
             },
         )
     return result
@@ -182,8 +203,9 @@ def vehicle_swap(
 def _load(
     trip_classes: list[TripClass], new_seats: dict[str, list[rules.SeatRow]]
 ) -> tuple[list[_ClassPlan], dict[int, int]]:
-    """The classes the new vehicle has, with their seated passengers and old places (two
-    queries), and the number of active passengers per class."""
+    """Every class of the trip, with its seated passengers, old places and the new
+    vehicle's seats of the class (none when it lacks it): two queries; and the number of
+    active passengers per class."""
     ids = [tc.pk for tc in trip_classes]
     old: dict[int, dict[int, tuple]] = {}  # class -> seat id -> (coach, number, berth, rac)
     place_ids: dict[int, list[int]] = {}
@@ -246,14 +268,13 @@ def _load(
     plans = [
         _ClassPlan(
             tc,
-            new_seats[tc.class_code],
+            new_seats.get(tc.class_code, []),
             riders.get(tc.pk, []),
             owners.get(tc.pk, {}),
             before.get(tc.pk, {}),
             place_ids.get(tc.pk, []),
         )
         for tc in trip_classes
-        if tc.class_code in new_seats
     ]
     return plans, dict(active)
 
@@ -285,11 +306,27 @@ def _apply(plan: _ClassPlan, company, result: SwapResult) -> list[Reseat]:
         )
         placement, half = plan.before[passenger_id]
         after = rules.Placement(seat.seat.coach_code, seat.seat.number, seat.seat.berth_type)
-        if (placement.coach, placement.seat, half) == (after.coach, after.seat, seat.half):
+        upgraded_from = plan.upgraded.get(passenger_id, "")
+        if not upgraded_from and (placement.coach, placement.seat, half) == (
+            after.coach,
+            after.seat,
+            seat.half,
+        ):
             result.kept += 1
             continue
         moved.append(
-            Reseat(passenger_id, number, index, name, class_code, placement, after, half, seat.half)
+            Reseat(
+                passenger_id,
+                number,
+                index,
+                name,
+                class_code,
+                placement,
+                after,
+                half,
+                seat.half,
+                upgraded_from,
+            )
         )
     Place.objects.filter(pk__in=plan.old_place_ids).delete()
     Place.objects.bulk_create(places, batch_size=2_000)
@@ -304,24 +341,44 @@ def _apply(plan: _ClassPlan, company, result: SwapResult) -> list[Reseat]:
 
 
 def _remove_class(trip_class: TripClass) -> None:
-    """A class the new vehicle lacks (nobody holds or waits for it): gone, or, if cancelled
-    PNRs still point at it, left empty and closed to bookings."""
+    """A class the new vehicle lacks (nobody holds or waits for it any more): gone, or, if
+    cancelled PNRs or promotions still point at it, left empty and closed to bookings."""
     Place.objects.filter(trip_class=trip_class).delete()
-    if Pnr.objects.filter(trip_class=trip_class).exists():
+    if (
+        Pnr.objects.filter(trip_class=trip_class).exists()
+        or Promotion.objects.filter(trip_class=trip_class).exists()
+    ):
         TripClass.objects.filter(pk=trip_class.pk).update(seats=0, closed=True, promotion_due=False)
     else:
         trip_class.delete()
 
 
-def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
-    def where(placement: rules.Placement, half: int) -> dict:
-        return {
-            "coach": placement.coach,
-            "seat": placement.seat,
-            "berth": placement.berth_type,
-            "half": half,
-        }
+def _where(placement: rules.Placement, half: int) -> dict:
+    return {
+        "coach": placement.coach,
+        "seat": placement.seat,
+        "berth": placement.berth_type,
+        "half": half,
+    }
 
+
+def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
+    """ "passenger.reseated" for a move within the class; "passenger.upgraded" (the class
+    held and the class given, the fare unchanged) for a move up to a better class."""
+    if move.upgraded_from:
+        return Message(
+            topic="passenger.upgraded",
+            user_id=user_id,
+            payload={
+                "pnr": move.pnr,
+                "passenger": move.index,
+                "name": move.name,
+                "vehicle": vehicle.code,
+                "from": {"class": move.upgraded_from, **_where(move.before, move.half_before)},
+                "to": {"class": move.class_code, **_where(move.after, move.half_after)},
+                "fare_unchanged": True,
+            },
+        )
     return Message(
         topic="passenger.reseated",
         user_id=user_id,
@@ -331,7 +388,111 @@ def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
             "name": move.name,
             "class": move.class_code,
             "vehicle": vehicle.code,
-            "from": where(move.before, move.half_before),
-            "to": where(move.after, move.half_after),
+            "from": _where(move.before, move.half_before),
+            "to": _where(move.after, move.half_after),
         },
     )
+
+
+def _class_ranks(company: Company, codes: set[str]) -> dict[str, int]:
+    """Rank of each class code (a lower rank is a better class): the company's own class of
+    that code, else the shared one; one query."""
+    ranks: dict[str, int] = {}
+    for code, rank, own in (
+        TravelClass.objects.filter(Q(company=company) | Q(company=None), code__in=codes)
+        .order_by("company_id")
+        .values_list("code", "rank", "company_id")
+    ):
+        if own is not None or code not in ranks:
+            ranks[code] = rank
+    return ranks
+
+
+def _upgrades(
+    company: Company,
+    lacking: list[_ClassPlan],
+    plans: dict[str, _ClassPlan],
+    active: dict[int, int],
+    trip: Trip,
+    vehicle: Vehicle,
+) -> dict[str, str]:
+    """For each class the new vehicle lacks while passengers hold or wait for it, the class
+    they move up to: only when the operator allows upgrades (`rules.swap_upgrades`), the
+    nearest better class of the new vehicle whose seats also fit them on every leg. Their
+    riders join that class's plan. Raises VehicleSwapRefused (`swap_class_missing`) naming
+    each class left without one."""
+    if not lacking:
+        return {}
+    allowed = company.rules.swap_upgrades
+    ranks = _class_ranks(company, {p.trip_class.class_code for p in lacking} | set(plans))
+    chosen: dict[str, str] = {}
+    problems = []
+    for source in sorted(
+        lacking, key=lambda p: (ranks.get(p.trip_class.class_code, 999), p.trip_class.class_code)
+    ):
+        code = source.trip_class.class_code
+        rank = ranks.get(code)
+        better = sorted(
+            (c for c in plans if rank is not None and ranks.get(c, 999) < rank),
+            key=lambda c: (-ranks[c], c),
+        )
+        target = next(
+            (
+                c
+                for c in better
+                if not shortfalls(c, plans[c].riders + source.riders, plans[c].seats)
+            ),
+            None,
+        )
+        if allowed and target is not None:
+            plans[target].take(source)
+            chosen[code] = target
+        else:
+            kind = "upgrade" if allowed else "class"
+            problems.append(Shortfall(code, kind, active[source.trip_class.pk], 0))
+    if problems:
+        raise VehicleSwapRefused(
+            swap_refusal(trip, vehicle, problems),
+            code="swap_class_missing",
+            fields={
+                "vehicle": [
+                    gettext("Has no {class_code} seats.").format(class_code=p.class_code)
+                    for p in problems
+                ]
+            },
+        )
+    return chosen
+
+
+def _move_class(source: TripClass, target: TripClass, vehicle: Vehicle) -> list[Message]:
+    """The PNRs of `source` with anyone still travelling, all their passengers with them,
+    now of `target`; those waiting (their seated fellow passengers are told by `_apply`)
+    are told of the upgrade too. Fares are left as paid."""
+    pnr_ids = list(
+        Pnr.objects.filter(trip_class=source, passengers__status__in=ACTIVE_STATUSES)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    waiting = list(
+        Passenger.objects.filter(pnr_id__in=pnr_ids, status=PassengerStatus.WAITLISTED)
+        .order_by("pk")
+        .values_list("pnr__number", "index", "name", "pnr__user_id")
+    )
+    Passenger.objects.filter(pnr_id__in=pnr_ids).update(trip_class=target)
+    Pnr.objects.filter(pk__in=pnr_ids).update(trip_class=target, class_code=target.class_code)
+    return [
+        Message(
+            topic="passenger.upgraded",
+            user_id=user_id,
+            payload={
+                "pnr": number,
+                "passenger": index,
+                "name": name,
+                "vehicle": vehicle.code,
+                "from": {"class": source.class_code},
+                "to": {"class": target.class_code},
+                "fare_unchanged": True,
+            },
+        )
+        for number, index, name, user_id in waiting
+    ]

@@ -1,6 +1,6 @@
 """Why a trip's vehicle cannot be swapped: the checks made under the trip's lock before
 anything moves (`swap_check`), and the refusal naming each class the new vehicle is too
-small for (`swap_refusal`)."""
+small for or lacks (`swap_refusal`)."""
 
 from django.utils.translation import gettext
 
@@ -83,6 +83,14 @@ def swap_refusal(trip: Trip, vehicle: Vehicle, problems: list[Shortfall]) -> str
                     vehicle=vehicle.code,
                     have=p.have,
                 )
+            )
+        elif p.kind == "upgrade":
+            parts.append(
+                gettext(
+                    "{class_code}: {need} passengers hold or wait for seats, "
+                    "{vehicle} has no {class_code} seats and no better class with room "
+                    "for them"
+                ).format(class_code=p.class_code, need=p.need, vehicle=vehicle.code)
             )
         else:
             parts.append(
