@@ -188,6 +188,7 @@ def cancellation_plan(
                 departure_at=pnr.departure_at,
                 now=now,
                 charted=charted,
+                currency=pnr.currency,
             )
             for p in chosen
         ]
