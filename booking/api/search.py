@@ -28,18 +28,60 @@ from ..sales.selectors.availability import trips_availability, trips_refusals
 class ClassAvailabilitySerializer(serializers.Serializer):
     # "class" is a Python keyword: the field is declared through the class namespace.
     vars()["class"] = serializers.CharField(source="class_code")
+    class_name = serializers.CharField(
+        help_text="The travel class's name, e.g. Sleeper, Standard, VIP (the operator's own "
+        "class of that code, else the shared one)."
+    )
     status = serializers.CharField(
-        help_text="AVAILABLE-n, RAC n or WL n: what a general booking made now would get."
+        help_text="AVAILABLE-n, RAC n or WL n: what a general booking made now would get; "
+        "SOLD OUT when the operator keeps no waiting list and no seat is left."
     )
     free = serializers.DictField(
         child=serializers.IntegerField(),
-        help_text="Quota -> seats free on every leg of the journey.",
+        help_text="Quota -> seats free on every leg of the journey; only quotas the operator "
+        "sells.",
     )
-    rac_free = serializers.IntegerField(help_text="RAC half berths free on every leg.")
-    rac = serializers.IntegerField(help_text="Passengers on RAC in the class.")
-    waitlist = serializers.IntegerField(help_text="Passengers waiting in the class.")
+    rac_free = serializers.IntegerField(
+        required=False,
+        help_text="RAC half berths free on every leg; only when the operator sells RAC.",
+    )
+    rac = serializers.IntegerField(
+        required=False,
+        help_text="Passengers on RAC in the class; only when the operator sells RAC.",
+    )
+    waitlist = serializers.IntegerField(
+        required=False,
+        help_text="Passengers waiting in the class; only when the operator keeps a waiting list.",
+    )
     fares = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Quota -> fare per passenger, minor units."
+        child=serializers.IntegerField(),
+        help_text="Quota -> fare per passenger, minor units of the trip's `currency`; only "
+        "quotas the operator sells.",
+    )
+
+    def to_representation(self, item):
+        data = super().to_representation(item)
+        if not item.sells_rac:
+            del data["rac_free"], data["rac"]
+        if not item.keeps_waitlist:
+            del data["waitlist"]
+        return data
+
+
+@extend_schema_serializer(component_name="OperatorRules")
+class OperatorRulesSerializer(serializers.Serializer):
+    quotas = serializers.ListField(
+        child=serializers.CharField(), help_text="The quotas the operator sells (GENERAL first)."
+    )
+    rac = serializers.BooleanField(
+        help_text="Whether a booking that finds no seat may get RAC (a shared berth)."
+    )
+    waitlist = serializers.BooleanField(
+        help_text="Whether a booking that finds no seat joins a waiting list; without one it "
+        "is refused as sold out."
+    )
+    max_passengers = serializers.IntegerField(
+        help_text="Most passengers per booking (a Tatkal booking: at most 4)."
     )
 
 
@@ -50,6 +92,11 @@ class TripOptionSerializer(serializers.Serializer):
     name = serializers.CharField(source="trip.route.name")
     company = serializers.SerializerMethodField()
     kind = serializers.CharField(source="trip.route.company.kind")
+    currency = serializers.CharField(
+        source="trip.route.company.currency",
+        help_text="ISO 4217 code of the operator's currency: every fare of the trip is in it.",
+    )
+    rules = serializers.SerializerMethodField(help_text="What the operator sells, and how.")
     service_date = serializers.DateField(
         source="trip.service_date", help_text="The day the trip left its first stop."
     )
@@ -87,6 +134,18 @@ class TripOptionSerializer(serializers.Serializer):
         company = option.trip.route.company
         return {"slug": company.slug, "name": company.name}
 
+    @extend_schema_field(OperatorRulesSerializer)
+    def get_rules(self, option) -> dict:
+        operator = option.trip.route.company.rules
+        return OperatorRulesSerializer(
+            {
+                "quotas": list(operator.quotas),
+                "rac": operator.rac,
+                "waitlist": operator.waitlist,
+                "max_passengers": operator.max_passengers,
+            }
+        ).data
+
     def get_departure(self, option) -> str:
         return local_iso(option.departure_at, option.origin)
 
@@ -104,8 +163,9 @@ class TripOptionSerializer(serializers.Serializer):
 
 class TripSearchView(APIView):
     """Trips from one station to another leaving `from` on `date` (the local date at
-    `from`); the stations may be any stops of a route, in that order. Each trip has, per
-    class: seats free per quota for exactly those legs, RAC and WL counts, and fares.
+    `from`); the stations may be any stops of a route, in that order. Each trip has its
+    operator's currency and rules, and per class: its name, seats free per quota sold for
+    exactly those legs, RAC and WL counts where the operator has them, and fares.
     Times are local to each station. A trip that cannot be booked now (it has left `from`,
     or departed) is listed with `bookable` false, why, and no availability."""
 

@@ -65,8 +65,12 @@ def quote(
     departure_at: datetime,
     now: datetime,
     charted: bool,
+    currency: str,
 ) -> Quote:
     """What cancelling one passenger at `now` refunds under `policy`.
+
+    `fare` and the policy's amounts (flat charges, clerkage) are minor units of `currency`,
+    the PNR's (its operator's), in which the rule's sentence writes them.
 
     `departure_at` is when the vehicle leaves the passenger's boarding stop; it and `now` are
     both aware (or both naive). `status` is the passenger's (CNF, RAC or WL), `pnr_quota` the
@@ -95,7 +99,7 @@ def quote(
     if status == CONFIRMED and pnr_quota == Quota.TATKAL and not policy.refunds_confirmed_tatkal:
         return _nothing(fare, gettext("Confirmed Tatkal tickets are not refunded."))
     if status in WAITING_STATUSES and policy.waiting_clerkage is not None:
-        return _waiting_quote(policy, fare=fare, left=left)
+        return _waiting_quote(policy, fare=fare, left=left, currency=currency)
 
     previous = None
     for tier in policy.tiers:
@@ -107,7 +111,7 @@ def quote(
                 )
             flat = policy.flat_charge(class_code) if tier.flat else 0
             charge = min(max(fare * tier.charge_bp // 10_000, flat), fare)
-            terms = _charge_terms(tier.charge_bp, flat if tier.flat else None)
+            terms = _charge_terms(tier.charge_bp, flat if tier.flat else None, currency)
             rule = (
                 gettext("{band}, until charting: {terms}.")
                 if tier.until_charting
@@ -131,7 +135,7 @@ def full_refund(*, fare: int, rule: str) -> Quote:
     return Quote(fare=fare, charge=0, refund=fare, rule=rule)
 
 
-def _waiting_quote(policy: Policy, *, fare: int, left: timedelta) -> Quote:
+def _waiting_quote(policy: Policy, *, fare: int, left: timedelta, currency: str) -> Quote:
     limit = duration_text(policy.waiting_until_minutes)
     if left >= timedelta(minutes=policy.waiting_until_minutes):
         clerkage = policy.waiting_clerkage or 0
@@ -141,7 +145,7 @@ def _waiting_quote(policy: Policy, *, fare: int, left: timedelta) -> Quote:
             gettext(
                 "RAC and waitlisted tickets, at least {limit} before departure: "
                 "fare less {clerkage} clerkage."
-            ).format(limit=limit, clerkage=format_money(clerkage)),
+            ).format(limit=limit, clerkage=format_money(clerkage, currency)),
         )
     return _nothing(
         fare,
@@ -187,14 +191,14 @@ def _band(previous: Tier | None, tier: Tier) -> str:
     return phrase.format(upper=upper, lower=lower)
 
 
-def _charge_terms(charge_bp: int, flat: int | None) -> str:
+def _charge_terms(charge_bp: int, flat: int | None, currency: str) -> str:
     """The charge of a tier in words; `flat` is the class's flat charge when the tier has one."""
     if flat is None:
         if charge_bp == 0:
             return gettext("no charge, full refund")
         return gettext("{percent} charge").format(percent=percent_text(charge_bp))
     if charge_bp == 0:
-        return gettext("flat charge of {amount}").format(amount=format_money(flat))
+        return gettext("flat charge of {amount}").format(amount=format_money(flat, currency))
     return gettext("{percent} charge, at least {amount}").format(
-        percent=percent_text(charge_bp), amount=format_money(flat)
+        percent=percent_text(charge_bp), amount=format_money(flat, currency)
     )

@@ -138,7 +138,7 @@ def rac_from_halves(
 
 
 def allocate(
-    travellers: Sequence[Traveller], places: Iterable[FreePlace], *, quota: str
+    travellers: Sequence[Traveller], places: Iterable[FreePlace], *, quota: str, rac: bool = True
 ) -> AllocationResult:
     """Allocate a PNR's passengers, in order, on the places free for their legs.
 
@@ -148,7 +148,8 @@ def allocate(
     unless the free seats run out before their turn (a later passenger's pick never leaves
     an earlier one waiting); the others of the PNR then join their coaches where possible.
     Every other passenger gets a seat of `quota`, else of GENERAL, else an RAC half berth
-    while any is free, else waits (WL). RAC and WL passengers queue in the booking quota.
+    while any is free (never when `rac` is False: the operator sells no RAC), else waits
+    (WL). RAC and WL passengers queue in the booking quota.
     """
     places = list(places)
     result: list[Allocation | None] = [None] * len(travellers)
@@ -165,7 +166,9 @@ def allocate(
     pending = [i for i in pending if result[i] is None]
     for pool_quota, pool in pools.items():
         seat_from_pool(travellers, pending, pool, result, pool_quota)
-    rac_from_halves(pending, [p for p in places if p.half and p.quota == RAC], result, quota)
+    if rac:
+        halves = [p for p in places if p.half and p.quota == RAC]
+        rac_from_halves(pending, halves, result, quota)
     for index in pending:
         result[index] = Allocation("WL", quota)
     return AllocationResult(passengers=result)

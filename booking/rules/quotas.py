@@ -20,7 +20,8 @@ MAX_TATKAL_PASSENGERS = 4
 MAX_SENIOR_PASSENGERS = 2
 BOOKING_HORIZON_DAYS = 60
 FOREIGN_TOURIST_HORIZON_DAYS = 365
-# The furthest ahead any quota is on sale: search offers no later date.
+# The furthest ahead any quota is on sale with any operator (a horizon is at most 365
+# days): search offers no later date.
 SEARCH_HORIZON_DAYS = max(BOOKING_HORIZON_DAYS, FOREIGN_TOURIST_HORIZON_DAYS)
 # Tatkal opens the day before the journey: AC classes at 10:00, the others at 11:00.
 AC_CLASSES = frozenset({"1A", "2A", "3A", "3E", "CC", "EC", "EA"})
@@ -33,10 +34,11 @@ SEARCH_FIRST_DATE = date(1900, 1, 1)
 SEARCH_LAST_DATE = date(2999, 12, 31)
 
 
-def max_passengers(quota: str) -> int:
-    """The most passengers one PNR in `quota` holds: `MAX_TATKAL_PASSENGERS` (4) for
-    TATKAL, `MAX_PASSENGERS` (6) for any other."""
-    return MAX_TATKAL_PASSENGERS if quota == TATKAL else MAX_PASSENGERS
+def max_passengers(quota: str, *, limit: int = MAX_PASSENGERS) -> int:
+    """The most passengers one PNR in `quota` holds: the operator's `limit` (6 unless it
+    allows fewer), and for TATKAL at most `MAX_TATKAL_PASSENGERS` (4)."""
+    limit = min(limit, MAX_PASSENGERS)
+    return min(limit, MAX_TATKAL_PASSENGERS) if quota == TATKAL else limit
 
 
 def quota_eligible(quota: str, travellers: Sequence[Traveller]) -> bool:
@@ -49,16 +51,24 @@ def quota_eligible(quota: str, travellers: Sequence[Traveller]) -> bool:
     return True
 
 
-def booking_opens_at(*, quota: str, class_code: str, travel_date: date, tz: ZoneInfo) -> datetime:
+def booking_opens_at(
+    *,
+    quota: str,
+    class_code: str,
+    travel_date: date,
+    tz: ZoneInfo,
+    horizon_days: int = BOOKING_HORIZON_DAYS,
+) -> datetime:
     """When booking this journey opens (aware, in the boarding station's zone).
 
     TATKAL: the day before `travel_date` at 10:00 (AC classes) or 11:00. FOREIGN_TOURIST:
-    365 days ahead; everything else 60 days ahead, not counting the journey day.
+    365 days ahead; everything else `horizon_days` ahead (the operator's booking horizon,
+    60 unless it sets another), not counting the journey day.
     """
     if quota == TATKAL:
         opens = TATKAL_OPENS_AC if class_code in AC_CLASSES else TATKAL_OPENS_OTHER
         return datetime.combine(travel_date - timedelta(days=1), opens, tzinfo=tz)
-    days = FOREIGN_TOURIST_HORIZON_DAYS if quota == FOREIGN_TOURIST else BOOKING_HORIZON_DAYS
+    days = FOREIGN_TOURIST_HORIZON_DAYS if quota == FOREIGN_TOURIST else horizon_days
     return datetime.combine(travel_date - timedelta(days=days), time(), tzinfo=tz)
 
 

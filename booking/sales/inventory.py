@@ -2,6 +2,8 @@
 so that months of a whole railway's timetable cost no inventory rows until someone books.
 """
 
+from dataclasses import replace
+
 from django.db import IntegrityError, transaction
 
 from fleet.locks import lock_trip
@@ -41,17 +43,31 @@ def class_distribution(
 ) -> dict[str, int]:
     """Seats per quota for one class of a trip (of `coaches` coaches and `plain` seats that
     are not RAC berths): the company's setting, or the railway defaults for a rail company;
-    a bus company without a setting earmarks nothing."""
+    a bus company without a setting earmarks nothing. Only quotas the company sells get
+    seats (`company.rules.quotas`): a setting naming another is ignored."""
     configured = (company.quota_distribution or {}).get(class_code)
     if configured is not None:
-        return {quota: int(count) for quota, count in configured.items()}
-    if company.kind == Company.Kind.RAIL:
-        return rules.default_distribution(class_code, coaches=coaches, plain=plain)
-    return {}
+        distribution = {quota: int(count) for quota, count in configured.items()}
+    elif company.kind == Company.Kind.RAIL:
+        distribution = rules.default_distribution(class_code, coaches=coaches, plain=plain)
+    else:
+        distribution = {}
+    sold = company.rules.quotas
+    return {quota: count for quota, count in distribution.items() if quota in sold}
+
+
+def operator_seats(company: Company, seats: list[rules.SeatRow]) -> list[rules.SeatRow]:
+    """`seats` as the company sells them: for a company without RAC (`company.rules.rac`),
+    a berth the layout flags as RAC is a plain seat, earmarked like the others."""
+    if company.rules.rac:
+        return seats
+    return [replace(s, is_rac=False) if s.is_rac else s for s in seats]
 
 
 def class_quotas(company: Company, class_code: str, seats: list[rules.SeatRow]) -> dict[int, str]:
-    """Seat id -> quota for one class of a trip (what `inventory_ensure` writes)."""
+    """Seat id -> quota for one class of a trip (what `inventory_ensure` writes); RAC
+    berths only for a company that sells RAC (`operator_seats`)."""
+    seats = operator_seats(company, seats)
     distribution = class_distribution(
         company,
         class_code,
@@ -64,10 +80,11 @@ def class_quotas(company: Company, class_code: str, seats: list[rules.SeatRow]) 
 def class_places(
     trip_class: TripClass, seats: list[rules.SeatRow], quotas: dict[int, str]
 ) -> list[Place]:
-    """The inventory rows of one class (unsaved): a place per seat, two per RAC berth."""
+    """The inventory rows of one class (unsaved): a place per seat, two per RAC berth
+    (a berth `quotas` earmarks for RAC: see `class_quotas`)."""
     places = []
     for seat in seats:
-        halves = (1, 2) if seat.is_rac else (0,)
+        halves = (1, 2) if seat.is_rac and quotas[seat.seat_id] == rules.RAC else (0,)
         places.extend(
             Place(
                 trip_class=trip_class,

@@ -39,4 +39,5 @@ def quote_at(
         departure_at=DEPARTURE,
         now=DEPARTURE - before(when),
         charted=charted,
+        currency="INR",
     )

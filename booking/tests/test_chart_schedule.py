@@ -89,7 +89,9 @@ def test_eight_hours_are_eight_real_hours_across_a_clock_change():
 
 def test_charts_are_prepared_for_exactly_the_trips_that_are_due(book):
     now = datetime(2030, 1, 6, 21, 0, tzinfo=IST)
-    bus_company = CompanyFactory(kind=Company.Kind.BUS, charting_offset_minutes=30)
+    # A bus operator that chose charting; the default bus operator prepares no charts.
+    bus_company = CompanyFactory(kind=Company.Kind.BUS, charting=True, charting_offset_minutes=30)
+    no_charts = CompanyFactory(kind=Company.Kind.BUS, charting_offset_minutes=30)
 
     def trip(prefix, departure, *, company=None, sold=True, **kwargs):
         made = make_trip(
@@ -127,12 +129,26 @@ def test_charts_are_prepared_for_exactly_the_trips_that_are_due(book):
         coaches=[("B1", "STANDARD")],
     )  # due 21:01
     far = trip("I", datetime(2030, 1, 9, 8, 0, tzinfo=IST))
+    uncharted_bus = trip(
+        "J",
+        datetime(2030, 1, 6, 21, 30, tzinfo=IST),
+        company=no_charts,
+        coaches=[("B1", "STANDARD")],
+    )  # its operator prepares no charts
 
     assert charts_prepare_due(now=now) == 3
 
     charted = set(Chart.objects.values_list("trip_id", flat=True))
     assert charted == {due_morning.pk, due_night.pk, bus_due.pk}
-    assert not charted & {afternoon.pk, unsold.pk, cancelled.pk, departed.pk, bus_later.pk, far.pk}
+    assert not charted & {
+        afternoon.pk,
+        unsold.pk,
+        cancelled.pk,
+        departed.pk,
+        bus_later.pk,
+        far.pk,
+        uncharted_bus.pk,
+    }
     assert charts_prepare_due(now=now) == 0  # charted trips are not charted again
     assert charts_prepare_due(now=now + timedelta(minutes=1)) == 1  # bus_later's turn
     assert broken_invariants() == {}

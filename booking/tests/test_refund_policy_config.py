@@ -238,6 +238,7 @@ def test_policy_get_replaces_only_the_tiers_of_the_preset():
         departure_at=DEPARTURE,
         now=DEPARTURE - before("24:00"),
         charted=False,
+        currency="INR",
     ) == Quote(
         fare=10_000, charge=3_000, refund=7_000, rule="At least 24 h before departure: 30 % charge."
     )
@@ -250,6 +251,7 @@ def test_policy_get_replaces_only_the_tiers_of_the_preset():
         departure_at=DEPARTURE,
         now=DEPARTURE - before("23:59"),
         charted=False,
+        currency="INR",
     ) == Quote(
         fare=10_000,
         charge=10_000,
@@ -266,6 +268,7 @@ def test_policy_get_replaces_only_the_tiers_of_the_preset():
         departure_at=DEPARTURE,
         now=DEPARTURE - before("1:00"),
         charted=False,
+        currency="INR",
     ) == Quote(fare=10_000, charge=6_000, refund=4_000, rule=CLERKAGE)
 
 

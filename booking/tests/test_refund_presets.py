@@ -251,6 +251,7 @@ def test_a_policy_may_refund_confirmed_tatkal():
         departure_at=DEPARTURE,
         now=DEPARTURE - before("48:00"),
         charted=False,
+        currency="INR",
     )
 
     assert result == Quote(

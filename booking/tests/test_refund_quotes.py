@@ -67,6 +67,7 @@ def test_a_policy_without_tiers_refunds_nothing():
         departure_at=DEPARTURE,
         now=DEPARTURE - before("240:00"),
         charted=False,
+        currency="INR",
     )
 
     assert result == Quote(
@@ -164,6 +165,7 @@ def test_refund_is_within_the_fare_and_never_grows_as_departure_nears(
             departure_at=DEPARTURE,
             now=DEPARTURE - timedelta(seconds=seconds),
             charted=index >= charted_from,
+            currency="INR",
         )
         for index, seconds in enumerate(moments)
     ]

@@ -251,6 +251,9 @@ def test_a_company_distribution_replaces_the_defaults_and_a_bus_earmarks_nothing
     bus = Company(kind=Company.Kind.BUS, quota_distribution={})
 
     assert set(class_quotas(rail, "SL", seats).values()) == {"TATKAL", "GENERAL", "RAC"}
+    # A bus company sells no RAC by default: the layout's RAC berths are plain GENERAL seats.
+    assert set(class_quotas(bus, "SL", seats).values()) == {"GENERAL"}
+    bus.rac = True
     assert set(class_quotas(bus, "SL", seats).values()) == {"GENERAL", "RAC"}
 
 

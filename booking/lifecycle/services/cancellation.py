@@ -99,6 +99,7 @@ def booking_cancel(
                         "pnr": pnr.number,
                         "cause": cause,
                         "refund": plan.refund,
+                        "currency": pnr.currency,
                         "passengers": [line.passenger.index for line in plan.lines],
                     },
                 )

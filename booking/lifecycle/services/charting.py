@@ -77,7 +77,8 @@ def chart_prepare(*, trip: Trip, by: User | None = None, now: datetime | None = 
 
     Must not run inside a transaction (each step is a durable one, committed on its own,
     so no lock outlives its step). Raises
-    ChartingRefused (the trip departed, arrived or was cancelled: nothing is written),
+    ChartingRefused (the trip departed, arrived or was cancelled, or its operator prepares
+    no charts, `Company.rules.charting`: nothing is written),
     booking Busy or fleet Busy when a lock wait runs out (what was done stays done; run
     it again to finish).
     """
@@ -85,7 +86,7 @@ def chart_prepare(*, trip: Trip, by: User | None = None, now: datetime | None = 
     chart = Chart.objects.filter(trip_id=trip.pk).first()
     if chart is not None:
         return chart
-    trip = Trip.objects.select_related("route").get(pk=trip.pk)
+    trip = Trip.objects.select_related("route__company").get(pk=trip.pk)
     _check_chartable(trip)
     class_codes = (
         TripClass.objects.filter(trip_id=trip.pk)
@@ -122,7 +123,8 @@ def chart_prepare(*, trip: Trip, by: User | None = None, now: datetime | None = 
 def charts_prepare_due(*, now: datetime | None = None) -> int:
     """Chart every trip whose chart time (`rules.chart_due_at`, the company's rule in the
     first stop's zone) has come: SCHEDULED or BOARDING, not departed yet, sold (it has
-    inventory) and not charted. Returns how many charts it wrote.
+    inventory) and not charted, of an operator that prepares charts
+    (`Company.rules.charting`). Returns how many charts it wrote.
 
     One query finds the candidates (trips leaving within the next `CHART_HORIZON`, or the
     largest company charting offset if that is longer); the due time is computed here. Each
@@ -211,6 +213,13 @@ def chart_rows(*, trip_id: int) -> list[dict]:
 
 
 def _check_chartable(trip: Trip) -> None:
+    company = trip.route.company
+    if not company.rules.charting:
+        raise ChartingRefused(
+            gettext("{company} prepares no charts: its bookings are settled when made.").format(
+                company=company.name
+            )
+        )
     if trip.status not in CHARTABLE_STATUSES:
         raise ChartingRefused(
             gettext(
@@ -300,9 +309,10 @@ def _summary(trip_id: int, rows: list[dict]) -> dict:
 
 def _candidates(now: datetime) -> list[tuple[int, datetime, str, int | None]]:
     """(trip id, departure, first stop's zone, company offset) of the trips that may be due:
-    chartable, sold, not charted, leaving within the horizon. One query (and one for the
-    horizon)."""
-    longest = Company.objects.aggregate(m=Max("charting_offset_minutes"))["m"] or 0
+    chartable, of an operator that prepares charts, sold, not charted, leaving within the
+    horizon. One query (and one for the horizon)."""
+    charting = Q(charting=True) | Q(charting__isnull=True, kind=Company.Kind.RAIL)
+    longest = Company.objects.filter(charting).aggregate(m=Max("charting_offset_minutes"))["m"] or 0
     horizon = max(CHART_HORIZON, timedelta(minutes=longest))
     first_zone = (
         RouteStop.objects.filter(route_id=OuterRef("route_id"))
@@ -313,6 +323,7 @@ def _candidates(now: datetime) -> list[tuple[int, datetime, str, int | None]]:
         Trip.objects.filter(
             status__in=CHARTABLE_STATUSES, departure_at__gt=now, departure_at__lte=now + horizon
         )
+        .filter(route__company__in=Company.objects.filter(charting))
         .filter(Exists(TripClass.objects.filter(trip_id=OuterRef("pk"))))
         .exclude(Exists(Chart.objects.filter(trip_id=OuterRef("pk"))))
         .annotate(zone=Coalesce(Subquery(first_zone), "route__company__time_zone"))

@@ -162,6 +162,7 @@ def _trip_cancelled_message(
             "service_date": trip.service_date.isoformat(),
             "reason": reason,
             "refund": cancellation.refund,
+            "currency": pnr.currency,
             "passengers": [line["index"] for line in cancellation.lines],
         },
     )

@@ -19,6 +19,7 @@ from ...exceptions import (
     InvalidBooking,
     NotAllConfirmed,
     NotOneCoach,
+    SoldOut,
     TripNotBookable,
 )
 from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
@@ -56,8 +57,12 @@ def booking_create(
 
     Passengers are allocated in order (`booking.rules.allocate`): the seat they asked for
     (`coach`, `seat`) if it is still free for them, else a seat of the quota if they are
-    eligible, else GENERAL, else an RAC half berth, else the waiting list. The whole fare
-    is charged in the same transaction; with too little money, nothing is written.
+    eligible, else GENERAL, else an RAC half berth, else the waiting list, as far as the
+    operator's rules go (`Company.rules`: no RAC for an operator without it; without a
+    waiting list, a booking that would leave anyone waiting is refused whole as SoldOut).
+    The PNR is in the operator's currency. The whole fare is charged in the same
+    transaction, from the user's wallet in that currency; with too little money, nothing is
+    written.
 
     Everything that needs no transaction happens first (`booking_precheck`: trip, stops,
     fares, three queries; a fourth resolves the seats asked for, only when a passenger asks
@@ -72,7 +77,7 @@ def booking_create(
     this trip, a coach without a seat or a seat without a coach, or a seat asked for by
     two passengers: `fields={"passengers": {"<index>": [message]}}`, indexes counted from
     0 as in the request), TripNotBookable, BookingNotOpen, NotAllConfirmed, NotOneCoach,
-    InsufficientFunds, Busy (a lock wait ran out: retry). Runs in its own transaction, or
+    SoldOut, InsufficientFunds, Busy (a lock wait ran out: retry). Runs in its own transaction, or
     in a savepoint of the caller's; on an error nothing of it is written.
     """
     now = now or timezone.now()
@@ -132,14 +137,16 @@ def _book(
     now: datetime,
 ) -> Pnr:
     trip = journey.trip
+    company = trip.route.company
+    operator = company.rules
     low, high = rules.split_mask(journey.mask)
     total = fare * len(passengers)
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        accounts = wallet_sale_accounts(user=user, company=trip.route.company)
+        accounts = wallet_sale_accounts(user=user, company=company)
         wallet_sale_post(
             accounts=accounts,
-            company=trip.route.company,
+            company=company,
             amount=total,
             reference_type=REFERENCE_TYPE,
             reference_id=number,
@@ -167,7 +174,9 @@ def _book(
             # Places were freed and their promotion has not run yet: those waiting go first.
             promote_locked(trip_class, now=now)
         free = _free_places(trip_class.pk, low, high)
-        result = rules.allocate(travellers, free, quota=booking_quota)
+        result = rules.allocate(travellers, free, quota=booking_quota, rac=operator.rac)
+        if not operator.waitlist and any(a.status == "WL" for a in result.passengers):
+            raise SoldOut.for_class(class_code)
         if only_if_all_confirmed and not result.all_confirmed:
             raise NotAllConfirmed()
         if trip_class.charted_at and any(a.status == "WL" for a in result.passengers):
@@ -192,7 +201,7 @@ def _book(
             legs_low=low,
             legs_high=high,
             total_fare=total,
-            currency=accounts.wallet.currency,
+            currency=company.currency,
             created_at=now,
         )
         rows = []

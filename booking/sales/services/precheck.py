@@ -10,10 +10,10 @@ from functools import reduce
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext
 
-from fleet.models import Seat, Trip
+from fleet.models import Company, Seat, Trip
 
 from ... import rules
-from ...exceptions import BookingNotOpen, InvalidBooking, TripNotBookable
+from ...exceptions import BookingNotOpen, InvalidBooking, QuotaNotSold, TripNotBookable
 from ...models import BOOKABLE_QUOTAS, Quota, TripClass
 from ..fares import booking_fare
 from ..selectors.journeys import Journey, journey_get, trip_refusal
@@ -88,6 +88,34 @@ def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
             )
     _check_countries(passengers)
     _check_wanted_seats(passengers)
+
+
+def operator_rules_check(company: Company, quota: str, passengers: list[PassengerIn]) -> None:
+    """The rules of the trip's operator (`company.rules`): it sells `quota`, and the
+    booking holds no more passengers than it allows (Tatkal still at most 4). Raises
+    QuotaNotSold (`fields["quota"]`) or InvalidBooking (`fields["passengers"]`); reads
+    nothing."""
+    operator = company.rules
+    if not operator.sells(quota):
+        sold = ", ".join(operator.quotas)
+        raise QuotaNotSold(
+            gettext("{company} does not sell {quota} seats; it sells {quotas}.").format(
+                company=company.name, quota=quota, quotas=sold
+            ),
+            fields={"quota": [gettext("Choose one of {quotas}.").format(quotas=sold)]},
+        )
+    limit = rules.max_passengers(quota, limit=operator.max_passengers)
+    if len(passengers) > limit:
+        raise InvalidBooking(
+            gettext("{company} takes at most {limit} passengers per booking.").format(
+                company=company.name, limit=limit
+            ),
+            fields={
+                "passengers": [
+                    gettext("Give between 1 and {limit} passengers.").format(limit=limit)
+                ]
+            },
+        )
 
 
 def _check_countries(passengers: list[PassengerIn]) -> None:
@@ -181,7 +209,7 @@ def _wanted_seats(
 
 def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetime) -> None:
     """The trip is open from the boarding stop (`selectors.journeys.trip_refusal`), and booking in
-    `quota` has opened (`rules.booking_opens_at`)."""
+    `quota` has opened (`rules.booking_opens_at`, with the operator's booking horizon)."""
     station = journey.origin.station
     refusal = trip_refusal(
         trip=journey.trip, boarding=station, departure_at=journey.departure_at, now=now
@@ -189,7 +217,11 @@ def _check_window(journey: Journey, *, quota: str, class_code: str, now: datetim
     if refusal:
         raise TripNotBookable(refusal)
     opens = rules.booking_opens_at(
-        quota=quota, class_code=class_code, travel_date=journey.travel_date, tz=station.tzinfo
+        quota=quota,
+        class_code=class_code,
+        travel_date=journey.travel_date,
+        tz=station.tzinfo,
+        horizon_days=journey.trip.route.company.rules.booking_horizon_days,
     )
     if now < opens:
         message = {
@@ -234,13 +266,16 @@ def booking_precheck(
     now: datetime,
 ) -> BookingPlan:
     """Everything `booking_create` checks before its transaction, without writing or
-    locking anything: the passengers (`passengers_check`), the trip and its stops, that the
-    trip is open from the boarding stop and booking in `quota` has opened, the seats asked
-    for; and the fare. The booking form asks it before its review, so that the review
-    offers only what Pay would accept (but for seats, wallet and what changes meanwhile).
+    locking anything: the passengers (`passengers_check`), the trip, its operator's rules
+    (`operator_rules_check`: the quota sold, passengers per booking) and its stops, that
+    the trip is open from the boarding stop and booking in `quota` has opened (within the
+    operator's horizon), the seats asked for; and the fare. The booking form asks it before
+    its review, so that the review offers only what Pay would accept (but for seats, wallet
+    and what changes meanwhile).
 
     Three queries (trip, stops, fares); a fourth only when a passenger asks for a seat.
-    Raises InvalidBooking, TripNotBookable, BookingNotOpen, as `booking_create` does.
+    Raises InvalidBooking (QuotaNotSold), TripNotBookable, BookingNotOpen, as
+    `booking_create` does.
     """
     class_code = (class_code or "").strip().upper()
     quota = (quota or Quota.GENERAL).strip().upper()
@@ -256,6 +291,7 @@ def booking_precheck(
             gettext("There is no trip {trip}.").format(trip=trip_id),
             fields={"trip": [gettext("No such trip.")]},
         ) from None
+    operator_rules_check(trip.route.company, quota, passengers)
     journey = journey_get(trip=trip, origin_code=origin_code, destination_code=destination_code)
     _check_window(journey, quota=quota, class_code=class_code, now=now)
     seats = _wanted_seats(vehicle_id=trip.vehicle_id, class_code=class_code, passengers=passengers)
