@@ -1,7 +1,7 @@
-"""Admin of the booking app, by model family: fares and inventory, PNRs, the lifecycle
-(charts, cancelling a trip, swapping its vehicle) and boarding. Importing the modules
-registers their admins."""
+"""Admin of the booking app, by model family: fare rules and inventory, stage fares (a
+route's fare table), PNRs, the lifecycle (charts, cancelling a trip, swapping its vehicle)
+and boarding. Importing the modules registers their admins."""
 
-from . import boarding, inventory, lifecycle, pnrs
+from . import boarding, fares, inventory, lifecycle, pnrs
 
-__all__ = ["boarding", "inventory", "lifecycle", "pnrs"]
+__all__ = ["boarding", "fares", "inventory", "lifecycle", "pnrs"]
