@@ -98,6 +98,7 @@ fleet.coach                                               302    302    302    3
 fleet.route                                               302    302    302    302    302    302    200    200    200
 fleet.trip                                            302    302    302    302    302    302    200    200    200
 booking.farerule                                          302    302    302    302    302    302    200    200    200
+booking.stagefare                                         302    302    302    302    302    302    200    200    200
 booking.pnr                                               302    302    302    302    302    302    200    200    200
 booking.tripclass                                         302    302    302    302    302    302    200    200    200
 booking.chart                                             302    302    302    302    302    302    200    200    200

@@ -32,6 +32,7 @@ def test_every_changelist_with_the_filter_is_checked():
         "booking_chart",
         "booking_farerule",
         "booking_pnr",
+        "booking_stagefare",
         "booking_tripclass",
         "fleet_companymembership",
         "fleet_route",
