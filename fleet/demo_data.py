@@ -1,25 +1,54 @@
-"""The demo's data (`fleet.demo` loads it): the two companies, their stations, trains, buses,
-routes, drivers and staff, written for this project."""
+"""The demo's data (`fleet.demo` loads it): the operators (an Indian railway in rupees, two
+Rwandan coach companies in francs, a Nairobi matatu operator in shillings), their stations,
+trains, buses, routes, drivers and staff, written for this project. Coordinates are the
+towns' and stops' real ones; distances and times are the roads' (rounded)."""
 
 from ttms.accounts.models import Role
 
 from .models import ALL_DAYS, Company, SeatLayout, Weekday
 
 DEMO_DAYS = 14
+# Minutes a bus and its driver need between arriving and leaving again.
+TURNAROUND_MINUTES = 30
 
 RAIL = {
     "slug": "indian-railways",
     "name": "Indian Railways",
     "kind": Company.Kind.RAIL,
     "time_zone": "Asia/Kolkata",
+    "currency": "INR",
     "refund_policy": Company.RefundPolicy.IRCTC2015,
 }
+# Sells LADIES seats too (a few per coach, earmarked), to show the setting on a bus.
 BUS = {
     "slug": "rwanda-intercity",
     "name": "Rwanda Intercity Coaches (demo)",
     "kind": Company.Kind.BUS,
     "time_zone": "Africa/Kigali",
+    "currency": "RWF",
+    "quotas": ["GENERAL", "LADIES"],
+    "quota_distribution": {"STANDARD": {"LADIES": 4}, "VIP": {"LADIES": 3}},
     "refund_policy": Company.RefundPolicy.TIERED,
+}
+# Bus defaults (GENERAL only, no waiting list); a swap to a bus without a class sold
+# upgrades its passengers.
+VIRUNGA = {
+    "slug": "virunga-express",
+    "name": "Virunga Express (demo)",
+    "kind": Company.Kind.BUS,
+    "time_zone": "Africa/Kigali",
+    "currency": "RWF",
+    "swap_upgrades": True,
+    "refund_policy": Company.RefundPolicy.FLAT80,
+}
+MATATU = {
+    "slug": "nairobi-metro-shuttle",
+    "name": "Nairobi Metro Shuttle (demo)",
+    "kind": Company.Kind.BUS,
+    "time_zone": "Africa/Nairobi",
+    "currency": "KES",
+    "max_passengers": 4,
+    "refund_policy": Company.RefundPolicy.FLAT80,
 }
 
 # code, name, latitude, longitude, region, aliases (renamed stations keep their old code in
@@ -166,6 +195,30 @@ BUS_STATIONS = [
     ("RW-HUY", "Huye", -2.5967, 29.7394, "Huye", ["Butare"]),
 ]
 
+# Kigali – Huye – Nyamagabe – Rusizi (Virunga Express's own stops).
+VIRUNGA_STATIONS = [
+    ("RW-NYM", "Nyamagabe", -2.4782, 29.5673, "Nyamagabe", ["Gikongoro"]),
+    ("RW-RSZ", "Rusizi (Kamembe)", -2.4846, 28.9075, "Rusizi", ["Kamembe", "Cyangugu"]),
+]
+
+# Nairobi: the CBD terminus and the stops of two matatu corridors.
+MATATU_STATIONS = [
+    (
+        "KE-ODN",
+        "Nairobi CBD (Odeon)",
+        -1.2833,
+        36.8260,
+        "Nairobi",
+        ["Nairobi", "CBD", "Odeon", "Ambassadeur"],
+    ),
+    ("KE-WLD", "Westlands", -1.2676, 36.8108, "Nairobi", []),
+    ("KE-KGM", "Kangemi", -1.2663, 36.7446, "Nairobi", []),
+    ("KE-RSB", "Roysambu (TRM)", -1.2186, 36.8889, "Nairobi", ["Thika Road Mall", "TRM"]),
+    ("KE-GTH", "Githurai 45", -1.1990, 36.9160, "Kiambu", ["Githurai"]),
+    ("KE-JUJ", "Juja", -1.1024, 37.0135, "Kiambu", []),
+    ("KE-THK", "Thika", -1.0388, 37.0834, "Kiambu", []),
+]
+
 # code, name, class, layout kind, rows
 BUSES = [
     ("RAD 101 A", "Yutong ZK6122 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 12),
@@ -174,6 +227,27 @@ BUSES = [
     ("RAD 104 A", "Yutong ZK6122 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 12),
     ("RAD 105 A", "Scania Touring VIP (2+1)", "VIP", SeatLayout.Kind.BUS_2_1, 10),
     ("RAD 106 A", "Scania Touring VIP (2+1)", "VIP", SeatLayout.Kind.BUS_2_1, 10),
+    ("RAD 107 A", "Yutong ZK6122 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 12),
+    ("RAD 108 A", "Yutong ZK6122 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 12),
+    ("RAD 109 A", "Yutong ZK6122 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 12),
+    ("RAD 110 A", "Yutong ZK6122 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 12),
+]
+VIRUNGA_BUSES = [
+    ("RAE 201 B", "King Long XMQ6900 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 9),
+    ("RAE 202 B", "King Long XMQ6900 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 9),
+    ("RAE 203 B", "King Long XMQ6900 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 9),
+    ("RAE 204 B", "King Long XMQ6900 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 9),
+    ("RAE 205 B", "King Long XMQ6900 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 9),
+    ("RAE 206 B", "King Long XMQ6900 (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 9),
+    ("RAE 207 B", "Higer KLQ6129 VIP (2+1)", "VIP", SeatLayout.Kind.BUS_2_1, 10),
+]
+MATATUS = [
+    ("KDA 101A", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
+    ("KDA 102A", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
+    ("KDA 103A", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
+    ("KDB 104B", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
+    ("KDB 105B", "Toyota HiAce matatu (2+1)", "STANDARD", SeatLayout.Kind.BUS_2_1, 5),
+    ("KDB 106B", "Toyota HiAce matatu (2+1)", "STANDARD", SeatLayout.Kind.BUS_2_1, 5),
 ]
 
 _NORTH = [
@@ -249,11 +323,142 @@ BUS_ROUTES = [
     ),
 ]
 
+# Kigali to Rubavu with one stop at Musanze (VIP), and Kigali to Rusizi over the Nyungwe
+# forest road.
+_NORTH_EXPRESS = [("RW-NYB", 0), ("RW-MUS", 94), ("RW-RUB", 155)]
+_NORTH_EXPRESS_TIMES = [110, 180]
+_WEST = [("RW-NYB", 0), ("RW-MUH", 50), ("RW-HUY", 135), ("RW-NYM", 163), ("RW-RSZ", 288)]
+_WEST_TIMES = [65, 170, 210, 390]
+
+BUS_ROUTES += [
+    (
+        "RIC-103",
+        "103",
+        "Kigali – Rubavu VIP",
+        "07:00 15:00",
+        "RAD 105 A",
+        _bus_stops(_NORTH_EXPRESS, _NORTH_EXPRESS_TIMES, "RW-MUS"),
+    ),
+    (
+        "RIC-104",
+        "104",
+        "Rubavu – Kigali VIP",
+        "07:00 15:00",
+        "RAD 106 A",
+        _reverse(_NORTH_EXPRESS, _NORTH_EXPRESS_TIMES, "RW-MUS"),
+    ),
+]
+
+VIRUNGA_ROUTES = [
+    (
+        "VEX-301",
+        "301",
+        "Kigali – Musanze – Rubavu",
+        "07:00 10:00 13:00 16:00",
+        "RAE 201 B",
+        _bus_stops(_NORTH, _NORTH_TIMES, "RW-MUS"),
+    ),
+    (
+        "VEX-302",
+        "302",
+        "Rubavu – Musanze – Kigali",
+        "07:00 10:00 13:00 16:00",
+        "RAE 202 B",
+        _reverse(_NORTH, _NORTH_TIMES, "RW-MUS"),
+    ),
+    (
+        "VEX-401",
+        "401",
+        "Kigali – Huye – Rusizi",
+        "06:00 13:00",
+        "RAE 203 B",
+        _bus_stops(_WEST, _WEST_TIMES, "RW-HUY"),
+    ),
+    (
+        "VEX-402",
+        "402",
+        "Rusizi – Huye – Kigali",
+        "06:00 13:00",
+        "RAE 204 B",
+        _reverse(_WEST, _WEST_TIMES, "RW-HUY"),
+    ),
+]
+
+_KANGEMI = [("KE-ODN", 0), ("KE-WLD", 4), ("KE-KGM", 9)]
+_KANGEMI_TIMES = [15, 35]
+_THIKA = [("KE-ODN", 0), ("KE-RSB", 10), ("KE-GTH", 14), ("KE-JUJ", 30), ("KE-THK", 42)]
+_THIKA_TIMES = [25, 35, 55, 75]
+_EVERY_TWO_HOURS = "06:00 08:00 10:00 12:00 14:00 16:00 18:00"
+
+MATATU_ROUTES = [
+    (
+        "NMS-23",
+        "23",
+        "CBD (Odeon) – Westlands – Kangemi",
+        _EVERY_TWO_HOURS,
+        "KDB 105B",
+        _bus_stops(_KANGEMI, _KANGEMI_TIMES, ""),
+    ),
+    (
+        "NMS-23R",
+        "23R",
+        "Kangemi – Westlands – CBD (Odeon)",
+        _EVERY_TWO_HOURS,
+        "KDB 106B",
+        _reverse(_KANGEMI, _KANGEMI_TIMES, ""),
+    ),
+    (
+        "NMS-237",
+        "237",
+        "CBD (Odeon) – Thika Road – Thika",
+        _EVERY_TWO_HOURS,
+        "KDA 101A",
+        _bus_stops(_THIKA, _THIKA_TIMES, ""),
+    ),
+    (
+        "NMS-237R",
+        "237R",
+        "Thika – Thika Road – CBD (Odeon)",
+        _EVERY_TWO_HOURS,
+        "KDA 102A",
+        _reverse(_THIKA, _THIKA_TIMES, ""),
+    ),
+]
+
 DRIVERS = [
     ("driver@example.com", "Dev Driver"),
     ("jean.habimana@example.com", "Jean Bosco Habimana"),
     ("aline.uwase@example.com", "Aline Uwase"),
     ("eric.niyonzima@example.com", "Eric Niyonzima"),
+    ("claudine.mukamana@example.com", "Claudine Mukamana"),
+    ("patrick.nshimiyimana@example.com", "Patrick Nshimiyimana"),
+    ("olivier.hakizimana@example.com", "Olivier Hakizimana"),
+    ("diane.uwimana@example.com", "Diane Uwimana"),
+    ("emmanuel.ndayisaba@example.com", "Emmanuel Ndayisaba"),
+    ("grace.ingabire@example.com", "Grace Ingabire"),
+]
+VIRUNGA_DRIVERS = [
+    ("theoneste.bizimana@example.com", "Théoneste Bizimana"),
+    ("vestine.mukeshimana@example.com", "Vestine Mukeshimana"),
+    ("innocent.tuyishime@example.com", "Innocent Tuyishime"),
+    ("solange.umutoni@example.com", "Solange Umutoni"),
+    ("jean.paul.mugisha@example.com", "Jean Paul Mugisha"),
+    ("alice.nyiraneza@example.com", "Alice Nyiraneza"),
+]
+MATATU_DRIVERS = [
+    ("john.kamau@example.com", "John Kamau"),
+    ("mary.wanjiku@example.com", "Mary Wanjiku"),
+    ("peter.otieno@example.com", "Peter Otieno"),
+    ("faith.achieng@example.com", "Faith Achieng"),
+    ("samuel.mwangi@example.com", "Samuel Mwangi"),
+]
+
+# The bus operators, each with its stations (owned by it; stations another already made
+# are shared), buses, routes and drivers.
+BUS_OPERATORS = [
+    (BUS, BUS_STATIONS, BUSES, BUS_ROUTES, DRIVERS),
+    (VIRUNGA, VIRUNGA_STATIONS, VIRUNGA_BUSES, VIRUNGA_ROUTES, VIRUNGA_DRIVERS),
+    (MATATU, MATATU_STATIONS, MATATUS, MATATU_ROUTES, MATATU_DRIVERS),
 ]
 
 # Accounts of the accounts demo that work for a demo company.

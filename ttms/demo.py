@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 LOADERS = [
     "ttms.accounts.demo.demo_load",
     "fleet.demo.demo_load",
+    "booking.demo.demo_load",
     "payments.demo.demo_load",
 ]
 
