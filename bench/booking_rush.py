@@ -1149,7 +1149,7 @@ class CeilingSql:
                 .select_related("station")
                 .order_by("sequence")
             ),
-            _compiled(booking_fare_rules(trip_row.route.company_id)),
+            _compiled(booking_fare_rules(trip_row)),
             _compiled(
                 Account.objects.filter(
                     Q(kind=Account.Kind.WALLET, user_id=_USER)
@@ -1236,10 +1236,23 @@ class CeilingSql:
         return [row[c] for c in self.defaults[name]]
 
 
-def booking_fare_rules(company_id: int):
-    from booking.models import FareRule
+def booking_fare_rules(trip_row):
+    """The fare read of a booking from the route's first stop to its last (`tariff_get`)."""
+    from booking.sales.fares import tariff_query
+    from fleet.models import RouteStop
 
-    return FareRule.objects.filter(company_id=company_id, class_code="SL").order_by("pk")[:1]
+    stations = list(
+        RouteStop.objects.filter(route_id=trip_row.route_id)
+        .order_by("sequence")
+        .values_list("station_id", flat=True)
+    )
+    return tariff_query(
+        company_id=trip_row.route.company_id,
+        class_code="SL",
+        route_id=trip_row.route_id,
+        origin_id=stations[0],
+        destination_id=stations[-1],
+    )[:1]
 
 
 def _run(

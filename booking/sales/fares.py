@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import OuterRef, PositiveBigIntegerField, Subquery, Value
+from django.db.models import OuterRef, PositiveBigIntegerField, QuerySet, Subquery, Value
 from django.utils.translation import gettext
 
 from fleet.models import Company
@@ -96,22 +96,21 @@ def tariff_from_rule(
     return Tariff(rule.rate_per_km, rule.minimum_fare, multipliers, stage_fare)
 
 
-def tariff_get(
+def tariff_query(
     *,
     company_id: int,
     class_code: str,
     route_id: int | None = None,
     origin_id: int | None = None,
     destination_id: int | None = None,
-) -> Tariff:
-    """The tariff of class `class_code` of the company; given a journey (its route and the
-    stations it boards and alights at), with that journey's stage fare. One query: the
-    company's currency, its fare rule for the class and the stage fare, together."""
+) -> QuerySet:
+    """The one row `tariff_get` reads: the company's currency, its fare rule for the class
+    (id, rate, minimum, multipliers; None when it has none) and the journey's stage fare."""
     rule = FareRule.objects.filter(company_id=OuterRef("pk"), class_code=class_code)
     stage = StageFare.objects.filter(
         route_id=route_id, origin_id=origin_id, destination_id=destination_id, class_code=class_code
     )
-    row = (
+    return (
         Company.objects.filter(pk=company_id)
         .annotate(
             rule_id=Subquery(rule.values("pk")[:1]),
@@ -125,8 +124,29 @@ def tariff_get(
             ),
         )
         .values_list("currency", "rule_id", "rate", "minimum", "multipliers", "stage")
-        .first()
+        .order_by("pk")
     )
+
+
+def tariff_get(
+    *,
+    company_id: int,
+    class_code: str,
+    route_id: int | None = None,
+    origin_id: int | None = None,
+    destination_id: int | None = None,
+) -> Tariff:
+    """The tariff of class `class_code` of the company; given a journey (its route and the
+    stations it boards and alights at), with that journey's stage fare. One query
+    (`tariff_query`): the company's currency, its fare rule for the class and the stage
+    fare, together."""
+    row = tariff_query(
+        company_id=company_id,
+        class_code=class_code,
+        route_id=route_id,
+        origin_id=origin_id,
+        destination_id=destination_id,
+    ).first()
     if row is None:
         return tariff_from_rule(None, class_code)
     currency, rule_id, rate, minimum, multipliers, stage_fare = row
