@@ -91,12 +91,15 @@ def draft_rows(draft: Draft) -> list[dict]:
     ]
 
 
-def passenger_rows_change(*, rows: list[dict], action: str) -> list[dict]:
-    """The passengers form's rows after its "add" (one empty row more, up to the most any
-    quota takes, `rules.MAX_PASSENGERS`) or "remove-<index>" (that row gone, keeping one)
-    button; any other action, or one past a limit, leaves them as they are."""
+def passenger_rows_change(
+    *, rows: list[dict], action: str, limit: int = rules.MAX_PASSENGERS
+) -> list[dict]:
+    """The passengers form's rows after its "add" (one empty row more, up to `limit`: the
+    trip operator's `rules.max_passengers`, by default the most any quota takes,
+    `rules.MAX_PASSENGERS`) or "remove-<index>" (that row gone, keeping one) button; any
+    other action, or one past a limit, leaves them as they are."""
     rows = list(rows)
-    if action == "add" and len(rows) < rules.MAX_PASSENGERS:
+    if action == "add" and len(rows) < min(limit, rules.MAX_PASSENGERS):
         rows.append({})
     elif action.startswith("remove-") and len(rows) > 1:
         index = action.removeprefix("remove-")
