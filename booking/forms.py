@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from fleet.models import Station
 from fleet.selectors import station_get_by_code, station_lookup, trip_search_refusal
@@ -172,20 +172,45 @@ def quota_rules(*, multipliers_bp: Mapping[str, int]) -> dict[str, str]:
     return texts
 
 
-def passengers_limits() -> str:
-    """ "Up to 6 passengers (4 for Tatkal).": the passenger limits, from the rules."""
-    return gettext("Up to {count} passengers ({tatkal} for Tatkal).").format(
-        count=rules.MAX_PASSENGERS, tatkal=rules.max_passengers(Quota.TATKAL)
+def passengers_limits(*, limit: int = rules.MAX_PASSENGERS, tatkal: bool = True) -> str:
+    """ "Up to 6 passengers (4 for Tatkal).": the passenger limits, from the rules and the
+    operator's (`limit`; Tatkal named only where it is sold)."""
+    limit = min(limit, rules.MAX_PASSENGERS)
+    tatkal_limit = min(limit, rules.max_passengers(Quota.TATKAL))
+    if tatkal and tatkal_limit < limit:
+        return gettext("Up to {count} passengers ({tatkal} for Tatkal).").format(
+            count=limit, tatkal=tatkal_limit
+        )
+    return ngettext("Up to {count} passenger.", "Up to {count} passengers.", limit).format(
+        count=limit
     )
 
 
 class BookingOptionsForm(forms.Form):
+    """The quota (among those the operator sells, `quotas`) and the all-or-nothing wish."""
+
     quota = forms.ChoiceField(
         choices=BOOKABLE_QUOTA_CHOICES, initial=Quota.GENERAL, widget=forms.RadioSelect
     )
     only_if_all_confirmed = forms.BooleanField(
         required=False, label=gettext_lazy("Book only if every passenger gets a confirmed berth")
     )
+
+    def __init__(self, *args, quotas=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if quotas is not None:
+            self.fields["quota"].choices = [c for c in BOOKABLE_QUOTA_CHOICES if c[0] in quotas]
+
+
+SLEEPER_PREFERENCES = (
+    BerthPreference.NONE,
+    BerthPreference.LOWER,
+    BerthPreference.MIDDLE,
+    BerthPreference.UPPER,
+    BerthPreference.SIDE_LOWER,
+    BerthPreference.SIDE_UPPER,
+)
+SEAT_PREFERENCES = (BerthPreference.NONE, BerthPreference.WINDOW, BerthPreference.AISLE)
 
 
 class PassengerForm(forms.Form):
@@ -220,6 +245,17 @@ class PassengerForm(forms.Form):
         widget=forms.TextInput(attrs={"size": 3}),
     )
     seat = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, sleeper: bool | None = None, **kwargs):
+        """`sleeper`: the class has berths (lower, middle, upper, side) to prefer; else
+        seats (window, aisle); None offers every preference."""
+        super().__init__(*args, **kwargs)
+        if sleeper is not None:
+            field = self.fields["berth_preference"]
+            wanted = SLEEPER_PREFERENCES if sleeper else SEAT_PREFERENCES
+            field.choices = [(p.value, p.label) for p in wanted]
+            if not sleeper:
+                field.label = gettext_lazy("Seat preference")
 
     def clean_nationality(self) -> str:
         try:

@@ -26,6 +26,7 @@ from ..forms import (
 )
 from ..models import BOOKABLE_QUOTAS, Quota
 from ..sales.fares import tariff_get
+from ..sales.selectors.seat_maps import class_is_sleeper
 from ..sales.services.draft import (
     draft_get,
     draft_pay,
@@ -49,20 +50,39 @@ def _posted_rows(data, total: int) -> list[dict]:
     ]
 
 
+def _formset(journey, class_code: str, **kwargs):
+    """The passengers' forms, their preference the class's: berths or window and aisle."""
+    sleeper = class_is_sleeper(company_id=journey.trip.route.company_id, code=class_code)
+    return PassengerFormSet(form_kwargs={"sleeper": sleeper}, **kwargs)
+
+
+def _options(journey, data=None, **kwargs) -> BookingOptionsForm:
+    quotas = journey.trip.route.company.rules.quotas
+    return BookingOptionsForm(data, quotas=quotas, **kwargs)
+
+
 def _form_page(request, journey, class_code, options, formset, *, status=200, error=""):
     tariff = tariff_get(company_id=journey.trip.route.company_id, class_code=class_code)
     texts = quota_rules(multipliers_bp=tariff.multipliers_bp)
+    context = journey_context(journey, class_code=class_code)
+    terms = context["terms"]
+    limit = journey.trip.route.company.rules.max_passengers
+    for form in formset:
+        # "C1-14" -> "14": a bus's seat, its one cabin unnamed.
+        form.seat_number = str(form["seat"].value() or "").rpartition("-")[2]
     return render(
         request,
         "booking/book.html",
         {
-            **journey_context(journey),
+            **context,
             "options": options,
             "formset": formset,
             "class_code": class_code,
-            "quota_rules": [(Quota(q).label, q, texts[q]) for q in BOOKABLE_QUOTAS],
-            "passengers_limits": passengers_limits(),
-            "max_passengers": rules.MAX_PASSENGERS,
+            "quota_rules": [
+                (Quota(q).label, q, texts[q]) for q in BOOKABLE_QUOTAS if q in terms.quotas
+            ],
+            "passengers_limits": passengers_limits(limit=limit, tatkal=terms.tatkal),
+            "max_passengers": min(limit, rules.MAX_PASSENGERS),
             "error": error,
         },
         status=status,
@@ -81,7 +101,7 @@ def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
         request,
         "booking/review.html",
         {
-            **journey_context(journey),
+            **journey_context(journey, class_code=draft["class"]),
             "draft": draft,
             "draft_key": key,
             "review": review,
@@ -102,10 +122,13 @@ def _review_page(request, pk, journey, key, draft, *, status=200, error=""):
     )
 
 
-def _options_form(*, quota: str, only_if_all_confirmed: bool = False) -> BookingOptionsForm:
-    quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
-    return BookingOptionsForm(
-        initial={"quota": quota, "only_if_all_confirmed": only_if_all_confirmed}
+def _options_form(
+    journey, *, quota: str, only_if_all_confirmed: bool = False
+) -> BookingOptionsForm:
+    sold = journey.trip.route.company.rules.quotas
+    quota = quota if quota in BOOKABLE_QUOTAS and quota in sold else Quota.GENERAL
+    return _options(
+        journey, initial={"quota": quota, "only_if_all_confirmed": only_if_all_confirmed}
     )
 
 
@@ -191,25 +214,29 @@ def book(request, pk: int):
 
     if draft:  # back from the review to change something
         options = _options_form(
-            quota=draft["quota"], only_if_all_confirmed=draft["only_if_all_confirmed"]
+            journey, quota=draft["quota"], only_if_all_confirmed=draft["only_if_all_confirmed"]
         )
-        formset = PassengerFormSet(initial=draft_rows(draft))
+        formset = _formset(journey, class_code, initial=draft_rows(draft))
         return _form_page(request, journey, class_code, options, formset)
     if request.method == "GET":
         rows = [{"seat": seat} for seat in data.getlist("seat")[: rules.MAX_PASSENGERS]] or [{}]
-        options = _options_form(quota=data.get("quota", ""))
-        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
+        options = _options_form(journey, quota=data.get("quota", ""))
+        formset = _formset(journey, class_code, initial=rows)
+        return _form_page(request, journey, class_code, options, formset)
 
     if action == "add" or action.startswith("remove-"):
         total = PassengerFormSet(request.POST).total_form_count()
         rows = passenger_rows_change(rows=_posted_rows(request.POST, total), action=action)
         options = _options_form(
+            journey,
             quota=request.POST.get("quota", ""),
             only_if_all_confirmed=bool(request.POST.get("only_if_all_confirmed")),
         )
-        return _form_page(request, journey, class_code, options, PassengerFormSet(initial=rows))
+        formset = _formset(journey, class_code, initial=rows)
+        return _form_page(request, journey, class_code, options, formset)
 
-    options, formset = BookingOptionsForm(request.POST), PassengerFormSet(request.POST)
+    options = _options(journey, request.POST)
+    formset = _formset(journey, class_code, data=request.POST)
     if not (options.is_valid() and formset.is_valid()):
         return _form_page(request, journey, class_code, options, formset, status=400)
     try:

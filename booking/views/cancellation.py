@@ -16,7 +16,7 @@ from ttms.money import format_money
 from ..lifecycle.selectors import refund_quote
 from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Passenger, PassengerStatus, Pnr
-from .common import local_time, passenger_status, pnr_or_404
+from .common import local_time, passenger_status, pnr_or_404, pnr_terms
 
 
 def cancel_refusal(pnr: Pnr) -> tuple[str | None, bool | None]:
@@ -93,6 +93,7 @@ def _cancel_page(
         request,
         "booking/cancel.html",
         {
+            **pnr_terms(pnr),
             "pnr": pnr,
             "route": route,
             "departure": local_time(pnr.departure_at, pnr.origin),

@@ -18,7 +18,8 @@ from ..exceptions import InvalidBooking, TripNotBookable
 from ..models import BOOKABLE_QUOTAS, Quota
 from ..sales.selectors.availability import ClassAvailability
 from ..sales.selectors.journeys import Journey, journey_get, trip_get_for_sale, trip_refusal
-from .common import local_time
+from ..sales.selectors.seat_maps import class_names
+from .common import class_label, local_time, operator_terms
 
 
 def duration_text(delta: timedelta) -> str:
@@ -36,9 +37,12 @@ def clock(moment, station) -> dict:
     }
 
 
-def quota_counts(item: ClassAvailability) -> list[tuple[str, int]]:
+def quota_counts(item: ClassAvailability, *, quotas=None) -> list[tuple[str, int]]:
     """[("General", 45), ("Ladies", 6), ...]: the seats free for the journey by quota, in
-    the order quotas are offered, those with none left out."""
+    the order quotas are offered, those with none left out; none at all for an operator
+    that sells only General (`quotas`: those it sells)."""
+    if quotas is not None and len(quotas) <= 1:
+        return []
     return [
         (Quota(q).label, n)
         for q, n in sorted(
@@ -101,9 +105,25 @@ def closed_page(request, journey: Journey):
     )
 
 
-def journey_context(journey: Journey) -> dict:
+def journey_context(journey: Journey, *, class_code: str = "") -> dict:
+    """What every page of a journey shows: the trip, its stations and times, and the
+    operator's terms (`common.operator_terms`); with `class_code`, the class as shown."""
     trip = journey.trip
+    terms = operator_terms(
+        trip.route.company, vehicle_kind=trip.vehicle.kind if trip.vehicle_id else ""
+    )
+    context = {}
+    if class_code:
+        names = (
+            {}
+            if terms.coaches
+            else class_names(company_id=trip.route.company_id, codes=[class_code])
+        )
+        context["class_label"] = class_label(class_code, names=names, terms=terms)
     return {
+        **context,
+        "terms": terms,
+        "currency": terms.currency,
         "trip": trip,
         "route": trip.route,
         "journey": journey,

@@ -19,7 +19,7 @@ from ttms.throttling import FailedAttempts, client_ident
 from ..forms import PnrLookupForm
 from ..models import Passenger, Pnr
 from ..sales.selectors.pnrs import pnr_get_for_contact
-from .common import local_time, passenger_status, pnr_status_shown
+from .common import local_time, passenger_status, pnr_status_shown, pnr_terms
 
 NO_MATCH = gettext_lazy("No booking matches this PNR and contact.")
 
@@ -91,6 +91,7 @@ def pnr_status_lookup(request):
         request,
         "booking/pnr_status.html",
         {
+            **pnr_terms(pnr),
             "form": PnrLookupForm(),
             "result": pnr,
             "route": route,

@@ -18,8 +18,9 @@ from ttms.money import format_money
 from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import PassengerStatus, Pnr, Quota
 from ..sales.selectors.pnrs import pnr_trips_for_user
+from ..sales.selectors.seat_maps import class_names
 from .cancellation import cancel_refusal
-from .common import local_time, pnr_or_404, pnr_status_shown
+from .common import class_label, local_time, operator_terms, pnr_or_404, pnr_status_shown, pnr_terms
 from .ticket_print import TicketBlock, ticket_blocks
 
 TRIPS_PAGE_SIZE = 20
@@ -38,9 +39,10 @@ class TripRow:
     status_label: str
     passengers: int
     cancelled: int
+    class_label: str = ""
 
 
-def _trip_row(pnr: Pnr) -> TripRow:
+def _trip_row(pnr: Pnr, names: dict[str, str]) -> TripRow:
     passengers = list(pnr.passengers.all())
     status, label = pnr_status_shown(passengers)
     return TripRow(
@@ -51,6 +53,7 @@ def _trip_row(pnr: Pnr) -> TripRow:
         label,
         len(passengers),
         sum(p.status == PassengerStatus.CANCELLED for p in passengers),
+        class_label(pnr.class_code, names=names, terms=operator_terms(pnr.trip.route.company)),
     )
 
 
@@ -64,7 +67,14 @@ def my_trips(request):
     page = Paginator(
         pnr_trips_for_user(request.user, now=timezone.now()), TRIPS_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    rows = [_trip_row(pnr) for pnr in page]
+    buses = {
+        p.trip.route.company_id for p in page if not operator_terms(p.trip.route.company).coaches
+    }
+    names = {}
+    for company_id in buses:
+        codes = sorted({p.class_code for p in page if p.trip.route.company_id == company_id})
+        names.update(class_names(company_id=company_id, codes=codes))
+    rows = [_trip_row(pnr, names) for pnr in page]
     upcoming = [row for row in rows if row.pnr.upcoming]
     past = [row for row in rows if not row.pnr.upcoming]
     return render(
@@ -91,6 +101,7 @@ def _passengers_context(pnr: Pnr, now: datetime) -> dict:
     status, label = pnr_status_shown(passengers)
     blocks: list[TicketBlock] = ticket_blocks(pnr, passengers)
     return {
+        **pnr_terms(pnr),
         "pnr": pnr,
         "pnr_status": status,
         "pnr_status_label": label,

@@ -21,7 +21,23 @@ from ..forms import (
 )
 from ..models import Quota
 from ..sales.selectors.availability import trips_availability, trips_refusals
+from ..sales.selectors.seat_maps import class_names
+from .common import availability_text, class_label, operator_terms
 from .journey import clock, duration_text, quota_counts
+
+
+def bus_class_names(options, availability) -> dict[int, dict[str, str]]:
+    """The class names of the bus operators among the results, by company (trains show
+    class codes): one query per bus operator found, none for trains."""
+    codes: dict[int, set[str]] = {}
+    for option in options:
+        company = option.trip.route.company
+        if not operator_terms(company).coaches:
+            codes.setdefault(company.pk, set()).update(
+                item.class_code for item in availability.get(option.trip.pk, [])
+            )
+    return {pk: class_names(company_id=pk, codes=sorted(found)) for pk, found in codes.items()}
+
 
 SUGGESTIONS = 8
 
@@ -47,8 +63,10 @@ class ClassOffer:
     status_kind: str  # available, rac, wl: the colour of the status
     quotas: list[tuple[str, int]]
     fare: int
-    tatkal_fare: int
+    tatkal_fare: int  # 0 when the operator sells no Tatkal
     seats_url: str
+    label: str = ""  # as the operator's passengers know it: "SL", or "Standard" on a bus
+    currency: str = ""
 
 
 @dataclass
@@ -61,18 +79,19 @@ class TripRow:
     refusal: str = ""  # why the trip cannot be booked now; then no classes are offered
 
 
-def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
+def _offers(option: TripOption, classes, params: dict, names: dict) -> list[ClassOffer]:
+    terms = operator_terms(option.trip.route.company)
     offers = []
     for item in classes:
-        status = item.status
+        status = availability_text(item.status, free=item.free_total, terms=terms)
         kind = (
             "available"
-            if status.startswith("AVAILABLE")
+            if item.status.startswith("AVAILABLE")
             else "rac"
             if status.startswith("RAC")
             else "wl"
         )
-        quotas = quota_counts(item)
+        quotas = quota_counts(item, quotas=terms.quotas)
         url = (
             reverse("booking:trip", args=[option.trip.pk])
             + "?"
@@ -85,8 +104,12 @@ def _offers(option: TripOption, classes, params: dict) -> list[ClassOffer]:
                 kind,
                 quotas,
                 item.fares.get(Quota.GENERAL, 0),
-                item.fares.get(Quota.TATKAL, 0),
+                item.fares.get(Quota.TATKAL, 0) if terms.tatkal else 0,
                 url,
+                class_label(
+                    item.class_code, names=names.get(option.trip.route.company_id, {}), terms=terms
+                ),
+                terms.currency,
             )
         )
     return offers
@@ -110,6 +133,7 @@ def trip_search(request):
     options = trips_find(origin=origin, destination=destination, travel_date=day)
     refusals = trips_refusals(options, now=timezone.now())
     availability = trips_availability([o for o in options if o.trip.pk not in refusals])
+    names = bus_class_names(options, availability)
     rows = []
     for option in options:
         params = {"from": option.origin.code, "to": option.destination.code}
@@ -119,7 +143,7 @@ def trip_search(request):
                 clock(option.departure_at, option.origin),
                 clock(option.arrival_at, option.destination),
                 duration_text(option.duration),
-                _offers(option, availability.get(option.trip.pk, []), params),
+                _offers(option, availability.get(option.trip.pk, []), params, names),
                 refusals.get(option.trip.pk, ""),
             )
         )

@@ -19,7 +19,7 @@ from ..boarding.services.issue import tickets_issue
 from ..lifecycle.selectors import trip_cancellation_reason
 from ..models import Passenger, PassengerStatus, Pnr, Quota
 from ..sales.selectors.pnrs import passengers_with_positions, pnr_status
-from .common import PNR_STATUS_LABELS, local_time, passenger_status
+from .common import PNR_STATUS_LABELS, local_time, passenger_status, pnr_terms
 
 
 def _inline_qr(token: str) -> SafeString:
@@ -104,6 +104,7 @@ def ticket(request, pnr: str):
         request,
         "booking/ticket.html",
         {
+            **pnr_terms(found),
             "pnr": found,
             "route": trip.route,
             "trip_cancelled": trip_cancelled,

@@ -1,7 +1,7 @@
 """A trip's page: its classes, and the chosen class's seat map drawn coach by coach, each
 seat free or taken for the passenger's legs."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.http import Http404
 from django.shortcuts import render
@@ -16,7 +16,14 @@ from .. import rules
 from ..models import BOOKABLE_QUOTAS, Quota
 from ..sales.fares import tariff_get
 from ..sales.selectors.availability import journey_availability
-from ..sales.selectors.seat_maps import SeatView, seat_map
+from ..sales.selectors.seat_maps import (
+    CoachPlan,
+    SeatView,
+    class_names,
+    coach_plans,
+    seat_map,
+)
+from .common import availability_text, class_label
 from .journey import (
     closed_page,
     journey_context,
@@ -59,6 +66,7 @@ class SeatCell:
     selectable: bool
     note: str
     checked: bool
+    window_side: str = ""  # on a bus's plan: "left" or "right" for a window seat
 
 
 @dataclass
@@ -72,6 +80,14 @@ class Bay:
     seats: list[SeatCell | None] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Spot:
+    """One square of a bus's plan: a seat, the driver, a door, the aisle or nothing."""
+
+    kind: str  # seat, driver, door, aisle, empty
+    cell: SeatCell | None = None
+
+
 @dataclass
 class CoachMap:
     code: str
@@ -79,6 +95,40 @@ class CoachMap:
     bays: list[Bay]
     free: int
     total: int
+    # A bus: its plan from the front (the driver's row) to the back row, `width` squares wide.
+    bus: bool = False
+    width: int = 0
+    plan: list[list[Spot]] = field(default_factory=list)
+
+
+def _bus_plan(seats: list[SeatView], cells: dict[str, SeatCell], plan: CoachPlan):
+    """The squares of a bus, row by row from the driver's row: each seat where its row and
+    column put it, the driver and the doors, the aisle where no seat of the ordinary rows
+    stands (the back row fills it)."""
+    fixtures = {(f.row, f.column): f.kind for f in plan.fixtures}
+    width = max([s.column for s in seats] + [c for _r, c in fixtures]) + 1
+    at = {}
+    for s in seats:
+        side = ""
+        if s.berth_type == BerthType.WINDOW:
+            side = "left" if s.column == 0 else "right" if s.column == width - 1 else ""
+        at[(s.row, s.column)] = replace(cells[s.number], window_side=side)
+    last = max(r for r, _c in at)
+    ordinary = {c for r, c in at if r != last} or {c for _r, c in at}
+    rows = []
+    for row in range(-1, last + 1):
+        spots = []
+        for column in range(width):
+            if cell := at.get((row, column)):
+                spots.append(Spot("seat", cell))
+            elif kind := fixtures.get((row, column)):
+                spots.append(Spot(kind))
+            elif column not in ordinary and row >= 0:
+                spots.append(Spot("aisle"))
+            else:
+                spots.append(Spot("empty"))
+        rows.append(spots)
+    return width, rows
 
 
 def _cell(seat: SeatView, quota: str, picked: set[str]) -> SeatCell:
@@ -104,14 +154,28 @@ def _cell(seat: SeatView, quota: str, picked: set[str]) -> SeatCell:
     )
 
 
-def coach_maps(seats: list[SeatView], *, quota: str, picked: set[str]) -> list[CoachMap]:
+def coach_maps(
+    seats: list[SeatView],
+    *,
+    quota: str,
+    picked: set[str],
+    plans: dict[str, CoachPlan] | None = None,
+) -> list[CoachMap]:
     """The seats of a class grouped as a passenger recognises them: sleeper coaches in bays
-    (two facing sides and the side berths), chair cars and buses in rows with the aisle."""
+    (two facing sides and the side berths), chair cars in rows with the aisle, buses as
+    seen from above (`plans`: the driver, the doors, the back row)."""
     by_coach: dict[str, list[SeatView]] = {}
     for seat in seats:
         by_coach.setdefault(seat.coach, []).append(seat)
     maps = []
     for code, coach_seats in by_coach.items():
+        plan = (plans or {}).get(code)
+        if plan and plan.is_bus:
+            cells = {s.number: _cell(s, quota, picked) for s in coach_seats}
+            width, rows = _bus_plan(coach_seats, cells, plan)
+            free = sum(s.free for s in coach_seats)
+            maps.append(CoachMap(code, False, [], free, len(coach_seats), True, width, rows))
+            continue
         berths = all(s.berth_type in BERTHS for s in coach_seats)
         rows: dict[int, list[SeatView]] = {}
         for seat in coach_seats:
@@ -155,9 +219,12 @@ def trip(request, pk: int):
                 number=trip.route.number, class_code=class_code
             )
         )
+    context = journey_context(journey, class_code=class_code)
+    terms = context["terms"]
     quota = request.GET.get("quota", Quota.GENERAL)
-    quota = quota if quota in BOOKABLE_QUOTAS else Quota.GENERAL
+    quota = quota if quota in BOOKABLE_QUOTAS and quota in terms.quotas else Quota.GENERAL
     seats = seat_map(trip=trip, class_code=class_code, mask=journey.mask)
+    names = {} if terms.coaches else class_names(company_id=trip.route.company_id, codes=classes)
     # Counted as the search results count them, not from the drawn seats.
     availability = journey_availability(journey, class_code=class_code, classes=classes)
     tariff = tariff_get(
@@ -172,24 +239,34 @@ def trip(request, pk: int):
         request,
         "booking/trip.html",
         {
-            **journey_context(journey),
+            **context,
             "class_code": class_code,
             "quota": quota,
             "quota_label": Quota(quota).label,
             "class_links": [
                 (
-                    c,
+                    class_label(c, names=names, terms=terms),
                     reverse("booking:trip", args=[pk]) + "?" + urlencode({**base, "class": c}),
                     c == class_code,
                 )
                 for c in classes
             ],
-            "coaches": coach_maps(seats, quota=quota, picked=set(request.GET.getlist("seat"))),
+            "coaches": coach_maps(
+                seats,
+                quota=quota,
+                picked=set(request.GET.getlist("seat")),
+                plans=coach_plans(trip=trip, class_code=class_code),
+            ),
             "availability": availability,
-            "quota_counts": quota_counts(availability),
+            "availability_text": availability_text(
+                availability.status, free=availability.free_total, terms=terms
+            ),
+            "quota_counts": quota_counts(availability, quotas=terms.quotas),
             "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
             "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
-            "max_passengers": rules.max_passengers(quota),
+            "max_passengers": min(
+                rules.max_passengers(quota), trip.route.company.rules.max_passengers
+            ),
             "hidden": {**base, "class": class_code, "quota": quota},
         },
     )

@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 
-from fleet.models import Seat, Trip
+from django.db.models import F, Max, Q
+
+from fleet.layouts import Fixture, bus_fixtures
+from fleet.models import Coach, Seat, TravelClass, Trip, Vehicle
 
 from ... import rules
 from ...models import Place, Quota
@@ -70,3 +73,53 @@ def seat_map(*, trip: Trip, class_code: str, mask: int) -> list[SeatView]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class CoachPlan:
+    """How a coach of a trip is drawn: a bus's cabin (`is_bus`) with its driver and doors
+    (`fixtures`, rows and columns as its seats'), or a railway coach."""
+
+    code: str
+    is_bus: bool
+    fixtures: tuple[Fixture, ...]
+
+
+def coach_plans(*, trip: Trip, class_code: str) -> dict[str, CoachPlan]:
+    """The plan of each coach of a class of the trip's vehicle, by coach code. One query."""
+    if not trip.vehicle_id:
+        return {}
+    plans = {}
+    for code, vehicle_kind, kind, rows, width in (
+        Coach.objects.filter(vehicle_id=trip.vehicle_id, travel_class__code=class_code)
+        .annotate(width=Max("seats__column"))
+        .values_list("code", "vehicle__kind", "layout__kind", "layout__rows", "width")
+    ):
+        is_bus = vehicle_kind == Vehicle.Kind.BUS
+        fixtures = bus_fixtures(kind or "", rows=rows, width=(width or 0) + 1) if is_bus else []
+        plans[code] = CoachPlan(code, is_bus, tuple(fixtures))
+    return plans
+
+
+def class_names(*, company_id: int, codes: list[str]) -> dict[str, str]:
+    """The display name of each class code ("STANDARD" -> "Standard"), the operator's own
+    classes before the shared ones. One query."""
+    names: dict[str, str] = {}
+    for code, name, company in TravelClass.objects.filter(
+        Q(company_id=company_id) | Q(company__isnull=True), code__in=codes
+    ).values_list("code", "name", "company_id"):
+        if company or code not in names:
+            names[code] = name
+    return names
+
+
+def class_is_sleeper(*, company_id: int, code: str) -> bool:
+    """Whether the class `code` has berths (TravelClass.is_sleeper), the operator's own
+    class before the shared one; False for an unknown class. One query."""
+    found = (
+        TravelClass.objects.filter(Q(company_id=company_id) | Q(company__isnull=True), code=code)
+        .order_by(F("company_id").asc(nulls_last=True))
+        .values_list("is_sleeper", flat=True)
+        .first()
+    )
+    return bool(found)
