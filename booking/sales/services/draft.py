@@ -252,7 +252,9 @@ def _review(plan: BookingPlan, draft: Draft, user: User) -> Review:
     )
     count = len(plan.travellers)
     total = plan.fare * count
-    wallet = wallet_selectors.wallet_for_user(user=user)
+    wallet = wallet_selectors.wallet_for_user(
+        user=user, currency=journey.trip.route.company.currency
+    )
     balance = wallet.balance if wallet else 0
     short = max(0, total - balance)
     return Review(
