@@ -123,6 +123,8 @@ def test_bus_review_shows_the_fare_in_francs_and_no_waiting_list(client, rwanda_
     text = main_text(response)
     assert "Class Standard Fare per passenger RWF 2,500 Passengers × 1 Total RWF 2,500" in (text)
     assert "nothing is booked or charged" in text
+    assert "Your wallet RWF 100,000" in text
+    assert "Pay RWF 2,500 from wallet" in text
     assert railway_words(text) == []
 
 
