@@ -242,12 +242,12 @@ VIRUNGA_BUSES = [
     ("RAE 207 B", "Higer KLQ6129 VIP (2+1)", "VIP", SeatLayout.Kind.BUS_2_1, 10),
 ]
 MATATUS = [
-    ("KDA 101A", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
-    ("KDA 102A", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
-    ("KDA 103A", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
-    ("KDB 104B", "Isuzu NQR minibus (2+2)", "STANDARD", SeatLayout.Kind.BUS_2_2, 8),
-    ("KDB 105B", "Toyota HiAce matatu (2+1)", "STANDARD", SeatLayout.Kind.BUS_2_1, 5),
-    ("KDB 106B", "Toyota HiAce matatu (2+1)", "STANDARD", SeatLayout.Kind.BUS_2_1, 5),
+    ("KDA 101A", "Toyota Coaster matatu (33)", "STANDARD", SeatLayout.Kind.COASTER, 11),
+    ("KDA 102A", "Toyota Coaster matatu (33)", "STANDARD", SeatLayout.Kind.COASTER, 11),
+    ("KDA 103A", "Toyota Coaster matatu (33)", "STANDARD", SeatLayout.Kind.COASTER, 11),
+    ("KDB 104B", "Isuzu NQR matatu (33)", "STANDARD", SeatLayout.Kind.COASTER, 11),
+    ("KDB 105B", "Toyota Coaster matatu (30)", "STANDARD", SeatLayout.Kind.COASTER, 10),
+    ("KDB 106B", "Toyota Coaster matatu (30)", "STANDARD", SeatLayout.Kind.COASTER, 10),
 ]
 
 _NORTH = [
