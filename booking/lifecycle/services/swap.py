@@ -363,8 +363,9 @@ def _where(placement: rules.Placement, half: int) -> dict:
 
 
 def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
-    """ "passenger.reseated" for a move within the class; "passenger.upgraded" (the class
-    held and the class given, the fare unchanged) for a move up to a better class."""
+    """The message telling a passenger of their move: "passenger.reseated" within the
+    class; "passenger.upgraded" (the class held and the class given, the fare unchanged)
+    for a move up to a better class."""
     if move.upgraded_from:
         return Message(
             topic="passenger.upgraded",
