@@ -37,7 +37,7 @@ class ChartAdmin(ReadOnlyScopedAdmin):
 
     list_display = ["trip", "prepared_at", "prepared_by", "passengers", "print_link"]
     list_filter = [CompanyListFilter, "prepared_at"]
-    list_select_related = ["trip__route", "prepared_by"]
+    list_select_related = ["trip__route__company", "prepared_by"]
     search_fields = ["trip__route__number", "trip__route__name"]
     date_hierarchy = "prepared_at"
     fields = ["trip", "prepared_at", "prepared_by", "summary_display"]
@@ -66,7 +66,7 @@ class ChartAdmin(ReadOnlyScopedAdmin):
             seniors=s.get("released_to_seniors", 0),
             promoted=s.get("promoted", 0),
             cancelled=s.get("pnrs_cancelled", 0),
-            refunded=format_money(s.get("refunded", 0)),
+            refunded=format_money(s.get("refunded", 0), chart.trip.route.company.currency),
             confirmed=s.get("confirmed", 0),
             rac=s.get("rac", 0),
             waitlisted=s.get("waitlisted", 0),
@@ -247,7 +247,7 @@ class TripAdmin(FleetTripAdmin):
             done.format(
                 trip=trip,
                 count=len(result.cancellations),
-                refunded=format_money(result.refunded),
+                refunded=format_money(result.refunded, trip.route.company.currency),
             ),
             messages.SUCCESS,
         )
