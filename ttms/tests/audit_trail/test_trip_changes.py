@@ -175,7 +175,7 @@ def test_a_vehicle_swap_is_audited_with_the_vehicles_and_the_reseating(bus_trip)
             "data": {
                 "vehicle": [before, spare.pk],
                 "reason": "Breakdown",
-                "seats": {"STANDARD": 40},
+                "seats": {"STANDARD": 41},
                 "kept": 1,
                 "reseated": 0,
                 "renumbered": [],
