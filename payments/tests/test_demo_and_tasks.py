@@ -9,21 +9,45 @@ from ttms.accounts.models import User
 from ttms.celery import BEAT_SCHEDULE
 from ttms.demo import LOADERS
 
+from .factories import CompanyFactory
+
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_funds_the_demo_passenger_once_through_the_sandbox():
+def test_demo_funds_an_inr_and_an_rwf_wallet_once_through_the_sandbox():
     accounts_demo_load(password="a-demo-password-1")
+    CompanyFactory(currency="INR")
+    CompanyFactory(currency="RWF")
 
     first, second = demo_load(), demo_load()
 
     passenger = User.objects.get(email="passenger@example.com")
     assert first == [
-        "wallet of passenger@example.com: funded with ₹5,000.00 through a sandbox top-up"
+        "INR wallet of passenger@example.com: funded with ₹5,000.00 through a sandbox top-up",
+        "RWF wallet of passenger@example.com: funded with RWF\u00a050,000 through a sandbox top-up",
     ]
-    assert second == ["wallet of passenger@example.com: exists (₹5,000.00)"]
-    assert wallet_for_user(user=passenger).balance == 500_000
-    assert Payment.objects.get().webhook_events.get().outcome == "applied"
+    assert second == [
+        "INR wallet of passenger@example.com: exists (₹5,000.00)",
+        "RWF wallet of passenger@example.com: exists (RWF\u00a050,000)",
+    ]
+    assert wallet_for_user(user=passenger, currency="INR").balance == 500_000
+    assert wallet_for_user(user=passenger, currency="RWF").balance == 50_000
+    assert [p.webhook_events.get().outcome for p in Payment.objects.all()] == ["applied"] * 2
+
+
+def test_demo_funds_no_wallet_in_a_currency_no_operator_sells():
+    accounts_demo_load(password="a-demo-password-1")
+    CompanyFactory(currency="INR")
+
+    lines = demo_load()
+
+    passenger = User.objects.get(email="passenger@example.com")
+    assert lines == [
+        "INR wallet of passenger@example.com: funded with ₹5,000.00 through a sandbox top-up",
+        "RWF wallet: no active operator sells in RWF, nothing funded",
+    ]
+    assert wallet_for_user(user=passenger, currency="RWF") is None
+    assert list(Payment.objects.values_list("currency", flat=True)) == ["INR"]
 
 
 def test_demo_without_the_demo_passenger_does_nothing():
