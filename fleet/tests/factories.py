@@ -62,7 +62,7 @@ class StationFactory(factory.django.DjangoModelFactory):
 
 
 class VehicleFactory(factory.django.DjangoModelFactory):
-    """A bus with one STANDARD coach of 2+2 × 10 rows (40 seats)."""
+    """A bus with one STANDARD coach of 2+2 × 10 rows, the back row of five (41 seats)."""
 
     class Meta:
         model = Vehicle

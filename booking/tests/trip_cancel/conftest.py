@@ -14,7 +14,7 @@ from .support import FUNDS
 
 @pytest.fixture
 def bus_trip(db):
-    """A bus of 40 STANDARD seats (coach B1) on ST1-ST2-ST3, 100 km a leg, leaving 07 Jan
+    """A bus of 41 STANDARD seats (coach B1) on ST1-ST2-ST3, 100 km a leg, leaving 07 Jan
     2030 08:00 IST, of a bus company (every seat GENERAL)."""
     return make_trip(
         company=CompanyFactory(kind=Company.Kind.BUS), coaches=[("B1", "STANDARD")], stops=3

@@ -17,7 +17,7 @@ def tasks_in_process(monkeypatch):
 
 @pytest.fixture
 def bus_trip(db):
-    """A bus of 40 STANDARD seats on ST1-ST2-ST3 (100 km a leg), with its company admin."""
+    """A bus of 41 STANDARD seats on ST1-ST2-ST3 (100 km a leg), with its company admin."""
     made = make_trip(
         company=CompanyFactory(kind=Company.Kind.BUS), coaches=[("B1", "STANDARD")], stops=3
     )

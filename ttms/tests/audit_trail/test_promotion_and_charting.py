@@ -23,8 +23,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")
 
 @pytest.fixture
 def full_bus(bus_trip):
-    """Every one of the 40 seats sold (10 PNRs of four), then one PNR waitlisted."""
+    """Every one of the 41 seats sold (10 PNRs of four, one of one on the back row's last
+    seat), then one PNR waitlisted."""
     sold = [book(bus_trip, [adult(f"P{i}{j}") for j in range(4)]) for i in range(10)]
+    sold.append(book(bus_trip, [adult("Back")]))
     waiting = book(bus_trip, [adult("Wait")])
     assert waiting.passengers.get().status == "WL"
     return bus_trip, sold, waiting
