@@ -60,8 +60,12 @@ def _money(amount: int, currency: str) -> str:
 
 class EntryInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Entry
-    fields = ["account", "amount"]
+    fields = ["account", "amount", "amount_display"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("amount, in its currency"))
+    def amount_display(self, entry: Entry) -> str:
+        return _money(entry.amount, entry.account.currency)
 
 
 @admin.register(Account)

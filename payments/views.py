@@ -87,7 +87,7 @@ def wallet_topup(request):
                 provider=SandboxProvider.name,
             )
         except DomainError as exc:
-            form.add_error("amount", exc.message)
+            form.add_error("currency" if "currency" in exc.fields else "amount", exc.message)
         else:
             if back := safe_next(request):
                 request.session.setdefault(RETURN_TO, {})[str(payment.pk)] = back

@@ -277,3 +277,14 @@ def test_mobile_money_carries_the_currency_to_the_provider_and_back(
     assert (sent["amount"], sent["currency"]) == ("2500", "RWF")
     assert response.json()["outcome"] == "applied"
     assert [(w.currency, w.balance) for w in wallets_for_user(user=passenger)] == [("RWF", 2_500)]
+
+
+def test_a_transaction_page_shows_its_entries_in_their_currency(client, passenger, rwf_company):
+    fund_wallet(passenger, 10_000, currency="RWF")
+    topup = Transaction.objects.get(kind="topup")
+    client.force_login(UserFactory(role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True))
+
+    html = client.get(f"/admin/payments/transaction/{topup.pk}/change/").content.decode()
+
+    assert "RWF\u00a010,000" in html
+    assert "-RWF\u00a010,000" in html
