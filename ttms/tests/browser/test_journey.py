@@ -373,7 +373,7 @@ def test_booking_and_cancelling_work_without_javascript(
     ("coach", "class_code", "groups", "seats"),
     [
         ("S1", "SL", 9, 72),  # bays of six berths and two side berths
-        ("C1", "STANDARD", 10, 40),  # a bus: rows of 2 + 2 with the aisle
+        ("C1", "STANDARD", 10, 41),  # rows of 2 + 2 with the aisle, the back row of five
     ],
 )
 def test_seat_maps_are_drawn_as_the_coach_is_laid_out(page, coach, class_code, groups, seats):
