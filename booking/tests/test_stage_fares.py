@@ -497,3 +497,24 @@ def test_the_stage_fare_list_links_to_the_fare_tables(client, line):
     html = response.content.decode()
     assert reverse("admin:booking_stagefare_routes") in html
     assert "RWF\xa02,500" in html
+
+
+def test_the_search_page_shows_a_class_priced_nowhere_as_not_on_sale(client, line):
+    company, _route, _trip, _stations = line
+    FareRule.objects.filter(company=company).delete()
+    client.force_login(UserFactory())
+    with time_machine.travel(NOW, tick=False):
+        unpriced = client.get(
+            reverse("booking:search"), {"from": "KGL", "to": "RBV", "date": "2030-01-07"}
+        )
+        staged = client.get(
+            reverse("booking:search"), {"from": "KGL", "to": "MUS", "date": "2030-01-07"}
+        )
+
+    (offer,) = unpriced.context["rows"][0].classes
+    assert offer.fare is None
+    page = unpriced.content.decode()
+    assert "Not on sale" in page
+    assert "RWF\u00a00" not in page
+    assert "Not on sale" not in staged.content.decode()
+    assert "RWF\u00a02,500" in staged.content.decode()

@@ -62,7 +62,7 @@ class ClassOffer:
     status: str
     status_kind: str  # available, rac, wl: the colour of the status
     quotas: list[tuple[str, int]]
-    fare: int
+    fare: int | None  # None: the operator has priced the class nowhere, so it is not on sale
     tatkal_fare: int  # 0 when the operator sells no Tatkal
     seats_url: str
     label: str = ""  # as the operator's passengers know it: "SL", or "Standard" on a bus
@@ -103,7 +103,7 @@ def _offers(option: TripOption, classes, params: dict, names: dict) -> list[Clas
                 status,
                 kind,
                 quotas,
-                item.fares.get(Quota.GENERAL, 0),
+                item.fares.get(Quota.GENERAL),
                 item.fares.get(Quota.TATKAL, 0) if terms.tatkal else 0,
                 url,
                 class_label(
