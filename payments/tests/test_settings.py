@@ -116,3 +116,37 @@ def test_the_startup_warning_is_given_exactly_when_the_demo_setting_lets_the_san
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == (
         [("WARNING", WARNING)] if warned else []
     )
+
+
+@pytest.mark.parametrize("limits", ["INR:100-1", "INR:0-100", "inr:1-100", "INR 1-100"])
+def test_topup_limits_not_code_min_max_refuse_to_start(limits):
+    started = start_django(DJANGO_DEBUG="1", TTMS_TOPUP_LIMITS=limits)
+
+    assert started.returncode == 1
+    assert (
+        f"django.core.exceptions.ImproperlyConfigured: TTMS_TOPUP_LIMITS: {limits!r} is not "
+        "CODE:MIN-MAX in major units (e.g. INR:1-100000), with 0 < MIN <= MAX."
+    ) in started.stderr
+
+
+def test_topup_limits_are_read_in_major_units_per_currency():
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from django.conf import settings; print(settings.TTMS_TOPUP_LIMITS)",
+        ],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TTMS_", "DJANGO_"))},
+            "DJANGO_SETTINGS_MODULE": "ttms.settings",
+            "DJANGO_DEBUG": "1",
+            "TTMS_TOPUP_LIMITS": "RWF:500-2000000, KES:50.50-150000",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert started.stdout == "{'RWF': ('500', '2000000'), 'KES': ('50.50', '150000')}\n"
