@@ -372,10 +372,6 @@ TTMS_WEBHOOK_TOLERANCE_SECONDS = env.int("TTMS_WEBHOOK_TOLERANCE_SECONDS", defau
 TTMS_PAYMENT_REQUEST_ATTEMPTS = env.int("TTMS_PAYMENT_REQUEST_ATTEMPTS", default=3)
 # Pending payments older than this (hours) are failed as abandoned.
 TTMS_PAYMENT_PENDING_HOURS = env.int("TTMS_PAYMENT_PENDING_HOURS", default=24)
-# Top-up limits, in minor units of TTMS_CURRENCY (read by booking's shortfall rounding;
-# the payments app checks TTMS_TOPUP_LIMITS).
-TTMS_TOPUP_MIN_AMOUNT = env.int("TTMS_TOPUP_MIN_AMOUNT", default=100)
-TTMS_TOPUP_MAX_AMOUNT = env.int("TTMS_TOPUP_MAX_AMOUNT", default=10_000_000)
 # Top-up limits per currency, in MAJOR units: "INR:1-100000,RWF:500-2000000". A currency
 # not listed gets 1 to 100000 of its major unit.
 _TOPUP_LIMIT = re.compile(r"^(?P<code>[A-Z]{3}):(?P<low>\d+(?:\.\d+)?)-(?P<high>\d+(?:\.\d+)?)$")

@@ -11,13 +11,13 @@ from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext
 
 from fleet.models import BerthType
 from payments.exceptions import IdempotencyRequestInFlight
 from payments.idempotency import submit_once
 from payments.ledger import selectors as wallet_selectors
+from payments.topups.services import topup_limits
 from ttms.accounts.models import User
 from ttms.exceptions import DomainError
 
@@ -113,7 +113,8 @@ class Review:
     """The fare breakdown of a draft booking, and the wallet against it: `quota` asked for,
     `booked_quota` really used (General when the passengers may not use `quota`), the fare
     per passenger and the General one, the total, the balance, how much is `short`, and the
-    top-up offered then (at least `TTMS_TOPUP_MIN_AMOUNT`)."""
+    top-up offered then (at least the least top-up in the operator's currency,
+    `TTMS_TOPUP_LIMITS`)."""
 
     quota: str
     booked_quota: str
@@ -267,7 +268,7 @@ def _review(plan: BookingPlan, draft: Draft, user: User) -> Review:
         total,
         balance,
         short,
-        max(short, settings.TTMS_TOPUP_MIN_AMOUNT) if short else 0,
+        max(short, topup_limits(currency=journey.trip.route.company.currency)[0]) if short else 0,
     )
 
 
