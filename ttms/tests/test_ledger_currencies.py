@@ -10,10 +10,12 @@ currency. Then plain tests of the wallet API and top-ups by currency.
 """
 
 from datetime import datetime, timedelta
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import hypothesis.strategies as st
 import pytest
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Count, Sum
 from hypothesis import HealthCheck, event, settings
@@ -29,6 +31,7 @@ from hypothesis.stateful import (
 from booking.lifecycle.services.cancellation import booking_cancel
 from booking.models import FareRule
 from booking.sales.services.create import booking_create
+from booking.sales.services.draft import draft_get, draft_review, draft_start
 from booking.tests.factories import adult, make_trip, rail_company
 from fleet.models import Company
 from fleet.tests.factories import CompanyFactory
@@ -477,3 +480,33 @@ def test_topup_limits_are_per_currency(passenger_client, amount, message):
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"amount": [message]}
     assert not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_short_rwf_wallet_is_offered_at_least_the_least_rwf_topup():
+    operators = two_operators()
+    _buses, trip = operators["RWF"]
+    user = PassengerFactory()
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    now = trip.departure_at - timedelta(days=2)
+    # The fare is RWF 1,600 (80 km at RWF 20); the wallet holds RWF 1,500.
+    payment = wallet_topup_start(user=user, amount=1_500, currency="RWF", provider="sandbox")
+    sandbox_payment_complete(payment=payment, approve=True)
+    key = draft_start(
+        session=session,
+        trip_id=trip.pk,
+        origin_code="KG1",
+        destination_code="KG3",
+        class_code="STANDARD",
+        quota="GENERAL",
+        only_if_all_confirmed=False,
+        passengers=[adult()],
+        now=now,
+    )
+
+    shown = draft_review(
+        trip_id=trip.pk, draft=draft_get(session=session, key=key), user=user, now=now
+    )
+
+    assert (shown.review.total, shown.review.balance) == (1_600, 1_500)
+    assert (shown.review.short, shown.review.topup) == (100, 500)
