@@ -64,6 +64,14 @@ class BookingListCreateView(generics.GenericAPIView):
         only_in_one_coach = serializers.BooleanField(
             default=False, help_text="Refuse unless every passenger is confirmed in one coach."
         )
+        currency = serializers.RegexField(
+            r"^[A-Z]{3}$",
+            required=False,
+            help_text=(
+                "The currency the fare was shown in (the search's `currency`); refused with "
+                "409 currency_mismatch when the operator sells in another. Optional."
+            ),
+        )
 
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -103,6 +111,7 @@ class BookingListCreateView(generics.GenericAPIView):
             only_if_all_confirmed=values["only_if_all_confirmed"],
             only_in_one_coach=values["only_in_one_coach"],
             idempotency_record=self.idempotency_record,
+            currency=values.get("currency"),
         )
         # Answered from what the booking wrote: the trip class's lock is held until the
         # idempotency record commits with this answer, so nothing is read back.

@@ -52,6 +52,7 @@ def booking_create(
     booked_by: User | None = None,
     idempotency_record=None,
     now: datetime | None = None,
+    currency: str | None = None,
 ) -> Pnr:
     """Book `passengers` on one trip from one stop to a later one, paid from `user`'s wallet.
 
@@ -77,7 +78,8 @@ def booking_create(
     this trip, a coach without a seat or a seat without a coach, or a seat asked for by
     two passengers: `fields={"passengers": {"<index>": [message]}}`, indexes counted from
     0 as in the request), TripNotBookable, BookingNotOpen, NotAllConfirmed, NotOneCoach,
-    SoldOut, InsufficientFunds, Busy (a lock wait ran out: retry). Runs in its own transaction, or
+    SoldOut, InsufficientFunds, CurrencyMismatch (`currency`, the one the client was shown,
+    is not the operator's), Busy (a lock wait ran out: retry). Runs in its own transaction, or
     in a savepoint of the caller's; on an error nothing of it is written.
     """
     now = now or timezone.now()
@@ -89,6 +91,7 @@ def booking_create(
         quota=quota,
         passengers=passengers,
         now=now,
+        currency=currency,
     )
     journey = plan.journey
     if not journey.trip.has_inventory:

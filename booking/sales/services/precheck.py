@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext
 
 from fleet.models import Company, Seat, Trip
+from payments.exceptions import CurrencyMismatch
 
 from ... import rules
 from ...exceptions import BookingNotOpen, InvalidBooking, QuotaNotSold, TripNotBookable
@@ -90,11 +91,26 @@ def passengers_check(quota: str, passengers: list[PassengerIn]) -> None:
     _check_wanted_seats(passengers)
 
 
-def operator_rules_check(company: Company, quota: str, passengers: list[PassengerIn]) -> None:
-    """The rules of the trip's operator (`company.rules`): it sells `quota`, and the
-    booking holds no more passengers than it allows (Tatkal still at most 4). Raises
-    QuotaNotSold (`fields["quota"]`) or InvalidBooking (`fields["passengers"]`); reads
-    nothing."""
+def operator_rules_check(
+    company: Company, quota: str, passengers: list[PassengerIn], *, currency: str | None = None
+) -> None:
+    """The rules of the trip's operator (`company.rules`): it sells in `currency` (when the
+    client names the currency it was shown), it sells `quota`, and the booking holds no
+    more passengers than it allows (Tatkal still at most 4). Raises CurrencyMismatch
+    (`fields["currency"]`), QuotaNotSold (`fields["quota"]`) or InvalidBooking
+    (`fields["passengers"]`); reads nothing."""
+    if currency is not None and currency != company.currency:
+        message = gettext(
+            "{company} sells in {sold}, not {asked}; TTMS never converts money."
+        ).format(company=company.name, sold=company.currency, asked=currency)
+        raise CurrencyMismatch(
+            message,
+            fields={
+                "currency": [
+                    gettext("This trip is priced in {sold}.").format(sold=company.currency)
+                ]
+            },
+        )
     operator = company.rules
     if not operator.sells(quota):
         sold = ", ".join(operator.quotas)
@@ -264,6 +280,7 @@ def booking_precheck(
     quota: str,
     passengers: list[PassengerIn],
     now: datetime,
+    currency: str | None = None,
 ) -> BookingPlan:
     """Everything `booking_create` checks before its transaction, without writing or
     locking anything: the passengers (`passengers_check`), the trip, its operator's rules
@@ -291,7 +308,7 @@ def booking_precheck(
             gettext("There is no trip {trip}.").format(trip=trip_id),
             fields={"trip": [gettext("No such trip.")]},
         ) from None
-    operator_rules_check(trip.route.company, quota, passengers)
+    operator_rules_check(trip.route.company, quota, passengers, currency=currency)
     journey = journey_get(trip=trip, origin_code=origin_code, destination_code=destination_code)
     _check_window(journey, quota=quota, class_code=class_code, now=now)
     seats = _wanted_seats(vehicle_id=trip.vehicle_id, class_code=class_code, passengers=passengers)

@@ -83,6 +83,27 @@ def test_a_bus_operator_refuses_a_quota_it_does_not_sell_and_writes_nothing(api_
     assert wallet(user, "RWF") == RWF_FUNDS
 
 
+def test_a_booking_expecting_another_currency_is_refused_and_writes_nothing(api_client, bus):
+    user = rwf_user()
+    fund_wallet(user, 500_000, currency="INR")
+    client = _client(api_client, user)
+    transactions = Transaction.objects.count()
+
+    refused = book_bus(client, bus, _people(1), currency="INR")
+    booked = book_bus(client, bus, _people(1), currency="RWF")
+
+    assert refused.status_code == 409
+    assert refused.json()["error"] == {
+        "code": "currency_mismatch",
+        "message": "Volcano Express sells in RWF, not INR; TTMS never converts money.",
+        "fields": {"currency": ["This trip is priced in RWF."]},
+    }
+    assert booked.status_code == 201, booked.json()
+    assert Pnr.objects.count() == 1
+    assert Transaction.objects.count() == transactions + 1
+    assert (wallet(user, "RWF"), wallet(user, "INR")) == (RWF_FUNDS - FARE_RWF, 500_000)
+
+
 def test_seven_passengers_are_refused_by_any_operator(api_client, bus):
     user = rwf_user()
     client = _client(api_client, user)
