@@ -140,6 +140,13 @@ def test_search_api_lists_trips_with_local_times(api_client, rail):
             "name": "Night Mail",
             "company": {"slug": "rail", "name": "Rail"},
             "kind": "rail",
+            "currency": "INR",
+            "rules": {
+                "quotas": ["GENERAL", "LADIES", "SENIOR", "TATKAL", "FOREIGN_TOURIST"],
+                "rac": True,
+                "waitlist": True,
+                "max_passengers": 6,
+            },
             "service_date": "2030-01-06",
             "status": "scheduled",
             "departure": "2030-01-07T01:05:00+05:30",
