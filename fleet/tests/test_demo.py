@@ -36,18 +36,26 @@ def _counts():
     return [m.objects.count() for m in (Company, Station, Vehicle, Route, Trip, CompanyMembership)]
 
 
-def test_demo_creates_two_operators_and_fourteen_days_of_trips(loaded):
+def test_demo_creates_four_operators_in_their_currencies_and_fourteen_days_of_trips(loaded):
     first, _ = loaded
 
-    assert _counts() == [2, 27, 12, 10, 360, 7]
-    assert "memberships given: 7" in first
-    assert "trips for 2030-01-07..2030-01-20: 10 routes: 360 trips created, 0 already there" in (
+    assert _counts() == [4, 36, 29, 20, 976, 24]
+    assert dict(Company.objects.values_list("slug", "currency")) == {
+        "indian-railways": "INR",
+        "rwanda-intercity": "RWF",
+        "virunga-express": "RWF",
+        "nairobi-metro-shuttle": "KES",
+    }
+    assert "staff memberships given: 3" in first
+    assert "trips for 2030-01-07..2030-01-20: 20 routes: 976 trips created, 0 already there" in (
         first
     )
-    assert (
-        Trip.objects.filter(route__company__slug="rwanda-intercity", drivers__isnull=True).count()
-        == 0
-    )
+    assert [line for line in first if "given a bus and a driver" in line] == [
+        "rwanda-intercity: bus trips given a bus and a driver: 336",
+        "virunga-express: bus trips given a bus and a driver: 168",
+        "nairobi-metro-shuttle: bus trips given a bus and a driver: 392",
+    ]
+    assert not Trip.objects.filter(route__company__kind="bus", drivers__isnull=True).exists()
 
 
 def test_demo_is_idempotent(loaded):
@@ -63,13 +71,22 @@ def test_demo_is_idempotent(loaded):
         == second
         == [
             "company indian-railways: exists",
-            "company rwanda-intercity: exists",
             "rail stations: 0 created, 16 exist",
-            "bus stations: 0 created, 11 exist",
+            "company rwanda-intercity: exists",
+            "rwanda-intercity stations: 0 created, 11 exist",
+            "rwanda-intercity: driver memberships given: 0",
+            "company virunga-express: exists",
+            "virunga-express stations: 0 created, 2 exist",
+            "virunga-express: driver memberships given: 0",
+            "company nairobi-metro-shuttle: exists",
+            "nairobi-metro-shuttle stations: 0 created, 7 exist",
+            "nairobi-metro-shuttle: driver memberships given: 0",
             "vehicles: 0 created; routes: 0 created",
-            "memberships given: 0",
-            "trips for 2030-01-07..2030-01-20: 10 routes: 0 trips created, 360 already there",
-            "bus trips given a driver: 0",
+            "staff memberships given: 0",
+            "trips for 2030-01-07..2030-01-20: 20 routes: 0 trips created, 976 already there",
+            "rwanda-intercity: bus trips given a bus and a driver: 0",
+            "virunga-express: bus trips given a bus and a driver: 0",
+            "nairobi-metro-shuttle: bus trips given a bus and a driver: 0",
         ]
     )
 
@@ -79,16 +96,23 @@ def test_demo_bus_trips_are_found_between_intermediate_stops(loaded):
 
     options = trip_search(origin=kigali, destination=musanze, travel_date=MONDAY)
 
-    assert [o.local_departure.strftime("%H:%M") for o in options] == [
-        "06:00",
-        "08:00",
-        "10:00",
-        "12:00",
-        "14:00",
-        "16:00",
+    assert [
+        (o.trip.route.company.slug, o.local_departure.strftime("%H:%M"), o.classes) for o in options
+    ] == [
+        ("rwanda-intercity", "06:00", ["STANDARD"]),
+        ("rwanda-intercity", "07:00", ["VIP"]),
+        ("virunga-express", "07:00", ["STANDARD"]),
+        ("rwanda-intercity", "08:00", ["STANDARD"]),
+        ("rwanda-intercity", "10:00", ["STANDARD"]),
+        ("virunga-express", "10:00", ["STANDARD"]),
+        ("rwanda-intercity", "12:00", ["STANDARD"]),
+        ("virunga-express", "13:00", ["STANDARD"]),
+        ("rwanda-intercity", "14:00", ["STANDARD"]),
+        ("rwanda-intercity", "15:00", ["VIP"]),
+        ("rwanda-intercity", "16:00", ["STANDARD"]),
+        ("virunga-express", "16:00", ["STANDARD"]),
     ]
-    assert {o.classes[0] for o in options} == {"STANDARD"}
-    assert options[0].distance_km == 94
+    assert {o.distance_km for o in options} == {94}
 
 
 def test_demo_rail_corridor_answers_an_intermediate_pair(loaded):
