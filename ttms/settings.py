@@ -17,6 +17,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from ttms import settings_api
+from ttms.money import is_known_currency
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -229,7 +230,12 @@ except (ZoneInfoNotFoundError, ValueError):
         f"TTMS_DISPLAY_TIME_ZONE={TTMS_DISPLAY_TIME_ZONE!r} is not an IANA time zone name, "
         "e.g. Asia/Kolkata."
     ) from None
+# The currency a new operator sells in unless given another (`Company.currency`).
 TTMS_CURRENCY = env.str("TTMS_CURRENCY", default="INR")
+if not is_known_currency(TTMS_CURRENCY):
+    raise ImproperlyConfigured(
+        f"TTMS_CURRENCY={TTMS_CURRENCY!r} is not an ISO 4217 currency code, e.g. INR, RWF, KES."
+    )
 # ISO 3166 code of the country whose phone numbers may be written without their country
 # code ("98765 43210"); every phone is stored in E.164 ("+919876543210").
 TTMS_PHONE_REGION = env.str("TTMS_PHONE_REGION", default="IN").upper()

@@ -150,3 +150,18 @@ def test_topup_limits_are_read_in_major_units_per_currency():
     )
 
     assert started.stdout == "{'RWF': ('500', '2000000'), 'KES': ('50.50', '150000')}\n"
+
+
+@pytest.mark.parametrize("currency", ["inr", "XXX", "RUPEES"])
+def test_a_default_currency_not_iso_4217_refuses_to_start(currency):
+    started = start_django(DJANGO_DEBUG="1", TTMS_CURRENCY=currency)
+
+    assert started.returncode == 1
+    assert (
+        f"django.core.exceptions.ImproperlyConfigured: TTMS_CURRENCY={currency!r} is not an "
+        "ISO 4217 currency code, e.g. INR, RWF, KES."
+    ) in started.stderr
+
+
+def test_a_default_currency_of_iso_4217_starts():
+    assert start_django(DJANGO_DEBUG="1", TTMS_CURRENCY="RWF").returncode == 0
