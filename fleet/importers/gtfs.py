@@ -4,7 +4,9 @@ FEED is a folder or a zip of GTFS text files (the zip may keep them in a subfold
 becomes what:
 
 - agency.txt: the company when it does not exist yet (name, time zone; rail if a route is a
-  train, else bus);
+  train, else bus; its currency: `--currency`, else fare_attributes.txt's currency_type,
+  else the currency of the country of the agency's time zone, by CLDR: Africa/Nairobi
+  sells in KES, else TTMS_CURRENCY);
 - stops.txt: stations coded PREFIX:stop_id (PREFIX defaults to the company slug); platforms
   (stops with a parent_station) are merged into their station, entrances and other nodes
   are skipped;
@@ -23,7 +25,11 @@ trip id, route and stop sequence, route and date).
 from contextlib import ExitStack
 from pathlib import Path
 
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from django.db import transaction
+
+from ttms.money import default_currency, is_known_currency
 
 from ..models import Company, validate_time_zone
 from .base import ImportFailed, ImportReport, ProgressFactory, no_progress
@@ -37,6 +43,7 @@ def import_gtfs(
     company_slug: str,
     company_name: str | None = None,
     code_prefix: str | None = None,
+    currency: str | None = None,
     progress: ProgressFactory = no_progress,
 ) -> ImportReport:
     """Import (or refresh) the GTFS feed at `feed` for the company `company_slug`, created
@@ -59,6 +66,9 @@ def import_gtfs(
         calendar = source.rows("calendar.txt", required=False)
         calendar_dates = source.rows("calendar_dates.txt", required=False)
         frequencies = source.rows("frequencies.txt", required=False)
+        fares = source.rows("fare_attributes.txt", required=False)
+    if currency is not None and not is_known_currency(currency):
+        raise ImportFailed(f"--currency {currency!r} is not an ISO 4217 currency code.")
     if not calendar and not calendar_dates:
         raise ImportFailed(f"{feed}: neither calendar.txt nor calendar_dates.txt is present.")
     if not agencies:
@@ -89,6 +99,7 @@ def import_gtfs(
                 "name": (company_name or agencies[0].get("agency_name") or company_slug)[:120],
                 "kind": Company.Kind.RAIL if is_rail else Company.Kind.BUS,
                 "time_zone": agency_tz,
+                "currency": currency or feed_currency(fares, agency_tz),
             },
         )
         report["companies"].created += created
@@ -112,3 +123,14 @@ def import_gtfs(
         )
         sync_routes(company, route_rows, stop_rows, exception_rows, report, progress)
     return report
+
+
+def feed_currency(fares: list[dict], time_zone: str) -> str:
+    """The currency of a feed's operator: its fares' currency_type when they name one,
+    else the currency of the country its time zone is in (CLDR), else TTMS_CURRENCY."""
+    named = {row.get("currency_type", "").strip().upper() for row in fares} - {""}
+    if len(named) == 1 and is_known_currency(code := named.pop()):
+        return code
+    territory = get_global("zone_territories").get(time_zone)
+    local = get_territory_currencies(territory) if territory else []
+    return local[0] if local and is_known_currency(local[0]) else default_currency()

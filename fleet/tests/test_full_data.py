@@ -252,3 +252,15 @@ def test_sample_feed_trips_appear_in_search(api_client, feeds):
         ("30", f"{6 + i // 2:02d}:{30 * (i % 2):02d}") for i in range(32)
     ]
     assert {t["duration_minutes"] for t in results} == {20}
+
+
+def test_each_feeds_operator_sells_in_its_countrys_currency(feeds):
+    # sample-feed-1 has fares in USD; the others name none: their time zone's country.
+    assert dict(
+        Company.objects.filter(slug__in=[f[1] for f in FEEDS]).values_list("slug", "currency")
+    ) == {
+        "demo-transit": "USD",
+        "usf-bullrunner": "USD",
+        "caltrain": "USD",
+        "nairobi-matatus": "KES",
+    }

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from fleet.importers.base import ImportFailed
-from fleet.importers.gtfs import import_gtfs
+from fleet.importers.gtfs import feed_currency, import_gtfs
 from fleet.importers.gtfs_read import haversine_km
 from fleet.models import Company, Route, RouteException, RouteStop, Station
 from fleet.selectors import station_get_by_code, trip_search
@@ -70,11 +70,44 @@ def test_company_comes_from_the_agency(feed):
     _import(feed)
 
     company = Company.objects.get(slug="kivu-belt")
-    assert (company.name, company.kind, company.time_zone) == (
+    assert (company.name, company.kind, company.time_zone, company.currency) == (
         "Kivu Belt Bus",
         "bus",
         "Africa/Kigali",
+        "RWF",
     )
+
+
+def test_a_new_operator_sells_in_the_currency_given_else_the_feeds_fares(feed, tmp_path):
+    _import(feed, currency="UGX")
+    assert Company.objects.get(slug="kivu-belt").currency == "UGX"
+
+    priced = tmp_path / "priced"
+    shutil.copytree(feed, priced)
+    (priced / "fare_attributes.txt").write_text(
+        "fare_id,price,currency_type,payment_method,transfers\nF1,1500,bif,0,0\n"
+    )
+    import_gtfs(feed=priced, company_slug="priced", code_prefix="PRC")
+    assert Company.objects.get(slug="priced").currency == "BIF"
+
+
+@pytest.mark.parametrize(
+    ("fares", "time_zone", "currency"),
+    [
+        ([], "Africa/Nairobi", "KES"),
+        ([], "Asia/Kolkata", "INR"),
+        ([], "Etc/UTC", "INR"),  # no country: TTMS_CURRENCY
+        ([{"currency_type": "USD"}, {"currency_type": "EUR"}], "Africa/Kigali", "RWF"),
+    ],
+)
+def test_a_feeds_currency_falls_back_to_its_time_zones_country(fares, time_zone, currency):
+    assert feed_currency(fares, time_zone) == currency
+
+
+def test_an_unknown_currency_is_refused_and_nothing_is_written(feed):
+    with pytest.raises(ImportFailed, match="'XYZ' is not an ISO 4217 currency code"):
+        _import(feed, currency="XYZ")
+    assert not Company.objects.exists()
 
 
 def test_platforms_map_to_their_station_and_missing_times_are_interpolated(feed):

@@ -33,7 +33,16 @@ class Command(BaseCommand):
             "(default: the company slug, upper-cased).",
         )
 
-    def handle(self, *args, feed, company, company_name, code_prefix, verbosity, **options):
+        parser.add_argument(
+            "--currency",
+            default=None,
+            help="ISO 4217 code the operator sells in, when it is created (default: the "
+            "feed's fare currency, else its time zone's country's, else TTMS_CURRENCY).",
+        )
+
+    def handle(
+        self, *args, feed, company, company_name, code_prefix, currency, verbosity, **options
+    ):
         run_import(
             self,
             import_gtfs,
@@ -42,4 +51,5 @@ class Command(BaseCommand):
             company_slug=company,
             company_name=company_name,
             code_prefix=code_prefix,
+            currency=currency,
         )
