@@ -61,6 +61,7 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
                     "quota_distribution",
                     "charting_offset_minutes",
                     "swap_upgrades",
+                    "positions_public",
                 ]
             },
         ),

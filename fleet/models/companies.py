@@ -200,6 +200,14 @@ class Company(models.Model):
             "better class, at the fare they paid (they are told)."
         ),
     )
+    positions_public = models.BooleanField(
+        _("live positions are public"),
+        default=False,
+        help_text=_(
+            "Anyone may watch its vehicles live and see its trips' running status; "
+            "otherwise only passengers holding a ticket on the trip and its staff."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

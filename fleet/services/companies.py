@@ -40,6 +40,7 @@ COMPANY_AUDITED_FIELDS = [
     "booking_horizon_days",
     "max_passengers",
     "swap_upgrades",
+    "positions_public",
     "is_active",
 ]
 
