@@ -9,6 +9,7 @@ Channels and the cache to Redis.
 import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
@@ -289,20 +290,31 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 
+# Map tiles of the live map and running-status pages (Leaflet's {z}/{x}/{y} template, {s} for
+# a subdomain); empty draws the route, stops and vehicle on a plain background. Its host is
+# allowed in img-src.
+TTMS_MAP_TILE_URL = env.str(
+    "TTMS_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+_tiles = urlsplit(TTMS_MAP_TILE_URL)
+TTMS_MAP_TILE_ORIGIN = (
+    f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}" if _tiles.netloc else ""
+)
+
 # Scripts only from the site's own files: no page has an inline script (the API docs load
 # theirs from a URL too, SpectacularSwaggerSplitView), so an injected <script> does not
 # run, nor any inline event handler (Print buttons are `data-print`, static/js/print.js).
 # Inline styles are allowed: Django's admin, the Swagger UI page and the ticket and chart
 # pages have <style> blocks and htmx adds one; CSS cannot run script. data: images are
-# Pico's and Swagger UI's icons. 'self' in connect-src covers htmx, Swagger UI's requests
-# and the same host's WebSockets.
+# Pico's and Swagger UI's icons; map tiles come from TTMS_MAP_TILE_ORIGIN. 'self' in
+# connect-src covers htmx, Swagger UI's requests and the same host's WebSockets.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "script-src-attr": [NONE],
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *([TTMS_MAP_TILE_ORIGIN] if TTMS_MAP_TILE_ORIGIN else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
