@@ -154,10 +154,25 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # channels_redis waits for a consumer's next message with a blocking BZPOPMIN of 5 s;
+    # redis-py 8 cuts every read after socket_timeout, 5 s by default, which would end each
+    # socket silent for 5 s. Reads may take longer than the pop, and a dead connection is
+    # still found by the health check.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "ttms:ws:"},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 2,
+                        "socket_keepalive": True,
+                        "health_check_interval": 30,
+                    }
+                ],
+                "prefix": "ttms:ws:",
+            },
         }
     }
 else:
@@ -289,6 +304,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+
+# Live tracking: a trip's latest fix and status stay in the position store this long after
+# its last fix; at most one fix per TTMS_TRAIL_SAMPLE_SECONDS (device time) is kept in the
+# trip's trail, for TTMS_TRAIL_RETENTION_DAYS; fixes implying more than a vehicle kind's
+# TTMS_MAX_SPEED_KMH are refused. WebSockets get {"type": "ping"} every
+# TTMS_WS_PING_SECONDS; a publisher may send TTMS_WS_RATE_PER_SECOND messages a second,
+# TTMS_WS_RATE_BURST at once.
+TTMS_POSITION_TTL_SECONDS = env.int("TTMS_POSITION_TTL_SECONDS", default=900)
+TTMS_TRAIL_SAMPLE_SECONDS = env.int("TTMS_TRAIL_SAMPLE_SECONDS", default=30)
+TTMS_TRAIL_RETENTION_DAYS = env.int("TTMS_TRAIL_RETENTION_DAYS", default=90)
+TTMS_MAX_SPEED_KMH = env.str("TTMS_MAX_SPEED_KMH", default="bus:140,train:200")
+TTMS_WS_PING_SECONDS = env.float("TTMS_WS_PING_SECONDS", default=20)
+TTMS_WS_RATE_PER_SECOND = env.float("TTMS_WS_RATE_PER_SECOND", default=5)
+TTMS_WS_RATE_BURST = env.int("TTMS_WS_RATE_BURST", default=10)
 
 # Map tiles of the live map and running-status pages (Leaflet's {z}/{x}/{y} template, {s} for
 # a subdomain); empty draws the route, stops and vehicle on a plain background. Its host is

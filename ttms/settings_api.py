@@ -36,6 +36,8 @@ def rest_framework(env: environ.Env, *, debug: bool) -> dict:
             "register": env.str("TTMS_THROTTLE_REGISTER", default="10/hour"),
             # Bookings per user (the POST that books; reading PNRs is not counted).
             "booking": env.str("TTMS_THROTTLE_BOOKING", default="30/min"),
+            # Positions a driver sends through the REST fallback (each request may be a batch).
+            "positions": env.str("TTMS_THROTTLE_POSITIONS", default="60/min"),
         },
         # How many reverse proxies in front of the application append to X-Forwarded-For.
         # 0: the client is the socket's address (REMOTE_ADDR) and the header is ignored; n:
