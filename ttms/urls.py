@@ -22,6 +22,7 @@ urlpatterns = [
     path("i18n/setlang/", language_set, name="set_language"),
     path("", include("payments.urls")),
     path("", include("booking.urls")),
+    path("", include("tracking.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
