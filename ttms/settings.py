@@ -318,6 +318,10 @@ TTMS_MAX_SPEED_KMH = env.str("TTMS_MAX_SPEED_KMH", default="bus:140,train:200")
 TTMS_WS_PING_SECONDS = env.float("TTMS_WS_PING_SECONDS", default=20)
 TTMS_WS_RATE_PER_SECOND = env.float("TTMS_WS_RATE_PER_SECOND", default=5)
 TTMS_WS_RATE_BURST = env.int("TTMS_WS_RATE_BURST", default=10)
+# A vehicle has arrived at a stop once it has stayed within TTMS_GEOFENCE_RADIUS_M metres of
+# it for TTMS_GEOFENCE_DWELL_SECONDS; passing through faster is not an arrival.
+TTMS_GEOFENCE_RADIUS_M = env.float("TTMS_GEOFENCE_RADIUS_M", default=150)
+TTMS_GEOFENCE_DWELL_SECONDS = env.float("TTMS_GEOFENCE_DWELL_SECONDS", default=20)
 
 # Map tiles of the live map and running-status pages (Leaflet's {z}/{x}/{y} template, {s} for
 # a subdomain); empty draws the route, stops and vehicle on a plain background. Its host is
