@@ -17,31 +17,35 @@ app.autodiscover_tasks()
 BEAT_SCHEDULE = {
     "accounts-clear-expired-sessions": {
         "task": "ttms.accounts.tasks.sessions_clear_expired_task",
-        "trip": crontab(hour=3, minute=17),
+        "schedule": crontab(hour=3, minute=17),
     },
     "booking-prepare-charts": {
         "task": "booking.tasks.charts_prepare_due_task",
-        "trip": crontab(),  # every minute
+        "schedule": crontab(),  # every minute
     },
     "booking-promotions-due": {
         "task": "booking.tasks.promotions_due_task",
-        "trip": crontab(),  # every minute
+        "schedule": crontab(),  # every minute
     },
     "fleet-generate-trips": {
         "task": "fleet.tasks.trips_generate_task",
-        "trip": crontab(hour=2, minute=30),
+        "schedule": crontab(hour=2, minute=30),
     },
     "payments-expire-idempotency-records": {
         "task": "payments.tasks.idempotency_expire_task",
-        "trip": crontab(minute=7),
+        "schedule": crontab(minute=7),
     },
     "payments-poll-pending-payments": {
         "task": "payments.tasks.payments_poll_pending_task",
-        "trip": crontab(minute="*/2"),
+        "schedule": crontab(minute="*/2"),
     },
     "payments-expire-pending-payments": {
         "task": "payments.tasks.payments_expire_pending_task",
-        "trip": crontab(minute="*/10"),
+        "schedule": crontab(minute="*/10"),
+    },
+    "tracking-prune-trail": {
+        "task": "tracking.tasks.trail_prune_task",
+        "schedule": crontab(hour=3, minute=41),
     },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

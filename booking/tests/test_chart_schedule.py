@@ -183,5 +183,5 @@ def test_one_failing_trip_does_not_stop_the_others(book, monkeypatch, caplog):
 def test_the_beat_charts_every_minute():
     entry = BEAT_SCHEDULE["booking-prepare-charts"]
 
-    assert entry == {"task": "booking.tasks.charts_prepare_due_task", "trip": crontab()}
+    assert entry == {"task": "booking.tasks.charts_prepare_due_task", "schedule": crontab()}
     assert charts_prepare_due_task() == 0  # no trip at all

@@ -17,6 +17,7 @@ def test_every_beat_entry_names_a_registered_task():
     assert BEAT_SCHEDULE
     for name, entry in BEAT_SCHEDULE.items():
         assert entry["task"] in app.tasks, name
+        assert "schedule" in entry, name  # celery beat reads no other key for when
 
 
 @pytest.mark.django_db
