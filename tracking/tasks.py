@@ -10,8 +10,8 @@ from django.utils import timezone
 from .models import PositionSample
 
 
-@shared_task(name="tracking.trail_record")
-def trail_record(
+@shared_task
+def trail_record_task(
     *,
     trip_id: int,
     fix: dict | None,
@@ -43,8 +43,8 @@ def trail_record(
         stop_events_record(trip_id=trip_id, events=events)
 
 
-@shared_task(name="tracking.trail_prune")
-def trail_prune() -> int:
+@shared_task
+def trail_prune_task() -> int:
     """Delete trail samples older than TTMS_TRAIL_RETENTION_DAYS; returns how many."""
     days = int(getattr(settings, "TTMS_TRAIL_RETENTION_DAYS", 90))
     cutoff = timezone.now() - timedelta(days=days)

@@ -163,9 +163,9 @@ def _check(trip: TripInfo, fix: Fix, last: Fix | None, now: datetime) -> None:
 
 def fix_publish(*, trip: TripInfo, fix: Fix, now: datetime | None = None) -> Published:
     """Check, store and account for one fix; raises FixRefused. No database access: the
-    trail sample and stop events are recorded by `tracking.tasks.trail_record`."""
+    trail sample and stop events are recorded by `tracking.tasks.trail_record_task`."""
     from ..progress import progress_advance
-    from ..tasks import trail_record
+    from ..tasks import trail_record_task
 
     now = now or timezone.now()
     if fix.trip_id != trip.trip_id:
@@ -188,7 +188,7 @@ def fix_publish(*, trip: TripInfo, fix: Fix, now: datetime | None = None) -> Pub
     if status is not None:
         store.status_store(trip.trip_id, status)
     if sample or events:
-        trail_record.delay(
+        trail_record_task.delay(
             trip_id=trip.trip_id,
             fix=fix.as_message() if sample else None,
             progress_m=(status or {}).get("progress_m"),
