@@ -322,6 +322,9 @@ TTMS_WS_RATE_BURST = env.int("TTMS_WS_RATE_BURST", default=10)
 # it for TTMS_GEOFENCE_DWELL_SECONDS; passing through faster is not an arrival.
 TTMS_GEOFENCE_RADIUS_M = env.float("TTMS_GEOFENCE_RADIUS_M", default=150)
 TTMS_GEOFENCE_DWELL_SECONDS = env.float("TTMS_GEOFENCE_DWELL_SECONDS", default=20)
+# `make run` also starts `manage.py simulate_trips` (simulated vehicles on the running trips)
+# when on; off by default, so that tests and CI never start it.
+TTMS_SIMULATOR = env.bool("TTMS_SIMULATOR", default=False)
 
 # Map tiles of the live map and running-status pages (Leaflet's {z}/{x}/{y} template, {s} for
 # a subdomain); empty draws the route, stops and vehicle on a plain background. Its host is
