@@ -56,6 +56,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["if_enabled"] and not getattr(settings, "TTMS_SIMULATOR", False):
             return
+        if not settings.REDIS_URL and not options["once"]:
+            # Embedded, the position store and the channel layer live in each process's memory.
+            self.stderr.write(
+                "REDIS_URL is not set: this process's fixes reach no server's subscribers "
+                "(the embedded position store and channel layer are per process)."
+            )
         if options["speedup"] <= 0 or options["interval"] <= 0:
             raise CommandError("--speedup and --interval must be positive.")
         if options["noise_m"] < 0 or options["delay_max_min"] < 0:
