@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("booking.urls")),
     path("", include("tracking.urls")),
+    path("gtfs-rt/", include("tracking.gtfs_rt.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
