@@ -1,29 +1,50 @@
-import logging
+"""The live positions WebSocket, `/ws/trips/{id}/positions/` (docs/tracking.md).
 
+The trip's assigned driver publishes fixes; its watchers (`tracking.access`) receive them.
+Refusals at the handshake are a close with a code and a reason, after the handshake is
+accepted so that every client can read them: 4404 no such trip, 4401 sign in first, 4403
+not allowed. Once connected, no message however bad ends the connection: it is answered
+with {"type": "error", "code", "message", "fields"}.
+"""
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ttms.accounts.models import Role
 from ttms.channels_auth import ws_subprotocol
 from ttms.jsonlimits import JSONTooDeep, json_loads_limited
 
-from .positions import position_parse
+from .access import FORBIDDEN, NO_TRIP, PUBLISH, SIGN_IN, trip_access
+from .exceptions import FixRefused
+from .fixes import fix_parse
+from .services.publish import (
+    Published,
+    fix_broadcast,
+    fix_publish,
+    trip_group,
+    trip_info_get,
+)
+from .store import position_store
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+# A publisher's view of its trip (status, vehicle) is read again this often.
+TRIP_INFO_MAX_AGE_S = 60
 # A GPS fix is about 150 characters; anything far larger is a mistake or an attack, refused
 # before it is parsed.
 MAX_MESSAGE_CHARS = 8192
 # A position is a flat object; the limit leaves room for a field holding a small object.
 MAX_JSON_DEPTH = 8
-
-
-def trip_group(trip_id: int) -> str:
-    return f"trip.{trip_id}.positions"
 
 
 class MessageRefused(Exception):
@@ -61,29 +82,85 @@ def message_decode(text: str | None):
         raise not_json from None
 
 
-class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
-    """`/ws/trips/{id}/positions/`: drivers publish GPS fixes, everyone signed in subscribes.
+class TokenBucket:
+    """`rate` messages a second on average, `burst` at once."""
 
-    Messages out: {"type": "position", ...} to every subscriber; {"type": "error", "code",
-    "message", "fields"} to a sender whose message was refused. No message, however bad,
-    ends the connection.
+    def __init__(self, rate: float, burst: int, clock=time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.at = float(burst), clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _refusal(refusal: str) -> tuple[int, str]:
+    if refusal == NO_TRIP:
+        return CLOSE_NOT_FOUND, _("There is no such trip.")
+    if refusal == SIGN_IN:
+        return CLOSE_UNAUTHENTICATED, _("Sign in to follow this trip.")
+    assert refusal == FORBIDDEN
+    return CLOSE_FORBIDDEN, _("Only this trip's driver, passengers and staff follow it.")
+
+
+class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
+    """`/ws/trips/{id}/positions/`: the assigned driver publishes GPS fixes, the trip's
+    watchers receive them.
+
+    Messages out: {"type": "position", ...fix, "status"} to everyone on the trip (the
+    latest one right after connecting, when there is one); {"type": "ping"} every
+    TTMS_WS_PING_SECONDS; {"type": "pong"} to a client's {"type": "ping"}; {"type":
+    "error", "code", "message", "fields"} to a sender whose message was refused.
     """
 
+    trip_info = None
+    trip_info_at = 0.0
+    pinger = None
+
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
         self.trip_id = int(self.scope["url_route"]["kwargs"]["trip_id"])
+        user = self.scope.get("user")
+        access = await database_sync_to_async(trip_access)(user, self.trip_id)
+        # Accepted first, then closed: a close before the handshake is an HTTP 403 that
+        # tells the client nothing.
+        await self.accept(subprotocol=ws_subprotocol(self.scope))
+        if access.role is None:
+            code, reason = _refusal(access.refusal)
+            await self.close(code=code, reason=reason)
+            return
+        self.role = access.role
+        self.bucket = TokenBucket(settings.TTMS_WS_RATE_PER_SECOND, settings.TTMS_WS_RATE_BURST)
         self.group = trip_group(self.trip_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept(subprotocol=ws_subprotocol(self.scope))
+        self.pinger = asyncio.get_running_loop().create_task(self._ping())
+        latest = await database_sync_to_async(self._latest)()
+        if latest is not None:
+            await self.send_json(latest.message())
+
+    def _latest(self) -> Published | None:
+        store = position_store()
+        fix = store.latest(self.trip_id)
+        return Published(fix, store.status(self.trip_id)) if fix else None
+
+    async def _ping(self):
+        while True:
+            await asyncio.sleep(settings.TTMS_WS_PING_SECONDS)
+            await self.send_json({"type": "ping"})
 
     async def disconnect(self, code):
+        if self.pinger is not None:
+            self.pinger.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not hasattr(self, "group"):
+            return  # refused at the handshake; the close is on its way
         # Error frames in the sender's own language, as the API's errors are.
         language = getattr(self.scope["user"], "language", "") or settings.LANGUAGE_CODE
         with translation.override(language):
@@ -101,26 +178,58 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def _receive(self, text: str | None):
-        if self.scope["user"].role != Role.DRIVER:
-            await self._error("permission_denied", _("Only drivers publish positions."))
+        if not self.bucket.take():
+            await self._error(
+                "rate_limited",
+                _("Too many messages: at most %(rate)s a second. This one was dropped.")
+                % {"rate": settings.TTMS_WS_RATE_PER_SECOND},
+            )
             return
         try:
             content = message_decode(text)  # a binary frame has no text: refused
         except MessageRefused as exc:
             await self._error(exc.code, exc.message)
             return
+        if isinstance(content, dict) and content.get("type") in ("ping", "pong"):
+            if content["type"] == "ping":
+                await self.send_json({"type": "pong"})
+            return
+        if self.role != PUBLISH:
+            await self._error(
+                "permission_denied", _("Only the trip's driver publishes its positions.")
+            )
+            return
         try:
-            position = position_parse(trip_id=self.trip_id, data=content)
+            fix = fix_parse(trip_id=self.trip_id, data=content)
         except ValidationError as exc:
             fields = exc.message_dict if hasattr(exc, "error_dict") else {}
             await self._error("invalid", exc.messages[0], fields)
             return
-        await self.channel_layer.group_send(
-            self.group, {"type": "position.message", "position": position.as_message()}
-        )
+        try:
+            published = await database_sync_to_async(self._publish)(fix)
+        except FixRefused as exc:
+            await self._error(exc.code, exc.message, exc.fields)
+            return
+        await fix_broadcast(published)
+
+    def _publish(self, fix) -> Published:
+        if time.monotonic() - self.trip_info_at > TRIP_INFO_MAX_AGE_S:
+            self._trip_info_read()
+        try:
+            return fix_publish(trip=self.trip_info, fix=fix)
+        except FixRefused as exc:
+            # The trip may have started boarding since it was read.
+            if exc.code != "trip_not_running" or time.monotonic() - self.trip_info_at < 5:
+                raise
+        self._trip_info_read()
+        return fix_publish(trip=self.trip_info, fix=fix)
+
+    def _trip_info_read(self):
+        self.trip_info = trip_info_get(self.trip_id)
+        self.trip_info_at = time.monotonic()
 
     async def position_message(self, event):
-        await self.send_json({"type": "position", **event["position"]})
+        await self.send_json(event["message"])
 
     async def _error(self, code: str, message: str, fields: dict | None = None):
         await self.send_json(

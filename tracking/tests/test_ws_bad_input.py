@@ -9,23 +9,34 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
+from fleet.models import Trip
 from tracking import consumers
-from ttms.accounts.models import Role
-from ttms.accounts.tests.factories import UserFactory
+from tracking.store import position_store
 from ttms.asgi import application
+
+from .world import holder, tracked_trip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GOOD = {"lat": 12.5, "lon": 77.25, "recorded_at": "2026-11-21T10:00:00Z"}
-POSITION = {
-    "type": "position",
-    "trip_id": 7,
-    "lat": 12.5,
-    "lon": 77.25,
-    "recorded_at": "2026-11-21T10:00:00+00:00",
-    "speed_kmh": None,
-    "heading": None,
-}
+GOOD = {"lat": 20.0, "lon": 78.25}
+
+
+def _position(trip, recorded_at: str) -> dict:
+    return {
+        "type": "position",
+        "trip_id": trip.pk,
+        "lat": 20.0,
+        "lon": 78.25,
+        "recorded_at": recorded_at,
+        "speed_kmh": None,
+        "heading": None,
+        "accuracy_m": None,
+        "source": "driver",
+        "vehicle_id": trip.vehicle_id,
+        "status": position_store().status(trip.pk),
+    }
+
+
 NOT_JSON = {
     "type": "error",
     "code": "parse_error",
@@ -59,11 +70,12 @@ def _frame(text: str) -> dict:
     return {"type": "websocket.receive", "text": text}
 
 
-async def _answers(frames: list[dict], driver, passenger) -> tuple[list, dict, dict, bool]:
-    """The driver and the passenger on trip 7; the driver sends `frames` then one good fix.
+async def _answers(frames: list[dict], trip, passenger) -> tuple[list, dict, dict, bool]:
+    """The trip's driver and a passenger; the driver sends `frames` then one good fix.
     Returns the driver's answer to each frame, what each receives for the good fix, and
     whether the passenger received nothing else."""
-    path = "/ws/trips/7/positions/"
+    driver = trip.driver
+    path = f"/ws/trips/{trip.pk}/positions/"
     sender = WebsocketCommunicator(
         application, path, subprotocols=["ttms.v1", f"ttms.bearer.{AccessToken.for_user(driver)}"]
     )
@@ -89,12 +101,11 @@ async def _answers(frames: list[dict], driver, passenger) -> tuple[list, dict, d
 
 
 def _check(frames: list[dict]) -> list:
-    driver = UserFactory(role=Role.DRIVER)
-    passenger = UserFactory(role=Role.PASSENGER)
-    answers, to_sender, to_receiver, nothing_else = async_to_sync(_answers)(
-        frames, driver, passenger
-    )
-    assert (to_sender, to_receiver, nothing_else) == (POSITION, POSITION, True)
+    trip = tracked_trip()
+    passenger = holder(trip)
+    answers, to_sender, to_receiver, nothing_else = async_to_sync(_answers)(frames, trip, passenger)
+    position = _position(trip, to_sender["recorded_at"])
+    assert (to_sender, to_receiver, nothing_else) == (position, position, True)
     return answers
 
 
@@ -186,7 +197,7 @@ def test_json_that_is_not_an_object_is_refused():
 
 
 def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monkeypatch, caplog):
-    real = consumers.position_parse
+    real = consumers.fix_parse
     calls = []
 
     def failing_once(**kwargs):
@@ -195,7 +206,7 @@ def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monke
             raise RuntimeError("a bug")
         return real(**kwargs)
 
-    monkeypatch.setattr(consumers, "position_parse", failing_once)
+    monkeypatch.setattr(consumers, "fix_parse", failing_once)
 
     assert _check([_frame(json.dumps(GOOD))]) == [
         {
@@ -205,15 +216,18 @@ def test_a_fault_while_handling_a_message_is_answered_and_logged_not_fatal(monke
             "message": "This message could not be handled; send the next one.",
         }
     ]
+    trip_id = Trip.objects.get().pk
     assert [r.getMessage() for r in caplog.records if r.name == "tracking.consumers"] == [
-        "trip 7: a positions message could not be handled"
+        f"trip {trip_id}: a positions message could not be handled"
     ]
 
 
 def test_a_driver_whose_language_is_hindi_is_answered_in_hindi():
-    driver = UserFactory(role=Role.DRIVER, language="hi")
-    passenger = UserFactory(role=Role.PASSENGER)
+    trip = tracked_trip()
+    trip.driver.language = "hi"
+    trip.driver.save(update_fields=["language"])
+    passenger = holder(trip)
 
-    answers, *_ = async_to_sync(_answers)([_frame("not json")], driver, passenger)
+    answers, *_ = async_to_sync(_answers)([_frame("not json")], trip, passenger)
 
     assert answers == [{**NOT_JSON, "message": "हर स्थिति को टेक्स्ट फ़्रेम में एक JSON ऑब्जेक्ट के रूप में भेजें।"}]
