@@ -7,7 +7,7 @@ contract documents, and never raises anything else.
   `payments.topups.providers.signing`, refusing with WebhookSignatureInvalid, and each provider's
   `parse_webhook`, refusing with WebhookPayloadInvalid;
 - WebSocket frames of the tracking consumer: `message_decode` refusing with
-  MessageRefused, `position_parse` with ValidationError, and a position it accepts can be
+  MessageRefused, `fix_parse` with ValidationError, and a position it accepts can be
   sent on (JSON);
 - offline scan uploads (`driver/trips/{id}/scans/`): a 200 with one answer per scan, or a
   400 in the error shape that wrote nothing.
@@ -49,7 +49,7 @@ from payments.topups.providers import mobilemoney, sandbox
 from payments.topups.providers.base import ProviderEvent
 from payments.topups.providers.signing import parse_header, sign, verify
 from tracking.consumers import MessageRefused, message_decode
-from tracking.positions import Position, position_parse
+from tracking.fixes import Fix, fix_parse
 from ttms.accounts.models import Role
 
 # Any text a JSON string can carry, lone surrogates and NUL included.
@@ -302,13 +302,13 @@ FRAMES = st.one_of(
 @given(frame=FRAMES)
 def test_a_websocket_frame_is_a_position_or_refused(frame):
     try:
-        position = position_parse(trip_id=1, data=message_decode(frame))
+        position = fix_parse(trip_id=1, data=message_decode(frame))
     except MessageRefused as refused:
         assert refused.code in ("too_large", "parse_error") and refused.message
     except ValidationError as refused:
         assert refused.messages
     else:
-        assert isinstance(position, Position)
+        assert isinstance(position, Fix)
         assert json.loads(json.dumps(position.as_message(), allow_nan=False))
 
 
