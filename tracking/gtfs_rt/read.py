@@ -7,7 +7,8 @@ whose number is that route_id (their route_short_name, when it equals the route_
 common). Among the trips of those routes the one named by start_date and start_time is
 taken; else the trip the vehicle already reported on; else, among the trips not claimed by
 another vehicle of the feed, the one running at the fix's time that left last, else the
-next to leave within an hour.
+next to leave within an hour; a trip_id alone names its next run even when it leaves later
+(a vehicle laying over at its terminal), whose fixes are then refused until it is due.
 
 An AVL feed is authoritative that a vehicle runs: a SCHEDULED trip due to leave within
 `BOARDING_WINDOW` (or already due) is moved to BOARDING through fleet's status service; the
@@ -39,6 +40,8 @@ from ..store import position_store
 BOARDING_WINDOW = timedelta(hours=1)
 # A run late by this much past its timetabled arrival may still be the one reporting.
 LATE_WINDOW = timedelta(hours=2)
+# How far ahead the run a feed names by trip_id alone is looked for.
+NAMED_RUN_HORIZON = timedelta(hours=12)
 KMH_PER_MS = 3.6
 
 
@@ -57,6 +60,7 @@ class FeedImport:
     no_position: int = 0
     boarding: int = 0
     matched: dict[str, int] = field(default_factory=dict)  # entity id -> trip id
+    refusals: dict[str, str] = field(default_factory=dict)  # entity id -> refusal code
 
     def lines(self) -> list[str]:
         lines = [
@@ -127,6 +131,13 @@ class _Matcher:
             departure_at__lte=when + BOARDING_WINDOW, arrival_at__gte=when - LATE_WINDOW
         ).exclude(status__in=[TripStatus.CANCELLED, TripStatus.ARRIVED])
         candidates = [t for t in window.order_by("-departure_at") if t.pk not in self.claimed]
+        if not candidates and descriptor.trip_id:
+            # A vehicle laying over before the run it names: that run, though not yet due.
+            upcoming = trips.filter(
+                departure_at__gt=when, departure_at__lte=when + NAMED_RUN_HORIZON
+            ).exclude(status__in=[TripStatus.CANCELLED, TripStatus.ARRIVED])
+            candidates = [t for t in upcoming.order_by("departure_at") if t.pk not in self.claimed]
+            return self._claim(candidates[0]) if candidates else None
         if not candidates:
             return None
         if vehicle is not None:
@@ -232,6 +243,7 @@ def feed_import(
             fix = fix_parse(trip_id=trip.pk, data=data, source=FixSource.FEED)
         except ValidationError:
             result.refused["invalid"] += 1
+            result.refusals[entity.id] = "invalid"
             continue
         if code and vehicle is None:
             vehicle = _vehicle_create(company, vp.vehicle)
@@ -242,6 +254,7 @@ def feed_import(
             published = fix_publish(trip=trip_info_get(trip.pk), fix=fix, now=now)
         except FixRefused as exc:
             result.refused[exc.code] += 1
+            result.refusals[entity.id] = exc.code
             continue
         async_to_sync(fix_broadcast)(published)
         result.accepted += 1

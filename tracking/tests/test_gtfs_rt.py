@@ -162,20 +162,33 @@ def test_same_feed_read_twice_refuses_its_fixes_as_stale(line, frozen):
     assert len(position_store().recent(trip.pk)) == 1
 
 
-def test_trip_due_in_more_than_an_hour_is_not_taken_and_stays_scheduled(line):
+def test_vehicle_laying_over_before_its_named_run_is_refused_until_due(line):
     company, _route, trip = line
     early = LEAVES - timedelta(minutes=61)
     with time_machine.travel(early, tick=False):
         result = feed_import(company=company, message=_feed(ON_ROUTE, stamp=early))
 
-    assert (result.accepted, dict(result.refused), result.unknown_trip, result.boarding) == (
+    assert (result.accepted, result.refusals, result.matched, result.boarding) == (
         0,
-        {},
-        1,
+        {"e1": "trip_not_running"},
+        {"e1": trip.pk},
         0,
     )
     assert Trip.objects.get(pk=trip.pk).status == TripStatus.SCHEDULED
     assert position_store().latest(trip.pk) is None
+
+
+def test_route_id_with_no_run_due_within_an_hour_is_an_unknown_trip(line):
+    company, _route, trip = line
+    early = LEAVES - timedelta(minutes=61)
+    with time_machine.travel(early, tick=False):
+        result = feed_import(
+            company=company, message=_feed(("", "5", "BUS-7", -1.95, 30.03), stamp=early)
+        )
+
+    assert (result.accepted, dict(result.refused), result.unknown_trip) == (0, {}, 1)
+    assert Trip.objects.get(pk=trip.pk).status == TripStatus.SCHEDULED
+    assert not Vehicle.objects.filter(code="BUS-7").exists()
 
 
 def test_run_named_by_start_date_and_time_but_not_due_is_refused_as_not_running(line):
