@@ -59,6 +59,8 @@ SPEED_EWMA_ALPHA = 0.3
 SPEED_PRIOR_FIXES = 5
 SPEED_MAX_WEIGHT = 0.8
 MOVING_MIN_MPS = 1.0
+# Progress gained below this is no motion (rounding, GPS error held back).
+MOVED_MIN_M = 1.0
 FACTOR_RANGE = (0.5, 3.0)
 
 
@@ -264,7 +266,7 @@ def progress_advance(
     last_stop_sequence, next_stop_sequence, at_stop, distance_to_next_m, distance_to_end_m,
     delay_seconds, etas [{sequence, eta}], events [{kind, sequence, at}] (the stop events
     this fix caused, for the caller to record), off_route, and the state the next call
-    needs (fix_at, speed_mps, speed_weight, handled_sequence, visit, backward).
+    needs (fix_at, progress_at, speed_mps, speed_samples, handled_sequence, visit, backward).
     Pure: no database, no clock other than `now`.
     """
     radius_m = settings.TTMS_GEOFENCE_RADIUS_M if radius_m is None else radius_m
@@ -306,20 +308,7 @@ def progress_advance(
         else:
             backward = {"count": 0, "since": None}
 
-    # 2. Speed evidence (moving fixes only: dwell at stops is in the timetable).
-    speed = prev.get("speed_mps")
-    weight_n = prev.get("speed_samples", 0)
-    if progress is not None and prev_progress is not None and elapsed and elapsed > 0:
-        observed = (progress - prev_progress) / elapsed
-        if observed >= MOVING_MIN_MPS:
-            speed = (
-                observed
-                if speed is None
-                else (SPEED_EWMA_ALPHA * observed + (1 - SPEED_EWMA_ALPHA) * speed)
-            )
-            weight_n += 1
-
-    # 3. Stop events.
+    # 2. Stop events.
     events: list[dict] = []
     handled = prev.get("handled_sequence", 0)
     visit = dict(prev["visit"]) if prev.get("visit") else None
@@ -355,7 +344,25 @@ def progress_advance(
                 events.append({"kind": "skipped", "sequence": stop.sequence, "at": _iso(at)})
             handled, visit = stop.sequence, None
 
-    # 4. Where it is, against the timetable.
+    # Speed evidence: moving fixes away from stops only (the dwell is in the timetable, and
+    # GPS error at a stop is no motion).
+    speed = prev.get("speed_mps")
+    weight_n = prev.get("speed_samples", 0)
+    # Measured from when progress last moved, so a fix held back as jitter is no stop.
+    moved_at = _parse(prev.get("progress_at")) or prev_at
+    moving_s = (at - moved_at).total_seconds() if moved_at else None
+    away = visit is None and not prev.get("visit")
+    if away and progress is not None and prev_progress is not None and moving_s:
+        observed = (progress - prev_progress) / moving_s
+        if observed >= MOVING_MIN_MPS:
+            speed = (
+                observed
+                if speed is None
+                else (SPEED_EWMA_ALPHA * observed + (1 - SPEED_EWMA_ALPHA) * speed)
+            )
+            weight_n += 1
+
+    # 3. Where it is, against the timetable.
     at_stop = visit["sequence"] if visit and visit["arrived"] else None
     last_stop = at_stop if at_stop is not None else (handled or None)
     later = [s for s in stops if s.sequence > (last_stop or 0)]
@@ -363,6 +370,11 @@ def progress_advance(
     status = {
         "progress_m": None if progress is None else round(progress, 1),
         "fix_at": _iso(at),
+        "progress_at": (
+            _iso(at)
+            if prev_progress is None or (progress or 0.0) - prev_progress > MOVED_MIN_M
+            else prev.get("progress_at")
+        ),
         "last_stop_sequence": last_stop,
         "next_stop_sequence": next_stop,
         "at_stop": at_stop,
@@ -415,7 +427,8 @@ def progress_advance(
         stops=stops,
         geometry=geometry,
         offsets=offsets,
-        progress=progress,
+        # At a stop it is at the stop, whatever GPS error says.
+        progress=progress if at_index is None else geometry.stop_m[at_index],
         at=start,
         now=now,
         now_offset=latest,
