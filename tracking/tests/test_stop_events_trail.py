@@ -12,7 +12,7 @@ from fleet.tests.factories import CompanyFactory, StationFactory, TripFactory, m
 from tracking.fixes import Fix
 from tracking.models import StopVisit
 from tracking.progress import progress_advance, route_geometry
-from tracking.services.publish import trip_info_get
+from tracking.services.publish import fix_publish, trip_info_get
 from tracking.services.stops import stop_events_record
 from tracking.store import position_store
 
@@ -214,3 +214,26 @@ def test_replaying_the_stop_events_writes_nothing_new(trip):
     assert TripEvent.objects.filter(trip=trip).count() == trip_events_before
     trip.refresh_from_db()
     assert trip.status == TripStatus.ARRIVED
+
+
+def test_the_publish_path_records_the_same_stop_visits_and_statuses(trip):
+    info = trip_info_get(trip.pk)
+    geometry = route_geometry(info.stops)
+
+    for seconds, metres, error in recorded_trail(geometry):
+        fix = fix_at(geometry, trip.pk, seconds, max(0.0, metres + error))
+        fix_publish(trip=info, fix=fix, now=fix.recorded_at + timedelta(seconds=1))
+
+    visits = [
+        (v.sequence, v.arrived_at, v.departed_at, v.skipped)
+        for v in StopVisit.objects.filter(trip=trip).order_by("sequence")
+    ]
+    assert visits == [
+        (1, at(-5), at(10, 10), False),
+        (2, at(20), at(22, 10), False),
+        (3, None, None, True),
+        (4, at(42), None, False),
+    ]
+    trip.refresh_from_db()
+    assert trip.status == TripStatus.ARRIVED
+    assert position_store().status(trip.pk)["last_stop_sequence"] == 4
