@@ -529,6 +529,96 @@ def _run(
     }
 
 
+# --- Where a fix's time goes (in this process, not the measurement) -----------------------
+
+
+def _phases(fixtures: dict, members: int, count: int = 300) -> dict:
+    """CPU milliseconds of each step a fix takes in the server, timed here one at a time on
+    the same stores: decoding and validating it, `fix_publish` (of which `progress_advance`
+    is timed alone too), `fix_broadcast` to a group of `members` channels, and per delivery
+    the channel layer's receive and the JSON encoding of the frame."""
+    from channels.layers import get_channel_layer
+
+    from tracking.fixes import fix_parse
+    from tracking.progress import progress_advance
+    from tracking.services.publish import fix_broadcast, fix_publish, trip_group, trip_info_get
+    from tracking.simulator import VehiclePlan, Waypoint
+    from tracking.store import position_store
+
+    trip = fixtures["trips"][0]
+    info = trip_info_get(trip["trip_id"])
+    times = [0, LEG_MINUTES * 60, 2 * LEG_MINUTES * 60]
+    plan = VehiclePlan(
+        waypoints=tuple(
+            Waypoint(st["sequence"], st["lat"], st["lon"], t, t)
+            for st, t in zip(fixtures["stops"], times, strict=True)
+        ),
+        departure_at=info.departure_at,
+    )
+    cpu = Counter()
+    published = []
+    previous = position_store().status(info.trip_id)
+    for n in range(count):
+        moment = datetime.now(UTC) + timedelta(milliseconds=n)
+        state = plan.state_at(moment)
+        text = json.dumps(
+            {
+                "lat": round(state.lat, 7),
+                "lon": round(state.lon, 7),
+                "recorded_at": moment.isoformat(),
+                "speed_kmh": round(state.speed_kmh, 1),
+                "accuracy_m": 10,
+            }
+        )
+        began = time.process_time()
+        fix = fix_parse(trip_id=info.trip_id, data=json.loads(text))
+        parsed = time.process_time()
+        status = progress_advance(trip=info, fix=fix, previous=previous, now=moment)
+        advanced = time.process_time()
+        published.append(fix_publish(trip=info, fix=fix, now=moment))
+        done = time.process_time()
+        previous = status
+        cpu["decode_and_validate"] += parsed - began
+        cpu["progress_advance_alone"] += advanced - parsed
+        cpu["fix_publish"] += done - advanced
+
+    async def fan_out():
+        layer = get_channel_layer()
+        channels = [await layer.new_channel() for _ in range(members)]
+        group = trip_group(info.trip_id)
+        for channel in channels:
+            await layer.group_add(group, channel)
+        try:
+            for item in published:
+                began = time.process_time()
+                await fix_broadcast(item)
+                cpu["fix_broadcast_group_send"] += time.process_time() - began
+                for channel in channels:
+                    began = time.process_time()
+                    event = await layer.receive(channel)
+                    received = time.process_time()
+                    json.dumps(event["message"])
+                    cpu["layer_receive_per_delivery"] += received - began
+                    cpu["json_encode_per_delivery"] += time.process_time() - received
+        finally:
+            for channel in channels:
+                await layer.group_discard(group, channel)
+
+    asyncio.run(fan_out())
+    per_fix = {k: round(1000 * v / count, 3) for k, v in cpu.items() if "per_delivery" not in k}
+    per_delivery = {
+        k: round(1000 * v / (count * members), 3) for k, v in cpu.items() if "per_delivery" in k
+    }
+    return {
+        "note": "CPU ms in one process, steps timed one at a time on the bench stores; "
+        "not the measurement",
+        "fixes": count,
+        "group_members": members,
+        "per_fix_ms": per_fix,
+        "per_delivery_ms": per_delivery,
+    }
+
+
 def run() -> dict:
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
@@ -565,6 +655,13 @@ def run() -> dict:
         )
         runs.append(result)
         _say(_line(result))
+    diagnosis = None
+    if _env_int("BENCH_PHASES", 1):
+        diagnosis = _phases(fixtures, members=max(1, subscribers // vehicles))
+        _say(
+            f"where a fix's CPU goes: {json.dumps(diagnosis['per_fix_ms'])}, per delivery "
+            f"{json.dumps(diagnosis['per_delivery_ms'])}"
+        )
     return {
         "benchmark": NAME,
         "what": "drivers publish fixes over /ws/trips/{id}/positions/, fanned out to "
@@ -600,10 +697,36 @@ def run() -> dict:
         },
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": _loadavg()},
         "runs": runs,
-        "notes": [],
+        "diagnosis": diagnosis,
+        "notes": _notes(runs, diagnosis),
         "total_seconds": round(time.perf_counter() - begun, 1),
         "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
+
+
+def _notes(runs: list[dict], diagnosis: dict | None) -> list[str]:
+    """Where the time goes, from the numbers of this run."""
+    notes = []
+    for r in runs:
+        server = r["cpu_ms_per_fix"]["server"]
+        notes.append(
+            f"{r['asgi_workers']} worker(s): the server spent {server} ms of CPU per fix "
+            f"({r['cores_used']['server']} cores at {r['fixes_per_s']} fixes/s); "
+            f"{TARGET_RATE} fixes/s at that cost needs {server * TARGET_RATE / 1000:.1f} "
+            f"cores for the server alone, on a machine of {os.cpu_count()}"
+        )
+    if diagnosis:
+        per_fix, per_delivery = diagnosis["per_fix_ms"], diagnosis["per_delivery_ms"]
+        deliveries = sum(per_delivery.values()) * diagnosis["group_members"]
+        notes.append(
+            "per fix, timed apart: "
+            + ", ".join(f"{k} {v} ms" for k, v in per_fix.items())
+            + f"; and per subscriber delivery {per_delivery} ms "
+            f"(x{diagnosis['group_members']} = {deliveries:.3f} ms); the rest of the server's "
+            "CPU per fix is the ASGI and WebSocket framing, the consumer, and the "
+            "sync-to-async thread hop around fix_publish"
+        )
+    return notes
 
 
 def _line(r: dict) -> str:
