@@ -23,6 +23,8 @@ PROTOBUF_CONTENT_TYPE = "application/x-protobuf"
 
 class _FeedView(APIView):
     permission_classes = [AllowAny]
+    # Not part of the JSON API: GTFS-Realtime is its own published standard.
+    schema = None
     build = None
 
     def get(self, request):

@@ -8,6 +8,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from google.protobuf import json_format
 from google.transit import gtfs_realtime_pb2
+from rest_framework_simplejwt.tokens import AccessToken
 
 from fleet.models import Trip, TripEvent, TripStatus, Vehicle
 from fleet.tests.factories import (
@@ -357,3 +358,19 @@ def test_company_filter_keeps_one_operators_trips(line, frozen, client):
     assert _ids(client, "/gtfs-rt/vehicle-positions.pb?company=quiet-bus") == []
     assert len(_ids(client, "/gtfs-rt/vehicle-positions.pb?company=avl-bus")) == 1
     assert client.get("/gtfs-rt/vehicle-positions.pb?company=nobody").status_code == 404
+
+
+def test_staff_signed_in_by_jwt_sees_its_private_operators_feed(line, frozen, client):
+    company, _route, trip = line
+    company.positions_public = False
+    company.save(update_fields=["positions_public"])
+    _published(line)
+    token = AccessToken.for_user(staff_user(company))
+
+    response = client.get(
+        "/gtfs-rt/vehicle-positions.pb?company=avl-bus", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+    assert response.status_code == 200
+    feed = gtfs_realtime_pb2.FeedMessage.FromString(response.content)
+    assert [e.id for e in feed.entity] == [str(trip.pk)]
