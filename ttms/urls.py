@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("fleet.api.urls")),
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("tracking.api.urls")),
 ]
 
 urlpatterns = [
