@@ -15,6 +15,7 @@ from tracking.progress import progress_advance, route_geometry
 from tracking.services.publish import fix_publish, trip_info_get
 from tracking.services.stops import stop_events_record
 from tracking.store import position_store
+from ttms.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +217,8 @@ def test_replaying_the_stop_events_writes_nothing_new(trip):
     assert trip.status == TripStatus.ARRIVED
 
 
-def test_the_publish_path_records_the_same_stop_visits_and_statuses(trip):
+def test_the_publish_path_records_the_same_stop_visits_and_statuses(trip, monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # as when embedded
     info = trip_info_get(trip.pk)
     geometry = route_geometry(info.stops)
 
