@@ -1,8 +1,10 @@
 """Wallets, top-ups, postings and reports when operators sell in different currencies: never
 a conversion, never a sum across currencies."""
 
+from datetime import UTC, datetime
+
 import pytest
-from django.utils import timezone
+import time_machine
 
 from payments.exceptions import CurrencyMismatch
 from payments.ledger.clearing import payout_record
@@ -199,18 +201,21 @@ def test_refunds_asked_in_another_currency_are_refused(passenger, rwf_company):
 def test_settlement_report_is_in_each_company_currency_and_commission_per_currency(
     client, passenger, company, rwf_company
 ):
-    fund_wallet(passenger, 100_000)
-    fund_wallet(passenger, 100_000, currency="RWF")
-    for owner, amount, ref in ((company, 10_000, "A1"), (rwf_company, 20_000, "B1")):
-        booking_charge(
-            wallet_owner=passenger,
-            company=owner,
-            amount=amount,
-            reference_type="pnr",
-            reference_id=ref,
-        )
+    # Mid-morning in Kolkata and Kigali alike: the sales fall on the same local day in
+    # both companies' zones, whenever the suite runs.
+    with time_machine.travel(datetime(2030, 1, 7, 6, 0, tzinfo=UTC), tick=False):
+        fund_wallet(passenger, 100_000)
+        fund_wallet(passenger, 100_000, currency="RWF")
+        for owner, amount, ref in ((company, 10_000, "A1"), (rwf_company, 20_000, "B1")):
+            booking_charge(
+                wallet_owner=passenger,
+                company=owner,
+                amount=amount,
+                reference_type="pnr",
+                reference_id=ref,
+            )
     client.force_login(UserFactory(role=Role.PLATFORM_ADMIN, is_staff=True, is_superuser=True))
-    day = timezone.now().date().isoformat()
+    day = "2030-01-07"
 
     response = client.get("/admin/payments/account/settlement/", {"start": day, "end": day})
 
