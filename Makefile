@@ -32,7 +32,6 @@ run: $(VENV)/.installed  ## venv, install, migrate, demo data, serve on HOST:POR
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "TTMS is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/python manage.py simulate_trips --if-enabled --verbosity 0 &
 	exec $(BIN)/uvicorn ttms.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio
 
 serve: export TTMS_STATIC_MANIFEST = 1

@@ -7,13 +7,17 @@ completed once it has stood at its last stop a while, all through fleet's status
 and publish one fix per vehicle. The motion itself is `tracking.simulator` (pure).
 """
 
+import asyncio
 import contextlib
+import logging
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +37,11 @@ from ..simulator import (
 )
 from .publish import TripInfo, fix_broadcast, fix_publish, max_speeds_kmh, trip_info_get
 
+logger = logging.getLogger(__name__)
+
+# Simulated seconds between a vehicle's fixes, and the shortest real wait between rounds.
+DEFAULT_INTERVAL_S = 5.0
+MIN_WAIT_S = 0.5
 # Boarding opens this long before the scheduled departure, as a driver would open it.
 BOARDING_WINDOW = timedelta(minutes=15)
 # A vehicle stands at its last stop this long (simulated) before its trip is completed:
@@ -205,3 +214,41 @@ class Simulation:
             f"{sum(self.refused.values())} refused{f' ({refused})' if refused else ''}, "
             f"{self.finished} trips completed"
         )
+
+
+async def simulation_run(simulation: Simulation, *, wait_s: float) -> None:
+    """Run `simulation` round after round in this event loop until cancelled. Each round runs
+    in Django's sync thread; its broadcasts come back to this loop (asgiref), which is what
+    an embedded server's in-memory channel layer needs."""
+    while True:
+        began = time.monotonic()
+        try:
+            await sync_to_async(simulation.tick)()
+        except Exception:
+            logger.exception("simulator: a round failed; the next one follows")
+        await asyncio.sleep(max(MIN_WAIT_S, wait_s - (time.monotonic() - began)))
+
+
+async def simulation_lifespan(scope, receive, send) -> None:
+    """The ASGI lifespan protocol: with TTMS_SIMULATOR on, the server runs the simulator
+    (default options) as a task of its own event loop from startup to shutdown. In-process, so
+    that an embedded server's subscribers (in-memory channel layer and position store) see
+    its fixes."""
+    task = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if settings.TTMS_SIMULATOR:
+                simulation = Simulation()
+                logger.info("simulator: running in this server (seed %s)", simulation.seed)
+                task = asyncio.get_running_loop().create_task(
+                    simulation_run(simulation, wait_s=DEFAULT_INTERVAL_S)
+                )
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,9 +1,12 @@
 """`simulate_trips --once` publishes through the real publish path (embedded store)."""
 
+import asyncio
 import random
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -15,7 +18,8 @@ from fleet.tests.factories import (
     VehicleFactory,
     make_route,
 )
-from tracking.services.publish import trip_info_get
+from tracking.services.publish import trip_group, trip_info_get
+from tracking.services.simulation import simulation_lifespan
 from tracking.simulator import plan_draw, waypoints_from_stops
 from tracking.store import position_store
 
@@ -100,12 +104,61 @@ def test_once_only_opens_boarding_before_the_departure():
     assert (fix.lat, fix.lon, fix.speed_kmh) == (-1.9441, 30.0619, 0.0)
 
 
-def test_if_enabled_does_nothing_while_the_setting_is_off(settings):
+@pytest.mark.django_db(transaction=True)
+def test_the_servers_lifespan_runs_the_simulator_while_the_setting_is_on(settings):
+    settings.TTMS_SIMULATOR = True
+    trip = _trip(departed_minutes_ago=30)
+
+    async def serve() -> tuple[dict, list]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(trip_group(trip.pk), channel)
+        inbox, sent = asyncio.Queue(), []
+
+        async def send(message):
+            sent.append(message)
+
+        await inbox.put({"type": "lifespan.startup"})
+        server = asyncio.create_task(simulation_lifespan({"type": "lifespan"}, inbox.get, send))
+        event = await asyncio.wait_for(layer.receive(channel), 20)
+        await inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(server, 20)
+        return event["message"], sent
+
+    message, sent = async_to_sync(serve)()
+
+    assert (message["type"], message["trip_id"], message["source"]) == (
+        "position",
+        trip.pk,
+        "simulator",
+    )
+    assert sent == [
+        {"type": "lifespan.startup.complete"},
+        {"type": "lifespan.shutdown.complete"},
+    ]
+
+
+def test_the_servers_lifespan_runs_no_simulator_while_the_setting_is_off(settings):
     settings.TTMS_SIMULATOR = False
     trip = _trip(departed_minutes_ago=30)
 
-    call_command("simulate_trips", "--once", "--if-enabled", verbosity=0)
+    async def serve() -> list:
+        messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+        sent = []
 
+        async def receive():
+            return next(messages)
+
+        async def send(message):
+            sent.append(message)
+
+        await simulation_lifespan({"type": "lifespan"}, receive, send)
+        return sent
+
+    assert async_to_sync(serve)() == [
+        {"type": "lifespan.startup.complete"},
+        {"type": "lifespan.shutdown.complete"},
+    ]
     trip.refresh_from_db()
     assert trip.status == TripStatus.SCHEDULED
     assert position_store().latest(trip.pk) is None

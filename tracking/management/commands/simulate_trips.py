@@ -7,10 +7,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tracking.services.simulation import Simulation
+from tracking.services.simulation import DEFAULT_INTERVAL_S, MIN_WAIT_S, Simulation
 
 REPORT_EVERY_S = 10.0
-MIN_WAIT_S = 0.5
 
 
 class Command(BaseCommand):
@@ -40,27 +39,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval",
             type=float,
-            default=5.0,
-            help="Simulated seconds between a vehicle's fixes (5).",
+            default=DEFAULT_INTERVAL_S,
+            help=f"Simulated seconds between a vehicle's fixes ({DEFAULT_INTERVAL_S:g}).",
         )
         parser.add_argument("--trip", type=int, nargs="+", default=[], help="Only these trips.")
         parser.add_argument("--company", default="", help="Only this operator's trips (slug).")
         parser.add_argument("--seed", type=int, default=None, help="Seed of the random delays.")
         parser.add_argument("--once", action="store_true", help="Publish one round, then stop.")
-        parser.add_argument(
-            "--if-enabled",
-            action="store_true",
-            help="Do nothing unless the TTMS_SIMULATOR setting is on (used by `make run`).",
-        )
 
     def handle(self, *args, **options):
-        if options["if_enabled"] and not getattr(settings, "TTMS_SIMULATOR", False):
-            return
         if not settings.REDIS_URL and not options["once"]:
             # Embedded, the position store and the channel layer live in each process's memory.
             self.stderr.write(
                 "REDIS_URL is not set: this process's fixes reach no server's subscribers "
-                "(the embedded position store and channel layer are per process)."
+                "(the embedded position store and channel layer are per process); set "
+                "TTMS_SIMULATOR=1 for `make run` to simulate inside the server instead."
             )
         if options["speedup"] <= 0 or options["interval"] <= 0:
             raise CommandError("--speedup and --interval must be positive.")
