@@ -15,6 +15,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from tracking.services.simulation import simulation_lifespan  # noqa: E402
 from ttms.channels_auth import TokenOrSessionAuthMiddleware  # noqa: E402
 from ttms.routing import websocket_urlpatterns  # noqa: E402
 from ttms.startup import require_secret_key  # noqa: E402
@@ -23,6 +24,8 @@ require_secret_key()
 
 application = ProtocolTypeRouter(
     {
+        # Startup and shutdown: runs the simulator in this process when TTMS_SIMULATOR is on.
+        "lifespan": simulation_lifespan,
         "http": django_asgi_app,
         "websocket": AuthMiddlewareStack(
             TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))
