@@ -1,6 +1,8 @@
 """GTFS-Realtime feeds of the trips being tracked: VehiclePositions and TripUpdates
 (FULL_DATASET), from the position store (latest fix and running status per trip) and the
-trips' timetables. Reads only: the store and one query for the trips with their stops."""
+trips' timetables. Reads only: the store, one query for the trips with their stops and one
+for the vehicles the fixes name, whatever the number of trips (the ETAs and delays are
+those `tracking.selectors.running_status_get` shows, which reads per trip)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,8 +113,8 @@ def vehicle_positions_feed(
             vp.position.speed = fix.speed_kmh / KMH_PER_MS
         vp.timestamp = int(fix.recorded_at.timestamp())
         status = item.status or {}
-        if status.get("at_stop") and status.get("last_stop_sequence"):
-            vp.current_stop_sequence = status["last_stop_sequence"]
+        if status.get("at_stop"):
+            vp.current_stop_sequence = status["at_stop"]
             vp.current_status = gtfs_realtime_pb2.VehiclePosition.STOPPED_AT
         elif status.get("next_stop_sequence"):
             vp.current_stop_sequence = status["next_stop_sequence"]

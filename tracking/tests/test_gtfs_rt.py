@@ -283,6 +283,11 @@ def test_vehicle_positions_pb_carries_the_imported_vehicle_trip_and_position(lin
     assert vp.position.bearing == 90.0
     assert vp.position.speed == pytest.approx(10.0)
     assert vp.timestamp == int(NOW.timestamp()) - 10
+    # 3 km past the first stop, heading for the second.
+    assert (vp.current_stop_sequence, vp.current_status) == (
+        2,
+        gtfs_realtime_pb2.VehiclePosition.IN_TRANSIT_TO,
+    )
 
 
 def test_trip_updates_pb_gives_each_stop_ahead_its_expected_time_and_delay(line, frozen, client):
