@@ -22,15 +22,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from booking.boarding.selectors import driver_trip_get, driver_trips
-from booking.models import SEATED_STATUSES, Passenger, Pnr
+from booking.models import Pnr
 from booking.sales.selectors.pnrs import pnr_get_for_user
 from fleet.exceptions import FleetError
 from fleet.models import Trip, TripStatus
-from fleet.selectors import company_ids_for_user
 from fleet.services import trip_advance
 from ttms.accounts.models import Role
 
-from .models import StopVisit
+from .access import SIGN_IN, trip_access
+from .selectors import RunningStatus, running_status_get
 
 RUNNING = (TripStatus.BOARDING, TripStatus.DEPARTED)
 # A scheduled trip is "today's" from this long before it leaves: its live map is offered.
@@ -45,25 +45,6 @@ def trip_is_live(trip: Trip, now: datetime | None = None) -> bool:
     return trip.status == TripStatus.SCHEDULED and trip.departure_at - LIVE_AHEAD <= now
 
 
-def trip_watchable_by(user, trip: Trip) -> bool:
-    """The WebSocket's rule for subscribers: anyone when the company's positions are public;
-    else passengers holding a CNF or RAC ticket on the trip, the company's staff, its
-    assigned drivers and platform admins."""
-    company = trip.route.company
-    if company.positions_public:
-        return True
-    if not user.is_authenticated:
-        return False
-    companies = company_ids_for_user(user)
-    if companies is None or company.pk in companies:
-        return True
-    if trip.drivers.filter(pk=user.pk).exists():
-        return True
-    return Passenger.objects.filter(
-        pnr__trip=trip, pnr__user=user, status__in=SEATED_STATUSES
-    ).exists()
-
-
 @dataclass(frozen=True)
 class StopRow:
     """One stop of the running-status table; times are aware datetimes (None: not known),
@@ -75,101 +56,90 @@ class StopRow:
     zone: str
     lat: float | None
     lon: float | None
-    scheduled_arrival: datetime | None
-    scheduled_departure: datetime | None
-    actual_arrival: datetime | None
-    actual_departure: datetime | None
+    scheduled: datetime | None
+    expected: datetime | None
+    actual: datetime | None
     skipped: bool
+    delay_seconds: int | None
     highlight: str = ""  # "board", "alight" or ""
 
     @property
-    def scheduled(self) -> datetime | None:
-        return self.scheduled_arrival or self.scheduled_departure
-
-    @property
-    def actual(self) -> datetime | None:
-        return self.actual_arrival or self.actual_departure
-
-    @property
     def delay_minutes(self) -> int | None:
-        if self.actual is None or self.scheduled is None:
-            return None
-        return round((self.actual - self.scheduled).total_seconds() / 60)
+        return None if self.delay_seconds is None else round(self.delay_seconds / 60)
 
 
-def _stop_rows(trip: Trip, *, board: int | None = None, alight: int | None = None):
-    """The route's stops with their timetable and the actual times recorded so far."""
-    visits = {visit.sequence: visit for visit in StopVisit.objects.filter(trip=trip)}
-    rows = []
-    for stop in trip.route.stops.select_related("station").order_by("sequence"):
-        station = stop.station
-        visit = visits.get(stop.sequence)
-
-        def at(offset):
-            return None if offset is None else trip.departure_at + timedelta(minutes=offset)
-
-        rows.append(
-            StopRow(
-                sequence=stop.sequence,
-                code=station.code,
-                name=station.name,
-                zone=station.time_zone,
-                lat=station.latitude,
-                lon=station.longitude,
-                scheduled_arrival=at(stop.arrival_offset),
-                scheduled_departure=at(stop.departure_offset),
-                actual_arrival=visit.arrived_at if visit else None,
-                actual_departure=visit.departed_at if visit else None,
-                skipped=bool(visit and visit.skipped),
-                highlight="board"
-                if stop.sequence == board
-                else "alight"
-                if stop.sequence == alight
-                else "",
-            )
-        )
-    return rows
+def _highlight(sequence: int, board: int | None, alight: int | None) -> str:
+    return "board" if sequence == board else "alight" if sequence == alight else ""
 
 
-def _status_context(request, trip: Trip, *, pnr: Pnr | None = None) -> dict:
+def _status_context(running: RunningStatus, *, pnr: Pnr | None = None) -> dict:
+    trip = running.trip
     board = alight = None
     if pnr is not None:
-        sequences = {
-            stop.station_id: stop.sequence for stop in trip.route.stops.all().order_by("sequence")
-        }
+        sequences = {stop.station.pk: stop.sequence for stop in running.stops}
         board, alight = sequences.get(pnr.origin_id), sequences.get(pnr.destination_id)
-    vehicle = trip.vehicle
+    stops = [
+        StopRow(
+            sequence=stop.sequence,
+            code=stop.station.code,
+            name=stop.station.name,
+            zone=stop.station.time_zone,
+            lat=stop.station.latitude,
+            lon=stop.station.longitude,
+            scheduled=stop.scheduled_arrival or stop.scheduled_departure,
+            expected=stop.expected_arrival,
+            actual=stop.actual_arrival or stop.actual_departure,
+            skipped=stop.skipped,
+            delay_seconds=stop.delay_seconds,
+            highlight=_highlight(stop.sequence, board, alight),
+        )
+        for stop in running.stops
+    ]
+    vehicle, company = trip.vehicle, trip.route.company
+    latest = None
+    if running.fix is not None:
+        latest = {**running.fix.as_message(), "status": running.status}
     return {
         "trip": trip,
         "route": trip.route,
-        "company": trip.route.company,
+        "company": company,
         "pnr": pnr,
-        "stops": _stop_rows(trip, board=board, alight=alight),
-        "vehicle_kind": "train" if vehicle is None or vehicle.kind == "train" else "bus",
+        "stops": stops,
+        "map_stops": [
+            {
+                "sequence": row.sequence,
+                "code": row.code,
+                "name": row.name,
+                "lat": row.lat,
+                "lon": row.lon,
+                "highlight": row.highlight,
+            }
+            for row in stops
+        ],
+        "latest": latest,
+        "delay_minutes": None
+        if running.delay_seconds is None
+        else round(running.delay_seconds / 60),
+        "vehicle_kind": "bus" if (vehicle.kind if vehicle else company.kind) == "bus" else "train",
         "tile_url": settings.TTMS_MAP_TILE_URL,
         "ws_path": f"/ws/trips/{trip.pk}/positions/",
         "position_url": f"/api/v1/trips/{trip.pk}/position/",
     }
 
 
-def _trip_or_404(pk: int) -> Trip:
-    try:
-        return Trip.objects.select_related("route__company", "vehicle").get(pk=pk)
-    except Trip.DoesNotExist:
-        raise Http404(_("No trip has this id.")) from None
-
-
 @never_cache
 @require_GET
 def trip_status(request, pk: int):
-    """`/trips/{id}/status/`: the running status of a trip, for those who may watch it
-    (`trip_watchable_by`); anyone else signed in gets a 404, a visitor the sign-in page."""
-    trip = _trip_or_404(pk)
-    if not trip_watchable_by(request.user, trip):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    """`/trips/{id}/status/`: the running status of a trip, for those the positions socket
+    admits (`tracking.access.trip_access`); anyone else signed in gets a 404, a visitor the
+    sign-in page."""
+    access = trip_access(request.user, pk)
+    if access.refusal == SIGN_IN:
+        return redirect(f"{reverse('accounts:login')}?next={request.path}")
+    if access.role is None:
         raise Http404(_("No trip has this id."))
-    return render(request, "tracking/trip_status.html", _status_context(request, trip))
+    running = running_status_get(trip_id=pk)
+    return render(request, "tracking/trip_status.html", _status_context(running))
 
 
 @login_required
@@ -182,10 +152,10 @@ def pnr_live(request, pnr: str):
         found = pnr_get_for_user(request.user, pnr)
     except Pnr.DoesNotExist:
         raise Http404(_("You have no PNR with this number.")) from None
-    trip = _trip_or_404(found.trip_id)
-    if not trip_watchable_by(request.user, trip):
+    if trip_access(request.user, found.trip_id).role is None:
         raise PermissionDenied(_("None of this PNR's tickets is confirmed or RAC."))
-    return render(request, "tracking/trip_status.html", _status_context(request, trip, pnr=found))
+    running = running_status_get(trip_id=found.trip_id)
+    return render(request, "tracking/trip_status.html", _status_context(running, pnr=found))
 
 
 # --- The driver's page ------------------------------------------------------------------------
