@@ -1,6 +1,8 @@
 """GTFS-Realtime in (`import_gtfs_rt`) and out (`/gtfs-rt/*.pb`) on a small hand-built feed."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -383,3 +385,67 @@ def test_staff_signed_in_by_jwt_sees_its_private_operators_feed(line, frozen, cl
     assert response.status_code == 200
     feed = gtfs_realtime_pb2.FeedMessage.FromString(response.content)
     assert [e.id for e in feed.entity] == [str(trip.pk)]
+
+
+@pytest.fixture
+def feed_server():
+    """A local HTTP server answering every GET with `served["body"]`."""
+    served = {"body": b""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+            self.wfile.write(served["body"])
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/vehicle-positions.pb", served
+    server.shutdown()
+    server.server_close()
+
+
+def test_import_reads_a_feed_from_an_http_url(line, feed_server, capsys):
+    company, _route, trip = line
+    url, served = feed_server
+    served["body"] = _feed(ON_ROUTE).SerializeToString()
+
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_gtfs_rt", url, company=company.slug)
+        assert position_store().latest(trip.pk).vehicle_id == Vehicle.objects.get(code="BUS-7").pk
+
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "1 entities: 1 accepted, 0 refused, 0 unknown trip, 0 without a position"
+    )
+
+
+def test_loop_reports_an_unreadable_read_and_takes_the_next(line, feed_server, capsys, monkeypatch):
+    company, _route, trip = line
+    url, served = feed_server
+    served["body"] = b"\xff\xfe not a protobuf"
+    sleeps = []
+
+    def sleep(seconds):
+        # Between reads the operator's system publishes a good feed; the second wait ends
+        # the loop as Ctrl-C would.
+        sleeps.append(seconds)
+        served["body"] = _feed(ON_ROUTE).SerializeToString()
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("tracking.management.commands.import_gtfs_rt.time.sleep", sleep)
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_gtfs_rt", url, company=company.slug, loop=15)
+        assert position_store().latest(trip.pk) is not None
+
+    captured = capsys.readouterr()
+    assert sleeps == [15, 15]
+    assert captured.err.startswith("Not a GTFS-Realtime feed")
+    assert captured.out.splitlines()[0] == (
+        "1 entities: 1 accepted, 0 refused, 0 unknown trip, 0 without a position"
+    )
