@@ -14,6 +14,7 @@
 
   const SEND_MS = 3000;
   const QUEUE_MAX = 2000;
+  const BATCH_MAX = 500; // the API's limit a request
   const csrf = () => (document.querySelector("#driver-csrf [name=csrfmiddlewaretoken]") || {}).value;
   const fill = (template, values) =>
     (template || "").replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
@@ -73,7 +74,7 @@
     }
 
     async function flush() {
-      const fixes = queue();
+      const fixes = queue().slice(0, BATCH_MAX);
       if (!fixes.length) return;
       try {
         const response = await fetch(box.dataset.batchUrl, {
@@ -86,6 +87,7 @@
         if (response.ok || (response.status >= 400 && response.status < 500)) {
           save(queue().slice(fixes.length));
           sent += fixes.length;
+          if (queue().length) flush();
         }
       } catch (error) {
         // still offline: kept for the next try
