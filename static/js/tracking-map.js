@@ -62,7 +62,7 @@
         .bindTooltip(`${stop.name} (${stop.code})`, { permanent: marked, direction: "top" })
         .addTo(map);
     }
-    map.fitBounds(L.latLngBounds(line), { padding: [24, 24] });
+    map.fitBounds(L.latLngBounds(line), { padding: [40, 64] }); // room for the stop labels
   } else {
     mapElement.hidden = true;
   }
