@@ -18,13 +18,14 @@ evenly over the trips, then one publisher per trip (`?token=` of its driver); fo
 BENCH_SECONDS the publishers send BENCH_RATE fixes a second in total, each vehicle at an even
 pace along its route (tracking.simulator, as `simulate_trips` drives it), the fix's
 `recorded_at` being the moment it is sent. A subscriber's latency is its receive time minus
-that `recorded_at` (one machine, one clock). After the last fix the subscribers drain for
-BENCH_DRAIN_SECONDS; a fix expected by a subscriber (sent, not refused, on its trip) and not
-received by then is lost. CPU: the server's processes (uvicorn and its workers), Redis and
-the bench database's PostgreSQL backends, per accepted fix, over the publishing window.
+that `recorded_at` (one machine, one clock). The publishing starts once every socket is
+open; after the last fix the subscribers read on until nothing came for a second (at most
+BENCH_DRAIN_SECONDS); a fix expected by a subscriber (sent on its trip) and not received by
+then is lost. CPU: the server's processes (uvicorn and its workers), Redis and the bench
+database's PostgreSQL backends, per fix accepted, from the first fix to the end of the drain.
 
 Knobs (environment): BENCH_SUBSCRIBERS (1000), BENCH_VEHICLES (500), BENCH_RATE (1000 fixes/s
-in total), BENCH_SECONDS (20), BENCH_DRAIN_SECONDS (3), BENCH_ASGI_WORKERS ("1,2"),
+in total), BENCH_SECONDS (20), BENCH_DRAIN_SECONDS (30), BENCH_ASGI_WORKERS ("1,2"),
 BENCH_CLIENT_PROCESSES (2), BENCH_SEED (2030).
 """
 
@@ -280,15 +281,17 @@ def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
 # --- The clients (one forked process each, asyncio inside) -------------------------------
 
 
-def _client(job: dict, start_at: float, out) -> None:
-    """Subscribers and publishers of this process's trips; puts its measurements on `out`."""
+def _client(job: dict, start, out) -> None:
+    """Subscribers and publishers of this process's trips: connects them all, says so on
+    `out`, waits for the shared `start` time, publishes, then puts its measurements on
+    `out`."""
     try:
-        out.put(asyncio.run(_client_main(job, start_at)))
+        out.put(asyncio.run(_client_main(job, start, out)))
     except BaseException as exc:  # reported, not lost with the process
         out.put({"error": f"{type(exc).__name__}: {exc}"})
 
 
-async def _client_main(job: dict, start_at: float) -> dict:
+async def _client_main(job: dict, start, out) -> dict:
     from websockets.asyncio.client import connect
 
     from tracking.simulator import VehiclePlan, Waypoint
@@ -395,6 +398,10 @@ async def _client_main(job: dict, start_at: float) -> dict:
         for (trip_id, _), ws in zip(subscribers, sub_sockets, strict=True)
         if not isinstance(ws, BaseException)
     )
+    out.put({"connected": len(tasks) + len(readers)})
+    while not start.value:
+        await asyncio.sleep(0.05)
+    start_at = start.value
     count = len(job["trips"])
     publishers = [
         publisher(ws, trip, (i / count) / rate_per_trip)
@@ -402,7 +409,15 @@ async def _client_main(job: dict, start_at: float) -> dict:
         if not isinstance(ws, BaseException)
     ]
     await asyncio.gather(*publishers)
-    await asyncio.sleep(job["drain"])
+    published_at = time.time()
+    # Drained: nothing more for a second, or the drain time is up.
+    last = -1
+    while time.time() - published_at < job["drain"]:
+        await asyncio.sleep(1)
+        total = sum(received.values())
+        if total == last:
+            break
+        last = total
     publishing_done.set()
     for ws in (*sub_sockets, *pub_sockets):
         if not isinstance(ws, BaseException):
@@ -415,6 +430,7 @@ async def _client_main(job: dict, start_at: float) -> dict:
         "latencies": latencies,
         "sent": sum(sent_counts.values()),
         "refused": dict(refused),
+        "publishing_s": round(published_at - start_at, 2),
         # Each fix sent is expected by each subscriber of its trip (see deliveries_lost).
         "expected": sum(sent_counts[t] * subscribed[t] for t in sent_counts),
         "received": sum(received.values()),
@@ -460,14 +476,17 @@ def _run(
                     "rate_per_trip": rate_per_trip,
                 }
             )
-        # Time to open every socket before the first fix (at 50 handshakes at once).
-        start_at = time.time() + 5 + (subscribers + len(trips)) / 150
         context = multiprocessing.get_context("fork")
         out = context.Queue()
-        children = [context.Process(target=_client, args=(job, start_at, out)) for job in jobs]
+        start = context.Value("d", 0.0)
+        children = [context.Process(target=_client, args=(job, start, out)) for job in jobs]
+        began = time.perf_counter()
         for child in children:
             child.start()
-        time.sleep(max(0.0, start_at - time.time()))
+        connected = sum(out.get(timeout=600)["connected"] for _ in children)
+        connect_s = round(time.perf_counter() - began, 1)
+        _say(f"{connected} sockets open in {connect_s} s (load average {_loadavg()})")
+        time.sleep(1)  # the handshakes' last database reads and group_adds settle
         pids = server.pids()
         before = {
             "server": _cpu(pids),
@@ -475,14 +494,14 @@ def _run(
             "postgres": _cpu(_postgres_pids(database)),
         }
         wall = time.perf_counter()
-        time.sleep(seconds)
+        start.value = time.time() + 0.5
+        results = [out.get(timeout=seconds + drain + 600) for _ in children]
         after = {
             "server": _cpu(server.pids()),
             "redis": _cpu(_redis_pids()),
             "postgres": _cpu(_postgres_pids(database)),
         }
         wall = time.perf_counter() - wall
-        results = [out.get(timeout=seconds + drain + 600) for _ in children]
         for child in children:
             child.join(30)
     finally:
@@ -502,11 +521,14 @@ def _run(
     failures = sum((Counter(r["failures"]) for r in results), Counter())
     return {
         "asgi_workers": workers,
+        "sockets_opened_in_s": connect_s,
+        "measured_window_s": round(wall, 1),
         "subscribers_connected": sum(r["subscribers"] for r in results),
         "publishers": len(fixtures["trips"]),
         "fixes_sent": sent,
         "fixes_refused": dict(refused),
-        "fixes_per_s": round(sent / seconds, 1),
+        "publishing_s": max(r["publishing_s"] for r in results),
+        "fixes_per_s": round(sent / max(r["publishing_s"] for r in results), 1),
         "deliveries_expected": expected,
         "deliveries_received": received,
         # A refused fix is expected by nobody, but refusals do not name their fix: counted
@@ -626,7 +648,7 @@ def run() -> dict:
     vehicles = _env_int("BENCH_VEHICLES", 500)
     rate = float(_env_int("BENCH_RATE", TARGET_RATE))
     seconds = float(_env_int("BENCH_SECONDS", 20))
-    drain = float(_env_int("BENCH_DRAIN_SECONDS", 3))
+    drain = float(_env_int("BENCH_DRAIN_SECONDS", 30))
     worker_counts = _env_list("BENCH_ASGI_WORKERS", "1,2")
     processes = _env_int("BENCH_CLIENT_PROCESSES", 2)
     begun = time.perf_counter()
