@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 POLICY = (
     "default-src 'self'; script-src 'self'; "
     "script-src-attr 'none'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    # The map tiles' host (TTMS_MAP_TILE_URL, OpenStreetMap's by default) serves images.
+    "img-src 'self' data: https://tile.openstreetmap.org; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
