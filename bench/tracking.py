@@ -440,6 +440,19 @@ async def _client_main(job: dict, start, out) -> dict:
     }
 
 
+def _exceptions(log: Path, offset: int) -> dict:
+    """The exceptions the server logged during a run, by type and message (the last line of
+    each traceback)."""
+    found = Counter()
+    with contextlib.suppress(OSError), log.open("rb") as f:
+        f.seek(offset)
+        for line in f.read().decode(errors="replace").splitlines():
+            name = line.split(":", 1)[0]
+            if name.endswith(("Error", "Exception")) and " " not in name:
+                found[line.strip()[:160]] += 1
+    return dict(found.most_common(10))
+
+
 def _run(
     *,
     workers: int,
@@ -451,7 +464,9 @@ def _run(
     processes: int,
     database: str,
 ) -> dict:
-    server = Uvicorn(workers=workers, log=RESULTS / f"{NAME}.uvicorn.log")
+    log = RESULTS / f"{NAME}.uvicorn.log"
+    log_from = log.stat().st_size if log.exists() else 0
+    server = Uvicorn(workers=workers, log=log)
     server.start()
     try:
         trips = fixtures["trips"]
@@ -547,6 +562,7 @@ def _run(
         },
         "client_cpu_s": round(sum(r["cpu_s"] for r in results), 1),
         "client_failures": dict(failures),
+        "server_exceptions": _exceptions(log, log_from),
         "load_average_after": _loadavg(),
     }
 
@@ -578,6 +594,7 @@ def _phases(fixtures: dict, members: int, count: int = 300) -> dict:
         departure_at=info.departure_at,
     )
     cpu = Counter()
+    wall_ms = [0.0]
     published = []
     previous = position_store().status(info.trip_id)
     for n in range(count):
@@ -597,7 +614,9 @@ def _phases(fixtures: dict, members: int, count: int = 300) -> dict:
         parsed = time.process_time()
         status = progress_advance(trip=info, fix=fix, previous=previous, now=moment)
         advanced = time.process_time()
+        wall = time.perf_counter()
         published.append(fix_publish(trip=info, fix=fix, now=moment))
+        wall_ms[0] += time.perf_counter() - wall
         done = time.process_time()
         previous = status
         cpu["decode_and_validate"] += parsed - began
@@ -631,6 +650,7 @@ def _phases(fixtures: dict, members: int, count: int = 300) -> dict:
     per_delivery = {
         k: round(1000 * v / (count * members), 3) for k, v in cpu.items() if "per_delivery" in k
     }
+    per_fix["fix_publish_wall_clock"] = round(1000 * wall_ms[0] / count, 3)
     return {
         "note": "CPU ms in one process, steps timed one at a time on the bench stores; "
         "not the measurement",
@@ -735,7 +755,10 @@ def _notes(runs: list[dict], diagnosis: dict | None) -> list[str]:
             f"{r['asgi_workers']} worker(s): the server spent {server} ms of CPU per fix "
             f"({r['cores_used']['server']} cores at {r['fixes_per_s']} fixes/s); "
             f"{TARGET_RATE} fixes/s at that cost needs {server * TARGET_RATE / 1000:.1f} "
-            f"cores for the server alone, on a machine of {os.cpu_count()}"
+            f"cores for the server alone, on a machine of {os.cpu_count()}; one server "
+            f"process (one GIL) runs Python on at most one core: "
+            f"{1000 / max(0.001, server) * r['asgi_workers']:.0f} fixes/s at most with "
+            f"{r['asgi_workers']} worker(s)"
         )
     if diagnosis:
         per_fix, per_delivery = diagnosis["per_fix_ms"], diagnosis["per_delivery_ms"]
@@ -748,6 +771,16 @@ def _notes(runs: list[dict], diagnosis: dict | None) -> list[str]:
             "CPU per fix is the ASGI and WebSocket framing, the consumer, and the "
             "sync-to-async thread hop around fix_publish"
         )
+        if per_fix["fix_publish_wall_clock"] > 1.5 * per_fix["fix_publish"]:
+            notes.append(
+                f"fix_publish takes {per_fix['fix_publish_wall_clock']} ms of wall clock for "
+                f"{per_fix['fix_publish']} ms of CPU: the rest is waiting on Redis (the position "
+                "store's round trips, the Celery broker). The consumer runs it through "
+                "database_sync_to_async, which is thread-sensitive: one thread per server "
+                "process runs every fix_publish in turn, so one process publishes at most "
+                f"{1000 / max(0.001, per_fix['fix_publish_wall_clock']):.0f} fixes/s however "
+                "idle its CPU"
+            )
     return notes
 
 
@@ -759,7 +792,8 @@ def _line(r: dict) -> str:
         f"subscribers: p50 {latency.get('p50_ms')} ms, p99 {latency.get('p99_ms')} ms, "
         f"max {latency.get('max_ms')} ms; lost {r['deliveries_lost']} of "
         f"{r['deliveries_expected']}; CPU/fix {r['cpu_ms_per_fix']} ms; cores "
-        f"{r['cores_used']}; client failures {r['client_failures'] or 'none'}"
+        f"{r['cores_used']}; client failures {r['client_failures'] or 'none'}; server "
+        f"exceptions {r['server_exceptions'] or 'none'}"
     )
 
 
