@@ -10,6 +10,7 @@ with {"type": "error", "code", "message", "fields"}.
 import asyncio
 import logging
 import time
+from datetime import datetime
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -121,6 +122,7 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
     trip_info = None
     trip_info_at = 0.0
     pinger = None
+    last_sent_at = None
 
     async def connect(self):
         self.trip_id = int(self.scope["url_route"]["kwargs"]["trip_id"])
@@ -140,7 +142,7 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
         self.pinger = asyncio.get_running_loop().create_task(self._ping())
         latest = await database_sync_to_async(self._latest)()
         if latest is not None:
-            await self.send_json(latest.message())
+            await self._send_position(latest.message())
 
     def _latest(self) -> Published | None:
         store = position_store()
@@ -229,7 +231,16 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
         self.trip_info_at = time.monotonic()
 
     async def position_message(self, event):
-        await self.send_json(event["message"])
+        await self._send_position(event["message"])
+
+    async def _send_position(self, message: dict):
+        """Each fix once and in order: the latest sent on connecting may also arrive
+        through the group, and two publishers' broadcasts may cross."""
+        at = datetime.fromisoformat(message["recorded_at"])
+        if self.last_sent_at is not None and at <= self.last_sent_at:
+            return
+        self.last_sent_at = at
+        await self.send_json(message)
 
     async def _error(self, code: str, message: str, fields: dict | None = None):
         await self.send_json(

@@ -9,3 +9,12 @@ def _fresh_position_store():
     position_store().clear()
     yield
     position_store().clear()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(monkeypatch):
+    """The trail's tasks run where the fix is published (with REDIS_URL too), so tests see
+    their rows."""
+    from ttms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
