@@ -1,6 +1,7 @@
 """The positions WebSocket in process: who may connect, publish and watch, what is refused
 and what reaches whom."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -298,3 +299,23 @@ def test_a_fix_travels_through_the_real_redis_channel_layer():
 
     assert answers[0]["type"] == "position"
     assert received == [answers]
+
+
+@pytest.mark.services
+def test_the_channel_layer_waits_through_more_than_5_s_of_silence():
+    """redis-py 8's default socket_timeout (5 s) cut channels_redis's blocking pop; the
+    configured layer keeps waiting."""
+    from channels_redis.core import RedisChannelLayer
+
+    async def wait_idle():
+        config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+        layer = RedisChannelLayer(hosts=config["hosts"], prefix="ttms:test-idle:")
+        channel = await layer.new_channel()
+        try:
+            await asyncio.wait_for(layer.receive(channel), 7)
+        except TimeoutError:
+            return "still waiting"
+        finally:
+            await layer.flush()
+
+    assert async_to_sync(wait_idle)() == "still waiting"
