@@ -177,7 +177,6 @@ def test_fixes_reach_the_trips_watchers_only_through_a_real_server_even_after_tw
     server,
 ):
     w = world()
-    started = time.monotonic()
 
     seen = asyncio.run(_scenario(server, w))
 
@@ -197,4 +196,3 @@ def test_fixes_reach_the_trips_watchers_only_through_a_real_server_even_after_tw
     assert (after["type"], after["lon"]) == ("position", LON0 + 0.001)
     # Nothing refused came between the first fix and this one, for anybody.
     assert seen["after_idle"] == [after] * 4
-    assert time.monotonic() - started < 150
