@@ -206,6 +206,13 @@ REQUESTS = {
         "path": "/api/v1/driver/scan/",
         "data": {"trip": w.trip.pk, "qr": "not a ticket"},
     },
+    "POST /api/v1/driver/trips/{pk}/positions/": lambda w, u: {
+        "path": f"/api/v1/driver/trips/{w.trip.pk}/positions/",
+        "data": {"lat": 12.97, "lon": 77.59},
+    },
+    "GET /api/v1/trips/{pk}/position/": lambda w, u: {
+        "path": f"/api/v1/trips/{w.trip.pk}/position/"
+    },
     "GET /api/v1/operator/trips/": lambda w, u: {"path": "/api/v1/operator/trips/"},
     "GET /api/v1/operator/trips/{pk}/": lambda w, u: {
         "path": f"/api/v1/operator/trips/{w.trip.pk}/"

@@ -17,6 +17,10 @@ The API is asked with each role's JWT (bearer), the admin and the HTML page with
 session. A read is asked by every role of one world; a write gets a world of its own per
 role, so that no cell depends on another's writes.
 
+The trip has not started, so nobody has published a position: on GET
+/api/v1/trips/{pk}/position/ those who may watch it get 404 (none yet), the others 403; the
+assigned driver's fix is answered 200 with that fix refused (trip_not_running).
+
 An endpoint or admin model without a row fails the suite: the tables are compared with the
 URL resolver and the admin site's registry.
 """
@@ -61,6 +65,8 @@ POST  /api/v1/driver/trips/{pk}/complete/                 401    404    404    4
 GET   /api/v1/driver/trips/{pk}/manifest/                 401    404    404    200    404    404    404    404    404
 POST  /api/v1/driver/trips/{pk}/scans/                    401    404    404    200    404    404    404    404    404
 POST  /api/v1/driver/scan/                                401    404    404    200    404    404    404    404    404
+POST  /api/v1/driver/trips/{pk}/positions/                401    404    404    200    404    404    404    404    404
+GET   /api/v1/trips/{pk}/position/                        401    404    403    404    404    404    404    403    404
 GET   /api/v1/operator/trips/                             401    403    403    200    200    200    200    200    200
 GET   /api/v1/operator/trips/{pk}/                        401    403    403    200    200    200    200    404    200
 PATCH /api/v1/operator/trips/{pk}/                        401    403    403    403    403    403    200    404    200
