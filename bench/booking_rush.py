@@ -58,6 +58,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ._servers import RUNNING, servers_stopped_on_exit, stop_everything
+
 RESULTS = Path(__file__).resolve().parent / "results"
 BASE_DIR = RESULTS.parent.parent
 NAME = "booking_rush"
@@ -602,7 +604,7 @@ class Gunicorn:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.extra_env},
             )
-        _RUNNING.append(self)
+        RUNNING.append(self)
         self._wait_healthy()
 
     def _wait_healthy(self, timeout: float = 60.0) -> None:
@@ -655,21 +657,7 @@ class Gunicorn:
                 os.kill(pid, signal.SIGKILL)
         self.process = None
         with contextlib.suppress(ValueError):
-            _RUNNING.remove(self)
-
-
-_RUNNING: list[Gunicorn] = []
-
-
-def _stop_everything(*_args) -> None:
-    for server in list(_RUNNING):
-        with contextlib.suppress(Exception):
-            server.stop()
-
-
-def _on_signal(signum, _frame) -> None:
-    _stop_everything()
-    raise SystemExit(128 + signum)
+            RUNNING.remove(self)
 
 
 # --- The HTTP rush -------------------------------------------------------------------------
@@ -2135,13 +2123,12 @@ def _summary(result: dict) -> None:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _on_signal)
-    atexit.register(_stop_everything)
+    servers_stopped_on_exit()
     RESULTS.mkdir(exist_ok=True)
     try:
         result = run()
     finally:
-        _stop_everything()
+        stop_everything()
         with contextlib.suppress(Exception):
             from django.db import connections
 

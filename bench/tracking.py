@@ -43,6 +43,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ._servers import RUNNING, servers_stopped_on_exit, stop_everything
 from .booking_rush import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
@@ -210,7 +211,7 @@ class Uvicorn:
             self.process = subprocess.Popen(
                 command, cwd=BASE_DIR, stdout=out, stderr=out, stdin=subprocess.DEVNULL
             )
-        _RUNNING.append(self)
+        RUNNING.append(self)
         self._wait_healthy()
 
     def _wait_healthy(self, timeout: float = 60.0) -> None:
@@ -243,21 +244,7 @@ class Uvicorn:
                 self.process.kill()
                 self.process.wait(5)
         with contextlib.suppress(ValueError):
-            _RUNNING.remove(self)
-
-
-_RUNNING: list[Uvicorn] = []
-
-
-def _stop_everything(*_args) -> None:
-    for server in list(_RUNNING):
-        with contextlib.suppress(Exception):
-            server.stop()
-
-
-def _on_signal(signum, _frame) -> None:
-    _stop_everything()
-    raise SystemExit(128 + signum)
+            RUNNING.remove(self)
 
 
 def _redis_pids() -> list[int]:
@@ -798,12 +785,12 @@ def _line(r: dict) -> str:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _on_signal)
+    servers_stopped_on_exit()
     RESULTS.mkdir(exist_ok=True)
     try:
         result = run()
     finally:
-        _stop_everything()
+        stop_everything()
     (RESULTS / f"{NAME}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"\n== {NAME}: target p99 <= {TARGET_P99_MS} ms, 0 lost, {TARGET_RATE} fixes/s")
     for r in result["runs"]:
