@@ -54,6 +54,32 @@ OFF_ROUTE_M = 1_000.0
 AHEAD_MARGIN_M = 1_000.0
 # Top speeds by vehicle kind for the search window, above what any fix should imply.
 TOP_SPEED_KMH = {"bus": 140.0, "train": 200.0}
+
+# What watchers are told of a status (`public_status`); the rest (the open stop visit, the
+# backward-move count, what was already handled) is progress's own memory between fixes.
+PUBLIC_STATUS_KEYS = (
+    "progress_m",
+    "last_stop_sequence",
+    "next_stop_sequence",
+    "at_stop",
+    "distance_to_next_m",
+    "distance_to_end_m",
+    "delay_seconds",
+    "etas",
+    "events",
+    "off_route",
+    "speed_mps",
+    "updated_at",
+)
+
+
+def public_status(status: dict | None) -> dict | None:
+    """The part of a status snapshot that subscribers and the API are sent."""
+    if status is None:
+        return None
+    return {key: status.get(key) for key in PUBLIC_STATUS_KEYS}
+
+
 # Speed evidence: an EWMA over moving fixes; weight grows as n / (n + SPEED_PRIOR_FIXES).
 SPEED_EWMA_ALPHA = 0.3
 SPEED_PRIOR_FIXES = 5

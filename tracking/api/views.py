@@ -18,6 +18,7 @@ from ttms.api.schema import error_response
 from ..access import NO_TRIP, PUBLISH, SIGN_IN, trip_access
 from ..exceptions import FixRefused
 from ..fixes import fix_parse
+from ..progress import public_status
 from ..services.publish import fix_broadcast, fix_publish, trip_info_get
 from ..store import position_store
 
@@ -223,6 +224,6 @@ class TripPositionView(APIView):
             {
                 "position": fix.as_message(),
                 "age_seconds": round((timezone.now() - fix.recorded_at).total_seconds(), 1),
-                "status": store.status(pk),
+                "status": public_status(store.status(pk)),
             }
         )

@@ -62,7 +62,9 @@ class Published:
 
     def message(self) -> dict:
         """What subscribers receive."""
-        return {"type": "position", **self.fix.as_message(), "status": self.status}
+        from ..progress import public_status
+
+        return {"type": "position", **self.fix.as_message(), "status": public_status(self.status)}
 
 
 def max_speeds_kmh() -> dict[str, float]:

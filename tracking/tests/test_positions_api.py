@@ -7,6 +7,7 @@ import pytest
 
 from fleet.models import Company
 from tracking.models import PositionSample
+from tracking.progress import PUBLIC_STATUS_KEYS
 from tracking.store import position_store
 
 from .world import LAT, LON0, world
@@ -109,7 +110,11 @@ def test_watchers_read_the_latest_position_with_its_age_and_status(api_client, w
     assert response.status_code == 200
     assert body["position"] == position_store().latest(w.trip.pk).as_message()
     assert 10 <= body["age_seconds"] < 15
-    assert body["status"] == position_store().status(w.trip.pk)
+    stored = position_store().status(w.trip.pk)
+    assert body["status"] == {key: stored[key] for key in PUBLIC_STATUS_KEYS}
+    # Progress's memory between fixes stays on the server.
+    assert {"visit", "backward", "handled_sequence"} <= stored.keys()
+    assert not {"visit", "backward", "handled_sequence"} & body["status"].keys()
 
 
 @pytest.mark.parametrize(

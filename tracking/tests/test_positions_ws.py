@@ -12,6 +12,7 @@ from django.conf import settings
 
 from fleet.models import Company, Trip, TripStatus
 from tracking.models import PositionSample
+from tracking.progress import public_status
 from tracking.store import position_store
 from ttms.asgi import application
 
@@ -86,7 +87,7 @@ def test_a_driver_fix_reaches_a_confirmed_and_an_rac_passenger_and_the_staff():
         w.driver, [w.cnf, w.rac, w.staff], [frame], w.trip.pk
     )
 
-    status = position_store().status(w.trip.pk)
+    status = public_status(position_store().status(w.trip.pk))
     expected = {
         "type": "position",
         "trip_id": w.trip.pk,

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from fleet.models import Trip
 from tracking import consumers
+from tracking.progress import public_status
 from tracking.store import position_store
 from ttms.asgi import application
 
@@ -33,7 +34,7 @@ def _position(trip, recorded_at: str) -> dict:
         "accuracy_m": None,
         "source": "driver",
         "vehicle_id": trip.vehicle_id,
-        "status": position_store().status(trip.pk),
+        "status": public_status(position_store().status(trip.pk)),
     }
 
 

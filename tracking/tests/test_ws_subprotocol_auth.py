@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
+from tracking.progress import public_status
 from tracking.store import position_store
 from ttms.asgi import application
 
@@ -84,7 +85,7 @@ def test_a_driver_signed_in_by_the_header_publishes_to_a_subscriber(trip):
         "accuracy_m": None,
         "source": "driver",
         "vehicle_id": trip.vehicle_id,
-        "status": position_store().status(trip.pk),
+        "status": public_status(position_store().status(trip.pk)),
     }
 
 

@@ -33,6 +33,7 @@ from booking.tests.buses import KIGALI, make_rwanda_bus
 from booking.tests.factories import adult
 from fleet.models import Company, CompanyMembership, Station, Trip, TripStatus
 from payments.tests.factories import fund_wallet
+from tracking.store import position_store
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import PASSWORD, UserFactory
 
@@ -100,6 +101,14 @@ class AsgiServer:
     def run(self, coroutine):
         """Run `coroutine` on the server's loop (its channel layer lives there)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_position_store():
+    """No test sees another's fixes (the in-process store, or the run's Redis db)."""
+    position_store().clear()
+    yield
+    position_store().clear()
 
 
 @pytest.fixture
