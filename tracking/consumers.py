@@ -10,8 +10,8 @@ with {"type": "error", "code", "message", "fields"}.
 import asyncio
 import logging
 import time
-from datetime import datetime
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -28,11 +28,12 @@ from .fixes import fix_parse
 from .services.publish import (
     Published,
     fix_broadcast,
-    fix_publish,
+    fix_publish_async,
     trip_group,
     trip_info_get,
+    trip_state_load,
 )
-from .store import position_store
+from .store import async_position_store
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,18 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
     trip_info = None
     trip_info_at = 0.0
     pinger = None
-    last_sent_at = None
+    # The device time (epoch seconds) of the last fix sent to this client.
+    last_sent_ts = float("-inf")
+
+    async def dispatch(self, message):
+        """As channels' own, without a hop to the database thread before every message
+        (channels closes that thread's old connections there, once per frame and per
+        delivery): the handlers that read the database do it through
+        database_sync_to_async, which closes them itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         self.trip_id = int(self.scope["url_route"]["kwargs"]["trip_id"])
@@ -136,18 +148,17 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=code, reason=reason)
             return
         self.role = access.role
+        if self.role == PUBLISH:
+            # Before the first fix, which then goes at once.
+            await self._trip_info_read()
+            await trip_state_load(self.trip_id)
         self.bucket = TokenBucket(settings.TTMS_WS_RATE_PER_SECOND, settings.TTMS_WS_RATE_BURST)
         self.group = trip_group(self.trip_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.pinger = asyncio.get_running_loop().create_task(self._ping())
-        latest = await database_sync_to_async(self._latest)()
-        if latest is not None:
-            await self._send_position(latest.message())
-
-    def _latest(self) -> Published | None:
-        store = position_store()
-        fix = store.latest(self.trip_id)
-        return Published(fix, store.status(self.trip_id)) if fix else None
+        state = await async_position_store().state(self.trip_id)
+        if state.latest is not None:
+            await self.position_message(Published(state.latest, state.status).event())
 
     async def _ping(self):
         while True:
@@ -208,39 +219,36 @@ class TripPositionsConsumer(AsyncJsonWebsocketConsumer):
             await self._error("invalid", exc.messages[0], fields)
             return
         try:
-            published = await database_sync_to_async(self._publish)(fix)
+            published = await self._publish(fix)
         except FixRefused as exc:
             await self._error(exc.code, exc.message, exc.fields)
             return
         await fix_broadcast(published)
 
-    def _publish(self, fix) -> Published:
+    async def _publish(self, fix) -> Published:
         if time.monotonic() - self.trip_info_at > TRIP_INFO_MAX_AGE_S:
-            self._trip_info_read()
+            await self._trip_info_read()
         try:
-            return fix_publish(trip=self.trip_info, fix=fix)
+            return await fix_publish_async(trip=self.trip_info, fix=fix)
         except FixRefused as exc:
             # The trip may have started boarding since it was read.
             if exc.code != "trip_not_running" or time.monotonic() - self.trip_info_at < 5:
                 raise
-        self._trip_info_read()
-        return fix_publish(trip=self.trip_info, fix=fix)
+        await self._trip_info_read()
+        return await fix_publish_async(trip=self.trip_info, fix=fix)
 
-    def _trip_info_read(self):
-        self.trip_info = trip_info_get(self.trip_id)
+    async def _trip_info_read(self):
+        self.trip_info = await database_sync_to_async(trip_info_get)(self.trip_id)
         self.trip_info_at = time.monotonic()
 
     async def position_message(self, event):
-        await self._send_position(event["message"])
-
-    async def _send_position(self, message: dict):
-        """Each fix once and in order: the latest sent on connecting may also arrive
-        through the group, and two publishers' broadcasts may cross."""
-        at = datetime.fromisoformat(message["recorded_at"])
-        if self.last_sent_at is not None and at <= self.last_sent_at:
+        """A published fix (`Published.event`), sent each once and in order: the latest
+        sent on connecting may also arrive through the group, and two publishers'
+        broadcasts may cross."""
+        if event["recorded_ts"] <= self.last_sent_ts:
             return
-        self.last_sent_at = at
-        await self.send_json(message)
+        self.last_sent_ts = event["recorded_ts"]
+        await self.send(text_data=event["text"])
 
     async def _error(self, code: str, message: str, fields: dict | None = None):
         await self.send_json(

@@ -1,7 +1,7 @@
 """GPS fixes as they travel from a publisher (a driver's phone, an operator's feed, the
 simulator) to the position store and the trip's subscribers."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
@@ -25,8 +25,9 @@ class Fix:
     vehicle_id: int | None = None
 
     def as_message(self) -> dict:
-        """JSON-ready: the time as ISO 8601 text in UTC."""
-        data = asdict(self)
+        """JSON-ready: the time as ISO 8601 text in UTC. (Field by field: every field is a
+        plain value, and dataclasses.asdict deep-copies each.)"""
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["recorded_at"] = self.recorded_at.astimezone(UTC).isoformat()
         return data
 
@@ -38,6 +39,9 @@ class Fix:
         return cls(
             **{name: values.get(name) for name in cls.__dataclass_fields__ if name in values}
         )
+
+
+_FIELDS = tuple(f.name for f in fields(Fix))
 
 
 def _number(data: dict, name: str, low: float, high: float, *, required: bool) -> float | None:

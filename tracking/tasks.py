@@ -11,7 +11,14 @@ from .models import PositionSample
 
 
 @shared_task
-def trail_record_task(
+def trail_record_task(*, records: list[dict]) -> None:
+    """Record the trail of published fixes: each of `records` is a fix's
+    `Published.trail`, taken in order."""
+    for record in records:
+        _trail_record(**record)
+
+
+def _trail_record(
     *,
     trip_id: int,
     fix: dict | None,

@@ -4,6 +4,7 @@
 `/ws/` and gunicorn serves HTTP (see docs/operations.md).
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -32,3 +33,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# What the process has loaded so far lives as long as it does: kept out of the cyclic
+# collector's full passes, which would otherwise walk it all and pause every socket.
+gc.freeze()

@@ -154,13 +154,15 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    # channels_redis waits for a consumer's next message with a blocking BZPOPMIN of 5 s;
-    # redis-py 8 cuts every read after socket_timeout, 5 s by default, which would end each
-    # socket silent for 5 s. Reads may take longer than the pop, and a dead connection is
-    # still found by the health check.
+    # The pub/sub layer of channels_redis: a group send is one PUBLISH, and each server
+    # process holds one subscription per group it has sockets in and hands each message to
+    # its own sockets (the list-based RedisChannelLayer costs Redis round trips per socket
+    # and message; docs/tracking.md, "Fan-out"). redis-py 8 cuts every read after
+    # socket_timeout, 5 s by default; reads may wait longer, and a dead connection is still
+    # found by the health check.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {

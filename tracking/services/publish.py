@@ -1,19 +1,31 @@
 """Publishing a fix: the one path every publisher takes (the WebSocket consumer, the REST
 fallback, a GTFS-Realtime import, the simulator).
 
-    info = trip_info_get(trip_id)            # one DB read; callers cache it
+    info = trip_info_get(trip_id)                     # one DB read; callers cache it
     published = fix_publish(trip=info, fix=fix)
-    async_to_sync(fix_broadcast)(published)  # or await it
+    async_to_sync(fix_broadcast)(published)           # or await it
+
+    published = await fix_publish_async(trip=info, fix=fix)   # on an event loop
 
 `fix_publish` never touches the database: it checks the fix against the trip's state and
-the last fix, stores it, advances the trip's progress and stores the status; the trail
-sample and stop events go to a Celery task.
+the last fix, advances the trip's progress, and stores fix and status in one atomic commit;
+the trail sample and stop events go to a Celery task. The state a process last stored for
+a trip is remembered, so a publisher's fix costs one round trip to the store; the commit
+names the fix that state holds, and when another process stored one since, the stored
+state is read back and the fix checked again.
 """
 
+import asyncio
+import json
+import logging
 import math
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
@@ -23,7 +35,9 @@ from fleet.models import Trip, TripStatus
 
 from ..exceptions import TRIP_NOT_RUNNING, FixRefused
 from ..fixes import Fix
-from ..store import STALE, position_store
+from ..store import CONFLICT, STALE, Commit, TripState, async_position_store, position_store
+
+logger = logging.getLogger(__name__)
 
 # A device clock may run a little fast; more than this ahead of the server is refused.
 FUTURE_TOLERANCE = timedelta(seconds=30)
@@ -59,12 +73,23 @@ class TripInfo:
 class Published:
     fix: Fix
     status: dict | None
+    # The trail task's arguments, when the fix is sampled or caused stop events.
+    trail: dict | None = None
 
     def message(self) -> dict:
         """What subscribers receive."""
         from ..progress import public_status
 
         return {"type": "position", **self.fix.as_message(), "status": public_status(self.status)}
+
+    def event(self) -> dict:
+        """The channel layer event carrying `message()` to the trip's consumers, encoded
+        once for all of them, with the fix's time (epoch seconds) to keep each in order."""
+        return {
+            "type": "position.message",
+            "recorded_ts": self.fix.recorded_at.timestamp(),
+            "text": json.dumps(self.message()),
+        }
 
 
 def max_speeds_kmh() -> dict[str, float]:
@@ -163,46 +188,197 @@ def _check(trip: TripInfo, fix: Fix, last: Fix | None, now: datetime) -> None:
         )
 
 
+# The state each trip was last stored in by this process, most recently used last.
+_REMEMBERED_TRIPS = 10_000
+_remembered: OrderedDict[int, TripState] = OrderedDict()
+_remembered_lock = threading.Lock()
+# Commits that find another process's fix stored before giving up on a fix.
+_COMMIT_ATTEMPTS = 5
+
+
+def _remember(trip_id: int, state: TripState | None) -> None:
+    with _remembered_lock:
+        if state is None:
+            _remembered.pop(trip_id, None)
+            return
+        _remembered[trip_id] = state
+        _remembered.move_to_end(trip_id)
+        while len(_remembered) > _REMEMBERED_TRIPS:
+            _remembered.popitem(last=False)
+
+
+def _remembered_state(trip_id: int) -> TripState | None:
+    with _remembered_lock:
+        return _remembered.get(trip_id)
+
+
+async def trip_state_load(trip_id: int) -> None:
+    """Read the trip's stored state into this process's memory (for a publisher that is
+    about to send fixes), so that its first fix is checked without a read."""
+    _remember(trip_id, await async_position_store().state(trip_id))
+
+
+def _stale() -> FixRefused:
+    return FixRefused(
+        "stale",
+        _("A newer fix of this trip is already in."),
+        {"recorded_at": _("Not after the last fix's time.")},
+    )
+
+
+class _Publishing:
+    """One fix on its way to the store: the steps between the store's reads and commits,
+    shared by `fix_publish` and `fix_publish_async`."""
+
+    def __init__(self, trip: TripInfo, fix: Fix, now: datetime | None):
+        self.now = now or timezone.now()
+        if fix.trip_id != trip.trip_id:
+            raise FixRefused("invalid", _("This fix is of another trip."))
+        if fix.vehicle_id is None and trip.vehicle_id is not None:
+            fix = Fix(**{**fix.__dict__, "vehicle_id": trip.vehicle_id})
+        self.trip, self.fix = trip, fix
+        self.sample_every = float(getattr(settings, "TTMS_TRAIL_SAMPLE_SECONDS", 30))
+        self.attempts = 0
+
+    def commit_for(self, state: TripState, *, fresh: bool) -> dict | None:
+        """The commit's arguments after checking the fix against `state`; None when
+        `state` was remembered rather than read and the fix is refused: it is checked
+        again against the stored state, which may differ. Raises FixRefused."""
+        from ..progress import progress_advance
+
+        self.attempts += 1
+        if self.attempts > _COMMIT_ATTEMPTS:
+            raise _stale()
+        try:
+            _check(self.trip, self.fix, state.latest, self.now)
+        except FixRefused:
+            if fresh:
+                raise
+            return None
+        self.status = progress_advance(
+            trip=self.trip, fix=self.fix, previous=state.status, now=self.now
+        )
+        return {
+            "fix": self.fix,
+            "status": self.status,
+            "version": state.version,
+            "sample_every_s": self.sample_every,
+            "now": self.now.timestamp(),
+        }
+
+    def published(self, done: Commit) -> Published | None:
+        """The outcome of a commit; None when another process's fix was in the way, and
+        the commit is to be tried again from the stored state `done.state`."""
+        trip_id = self.trip.trip_id
+        if done.outcome == CONFLICT:
+            _remember(trip_id, done.state)
+            return None
+        if done.outcome == STALE:
+            _remember(trip_id, None)
+            raise _stale()
+        _remember(trip_id, done.state)
+        events = (self.status or {}).get("events") or []
+        trail = None
+        if done.sample or events:
+            trail = {
+                "trip_id": trip_id,
+                "fix": self.fix.as_message() if done.sample else None,
+                "progress_m": (self.status or {}).get("progress_m"),
+                "received_at": self.now.astimezone(UTC).isoformat(),
+                "events": events,
+            }
+        return Published(fix=self.fix, status=self.status, trail=trail)
+
+
+def trail_enqueue(records: list[dict]) -> None:
+    """Hand fixes' trail samples and stop events (`Published.trail`) to the trail task."""
+    from ..tasks import trail_record_task
+
+    if records:
+        trail_record_task.delay(records=records)
+
+
 def fix_publish(*, trip: TripInfo, fix: Fix, now: datetime | None = None) -> Published:
     """Check, store and account for one fix; raises FixRefused. No database access: the
     trail sample and stop events are recorded by `tracking.tasks.trail_record_task`."""
-    from ..progress import progress_advance
-    from ..tasks import trail_record_task
-
-    now = now or timezone.now()
-    if fix.trip_id != trip.trip_id:
-        raise FixRefused("invalid", _("This fix is of another trip."))
-    if fix.vehicle_id is None and trip.vehicle_id is not None:
-        fix = Fix(**{**fix.__dict__, "vehicle_id": trip.vehicle_id})
+    publishing = _Publishing(trip, fix, now)
     store = position_store()
-    _check(trip, fix, store.latest(trip.trip_id), now)
-    sample_every = float(getattr(settings, "TTMS_TRAIL_SAMPLE_SECONDS", 30))
-    outcome, sample = store.fix_store(fix, sample_every_s=sample_every, now=now.timestamp())
-    if outcome == STALE:
-        raise FixRefused(
-            "stale",
-            _("A newer fix of this trip is already in."),
-            {"recorded_at": _("Not after the last fix's time.")},
-        )
-    previous = store.status(trip.trip_id)
-    status = progress_advance(trip=trip, fix=fix, previous=previous, now=now)
-    events = (status or {}).get("events") or []
-    if status is not None:
-        store.status_store(trip.trip_id, status)
-    if sample or events:
-        trail_record_task.delay(
-            trip_id=trip.trip_id,
-            fix=fix.as_message() if sample else None,
-            progress_m=(status or {}).get("progress_m"),
-            received_at=now.astimezone(UTC).isoformat(),
-            events=events,
-        )
-    return Published(fix=fix, status=status)
+    state = _remembered_state(trip.trip_id)
+    fresh = state is None
+    if fresh:
+        state = store.state(trip.trip_id)
+    while True:
+        call = publishing.commit_for(state, fresh=fresh)
+        if call is None:
+            state, fresh = store.state(trip.trip_id), True
+            continue
+        published = publishing.published(store.commit(**call))
+        if published is not None:
+            if published.trail:
+                trail_enqueue([published.trail])
+            return published
+        state, fresh = _remembered_state(trip.trip_id), True
+
+
+async def fix_publish_async(*, trip: TripInfo, fix: Fix, now: datetime | None = None) -> Published:
+    """`fix_publish` for a caller on an event loop: the store is awaited, never waited on,
+    and the trail task is handed over in the background, on the thread that may touch the
+    database, so that the fix goes out without waiting for it."""
+    publishing = _Publishing(trip, fix, now)
+    store = async_position_store()
+    state = _remembered_state(trip.trip_id)
+    fresh = state is None
+    if fresh:
+        state = await store.state(trip.trip_id)
+    while True:
+        call = publishing.commit_for(state, fresh=fresh)
+        if call is None:
+            state, fresh = await store.state(trip.trip_id), True
+            continue
+        published = publishing.published(await store.commit(**call))
+        if published is not None:
+            if published.trail:
+                _trail_batch().add(published.trail)
+            return published
+        state, fresh = _remembered_state(trip.trip_id), True
+
+
+class _TrailBatch:
+    """The trail records of one event loop's publishers, handed to the trail task in the
+    background, on the thread that may touch the database: the first at once, and those
+    that come while it is being handed over together after it. A burst of fixes (every
+    vehicle's first one is sampled) costs a few task messages, not one each."""
+
+    def __init__(self):
+        self.records: list[dict] = []
+        self.flushing: asyncio.Task | None = None
+
+    def add(self, record: dict) -> None:
+        self.records.append(record)
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self.records:
+            records, self.records = self.records, []
+            try:
+                await database_sync_to_async(trail_enqueue)(records)
+            except Exception:
+                logger.exception("tracking: %d trail records could not be queued", len(records))
+
+
+_trail_batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _TrailBatch]"
+_trail_batches = weakref.WeakKeyDictionary()
+
+
+def _trail_batch() -> _TrailBatch:
+    loop = asyncio.get_running_loop()
+    batch = _trail_batches.get(loop)
+    if batch is None:
+        batch = _trail_batches[loop] = _TrailBatch()
+    return batch
 
 
 async def fix_broadcast(published: Published) -> None:
     """Send a published fix to the trip's subscribers."""
-    await get_channel_layer().group_send(
-        trip_group(published.fix.trip_id),
-        {"type": "position.message", "message": published.message()},
-    )
+    await get_channel_layer().group_send(trip_group(published.fix.trip_id), published.event())

@@ -290,9 +290,9 @@ def test_session_cookie_counts_only_from_an_allowed_origin(client):
 
 @pytest.mark.services
 def test_a_fix_travels_through_the_real_redis_channel_layer():
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
-    # Reads outlast channels_redis's 5 s blocking pop (redis-py 8 would cut them at 5 s).
+    # Reads may wait longer than redis-py 8's default 5 s socket timeout.
     assert (host["address"], host["socket_timeout"]) == (settings.REDIS_URL, 15)
     w = world()
 
@@ -303,20 +303,27 @@ def test_a_fix_travels_through_the_real_redis_channel_layer():
 
 
 @pytest.mark.services
-def test_the_channel_layer_waits_through_more_than_5_s_of_silence():
-    """redis-py 8's default socket_timeout (5 s) cut channels_redis's blocking pop; the
-    configured layer keeps waiting."""
-    from channels_redis.core import RedisChannelLayer
+def test_the_channel_layer_delivers_after_more_than_5_s_of_silence():
+    """redis-py 8's default socket_timeout (5 s) would cut a subscription's read; the
+    configured layer is still subscribed after 7 s of silence and delivers the next
+    message."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
     async def wait_idle():
         config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-        layer = RedisChannelLayer(hosts=config["hosts"], prefix="ttms:test-idle:")
+        layer = RedisPubSubChannelLayer(hosts=config["hosts"], prefix="ttms:test-idle:")
         channel = await layer.new_channel()
+        await layer.group_add("idle", channel)
         try:
-            await asyncio.wait_for(layer.receive(channel), 7)
-        except TimeoutError:
-            return "still waiting"
+            waiting = asyncio.ensure_future(layer.receive(channel))
+            await asyncio.sleep(7)
+            idle = "still waiting" if not waiting.done() else "ended"
+            await layer.group_send("idle", {"type": "position.message", "n": 1})
+            return idle, await asyncio.wait_for(waiting, 5)
         finally:
             await layer.flush()
 
-    assert async_to_sync(wait_idle)() == "still waiting"
+    assert async_to_sync(wait_idle)() == (
+        "still waiting",
+        {"type": "position.message", "n": 1},
+    )

@@ -1,6 +1,7 @@
 """`simulate_trips --once` publishes through the real publish path (embedded store)."""
 
 import asyncio
+import json
 import random
 from datetime import timedelta
 
@@ -123,7 +124,7 @@ def test_the_servers_lifespan_runs_the_simulator_while_the_setting_is_on(setting
         event = await asyncio.wait_for(layer.receive(channel), 20)
         await inbox.put({"type": "lifespan.shutdown"})
         await asyncio.wait_for(server, 20)
-        return event["message"], sent
+        return json.loads(event["text"]), sent
 
     message, sent = async_to_sync(serve)()
 

@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from tracking.fixes import Fix
 from tracking.models import PositionSample
-from tracking.store import STALE, STORED, MemoryPositionStore, RedisPositionStore, position_store
+from tracking.store import (
+    CONFLICT,
+    STALE,
+    STORED,
+    MemoryPositionStore,
+    RedisPositionStore,
+    TripState,
+    position_store,
+)
 from tracking.tasks import trail_prune_task
 
 from .world import tracked_trip
@@ -81,3 +89,44 @@ def test_the_retention_task_deletes_samples_older_than_the_retention(settings):
 
     assert trail_prune_task() == 1
     assert [s.recorded_at for s in PositionSample.objects.all()] == [now - timedelta(days=29)]
+
+
+def test_a_commit_names_the_fix_it_was_worked_out_from(store):
+    """A commit stores fix and status together only when the stored fix is still the one
+    its `version` names; otherwise it answers CONFLICT with the stored state, or STALE."""
+    now = time.time()
+    first = store.commit(_fix(0), {"progress_m": 0.0}, version="", sample_every_s=30, now=now)
+    assert (first.outcome, first.sample) == (STORED, True)
+    assert first.state == store.state(5)
+    assert (first.state.latest, first.state.status) == (_fix(0), {"progress_m": 0.0})
+
+    # Another publisher stores a newer fix meanwhile.
+    other = store.commit(
+        _fix(10), {"progress_m": 90.0}, version=first.state.version, sample_every_s=30, now=now
+    )
+    assert other.outcome == STORED
+
+    late = store.commit(
+        _fix(20), {"progress_m": 5.0}, version=first.state.version, sample_every_s=30, now=now
+    )
+    assert late.outcome == CONFLICT
+    assert (late.state.latest, late.state.status) == (_fix(10), {"progress_m": 90.0})
+    assert store.state(5) == late.state  # nothing of the refused commit is stored
+
+    older = store.commit(
+        _fix(5), {"progress_m": 1.0}, version=late.state.version, sample_every_s=30, now=now
+    )
+    assert older.outcome == STALE
+
+    again = store.commit(
+        _fix(20), {"progress_m": 180.0}, version=late.state.version, sample_every_s=30, now=now
+    )
+    assert again.outcome == STORED
+    assert store.state(5).status == {"progress_m": 180.0}
+    assert store.recent(5) == [_fix(0), _fix(10), _fix(20)]
+
+
+def test_the_state_of_a_trip_without_fixes_is_empty(store):
+    assert store.state(404) == TripState()
+    done = store.commit(_fix(0, trip_id=404), None, version="7.0", sample_every_s=30)
+    assert (done.outcome, done.state) == (CONFLICT, TripState())
