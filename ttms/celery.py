@@ -31,6 +31,10 @@ BEAT_SCHEDULE = {
         "task": "fleet.tasks.trips_generate_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "notifications-sweep": {
+        "task": "ttms.notifications.tasks.deliveries_sweep_task",
+        "schedule": crontab(),  # every minute
+    },
     "payments-expire-idempotency-records": {
         "task": "payments.tasks.idempotency_expire_task",
         "schedule": crontab(minute=7),

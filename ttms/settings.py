@@ -284,6 +284,18 @@ WHITENOISE_USE_FINDERS = not env.bool("TTMS_STATIC_MANIFEST", default=False)
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="TTMS <no-reply@ttms.localhost>")
 
+# --- Notifications (docs/notifications.md) -------------------------------------------------
+
+# Email goes through Django's email backend (EMAIL_URL above).
+TTMS_EMAIL_CHANNEL = "django"
+# The domain of the Message-IDs of notification emails.
+TTMS_EMAIL_DOMAIN = env.str("TTMS_EMAIL_DOMAIN", default="ttms.localhost")
+# SMS: "console" (standard output) or "http" (TTMS_SMS_HTTP_URL, a gateway).
+TTMS_SMS_BACKEND = env.str("TTMS_SMS_BACKEND", default="console")
+# Attempts of a delivery before it is dead, and the first retry's wait (doubled each time).
+TTMS_NOTIFY_MAX_ATTEMPTS = env.int("TTMS_NOTIFY_MAX_ATTEMPTS", default=6)
+TTMS_NOTIFY_BACKOFF_SECONDS = env.int("TTMS_NOTIFY_BACKOFF_SECONDS", default=30)
+
 # --- Security -----------------------------------------------------------------------------
 
 if env.bool("TTMS_HTTPS", default=False):
