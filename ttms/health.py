@@ -1,22 +1,29 @@
 """`/healthz`: the state of what this deployment is configured to use.
 
-Each check is "ok", "down" or "not_configured"; the answer is 200 when everything configured
-is up and 503 otherwise, so a load balancer can take the instance out of rotation.
+Each check is "ok", "down" or "not_configured", and "notifications" may be "warning" (a
+delivery has waited unsent longer than TTMS_NOTIFY_STALE_MINUTES: dispatchers or workers
+are down, or a provider is failing). The answer is 200 when everything configured is up and
+503 otherwise, so a load balancer can take the instance out of rotation; a warning keeps
+the 200 (this instance can still serve) and makes the status "warning" for monitoring.
 """
 
 import logging
+from datetime import timedelta
 
 import redis
 from django.conf import settings
 from django.db import connections
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from ttms.notifications.monitoring import oldest_unsent_since
+
 logger = logging.getLogger(__name__)
 
-OK, DOWN, NOT_CONFIGURED = "ok", "down", "not_configured"
+OK, DOWN, NOT_CONFIGURED, WARNING = "ok", "down", "not_configured", "warning"
 TIMEOUT_SECONDS = 1
 
 
@@ -66,12 +73,36 @@ def _check_broker() -> str:
     return OK
 
 
+def _check_notifications() -> str:
+    try:
+        since = oldest_unsent_since()
+    except Exception:
+        logger.exception("healthz: the outbox could not be read")
+        return DOWN
+    stale_after = timedelta(minutes=settings.TTMS_NOTIFY_STALE_MINUTES)
+    if since is not None and timezone.now() - since > stale_after:
+        logger.warning("healthz: a notification has waited unsent since %s", since.isoformat())
+        return WARNING
+    return OK
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {"database": _check_database(), "redis": _check_redis(), "broker": _check_broker()}
+    checks = {
+        "database": _check_database(),
+        "redis": _check_redis(),
+        "broker": _check_broker(),
+        "notifications": _check_notifications(),
+    }
     healthy = all(state != DOWN for state in checks.values())
+    if not healthy:
+        status = "degraded"
+    elif WARNING in checks.values():
+        status = "warning"
+    else:
+        status = "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "checks": checks},
+        {"status": status, "checks": checks},
         status=200 if healthy else 503,
     )

@@ -295,6 +295,9 @@ TTMS_SMS_BACKEND = env.str("TTMS_SMS_BACKEND", default="console")
 # Attempts of a delivery before it is dead, and the first retry's wait (doubled each time).
 TTMS_NOTIFY_MAX_ATTEMPTS = env.int("TTMS_NOTIFY_MAX_ATTEMPTS", default=6)
 TTMS_NOTIFY_BACKOFF_SECONDS = env.int("TTMS_NOTIFY_BACKOFF_SECONDS", default=30)
+# /healthz warns when a delivery has waited longer than this unsent (dispatchers or
+# workers down, a provider failing).
+TTMS_NOTIFY_STALE_MINUTES = env.int("TTMS_NOTIFY_STALE_MINUTES", default=15)
 
 # --- Security -----------------------------------------------------------------------------
 

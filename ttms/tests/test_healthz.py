@@ -22,7 +22,12 @@ def test_healthz_embedded_reports_database_ok_and_the_rest_not_configured(client
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "not_configured", "broker": "not_configured"},
+        "checks": {
+            "database": "ok",
+            "redis": "not_configured",
+            "broker": "not_configured",
+            "notifications": "ok",
+        },
     }
 
 
@@ -33,7 +38,7 @@ def test_healthz_with_services_reports_everything_ok(client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
+        "checks": {"database": "ok", "redis": "ok", "broker": "ok", "notifications": "ok"},
     }
 
 
@@ -62,7 +67,12 @@ def test_healthz_reports_a_stopped_redis_as_down_and_pages_still_serve(client, a
     assert health.status_code == 503
     assert health.json() == {
         "status": "degraded",
-        "checks": {"database": "ok", "redis": "down", "broker": "down"},
+        "checks": {
+            "database": "ok",
+            "redis": "down",
+            "broker": "down",
+            "notifications": "ok",
+        },
     }
     assert home.status_code == 200
     assert login_page.status_code == 200
