@@ -14,11 +14,13 @@ api_v1 = [
     path("", include("booking.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("tracking.api.urls")),
+    path("notifications/", include("ttms.notifications.api.urls")),
 ]
 
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("ttms.accounts.urls")),
+    path("notifications/", include("ttms.notifications.urls")),
     # Django's set_language, which also saves a signed-in user's choice.
     path("i18n/setlang/", language_set, name="set_language"),
     path("", include("payments.urls")),

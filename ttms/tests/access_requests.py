@@ -24,6 +24,8 @@ from payments.topups.providers.sandbox import SandboxProvider
 from ttms.accounts.models import Role, User
 from ttms.accounts.tests.factories import PASSWORD, UserFactory
 from ttms.audit.models import AuditEntry
+from ttms.notifications.models import OutboxMessage
+from ttms.notifications.services import Message, outbox_add
 
 _worlds = itertools.count(1)
 
@@ -107,6 +109,21 @@ def _signed_webhook(world: World) -> dict:
 
 def _key() -> dict:
     return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def _holders_message(world: World) -> int:
+    """An in-app message of the PNR's holder."""
+    outbox_add(
+        messages=[
+            Message(
+                "pnr.cancelled",
+                world.users["holder"].pk,
+                {"pnr": world.pnr.number},
+                dedupe_key=f"access-matrix-{uuid.uuid4()}",
+            )
+        ]
+    )
+    return OutboxMessage.objects.filter(user=world.users["holder"]).latest("pk").pk
 
 
 # What each API row asks: (world, the role's user) -> method's path and arguments. A row
@@ -258,6 +275,20 @@ REQUESTS = {
     "GET /api/v1/payments/sandbox/{payment_id}/": lambda w, u: {
         "path": f"/api/v1/payments/sandbox/{w.payment.pk}/",
         "session": True,
+    },
+    "GET /api/v1/notifications/": lambda w, u: {"path": "/api/v1/notifications/"},
+    "POST /api/v1/notifications/{message_id}/read/": lambda w, u: {
+        "path": f"/api/v1/notifications/{_holders_message(w)}/read/"
+    },
+    "POST /api/v1/notifications/read-all/": lambda w, u: {
+        "path": "/api/v1/notifications/read-all/"
+    },
+    "GET /api/v1/notifications/preferences/": lambda w, u: {
+        "path": "/api/v1/notifications/preferences/"
+    },
+    "PUT /api/v1/notifications/preferences/": lambda w, u: {
+        "path": "/api/v1/notifications/preferences/",
+        "data": {"preferences": [{"topic": "trip.reminder", "channel": "sms", "enabled": True}]},
     },
     "GET /api/schema/": lambda w, u: {"path": "/api/schema/"},
     "GET /api/docs/": lambda w, u: {"path": "/api/docs/"},

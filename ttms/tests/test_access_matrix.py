@@ -83,6 +83,11 @@ GET   /api/v1/wallet/topups/{payment_id}/                 401    200    404    4
 POST  /api/v1/payments/webhooks/{provider}/               200    200    200    200    200    200    200    200    200
 POST  /api/v1/payments/sandbox/{payment_id}/complete/     401    200    404    404    404    404    404    404    404
 GET   /api/v1/payments/sandbox/{payment_id}/              302    200    404    404    404    404    404    404    404
+GET   /api/v1/notifications/                              401    200    200    200    200    200    200    200    200
+POST  /api/v1/notifications/{message_id}/read/            401    200    404    404    404    404    404    404    404
+POST  /api/v1/notifications/read-all/                     401    200    200    200    200    200    200    200    200
+GET   /api/v1/notifications/preferences/                  401    200    200    200    200    200    200    200    200
+PUT   /api/v1/notifications/preferences/                  401    200    200    200    200    200    200    200    200
 GET   /api/schema/                                        200    200    200    200    200    200    200    200    200
 GET   /api/docs/                                          200    200    200    200    200    200    200    200    200
 """  # noqa: E501
