@@ -56,6 +56,16 @@ def editable_company_ids(user) -> set[int] | None:
     )
 
 
+def company_editor_ids(company_id: int) -> list[int]:
+    """Ids of the users who run `company_id`'s timetable and fleet (its admins and
+    schedulers): those told of what needs an operator's hand. One query."""
+    return list(
+        CompanyMembership.objects.filter(company_id=company_id, role__in=EDITOR_ROLES)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
 def companies_for_user(user) -> QuerySet[Company]:
     ids = company_ids_for_user(user)
     companies = Company.objects.all()

@@ -104,12 +104,38 @@ def _conflict(
         "winner_scan": winner.pk,
         "loser_scan": loser.pk,
     }
+    key = f"boarding.conflict:{conflict.pk}"
     outbox_add(
-        messages=[Message("boarding.conflict", user_id, payload) for user_id in admins]
-        or [Message("boarding.conflict", None, payload)],
+        messages=[
+            Message("boarding.conflict", user_id, payload, dedupe_key=f"{key}:{user_id}")
+            for user_id in admins
+        ]
+        or [Message("boarding.conflict", None, payload, dedupe_key=key)],
         now=scan.now,
     )
     return conflict
+
+
+def _boarded_tell(passenger: Passenger, boarding: Boarding, *, now: datetime) -> None:
+    """ "passenger.boarded" to the PNR's holder, in the scan's transaction: once per
+    passenger (a later, earlier-dated scan that takes the boarding over tells nobody)."""
+    outbox_add(
+        messages=[
+            Message(
+                "passenger.boarded",
+                passenger.pnr.user_id,
+                {
+                    "pnr": passenger.pnr.number,
+                    "passenger": passenger.index,
+                    "name": passenger.name,
+                    "station": boarding.station.name if boarding.station else "",
+                    "at": boarding.boarded_at.isoformat(),
+                },
+                dedupe_key=f"passenger.boarded:{passenger.pk}",
+            )
+        ],
+        now=now,
+    )
 
 
 def _already_boarded(boarding: Boarding, passenger: Passenger) -> str:
@@ -179,6 +205,7 @@ def scan_board(scan: Scan, body: ticket_format.TicketBody) -> ScanOutcome:
             boarded_by=scan.driver,
             station=scan.station,
         )
+        _boarded_tell(passenger, boarding, now=scan.now)
         return ScanOutcome(ScanResult.VALID, record.reason, record, passenger, boarding)
     if scan.offline and scan.scanned_at < boarding.boarded_at:
         # An earlier scan, uploaded late: it is the one that boarded the passenger.

@@ -101,7 +101,9 @@ def booking_cancel(
                         "refund": plan.refund,
                         "currency": pnr.currency,
                         "passengers": [line.passenger.index for line in plan.lines],
+                        "policy": plan.policy,
                     },
+                    dedupe_key=f"pnr.cancelled:{cancellation.pk}",
                 )
             ],
             now=now,

@@ -26,15 +26,20 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fleet.exceptions import Busy as FleetBusy
 from fleet.locks import lock_trip
 from fleet.models import Company, RouteStop, Trip, TripStatus
+from fleet.selectors import company_editor_ids
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
+from ttms.notifications.producers import staff_messages
+from ttms.notifications.services import Message, outbox_add
 
 from ... import rules
-from ...exceptions import AlreadyCancelled, CancellationNotAllowed, ChartingRefused
+from ...exceptions import AlreadyCancelled, Busy, CancellationNotAllowed, ChartingRefused
 from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ...models import (
+    ACTIVE_STATUSES,
     SEATED_STATUSES,
     Cancellation,
     Chart,
@@ -117,6 +122,7 @@ def chart_prepare(*, trip: Trip, by: User | None = None, now: datetime | None = 
             target=trip,
             data=chart.summary,
         )
+        outbox_add(messages=_prepared_messages(trip.pk), now=now)
         return chart
 
 
@@ -143,10 +149,15 @@ def charts_prepare_due(*, now: datetime | None = None) -> int:
     for trip in Trip.objects.filter(pk__in=due).order_by("departure_at", "pk"):
         try:
             chart_prepare(trip=trip, now=now)
-        except Exception:
+        except (Busy, FleetBusy):
+            logger.warning(
+                "Charting trip %s (id %s) waits: busy; the next run retries it.", trip, trip.pk
+            )
+        except Exception as exc:
             logger.exception(
                 "Charting trip %s (id %s) failed; the next run retries it.", trip, trip.pk
             )
+            _failure_tell(trip, exc, now=now)
         else:
             charted += 1
     return charted
@@ -277,6 +288,65 @@ def _waitlisted_pnr_cancel(*, pnr_id: int, by: User | None, now: datetime) -> Ca
         return booking_cancel(pnr=pnr, by=by, cause=Cancellation.Cause.CHARTING, now=now)
     except (AlreadyCancelled, CancellationNotAllowed):
         return None
+
+
+def _prepared_messages(trip_id: int) -> list[Message]:
+    """ "chart.prepared" to the holder of each PNR charting settled: every PNR with someone
+    still travelling (their final status and berth), and every PNR charting dropped (with
+    its refund). Two queries."""
+    refunds = dict(
+        Cancellation.objects.filter(pnr__trip_id=trip_id, cause=Cancellation.Cause.CHARTING)
+        .values("pnr_id")
+        .annotate(refund=Sum("refund"))
+        .values_list("pnr_id", "refund")
+        .order_by()
+    )
+    told: dict[int, tuple[Pnr, list[dict]]] = {}
+    for p in (
+        Passenger.objects.filter(pnr__trip_id=trip_id)
+        .filter(Q(status__in=ACTIVE_STATUSES) | Q(pnr_id__in=list(refunds)))
+        .select_related("pnr", "seat__coach")
+        .order_by("pnr_id", "index")
+    ):
+        told.setdefault(p.pnr_id, (p.pnr, []))[1].append(
+            {
+                "index": p.index,
+                "name": p.name,
+                "status": p.status,
+                "coach": p.seat.coach.code if p.seat else "",
+                "seat": p.seat.number if p.seat else "",
+                "berth": p.seat.berth_type if p.seat else "",
+            }
+        )
+    return [
+        Message(
+            topic="chart.prepared",
+            user_id=pnr.user_id,
+            payload={
+                "pnr": pnr.number,
+                "passengers": passengers,
+                "refund": refunds.get(pnr_id, 0),
+                "currency": pnr.currency,
+            },
+            dedupe_key=f"chart.prepared:{trip_id}:{pnr.number}",
+        )
+        for pnr_id, (pnr, passengers) in told.items()
+    ]
+
+
+def _failure_tell(trip: Trip, exc: Exception, *, now: datetime) -> None:
+    """ "operator.charting_failed" to the company's staff, once per trip (the next runs
+    retry it silently)."""
+    with transaction.atomic():
+        outbox_add(
+            messages=staff_messages(
+                user_ids=company_editor_ids(trip.route.company_id),
+                topic="operator.charting_failed",
+                payload={"trip": trip.pk, "number": trip.route.number, "error": str(exc)[:300]},
+                dedupe_key=f"operator.charting_failed:{trip.pk}",
+            ),
+            now=now,
+        )
 
 
 def _summary(trip_id: int, rows: list[dict]) -> dict:

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fleet.models import Company, TravelClass, Trip, Vehicle
+from fleet.models import Company, TravelClass, Trip, TripEvent, Vehicle
 from fleet.services import (
     trip_vehicle_set,
 )
@@ -142,6 +142,10 @@ def vehicle_swap(
             )
             return result
         company = locked.route.company
+        # Which swap of the trip this is: a trip may go back to a vehicle it had, and each
+        # swap is told anew.
+        swap_no = TripEvent.objects.filter(trip=locked, action="vehicle_swap").count() + 1
+        told = _swapped_messages(locked, vehicle, swap_no)
         plans, active = _load(trip_classes, new_seats)
         problems = [
             s
@@ -171,15 +175,16 @@ def vehicle_swap(
                 plan.trip_class = TripClass.objects.create(
                     trip=locked, class_code=class_code, seats=len(plan.seats), created_at=now
                 )
-        messages = []
+        messages = told
         for plan in kept_plans.values():
             moved = _apply(plan, company, result)
             messages += [
-                _reseated_message(r, plan.owners[r.passenger_id][5], vehicle) for r in moved
+                _reseated_message(r, plan.owners[r.passenger_id][5], vehicle, swap_no)
+                for r in moved
             ]
         for source in lacking:
             target = kept_plans[result.upgrades[source.trip_class.class_code]].trip_class
-            messages += _move_class(source.trip_class, target, vehicle)
+            messages += _move_class(source.trip_class, target, vehicle, swap_no)
         for trip_class in trip_classes:
             if trip_class.class_code not in new_seats:
                 _remove_class(trip_class)
@@ -362,7 +367,32 @@ def _where(placement: rules.Placement, half: int) -> dict:
     }
 
 
-def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
+def _swapped_messages(trip: Trip, vehicle: Vehicle, swap_no: int) -> list[Message]:
+    """ "vehicle.swapped" to the holder of each PNR of the trip with someone still
+    travelling (read before the swap moves them)."""
+    pnrs = (
+        Pnr.objects.filter(trip=trip, passengers__status__in=ACTIVE_STATUSES)
+        .order_by("pk")
+        .values_list("number", "user_id")
+        .distinct()
+    )
+    return [
+        Message(
+            topic="vehicle.swapped",
+            user_id=user_id,
+            payload={
+                "pnr": number,
+                "trip": trip.pk,
+                "vehicle": vehicle.name,
+                "plate": vehicle.code,
+            },
+            dedupe_key=f"vehicle.swapped:{trip.pk}:{swap_no}:{number}",
+        )
+        for number, user_id in pnrs
+    ]
+
+
+def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle, swap_no: int) -> Message:
     """The message telling a passenger of their move: "passenger.reseated" within the
     class; "passenger.upgraded" (the class held and the class given, the fare unchanged)
     for a move up to a better class."""
@@ -379,6 +409,7 @@ def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
                 "to": {"class": move.class_code, **_where(move.after, move.half_after)},
                 "fare_unchanged": True,
             },
+            dedupe_key=f"passenger.upgraded:{move.passenger_id}:{swap_no}",
         )
     return Message(
         topic="passenger.reseated",
@@ -392,6 +423,7 @@ def _reseated_message(move: Reseat, user_id: int, vehicle: Vehicle) -> Message:
             "from": _where(move.before, move.half_before),
             "to": _where(move.after, move.half_after),
         },
+        dedupe_key=f"passenger.reseated:{move.passenger_id}:{swap_no}",
     )
 
 
@@ -465,7 +497,9 @@ def _upgrades(
     return chosen
 
 
-def _move_class(source: TripClass, target: TripClass, vehicle: Vehicle) -> list[Message]:
+def _move_class(
+    source: TripClass, target: TripClass, vehicle: Vehicle, swap_no: int
+) -> list[Message]:
     """The PNRs of `source` with anyone still travelling, all their passengers with them,
     now of `target`; those waiting (their seated fellow passengers are told by `_apply`)
     are told of the upgrade too. Fares are left as paid."""
@@ -477,7 +511,7 @@ def _move_class(source: TripClass, target: TripClass, vehicle: Vehicle) -> list[
     waiting = list(
         Passenger.objects.filter(pnr_id__in=pnr_ids, status=PassengerStatus.WAITLISTED)
         .order_by("pk")
-        .values_list("pnr__number", "index", "name", "pnr__user_id")
+        .values_list("pk", "pnr__number", "index", "name", "pnr__user_id")
     )
     Passenger.objects.filter(pnr_id__in=pnr_ids).update(trip_class=target)
     Pnr.objects.filter(pk__in=pnr_ids).update(trip_class=target, class_code=target.class_code)
@@ -494,6 +528,7 @@ def _move_class(source: TripClass, target: TripClass, vehicle: Vehicle) -> list[
                 "to": {"class": target.class_code},
                 "fare_unchanged": True,
             },
+            dedupe_key=f"passenger.upgraded:{pk}:{swap_no}",
         )
-        for number, index, name, user_id in waiting
+        for pk, number, index, name, user_id in waiting
     ]

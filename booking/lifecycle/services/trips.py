@@ -165,4 +165,5 @@ def _trip_cancelled_message(
             "currency": pnr.currency,
             "passengers": [line["index"] for line in cancellation.lines],
         },
+        dedupe_key=f"trip.cancelled:{trip.pk}:{pnr.number}",
     )

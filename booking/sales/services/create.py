@@ -11,6 +11,8 @@ from django.utils.translation import gettext
 
 from payments.ledger.sales import wallet_sale_accounts, wallet_sale_post
 from ttms.accounts.models import User
+from ttms.notifications.models import OutboxMessage
+from ttms.notifications.services import Message, outbox_add
 
 from ... import rules
 from ...exceptions import (
@@ -26,6 +28,7 @@ from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_class_lock
 from ...models import Passenger, Place, Pnr
 from ..inventory import inventory_ensure
 from ..selectors.journeys import Journey
+from ..selectors.pnrs import new_pnr_positions
 from .precheck import PassengerIn, booking_precheck
 from .queue import promote_locked
 
@@ -158,6 +161,25 @@ def _book(
             description=f"{trip.route.number} {journey.origin.station.code}-"
             f"{journey.destination.station.code} {class_code}",
         )
+        # The confirmation is written before the class lock (its reads and inserts cost the
+        # lock nothing); what the allocation decides is filled in under it, by one UPDATE.
+        confirmed_key = f"booking.confirmed:{number}"
+        outbox_add(
+            messages=[
+                Message(
+                    topic="booking.confirmed",
+                    user_id=user.pk,
+                    payload={
+                        "pnr": number,
+                        "passengers": [],
+                        "fare": total,
+                        "currency": company.currency,
+                    },
+                    dedupe_key=confirmed_key,
+                )
+            ],
+            now=now,
+        )
         # --- the class lock: held from here to the commit ---
         trip_class = trip_class_lock(trip_id=trip.pk, class_code=class_code)
         if trip_class is None:
@@ -245,7 +267,34 @@ def _book(
             if high:
                 legs["legs_high"] = F("legs_high").bitor(high)
             Place.objects.filter(pk__in=taken).update(**legs)
+        new_pnr_positions(pnr)
+        OutboxMessage.objects.filter(dedupe_key=confirmed_key).update(
+            payload=_confirmed_payload(pnr)
+        )
     return pnr
+
+
+def _confirmed_payload(pnr: Pnr) -> dict:
+    """The payload of the PNR's "booking.confirmed": each passenger's status, place (or
+    RAC/WL position) and fare, as allocated under the class lock."""
+    return {
+        "pnr": pnr.number,
+        "passengers": [
+            {
+                "index": p.index,
+                "name": p.name,
+                "status": p.status,
+                "coach": p.placement.coach if p.placement else "",
+                "seat": p.placement.seat if p.placement else "",
+                "berth": p.placement.berth_type if p.placement else "",
+                "position": getattr(p, "queue_position", None),
+                "fare": p.fare,
+            }
+            for p in pnr.passenger_list
+        ],
+        "fare": pnr.total_fare,
+        "currency": pnr.currency,
+    }
 
 
 def _free_places(trip_class_id: int, low: int, high: int) -> list[rules.FreePlace]:

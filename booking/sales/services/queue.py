@@ -239,6 +239,8 @@ class ClassState:
                 "seat": move.place.seat_number,
                 "berth": move.place.berth_type,
             },
+            # A passenger reaches each status once (WL, then RAC, then CNF; never back).
+            dedupe_key=f"passenger.promoted:{move.passenger_id}:{move.status}",
         )
 
 
