@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from .exceptions import Busy
-from .lifecycle.services import charting, promotion
+from .lifecycle.services import charting, promotion, reminders
 from .models import TripClass
 
 
@@ -38,3 +38,10 @@ def charts_prepare_due_task() -> int:
     trip that fails (busy) is retried by the next run. Returns how many charts were
     prepared."""
     return charting.charts_prepare_due()
+
+
+@shared_task
+def trip_reminders_task() -> int:
+    """Remind holders of trips leaving within TTMS_REMINDER_HOURS (beat, every 10 minutes);
+    a second run writes nothing new. Returns how many reminders it wrote."""
+    return reminders.trip_reminders_send()

@@ -27,6 +27,14 @@ BEAT_SCHEDULE = {
         "task": "booking.tasks.promotions_due_task",
         "schedule": crontab(),  # every minute
     },
+    "booking-trip-reminders": {
+        "task": "booking.tasks.trip_reminders_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    "fleet-alert-unassigned-trips": {
+        "task": "fleet.tasks.trips_unassigned_alert_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "fleet-generate-trips": {
         "task": "fleet.tasks.trips_generate_task",
         "schedule": crontab(hour=2, minute=30),
