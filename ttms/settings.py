@@ -299,12 +299,6 @@ TTMS_NOTIFY_BACKOFF_SECONDS = env.int("TTMS_NOTIFY_BACKOFF_SECONDS", default=30)
 # /healthz warns when a delivery has waited longer than this unsent (dispatchers or
 # workers down, a provider failing).
 TTMS_NOTIFY_STALE_MINUTES = env.int("TTMS_NOTIFY_STALE_MINUTES", default=15)
-
-# --- Security -----------------------------------------------------------------------------
-
-if env.bool("TTMS_HTTPS", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
 # Passengers are reminded TTMS_REMINDER_HOURS before their departure, told when the vehicle
 # leaves the stop before theirs, and told of a delay once it reaches
 # TTMS_DELAY_NOTIFY_MINUTES, then twice and four times that...; operators hear of trips
@@ -312,6 +306,12 @@ if env.bool("TTMS_HTTPS", default=False):
 TTMS_REMINDER_HOURS = env.int("TTMS_REMINDER_HOURS", default=24)
 TTMS_DELAY_NOTIFY_MINUTES = env.int("TTMS_DELAY_NOTIFY_MINUTES", default=15)
 TTMS_UNASSIGNED_ALERT_HOURS = env.int("TTMS_UNASSIGNED_ALERT_HOURS", default=12)
+
+# --- Security -----------------------------------------------------------------------------
+
+if env.bool("TTMS_HTTPS", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=3600)
     # Subdomains of this host only (not its siblings); `preload` is consent to be put on
