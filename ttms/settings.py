@@ -293,6 +293,12 @@ TTMS_EMAIL_CHANNEL = "django"
 TTMS_EMAIL_DOMAIN = env.str("TTMS_EMAIL_DOMAIN", default="ttms.localhost")
 # SMS: "console" (standard output) or "http" (TTMS_SMS_HTTP_URL, a gateway).
 TTMS_SMS_BACKEND = env.str("TTMS_SMS_BACKEND", default="console")
+# The HTTP gateway's address, its bearer token, and how long a request may take (seconds).
+TTMS_SMS_HTTP_URL = env.str("TTMS_SMS_HTTP_URL", default="")
+TTMS_SMS_HTTP_TOKEN = env.str("TTMS_SMS_HTTP_TOKEN", default="")
+TTMS_SMS_HTTP_TIMEOUT = env.float("TTMS_SMS_HTTP_TIMEOUT", default=10)
+# The site's address as people reach it: the links in notifications are absolute.
+TTMS_SITE_URL = env.str("TTMS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Attempts of a delivery before it is dead, and the first retry's wait (doubled each time).
 TTMS_NOTIFY_MAX_ATTEMPTS = env.int("TTMS_NOTIFY_MAX_ATTEMPTS", default=6)
 TTMS_NOTIFY_BACKOFF_SECONDS = env.int("TTMS_NOTIFY_BACKOFF_SECONDS", default=30)
