@@ -30,6 +30,8 @@ class Rendered:
     subject: str = ""
     text: str = ""
     html: str = ""
+    # An optional event's one-click unsubscribe address (RFC 8058), for the email's headers.
+    unsubscribe_url: str = ""
 
 
 class ChannelBackend:
