@@ -171,5 +171,6 @@ def test_my_trips_costs_the_same_queries_for_one_pnr_as_for_six(
     assert [row.passengers for row in rows] == [6, 5, 4, 3, 2, 1]
     assert [row.status for row in rows] == ["CNF"] * 6
     assert [row.cancelled for row in rows] == [0, 0, 0, 0, 1, 0]
-    # The session, the user, the count for the pages, the PNRs, their passengers.
-    assert len(one) == len(six) == 5, [q["sql"] for q in six.captured_queries]
+    # The session, the user, the count for the pages, the PNRs, their passengers, and the
+    # header's count of unread notifications.
+    assert len(one) == len(six) == 6, [q["sql"] for q in six.captured_queries]

@@ -167,8 +167,9 @@ def test_the_pnr_page_costs_the_same_queries_for_one_passenger_as_for_six(
         text_of(s) for s in re.findall(r'data-testid="passenger-status">(.*?)</span>', html)
     ] == ["Confirmed", "Confirmed", "WL 1", "WL 2", "WL 3", "Cancelled"]
     # The session, the user, the PNR, its passengers, the ticket keys; the page also asks
-    # the cancellation's rules whether anything can be cancelled (the chart, boardings).
-    assert len(for_one) == len(for_six) == 7, [q["sql"] for q in for_six.captured_queries]
+    # the cancellation's rules whether anything can be cancelled (the chart, boardings),
+    # and the header counts the unread notifications.
+    assert len(for_one) == len(for_six) == 8, [q["sql"] for q in for_six.captured_queries]
     assert len(fragment) == 5, [q["sql"] for q in fragment.captured_queries]
 
 
