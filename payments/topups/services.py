@@ -29,6 +29,7 @@ from ..ledger.postings import amount_require
 from ..locks import payment_lock
 from ..models import IdempotencyRecord, Payment
 from . import selectors
+from .notices import topup_settled_tell
 from .providers import get_provider
 
 logger = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ def _payment_fail_locked(payment: Payment, *, reason: str, failure_code: str) ->
     payment.save(
         update_fields=["status", "failure_reason", "failure_code", "completed_at", "updated_at"]
     )
+    topup_settled_tell(payment)
 
 
 def payment_fail(*, payment_id, reason: str, failure_code: str) -> Payment:

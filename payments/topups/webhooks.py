@@ -18,6 +18,7 @@ from ..exceptions import PaymentNotPending, ProviderUnavailable, WebhookSignatur
 from ..ledger.clearing import wallet_topup_credit
 from ..locks import bounded_lock_wait, payment_lock
 from ..models import Payment, WebhookEvent
+from .notices import topup_settled_tell
 from .providers import get_provider
 from .providers.base import FAILED, PENDING, SUCCEEDED, ProviderEvent
 from .providers.sandbox import SandboxProvider
@@ -104,6 +105,7 @@ def _payment_apply(payment: Payment | None, event: ProviderEvent) -> tuple[str, 
             "updated_at",
         ]
     )
+    topup_settled_tell(payment)
     return Outcome.APPLIED, message
 
 

@@ -151,7 +151,7 @@ EVENTS: dict[str, Event] = {
             PASSENGER,
             False,
             (EMAIL, IN_APP),
-            ("amount", "currency", "reference", "reason"),
+            ("amount", "currency", "reference", "reason", "code"),
         ),
         _event(
             "passenger.boarded",
