@@ -8,6 +8,7 @@ from operator import or_
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .events import CHANNELS, event_get
 from .exceptions import MandatoryEvent, UnknownEvent
@@ -25,10 +26,15 @@ def preferences_save(*, user, choices: Mapping[tuple[str, str], bool]) -> None:
     for (topic, channel), enabled in choices.items():
         event = mine.get(topic)
         if event is None or channel not in CHANNELS:
-            raise UnknownEvent(fields={"topic": [topic], "channel": [channel]})
+            raise UnknownEvent(
+                _("“%(topic)s” by %(channel)s is not a notification you can choose.")
+                % {"topic": topic, "channel": channel}
+            )
         if channel_locked(event, channel):
             if not enabled:
-                raise MandatoryEvent(fields={"topic": [topic], "channel": [channel]})
+                raise MandatoryEvent(
+                    _("“%(event)s” always comes by email and in the app.") % {"event": event.label}
+                )
             continue
         if enabled == (channel in event.default_channels):
             default.append((topic, channel))
