@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.utils.translation import gettext_lazy as _
 
 from ttms.audit.admin_saves import AuditSavesMixin
 
-from .forms import PhoneField
+from .forms import PasswordToldMixin, PhoneField
 from .models import User
 
 
@@ -24,6 +28,10 @@ class UserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
+class PasswordChangeForm(PasswordToldMixin, AdminPasswordChangeForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
     # The password's hash is never written to the trail.
@@ -31,6 +39,7 @@ class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
     audit_exclude = frozenset({"password"})
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = PasswordChangeForm
     list_display = ["email", "full_name", "role", "phone", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["email", "full_name", "phone"]

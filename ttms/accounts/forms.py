@@ -2,11 +2,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.db import transaction
 from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from .phones import phone_example, phone_normalize
+from .services import password_changed_tell
 
 
 class PhoneField(forms.CharField):
@@ -79,14 +81,27 @@ class ProfileForm(forms.Form):
     )
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
+class PasswordToldMixin:
+    """A form that saves a new password tells its owner (`password_changed_tell`), in the
+    transaction that saves it."""
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit=False)
+        with transaction.atomic():
+            user = super().save(commit=True)
+            password_changed_tell(user=user)
+        return user
+
+
+class PasswordChangeForm(PasswordToldMixin, auth_forms.PasswordChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["old_password"].label = _("Current password")
         self.fields["new_password1"].help_text = _plain_password_help()
 
 
-class SetPasswordForm(auth_forms.SetPasswordForm):
+class SetPasswordForm(PasswordToldMixin, auth_forms.SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].help_text = _plain_password_help()

@@ -1,9 +1,14 @@
 """Writes on accounts."""
 
+import hashlib
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from ttms.notifications.services import Message, outbox_add
 
 from .models import STAFF_ROLES, Role, User, normalize_email
 from .phones import phone_normalize
@@ -106,3 +111,23 @@ def user_language_set(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+def password_changed_tell(*, user: User) -> None:
+    """ "account.password_changed" to `user`, whose new password the caller has just saved,
+    in the same transaction: every path that changes a password (the page, the reset link,
+    the admin) calls it. The key names this password (a digest of its hash), so the same
+    change told twice writes one message and the next change another."""
+    now = timezone.now()
+    digest = hashlib.sha256(user.password.encode()).hexdigest()[:24]
+    outbox_add(
+        messages=[
+            Message(
+                topic="account.password_changed",
+                user_id=user.pk,
+                payload={"at": now.isoformat()},
+                dedupe_key=f"account.password_changed:{user.pk}:{digest}",
+            )
+        ],
+        now=now,
+    )
