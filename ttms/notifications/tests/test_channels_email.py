@@ -1,6 +1,7 @@
 """Notification email through Django's email backend: text with an HTML alternative, the
 Message-ID made of the dedupe key, and the one-click unsubscribe headers of optional events."""
 
+import pytest
 from django.core import mail
 
 from ttms.notifications.channels import Rendered
@@ -42,3 +43,23 @@ def test_an_optional_events_email_has_one_click_unsubscribe_headers():
     assert message["List-Unsubscribe"] == f"<{url}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert not sent.alternatives  # no HTML given, none attached
+
+
+def test_a_provider_configured_through_anymail_gets_the_same_message(settings):
+    pytest.importorskip("anymail")
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    url = "http://127.0.0.1:8000/notifications/unsubscribe/abc/"
+
+    reference = DjangoEmailBackend().send(
+        to="aline@example.com",
+        rendered=Rendered(
+            subject="New vehicle", text="RAE 555 C", html="<p>RAE 555 C</p>", unsubscribe_url=url
+        ),
+        dedupe_key="ttms-9-email",
+    )
+
+    (sent,) = mail.outbox
+    assert sent.anymail_test_params["extra_headers"]["Message-ID"] == reference
+    assert sent.anymail_test_params["extra_headers"]["List-Unsubscribe"] == f"<{url}>"
+    assert sent.anymail_test_params["html_body"] == "<p>RAE 555 C</p>"
+    assert sent.anymail_status.status == {"sent"}
