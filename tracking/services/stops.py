@@ -11,6 +11,7 @@ from fleet.models import RouteStop, Trip, TripStatus
 from fleet.services import trip_advance
 
 from ..models import StopVisit
+from .notices import stop_events_tell
 
 ARRIVED, DEPARTED, SKIPPED = "arrived", "departed", "skipped"
 
@@ -26,7 +27,9 @@ def stop_events_record(*, trip_id: int, events: list[dict]) -> list[StopVisit]:
     empty, by a conditional UPDATE, so concurrent replays write once); a stop already
     arrived at is never marked skipped, nor a skipped stop arrived. Events for a sequence
     the route does not have are ignored. A trip cancelled or already arrived keeps its
-    status. Returns the trip's visits touched.
+    status. In the same transaction, unless the trip is cancelled, its passengers are told
+    what the events mean for them (`notices.stop_events_tell`: the vehicle approaching
+    their stop, a delay). Returns the trip's visits touched.
     """
     if not events:
         return []
@@ -65,6 +68,8 @@ def stop_events_record(*, trip_id: int, events: list[dict]) -> list[StopVisit]:
                 departed = True
             if sequence == last and kind == ARRIVED:
                 arrived = True
+        if trip.status != TripStatus.CANCELLED:
+            stop_events_tell(trip=trip, events=events)
     if arrived:
         _advance(trip, TripStatus.ARRIVED, (TripStatus.BOARDING, TripStatus.DEPARTED))
     elif departed:
