@@ -5,13 +5,17 @@ promotion run a cancellation or the task starts: it takes the trip class's lock,
 safe to run twice at once (the second run waits, then finds nobody left to move).
 """
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from ...locks import bound_lock_waits, lock_timeouts_as_busy
 from ...models import Promotion, TripClass
 from ...sales.services.queue import promote_locked
+
+logger = logging.getLogger(__name__)
 
 
 def promote_waitlist(
@@ -40,7 +44,20 @@ def promote_waitlist(
 
 
 def promotion_enqueue(trip_class_id: int, cause: str = Promotion.Cause.CANCELLATION) -> None:
-    """Run the promotion task once the current transaction commits (at once outside one)."""
+    """Run the promotion task once the current transaction commits (at once outside one).
+    With the broker down, the change that committed still succeeds: the class stays
+    `promotion_due`, and the beat task `promotions_due_task` promotes it."""
     from ...tasks import promote_waitlist_task
 
-    transaction.on_commit(lambda: promote_waitlist_task.delay(trip_class_id, cause))
+    def enqueue():
+        try:
+            promote_waitlist_task.delay(trip_class_id, cause)
+        except BrokerUnreachable as exc:
+            logger.warning(
+                "booking: the promotion of trip class %s waits for the beat task; the broker "
+                "refused: %s",
+                trip_class_id,
+                exc,
+            )
+
+    transaction.on_commit(enqueue)
