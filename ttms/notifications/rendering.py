@@ -39,6 +39,37 @@ from .models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 
+# What each topic's own wording needs; a message lacking any of it (an old payload, a PNR
+# gone) says what it can through the default templates: the event's name, and the PNR.
+NEEDS = {
+    "booking.confirmed": ("pnr_number",),
+    "passenger.promoted": ("pnr_number", "name", "status"),
+    "chart.prepared": ("pnr_number",),
+    "pnr.cancelled": ("pnr_number",),
+    "trip.cancelled": ("pnr_number",),
+    "passenger.reseated": ("pnr_number", "name", "plate"),
+    "passenger.upgraded": ("pnr_number", "name", "plate", "from_class", "to_class"),
+    "vehicle.swapped": ("pnr_number", "plate"),
+    "trip.reminder": ("pnr_number", "origin", "destination", "departure"),
+    "vehicle.approaching": ("pnr_number", "plate", "station"),
+    "trip.delayed": ("pnr_number", "origin", "destination", "delay_minutes"),
+    "topup.credited": ("amount_text",),
+    "topup.failed": ("amount_text",),
+    "passenger.boarded": ("pnr_number", "name"),
+    "operator.trip_unassigned": ("number", "missing", "departure"),
+    "operator.charting_failed": ("number",),
+    "operator.webhook_failing": ("url", "failures"),
+    "boarding.conflict": ("pnr_number", "name", "route"),
+}
+
+
+def _wording(topic: str, context: dict) -> str:
+    """The topic whose templates say it: its own, or "default" when something is missing."""
+    if all(context.get(key) for key in NEEDS.get(topic, ())):
+        return topic
+    return "default"
+
+
 def _templates(topic: str, name: str) -> list[str]:
     return [f"notifications/{topic.replace('.', '/')}/{name}", f"notifications/default/{name}"]
 
@@ -485,16 +516,17 @@ def render(message: OutboxMessage, channel: str) -> Rendered:
     """`message` for `channel` (EMAIL, SMS, or IN_APP), in its language."""
     with translation.override(message.language or None):
         context = context_for(message)
+        topic = _wording(message.topic, context)
         if channel == EMAIL:
             return Rendered(
-                subject=_line(_render(message.topic, "subject.txt", context)),
-                text=_render(message.topic, "body.txt", context),
-                html=_render(message.topic, "body.html", context),
+                subject=_line(_render(topic, "subject.txt", context)),
+                text=_render(topic, "body.txt", context),
+                html=_render(topic, "body.html", context),
                 unsubscribe_url=context["unsubscribe_url"],
             )
         if channel == SMS:
-            return Rendered(text=_line(_render(message.topic, "sms.txt", context)))
+            return Rendered(text=_line(_render(topic, "sms.txt", context)))
         return Rendered(
-            subject=_line(_render(message.topic, "subject.txt", context)),
-            text=_line(_render(message.topic, "inapp.txt", context)),
+            subject=_line(_render(topic, "subject.txt", context)),
+            text=_line(_render(topic, "inapp.txt", context)),
         )

@@ -19,7 +19,7 @@ from payments.tests.factories import fund_wallet
 from ttms.notifications.channels.gsm import segments
 from ttms.notifications.events import EMAIL, EVENTS, IN_APP, SMS
 from ttms.notifications.models import OutboxMessage
-from ttms.notifications.rendering import render
+from ttms.notifications.rendering import NEEDS, render
 
 pytestmark = pytest.mark.django_db
 
@@ -519,15 +519,19 @@ def test_password_changed_names_the_time_and_links_to_a_reset(bus_pnr):
 def test_every_event_renders_on_every_channel_even_with_an_empty_payload_or_a_pnr_gone(
     topic, language
 ):
-    for payload in (
-        {},
-        {"pnr": "0000000000", "trip": 999999, "passengers": [1, 2]},
-        {"pnr": 5, "passengers": "x"},
-    ):
+    with translation.override(language):
+        label = str(EVENTS[topic].label)
+    payloads = ({}, {"pnr": "0000000000", "trip": 999999, "passengers": [1, 2]}, {"pnr": 5})
+    for payload in payloads:
         message = OutboxMessage.objects.create(topic=topic, payload=payload, language=language)
 
         out = _all(message)
 
         assert out["subject"] and out["text"] and out["html"].startswith("<!DOCTYPE html>")
         assert out["sms"] and out["inapp"]
-        assert "None" not in out["text"] and "{{" not in out["text"]
+        for part in out.values():
+            assert "None" not in part and "{{" not in part and " ." not in part
+        for part in ("subject", "text", "sms", "inapp"):  # no word left out of a sentence
+            assert all("  " not in line for line in out[part].splitlines())
+        if not payload and NEEDS.get(topic):  # nothing to say but what happened
+            assert out["subject"] == out["sms"] == out["inapp"] == label

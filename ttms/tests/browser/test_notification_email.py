@@ -95,12 +95,11 @@ def test_the_train_booking_email_reads_well_on_a_phone_and_a_desktop(new_context
     shot(page, f"notification-email-booking-confirmed-rail-{language}")
 
 
-@pytest.mark.django_db
-def test_the_bus_booking_email_shows_the_seat_and_francs(new_context, device):
+def _bus_booking():
     trip = make_rwanda_bus()
     user = funded_user(0, email="aline@example.com")
     fund_wallet(user, 100_000, "RWF")
-    pnr = booking_create(
+    return booking_create(
         user=user,
         trip_id=trip.pk,
         origin_code="KGL",
@@ -110,6 +109,11 @@ def test_the_bus_booking_email_shows_the_seat_and_francs(new_context, device):
         passengers=[adult("Aline Uwase", 30, "F", coach="C1", seat="14")],
         now=BOOKED_AT,
     )
+
+
+@pytest.mark.django_db
+def test_the_bus_booking_email_shows_the_seat_and_francs(new_context, device):
+    pnr = _bus_booking()
     message = OutboxMessage.objects.get(topic="booking.confirmed", payload__pnr=pnr.number)
     page = new_context(device).new_page()
 
@@ -124,13 +128,17 @@ def test_the_bus_booking_email_shows_the_seat_and_francs(new_context, device):
 
 @pytest.mark.django_db
 def test_an_optional_events_email_ends_with_its_unsubscribe_link(phone_page):
-    trip = make_rwanda_bus()
-    user = funded_user(0, email="aline@example.com")
+    pnr = _bus_booking()
     message = OutboxMessage.objects.create(
         topic="vehicle.swapped",
-        user=user,
+        user=pnr.user,
         language="en",
-        payload={"trip": trip.pk, "vehicle": "Coaster", "plate": "RAE 555 C"},
+        payload={
+            "pnr": pnr.number,
+            "trip": pnr.trip_id,
+            "vehicle": "Coaster",
+            "plate": "RAE 555 C",
+        },
     )
     rendered = render(message, EMAIL)
 
