@@ -38,7 +38,7 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 MESSAGE_ID = re.compile(rb"^Message-ID: <(ttms-\d+-email)@", re.MULTILINE)
 SMS_KEY = re.compile(r"SMS to \S+ \((ttms-\d+-sms)\)")
 
