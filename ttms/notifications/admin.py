@@ -34,6 +34,24 @@ def utc_time(moment: datetime | None) -> str:
     return f"{moment:%d %b %Y %H:%M:%S} {moment.tzname()}"
 
 
+class FailingListFilter(admin.SimpleListFilter):
+    """Queued deliveries split as operations reads them: never tried, or failing (tried,
+    waiting for their retry)."""
+
+    title = _("attempts")
+    parameter_name = "tried"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Queued, never tried")), ("failing", _("Failing (queued, tried)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(status=Delivery.Status.QUEUED, attempts=0)
+        if self.value() == "failing":
+            return queryset.filter(status=Delivery.Status.QUEUED, attempts__gt=0)
+        return queryset
+
+
 class PlatformOnlyAdmin(admin.ModelAdmin):
     """Seen by platform admins (and superusers) only; never added, changed or deleted."""
 
@@ -133,7 +151,7 @@ class DeliveryAdmin(PlatformOnlyAdmin):
         "sent",
         "error_summary",
     ]
-    list_filter = ["status", "channel", "message__topic"]
+    list_filter = ["status", FailingListFilter, "channel", "message__topic"]
     list_select_related = ["message__user"]
     search_fields = ["message__topic", "message__user__email", "message__email"]
     fields = [

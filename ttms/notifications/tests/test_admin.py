@@ -95,6 +95,8 @@ def test_the_deliveries_list_filters_by_status_and_channel_and_searches(client, 
     assert listed({"status__exact": "dead"}) == [dead_sms.pk, ravi_sms.pk]
     assert listed({"status__exact": "dead", "channel__exact": "sms", "q": "asha"}) == [dead_sms.pk]
     assert listed({"q": "trip.cancelled"}) == sorted(d.pk for d in ravi.deliveries.all())
+    failing = _delivery(_message("dev@example.com"), "sms", Delivery.Status.QUEUED, attempts=2)
+    assert listed({"tried": "failing"}) == [failing.pk]
     page = client.get(reverse(DELIVERIES), {"status__exact": "sent"})
     assert "07 Jan 2030 02:05:00 UTC" in page.content.decode()
 
