@@ -59,9 +59,7 @@ def test_the_same_dedupe_key_writes_one_message(django_capture_on_commit_callbac
     user = _user()
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            outbox_add(
-                messages=[Message("pnr.cancelled", user.pk, {"pnr": "1"}, dedupe_key="k1")]
-            )
+            outbox_add(messages=[Message("pnr.cancelled", user.pk, {"pnr": "1"}, dedupe_key="k1")])
 
     assert OutboxMessage.objects.count() == 1
     assert len(mail.outbox) == 1
