@@ -124,7 +124,10 @@ def wallet_topup_start(
             from ..tasks import payment_request_task
 
             payment_id = str(payment.pk)
-            transaction.on_commit(lambda: payment_request_task.delay(payment_id), robust=True)
+            transaction.on_commit(
+                lambda: payment_request_task.apply_async((payment_id,), ignore_result=True),
+                robust=True,
+            )
     logger.info(
         "payments: top-up %s of %s %s started with %s", payment.pk, amount, currency, provider
     )

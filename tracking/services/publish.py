@@ -295,7 +295,7 @@ def trail_enqueue(records: list[dict]) -> None:
     from ..tasks import trail_record_task
 
     if records:
-        trail_record_task.delay(records=records)
+        trail_record_task.apply_async(kwargs={"records": records}, ignore_result=True)
 
 
 def fix_publish(*, trip: TripInfo, fix: Fix, now: datetime | None = None) -> Published:

@@ -141,7 +141,7 @@ def deliveries_enqueue(delivery_ids: list[int]) -> None:
 
     for delivery_id in delivery_ids:
         try:
-            delivery_send_task.apply_async((delivery_id,), retry=False)
+            delivery_send_task.apply_async((delivery_id,), retry=False, ignore_result=True)
         except Exception as exc:  # the broker is down: the sweeper has them
             logger.warning(
                 "notifications: %d deliveries wait for the sweeper; the broker refused: %s",

@@ -20,7 +20,9 @@ def delivery_send_task(delivery_id: int) -> str:
     attempt = delivery_send(delivery_id)
     if attempt.outcome == FAILED and not settings.CELERY_TASK_ALWAYS_EAGER:
         # The retry is due at retry_at; the sweeper would find it too, within a minute.
-        delivery_send_task.apply_async((delivery_id,), eta=attempt.retry_at, retry=False)
+        delivery_send_task.apply_async(
+            (delivery_id,), eta=attempt.retry_at, retry=False, ignore_result=True
+        )
     return attempt.outcome
 
 
@@ -40,6 +42,6 @@ def _sweep_on_start(sender=None, **kwargs):
     """A worker that starts (late, after the broker or the workers were down) sends what
     waited for it."""
     try:
-        deliveries_sweep_task.delay()
+        deliveries_sweep_task.apply_async(ignore_result=True)
     except Exception:
         logger.exception("notifications: the sweep could not be queued at worker start")

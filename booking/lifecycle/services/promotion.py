@@ -51,7 +51,9 @@ def promotion_enqueue(trip_class_id: int, cause: str = Promotion.Cause.CANCELLAT
 
     def enqueue():
         try:
-            promote_waitlist_task.delay(trip_class_id, cause)
+            promote_waitlist_task.apply_async(
+                (trip_class_id, cause), retry=False, ignore_result=True
+            )
         except BrokerUnreachable as exc:
             logger.warning(
                 "booking: the promotion of trip class %s waits for the beat task; the broker "
