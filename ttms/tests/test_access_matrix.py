@@ -98,6 +98,7 @@ ADMIN = """
 auth.group                                                302    302    302    302    302    302    403    403    200
 accounts.user                                             302    302    302    302    302    302    403    403    200
 notifications.outboxmessage                               302    302    302    302    302    302    403    403    200
+notifications.delivery                                    302    302    302    302    302    302    403    403    200
 audit.auditentry                                          302    302    302    302    302    302    200    200    200
 fleet.company                                             302    302    302    302    302    302    200    200    200
 fleet.companymembership                                   302    302    302    302    302    302    200    200    200

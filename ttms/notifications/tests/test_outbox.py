@@ -23,7 +23,7 @@ from ttms.notifications.dispatch import (
 from ttms.notifications.models import Delivery, OutboxMessage, Preference
 from ttms.notifications.services import Message, outbox_add
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 
 def _user(**extra):
@@ -124,16 +124,17 @@ def test_failures_back_off_then_the_delivery_is_dead_and_can_be_resent(
     def refuse(self, **kwargs):
         raise DeliveryFailed("the server said no")
 
-    monkeypatch.setattr("ttms.notifications.channels.email.DjangoEmailBackend.send", refuse)
     now = timezone.now()
     outcomes, waits = [], []
-    for _ in range(3):
-        attempt = delivery_send(delivery.pk, now=now)
-        outcomes.append(attempt.outcome)
-        if attempt.retry_at:
-            waits.append((attempt.retry_at - now).total_seconds())
-            assert delivery_send(delivery.pk, now=now).outcome == NOT_CLAIMED  # not yet due
-            now = attempt.retry_at
+    with monkeypatch.context() as patched:
+        patched.setattr("ttms.notifications.channels.email.DjangoEmailBackend.send", refuse)
+        for _ in range(3):
+            attempt = delivery_send(delivery.pk, now=now)
+            outcomes.append(attempt.outcome)
+            if attempt.retry_at:
+                waits.append((attempt.retry_at - now).total_seconds())
+                assert delivery_send(delivery.pk, now=now).outcome == NOT_CLAIMED  # not due
+                now = attempt.retry_at
 
     assert outcomes == [FAILED, FAILED, DEAD]
     assert 30 <= waits[0] <= 37.5 and 60 <= waits[1] <= 75
@@ -141,7 +142,6 @@ def test_failures_back_off_then_the_delivery_is_dead_and_can_be_resent(
     assert (delivery.status, delivery.attempts) == ("dead", 3)
     assert delivery.last_error == "DeliveryFailed: the server said no"
 
-    monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
         delivery_resend(delivery)
     delivery.refresh_from_db()

@@ -157,6 +157,7 @@ def test_a_gateway_that_is_not_listening_is_retried(settings):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("tasks_in_process")
 def test_a_failing_gateway_delays_nothing_else_and_its_sms_dies_after_the_retries(
     gateway, settings, django_capture_on_commit_callbacks
 ):
@@ -166,7 +167,7 @@ def test_a_failing_gateway_delays_nothing_else_and_its_sms_dies_after_the_retrie
     user = UserFactory(email="aline@example.com", phone="+250788123456")
     payload = {"pnr": "1234567890", "refund": 2500, "currency": "RWF"}
 
-    # The first attempt of each delivery runs at commit (embedded Celery is eager).
+    # The first attempt of each delivery runs at commit (Celery eager here).
     with django_capture_on_commit_callbacks(execute=True):
         outbox_add(messages=[Message("pnr.cancelled", user.pk, payload, dedupe_key="c1")])
 
