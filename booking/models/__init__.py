@@ -17,6 +17,7 @@ from .pnrs import (
     PassengerStatus,
     Pnr,
 )
+from .pos import AuditCase, Device, Shift, SyncRecord
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -25,12 +26,14 @@ __all__ = [
     "MAX_LEGS",
     "PNR_PATTERN",
     "SEATED_STATUSES",
+    "AuditCase",
     "BerthPreference",
     "Boarding",
     "BoardingConflict",
     "BoardingScan",
     "Cancellation",
     "Chart",
+    "Device",
     "FareRule",
     "Gender",
     "Passenger",
@@ -40,7 +43,9 @@ __all__ = [
     "Promotion",
     "Quota",
     "ScanResult",
+    "Shift",
     "StageFare",
+    "SyncRecord",
     "TicketKey",
     "TripClass",
 ]

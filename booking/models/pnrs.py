@@ -59,6 +59,9 @@ class Pnr(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # A sale for cash at the counter: who bought it (the agent holds the PNR for them).
+    buyer_name = models.CharField(_("buyer's name"), max_length=120, blank=True)
+    buyer_phone = models.CharField(_("buyer's phone"), max_length=16, blank=True)
     trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="pnrs")
     trip_class = models.ForeignKey(TripClass, on_delete=models.PROTECT, related_name="pnrs")
     class_code = models.CharField(max_length=12)

@@ -273,6 +273,15 @@ class CompanyMembership(models.Model):
     )
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=[(r.value, r.label) for r in STAFF_ROLES])
+    # A station agent's counter (agents sell for any trip of their company).
+    home_station = models.ForeignKey(
+        "fleet.Station",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("home station"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 is checked and priced (`precheck.booking_precheck`)."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -9,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from payments.ledger.sales import wallet_sale_accounts, wallet_sale_post
+from payments.ledger.sales import cash_sale, wallet_sale_accounts, wallet_sale_post
 from ttms.accounts.models import User
 from ttms.notifications.models import OutboxMessage
 from ttms.notifications.services import Message, outbox_add
@@ -36,6 +37,17 @@ REFERENCE_TYPE = "pnr"
 PNR_NUMBER_ATTEMPTS = 3
 
 
+@dataclass(frozen=True)
+class CashBuyer:
+    """Who pays a station agent in cash for a booking (`booking_create(cash=...)`): the
+    agent's drawer takes the money, the buyer needs no account, and the PNR carries the
+    buyer's name and phone (for the SMS ticket and the public status check)."""
+
+    agent: User
+    name: str
+    phone: str
+
+
 def _new_pnr_number() -> str:
     """10 digits, the first not 0, drawn from a CSPRNG: one PNR says nothing of another."""
     return str(1_000_000_000 + secrets.randbelow(9_000_000_000))
@@ -56,8 +68,11 @@ def booking_create(
     idempotency_record=None,
     now: datetime | None = None,
     currency: str | None = None,
+    cash: CashBuyer | None = None,
 ) -> Pnr:
-    """Book `passengers` on one trip from one stop to a later one, paid from `user`'s wallet.
+    """Book `passengers` on one trip from one stop to a later one, paid from `user`'s wallet,
+    or in cash to a station agent (`cash`: then `user` is the agent, who holds the PNR for
+    the buyer, and the sale goes into the agent's drawer).
 
     Passengers are allocated in order (`booking.rules.allocate`): the seat they asked for
     (`coach`, `seat`) if it is still free for them, else a seat of the quota if they are
@@ -117,6 +132,7 @@ def booking_create(
                 only_in_one_coach=only_in_one_coach,
                 idempotency_record=idempotency_record,
                 now=now,
+                cash=cash,
             )
         except IntegrityError:
             # Only a PNR number drawn twice is worth another draw; anything else is a bug.
@@ -141,6 +157,7 @@ def _book(
     only_in_one_coach: bool,
     idempotency_record,
     now: datetime,
+    cash: CashBuyer | None = None,
 ) -> Pnr:
     trip = journey.trip
     company = trip.route.company
@@ -149,18 +166,33 @@ def _book(
     total = fare * len(passengers)
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
-        accounts = wallet_sale_accounts(user=user, company=company)
-        wallet_sale_post(
-            accounts=accounts,
-            company=company,
-            amount=total,
-            reference_type=REFERENCE_TYPE,
-            reference_id=number,
-            created_by=booked_by,
-            idempotency_record=idempotency_record,
-            description=f"{trip.route.number} {journey.origin.station.code}-"
-            f"{journey.destination.station.code} {class_code}",
+        description = (
+            f"{trip.route.number} {journey.origin.station.code}-"
+            f"{journey.destination.station.code} {class_code}"
         )
+        if cash is not None:
+            cash_sale(
+                agent=cash.agent,
+                company=company,
+                amount=total,
+                reference_type=REFERENCE_TYPE,
+                reference_id=number,
+                created_by=booked_by,
+                idempotency_record=idempotency_record,
+                description=description,
+            )
+        else:
+            accounts = wallet_sale_accounts(user=user, company=company)
+            wallet_sale_post(
+                accounts=accounts,
+                company=company,
+                amount=total,
+                reference_type=REFERENCE_TYPE,
+                reference_id=number,
+                created_by=booked_by,
+                idempotency_record=idempotency_record,
+                description=description,
+            )
         # The confirmation is written before the class lock (its reads and inserts cost the
         # lock nothing); what the allocation decides is filled in under it, by one UPDATE.
         confirmed_key = f"booking.confirmed:{number}"
@@ -168,7 +200,9 @@ def _book(
             messages=[
                 Message(
                     topic="booking.confirmed",
-                    user_id=user.pk,
+                    # A cash buyer is told by SMS, not the agent who sold the ticket.
+                    user_id=None if cash else user.pk,
+                    phone=cash.phone if cash else "",
                     payload={
                         "pnr": number,
                         "passengers": [],
@@ -228,6 +262,8 @@ def _book(
             total_fare=total,
             currency=company.currency,
             created_at=now,
+            buyer_name=cash.name if cash else "",
+            buyer_phone=cash.phone if cash else "",
         )
         rows = []
         for index, (given, allocation) in enumerate(
