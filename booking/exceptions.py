@@ -154,3 +154,11 @@ class NoTicket(DomainError):
     code = "no_ticket"
     status_code = 409
     default_message = _("This passenger has no ticket.")
+
+
+class PosRefused(DomainError):
+    """A point-of-sale request that this agent or device may not make."""
+
+    code = "pos_refused"
+    status_code = 403
+    default_message = _("This sale is not yours to make.")
