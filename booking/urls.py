@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import book, cancellation, pnr_status, pnrs, search, ticket_print, trip
+from .views import book, cancellation, pnr_status, pnrs, pos, search, ticket_print, trip
 
 app_name = "booking"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("bookings/<pnr:pnr>/cancel/", cancellation.cancel, name="cancel"),
     path("bookings/<pnr:pnr>/ticket/", ticket_print.ticket, name="ticket"),
     path("pnr-status/", pnr_status.pnr_status_lookup, name="pnr-status"),
+    path("pos/", pos.pos_home, name="pos"),
+    path("pos/trips/<int:pk>/", pos.pos_trip, name="pos-trip"),
+    path("pos/change/", pos.pos_change, name="pos-change"),
+    path("pos/sales/<pnr:pnr>/", pos.pos_sale, name="pos-sale"),
+    path("pos/sales/<pnr:pnr>/cancel/", pos.pos_sale_cancel, name="pos-sale-cancel"),
 ]

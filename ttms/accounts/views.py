@@ -24,6 +24,7 @@ from .forms import (
     SignInForm,
     SignUpForm,
 )
+from .models import Role
 from .services import user_create, user_language_set, user_update
 from .throttling import LoginAttempts
 
@@ -74,6 +75,13 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form):
         self.attempts.record_success()
         return super().form_valid(form)
+
+    def get_default_redirect_url(self):
+        """Station agents land on the counter page, everyone else on LOGIN_REDIRECT_URL."""
+        user = getattr(self.request, "user", None)
+        if user is not None and getattr(user, "role", None) == Role.AGENT:
+            return reverse("booking:pos")
+        return super().get_default_redirect_url()
 
 
 @sensitive_post_parameters("password")
