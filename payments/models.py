@@ -37,6 +37,9 @@ class Account(models.Model):
         COMMISSION = "commission", _("Platform commission")
         PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
         PAYOUT_CLEARING = "payout_clearing", _("Company payouts")
+        # The cash a company's office holds: shift floats go out of it into agents'
+        # drawers, shift takings come back into it (insert-only, debit-normal like a drawer).
+        COMPANY_CASH = "company_cash", _("Company cash office")
 
     # Kinds whose balance is kept on the row and must never be negative.
     BALANCE_KINDS = (Kind.WALLET, Kind.DRAWER)
@@ -67,7 +70,11 @@ class Account(models.Model):
                 name="payments_account_owner_matches_kind",
                 condition=(
                     Q(kind__in=["wallet", "drawer"], user__isnull=False, company__isnull=True)
-                    | Q(kind="revenue", user__isnull=True, company__isnull=False)
+                    | Q(
+                        kind__in=["revenue", "company_cash"],
+                        user__isnull=True,
+                        company__isnull=False,
+                    )
                     | Q(
                         kind__in=["commission", "provider_clearing", "payout_clearing"],
                         user__isnull=True,
@@ -109,10 +116,10 @@ class Account(models.Model):
     def normal_sign(self) -> int:
         """+1 when the balance is credits minus debits, -1 when debits minus credits.
 
-        A drawer holds cash (an asset of the platform, debit-normal); every other kind is
-        something the platform owes or has earned (credit-normal).
+        A drawer or a company's cash office holds cash (an asset, debit-normal); every other
+        kind is something the platform owes or has earned (credit-normal).
         """
-        return -1 if self.kind == self.Kind.DRAWER else 1
+        return -1 if self.kind in (self.Kind.DRAWER, self.Kind.COMPANY_CASH) else 1
 
 
 class Transaction(models.Model):
@@ -127,6 +134,8 @@ class Transaction(models.Model):
         CASH_SALE = "cash_sale", _("Cash sale")
         CASH_REFUND = "cash_refund", _("Cash refund")
         PAYOUT = "payout", _("Company payout")
+        CASH_FLOAT = "cash_float", _("Cash float to a drawer")
+        CASH_HANDOVER = "cash_handover", _("Cash handed over from a drawer")
 
     SALE_KINDS = (Kind.BOOKING_CHARGE, Kind.CASH_SALE)
     REFUND_KINDS = (Kind.BOOKING_REFUND, Kind.CASH_REFUND)

@@ -61,3 +61,11 @@ def platform_account_get_or_create(*, kind: str, currency: str) -> Account:
     if kind not in Account.SINGLETON_KINDS:
         raise ValueError(f"{kind!r} is not a platform account kind")
     return _account_get_or_create(kind=kind, currency=currency)
+
+
+def company_cash_account_get_or_create(*, company: Company) -> Account:
+    """The company's cash office in its currency (where shift floats come from and shift
+    takings go), created on first use."""
+    return _account_get_or_create(
+        kind=Kind.COMPANY_CASH, company=company, currency=company.currency
+    )
