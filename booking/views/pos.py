@@ -31,7 +31,7 @@ from ttms.accounts.phones import phone_normalize
 from ttms.exceptions import DomainError
 
 from ..boarding.selectors import pnr_get_for_ticket
-from ..exceptions import PosRefused
+from ..exceptions import InvalidBooking
 from ..models import Gender, Pnr, Quota
 from ..pos.services import sales
 from ..sales.fares import tariff_get
@@ -389,7 +389,7 @@ def _sell(*, agent, token, trip, base, class_code, rows, buyer) -> tuple[str, in
             idempotency_record=record,
         )
         if buyer["given"] < pnr.total_fare:
-            raise PosRefused(
+            raise InvalidBooking(
                 gettext("The cash given ({given}) does not cover the fare ({total}).").format(
                     given=money.format_money(buyer["given"], pnr.currency),
                     total=money.format_money(pnr.total_fare, pnr.currency),

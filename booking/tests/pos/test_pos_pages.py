@@ -13,6 +13,7 @@ from fleet.models import CompanyMembership, Station
 from payments.ledger.accounts import drawer_get_or_create
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
+from ttms.money import format_money
 
 pytestmark = pytest.mark.django_db
 
@@ -113,8 +114,6 @@ def test_a_sale_sent_twice_books_once_with_the_change_on_the_receipt(client, cou
     assert drawer_get_or_create(agent=agent, currency=pnr.currency).balance == pnr.total_fare
     receipt = client.get(first["Location"]).content.decode()
     given = 5000 * 100
-    from ttms.money import format_money
-
     assert format_money(given - pnr.total_fare, pnr.currency) in receipt
     assert f"SMS with the ticket sent to {PHONE}" in receipt
     assert receipt.count("<svg") >= 2  # a QR per passenger
@@ -127,7 +126,7 @@ def test_cash_short_of_the_fare_sells_nothing(client, counter):
 
     page = client.post(url, {**data, "given": "1"})
 
-    assert page.status_code == 403
+    assert page.status_code == 400
     assert "does not cover the fare" in page.content.decode()
     assert not Pnr.objects.exists()
 
@@ -144,3 +143,29 @@ def test_the_change_due_as_the_cash_is_typed(client, counter):
     assert "265.50" in enough.content.decode()
     assert "234.50" in short.content.decode() and "short" in short.content.decode()
     assert client.get(url, {"total": 1, "currency": "XXQ"}).status_code == 400
+
+
+def test_a_sale_form_without_its_token_or_with_bad_fields_sells_nothing(client, counter):
+    trip, agent = counter
+    client.force_login(agent)
+    url, data = _sale_form(client, trip, ["S1-14"])
+
+    no_token = client.post(url, {**data, "token": "not-a-token"})
+    bad_phone = client.post(url, {**data, "buyer_phone": "12", "given": "12,5x"})
+    bad_rows = client.post(url, {**data, "rows": "many"})
+
+    assert no_token.status_code == 400
+    assert bad_phone.status_code == 400
+    assert "Enter the cash given as an amount." in bad_phone.content.decode()
+    assert bad_rows.status_code == 302  # one row, as sent
+    assert Pnr.objects.count() == 1
+
+
+def test_an_unknown_station_is_said_so(client, counter):
+    _trip, agent = counter
+    client.force_login(agent)
+
+    page = client.get(reverse("booking:pos"), {"station": "NOPE", "hours": "x"})
+
+    assert page.status_code == 400
+    assert "No station has the code NOPE." in page.content.decode()
