@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -69,6 +69,10 @@ def agent_required(view):
         return view(request, memberships, *args, **kwargs)
 
     return wrapper
+
+
+def _bad_request(request, message: str):
+    return render(request, "pos/error.html", {"message": message}, status=400)
 
 
 def _can_cancel() -> bool:
@@ -278,7 +282,7 @@ def pos_trip(request, memberships, pk: int):
         buyer = BuyerForm(data, currency=currency)
         token = data.get("token", "")
         if not _is_token(token):
-            return HttpResponseBadRequest(gettext("This sale form is not valid; open it again."))
+            return _bad_request(request, gettext("This sale form is not valid; open it again."))
         if buyer.is_valid() and all(row.is_valid() for row in rows):
             try:
                 pnr_number, given = _sell(
@@ -407,8 +411,11 @@ def pos_change(request, memberships):
     """The change due for the cash given (htmx, as it is typed)."""
     currency = request.GET.get("currency", "")
     if not money.is_known_currency(currency):
-        return HttpResponseBadRequest(gettext("Unknown currency."))
-    total = _int(request.GET.get("total"), 0)
+        return _bad_request(request, gettext("Unknown currency."))
+    try:
+        total = max(int(request.GET.get("total", "")), 0)
+    except ValueError:
+        total = 0
     try:
         given = money.from_major_string(request.GET.get("given", ""), currency)
     except ValueError:
@@ -469,7 +476,7 @@ def pos_sale_cancel(request, memberships, pnr: str):
     try:
         passenger_id = int(request.POST.get("passenger", ""))
     except ValueError:
-        return HttpResponseBadRequest(gettext("Choose a passenger to cancel."))
+        return _bad_request(request, gettext("Choose a passenger to cancel."))
     try:
         cancellation = sales.pos_sale_cancel(
             agent=request.user, pnr=found, passenger_ids=[passenger_id]
