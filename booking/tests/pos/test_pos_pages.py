@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from booking.models import Passenger, Pnr
+from booking.models import Passenger, PassengerStatus, Pnr
+from booking.pos.services import sales as pos_sales
 from booking.tests.factories import make_trip
 from fleet.models import CompanyMembership, Station
 from payments.ledger.accounts import drawer_get_or_create
@@ -169,3 +170,28 @@ def test_an_unknown_station_is_said_so(client, counter):
 
     assert page.status_code == 400
     assert "No station has the code NOPE." in page.content.decode()
+
+
+@pytest.mark.skipif(
+    not hasattr(pos_sales, "pos_sale_cancel"),
+    reason="cancelling at the counter is not built yet",
+)
+def test_cancelling_one_passenger_shows_the_cash_refund(client, counter):
+    trip, agent = counter
+    client.force_login(agent)
+    url, data = _sale_form(client, trip, ["S1-14", "S1-19"])
+    client.post(url, data)
+    pnr = Pnr.objects.get()
+    second = pnr.passengers.order_by("index").last()
+
+    answer = client.post(
+        reverse("booking:pos-sale-cancel", args=[pnr.number]), {"passenger": second.pk}
+    )
+
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("booking:pos-sale", args=[pnr.number])
+    second.refresh_from_db()
+    assert second.status == PassengerStatus.CANCELLED
+    refund = format_money(second.cancellation.refund, pnr.currency)
+    assert second.cancellation.refund > 0
+    assert f"Cancelled. Give back {refund} in cash." in client.get(answer["Location"]).text
