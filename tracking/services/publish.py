@@ -371,6 +371,14 @@ _trail_batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _TrailBatc
 _trail_batches = weakref.WeakKeyDictionary()
 
 
+async def trail_flushed() -> None:
+    """Wait until this event loop's trail records are handed to the trail task (for code
+    that ends its loop right after publishing: a script, a test)."""
+    batch = _trail_batches.get(asyncio.get_running_loop())
+    while batch is not None and batch.flushing is not None and not batch.flushing.done():
+        await asyncio.shield(batch.flushing)
+
+
 def _trail_batch() -> _TrailBatch:
     loop = asyncio.get_running_loop()
     batch = _trail_batches.get(loop)

@@ -13,12 +13,19 @@ from django.utils import timezone
 from tracking.exceptions import FixRefused
 from tracking.fixes import Fix
 from tracking.services import publish
-from tracking.services.publish import fix_publish, fix_publish_async, trip_info_get
+from tracking.services.publish import (
+    fix_publish,
+    fix_publish_async,
+    trail_flushed,
+    trip_info_get,
+)
 from tracking.store import position_store
 
 from .world import LAT, LON0, tracked_trip
 
-pytestmark = pytest.mark.django_db
+# transaction=True: the async publisher hands its trail over through database_sync_to_async,
+# which closes the thread's old connections, a test transaction's among them.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _sync(**kwargs):
@@ -26,7 +33,12 @@ def _sync(**kwargs):
 
 
 def _async(**kwargs):
-    return async_to_sync(fix_publish_async)(**kwargs)
+    async def publish():
+        published = await fix_publish_async(**kwargs)
+        await trail_flushed()  # the loop ends here: its trail records are handed over first
+        return published
+
+    return async_to_sync(publish)()
 
 
 @pytest.fixture(params=[_sync, _async], ids=["fix_publish", "fix_publish_async"])
