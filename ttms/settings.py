@@ -497,6 +497,8 @@ TTMS_IDEMPOTENCY_TTL_HOURS = env.int("TTMS_IDEMPOTENCY_TTL_HOURS", default=24)
 TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("TTMS_IDEMPOTENCY_IN_FLIGHT_SECONDS", default=60)
 
 # --- Booking ------------------------------------------------------------------------------
+# Hours ahead the point-of-sale catalogue (GET /api/v1/pos/catalog/) lists trips by default.
+TTMS_POS_CATALOG_HOURS = env.int("TTMS_POS_CATALOG_HOURS", default=12)
 # Longest wait (ms) for a trip class's lock (or the wallet's) during a booking before
 # answering "busy, retry" (503).
 TTMS_BOOKING_LOCK_TIMEOUT_MS = env.int("TTMS_BOOKING_LOCK_TIMEOUT_MS", default=5000)

@@ -1,8 +1,12 @@
 from django.urls import path
 
 from . import bookings, cancellation, driver, operator, search, seat_map, ticket_qr
+from .pos import PosCatalogView, PosSaleCancelView, PosSaleView
 
 urlpatterns = [
+    path("pos/sales/", PosSaleView.as_view(), name="pos-sale-create"),
+    path("pos/sales/<pnr:pnr>/cancel/", PosSaleCancelView.as_view(), name="pos-sale-cancel-api"),
+    path("pos/catalog/", PosCatalogView.as_view(), name="pos-catalog"),
     # Trip search lives here: the fleet's timetable search plus this app's availability.
     path("trips/search/", search.TripSearchView.as_view(), name="trip-search"),
     path("trips/<int:pk>/seats/", seat_map.SeatMapView.as_view(), name="trip-seats"),

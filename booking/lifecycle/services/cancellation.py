@@ -5,7 +5,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from payments.ledger.refunds import booking_refund, refund_accounts_lock
+from payments.ledger.accounts import drawer_get_or_create
+from payments.ledger.refunds import booking_refund, cash_refund, refund_accounts_lock
+from payments.locks import accounts_lock
+from payments.models import Account, Entry, Transaction
 from ttms.accounts.models import User
 from ttms.audit.services import audit_record
 from ttms.notifications.services import Message, outbox_add
@@ -26,6 +29,7 @@ def booking_cancel(
     cause: str = Cancellation.Cause.PASSENGER,
     idempotency_record=None,
     now: datetime | None = None,
+    cash_agent: User | None = None,
 ) -> Cancellation:
     """Cancel the passengers of `pnr` named by `passenger_ids` (Passenger primary keys;
     None: every active one), and refund each by the company's refund policy (the whole
@@ -39,14 +43,26 @@ def booking_cancel(
     promotion task enqueued on commit. A retry after it committed finds the passengers
     cancelled and raises AlreadyCancelled: a refund is paid once.
 
-    Raises InvalidCancellation, AlreadyCancelled, CancellationNotAllowed, Busy; on an
+    A PNR sold for cash at a counter (it names its buyer) is refunded in cash
+    (`payments.ledger.refunds.cash_refund`) from `cash_agent`'s drawer, the agent at the
+    counter handing it back; without one (the operator cancelled the trip, charting) from
+    the drawer of the agent who sold it (`booked_by`). Its buyer is told by SMS. The
+    drawers are locked before the trip class, as a cash sale locks them. A PNR paid from a
+    wallet is refunded to the wallet whatever `cash_agent` says.
+
+    Raises InvalidCancellation, AlreadyCancelled, CancellationNotAllowed, Busy (and for a
+    cash PNR NotAnAgent, InsufficientCash: the drawer holds less than the refund); on an
     error nothing is written.
     """
     now = now or timezone.now()
+    cash_payer = (cash_agent or pnr.booked_by or pnr.user) if _sold_in_cash(pnr) else None
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
         pnr_lock(pk=pnr.pk)
-        refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
+        if cash_payer is not None:
+            _cash_drawers_lock(pnr, cash_payer)
+        else:
+            refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
         trip_class = trip_class_lock(trip_id=pnr.trip_id, class_code=pnr.class_code)
         passengers = list(Passenger.objects.filter(pnr=pnr).order_by("index"))
         plan = cancellation_plan(
@@ -66,7 +82,18 @@ def booking_cancel(
         Passenger.objects.bulk_update(
             [line.passenger for line in plan.lines], ["status", "cancellation", "refund"]
         )
-        if plan.refund:
+        if plan.refund and cash_payer is not None:
+            cancellation.transaction = cash_refund(
+                agent=cash_payer,
+                reference_type=REFERENCE_TYPE,
+                reference_id=pnr.number,
+                amount=plan.refund,
+                created_by=by,
+                idempotency_record=idempotency_record,
+                description=f"Cancellation of PNR {pnr.number}, in cash",
+            )
+            cancellation.save(update_fields=["transaction"])
+        elif plan.refund:
             cancellation.transaction = booking_refund(
                 reference_type=REFERENCE_TYPE,
                 reference_id=pnr.number,
@@ -88,13 +115,16 @@ def booking_cancel(
                 "charge": plan.charge,
                 "refund": plan.refund,
                 "currency": pnr.currency,
+                **({"cash_paid_by": cash_payer.pk} if cash_payer is not None else {}),
             },
         )
         outbox_add(
             messages=[
                 Message(
                     topic="pnr.cancelled",
-                    user_id=pnr.user_id,
+                    # A cash buyer is told by SMS, not the agent who holds the PNR.
+                    user_id=None if cash_payer is not None else pnr.user_id,
+                    phone=pnr.buyer_phone if cash_payer is not None else "",
                     payload={
                         "pnr": pnr.number,
                         "cause": cause,
@@ -115,6 +145,30 @@ def booking_cancel(
             trip_class.save(update_fields=["promotion_due"])
             promotion_enqueue(trip_class.pk)
     return cancellation
+
+
+def _sold_in_cash(pnr: Pnr) -> bool:
+    """Sold for cash at a counter: the PNR names its buyer (`booking_create(cash=...)`)."""
+    return bool(pnr.buyer_phone or pnr.buyer_name)
+
+
+def _cash_drawers_lock(pnr: Pnr, payer: User) -> None:
+    """Lock the drawers that took the PNR's cash sale and `payer`'s drawer, as the later
+    `cash_refund` will (it locks them again, already held): before the trip class, in the
+    order a cash sale takes them (drawer, then class). Creates `payer`'s drawer if it has
+    none (NotAnAgent when `payer` is no station agent). Raises Busy."""
+    drawers = set(
+        Entry.objects.filter(
+            transaction__reference_type=REFERENCE_TYPE,
+            transaction__reference_id=pnr.number,
+            transaction__kind=Transaction.Kind.CASH_SALE,
+            account__kind=Account.Kind.DRAWER,
+        )
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    drawers.add(drawer_get_or_create(agent=payer, currency=pnr.currency).pk)
+    accounts_lock(account_ids=sorted(drawers))
 
 
 def _record(plan: CancellationPlan, *, cause: str, by: User | None, now: datetime) -> Cancellation:

@@ -63,3 +63,27 @@ def pos_sale_create(
         currency=currency,
         cash=CashBuyer(agent=agent, name=buyer_name, phone=buyer_phone),
     )
+
+
+def pnr_sold_in_cash(pnr: Pnr) -> bool:
+    """Whether `pnr` was sold for cash at a counter (it names its buyer)."""
+    return bool(pnr.buyer_phone or pnr.buyer_name)
+
+
+def pos_cancel_check(*, agent: User, pnr: Pnr) -> None:
+    """Refuse (PosRefused) a counter cancellation of `pnr` by `agent` unless the PNR was
+    sold for cash and `agent` is a station agent of its trip's operator (not necessarily
+    the one who sold it). The cancellation itself is
+    `lifecycle.services.cancellation.booking_cancel(cash_agent=agent)`, called by the
+    interface after this check (booking.pos does not import booking.lifecycle). Reads
+    one or two rows; writes nothing."""
+    company_id = (
+        Trip.objects.filter(pk=pnr.trip_id).values_list("route__company_id", flat=True).first()
+    )
+    agent_membership(agent, company_id)
+    if not pnr_sold_in_cash(pnr):
+        raise PosRefused(
+            gettext("PNR {number} was paid from a wallet: its holder cancels it online.").format(
+                number=pnr.number
+            )
+        )

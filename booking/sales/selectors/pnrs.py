@@ -163,7 +163,8 @@ def contact_phone(text: str) -> str:
 
 def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
     """A PNR by its number, for someone who also knows its holder's email address (any
-    case) or phone number (`contact_phone`): the public PNR status check. With its trip,
+    case) or phone number (`contact_phone`): the public PNR status check. A PNR sold for
+    cash at a counter matches only its buyer's phone. With its trip,
     stations and passengers (queue positions, seats): two queries.
 
     Raises Pnr.DoesNotExist alike for a malformed number, an unknown PNR and a contact that
@@ -180,10 +181,13 @@ def pnr_get_for_contact(*, number: str, contact: str) -> Pnr:
         .first()
     )
     holder = pnr.user if pnr is not None else None
+    # A PNR sold for cash at a counter is the buyer's: their phone, not the agent's contact.
+    cash_phone = pnr.buyer_phone if pnr is not None else ""
     if "@" in contact:
-        given, known = normalize_email(contact), holder.email if holder else ""
+        given = normalize_email(contact)
+        known = holder.email if holder and not cash_phone else ""
     else:
-        given, known = contact_phone(contact), holder.phone if holder else ""
+        given, known = contact_phone(contact), cash_phone or (holder.phone if holder else "")
         known = contact_phone(known)
     # A blank contact of the holder never matches; compared in constant time all the same.
     matches = hmac.compare_digest(given.encode(), known.encode()) and bool(known)
