@@ -21,6 +21,7 @@ from django.utils.translation import gettext, gettext_lazy
 from fleet.models import CompanyMembership, Station
 from payments.ledger.accounts import drawer_get_or_create
 from payments.ledger.cash_office import cash_float_issue, cash_handover
+from payments.locks import accounts_lock
 from payments.models import Entry
 from ttms import money
 from ttms.accounts.models import Role, User
@@ -64,7 +65,7 @@ def shift_tolerance(currency: str) -> int:
     return int(configured)
 
 
-def _membership(agent: User, station: Station | None) -> CompanyMembership:
+def shift_membership(agent: User, station: Station | None) -> CompanyMembership:
     """The agent's membership the shift is for: the one whose home station is `station`,
     else their first as an agent. PosRefused when they are no company's station agent."""
     memberships = []
@@ -102,7 +103,7 @@ def shift_open(
     office into their drawer. Raises PosRefused (not a station agent), InvalidShift (a bad
     amount), ShiftAlreadyOpen, or the ledger's Busy; nothing written then."""
     float_amount = _amount(float_amount, "float_amount")
-    membership = _membership(agent, station)
+    membership = shift_membership(agent, station)
     company = membership.company
     now = now or timezone.now()
     with transaction.atomic():
@@ -178,7 +179,11 @@ def shift_close(
         )
         if shift is None:
             raise NoOpenShift()
-        expected = shift.float_amount + _sales_less_refunds(shift, now)
+        # The drawer locked before it is read: a sale finishing meanwhile is either in
+        # `expected` and handed over, or waits and comes after the close.
+        drawer = drawer_get_or_create(agent=agent, currency=shift.currency)
+        accounts_lock(account_ids=[drawer.pk])
+        expected = shift_expected(shift, until=now)
         difference = counted - expected
         tolerance = shift_tolerance(shift.currency)
         flagged = abs(difference) > tolerance
@@ -225,6 +230,12 @@ def shift_close(
                 data={"difference": difference, "tolerance": tolerance, "note": note},
             )
     return shift
+
+
+def shift_expected(shift: Shift, *, until: datetime | None = None) -> int:
+    """What the drawer should hold for the shift at `until` (default: now): its float plus
+    the cash sales less the cash refunds through the agent's drawer since it opened."""
+    return shift.float_amount + _sales_less_refunds(shift, until or timezone.now())
 
 
 def _sales_less_refunds(shift: Shift, until: datetime) -> int:
