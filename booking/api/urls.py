@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import bookings, cancellation, driver, operator, search, seat_map, ticket_qr
+from . import bookings, cancellation, driver, operator, pos_shifts, search, seat_map, ticket_qr
 from .pos import PosCatalogView, PosSaleCancelView, PosSaleView
 
 urlpatterns = [
+    path("pos/shifts/open/", pos_shifts.ShiftOpenView.as_view(), name="pos-shift-open"),
+    path("pos/shifts/close/", pos_shifts.ShiftCloseView.as_view(), name="pos-shift-close"),
+    path("pos/shifts/current/", pos_shifts.ShiftCurrentView.as_view(), name="pos-shift-current"),
     path("pos/sales/", PosSaleView.as_view(), name="pos-sale-create"),
     path("pos/sales/<pnr:pnr>/cancel/", PosSaleCancelView.as_view(), name="pos-sale-cancel-api"),
     path("pos/catalog/", PosCatalogView.as_view(), name="pos-catalog"),
