@@ -143,13 +143,37 @@ def _book(w, user):
     }
 
 
-def _shift_to_close(user):
-    """An agent's open shift, so that closing it is allowed; nobody else gets one."""
-    from booking.pos.services.shifts import shift_open
+def _pos_sale(w):
+    return {
+        "trip": w.trip.pk,
+        "from": _station(w, 1),
+        "to": _station(w, 3),
+        "class": "STANDARD",
+        "passengers": [{"name": "Mira", "age": 30, "gender": "F"}],
+        "buyer": {"name": "Mira Das", "phone": "+919876543210"},
+        "cash_given": 10_000_000,
+    }
 
+
+def _cash_pnr_to_cancel(w, user):
+    """A cash sale of the agent, so that cancelling it is allowed; the others ask about the
+    world's PNR (paid from a wallet), and nothing is written for them before they ask."""
+    number = w.pnr.number
     if user is not None and user.role == Role.AGENT:
-        shift_open(agent=user, float_amount=1_000)
-    return {"path": "/api/v1/pos/shifts/close/", "headers": _key(), "data": {"counted": 1_000}}
+        from booking.pos.services.sales import pos_sale_create
+
+        number = pos_sale_create(
+            agent=user,
+            trip_id=w.trip.pk,
+            origin_code=_station(w, 1),
+            destination_code=_station(w, 3),
+            class_code="STANDARD",
+            quota="GENERAL",
+            passengers=[adult("Mira", 30, "F")],
+            buyer_name="Mira Das",
+            buyer_phone="+919876543210",
+        ).number
+    return {"path": f"/api/v1/pos/sales/{number}/cancel/", "headers": _key(), "data": {}}
 
 
 REQUESTS = {
@@ -228,13 +252,6 @@ REQUESTS = {
             ],
         },
     },
-    "POST /api/v1/pos/shifts/open/": lambda w, u: {
-        "path": "/api/v1/pos/shifts/open/",
-        "headers": _key(),
-        "data": {"float_amount": 1_000},
-    },
-    "POST /api/v1/pos/shifts/close/": lambda w, u: _shift_to_close(u),
-    "GET /api/v1/pos/shifts/current/": lambda w, u: {"path": "/api/v1/pos/shifts/current/"},
     "POST /api/v1/driver/scan/": lambda w, u: {
         "path": "/api/v1/driver/scan/",
         "data": {"trip": w.trip.pk, "qr": "not a ticket"},
@@ -306,6 +323,13 @@ REQUESTS = {
         "path": "/api/v1/notifications/preferences/",
         "data": {"preferences": [{"topic": "trip.reminder", "channel": "sms", "enabled": True}]},
     },
+    "POST /api/v1/pos/sales/": lambda w, u: {
+        "path": "/api/v1/pos/sales/",
+        "headers": _key(),
+        "data": _pos_sale(w),
+    },
+    "POST /api/v1/pos/sales/{pnr}/cancel/": lambda w, u: _cash_pnr_to_cancel(w, u),
+    "GET /api/v1/pos/catalog/": lambda w, u: {"path": "/api/v1/pos/catalog/"},
     "GET /api/schema/": lambda w, u: {"path": "/api/schema/"},
     "GET /api/docs/": lambda w, u: {"path": "/api/docs/"},
 }
