@@ -143,6 +143,15 @@ def _book(w, user):
     }
 
 
+def _shift_to_close(user):
+    """An agent's open shift, so that closing it is allowed; nobody else gets one."""
+    from booking.pos.services.shifts import shift_open
+
+    if user is not None and user.role == Role.AGENT:
+        shift_open(agent=user, float_amount=1_000)
+    return {"path": "/api/v1/pos/shifts/close/", "headers": _key(), "data": {"counted": 1_000}}
+
+
 def _pos_sale(w):
     return {
         "trip": w.trip.pk,
@@ -252,6 +261,13 @@ REQUESTS = {
             ],
         },
     },
+    "POST /api/v1/pos/shifts/open/": lambda w, u: {
+        "path": "/api/v1/pos/shifts/open/",
+        "headers": _key(),
+        "data": {"float_amount": 1_000},
+    },
+    "POST /api/v1/pos/shifts/close/": lambda w, u: _shift_to_close(u),
+    "GET /api/v1/pos/shifts/current/": lambda w, u: {"path": "/api/v1/pos/shifts/current/"},
     "POST /api/v1/driver/scan/": lambda w, u: {
         "path": "/api/v1/driver/scan/",
         "data": {"trip": w.trip.pk, "qr": "not a ticket"},

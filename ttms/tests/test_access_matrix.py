@@ -88,6 +88,9 @@ POST  /api/v1/notifications/{message_id}/read/            401    200    404    4
 POST  /api/v1/notifications/read-all/                     401    200    200    200    200    200    200    200    200
 GET   /api/v1/notifications/preferences/                  401    200    200    200    200    200    200    200    200
 PUT   /api/v1/notifications/preferences/                  401    200    200    200    200    200    200    200    200
+POST  /api/v1/pos/shifts/open/                            401    403    403    403    403    201    403    403    403
+POST  /api/v1/pos/shifts/close/                           401    403    403    403    403    200    403    403    403
+GET   /api/v1/pos/shifts/current/                         401    403    403    403    403    404    403    403    403
 POST  /api/v1/pos/sales/                                 401    403    403    403    403    201    403    403    403
 POST  /api/v1/pos/sales/{pnr}/cancel/                    401    403    403    403    403    200    403    403    403
 GET   /api/v1/pos/catalog/                               401    403    403    403    403    200    403    403    403
@@ -119,6 +122,7 @@ booking.tripclass                                         302    302    302    3
 booking.chart                                             302    302    302    302    302    302    200    200    200
 booking.boardingscan                                      302    302    302    302    302    302    200    200    200
 booking.boardingconflict                                  302    302    302    302    302    302    200    200    200
+booking.shift                                             302    302    302    302    302    302    200    200    200
 payments.account                                          302    302    302    302    302    302    200    200    200
 payments.transaction                                      302    302    302    302    302    302    200    200    200
 payments.entry                                            302    302    302    302    302    302    200    200    200
