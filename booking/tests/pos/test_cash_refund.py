@@ -6,6 +6,7 @@ import uuid
 import pytest
 import time_machine
 
+from booking.invariants import pnr_charges_equal_ledger
 from booking.lifecycle.services.trips import trip_status_change
 from booking.models import Passenger, Pnr
 from booking.tests.api.support import _book, _client, _people
@@ -65,6 +66,7 @@ def test_a_partial_cancel_hands_back_the_refund_from_the_drawer(api_client, trip
     told = OutboxMessage.objects.get(topic="pnr.cancelled")
     assert (told.user, told.phone) == (None, "+250788123456")
     assert AuditEntry.objects.filter(action="booking.cancelled").exists()
+    assert pnr_charges_equal_ledger() == []
 
 
 def test_another_agent_of_the_company_pays_from_their_own_drawer(api_client, trip):
@@ -147,3 +149,4 @@ def test_the_operator_cancelling_the_trip_refunds_cash_from_the_sellers_drawer(a
     assert drawer_cash(seller, sale["currency"]) == 0  # the whole fare, handed back
     refund = Transaction.objects.get(kind="cash_refund")
     assert refund.created_by == operator
+    assert pnr_charges_equal_ledger() == []
