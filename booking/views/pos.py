@@ -32,6 +32,8 @@ from ttms.exceptions import DomainError
 
 from ..boarding.selectors import pnr_get_for_ticket
 from ..exceptions import InvalidBooking
+from ..lifecycle.selectors import refund_quote
+from ..lifecycle.services.cancellation import booking_cancel
 from ..models import Gender, Pnr, Quota
 from ..pos.services import sales
 from ..sales.fares import tariff_get
@@ -73,10 +75,6 @@ def agent_required(view):
 
 def _bad_request(request, message: str):
     return render(request, "pos/error.html", {"message": message}, status=400)
-
-
-def _can_cancel() -> bool:
-    return hasattr(sales, "pos_sale_cancel")
 
 
 @dataclass(frozen=True)
@@ -434,6 +432,22 @@ def _pnr_for_agent(user, memberships, number: str) -> Pnr:
     return pnr
 
 
+def _refunds(pnr: Pnr, passengers) -> dict[int, str]:
+    """What cancelling each active passenger of a cash sale now hands back, formatted, by
+    passenger id; none for a PNR paid from a wallet or a passenger that cannot be
+    cancelled now (departed, charted, already cancelled)."""
+    if not sales.pnr_sold_in_cash(pnr):
+        return {}
+    refunds = {}
+    for passenger in passengers:
+        try:
+            quote = refund_quote(pnr=pnr, passenger_ids=[passenger.pk])
+        except DomainError:
+            continue
+        refunds[passenger.pk] = money.format_money(quote.refund, pnr.currency)
+    return refunds
+
+
 @never_cache  # the QRs are bearer credentials
 @require_GET
 @agent_required
@@ -461,7 +475,7 @@ def pos_sale(request, memberships, pnr: str):
             "change": change,
             "blocks": ticket_blocks(found, passengers),
             "pnr_status": PNR_STATUS_LABELS[pnr_status(passengers)],
-            "can_cancel": _can_cancel() and bool(found.buyer_phone),
+            "refunds": _refunds(found, passengers),
         },
     )
 
@@ -469,17 +483,19 @@ def pos_sale(request, memberships, pnr: str):
 @require_http_methods(["POST"])
 @agent_required
 def pos_sale_cancel(request, memberships, pnr: str):
-    """Cancel one passenger of a cash sale: the refund, in cash from the drawer, is shown."""
-    if not _can_cancel():
-        raise Http404(gettext("Cancelling at the counter is not available."))
+    """Cancel one passenger of a cash sale (`sales.pos_cancel_check`, then `booking_cancel`
+    with the refund paid in cash from this agent's drawer); back to the receipt with the
+    cash to hand back. A form sent twice finds the passenger cancelled and pays nothing
+    more."""
     found = _pnr_for_agent(request.user, memberships, pnr)
     try:
         passenger_id = int(request.POST.get("passenger", ""))
     except ValueError:
         return _bad_request(request, gettext("Choose a passenger to cancel."))
     try:
-        cancellation = sales.pos_sale_cancel(
-            agent=request.user, pnr=found, passenger_ids=[passenger_id]
+        sales.pos_cancel_check(agent=request.user, pnr=found)
+        cancellation = booking_cancel(
+            pnr=found, by=request.user, passenger_ids=[passenger_id], cash_agent=request.user
         )
     except DomainError as exc:
         messages.error(request, exc.message)
