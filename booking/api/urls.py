@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import bookings, cancellation, driver, operator, pos_shifts, search, seat_map, ticket_qr
 from .pos import PosCatalogView, PosSaleCancelView, PosSaleView
+from .pos_sync import PosSyncView
 
 urlpatterns = [
     path("pos/shifts/open/", pos_shifts.ShiftOpenView.as_view(), name="pos-shift-open"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("pos/sales/", PosSaleView.as_view(), name="pos-sale-create"),
     path("pos/sales/<pnr:pnr>/cancel/", PosSaleCancelView.as_view(), name="pos-sale-cancel-api"),
     path("pos/catalog/", PosCatalogView.as_view(), name="pos-catalog"),
+    path("pos/sync/", PosSyncView.as_view(), name="pos-sync"),
     # Trip search lives here: the fleet's timetable search plus this app's availability.
     path("trips/search/", search.TripSearchView.as_view(), name="trip-search"),
     path("trips/<int:pk>/seats/", seat_map.SeatMapView.as_view(), name="trip-seats"),

@@ -185,6 +185,46 @@ def _cash_pnr_to_cancel(w, user):
     return {"path": f"/api/v1/pos/sales/{number}/cancel/", "headers": _key(), "data": {}}
 
 
+def _pos_sync(w, user):
+    """A batch of one record signed by a device enrolled to the agent (nobody else has
+    one); its sale names a station the trip does not call at, so it is answered refused."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from booking.pos import chain
+    from booking.pos.services.devices import device_enrol
+
+    key = Ed25519PrivateKey.generate()
+    device_id = f"POS-MATRIX-{uuid.uuid4().hex[:8]}"
+    if user is not None and user.role == Role.AGENT:
+        device_enrol(
+            company=w.trip.route.company,
+            agent=user,
+            device_id=device_id,
+            public_key_b64=base64.b64encode(key.public_key().public_bytes_raw()).decode(),
+            by=None,
+        )
+    record = {
+        "client_uuid": str(uuid.uuid4()),
+        "device_id": device_id,
+        "seq": 1,
+        "device_time": "2026-12-03T08:00:00Z",
+        "sale": {**_pos_sale(w), "to": "NOWHERE", "amount": 1_000, "currency": "INR"},
+        "prev_hash": chain.GENESIS,
+    }
+    record["hash"] = chain.record_hash(record)
+    signed = chain.batch_signed_bytes(device_id, [record])
+    return {
+        "path": "/api/v1/pos/sync/",
+        "data": {
+            "device_id": device_id,
+            "records": [record],
+            "signature": base64.b64encode(key.sign(signed)).decode(),
+        },
+    }
+
+
 REQUESTS = {
     "POST /api/v1/auth/register/": lambda w, u: {
         "path": "/api/v1/auth/register/",
@@ -267,6 +307,7 @@ REQUESTS = {
         "data": {"float_amount": 1_000},
     },
     "POST /api/v1/pos/shifts/close/": lambda w, u: _shift_to_close(u),
+    "POST /api/v1/pos/sync/": lambda w, u: _pos_sync(w, u),
     "GET /api/v1/pos/shifts/current/": lambda w, u: {"path": "/api/v1/pos/shifts/current/"},
     "POST /api/v1/driver/scan/": lambda w, u: {
         "path": "/api/v1/driver/scan/",

@@ -94,6 +94,7 @@ GET   /api/v1/pos/shifts/current/                         401    403    403    4
 POST  /api/v1/pos/sales/                                 401    403    403    403    403    201    403    403    403
 POST  /api/v1/pos/sales/{pnr}/cancel/                    401    403    403    403    403    200    403    403    403
 GET   /api/v1/pos/catalog/                               401    403    403    403    403    200    403    403    403
+POST  /api/v1/pos/sync/                                  401    403    403    403    403    200    403    403    403
 GET   /api/schema/                                        200    200    200    200    200    200    200    200    200
 GET   /api/docs/                                          200    200    200    200    200    200    200    200    200
 """  # noqa: E501
