@@ -152,8 +152,8 @@ def pnr_charges_equal_ledger() -> list[str]:
 
     The ledger's side: the transactions with reference ("pnr", number); a sale (booking
     charge, cash sale) takes its amount from a wallet or drawer, a refund (booking refund,
-    cash refund) gives it back there, so what was paid is minus the sum of their entries on
-    wallets and drawers. The booking's side: the PNR's total fare (which is also the sum of
+    cash refund) gives it back there (or the company's cash office owes it), so what was
+    paid is minus the sum of their entries on wallets, drawers and cash offices. The booking's side: the PNR's total fare (which is also the sum of
     its passengers' fares) less the refunds of its cancelled passengers.
 
     Two grouped queries (the ledger by reference, the PNRs with their fares and refunds),
@@ -166,7 +166,8 @@ def pnr_charges_equal_ledger() -> list[str]:
         Entry.objects.filter(
             transaction__reference_type=REFERENCE_TYPE,
             transaction__kind__in=[*Transaction.SALE_KINDS, *Transaction.REFUND_KINDS],
-            account__kind__in=Account.BALANCE_KINDS,
+            # A cash refund the company's cash office owes is paid to that account.
+            account__kind__in=[*Account.BALANCE_KINDS, Account.Kind.COMPANY_CASH],
         )
         .values_list("transaction__reference_id", "transaction__kind")
         .annotate(total=Sum("amount"))

@@ -18,7 +18,11 @@ from ttms.accounts.models import User
 from ..exceptions import RefundNotAllowed
 from ..locks import accounts_lock
 from ..models import Account, Entry, IdempotencyRecord, Transaction
-from .accounts import drawer_get_or_create, platform_account_get_or_create
+from .accounts import (
+    company_cash_account_get_or_create,
+    drawer_get_or_create,
+    platform_account_get_or_create,
+)
 from .postings import amount_require, currency_match, transaction_post
 
 Kind = Account.Kind
@@ -54,7 +58,10 @@ def _reference_totals(
     for row in rows:
         is_sale = row["transaction__kind"] == sale_kind
         account_kind, total = row["account__kind"], row["total"]
-        if account_kind == source_kind:
+        if account_kind == source_kind or (
+            # A cash sale refunded by the company's cash office (`cash_office_refund`).
+            account_kind == Kind.COMPANY_CASH and source_kind == Kind.DRAWER and not is_sale
+        ):
             if is_sale:
                 totals.sold -= total
                 totals.source_account_ids.add(row["account_id"])
@@ -278,5 +285,50 @@ def cash_refund(
             currency=currency,
             created_by=created_by or agent,
             idempotency_record=idempotency_record,
+            description=description,
+        )
+
+
+def cash_office_refund(
+    *,
+    reference_type: str,
+    reference_id: str,
+    amount: int,
+    created_by: User | None = None,
+    description: str = "",
+) -> Transaction:
+    """Refund part of what was sold in cash for this reference from the company's cash
+    office, when no agent pays it out at the counter (the operator cancelled the trip,
+    charting dropped the PNR): the office owes the buyer, who collects it at a counter.
+    Never short of cash, unlike a drawer. Locks the drawers that took the sale (bounded
+    wait), as `cash_refund` does. Raises InvalidAmount, RefundNotAllowed or Busy."""
+    amount_require(amount)
+    totals_args = {
+        "reference_type": reference_type,
+        "reference_id": str(reference_id),
+        "sale_kind": TxnKind.CASH_SALE,
+        "refund_kind": TxnKind.CASH_REFUND,
+        "source_kind": Kind.DRAWER,
+    }
+    reference = {"reference_type": reference_type, "reference_id": reference_id}
+    with transaction.atomic():
+        totals = _reference_totals(**totals_args)
+        if not totals.sold or len(totals.revenue_account_ids) != 1:
+            raise RefundNotAllowed(
+                _("Nothing was sold for cash for %(reference_type)s %(reference_id)s.") % reference
+            )
+        revenue = Account.objects.select_related("company").get(
+            pk=next(iter(totals.revenue_account_ids))
+        )
+        office = company_cash_account_get_or_create(company=revenue.company)
+        return _refund_post(
+            kind=TxnKind.CASH_REFUND,
+            totals_args=totals_args,
+            lock_ids=[office.pk, *totals.source_account_ids],
+            payee_id=office.pk,
+            amount=amount,
+            currency=None,
+            created_by=created_by,
+            idempotency_record=None,
             description=description,
         )

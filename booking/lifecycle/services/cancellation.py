@@ -6,7 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.ledger.accounts import drawer_get_or_create
-from payments.ledger.refunds import booking_refund, cash_refund, refund_accounts_lock
+from payments.ledger.refunds import (
+    booking_refund,
+    cash_office_refund,
+    cash_refund,
+    refund_accounts_lock,
+)
 from payments.locks import accounts_lock
 from payments.models import Account, Entry, Transaction
 from ttms.accounts.models import User
@@ -45,22 +50,24 @@ def booking_cancel(
 
     A PNR sold for cash at a counter (it names its buyer) is refunded in cash
     (`payments.ledger.refunds.cash_refund`) from `cash_agent`'s drawer, the agent at the
-    counter handing it back; without one (the operator cancelled the trip, charting) from
-    the drawer of the agent who sold it (`booked_by`). Its buyer is told by SMS. The
-    drawers are locked before the trip class, as a cash sale locks them. A PNR paid from a
-    wallet is refunded to the wallet whatever `cash_agent` says.
+    counter handing it back; without one (the operator cancelled the trip, charting) the
+    company's cash office owes it (`cash_office_refund`), and the buyer, told by SMS,
+    collects it at a counter. The drawers are locked before the trip class, as a cash sale
+    locks them. A PNR paid from a wallet is refunded to the wallet whatever `cash_agent`
+    says.
 
     Raises InvalidCancellation, AlreadyCancelled, CancellationNotAllowed, Busy (and for a
     cash PNR NotAnAgent, InsufficientCash: the drawer holds less than the refund); on an
     error nothing is written.
     """
     now = now or timezone.now()
-    cash_payer = (cash_agent or pnr.booked_by or pnr.user) if _sold_in_cash(pnr) else None
+    in_cash = _sold_in_cash(pnr)
+    cash_payer = cash_agent if in_cash else None
     with transaction.atomic(), lock_timeouts_as_busy():
         bound_lock_waits()
         pnr_lock(pk=pnr.pk)
-        if cash_payer is not None:
-            _cash_drawers_lock(pnr, cash_payer)
+        if in_cash:
+            _cash_drawers_lock(pnr, cash_payer or pnr.booked_by)
         else:
             refund_accounts_lock(reference_type=REFERENCE_TYPE, reference_id=pnr.number)
         trip_class = trip_class_lock(trip_id=pnr.trip_id, class_code=pnr.class_code)
@@ -91,6 +98,15 @@ def booking_cancel(
                 created_by=by,
                 idempotency_record=idempotency_record,
                 description=f"Cancellation of PNR {pnr.number}, in cash",
+            )
+            cancellation.save(update_fields=["transaction"])
+        elif plan.refund and in_cash:
+            cancellation.transaction = cash_office_refund(
+                reference_type=REFERENCE_TYPE,
+                reference_id=pnr.number,
+                amount=plan.refund,
+                created_by=by,
+                description=f"Cancellation of PNR {pnr.number}, owed in cash",
             )
             cancellation.save(update_fields=["transaction"])
         elif plan.refund:

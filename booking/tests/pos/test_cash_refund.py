@@ -138,15 +138,23 @@ def test_refusals(api_client, trip):
     assert Pnr.objects.get(number=wallet_pnr).passengers.filter(status="CAN").count() == 0
 
 
-def test_the_operator_cancelling_the_trip_refunds_cash_from_the_sellers_drawer(api_client, trip):
+def test_the_operator_cancelling_the_trip_leaves_the_cash_refund_owed_by_its_cash_office(
+    api_client, trip
+):
+    """No agent pays it out then: the company's cash office owes the whole fare (never
+    short of cash, as the seller's drawer may be once the shift's takings are handed over),
+    and the buyer collects it at a counter."""
     seller = agent_of(trip.route.company)
     sale = _sold(api_client, trip, seller)
+    taken = drawer_cash(seller, sale["currency"])
     operator = UserFactory(role=Role.COMPANY_ADMIN)
 
     change = trip_status_change(trip=trip, to_status="cancelled", by=operator, reason="Flood")
 
     assert not change.cancel.pending
-    assert drawer_cash(seller, sale["currency"]) == 0  # the whole fare, handed back
+    assert drawer_cash(seller, sale["currency"]) == taken  # the drawer pays nothing
     refund = Transaction.objects.get(kind="cash_refund")
     assert refund.created_by == operator
+    office = refund.entries.get(account__kind="company_cash")
+    assert office.amount == sale["total_fare"]
     assert pnr_charges_equal_ledger() == []
