@@ -23,8 +23,7 @@ from ..models import (
 )
 from ..sales.selectors.pnrs import new_pnr_positions, pnr_get_for_user, pnrs_for_user
 from ..sales.services.create import booking_create
-from ..sales.services.precheck import PassengerIn
-from .serializers import PassengerInputSerializer, PnrOutputSerializer
+from .serializers import PassengerInputSerializer, PnrOutputSerializer, passengers_in
 
 
 class BookingListCreateView(generics.GenericAPIView):
@@ -95,19 +94,7 @@ class BookingListCreateView(generics.GenericAPIView):
             destination_code=values["destination"],
             class_code=values["class_code"],
             quota=values["quota"],
-            passengers=[
-                PassengerIn(
-                    name=p["name"],
-                    age=p["age"],
-                    gender=p["gender"],
-                    berth_preference=p["berth_preference"],
-                    passport_number=p["passport"],
-                    nationality=p["nationality"],
-                    coach=p["coach"],
-                    seat=p["seat"],
-                )
-                for p in values["passengers"]
-            ],
+            passengers=passengers_in(values["passengers"]),
             only_if_all_confirmed=values["only_if_all_confirmed"],
             only_in_one_coach=values["only_in_one_coach"],
             idempotency_record=self.idempotency_record,

@@ -34,9 +34,13 @@ from ..models import BOOKABLE_QUOTA_CHOICES, SEATED_STATUSES, Pnr, Quota
 from ..pos.selectors import Catalog, pos_catalog
 from ..pos.services.sales import pos_cancel_check, pos_sale_create
 from ..sales.selectors.pnrs import new_pnr_positions, passengers_with_positions
-from ..sales.services.precheck import PassengerIn
 from .cancellation import CancellationSerializer, PassengerIdsSerializer
-from .serializers import PassengerInputSerializer, PnrOutputSerializer, _passengers
+from .serializers import (
+    PassengerInputSerializer,
+    PnrOutputSerializer,
+    _passengers,
+    passengers_in,
+)
 
 MAX_CATALOG_HOURS = 48
 
@@ -195,19 +199,7 @@ class PosSaleView(PosView):
             destination_code=values["destination"],
             class_code=values["class_code"],
             quota=values["quota"],
-            passengers=[
-                PassengerIn(
-                    name=p["name"],
-                    age=p["age"],
-                    gender=p["gender"],
-                    berth_preference=p["berth_preference"],
-                    passport_number=p["passport"],
-                    nationality=p["nationality"],
-                    coach=p["coach"],
-                    seat=p["seat"],
-                )
-                for p in values["passengers"]
-            ],
+            passengers=passengers_in(values["passengers"]),
             buyer_name=values["buyer"]["name"],
             buyer_phone=values["buyer"]["phone"],
             idempotency_record=self.idempotency_record,

@@ -18,6 +18,7 @@ from ..models import (
     Pnr,
 )
 from ..sales.selectors.pnrs import pnr_status
+from ..sales.services.precheck import PassengerIn
 
 
 def _placement(p: Passenger) -> rules.Placement | None:
@@ -204,3 +205,20 @@ class PassengerInputSerializer(serializers.Serializer):
             return rules.country_code(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
+
+
+def passengers_in(passengers: list[dict]) -> list[PassengerIn]:
+    """The booking services' passengers from `PassengerInputSerializer`'s validated data."""
+    return [
+        PassengerIn(
+            name=p["name"],
+            age=p["age"],
+            gender=p["gender"],
+            berth_preference=p["berth_preference"],
+            passport_number=p["passport"],
+            nationality=p["nationality"],
+            coach=p["coach"],
+            seat=p["seat"],
+        )
+        for p in passengers
+    ]
