@@ -2,6 +2,6 @@
 route's fare table), PNRs, the lifecycle (charts, cancelling a trip, swapping its vehicle)
 and boarding. Importing the modules registers their admins."""
 
-from . import boarding, fares, inventory, lifecycle, pnrs, pos_shifts
+from . import boarding, fares, inventory, lifecycle, pnrs, pos_devices, pos_shifts
 
-__all__ = ["boarding", "fares", "inventory", "lifecycle", "pnrs", "pos_shifts"]
+__all__ = ["boarding", "fares", "inventory", "lifecycle", "pnrs", "pos_devices", "pos_shifts"]

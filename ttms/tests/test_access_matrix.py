@@ -124,6 +124,8 @@ booking.chart                                             302    302    302    3
 booking.boardingscan                                      302    302    302    302    302    302    200    200    200
 booking.boardingconflict                                  302    302    302    302    302    302    200    200    200
 booking.shift                                             302    302    302    302    302    302    200    200    200
+booking.device                                            302    302    302    302    302    302    200    200    200
+booking.auditcase                                         302    302    302    302    302    302    200    200    200
 payments.account                                          302    302    302    302    302    302    200    200    200
 payments.transaction                                      302    302    302    302    302    302    200    200    200
 payments.entry                                            302    302    302    302    302    302    200    200    200

@@ -18,6 +18,7 @@ from ttms.exceptions import DomainError
 
 from ...exceptions import PosRefused
 from ...models import Device
+from ...models.pos import AuditCase
 from .sales import agent_membership
 
 DEVICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -122,3 +123,29 @@ def device_for_agent(*, device_id: str, agent: User) -> Device:
     if device is None:
         raise PosRefused(gettext("No device of yours is enrolled with this id."))
     return device
+
+
+NOTE_MAX = 2_000
+
+
+def audit_case_resolve(
+    *, case: AuditCase, by: User | None, note: str, now: datetime | None = None
+) -> AuditCase:
+    """Resolve an audit case with `note` (what was found). Resolving a resolved case
+    changes nothing. Audited as `pos.audit_case_resolved`."""
+    note = (note or "").strip()[:NOTE_MAX]
+    if not note:
+        raise InvalidDevice(
+            gettext("Say what was found: the note is kept with the case."),
+            fields={"note": [gettext("This field is required.")]},
+        )
+    with transaction.atomic():
+        case = AuditCase.objects.select_for_update().get(pk=case.pk)
+        if case.resolved_at:
+            return case
+        case.resolved_at = now or timezone.now()
+        case.resolved_by = by
+        case.note = note
+        case.save(update_fields=["resolved_at", "resolved_by", "note"])
+        audit_record(actor=by, action="pos.audit_case_resolved", target=case, data={"note": note})
+    return case

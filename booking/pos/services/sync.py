@@ -296,7 +296,7 @@ def _book(device: Device, record: dict, client_uuid: str, now) -> SyncRecord:
     kept = SyncRecord(
         device=device,
         seq=record["seq"],
-        client_uuid=client_uuid,
+        client_uuid=uuid.UUID(client_uuid),
         hash=record["hash"],
         record=record,
         device_time=device_time,
