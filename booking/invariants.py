@@ -153,8 +153,9 @@ def pnr_charges_equal_ledger() -> list[str]:
     The ledger's side: the transactions with reference ("pnr", number); a sale (booking
     charge, cash sale) takes its amount from a wallet or drawer, a refund (booking refund,
     cash refund) gives it back there (or the company's cash office owes it), so what was
-    paid is minus the sum of their entries on wallets, drawers and cash offices. The booking's side: the PNR's total fare (which is also the sum of
-    its passengers' fares) less the refunds of its cancelled passengers.
+    paid is minus the sum of their entries on wallets, drawers and cash offices. The
+    booking's side: the PNR's total fare (which is also the sum of its passengers' fares)
+    less the refunds of its cancelled passengers.
 
     Two grouped queries (the ledger by reference, the PNRs with their fares and refunds),
     merged here.
