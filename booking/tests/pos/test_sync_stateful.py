@@ -115,12 +115,13 @@ class SyncMachine(RuleBasedStateMachine):
         assert (Pnr.objects.count(), SyncRecord.objects.count()) == before
         assert (
             answer.reason
-            == {
-                "altered": chain.ALTERED,
-                "removed": chain.GAP,
-                "duplicated": chain.DUPLICATED,
-                "reordered": chain.REORDERED,
-                "foreign_key": chain.BAD_SIGNATURE,
+            in {
+                "altered": {chain.ALTERED},
+                "removed": {chain.GAP},
+                "duplicated": {chain.DUPLICATED},
+                # Records 2, 1: the batch starts after a record the server does not hold.
+                "reordered": {chain.REORDERED, chain.GAP},
+                "foreign_key": {chain.BAD_SIGNATURE},
             }[kind]
         )
 
