@@ -14,7 +14,7 @@ from fleet.models import CompanyMembership
 from fleet.selectors import companies_for_user
 from ttms.accounts.models import Role, User
 from ttms.exceptions import DomainError
-from ttms.notifications.rendering import local_time
+from ttms.localtime import local_time
 
 from ..models import Device
 from ..models.pos import AuditCase

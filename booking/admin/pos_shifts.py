@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from fleet.admin_scoping import CompanyListFilter, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
+from ttms.localtime import local_time
 from ttms.money import format_money
-from ttms.notifications.rendering import local_time
 
 from ..models import Shift
 from ..pos import reports

@@ -18,7 +18,7 @@ from fleet.selectors import company_ids_for_user, scope_queryset
 from payments.models import Entry
 from ttms import money
 from ttms.accounts.models import User
-from ttms.notifications.rendering import local_time
+from ttms.localtime import local_time
 
 from ..models import Shift
 

@@ -18,9 +18,7 @@ a deleted PNR) is left out: a message always renders.
 import logging
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from django.apps import apps
 from django.conf import settings
 from django.template import Context, TemplateDoesNotExist
@@ -30,6 +28,7 @@ from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from ttms.localtime import local_time
 from ttms.money import format_money, is_known_currency
 
 from .channels import Rendered
@@ -83,27 +82,6 @@ def _render(topic: str, name: str, context: dict) -> str:
         # Plain text: a name with an apostrophe stays one, not &#x27;.
         return template.template.render(Context(context, autoescape=False)).strip()
     return template.render(context).strip()
-
-
-def local_time(moment: datetime | None, zone: str | None, *, short: bool = False) -> str:
-    """ "Thu 4 Dec, 06:00 CAT (Africa/Kigali)": `moment` in the time zone `zone` (a
-    station's; TTMS_DISPLAY_TIME_ZONE without one), the weekday and month in the active
-    language, the zone named both ways ("Thu 4 Dec, 06:00 CAT" when `short`, for SMS)."""
-    if moment is None:
-        return ""
-    try:
-        tz = ZoneInfo(zone or settings.TTMS_DISPLAY_TIME_ZONE)
-    except (ValueError, KeyError):
-        tz = ZoneInfo("UTC")
-    local = moment.astimezone(tz)
-    language = (translation.get_language() or settings.LANGUAGE_CODE).replace("-", "_")
-    try:
-        text = format_datetime(local, "EEE d MMM, HH:mm", locale=language)
-    except ValueError:  # a language Babel does not know
-        text = format_datetime(local, "EEE d MMM, HH:mm", locale="en")
-    if short:
-        return f"{text} {local.tzname()}"
-    return f"{text} {local.tzname()} ({tz.key})"
 
 
 def _money(amount, currency: str) -> str:

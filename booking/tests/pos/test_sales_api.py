@@ -166,7 +166,8 @@ def test_the_public_status_check_finds_a_cash_pnr_by_the_buyers_phone(api_client
     agent.save(update_fields=["email", "phone"])
     # A name with a space, which no random CSRF token on the page can contain.
     passenger = {"name": "Zebulon Quartermaine", "age": 30, "gender": "M"}
-    number = sell(signed_in(api_client, agent), trip, body={"passengers": [passenger]}).json()["pnr"]
+    sold = sell(signed_in(api_client, agent), trip, body={"passengers": [passenger]})
+    number = sold.json()["pnr"]
 
     found = client.post("/pnr-status/", {"pnr": number, "contact": "+250 788 123 456"})
     assert found.status_code == 200

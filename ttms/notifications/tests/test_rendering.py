@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ttms.accounts.tests.factories import UserFactory
+from ttms.localtime import local_time
 from ttms.notifications.events import EMAIL, IN_APP, SMS
 from ttms.notifications.models import OutboxMessage
-from ttms.notifications.rendering import local_time, render
+from ttms.notifications.rendering import render
 
 pytestmark = pytest.mark.django_db
 
