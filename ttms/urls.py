@@ -23,10 +23,13 @@ urlpatterns = [
     path("notifications/", include("ttms.notifications.urls")),
     # Django's set_language, which also saves a signed-in user's choice.
     path("i18n/setlang/", language_set, name="set_language"),
+    path("", include("fleet.urls")),
     path("", include("payments.urls")),
     path("", include("booking.urls")),
     path("", include("tracking.urls")),
     path("gtfs-rt/", include("tracking.gtfs_rt.urls")),
+    # The dashboards: /admin/ itself is one (before the admin site's own index).
+    path("admin/", include("ttms.backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
