@@ -41,6 +41,12 @@ class PayoutNotAllowed(DomainError):
     default_message = _("The payout is more than the company's unsettled revenue.")
 
 
+class SettlementNotAllowed(DomainError):
+    code = "settlement_not_allowed"
+    status_code = 409
+    default_message = _("This settlement run cannot be made for that period.")
+
+
 class Busy(DomainError):
     """A lock was not granted within the bounded wait: retrying shortly is safe."""
 

@@ -356,3 +356,83 @@ class WebhookEvent(models.Model):
     def key_for(event_id: str) -> str:
         """The event_key of a provider's event id."""
         return hashlib.sha256(event_id.encode()).hexdigest()
+
+
+class SettlementRun(models.Model):
+    """What a company earned over a closed period of its local days, frozen when the run
+    was made, and the payout that paid it.
+
+    Runs of one company never overlap (the service checks it under the revenue account's
+    lock; the database refuses two runs starting the same day). `brought_forward` is what
+    earlier runs left unpaid (negative: the company owed the platform); the payout is the
+    net plus that, never below zero nor above the revenue account's balance, and what it
+    could not pay is carried to the next run.
+    """
+
+    company_path = "company"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="settlement_runs")
+    # Local dates of the company's time zone, both included.
+    period_start = models.DateField()
+    period_end = models.DateField()
+    currency = models.CharField(max_length=3)
+    time_zone = models.CharField(max_length=64)
+    sales = models.BigIntegerField()
+    sales_count = models.PositiveIntegerField()
+    refunds = models.BigIntegerField()
+    refunds_count = models.PositiveIntegerField()
+    commission = models.BigIntegerField()
+    # The company's commission rate when the run was made, in basis points (500 = 5 %).
+    rate_bp = models.PositiveIntegerField()
+    net = models.BigIntegerField()
+    brought_forward = models.BigIntegerField(default=0)
+    payout_amount = models.BigIntegerField(default=0)
+    payout = models.OneToOneField(
+        Transaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="settlement_run",
+    )
+    # One line per local day with money: {"day", "sales", "sales_count", "refunds",
+    # "refunds_count", "commission", "net"}, amounts in minor units.
+    days = models.JSONField(default=list)
+    reference = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start", "company_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "period_start"], name="payments_settlement_run_start_once"
+            ),
+            models.CheckConstraint(
+                name="payments_settlement_run_period_ordered",
+                condition=Q(period_end__gte=models.F("period_start")),
+            ),
+            models.CheckConstraint(
+                name="payments_settlement_run_payout_not_negative",
+                condition=Q(payout_amount__gte=0),
+            ),
+            models.CheckConstraint(
+                name="payments_settlement_run_payout_iff_amount",
+                condition=Q(payout__isnull=True, payout_amount=0)
+                | Q(payout__isnull=False, payout_amount__gt=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def payable(self) -> int:
+        """The net plus what earlier runs left unpaid."""
+        return self.net + self.brought_forward
+
+    @property
+    def carried_forward(self) -> int:
+        """What this run left unpaid (negative: what the company owes), for the next run."""
+        return self.payable - self.payout_amount

@@ -5,12 +5,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from fleet.models import Company
-from ttms import money
+from ttms import localtime, money
 from ttms.accounts.models import User
 
-from ..models import Account, Entry, Transaction
+from ..models import Account, Entry, SettlementRun, Transaction
 
 
 def wallets_for_user(*, user: User) -> QuerySet[Account]:
@@ -103,30 +104,28 @@ def _period_bounds(company: Company, start: date, end: date) -> tuple[datetime, 
     )
 
 
-def settlement_for_company(*, company: Company, start: date, end: date) -> Settlement:
-    """The company's settlement for the days start..end (inclusive, its local time), in
-    the company's currency."""
-    currency = company.currency
-    revenue = Account.objects.filter(
-        kind=Account.Kind.REVENUE, company=company, currency=currency
-    ).first()
-    if revenue is None:
-        return Settlement(company=company, start=start, end=end, currency=currency)
+def _settlement_rows(company: Company, revenue: Account, start: date, end: date, **by):
+    """Sums of the revenue and commission entries of the transactions that touched the
+    company's revenue over start..end, grouped by transaction kind, account kind and the
+    expressions `by`."""
     since, until = _period_bounds(company, start, end)
     transaction_ids = Entry.objects.filter(
         account=revenue,
         transaction__created_at__gte=since,
         transaction__created_at__lt=until,
     ).values("transaction_id")
-    rows = (
+    return (
         Entry.objects.filter(
             transaction_id__in=transaction_ids,
             account__kind__in=[Account.Kind.REVENUE, Account.Kind.COMMISSION],
         )
-        .values("transaction__kind", "account__kind")
+        .values("transaction__kind", "account__kind", **by)
         .annotate(total=Sum("amount"), transactions=Count("transaction_id", distinct=True))
         .order_by()
     )
+
+
+def _settlement_totals(rows) -> dict[str, int]:
     totals = {
         "sales": 0,
         "sales_count": 0,
@@ -156,7 +155,44 @@ def settlement_for_company(*, company: Company, start: date, end: date) -> Settl
             totals["net"] += total
         else:
             totals["commission"] += total
+    return totals
+
+
+def _revenue_account(company: Company) -> Account | None:
+    return Account.objects.filter(
+        kind=Account.Kind.REVENUE, company=company, currency=company.currency
+    ).first()
+
+
+def settlement_for_company(*, company: Company, start: date, end: date) -> Settlement:
+    """The company's settlement for the days start..end (inclusive, its local time), in
+    the company's currency."""
+    currency = company.currency
+    revenue = _revenue_account(company)
+    if revenue is None:
+        return Settlement(company=company, start=start, end=end, currency=currency)
+    totals = _settlement_totals(_settlement_rows(company, revenue, start, end))
     return Settlement(company=company, start=start, end=end, currency=currency, **totals)
+
+
+def settlement_days(*, company: Company, start: date, end: date) -> list[dict]:
+    """The settlement of start..end split by the company's local days, one dict per day
+    with money ({"day": ISO date, "sales", "sales_count", "refunds", "refunds_count",
+    "commission", "net"}), in day order; their sums are `settlement_for_company`'s."""
+    revenue = _revenue_account(company)
+    if revenue is None:
+        return []
+    day = TruncDate("transaction__created_at", tzinfo=ZoneInfo(company.time_zone))
+    by_day: dict[date, list[dict]] = {}
+    for row in _settlement_rows(company, revenue, start, end, day=day):
+        by_day.setdefault(row["day"], []).append(row)
+    lines = []
+    for when in sorted(by_day):
+        totals = _settlement_totals(by_day[when])
+        del totals["payouts"]
+        if any(totals.values()):
+            lines.append({"day": when.isoformat(), **totals})
+    return lines
 
 
 def settlements(*, companies: QuerySet[Company], start: date, end: date) -> list[Settlement]:
@@ -173,3 +209,43 @@ def commission_by_currency(settlements: list[Settlement]) -> list[tuple[str, int
     for settlement in settlements:
         totals[settlement.currency] = totals.get(settlement.currency, 0) + settlement.commission
     return sorted(totals.items())
+
+
+def settlement_runs_unpaid(*, company: Company) -> int:
+    """What the company's settlement runs have left unpaid so far: the sum of their nets
+    less the sum of their payouts (negative: what the company owes the platform)."""
+    totals = SettlementRun.objects.filter(company=company).aggregate(
+        net=Sum("net"), paid=Sum("payout_amount")
+    )
+    return (totals["net"] or 0) - (totals["paid"] or 0)
+
+
+def settlement_run_overlapping(*, company: Company, start: date, end: date) -> SettlementRun | None:
+    """The company's earliest run whose period shares a day with start..end, if any."""
+    return (
+        SettlementRun.objects.filter(company=company, period_start__lte=end, period_end__gte=start)
+        .order_by("period_start")
+        .first()
+    )
+
+
+def settlement_run_default_period(*, company: Company) -> tuple[date, date]:
+    """The period a new run of the company would cover: from the day after its last run
+    (the day of its first sale before any run; yesterday without one) up to yesterday, in
+    the company's local days. The start is after the end when the last run reached
+    yesterday: nothing is left to settle."""
+    yesterday = localtime.today(company.time_zone) - timedelta(days=1)
+    last = SettlementRun.objects.filter(company=company).order_by("-period_end").first()
+    if last is not None:
+        return last.period_end + timedelta(days=1), yesterday
+    first = (
+        Transaction.objects.filter(
+            entries__account__kind=Account.Kind.REVENUE, entries__account__company=company
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return yesterday, yesterday
+    return min(localtime.local(first, company.time_zone).date(), yesterday), yesterday

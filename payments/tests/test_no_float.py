@@ -82,4 +82,10 @@ def test_every_money_field_of_payments_models_is_a_big_integer():
                 assert isinstance(field, models.BigIntegerField), field
                 checked.append(f"{model.__name__}.{field.name}")
 
-    assert checked == ["Account.balance", "Entry.amount", "Payment.amount"]
+    assert checked == [
+        "Account.balance",
+        "Entry.amount",
+        "Payment.amount",
+        "SettlementRun.commission",
+        "SettlementRun.payout_amount",
+    ]
