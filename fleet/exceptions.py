@@ -43,3 +43,20 @@ class Busy(FleetError):
     code = "busy"
     status_code = 503
     default_message = _("Someone else is changing this trip right now; try again in a moment.")
+
+
+class ApplicationDecided(FleetError):
+    """An operator application is approved or declined once."""
+
+    code = "application_decided"
+    status_code = 409
+    default_message = _("This application has already been decided.")
+
+
+class AssignmentConflict(FleetError):
+    """A vehicle or a driver would be on two trips at once (their times, plus the
+    turnaround, overlap): the message names the other trip."""
+
+    code = "assignment_conflict"
+    status_code = 409
+    default_message = _("This vehicle or driver is already on another trip at that time.")

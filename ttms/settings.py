@@ -231,6 +231,9 @@ TTMS_PNR_REFRESH_SECONDS = env.int("TTMS_PNR_REFRESH_SECONDS", default=15)
 # Failed public PNR status checks (PNR + email or phone) per client address before a 429.
 TTMS_PNR_LOOKUP_FAILURE_LIMIT = env.int("TTMS_PNR_LOOKUP_FAILURE_LIMIT", default=10)
 TTMS_PNR_LOOKUP_FAILURE_WINDOW = env.int("TTMS_PNR_LOOKUP_FAILURE_WINDOW", default=15 * 60)
+# "Operate with us" applications accepted from one client address per window (seconds).
+TTMS_APPLICATION_LIMIT = env.int("TTMS_APPLICATION_LIMIT", default=3)
+TTMS_APPLICATION_WINDOW = env.int("TTMS_APPLICATION_WINDOW", default=3600)
 
 # --- API (DRF, Simple JWT, the OpenAPI schema: ttms/settings_api.py) ----------------------
 
@@ -292,6 +295,8 @@ WHITENOISE_USE_FINDERS = not env.bool("TTMS_STATIC_MANIFEST", default=False)
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="TTMS <no-reply@ttms.localhost>")
+# Days an operator staff invitation link stays valid (docs/onboarding.md).
+TTMS_INVITE_TIMEOUT_DAYS = env.int("TTMS_INVITE_TIMEOUT_DAYS", default=7)
 
 # --- Notifications (docs/notifications.md) -------------------------------------------------
 
@@ -320,6 +325,12 @@ TTMS_NOTIFY_STALE_MINUTES = env.int("TTMS_NOTIFY_STALE_MINUTES", default=15)
 TTMS_REMINDER_HOURS = env.int("TTMS_REMINDER_HOURS", default=24)
 TTMS_DELAY_NOTIFY_MINUTES = env.int("TTMS_DELAY_NOTIFY_MINUTES", default=15)
 TTMS_UNASSIGNED_ALERT_HOURS = env.int("TTMS_UNASSIGNED_ALERT_HOURS", default=12)
+# A vehicle or a driver is never on two trips less than TTMS_TURNAROUND_MINUTES apart (from
+# one's arrival to the other's departure). The clock marks trips departed once their
+# departure time has passed, and arrived TTMS_ARRIVED_GRACE_MINUTES after their arrival time,
+# unless tracking has moved them already.
+TTMS_TURNAROUND_MINUTES = env.int("TTMS_TURNAROUND_MINUTES", default=20)
+TTMS_ARRIVED_GRACE_MINUTES = env.int("TTMS_ARRIVED_GRACE_MINUTES", default=30)
 
 # --- Security -----------------------------------------------------------------------------
 
@@ -364,6 +375,14 @@ TTMS_GEOFENCE_DWELL_SECONDS = env.float("TTMS_GEOFENCE_DWELL_SECONDS", default=2
 # `make run` also starts `manage.py simulate_trips` (simulated vehicles on the running trips)
 # when on; off by default, so that tests and CI never start it.
 TTMS_SIMULATOR = env.bool("TTMS_SIMULATOR", default=False)
+
+# The passenger assistant's optional language model (docs/assistant.md): the base URL of an
+# OpenAI-compatible API (empty: none, the offline parser alone), its model, key, and how long
+# an answer may take (seconds) before the offline parser answers instead.
+TTMS_LLM_URL = env.str("TTMS_LLM_URL", default="")
+TTMS_LLM_MODEL = env.str("TTMS_LLM_MODEL", default="")
+TTMS_LLM_API_KEY = env.str("TTMS_LLM_API_KEY", default="")
+TTMS_LLM_TIMEOUT = env.float("TTMS_LLM_TIMEOUT", default=4)
 
 # Map tiles of the live map and running-status pages (Leaflet's {z}/{x}/{y} template, {s} for
 # a subdomain); empty draws the route, stops and vehicle on a plain background. Its host is

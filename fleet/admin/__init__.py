@@ -2,6 +2,6 @@
 (fleet.admin_scoping), state changes through fleet.services. Importing the package registers
 every module's admins."""
 
-from . import companies, routes, stations, trips, vehicles
+from . import companies, onboarding, routes, stations, trips, vehicles
 
-__all__ = ["companies", "routes", "stations", "trips", "vehicles"]
+__all__ = ["companies", "onboarding", "routes", "stations", "trips", "vehicles"]

@@ -1,7 +1,9 @@
 """Companies and their staff in the admin."""
 
-from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from ttms.accounts.models import Role
@@ -9,44 +11,38 @@ from ttms.audit.admin import AuditHistoryMixin
 from ttms.audit.admin_saves import AuditSavesMixin
 
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin
-from ..models import BOOKABLE_QUOTA_CHOICES, Company, CompanyMembership
-from ..services import company_save
-
-
-class CompanyForm(forms.ModelForm):
-    quotas = forms.TypedMultipleChoiceField(
-        choices=BOOKABLE_QUOTA_CHOICES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_(
-            "The quotas sold; GENERAL is always among them. None ticked: the kind's "
-            "default (rail: all five; bus: General only)."
-        ),
-    )
-
-    class Meta:
-        model = Company
-        fields = ["quotas"]  # the admin's fieldsets name the rest
+from ..models import Company, CompanyMembership
+from ..refund_policies import percent_text
+from ..services import company_save, operator_invite
+from .forms import CompanyInviteForm, CompanySettingsForm
 
 
 @admin.register(Company)
 class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
+    """A platform admin adds an operator by inviting it (`operator_invite`); its company
+    admins edit its settings through `CompanySettingsForm`."""
+
     # Company settings (commission, refunds, quotas) belong to its company admins only.
     editor_roles = frozenset({Role.COMPANY_ADMIN})
-    form = CompanyForm
+    form = CompanySettingsForm
+    add_form = CompanyInviteForm
     list_display = [
         "name",
         "slug",
         "kind",
         "currency",
         "time_zone",
-        "commission_bp",
+        "commission_percent",
         "refund_policy",
         "is_active",
     ]
     list_filter = ["kind", "currency", "is_active"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "fares"]
+    add_fieldsets = [
+        (None, {"fields": ["name", "kind", "currency", "time_zone", "commission_percent"]}),
+        (_("First administrator"), {"fields": ["admin_name", "admin_email"]}),
+    ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "currency", "time_zone", "is_active"]}),
         (
@@ -56,27 +52,57 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
                     "quotas",
                     "rac",
                     "charting",
+                    ("charting_offset_hours", "charting_offset_mins"),
                     "booking_horizon_days",
                     "max_passengers",
                     "quota_distribution",
-                    "charting_offset_minutes",
                     "swap_upgrades",
                     "positions_public",
                 ]
             },
         ),
-        (_("Money"), {"fields": ["commission_bp", "refund_policy", "refund_tiers"]}),
+        (
+            _("Money"),
+            {"fields": ["commission_percent", "fares", "refund_policy", "refund_tiers"]},
+        ),
         (None, {"fields": ["created_at"]}),
     ]
 
+    @admin.display(description=_("commission"), ordering="commission_bp")
+    def commission_percent(self, company: Company) -> str:
+        return percent_text(company.commission_bp)
+
+    @admin.display(description=_("fares"))
+    def fares(self, company: Company) -> str:
+        links = []
+        for url_name, label, query in (
+            ("admin:booking_farerule_changelist", _("Fares: edit"), f"?company={company.pk}"),
+            ("admin:booking_stagefare_routes", _("Stage fares by route"), ""),
+        ):
+            try:
+                links.append((reverse(url_name) + query, label))
+            except NoReverseMatch:  # booking's admin not installed
+                continue
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) or "-"
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None:
-            # Its fares, wallets and revenue are in this currency: set once, when created.
-            fields.append("currency")
-        if obj is not None and not self._scope(request).is_platform:
+        if obj is None:
+            return []
+        fields = [*super().get_readonly_fields(request, obj), "currency"]
+        # Its fares, wallets and revenue are in its currency: set once, when invited.
+        if not self._scope(request).is_platform:
             # The platform's share and the identity of a company are the platform's to set.
-            fields += ["slug", "kind", "commission_bp", "is_active"]
+            fields += ["slug", "kind", "commission_percent", "is_active"]
         return fields
 
     def has_add_permission(self, request):
@@ -86,7 +112,31 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         return self._is_staff(request) and self._scope(request).is_platform
 
     def save_model(self, request, obj, form, change):
-        company_save(company=obj, by=request.user)
+        if change:
+            company_save(company=obj, by=request.user)
+            return
+        data = form.cleaned_data
+        try:
+            company, _user = operator_invite(
+                name=data["name"],
+                kind=data["kind"],
+                currency=data["currency"],
+                time_zone=data["time_zone"],
+                commission_percent=data["commission_percent"],
+                admin_email=data["admin_email"],
+                admin_name=data["admin_name"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            # The form checked these; only a race (the email taken meanwhile) lands here.
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+        # The admin redirects to, and logs, the row it was handed: make it the new company.
+        obj.__dict__.update(company.__dict__)
+        self.message_user(
+            request,
+            _("Invitation sent to %(email)s.") % {"email": data["admin_email"]},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(CompanyMembership)

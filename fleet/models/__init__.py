@@ -12,6 +12,7 @@ from .companies import (
     validate_currency,
     validate_time_zone,
 )
+from .onboarding import OperatorApplication
 from .routes import (
     ALL_DAYS,
     Route,
@@ -36,6 +37,7 @@ __all__ = [
     "Coach",
     "Company",
     "CompanyMembership",
+    "OperatorApplication",
     "OperatorRules",
     "Quota",
     "Route",

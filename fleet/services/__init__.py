@@ -9,6 +9,13 @@ services check the rules of the domain.
 
 from .companies import COMPANY_AUDITED_FIELDS, company_save, membership_set
 from .generation import GenerationReport, departure_at, route_runs_on, trips_generate
+from .onboarding import (
+    commission_bp_from_percent,
+    operator_application_approve,
+    operator_application_decline,
+    operator_application_submit,
+    operator_invite,
+)
 from .routes import route_check_editable, route_create, route_stops_validate
 from .stations import station_upsert
 from .trips import (
@@ -45,9 +52,14 @@ __all__ = [
     "VEHICLE_SWAP_NEEDED",
     "GenerationReport",
     "coach_build_seats",
+    "commission_bp_from_percent",
     "company_save",
     "departure_at",
     "membership_set",
+    "operator_application_approve",
+    "operator_application_decline",
+    "operator_application_submit",
+    "operator_invite",
     "route_check_editable",
     "route_create",
     "route_runs_on",

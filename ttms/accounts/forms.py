@@ -120,3 +120,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         language = context["user"].language or translation.get_language()
         with translation.override(language):
             super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
+
+class InvitationPasswordForm(auth_forms.SetPasswordForm):
+    """The first password of an invited account (nothing to tell: there was none before)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = _plain_password_help()

@@ -18,6 +18,7 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password-reset-complete",
     ),
+    path("invite/<uidb64>/<token>/", views.InvitationAcceptView.as_view(), name="invite"),
     path(
         "password/reset/<uidb64>/<token>/",
         views.PasswordResetConfirmView.as_view(),

@@ -17,6 +17,7 @@ from ttms.http import safe_next
 from ttms.languages import user_language_activate
 
 from .forms import (
+    InvitationPasswordForm,
     PasswordChangeForm,
     PasswordResetForm,
     ProfileForm,
@@ -24,6 +25,7 @@ from .forms import (
     SignInForm,
     SignUpForm,
 )
+from .invitations import invitation_token
 from .models import Role
 from .services import user_create, user_language_set, user_update
 from .throttling import LoginAttempts
@@ -185,3 +187,21 @@ class PasswordResetConfirmView(_InvalidFormIs400, auth_views.PasswordResetConfir
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+class InvitationAcceptView(_InvalidFormIs400, auth_views.PasswordResetConfirmView):
+    """An invited staff member chooses a first password through the emailed one-time link
+    (`ttms.accounts.invitations`), is signed in and lands on the admin site. A link used,
+    expired, altered or made for a password reset shows "not valid"."""
+
+    form_class = InvitationPasswordForm
+    token_generator = invitation_token
+    template_name = "accounts/invite_accept.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("admin:index")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Welcome: your password is set."))
+        return response
