@@ -21,7 +21,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fleet.admin_scoping import ReadOnlyInlineMixin, ReadOnlyScopedAdmin
+from fleet.admin_display import LocalDayFilter, in_zone
+from fleet.admin_scoping import CompanyListFilter, ReadOnlyInlineMixin, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
 from ttms import money
 
@@ -58,6 +59,45 @@ def _money(amount: int, currency: str) -> str:
     return money.format_money(amount, currency)
 
 
+# Ledger rows happen in their company's zone; rows of the platform's own accounts (wallets,
+# commission, clearing) have no operator, hence UTC, named so.
+LEDGER_TIME_HEADER = gettext_lazy("when (company's local time; UTC for platform accounts)")
+
+
+def _company_zone_of_transaction():
+    """The time zone of the first company a transaction's entries touch (none for a
+    transaction between platform accounts only), as a subquery to annotate with."""
+    return Subquery(
+        Entry.objects.filter(transaction=OuterRef("pk"), account__company__isnull=False)
+        .order_by("pk")
+        .values("account__company__time_zone")[:1]
+    )
+
+
+class AccountCreatedDayFilter(LocalDayFilter):
+    title = gettext_lazy("opened on (company's local time; UTC for platform accounts)")
+    parameter_name = "opened_day"
+    moment_field = "created_at"
+    zone_field = "company__time_zone"
+
+
+class TransactionDayFilter(LocalDayFilter):
+    """The day of a transaction, in the zone of a company whose account it touches (UTC
+    when it touches platform accounts only)."""
+
+    title = gettext_lazy("day (company's local time; UTC for platform accounts)")
+    parameter_name = "day"
+    moment_field = "created_at"
+    zone_field = "entries__account__company__time_zone"
+
+
+class EntryDayFilter(LocalDayFilter):
+    title = gettext_lazy("day (company's local time; UTC for platform accounts)")
+    parameter_name = "day"
+    moment_field = "transaction__created_at"
+    zone_field = "account__company__time_zone"
+
+
 class EntryInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Entry
     fields = ["account", "amount", "amount_display"]
@@ -70,24 +110,24 @@ class EntryInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(LedgerReadOnlyAdmin):
-    list_display = ["id", "kind", "owner", "currency", "balance_display", "created_at"]
-    list_filter = ["kind", "currency"]
+    list_display = ["id", "kind", "owner", "currency", "balance_display", "created_local"]
+    list_filter = ["kind", "currency", CompanyListFilter, AccountCreatedDayFilter]
     list_select_related = ["user", "company"]
-    search_fields = ["user__email", "company__name"]
-    readonly_fields = [
-        "kind",
-        "currency",
-        "user",
-        "company",
-        "balance",
-        "entries_total",
-        "created_at",
-    ]
+    search_fields = ["user__email", "user__full_name", "user__phone", "company__name"]
+    search_help_text = gettext_lazy("The holder's email, name or phone, or the company's name.")
+    # One balance, as money in the account's currency: the stored `balance` column is zero
+    # for insert-only accounts and would read as a second, contradictory figure.
+    fields = ["kind", "currency", "user", "company", "balance_display", "created_local"]
+    readonly_fields = fields
     change_list_template = "admin/payments/account/change_list.html"
 
     @admin.display(description=gettext_lazy("owner"))
     def owner(self, account: Account) -> str:
-        return str(account.user or account.company or "platform")
+        return str(account.user or account.company or _("platform"))
+
+    @admin.display(description=LEDGER_TIME_HEADER, ordering="created_at")
+    def created_local(self, account: Account) -> str:
+        return in_zone(account.created_at, account.company.time_zone if account.company else None)
 
     def get_queryset(self, request):
         entries_total = (
@@ -113,11 +153,6 @@ class AccountAdmin(LedgerReadOnlyAdmin):
         if total is None:
             total = selectors.account_entries_sum(account=account)
         return _money(total * account.normal_sign, account.currency)
-
-    @admin.display(description=gettext_lazy("sum of entries, from the account's side"))
-    def entries_total(self, account: Account) -> str:
-        total = selectors.account_entries_sum(account=account) * account.normal_sign
-        return _money(total, account.currency)
 
     def get_urls(self):
         return [
@@ -223,13 +258,15 @@ class TransactionAdmin(LedgerReadOnlyAdmin):
         "reference_id",
         "currency",
         "created_by",
-        "created_at",
+        "created_local",
     ]
-    list_filter = ["kind", "currency", "created_at"]
+    list_filter = ["kind", "currency", TransactionDayFilter, CompanyListFilter]
     list_select_related = ["created_by"]
-    search_fields = ["reference_id", "description"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
+    search_fields = ["reference_id", "description", "created_by__email"]
+    search_help_text = gettext_lazy(
+        "The reference (a PNR number, a payment id), the description, or who made it."
+    )
+    fields = [
         "kind",
         "currency",
         "reference_type",
@@ -237,22 +274,49 @@ class TransactionAdmin(LedgerReadOnlyAdmin):
         "description",
         "created_by",
         "idempotency_record",
-        "created_at",
+        "created_local",
     ]
+    readonly_fields = fields
     inlines = [EntryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(company_zone=_company_zone_of_transaction())
+
+    @admin.display(description=LEDGER_TIME_HEADER, ordering="created_at")
+    def created_local(self, transaction: Transaction) -> str:
+        return in_zone(transaction.created_at, transaction.company_zone)
 
 
 @admin.register(Entry)
 class EntryAdmin(LedgerReadOnlyAdmin):
-    list_display = ["id", "transaction", "account", "amount_display"]
-    list_filter = ["account__kind", "transaction__kind"]
+    list_display = ["id", "transaction", "account", "amount_display", "when"]
+    list_filter = ["account__kind", "transaction__kind", EntryDayFilter, CompanyListFilter]
     list_select_related = ["transaction", "account", "account__user", "account__company"]
-    search_fields = ["transaction__reference_id"]
-    readonly_fields = ["transaction", "account", "amount"]
+    search_fields = ["transaction__reference_id", "account__user__email"]
+    search_help_text = gettext_lazy("The transaction's reference, or the account holder's email.")
+    fields = ["transaction", "account", "amount_display", "when"]
+    readonly_fields = fields
+
+    @admin.display(description=LEDGER_TIME_HEADER, ordering="transaction__created_at")
+    def when(self, entry: Entry) -> str:
+        company = entry.account.company
+        return in_zone(entry.transaction.created_at, company.time_zone if company else None)
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_display(self, entry: Entry) -> str:
         return f"{'+' if entry.amount > 0 else ''}{_money(entry.amount, entry.account.currency)}"
+
+
+def _utc_column(field: str, label):
+    """A column of `field` in UTC, named so: payments, provider webhooks and idempotency
+    records belong to the platform, which keeps its own clock in UTC."""
+
+    @admin.display(description=label, ordering=field)
+    def column(self, obj) -> str:
+        moment = getattr(obj, field)
+        return in_zone(moment, None) if moment else "—"
+
+    return column
 
 
 @admin.register(Payment)
@@ -261,30 +325,57 @@ class PaymentAdmin(LedgerReadOnlyAdmin):
         "id",
         "user",
         "provider",
-        "amount",
-        "currency",
+        "amount_display",
         "status",
-        "created_at",
-        "completed_at",
+        "created_utc",
+        "completed_utc",
     ]
-    list_filter = ["provider", "status"]
+    list_filter = ["provider", "status", "currency"]
     list_select_related = ["user"]
     search_fields = ["id", "user__email", "provider_reference"]
-    readonly_fields = [f.name for f in Payment._meta.fields]
+    readonly_fields = [
+        *(f.name for f in Payment._meta.fields if f.name not in ("created_at", "completed_at")),
+        "amount_display",
+        "created_utc",
+        "completed_utc",
+    ]
+
+    created_utc = _utc_column("created_at", gettext_lazy("created (UTC)"))
+    completed_utc = _utc_column("completed_at", gettext_lazy("completed (UTC)"))
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_display(self, payment: Payment) -> str:
+        return _money(payment.amount, payment.currency)
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(LedgerReadOnlyAdmin):
-    list_display = ["event_id", "provider", "event_type", "outcome", "payment", "received_at"]
+    list_display = ["event_id", "provider", "event_type", "outcome", "payment", "received_utc"]
     list_filter = ["provider", "outcome"]
     search_fields = ["event_id"]
-    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+    readonly_fields = [
+        *(f.name for f in WebhookEvent._meta.fields if f.name != "received_at"),
+        "received_utc",
+    ]
+
+    received_utc = _utc_column("received_at", gettext_lazy("received (UTC)"))
 
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(LedgerReadOnlyAdmin):
-    list_display = ["key", "scope", "user", "response_status", "created_at", "expires_at"]
+    list_display = ["key", "scope", "user", "response_status", "created_utc", "expires_utc"]
     list_filter = ["scope", "response_status"]
     list_select_related = ["user"]
     search_fields = ["key", "user__email"]
-    readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
+    readonly_fields = [
+        *(
+            f.name
+            for f in IdempotencyRecord._meta.fields
+            if f.name not in ("created_at", "expires_at")
+        ),
+        "created_utc",
+        "expires_utc",
+    ]
+
+    created_utc = _utc_column("created_at", gettext_lazy("created (UTC)"))
+    expires_utc = _utc_column("expires_at", gettext_lazy("expires (UTC)"))

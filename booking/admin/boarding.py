@@ -10,12 +10,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fleet.admin_display import LocalDayFilter
 from fleet.admin_scoping import (
     CompanyListFilter,
     ReadOnlyScopedAdmin,
 )
 from fleet.models import Trip
 from fleet.selectors import scope_queryset
+from ttms.localtime import local_datetime
 
 from ..boarding.selectors import boarding_sheet, scan_line_of
 from ..models import (
@@ -28,6 +30,24 @@ from ..models import (
 TRIP_FILTER_CHOICES = 30
 
 
+class ScanDayFilter(LocalDayFilter):
+    title = gettext_lazy("scanned on (operator's local time)")
+    parameter_name = "scanned_day"
+    moment_field = "scanned_at"
+    zone_field = "trip__route__company__time_zone"
+
+
+class ConflictDayFilter(LocalDayFilter):
+    title = gettext_lazy("found on (operator's local time)")
+    parameter_name = "found_day"
+    moment_field = "created_at"
+    zone_field = "trip__route__company__time_zone"
+
+
+def _company_time(moment, trip) -> str:
+    return local_datetime(moment, trip.route.company.time_zone) if moment else "—"
+
+
 class TripListFilter(admin.SimpleListFilter):
     """ "By trip": the latest trips that have rows in this list and that the user may see."""
 
@@ -38,7 +58,7 @@ class TripListFilter(admin.SimpleListFilter):
         rows = model_admin.get_queryset(request).order_by().values("trip_id")
         trips = (
             Trip.objects.filter(pk__in=rows)
-            .select_related("route")
+            .select_related("route__company")
             .order_by("-departure_at", "-pk")[:TRIP_FILTER_CHOICES]
         )
         return [(str(trip.pk), str(trip)) for trip in trips]
@@ -65,7 +85,7 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
     conflicts, laid out for paper."""
 
     list_display = [
-        "scanned_at",
+        "scanned_local",
         "trip",
         "pnr",
         "passenger_name",
@@ -76,18 +96,17 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
         "station",
         "trip_boarding",
     ]
-    list_filter = [CompanyListFilter, TripListFilter, "result", "offline"]
-    list_select_related = ["trip__route", "passenger__pnr", "scanned_by", "station"]
+    list_filter = [CompanyListFilter, TripListFilter, ScanDayFilter, "result", "offline"]
+    list_select_related = ["trip__route__company", "passenger__pnr", "scanned_by", "station"]
     search_fields = ["passenger__pnr__number"]
     search_help_text = gettext_lazy("Search by PNR.")
-    date_hierarchy = "scanned_at"
     fields = [
         "trip",
         "passenger",
         "result",
         "reason",
-        "scanned_at",
-        "received_at",
+        "scanned_local",
+        "received_local",
         "scanned_by",
         "station",
         "device",
@@ -97,6 +116,16 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
         "payload_digest",
     ]
     readonly_fields = fields
+
+    @admin.display(
+        description=gettext_lazy("scanned (operator's local time)"), ordering="scanned_at"
+    )
+    def scanned_local(self, scan: BoardingScan) -> str:
+        return _company_time(scan.scanned_at, scan.trip)
+
+    @admin.display(description=gettext_lazy("received (operator's local time)"))
+    def received_local(self, scan: BoardingScan) -> str:
+        return _company_time(scan.received_at, scan.trip)
 
     @admin.display(description=gettext_lazy("PNR"), ordering="passenger__pnr__number")
     def pnr(self, scan: BoardingScan) -> str:
@@ -126,7 +155,9 @@ class BoardingScanAdmin(ReadOnlyScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         trip = (
-            scope_queryset(Trip.objects.select_related("route"), self._scope(request).visible)
+            scope_queryset(
+                Trip.objects.select_related("route__company"), self._scope(request).visible
+            )
             .filter(pk=trip_id)
             .first()
         )
@@ -150,7 +181,7 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
     passenger, the later one is listed here for the company to look into."""
 
     list_display = [
-        "created_at",
+        "created_local",
         "trip",
         "pnr",
         "passenger_name",
@@ -158,9 +189,9 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
         "loser_scan",
         "trip_boarding",
     ]
-    list_filter = [CompanyListFilter, TripListFilter, "created_at"]
+    list_filter = [CompanyListFilter, TripListFilter, ConflictDayFilter]
     list_select_related = [
-        "trip__route",
+        "trip__route__company",
         "passenger__pnr__origin",
         "winner__scanned_by",
         "winner__station",
@@ -169,8 +200,12 @@ class BoardingConflictAdmin(ReadOnlyScopedAdmin):
     ]
     search_fields = ["passenger__pnr__number"]
     search_help_text = gettext_lazy("Search by PNR.")
-    fields = ["trip", "passenger", "winner", "loser", "created_at"]
+    fields = ["trip", "passenger", "winner", "loser", "created_local"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("found (operator's local time)"), ordering="created_at")
+    def created_local(self, conflict: BoardingConflict) -> str:
+        return _company_time(conflict.created_at, conflict.trip)
 
     @admin.display(description=gettext_lazy("PNR"), ordering="passenger__pnr__number")
     def pnr(self, conflict: BoardingConflict) -> str:

@@ -5,12 +5,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fleet.admin_display import TripDayFilter
 from fleet.admin_scoping import (
     CompanyListFilter,
     CompanyScopedAdmin,
     ReadOnlyScopedAdmin,
 )
 from ttms.exceptions import DomainError
+from ttms.localtime import local_datetime
 
 from ..lifecycle.services.charting import chart_prepare
 from ..models import (
@@ -40,15 +42,27 @@ class FareRuleAdmin(CompanyScopedAdmin):
             fare_rule_delete(fare_rule=fare_rule, by=request.user)
 
 
+class TripClassDayFilter(TripDayFilter):
+    day_field = "trip__service_date"
+    zone_field = "trip__route__company__time_zone"
+
+
 @admin.register(TripClass)
 class TripClassAdmin(ReadOnlyScopedAdmin):
     """A trip's classes with inventory (created on their first booking)."""
 
-    list_display = ["trip", "class_code", "seats", "charted", "created_at"]
-    list_filter = [CompanyListFilter, "class_code"]
-    list_select_related = ["trip__route", "trip__chart"]
-    readonly_fields = ["trip", "class_code", "seats", "created_at"]
+    list_display = ["trip", "class_code", "seats", "charted"]
+    list_filter = [TripClassDayFilter, CompanyListFilter, "class_code"]
+    list_select_related = ["trip__route__company", "trip__chart"]
+    search_fields = ["trip__route__number", "trip__route__name"]
+    search_help_text = gettext_lazy("The trip's number or name.")
+    fields = ["trip", "class_code", "seats", "created_local"]
+    readonly_fields = fields
     actions = ["prepare_charts"]
+
+    @admin.display(description=gettext_lazy("first booked (operator's local time)"))
+    def created_local(self, trip_class: TripClass) -> str:
+        return local_datetime(trip_class.created_at, trip_class.trip.route.company.time_zone)
 
     @admin.display(description=gettext_lazy("charted"), boolean=True)
     def charted(self, trip_class: TripClass) -> bool:

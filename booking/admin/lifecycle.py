@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fleet.admin.trips import TripAdmin as FleetTripAdmin
+from fleet.admin_display import TripDayFilter
 from fleet.admin_scoping import (
     CompanyListFilter,
     ReadOnlyScopedAdmin,
 )
 from fleet.models import RouteStop, Trip, TripStatus, Vehicle
 from ttms.exceptions import DomainError
+from ttms.localtime import local_datetime
 from ttms.money import format_money
 
 from ..lifecycle.services.swap import vehicle_swap
@@ -30,18 +32,32 @@ from ..models import (
 )
 
 
+class ChartDayFilter(TripDayFilter):
+    """Charts by their trip's day of the timetable."""
+
+    day_field = "trip__service_date"
+    zone_field = "trip__route__company__time_zone"
+
+
 @admin.register(Chart)
 class ChartAdmin(ReadOnlyScopedAdmin):
     """A trip's chart as prepared (frozen): its summary here, its passengers on the change
     page and on a printable page (`print/`), coach by coach, berth by berth."""
 
-    list_display = ["trip", "prepared_at", "prepared_by", "passengers", "print_link"]
-    list_filter = [CompanyListFilter, "prepared_at"]
+    list_display = ["trip", "prepared_local", "prepared_by", "passengers", "print_link"]
+    list_filter = [ChartDayFilter, CompanyListFilter]
     list_select_related = ["trip__route__company", "prepared_by"]
     search_fields = ["trip__route__number", "trip__route__name"]
-    date_hierarchy = "prepared_at"
-    fields = ["trip", "prepared_at", "prepared_by", "summary_display"]
+    search_help_text = gettext_lazy("The trip's number or name.")
+    fields = ["trip", "prepared_local", "prepared_by", "summary_display"]
     readonly_fields = fields
+
+    @admin.display(
+        description=gettext_lazy("prepared (operator's local time)"), ordering="prepared_at"
+    )
+    def prepared_local(self, chart: Chart) -> str:
+        return local_datetime(chart.prepared_at, chart.trip.route.company.time_zone)
+
     change_form_template = "admin/booking/chart/change_form.html"
 
     @admin.display(description=gettext_lazy("passengers"))
@@ -118,9 +134,7 @@ def chart_sheet(chart: Chart) -> dict:
         .select_related("station")
         .first()
     )
-    zone = first.station.tzinfo if first else None
-    departure = trip.departure_at.astimezone(zone)
-    prepared = chart.prepared_at.astimezone(zone)
+    zone_name = first.station.time_zone if first else trip.route.company.time_zone
     seated = [row for row in chart.rows if row["coach"]]
     coaches = [
         {"coach": coach, "class": rows[0]["class"], "rows": rows}
@@ -130,8 +144,8 @@ def chart_sheet(chart: Chart) -> dict:
     return {
         "trip_number": trip.route.number,
         "trip_name": trip.route.name,
-        "departure": f"{departure:%d %b %Y %H:%M} {departure.tzname()}",
-        "prepared": f"{prepared:%d %b %Y %H:%M} {prepared.tzname()}",
+        "departure": local_datetime(trip.departure_at, zone_name),
+        "prepared": local_datetime(chart.prepared_at, zone_name),
         "origin": first.station.name if first else "",
         "coaches": coaches,
         "waitlisted": [row for row in chart.rows if not row["coach"]],

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from fleet.admin_display import LocalDayFilter
 from fleet.admin_scoping import (
     CompanyListFilter,
     CompanyScopedInline,
@@ -10,6 +11,7 @@ from fleet.admin_scoping import (
     ReadOnlyScopedAdmin,
 )
 from ttms.audit.admin import AuditHistoryMixin
+from ttms.localtime import local_datetime
 from ttms.money import format_money
 
 from ..models import (
@@ -36,6 +38,24 @@ class PassengerInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInl
     readonly_fields = fields
 
 
+class JourneyDayFilter(LocalDayFilter):
+    """The day the journey starts, in the boarding station's zone."""
+
+    title = gettext_lazy("journey day (boarding stop's local time)")
+    parameter_name = "journey_day"
+    moment_field = "departure_at"
+    zone_field = "origin__time_zone"
+
+
+class BookedDayFilter(LocalDayFilter):
+    """The day the PNR was booked, in its operator's zone."""
+
+    title = gettext_lazy("booked on (operator's local time)")
+    parameter_name = "booked_day"
+    moment_field = "created_at"
+    zone_field = "trip__route__company__time_zone"
+
+
 @admin.register(Pnr)
 class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
     list_display = [
@@ -46,16 +66,17 @@ class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
         "quota",
         "origin",
         "destination",
+        "departure_local",
         "status",
         "total",
-        "created_at",
+        "booked_local",
     ]
-    list_filter = [CompanyListFilter, "class_code", "quota", "created_at"]
-    list_select_related = ["user", "trip__route", "origin", "destination"]
-    search_fields = ["number", "user__email", "passengers__name"]
-    date_hierarchy = "created_at"
+    list_filter = [JourneyDayFilter, BookedDayFilter, CompanyListFilter, "class_code", "quota"]
+    list_select_related = ["user", "trip__route__company", "origin", "destination"]
+    search_fields = ["number", "user__email", "user__phone", "passengers__name"]
+    search_help_text = gettext_lazy("PNR number, the buyer's email or phone, a passenger's name.")
     inlines = [PassengerInline]
-    readonly_fields = [
+    fields = [
         "number",
         "user",
         "booked_by",
@@ -67,17 +88,32 @@ class PnrAdmin(AuditHistoryMixin, ReadOnlyScopedAdmin):
         "destination",
         "origin_sequence",
         "destination_sequence",
-        "departure_at",
-        "arrival_at",
+        "departure_local",
+        "arrival_local",
         "distance_km",
-        "total_fare",
-        "currency",
-        "created_at",
+        "total",
+        "booked_local",
     ]
-    exclude = ["legs_low", "legs_high"]
+    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("passengers")
+
+    @admin.display(
+        description=gettext_lazy("departs (boarding stop's local time)"), ordering="departure_at"
+    )
+    def departure_local(self, pnr: Pnr) -> str:
+        return local_datetime(pnr.departure_at, pnr.origin.time_zone)
+
+    @admin.display(description=gettext_lazy("arrives (alighting stop's local time)"))
+    def arrival_local(self, pnr: Pnr) -> str:
+        return local_datetime(pnr.arrival_at, pnr.destination.time_zone)
+
+    @admin.display(
+        description=gettext_lazy("booked (operator's local time)"), ordering="created_at"
+    )
+    def booked_local(self, pnr: Pnr) -> str:
+        return local_datetime(pnr.created_at, pnr.trip.route.company.time_zone)
 
     @admin.display(description=gettext_lazy("status"))
     def status(self, pnr: Pnr) -> str:

@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy, ngettext
 from ttms.accounts.models import Role
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
+from ttms.localtime import local_datetime
 
+from ..admin_display import (
+    ARRIVAL_HEADER,
+    DEPARTURE_HEADER,
+    TripDayFilter,
+    trip_arrival,
+    trip_departure,
+    trip_zones,
+)
 from ..admin_scoping import (
     CompanyListFilter,
     CompanyScopedAdmin,
@@ -32,8 +41,15 @@ from ..services import (
 
 class TripEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
     model = TripEvent
-    fields = ["at", "action", "from_status", "to_status", "by", "reason", "details"]
+    fields = ["at_local", "action", "from_status", "to_status", "by", "reason", "details"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("trip__route__company", "by")
+
+    @admin.display(description=gettext_lazy("at (operator's local time)"))
+    def at_local(self, event: TripEvent) -> str:
+        return local_datetime(event.at, event.trip.route.company.time_zone)
 
 
 class TripForm(forms.ModelForm):
@@ -66,34 +82,34 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         "route_number",
         "route_name",
         "service_date",
-        "departure_at",
-        "arrival_at",
+        "departure_local",
+        "arrival_local",
         "status",
         "vehicle",
     ]
-    list_filter = ["status", CompanyListFilter]
+    list_filter = ["status", TripDayFilter, CompanyListFilter]
     list_select_related = ["route", "route__company", "vehicle"]
     search_fields = ["route__number", "route__name"]
     autocomplete_fields = ["vehicle"]
     readonly_fields = [
         "route",
         "service_date",
-        "departure_at",
-        "arrival_at",
+        "departure_local",
+        "arrival_local",
         "status",
-        "status_changed_at",
-        "created_at",
+        "status_changed_local",
+        "created_local",
     ]
     fields = [
         "route",
         "service_date",
-        "departure_at",
-        "arrival_at",
+        "departure_local",
+        "arrival_local",
         "status",
-        "status_changed_at",
+        "status_changed_local",
         "vehicle",
         "drivers",
-        "created_at",
+        "created_local",
     ]
     filter_horizontal = ["drivers"]
     inlines = [TripEventInline]
@@ -109,6 +125,25 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
     @admin.display(description=gettext_lazy("name"))
     def route_name(self, trip):
         return trip.route.name
+
+    @admin.display(description=DEPARTURE_HEADER, ordering="departure_at")
+    def departure_local(self, trip):
+        return trip_departure(trip)
+
+    @admin.display(description=ARRIVAL_HEADER, ordering="arrival_at")
+    def arrival_local(self, trip):
+        return trip_arrival(trip)
+
+    @admin.display(description=gettext_lazy("status changed (first stop's local time)"))
+    def status_changed_local(self, trip):
+        return local_datetime(trip.status_changed_at, trip.departure_zone_name) or "—"
+
+    @admin.display(description=gettext_lazy("created (first stop's local time)"))
+    def created_local(self, trip):
+        return local_datetime(trip.created_at, trip.departure_zone_name)
+
+    def get_queryset(self, request):
+        return trip_zones(super().get_queryset(request))
 
     def has_add_permission(self, request):
         # Trips come from their route's timetable ("Generate trips" on routes).

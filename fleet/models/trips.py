@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ttms.localtime import local_datetime
+
 from .routes import Route
 from .vehicles import Vehicle
 
@@ -62,12 +64,40 @@ class Trip(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.route.number} {self.service_date:%Y-%m-%d} {self.departure_at:%H:%M}Z"
+        # "101 04 Dec 2026 06:00 CAT": local time, never UTC, so that nobody cancels or swaps
+        # the wrong departure. Always the operator's zone, however the trip was loaded, so a
+        # trip has one name on every page and message (the departure column gives the first
+        # stop's zone, the same but for cross-border runs).
+        return (
+            f"{self.route.number} {local_datetime(self.departure_at, self.route.company.time_zone)}"
+        )
 
     @property
     def is_locked(self) -> bool:
         """Departed, arrived or cancelled trips are history: nothing about them changes."""
         return self.status in LOCKED_STATUSES
+
+    @property
+    def departure_zone_name(self) -> str:
+        """The time zone of the first stop's station, else the operator's. Read from the
+        `departure_zone` annotation (fleet.admin_display.trip_zones) or prefetched stops when
+        there are, so that a list of trips costs no query per row."""
+        return self._stop_zone("departure_zone", first=True)
+
+    @property
+    def arrival_zone_name(self) -> str:
+        """The time zone of the last stop's station, else the operator's."""
+        return self._stop_zone("arrival_zone", first=False)
+
+    def _stop_zone(self, annotation: str, *, first: bool) -> str:
+        annotated = getattr(self, annotation, None)
+        if annotated:
+            return annotated
+        stops = getattr(self.route, "_prefetched_objects_cache", {}).get("stops")
+        if stops:
+            ordered = sorted(stops, key=lambda stop: stop.sequence)
+            return (ordered[0] if first else ordered[-1]).station.time_zone
+        return self.route.company.time_zone
 
 
 LOCKED_STATUSES = frozenset({TripStatus.DEPARTED, TripStatus.ARRIVED, TripStatus.CANCELLED})

@@ -7,9 +7,7 @@ the audit trail from above the ttms core (allowed by the dependency contract): i
 (models, services, selectors) imports no app, so every app's services may write to it."""
 
 import json
-from datetime import UTC
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -18,7 +16,9 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fleet.admin_display import LocalDayFilter, in_zone
 from fleet.admin_scoping import CompanyListFilter, ReadOnlyScopedAdmin
+from ttms.localtime import local_datetime
 
 from .models import AuditEntry
 from .selectors import audit_target_query
@@ -29,9 +29,18 @@ DATA_SUMMARY_LENGTH = 120
 def local_time(entry: AuditEntry) -> str:
     """07 Jan 2030 07:35 IST: when `entry` was written, in its company's time zone (UTC for
     entries of no company), the zone named."""
-    zone = ZoneInfo(entry.company.time_zone) if entry.company_id else UTC
-    moment = entry.at.astimezone(zone)
-    return f"{moment:%d %b %Y %H:%M} {moment.tzname()}"
+    if entry.company_id:
+        return local_datetime(entry.at, entry.company.time_zone)
+    return in_zone(entry.at, None)
+
+
+class AuditDayFilter(LocalDayFilter):
+    """The day an entry was written, in its company's zone (UTC for entries of none)."""
+
+    title = _("day (company's local time)")
+    parameter_name = "day"
+    moment_field = "at"
+    zone_field = "company__time_zone"
 
 
 @admin.register(AuditEntry)
@@ -44,7 +53,7 @@ class AuditEntryAdmin(ReadOnlyScopedAdmin):
         "action",
         CompanyListFilter,
         ("actor", admin.RelatedOnlyFieldListFilter),
-        "at",
+        AuditDayFilter,
     ]
     list_select_related = ["company", "target_type"]
     search_fields = ["target_repr", "actor_name", "action"]
@@ -62,7 +71,7 @@ class AuditEntryAdmin(ReadOnlyScopedAdmin):
     readonly_fields = fields
     show_full_result_count = False
 
-    @admin.display(description=_("when"), ordering="at")
+    @admin.display(description=_("when (company's local time; UTC without one)"), ordering="at")
     def when(self, entry: AuditEntry) -> str:
         return local_time(entry)
 

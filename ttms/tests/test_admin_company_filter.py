@@ -44,6 +44,9 @@ def test_every_changelist_with_the_filter_is_checked():
         "fleet_travelclass",
         "fleet_trip",
         "fleet_vehicle",
+        "payments_account",
+        "payments_entry",
+        "payments_transaction",
     ]
 
 
