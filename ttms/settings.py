@@ -533,3 +533,11 @@ TTMS_TICKET_VALID_BEFORE_MINUTES = env.int("TTMS_TICKET_VALID_BEFORE_MINUTES", d
 TTMS_TICKET_VALID_AFTER_MINUTES = env.int("TTMS_TICKET_VALID_AFTER_MINUTES", default=360)
 # Offline scans dated later than this many seconds after their upload count as made then.
 TTMS_SCAN_CLOCK_SKEW_SECONDS = env.int("TTMS_SCAN_CLOCK_SKEW_SECONDS", default=300)
+
+# --- SQL for platform admins -------------------------------------------------------------
+# Most rows one query returns (a lower LIMIT of the query's own is kept).
+TTMS_SQL_ROW_LIMIT = env.int("TTMS_SQL_ROW_LIMIT", default=1000)
+# Longest a query may run, in ms (PostgreSQL's statement_timeout; on SQLite, a progress check).
+TTMS_SQL_TIMEOUT_MS = env.int("TTMS_SQL_TIMEOUT_MS", default=3000)
+# The PostgreSQL role queries run as (`manage.py sql_role` creates it with SELECT grants only).
+TTMS_SQL_ROLE = env.str("TTMS_SQL_ROLE", default="ttms_analyst")
