@@ -6,6 +6,9 @@ with the tests' phrasing tables: dates ISO (`YYYY-MM-DD`), times `HH:MM` (24 h, 
 station's local time), station codes as the station table has them.
 """
 
+# The field `date` shadows the type in the class body: annotations stay unevaluated.
+from __future__ import annotations
+
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 
@@ -51,7 +54,7 @@ class TripQuery:
         }
 
     @classmethod
-    def from_json(cls, data: object) -> "TripQuery":
+    def from_json(cls, data: object) -> TripQuery:
         """The query `data` describes (the `as_json` shape; missing keys take the defaults).
         Raises ValueError naming the first bad key: a wrong type, a malformed date or time,
         passengers outside 1..6, an unknown sort. Station, class and quota codes are checked
@@ -102,7 +105,7 @@ class TripQuery:
         values["direct"] = direct
         return cls(**values)
 
-    def merged(self, **changes) -> "TripQuery":
+    def merged(self, **changes) -> TripQuery:
         return replace(self, **changes)
 
 
