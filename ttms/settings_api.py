@@ -38,6 +38,8 @@ def rest_framework(env: environ.Env, *, debug: bool) -> dict:
             "booking": env.str("TTMS_THROTTLE_BOOKING", default="30/min"),
             # Positions a driver sends through the REST fallback (each request may be a batch).
             "positions": env.str("TTMS_THROTTLE_POSITIONS", default="60/min"),
+            # Questions to the passenger assistant per client (each may reach a paid model).
+            "assistant": env.str("TTMS_THROTTLE_ASSISTANT", default="30/min"),
         },
         # How many reverse proxies in front of the application append to X-Forwarded-For.
         # 0: the client is the socket's address (REMOTE_ADDR) and the header is ignored; n:
