@@ -206,7 +206,8 @@ def demo_load(*, password: str | None = None) -> list[str]:
 def _rota(company: Company, routes, emails: list[str], today) -> str:
     """Give each demo trip of `routes` as the demo made it (no driver yet, never changed
     since: no event) a bus of the same classes and a driver of the demo's, in departure
-    order, each free from its other trips (their times plus the turnaround). The trip's own
+    order, each free from its other trips (their times plus the turnaround: the demo's,
+    or TTMS_TURNAROUND_MINUTES when longer, which `trip_update` enforces). The trip's own
     bus is kept when free; among free drivers, the one free the longest drives. A trip
     whose driver someone removed has an event; the operator's own routes are not the
     demo's. Returns the line saying what it did."""
@@ -218,6 +219,7 @@ def _rota(company: Company, routes, emails: list[str], today) -> str:
             service_date__gte=today,
         )
         .exclude(status=TripStatus.CANCELLED)
+        .select_related("route")
         .order_by("departure_at", "pk")
     )
     if not pending:
@@ -233,7 +235,7 @@ def _rota(company: Company, routes, emails: list[str], today) -> str:
     drivers = [driving[email] for email in emails if email in driving]
     vehicles = list(Vehicle.objects.filter(company=company, is_active=True).order_by("code"))
     classes = classes_by_vehicle({v.pk for v in vehicles})
-    gap = timedelta(minutes=TURNAROUND_MINUTES)
+    gap = timedelta(minutes=max(TURNAROUND_MINUTES, settings.TTMS_TURNAROUND_MINUTES))
     busy: dict[tuple[str, int], list[tuple]] = {}
     pending_ids = {t.pk for t in pending}
     settled = (
@@ -252,6 +254,13 @@ def _rota(company: Company, routes, emails: list[str], today) -> str:
         for driver in trip.drivers.all():
             busy.setdefault(("driver", driver.pk), []).append(span)
 
+    # A trip still waiting its turn keeps the bus generation gave it until then: no other
+    # trip takes that bus at its time meanwhile (`trip_update` would refuse).
+    for trip in pending:
+        if trip.vehicle_id is not None:
+            span = (trip.departure_at, trip.arrival_at + gap)
+            busy.setdefault(("vehicle", trip.vehicle_id), []).append(span)
+
     def free(key, start, end) -> bool:
         return all(end <= s or start >= e for s, e in busy.get(key, []))
 
@@ -262,7 +271,10 @@ def _rota(company: Company, routes, emails: list[str], today) -> str:
     assigned = short = 0
     for trip in pending:
         start, end = trip.departure_at, trip.arrival_at + gap
-        wanted = classes.get(trip.vehicle_id)
+        if trip.vehicle_id is not None:
+            busy[("vehicle", trip.vehicle_id)].remove((start, end))
+        # Generation leaves a run its route's bus cannot make without one.
+        wanted = classes.get(trip.vehicle_id or trip.route.default_vehicle_id)
         candidates = sorted(
             (v for v in vehicles if classes.get(v.pk) == wanted),
             key=lambda v: (v.pk != trip.vehicle_id, v.code),
@@ -270,6 +282,8 @@ def _rota(company: Company, routes, emails: list[str], today) -> str:
         vehicle = next((v for v in candidates if free(("vehicle", v.pk), start, end)), None)
         available = [d for d in drivers if free(("driver", d.pk), start, end)]
         if vehicle is None or not available:
+            if trip.vehicle_id is not None:
+                busy[("vehicle", trip.vehicle_id)].append((start, end))
             short += 1
             continue
         driver = min(available, key=lambda d: (last_end(d), d.pk))

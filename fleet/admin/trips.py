@@ -28,6 +28,8 @@ from ..admin_scoping import (
     CompanyScopedInline,
     ReadOnlyInlineMixin,
 )
+from ..conflicts import VEHICLE, assignment_conflicts
+from ..exceptions import AssignmentConflict
 from ..models import Trip, TripEvent, TripStatus
 from ..sales import seats_sold
 from ..services import (
@@ -37,6 +39,7 @@ from ..services import (
     trip_transition,
     trip_update,
 )
+from .trip_conflicts import TripConflictFilter
 
 
 class TripEventInline(ReadOnlyInlineMixin, CompanyScopedInline, admin.TabularInline):
@@ -68,7 +71,27 @@ class TripForm(forms.ModelForm):
             and seats_sold(trip_id=self.instance.pk)
         ):
             self.add_error("vehicle", VEHICLE_SWAP_NEEDED)
+        self._check_assignments(cleaned)
         return cleaned
+
+    def _check_assignments(self, cleaned) -> None:
+        """The overlap rule, said on the fields before saving; `trip_update` checks it
+        again under the vehicle's and drivers' row locks."""
+        trip = self.instance
+        if not trip.pk or self.errors:
+            return
+        vehicle = cleaned.get("vehicle") if "vehicle" in self.changed_data else None
+        current = set(trip.drivers.values_list("pk", flat=True))
+        added = [d for d in cleaned.get("drivers") or () if d.pk not in current]
+        conflicts = assignment_conflicts(
+            vehicle=vehicle,
+            drivers=added,
+            departure_at=trip.departure_at,
+            arrival_at=trip.arrival_at,
+            exclude_trip_id=trip.pk,
+        )
+        for conflict in conflicts:
+            self.add_error("vehicle" if conflict.kind == VEHICLE else "drivers", conflict.message)
 
 
 def _locked_message_for(pk: int) -> str:
@@ -87,7 +110,7 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         "status",
         "vehicle",
     ]
-    list_filter = ["status", TripDayFilter, CompanyListFilter]
+    list_filter = ["status", TripDayFilter, CompanyListFilter, TripConflictFilter]
     list_select_related = ["route", "route__company", "vehicle"]
     search_fields = ["route__number", "route__name"]
     autocomplete_fields = ["vehicle"]
@@ -180,6 +203,15 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
                 return HttpResponseRedirect(request.path)
             self.message_user(request, message, messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AssignmentConflict as exc:
+            # Another save took the vehicle or a driver after this form was checked: the
+            # service refused under their locks and wrote nothing.
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def save_model(self, request, obj, form, change):
         # Vehicle and drivers are written by the service in save_related, under its lock.

@@ -1,5 +1,6 @@
 """Trip generation: the trips of routes' timetables over a range of service dates."""
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -10,7 +11,9 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from ..models import Route, RouteException, RouteStop, Trip
+from ..conflicts import turnaround
+from ..locks import lock_assignees
+from ..models import Route, RouteException, RouteStop, Trip, TripStatus
 
 
 @dataclass
@@ -18,11 +21,18 @@ class GenerationReport:
     routes: int = 0
     created: int = 0
     existing: int = 0
+    # Trips created without the route's default vehicle: it is on another trip then.
+    without_vehicle: int = 0
 
     def __str__(self) -> str:
-        return _("{routes} routes: {created} trips created, {existing} already there").format(
+        text = _("{routes} routes: {created} trips created, {existing} already there").format(
             routes=self.routes, created=self.created, existing=self.existing
         )
+        if self.without_vehicle:
+            text += _(
+                "; {count} left without a vehicle (the route's is on another trip then)"
+            ).format(count=self.without_vehicle)
+        return text
 
 
 def route_runs_on(route: Route, day: date, exceptions: dict[date, str]) -> bool:
@@ -36,6 +46,54 @@ def route_runs_on(route: Route, day: date, exceptions: dict[date, str]) -> bool:
     if route.valid_to and day > route.valid_to:
         return False
     return bool(route.running_days & (1 << day.weekday()))
+
+
+def _vehicles_kept_free(new: list[Trip]) -> int:
+    """Take the vehicle off each of the `new` trips (not saved yet) that would overlap
+    another trip of that vehicle, turnaround included: an existing one not cancelled, or a
+    new one earlier in departure order that kept it. Locks the vehicles' rows first; one
+    query for their trips within the new ones' times. Returns how many lost it."""
+    runs: dict[int, list[Trip]] = {}
+    for trip in new:
+        if trip.vehicle_id is not None:
+            runs.setdefault(trip.vehicle_id, []).append(trip)
+    if not runs:
+        return 0
+    lock_assignees(vehicle_ids=runs)
+    gap = turnaround()
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for vehicle_id, leaves, arrives in (
+        Trip.objects.filter(
+            vehicle_id__in=list(runs),
+            departure_at__lt=max(t.arrival_at for t in new) + gap,
+            arrival_at__gt=min(t.departure_at for t in new) - gap,
+        )
+        .exclude(status=TripStatus.CANCELLED)
+        .values_list("vehicle_id", "departure_at", "arrival_at")
+    ):
+        busy.setdefault(vehicle_id, []).append((leaves, arrives + gap))
+    taken_off = 0
+    for vehicle_id, trips in runs.items():
+        # The existing trips' spans merged: sorted, disjoint, so their ends rise too.
+        merged: list[list[datetime]] = []
+        for start, end in sorted(busy.get(vehicle_id, [])):
+            if merged and start < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        starts = [m[0] for m in merged]
+        kept_until = None  # the latest end of a new trip that kept the vehicle
+        for trip in sorted(trips, key=lambda t: t.departure_at):
+            end = trip.arrival_at + gap
+            before = bisect_left(starts, end)  # spans starting before this one ends
+            if (before and merged[before - 1][1] > trip.departure_at) or (
+                kept_until is not None and kept_until > trip.departure_at
+            ):
+                trip.vehicle_id = None
+                taken_off += 1
+                continue
+            kept_until = end if kept_until is None else max(kept_until, end)
+    return taken_off
 
 
 def departure_at(service_date: date, minutes: int, tz: ZoneInfo) -> datetime:
@@ -62,6 +120,12 @@ def trips_generate(
     route's default vehicle and no seat inventory (the booking app creates it when the trip
     is first sold). Works in chunks of routes, one transaction each; `progress` is called
     with the number of routes done after each chunk.
+
+    The default vehicle goes only on runs it can make: a run that would overlap another
+    trip of that vehicle (turnaround included, `fleet.conflicts`), existing or generated
+    earlier in departure order, is created without a vehicle and counted in the report's
+    `without_vehicle`, for the operator to assign one. The vehicles' rows are locked
+    (`lock_assignees`) for the chunk's transaction, as every assignment locks them.
     """
     if end < start:
         raise ValidationError({"end": _("The range ends before it starts.")})
@@ -125,6 +189,7 @@ def trips_generate(
                                 vehicle_id=route.default_vehicle_id,
                             )
                         )
+            report.without_vehicle += _vehicles_kept_free(new)
             Trip.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
             report.created += len(new)
         if progress:

@@ -17,6 +17,7 @@ from ..exceptions import InvalidStatusTransition, TripLocked
 from ..locks import lock_trip
 from ..models import CompanyMembership, Trip, TripEvent, TripStatus, Vehicle
 from ..sales import seats_on_sale, seats_sold
+from .assignments import assignment_check
 
 Status = TripStatus
 
@@ -202,7 +203,9 @@ def trip_update(*, trip: Trip, by=None, vehicle=_UNSET, drivers=_UNSET, reason: 
 
     Locks the trip row; refuses with TripLocked once it has departed, arrived or been
     cancelled. The vehicle must be an active one of the route's company, the drivers its
-    drivers (ValidationError otherwise). Records what changed as a TripEvent.
+    drivers (ValidationError otherwise). A vehicle or driver it adds must be on no other
+    trip at an overlapping time, turnaround included (`assignment_check`, under their row
+    locks: AssignmentConflict naming the other trip). Records what changed as a TripEvent.
 
     The vehicle of a trip that has sold seats (its seat inventory exists) is not changed
     here (ValidationError on vehicle): the booking app's vehicle swap moves the passengers
@@ -223,15 +226,30 @@ def trip_update(*, trip: Trip, by=None, vehicle=_UNSET, drivers=_UNSET, reason: 
         if drivers is not _UNSET:
             drivers = list(drivers)
             _check_drivers(company_id, drivers)
-        if vehicle is not _UNSET and (vehicle.pk if vehicle else None) != locked.vehicle_id:
-            # Seats sold belong to the current vehicle.
-            if seats_sold(trip_id=locked.pk):
-                raise ValidationError({"vehicle": VEHICLE_SWAP_NEEDED})
+        new_vehicle = (
+            vehicle is not _UNSET and (vehicle.pk if vehicle else None) != locked.vehicle_id
+        )
+        # Seats sold belong to the current vehicle.
+        if new_vehicle and seats_sold(trip_id=locked.pk):
+            raise ValidationError({"vehicle": VEHICLE_SWAP_NEEDED})
+        # Only what this change adds is checked: a conflict already there (the report
+        # lists it) blocks neither an unrelated edit nor the one that resolves it.
+        current = (
+            set(locked.drivers.values_list("pk", flat=True)) if drivers is not _UNSET else set()
+        )
+        assignment_check(
+            vehicle=vehicle if new_vehicle else None,
+            drivers=[d for d in drivers if d.pk not in current] if drivers is not _UNSET else (),
+            departure_at=locked.departure_at,
+            arrival_at=locked.arrival_at,
+            exclude_trip_id=locked.pk,
+        )
+        if new_vehicle:
             details["vehicle"] = [locked.vehicle_id, vehicle.pk if vehicle else None]
             locked.vehicle = vehicle
             locked.save(update_fields=["vehicle"])
         if drivers is not _UNSET:
-            before = set(locked.drivers.values_list("pk", flat=True))
+            before = current
             after = {d.pk for d in drivers}
             if before != after:
                 details["drivers"] = [sorted(before), sorted(after)]
@@ -255,7 +273,8 @@ def trip_vehicle_set(
     `trip_update`, which refuses once seats are sold. Locks the trip row (again:
     re-entrant in one transaction); raises TripLocked once the trip has departed, arrived
     or been cancelled, ValidationError when `vehicle` is not an active one of the route's
-    company.
+    company, AssignmentConflict when it is on another trip at an overlapping time
+    (`assignment_check`, under the vehicle's row lock).
     """
     with transaction.atomic():
         locked = lock_trip(trip.pk)
@@ -263,6 +282,13 @@ def trip_vehicle_set(
             raise TripLocked(trip_locked_message(locked))
         if vehicle.company_id != locked.route.company_id or not vehicle.is_active:
             raise ValidationError({"vehicle": _("Choose an active vehicle of this company.")})
+        if vehicle.pk != locked.vehicle_id:
+            assignment_check(
+                vehicle=vehicle,
+                departure_at=locked.departure_at,
+                arrival_at=locked.arrival_at,
+                exclude_trip_id=locked.pk,
+            )
         before = locked.vehicle_id
         locked.vehicle = vehicle
         locked.save(update_fields=["vehicle"])

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from fleet.exceptions import TripLocked
 from fleet.models import Trip, Vehicle
 from fleet.services import trip_locked_message
+from fleet.services.assignments import assignment_check
 
 from ...exceptions import VehicleSwapRefused
 from ...models import TripClass
@@ -15,7 +16,10 @@ from ..reseating import Shortfall
 
 def swap_check(trip: Trip, trip_classes: list[TripClass], vehicle: Vehicle) -> None:
     """Raises TripLocked or VehicleSwapRefused when `vehicle` cannot replace the trip's:
-    another company's, inactive, the chart prepared, or the same vehicle."""
+    another company's, inactive, the chart prepared, or the same vehicle; and
+    AssignmentConflict, naming the other trip, when it is on another trip at an
+    overlapping time (fleet's `assignment_check`, which takes the vehicle's row lock after
+    the trip's, and holds it until the swap commits)."""
     if trip.is_locked:
         raise TripLocked(trip_locked_message(trip))
     company = trip.route.company
@@ -47,6 +51,12 @@ def swap_check(trip: Trip, trip_classes: list[TripClass], vehicle: Vehicle) -> N
             ),
             fields={"vehicle": [gettext("Choose another vehicle.")]},
         )
+    assignment_check(
+        vehicle=vehicle,
+        departure_at=trip.departure_at,
+        arrival_at=trip.arrival_at,
+        exclude_trip_id=trip.pk,
+    )
 
 
 def swap_refusal(trip: Trip, vehicle: Vehicle, problems: list[Shortfall]) -> str:
