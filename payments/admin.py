@@ -4,17 +4,20 @@ Company staff see their companies' revenue accounts, the entries on them and the
 transactions those belong to; platform admins see everything, including wallets, payments,
 webhook events and idempotency records. The settlement report (per company and period, as
 a page and as CSV) hangs off the accounts list.
+
+Settlement runs are made by platform admins; a company's admins read their own runs'
+statements (page, CSV, PDF), and anyone else's are not found.
 """
 
 import csv
 from datetime import date
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
@@ -23,11 +26,24 @@ from django.utils.translation import gettext_lazy
 
 from fleet.admin_display import LocalDayFilter, in_zone
 from fleet.admin_scoping import CompanyListFilter, ReadOnlyInlineMixin, ReadOnlyScopedAdmin
+from fleet.models import Company
 from fleet.selectors import companies_for_user
-from ttms import money
+from ttms import localtime, money
+from ttms.accounts.models import Role
 
+from . import statements
+from .exceptions import Busy, PayoutNotAllowed, SettlementNotAllowed
 from .ledger import selectors
-from .models import Account, Entry, IdempotencyRecord, Payment, Transaction, WebhookEvent
+from .ledger.settlements import settlement_run
+from .models import (
+    Account,
+    Entry,
+    IdempotencyRecord,
+    Payment,
+    SettlementRun,
+    Transaction,
+    WebhookEvent,
+)
 
 
 class LedgerReadOnlyAdmin(ReadOnlyScopedAdmin):
@@ -379,3 +395,225 @@ class IdempotencyRecordAdmin(LedgerReadOnlyAdmin):
 
     created_utc = _utc_column("created_at", gettext_lazy("created (UTC)"))
     expires_utc = _utc_column("expires_at", gettext_lazy("expires (UTC)"))
+
+
+class SettlementRunForm(forms.Form):
+    company = forms.ModelChoiceField(queryset=Company.objects.order_by("name"))
+    period_start = forms.DateField(
+        label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=gettext_lazy("Last day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("period_start", "period_end"):
+            if data.get(name) and not SETTLEMENT_FIRST_DAY <= data[name] <= SETTLEMENT_LAST_DAY:
+                self.add_error(
+                    name,
+                    _("Choose a day between %(first)s and %(last)s.")
+                    % {
+                        "first": formats.date_format(SETTLEMENT_FIRST_DAY, "j F Y"),
+                        "last": formats.date_format(SETTLEMENT_LAST_DAY, "j F Y"),
+                    },
+                )
+        return data
+
+
+@admin.register(SettlementRun)
+class SettlementRunAdmin(ReadOnlyScopedAdmin):
+    """The runs, each opening on its statement. Only a company's admins (not its
+    schedulers, drivers or agents) read its runs; only platform admins make them."""
+
+    editor_roles = frozenset({Role.COMPANY_ADMIN})
+    list_display = [
+        "reference",
+        "company",
+        "period",
+        "net_display",
+        "paid_display",
+        "created_display",
+    ]
+    list_filter = [CompanyListFilter]
+    list_select_related = ["company"]
+    search_fields = ["reference", "company__name"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        scope = self._scope(request)
+        if scope.is_platform:
+            return queryset
+        return queryset.filter(company__in=scope.editable or set())
+
+    def has_module_permission(self, request):
+        scope = self._scope(request)
+        return self._is_staff(request) and (scope.is_platform or bool(scope.editable))
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request, obj=None):
+        return self._is_staff(request) and self._scope(request).is_platform
+
+    @admin.display(description=gettext_lazy("period"), ordering="period_start")
+    def period(self, run: SettlementRun) -> str:
+        return statements.period_text(run)
+
+    @admin.display(description=gettext_lazy("net"))
+    def net_display(self, run: SettlementRun) -> str:
+        return _money(run.net, run.currency)
+
+    @admin.display(description=gettext_lazy("paid out"))
+    def paid_display(self, run: SettlementRun) -> str:
+        return _money(run.payout_amount, run.currency)
+
+    @admin.display(description=gettext_lazy("made at"), ordering="created_at")
+    def created_display(self, run: SettlementRun) -> str:
+        return localtime.local_datetime(run.created_at, run.time_zone)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/statement.csv",
+                view(self.statement_csv_view),
+                name="payments_settlementrun_csv",
+            ),
+            path(
+                "<path:object_id>/statement.pdf",
+                view(self.statement_pdf_view),
+                name="payments_settlementrun_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _run_for(self, request, object_id) -> SettlementRun:
+        """The run, if the user may read it: PermissionDenied without statements at all,
+        404 for a run that is not there or not theirs."""
+        if not self.has_module_permission(request):
+            raise PermissionDenied
+        if not (str(object_id).isascii() and str(object_id).isdigit()):
+            raise Http404
+        run = (
+            self.get_queryset(request)
+            .select_related("company", "payout", "created_by")
+            .filter(pk=int(object_id))
+            .first()
+        )
+        if run is None:
+            raise Http404
+        return run
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The statement of the run."""
+        run = self._run_for(request, object_id)
+        opts = self.model._meta
+        days = [
+            {
+                **day,
+                "day": formats.date_format(date.fromisoformat(day["day"]), "D j M Y"),
+                "sales_text": _money(day["sales"], run.currency),
+                "refunds_text": _money(day["refunds"], run.currency),
+                "commission_text": _money(day["commission"], run.currency),
+                "net_text": _money(day["net"], run.currency),
+            }
+            for day in run.days
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Settlement statement %(reference)s") % {"reference": run.reference},
+            "opts": opts,
+            "run": run,
+            "period": statements.period_text(run),
+            "lines": [
+                {
+                    "label": line.label,
+                    "count": line.count,
+                    "amount": _money(line.amount, run.currency),
+                    "strong": line.strong,
+                }
+                for line in statements.statement_lines(run)
+            ],
+            "payout": statements.payout_text(run),
+            "created": localtime.local_datetime(run.created_at, run.time_zone),
+            "days": days,
+            "csv_url": reverse("admin:payments_settlementrun_csv", args=[run.pk]),
+            "pdf_url": reverse("admin:payments_settlementrun_pdf", args=[run.pk]),
+            "changelist_url": reverse("admin:payments_settlementrun_changelist"),
+        }
+        return TemplateResponse(request, "admin/payments/settlementrun/statement.html", context)
+
+    def statement_csv_view(self, request, object_id):
+        run = self._run_for(request, object_id)
+        response = HttpResponse(
+            statements.statement_csv(run), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{run.reference}.csv"'
+        return response
+
+    def statement_pdf_view(self, request, object_id):
+        run = self._run_for(request, object_id)
+        response = HttpResponse(statements.statement_pdf(run), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{run.reference}.pdf"'
+        return response
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """A new run: the company and its period (by default from the day after its last
+        run up to yesterday, in its zone); made through `settlement_run`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        status = 200
+        if request.method == "POST":
+            form = SettlementRunForm(request.POST)
+            if form.is_valid():
+                try:
+                    run = settlement_run(
+                        company=form.cleaned_data["company"],
+                        period_start=form.cleaned_data["period_start"],
+                        period_end=form.cleaned_data["period_end"],
+                        by=request.user,
+                    )
+                except (SettlementNotAllowed, PayoutNotAllowed, Busy) as exc:
+                    form.add_error(None, exc.message)
+                    status = exc.status_code
+                else:
+                    messages.success(
+                        request,
+                        _("Settlement run %(reference)s: %(paid)s paid out.")
+                        % {
+                            "reference": run.reference,
+                            "paid": _money(run.payout_amount, run.currency),
+                        },
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:payments_settlementrun_change", args=[run.pk])
+                    )
+            else:
+                status = 400
+        else:
+            form = SettlementRunForm(initial=self._initial(request))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("New settlement run"),
+            "opts": self.model._meta,
+            "form": form,
+            "changelist_url": reverse("admin:payments_settlementrun_changelist"),
+        }
+        return TemplateResponse(
+            request, "admin/payments/settlementrun/add_form.html", context, status=status
+        )
+
+    def _initial(self, request) -> dict:
+        value = request.GET.get("company", "")
+        company = (
+            Company.objects.filter(pk=int(value)).first()
+            if value.isascii() and value.isdigit() and len(value) < 10
+            else None
+        )
+        if company is None:
+            return {}
+        start, end = selectors.settlement_run_default_period(company=company)
+        return {"company": company, "period_start": start, "period_end": end}

@@ -38,6 +38,8 @@ from .models import SettlementRun
 _DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 _DEJAVU_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 _DEVANAGARI = "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf"
+# Table rules, in points (as fractions: payments code holds no float literal).
+RULE, HAIRLINE = 4 / 5, 3 / 10
 _DEVANAGARI_RUN = re.compile(r"([\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff]+)")
 
 
@@ -206,7 +208,7 @@ def statement_pdf(run: SettlementRun) -> bytes:
         colors.HexColor("#5b6470"),
         colors.HexColor("#c9d1d9"),
     )
-    body = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13, textColor=ink)
+    body = ParagraphStyle("body", fontName=regular, fontSize=10, leading=14, textColor=ink)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=muted)
     brand = ParagraphStyle("brand", parent=body, fontName=bold, fontSize=11, textColor=muted)
     title = ParagraphStyle("title", parent=body, fontName=bold, fontSize=18, leading=22)
@@ -223,14 +225,14 @@ def statement_pdf(run: SettlementRun) -> bytes:
     def amount(value: int) -> str:
         return money.format_money(value, run.currency)
 
-    generated = localtime.local_datetime(timezone.now(), run.time_zone)
+    generated = f"{localtime.local_datetime(timezone.now(), run.time_zone)} ({run.time_zone})"
     page_width = A4[0] - 36 * mm
 
     story = [
         Table(
             [[p(_("TTMS · intercity trains and buses"), brand), p(run.reference, right)]],
-            colWidths=[page_width * 0.6, page_width * 0.4],
-            style=[("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (0, 0), 0)],
+            colWidths=[page_width * 3 / 5, page_width * 2 / 5],
+            style=[("VALIGN", (0, 0), (-1, -1), "BOTTOM")],
         ),
         Spacer(1, 4 * mm),
         p(_("Settlement statement"), title),
@@ -254,8 +256,8 @@ def statement_pdf(run: SettlementRun) -> bytes:
             ]
         )
     figure_style = [
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, ink),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, rule),
+        ("LINEBELOW", (0, 0), (-1, 0), RULE, ink),
+        ("LINEBELOW", (0, 1), (-1, -1), HAIRLINE, rule),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 4),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
@@ -265,7 +267,7 @@ def statement_pdf(run: SettlementRun) -> bytes:
     story += [
         Table(
             figures,
-            colWidths=[page_width * 0.6, page_width * 0.15, page_width * 0.25],
+            colWidths=[page_width * 3 / 5, page_width * 3 / 20, page_width / 4],
             style=TableStyle(figure_style),
             repeatRows=1,
         ),
@@ -300,11 +302,11 @@ def statement_pdf(run: SettlementRun) -> bytes:
     story += [
         Table(
             days,
-            colWidths=[page_width * 0.24] + [page_width * 0.19] * 4,
+            colWidths=[page_width * 6 / 25] + [page_width * 19 / 100] * 4,
             style=TableStyle(
                 [
-                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, ink),
-                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, rule),
+                    ("LINEBELOW", (0, 0), (-1, 0), RULE, ink),
+                    ("LINEBELOW", (0, 1), (-1, -1), HAIRLINE, rule),
                     ("TOPPADDING", (0, 0), (-1, -1), 3),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                 ]
@@ -327,7 +329,7 @@ def statement_pdf(run: SettlementRun) -> bytes:
 
     def footer(canvas, doc):
         canvas.saveState()
-        canvas.setFont(regular, 7.5)
+        canvas.setFont(regular, 8)
         canvas.setFillColor(muted)
         canvas.drawString(
             18 * mm,
