@@ -13,9 +13,13 @@ details (email addresses, phone numbers, passport numbers), and free text or JSO
 carry them (message bodies, delivery errors, POS records, charts, audit details).
 """
 
+import logging
 from functools import cache
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+
+logger = logging.getLogger(__name__)
 
 READABLE: dict[str, tuple[str, ...]] = {
     # ttms core
@@ -225,7 +229,7 @@ READABLE: dict[str, tuple[str, ...]] = {
         "refunds",
         "refunds_count",
         "commission",
-        "commission_bp",
+        "rate_bp",
         "net",
         "brought_forward",
         "payout_amount",
@@ -476,27 +480,34 @@ WITHHELD: dict[str, dict[str, str]] = {
 
 
 @cache
-def readable_columns() -> dict[str, frozenset[str]]:
-    """Table name → the column names a platform admin's SQL may read."""
-    return {
-        _model(label)._meta.db_table: frozenset(
-            _model(label)._meta.get_field(name).column for name in names
-        )
-        for label, names in READABLE.items()
-    }
+def readable_columns() -> dict[str, tuple[str, ...]]:
+    """Table name → the column names a platform admin's SQL may read, in the model's order.
+
+    A listed model or field that no longer exists is left out (and logged): the list fails
+    closed, and its test names what to update."""
+    return _resolve(READABLE)
 
 
 @cache
-def withheld_columns() -> dict[str, frozenset[str]]:
+def withheld_columns() -> dict[str, tuple[str, ...]]:
     """Table name → its columns that are not readable (only tables that have some)."""
-    return {
-        _model(label)._meta.db_table: frozenset(
-            _model(label)._meta.get_field(name).column for name in names
+    return _resolve(WITHHELD)
+
+
+def _resolve(lists) -> dict[str, tuple[str, ...]]:
+    resolved = {}
+    for label, names in lists.items():
+        try:
+            opts = apps.get_model(label)._meta
+        except LookupError:
+            logger.warning("sql allow-list: no model %s", label)
+            continue
+        for name in names:
+            try:
+                opts.get_field(name)
+            except FieldDoesNotExist:
+                logger.warning("sql allow-list: %s has no field %s", label, name)
+        resolved[opts.db_table] = tuple(
+            field.column for field in opts.concrete_fields if field.name in names
         )
-        for label, names in WITHHELD.items()
-    }
-
-
-def _model(label: str):
-    app_label, model_name = label.split(".")
-    return apps.get_model(app_label, model_name)
+    return resolved
