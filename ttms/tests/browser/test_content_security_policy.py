@@ -73,7 +73,7 @@ def test_the_admin_works_under_the_policy(watched_page):
     watched_page.get_by_label("Email").fill("root@example.com")
     watched_page.get_by_label("Password").fill(PASSWORD)
     watched_page.get_by_role("button", name="Log in").click()
-    expect(watched_page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(watched_page.get_by_role("heading", name="Platform dashboard")).to_be_visible()
 
     for path in ["/admin/fleet/route/", "/admin/fleet/route/add/", "/admin/fleet/trip/"]:
         watched_page.goto(path)
@@ -91,7 +91,7 @@ def test_a_print_button_works_under_the_policy(watched_page):
     watched_page.get_by_label("Email").fill("root@example.com")
     watched_page.get_by_label("Password").fill(PASSWORD)
     watched_page.get_by_role("button", name="Log in").click()
-    expect(watched_page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(watched_page.get_by_role("heading", name="Platform dashboard")).to_be_visible()
 
     watched_page.goto(f"/admin/booking/boardingscan/trip/{trip.pk}/")
     watched_page.get_by_role("button", name="Print").click()
