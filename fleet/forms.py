@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import OperatorApplication
+from .models import Company, OperatorApplication
 from .models.companies import _time_zone_names
 
 
@@ -12,7 +12,14 @@ def _time_zone_choices() -> list[tuple[str, str]]:
 
 
 class OperatorApplicationForm(forms.ModelForm):
-    time_zone = forms.TypedChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    kind = forms.ChoiceField(
+        label=_("Kind of operator"), choices=Company.Kind.choices, widget=forms.RadioSelect
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_time_zone_choices,
+        initial=lambda: OperatorApplication._meta.get_field("time_zone").get_default(),
+    )
 
     class Meta:
         model = OperatorApplication
@@ -28,11 +35,9 @@ class OperatorApplicationForm(forms.ModelForm):
             "message",
         ]
         labels = {
-            "kind": _("Kind of operator"),
             "currency": _("Currency you sell in (ISO 4217, e.g. INR, KES)"),
         }
         widgets = {
-            "kind": forms.RadioSelect,
             "currency": forms.TextInput(attrs={"maxlength": 3, "autocapitalize": "characters"}),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -387,7 +387,10 @@ class CompanySettingsForm(forms.ModelForm):
         self.fields["quota_distribution"].initial = company.quota_distribution
         self.fields["refund_tiers"].widget.flat_charges = [
             (code, format_money(amount, company.currency))
-            for code, amount in [*IRCTC_FLAT_CHARGES.items(), ("…", IRCTC_DEFAULT_FLAT_CHARGE)]
+            for code, amount in [
+                *IRCTC_FLAT_CHARGES.items(),
+                (_("other classes"), IRCTC_DEFAULT_FLAT_CHARGE),
+            ]
         ]
         offset = company.charting_offset_minutes
         if offset is not None:
