@@ -447,8 +447,10 @@ class SettlementRunAdmin(ReadOnlyScopedAdmin):
         return queryset.filter(company__in=scope.editable or set())
 
     def has_module_permission(self, request):
+        if not self._is_staff(request):
+            return False
         scope = self._scope(request)
-        return self._is_staff(request) and (scope.is_platform or bool(scope.editable))
+        return scope.is_platform or bool(scope.editable)
 
     def has_view_permission(self, request, obj=None):
         if not self.has_module_permission(request):

@@ -242,6 +242,15 @@ def test_passenger_gets_no_statements(client, runs):
     assert statuses == {"page": 302, "csv": 302, "pdf": 302}
 
 
+def test_signed_out_visitor_is_sent_to_the_login_page(client, runs):
+    login = client.get("/admin/login/")
+    statement = client.get(pages(runs["mine"])["pdf"])
+
+    assert login.status_code == 200
+    assert statement.status_code == 302
+    assert statement["Location"].startswith("/admin/login/")
+
+
 def test_unknown_or_malformed_run_id_is_a_404(client, runs):
     client.force_login(platform_admin())
 
