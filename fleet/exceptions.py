@@ -60,3 +60,11 @@ class AssignmentConflict(FleetError):
     code = "assignment_conflict"
     status_code = 409
     default_message = _("This vehicle or driver is already on another trip at that time.")
+
+
+class InvitationAccepted(FleetError):
+    """The staff member has chosen a password already: there is nothing to accept."""
+
+    code = "invitation_accepted"
+    status_code = 409
+    default_message = _("This person has already chosen a password; they sign in as usual.")

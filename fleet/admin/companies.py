@@ -4,16 +4,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ttms.accounts.models import Role
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.audit.admin_saves import AuditSavesMixin
+from ttms.exceptions import DomainError
 
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin
 from ..models import Company, CompanyMembership
 from ..refund_policies import percent_text
-from ..services import company_save, operator_invite
+from ..services import company_save, membership_invitation_resend, operator_invite
 from .forms import CompanyInviteForm, CompanySettingsForm
 
 
@@ -149,3 +151,27 @@ class CompanyMembershipAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAd
     search_fields = ["user__email", "user__full_name"]
     # A raw id, not a list of every account on the platform.
     raw_id_fields = ["user"]
+    actions = ["resend_invitation"]
+
+    @admin.action(description=_("Send the invitation again"), permissions=["change"])
+    def resend_invitation(self, request, queryset):
+        sent = 0
+        for membership in queryset.select_related("user", "company").order_by("pk"):
+            try:
+                membership_invitation_resend(membership=membership, by=request.user)
+            except DomainError as exc:
+                self.message_user(
+                    request,
+                    gettext("%(member)s: %(reason)s")
+                    % {"member": membership.user, "reason": exc.message},
+                    messages.WARNING,
+                )
+                continue
+            sent += 1
+        if sent:
+            self.message_user(
+                request,
+                ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", sent)
+                % {"count": sent},
+                messages.SUCCESS,
+            )

@@ -11,6 +11,7 @@ from .companies import COMPANY_AUDITED_FIELDS, company_save, membership_set
 from .generation import GenerationReport, departure_at, route_runs_on, trips_generate
 from .onboarding import (
     commission_bp_from_percent,
+    membership_invitation_resend,
     operator_application_approve,
     operator_application_decline,
     operator_application_submit,
@@ -55,6 +56,7 @@ __all__ = [
     "commission_bp_from_percent",
     "company_save",
     "departure_at",
+    "membership_invitation_resend",
     "membership_set",
     "operator_application_approve",
     "operator_application_decline",

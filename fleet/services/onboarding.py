@@ -14,9 +14,9 @@ from ttms.accounts.models import Role, User
 from ttms.accounts.services import user_create
 from ttms.audit.services import audit_record, audit_values
 
-from ..exceptions import ApplicationDecided
+from ..exceptions import ApplicationDecided, InvitationAccepted
 from ..locks import lock_application
-from ..models import Company, OperatorApplication
+from ..models import Company, CompanyMembership, OperatorApplication
 from .companies import COMPANY_AUDITED_FIELDS, membership_set
 
 # Slugs tried for one name ("alpha-bus", "alpha-bus-2", ...) before giving up.
@@ -237,3 +237,20 @@ def _decide(application: OperatorApplication, *, status: str, by: User, company=
 def _refresh(application: OperatorApplication, locked: OperatorApplication) -> None:
     for field in ("status", "decided_by", "decided_at", "company"):
         setattr(application, field, getattr(locked, field))
+
+
+def membership_invitation_resend(*, membership: CompanyMembership, by: User) -> None:
+    """Email the member a new invitation link (a lost email, an expired link), audited as
+    "membership.invitation_resent". Earlier links stay valid until they expire; the first
+    one used spends them all. Raises InvitationAccepted when the member has a password."""
+    user = membership.user
+    if user.has_usable_password():
+        raise InvitationAccepted()
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="membership.invitation_resent",
+            target=membership,
+            data={"email": user.email},
+        )
+        invitation_send(user=user, company_name=membership.company.name)

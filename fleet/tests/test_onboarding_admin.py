@@ -394,3 +394,33 @@ def test_only_platform_admins_reach_the_queue(client, admin_a):
     application.refresh_from_db()
     assert application.status == OperatorApplication.Status.PENDING
     assert Company.objects.exclude(pk=other.pk).count() == 1  # company_a only
+
+
+def test_a_company_admin_sends_a_lost_invitation_again_but_not_to_who_has_a_password(
+    client, platform_admin, admin_a, django_capture_on_commit_callbacks, mailoutbox
+):
+    from fleet.services import operator_invite
+
+    _company, invited = operator_invite(
+        name="Gamma Coaches",
+        kind="bus",
+        currency="KES",
+        time_zone="Africa/Nairobi",
+        commission_percent="5",
+        admin_email="ada@gamma.example",
+        admin_name="Ada Njeri",
+        by=platform_admin,
+    )
+    client.force_login(platform_admin)
+    memberships = CompanyMembership.objects.filter(user__in=[invited, admin_a]).order_by("pk")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:fleet_companymembership_changelist"),
+            {"action": "resend_invitation", "_selected_action": [m.pk for m in memberships]},
+            follow=True,
+        )
+
+    assert [m.to for m in mailoutbox] == [["ada@gamma.example"]]
+    assert "already chosen a password" in response.content.decode()
+    assert AuditEntry.objects.filter(action="membership.invitation_resent").count() == 1
