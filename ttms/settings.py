@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ttms.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Drivers and agents opening the admin are sent to their own pages.
+    "ttms.accounts.landing.FieldStaffAdminMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ttms.middleware.SiteErrorPagesMiddleware",
 ]

@@ -26,7 +26,7 @@ from .forms import (
     SignUpForm,
 )
 from .invitations import invitation_token
-from .models import Role
+from .landing import landing_url
 from .services import user_create, user_language_set, user_update
 from .throttling import LoginAttempts
 
@@ -79,11 +79,12 @@ class SignInView(auth_views.LoginView):
         return super().form_valid(form)
 
     def get_default_redirect_url(self):
-        """Station agents land on the counter page, everyone else on LOGIN_REDIRECT_URL."""
-        user = getattr(self.request, "user", None)
-        if user is not None and getattr(user, "role", None) == Role.AGENT:
-            return reverse("booking:pos")
-        return super().get_default_redirect_url()
+        """Operator staff and platform admins land on the admin (their dashboard), drivers
+        on their trips page, station agents on the counter, passengers on
+        LOGIN_REDIRECT_URL."""
+        return (
+            landing_url(getattr(self.request, "user", None)) or super().get_default_redirect_url()
+        )
 
 
 @sensitive_post_parameters("password")
