@@ -52,6 +52,7 @@ class TripClass(models.Model):
 
     class Meta:
         verbose_name = _("trip class")
+        verbose_name_plural = _("trip classes")
         constraints = [
             models.UniqueConstraint(
                 fields=["trip", "class_code"], name="booking_trip_class_unique"
