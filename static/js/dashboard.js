@@ -30,6 +30,7 @@
           },
           options: {
             animation: false,
+            maintainAspectRatio: false,
             scales: {
               money: { position: "left", beginAtZero: true, title: { display: true, text: item.currency } },
               tickets: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: holder.dataset.tickets } }
@@ -41,16 +42,23 @@
     document.querySelectorAll("canvas[data-bar-chart]").forEach(function (canvas) {
       var figures = data[canvas.dataset.barChart];
       if (!figures || !figures.labels.length) {
-        canvas.hidden = true;
+        canvas.parentNode.hidden = true;
         return;
       }
+      // One bar per label, each about 24 px high.
+      canvas.parentNode.style.height = Math.max(120, 40 + 24 * figures.labels.length) + "px";
       new Chart(canvas, {
         type: "bar",
         data: {
           labels: figures.labels,
           datasets: [{ label: canvas.dataset.label, data: figures.values.map(function (v) { return v === null ? null : Number(v); }) }]
         },
-        options: { animation: false, indexAxis: "y", scales: { x: { beginAtZero: true } } }
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          indexAxis: "y",
+          scales: { x: { beginAtZero: true } }
+        }
       });
     });
   }

@@ -1,6 +1,9 @@
 """The back office's pages: the operator's dashboard (the admin home of company staff), the
 platform's (platform admins), each table also as CSV (`?export=<table>`)."""
 
+import contextlib
+from datetime import date, timedelta
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -13,7 +16,7 @@ from ttms import localtime
 from ttms.money import format_money, to_major_string
 
 from . import exports, selectors
-from .forms import DashboardFilter
+from .forms import DEFAULT_RANGE_DAYS, DashboardFilter
 
 
 def dashboard_index(request: HttpRequest) -> HttpResponse:
@@ -31,6 +34,13 @@ def _filter(request: HttpRequest, companies, *, with_route: bool) -> DashboardFi
     today = localtime.today(zones[0] if len(zones) == 1 else None)
     data = request.GET.copy()
     data.pop("export", None)
+    # The fields show the range summed when the query names none.
+    end = data.get("end") or today.isoformat()
+    data["end"] = end
+    if not data.get("start"):
+        with contextlib.suppress(ValueError):  # a bad end date: the form names it
+            start = date.fromisoformat(end) - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+            data["start"] = start.isoformat()
     form = DashboardFilter(data, companies=companies, today=today, with_route=with_route)
     form.is_valid()
     return form
@@ -152,6 +162,7 @@ def operator_dashboard(request: HttpRequest) -> HttpResponse:
         tables = {
             "departures": (exports.departures_rows, None),
             "money": (exports.money_rows, None),
+            "currencies": (exports.totals_rows, None),
             "routes": (exports.route_rows, None),
             "pairs": (exports.pair_rows, None),
             "road": (exports.road_rows, None),
@@ -196,6 +207,9 @@ def _operator_table(name, companies, start, end, route):
         return selectors.departures(companies=companies, route=route)
     if name == "money":
         return selectors.money_by_day(companies=companies, start=start, end=end)
+    if name == "currencies":
+        days = selectors.money_by_day(companies=companies, start=start, end=end)
+        return selectors.money_by_currency(days)
     if name == "routes":
         return selectors.route_loads(companies=companies, start=start, end=end, route=route)
     if name == "pairs":

@@ -18,6 +18,7 @@ PAGES = [
     ("operator-money", OPERATOR + "?export=money&" + RANGE),
     ("operator-routes", OPERATOR + "?export=routes&" + RANGE),
     ("operator-pairs", OPERATOR + "?export=pairs&" + RANGE),
+    ("operator-currencies", OPERATOR + "?export=currencies&" + RANGE),
     ("operator-road", OPERATOR + "?export=road&" + RANGE),
     ("platform", PLATFORM + "?" + RANGE),
     ("platform-money", PLATFORM + "?export=money&" + RANGE),
@@ -30,20 +31,20 @@ PAGES = [
 # "A" Alpha's, "B" Beta's; the departures are today's and tomorrow's, read on 2030-01-07;
 # vehicles on the road are none (nothing departed).
 MATRIX = {
-    #                 home  oper  dep   mon   rte   pair  road  plat  pmon  pcur  pcom  pveh
-    "platform":    ([200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200], "AB"),
-    "a_admin":     ([200,  200,  200,  200,  200,  200,  200,  403,  403,  403,  403,  403], "A"),
-    "a_scheduler": ([200,  200,  200,  200,  200,  200,  200,  403,  403,  403,  403,  403], "A"),
-    "b_admin":     ([200,  200,  200,  200,  200,  200,  200,  403,  403,  403,  403,  403], "B"),
-    "driver":      ([302,  302,  302,  302,  302,  302,  302,  302,  302,  302,  302,  302], ""),
-    "agent":       ([302,  302,  302,  302,  302,  302,  302,  302,  302,  302,  302,  302], ""),
-    "passenger":   ([302,  302,  302,  302,  302,  302,  302,  302,  302,  302,  302,  302], ""),
+    #               home oper dep  mon  rte  pair cur  road plat pmon pcur pcom pveh
+    "platform":    ([200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200], "AB"),
+    "a_admin":     ([200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403], "A"),
+    "a_scheduler": ([200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403], "A"),
+    "b_admin":     ([200, 200, 200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403], "B"),
+    "driver":      ([302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302], ""),
+    "agent":       ([302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302], ""),
+    "passenger":   ([302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302], ""),
 }  # fmt: skip
 
 # What names a company's rows in each page: its name, and its stations' codes and currency.
 MARKS = {"A": ["Alpha Rail", "AA1"], "B": ["Beta Rail", "CC1"]}
 # Pages that show no company's name in a row whatever the data (vehicles: none on the road).
-SILENT = {"operator-road", "platform-vehicles", "platform-currencies"}
+SILENT = {"operator-road", "operator-currencies", "platform-vehicles", "platform-currencies"}
 
 
 @pytest.mark.parametrize("role", list(MATRIX))
