@@ -78,8 +78,8 @@ PHRASES = {
     **PASSENGER_PHRASES,
 }
 LONGEST_PHRASE = max(len(key) for key in PHRASES)
-# Glued words the tokenizer must not split at their digits ("3ac", "2morrow").
-_GLUED = frozenset(key[0] for key in PHRASES if len(key) == 1 and re.search(r"\d", key[0]))
+# Words the tokenizer must not split at a digit or a hyphen ("3ac", "2morrow", "non-stop").
+_GLUED = frozenset(key[0] for key in PHRASES if len(key) == 1 and re.search(r"[\d-]", key[0]))
 _TIME_END_AFTER = {("ke", "baad"), ("baad",), ("ke", "bad"), ("bad",), ("onwards",)}
 _TIME_END_BEFORE = {("se", "pehle"), ("pehle",), ("se", "pahle"), ("pahle",)}
 _TIMES_WITH = {"baje", "bje", "oclock", "o", "hrs", "h", "hours"}
@@ -103,6 +103,7 @@ class _Reading:
         self.part: tuple[time | None, time | None] | None = None
         self.after: time | None = None
         self.before: time | None = None
+        self.half_day_unsaid: set[str] = set()  # "after"/"before" given as "6", no am/pm
         self.travel_class: str | None = None
         self.bare_ac = False
         self.quota: str | None = None
@@ -162,7 +163,7 @@ class _Reading:
             self.set_date(self.today + timedelta(days=meaning[1]))
         elif what == "tonight":
             self.set_date(self.today)
-            self.after = self.after or time(18, 0)
+            self.part = self.part or (time(18, 0), None)
         elif what == "weekday":
             rule = dates.weekday_next_week if meaning[2] == "next" else dates.weekday_coming
             self.set_date(rule(self.today, meaning[1]))
@@ -202,32 +203,42 @@ class _Reading:
             return int(match.group(1))
         return NUMBER_WORDS.get(token.text)
 
-    def time_at(self, index: int, *, bare: bool) -> tuple[time, int] | None:
-        """A clock time starting at `index` and how many tokens it takes: "18:00", "6:30pm",
-        "6 pm", "6 baje", "noon"; a bare "6" only after a word such as "after" (`bare`)."""
+    def time_at(self, index: int, *, bare: bool) -> tuple[time, int, bool] | None:
+        """A clock time starting at `index`: the time, how many tokens it takes, and whether
+        it could be either half of the day ("6", "6 baje", "6:30" without am/pm). Reads
+        "18:00", "6:30pm", "6 pm", "6 baje", "noon"; a bare "6" only after a word such as
+        "after" (`bare`)."""
         token = self.tokens[index] if index < len(self.tokens) else None
         if token is None:
             return None
         if token.text in NAMED_TIMES:
-            return time.fromisoformat(NAMED_TIMES[token.text]), 1
+            return time.fromisoformat(NAMED_TIMES[token.text]), 1, False
         meridiem = self.text(index + 1) if self.text(index + 1) in MERIDIEMS else None
         if token.kind == "clock":
             match = re.fullmatch(r"(\d{1,2}):(\d{2})(a|p)?\.?m?\.?", token.text)
             if not match:
                 return None
-            value = dates.clock(int(match[1]), int(match[2]), match[3] or meridiem)
-            return (value, 2 if meridiem and not match[3] else 1) if value else None
+            half = match[3] or meridiem
+            value = dates.clock(int(match[1]), int(match[2]), half)
+            length = 2 if meridiem and not match[3] else 1
+            return (value, length, not half and 1 <= value.hour <= 11) if value else None
         if token.kind != "number" or len(token.text) > 2:
             return None
         if meridiem:
             value = dates.clock(int(token.text), 0, meridiem)
-            return (value, 2) if value else None
+            return (value, 2, False) if value else None
+        value = dates.clock(int(token.text))
+        if value is None:
+            return None
+        ambiguous = 1 <= value.hour <= 11
         if self.text(index + 1) in _TIMES_WITH:
-            value = dates.clock(int(token.text))
-            return (value, 2) if value else None
-        if bare and (value := dates.clock(int(token.text))):
-            return value, 1
-        return None
+            return value, 2, ambiguous
+        return (value, 1, ambiguous) if bare else None
+
+    def set_time(self, side: str, found: tuple[time, int, bool]) -> None:
+        setattr(self, side, found[0])
+        if found[2]:
+            self.half_day_unsaid.add(side)
 
     def numbers(self, index: int) -> int:
         """The number rules at `index`; how many tokens they took (0: none applies)."""
@@ -245,11 +256,17 @@ class _Reading:
         if (text in AFTER_WORDS or text in BEFORE_WORDS) and (
             found := self.time_at(index + 1, bare=True)
         ):
-            if text in AFTER_WORDS:
-                self.after = found[0]
-            else:
-                self.before = found[0]
+            self.set_time("after" if text in AFTER_WORDS else "before", found)
             return self.mark(index, 1 + found[1], "time")
+        # "between 5pm and 9pm".
+        if text == "between" and (first := self.time_at(index + 1, bare=True)):
+            joint = index + 1 + first[1]
+            if self.text(joint) in ("and", "to", "-", "&") and (
+                second := self.time_at(joint + 1, bare=True)
+            ):
+                self.set_time("after", first)
+                self.set_time("before", second)
+                return self.mark(index, joint + 1 + second[1] - index, "time")
         # "6 pm", "18:00", "6 baje ke baad", "10 baje se pehle": a time said alone is when
         # the passenger wants to leave, so from then on.
         if found := self.time_at(index, bare=False):
@@ -257,9 +274,9 @@ class _Reading:
             for ending, side in ((_TIME_END_AFTER, "after"), (_TIME_END_BEFORE, "before")):
                 for words in ending:
                     if tuple(self.text(index + length + k) for k in range(len(words))) == words:
-                        setattr(self, side, found[0])
+                        self.set_time(side, found)
                         return self.mark(index, length + len(words), "time")
-            self.after = found[0]
+            self.set_time("after", found)
             return self.mark(index, length, "time")
         # "5th", "5th of december", "the 5th dec".
         if token.kind == "ordinal":
@@ -329,12 +346,24 @@ class _Reading:
         return None
 
     def times(self) -> tuple[time | None, time | None]:
-        after, before = self.part or (None, None)
-        if self.after is not None:
-            after = self.after
-        if self.before is not None:
-            before = self.before
-        return after, before
+        """The departure window: a part of the day, narrowed by clock times said with it.
+        An hour said without am/pm is read in the half of the day the part names ("shaam 5
+        baje se pehle": before 17:00)."""
+        start, end = self.part or (None, None)
+        later = start is not None and start >= time(12, 0)
+        for side in ("after", "before"):
+            value = getattr(self, side)
+            if value is not None and later and side in self.half_day_unsaid:
+                value = value.replace(hour=value.hour + 12)
+            if value is None:
+                continue
+            # A clock time outside the part's window replaces the window's other side too
+            # ("evening, before 5 pm" cannot keep "after 17:00").
+            if side == "after":
+                start, end = value, (end if end is None or end > value else None)
+            else:
+                start, end = (start if start is None or start < value else None), value
+        return start, end
 
 
 def _cue(reading: _Reading, index: int, step: int) -> str | None:
@@ -382,7 +411,12 @@ def _find_stations(reading: _Reading, index: StationIndex) -> tuple[list[_Mentio
                 continue
             length, match = found
             first = position + start
-            mentions.append(_Mention(first, first + length, match))
+            previous = mentions[-1] if mentions else None
+            if previous and previous.end == first and previous.match.places == match.places:
+                # "Nairobi CBD": two names of one station, side by side, are one mention.
+                mentions[-1].end = first + length
+            else:
+                mentions.append(_Mention(first, first + length, match))
             reading.mark(first, length, "station")
             start += length
         position = end

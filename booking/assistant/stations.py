@@ -42,6 +42,7 @@ GENERIC_WORDS = frozenset(
 # ("musanzee", "kigalli", "howra") still match.
 MIN_FUZZY_LENGTH = 4
 SPELLING_CUTOFF = 84
+TRANSLITERATION_CUTOFF = 80
 SOUND_CUTOFF = 90
 
 
@@ -70,14 +71,14 @@ class StationIndex:
             self._add(name, code, NAME)
             core = self._core(name)
             self._add(core, code, NAME)
-            for word in fold(core).split():
+            for word in core.split():
                 self._add(word, code, ALIAS)
             for place in (city, region):
                 self._add(place, code, REGION)
         for code, name in aliases:
             if code in self.places:
                 self._add(name, code, ALIAS)
-                for word in fold(self._core(name)).split():
+                for word in self._core(name).split():
                     self._add(word, code, ALIAS)
         self.codes = {fold(code) for code in self.places}
         self.fuzzy_keys = [key for key in self.names if len(key) >= MIN_FUZZY_LENGTH]
@@ -125,9 +126,9 @@ class StationIndex:
             return match, True
         if len(latin.replace(" ", "")) < MIN_FUZZY_LENGTH:
             return None, False
-        best = process.extractOne(
-            latin, self.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF
-        )
+        # A transliteration is a guess at the Latin spelling, so it may be further off.
+        cutoff = TRANSLITERATION_CUTOFF if devanagari else SPELLING_CUTOFF
+        best = process.extractOne(latin, self.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
         if best is None:
             sounds = process.extractOne(
                 sound_key(latin),

@@ -40,7 +40,8 @@ def fold(value: str) -> str:
     "दिल्ली" unchanged."""
     decomposed = unicodedata.normalize("NFKD", (value or "").casefold())
     kept = "".join(ch for ch in decomposed if ord(ch) not in _LATIN_ACCENTS)
-    return unicodedata.normalize("NFKC", kept)
+    # An apostrophe joins a word ("what's", "o'clock"), it does not end one.
+    return unicodedata.normalize("NFKC", kept).replace("'", "").replace("’", "")
 
 
 def tokenize(text: str, *, keep_whole=lambda word: False) -> list[Token]:

@@ -118,7 +118,7 @@ CLASSES = {
     **_rows(("class", "VIP"), "vip|vip bus|vip seat|vip class"),
     **_rows(("class", "STANDARD"), "standard|normal seat|normal|ordinary|standard seat"),
     # "AC" alone is the railway's most booked AC class; a named class wins over it.
-    **_rows(("ac",), "ac|a c|a/c"),
+    **_rows(("ac",), "ac|a c"),
 }
 
 QUOTAS = {
@@ -147,7 +147,7 @@ SORTS = {
     ),
     **_rows(
         ("direct",),
-        "direct|nonstop|non stop|without change|without changing|no change|no changes|"
+        "direct|nonstop|non stop|non-stop|without change|without changing|no change|no changes|"
         "seedha|sidha|सीधा|direct train|direct bus",
     ),
 }
@@ -229,6 +229,7 @@ CUES.pop(("2",))
 NOISE = _rows(
     ("noise",),
     "bus|buses|bas|bisi|imodoka|coach|train|trains|rail|railway|gari|gaadi|ट्रेन|बस|"
+    "matatu|shuttle|minibus|taxi|whats|way|route|"
     "ticket|tickets|tkt|tkts|itike|amatike|टिकट|book|booking|reserve|reservation|"
     "find|find me|show|show me|search|get|get me|give me|i want|i need|i wanna|want|need|"
     "wanna|looking for|i am looking for|looking|please|pls|plz|kindly|can you|could you|"
@@ -244,5 +245,5 @@ NOISE = _rows(
     "what|which|when|how|available|availability|options|option|schedule|timings|timing|"
     "fare|fares|price|prices|cost|ticket price|do you have|have|has|do|will|would|can|"
     # Time words whose clock time is missing ("after lunch" is not understood either way).
-    "after|before|by|until|around|about|approx|baje|o clock|oclock|bje",
+    "after|before|by|until|around|about|approx|baje|o clock|oclock|clock|bje",
 )
