@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from .views import book, cancellation, pnr_status, pnrs, pos, search, ticket_print, trip
+from .views import assistant, book, cancellation, pnr_status, pnrs, pos, search, ticket_print, trip
 
 app_name = "booking"
 
 urlpatterns = [
     path("stations/suggest/", search.station_suggest, name="station-suggest"),
     path("trips/", search.trip_search, name="search"),
+    path("assistant/", assistant.assistant, name="assistant"),
     path("trips/<int:pk>/", trip.trip, name="trip"),
     path("trips/<int:pk>/book/", book.book, name="book"),
     path("bookings/", pnrs.my_trips, name="my-trips"),

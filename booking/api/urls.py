@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import bookings, cancellation, driver, operator, pos_shifts, search, seat_map, ticket_qr
+from . import (
+    assistant,
+    bookings,
+    cancellation,
+    driver,
+    operator,
+    pos_shifts,
+    search,
+    seat_map,
+    ticket_qr,
+)
 from .pos import PosCatalogView, PosSaleCancelView, PosSaleView
 from .pos_sync import PosSyncView
 
@@ -14,6 +24,7 @@ urlpatterns = [
     path("pos/sync/", PosSyncView.as_view(), name="pos-sync"),
     # Trip search lives here: the fleet's timetable search plus this app's availability.
     path("trips/search/", search.TripSearchView.as_view(), name="trip-search"),
+    path("assistant/search/", assistant.AssistantSearchView.as_view(), name="assistant-search"),
     path("trips/<int:pk>/seats/", seat_map.SeatMapView.as_view(), name="trip-seats"),
     path("bookings/", bookings.BookingListCreateView.as_view(), name="booking-list"),
     path("bookings/<pnr:pnr>/", bookings.BookingDetailView.as_view(), name="booking-detail"),

@@ -37,6 +37,7 @@ from ..sales.services.draft import (
 )
 from ..sales.services.precheck import PassengerIn
 from .journey import closed_page, journey_context, journey_or_404, trip_classes, trip_or_404
+from .trip import passengers_asked
 
 
 def _book_url(pk: int, params: dict) -> str:
@@ -219,7 +220,10 @@ def book(request, pk: int):
         formset = _formset(journey, class_code, initial=draft_rows(draft))
         return _form_page(request, journey, class_code, options, formset)
     if request.method == "GET":
-        rows = [{"seat": seat} for seat in data.getlist("seat")[: rules.MAX_PASSENGERS]] or [{}]
+        rows = [{"seat": seat} for seat in data.getlist("seat")[: rules.MAX_PASSENGERS]]
+        # A party's size asked by a link (the assistant's): one row each, seats first.
+        rows += [{}] * (passengers_asked(data, limit=rules.MAX_PASSENGERS) - len(rows))
+        rows = rows or [{}]
         options = _options_form(journey, quota=data.get("quota", ""))
         formset = _formset(journey, class_code, initial=rows)
         return _form_page(request, journey, class_code, options, formset)

@@ -200,11 +200,21 @@ def coach_maps(
     return maps
 
 
+def passengers_asked(params, *, limit: int) -> int:
+    """The party's size a link asked for (`passengers`, e.g. from the assistant's answer):
+    1 to `limit`; 1 when absent or not a number."""
+    value = str(params.get("passengers", "")).strip()
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        return 1
+    return min(int(value), limit)
+
+
 @require_GET
 def trip(request, pk: int):
     """One trip from the passenger's station to theirs: the classes, and the chosen class's
     seat map, each seat free or taken for exactly those legs. Picking seats (checkboxes)
-    and pressing Book carries them to the booking form; no JavaScript needed."""
+    and pressing Book carries them to the booking form; no JavaScript needed. `quota` and
+    `passengers` (the party's size) carry on to the booking form."""
     trip = trip_or_404(pk)
     journey = journey_or_404(trip, request.GET)
     if closed := closed_page(request, journey):
@@ -223,6 +233,8 @@ def trip(request, pk: int):
     terms = context["terms"]
     quota = request.GET.get("quota", Quota.GENERAL)
     quota = quota if quota in BOOKABLE_QUOTAS and quota in terms.quotas else Quota.GENERAL
+    max_passengers = min(rules.max_passengers(quota), trip.route.company.rules.max_passengers)
+    passengers = passengers_asked(request.GET, limit=max_passengers)
     seats = seat_map(trip=trip, class_code=class_code, mask=journey.mask)
     names = {} if terms.coaches else class_names(company_id=trip.route.company_id, codes=classes)
     # Counted as the search results count them, not from the drawn seats.
@@ -264,9 +276,15 @@ def trip(request, pk: int):
             "quota_counts": quota_counts(availability, quotas=terms.quotas),
             "unit": "berth" if any(s.berth_type in BERTHS for s in seats) else "seat",
             "fare": tariff.fare(distance_km=journey.distance_km, quota=quota),
-            "max_passengers": min(
-                rules.max_passengers(quota), trip.route.company.rules.max_passengers
-            ),
-            "hidden": {**base, "class": class_code, "quota": quota},
+            "max_passengers": max_passengers,
+            "passengers": passengers,
+            # The "book without choosing" link's quota parameter, the party's size after it.
+            "book_quota": quota + (f"&passengers={passengers}" if passengers > 1 else ""),
+            "hidden": {
+                **base,
+                "class": class_code,
+                "quota": quota,
+                **({"passengers": passengers} if passengers > 1 else {}),
+            },
         },
     )

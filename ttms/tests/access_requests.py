@@ -244,6 +244,10 @@ REQUESTS = {
     },
     "GET /api/v1/auth/me/": lambda w, u: {"path": "/api/v1/auth/me/"},
     "GET /api/v1/stations/": lambda w, u: {"path": "/api/v1/stations/", "data": {"q": "W"}},
+    "POST /api/v1/assistant/search/": lambda w, u: {
+        "path": "/api/v1/assistant/search/",
+        "data": {"text": f"{_station(w, 1)} to {_station(w, 3)} tomorrow"},
+    },
     "GET /api/v1/trips/search/": lambda w, u: {
         "path": "/api/v1/trips/search/",
         "data": {

@@ -48,6 +48,7 @@ POST  /api/v1/auth/token/refresh/                         200    200    200    2
 GET   /api/v1/auth/me/                                    401    200    200    200    200    200    200    200    200
 GET   /api/v1/stations/                                   200    200    200    200    200    200    200    200    200
 GET   /api/v1/trips/search/                               200    200    200    200    200    200    200    200    200
+POST  /api/v1/assistant/search/                            200    200    200    200    200    200    200    200    200
 GET   /api/v1/trips/{pk}/seats/                           200    200    200    200    200    200    200    200    200
 GET   /api/v1/bookings/                                   401    200    200    200    200    200    200    200    200
 POST  /api/v1/bookings/                                   401    201    201    201    201    201    201    201    201
