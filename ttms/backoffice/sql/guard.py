@@ -392,9 +392,8 @@ def _check_nodes(tree: exp.Expression) -> None:
         elif kind is exp.CTE:
             if not isinstance(node.this, STATEMENTS):
                 raise SqlRefused(_("Every WITH query must be a SELECT."))
-        elif kind is exp.With:
-            if node.args.get("recursive"):
-                raise SqlRefused(_("Recursive WITH queries are not allowed."))
+        elif kind is exp.With and node.args.get("recursive"):
+            raise SqlRefused(_("Recursive WITH queries are not allowed."))
 
 
 def _check_args(node: exp.Expression) -> None:

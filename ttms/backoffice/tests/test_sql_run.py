@@ -1,8 +1,11 @@
 """Running platform admins' SQL: exact rows, the row limit, the audit trail of every query,
 and the database's own wall (on SQLite: read-only, allowed columns only, a timeout)."""
 
+import io
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.test import override_settings
 
 from fleet.models import Company
@@ -183,3 +186,13 @@ def _on_sqlite() -> bool:
     from django.db import connection
 
     return connection.vendor == "sqlite"
+
+
+def test_role_command_is_not_needed_on_sqlite():
+    if not _on_sqlite():
+        pytest.skip("on PostgreSQL the command creates the role (test_sql_postgres)")
+    out = io.StringIO()
+
+    call_command("sql_role", stdout=out)
+
+    assert out.getvalue() == "Not needed on SQLite: queries run on a read-only connection.\n"
