@@ -250,6 +250,20 @@ def sql_check(text: str, *, dialect: str | None = None, row_limit: int | None = 
     """
     dialect = dialect or _dialect()
     row_limit = settings.TTMS_SQL_ROW_LIMIT if row_limit is None else row_limit
+    try:
+        return _check(text, dialect=dialect, row_limit=row_limit)
+    except SqlRefused:
+        raise
+    except Exception:
+        # The parser or the qualifier tripping over a text (deep nesting, a tree it did not
+        # expect) is a refusal, never a run and never a server error.
+        logger.exception(
+            "sql guard: could not check %r", text[:200] if isinstance(text, str) else text
+        )
+        raise SqlRefused(_("The query could not be checked safely; simplify it.")) from None
+
+
+def _check(text: str, *, dialect: str, row_limit: int) -> Checked:
     tree = _parse(text)
     tree, tables = _checked_tree(tree)
     limit = _limit_of(tree)

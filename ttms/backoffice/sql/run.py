@@ -113,6 +113,9 @@ def _run_postgres(sql: str) -> tuple[list[str], list[tuple]]:
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION READ ONLY")
             cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+            # The checked text was rendered for standard strings, where a backslash is a
+            # plain character.
+            cursor.execute("SET LOCAL standard_conforming_strings = on")
             if role and role_usable(cursor, role):
                 cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
             cursor.execute(sql)

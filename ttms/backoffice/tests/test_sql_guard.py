@@ -109,6 +109,13 @@ ATTACKS = {
     "unclosed quote": "SELECT 'a",
     "empty": "   ",
     "too long": "SELECT " + " + ".join(["1"] * 8000),
+    "deep nesting": "SELECT " + "(" * 5000 + "1" + ")" * 5000,
+    "unicode escape string": "SELECT U&'\\0041'",
+    "negative limit": "SELECT id FROM fleet_company LIMIT -1",
+    "values": "SELECT x FROM (VALUES (1)) AS v(x)",
+    "array any": "SELECT id FROM fleet_company WHERE id = ANY(ARRAY[1, 2])",
+    "current_user": "SELECT current_user",
+    "version": "SELECT version()",
 }
 
 

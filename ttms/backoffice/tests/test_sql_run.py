@@ -62,6 +62,14 @@ def test_run_of_a_cte_and_union(admin, companies):
     assert result.rows == [("North Lines",), ("S1",)]
 
 
+def test_percent_signs_in_literals_reach_the_database_as_written(admin, companies):
+    result = sql_run(
+        text="SELECT name, '100%' AS p FROM fleet_company WHERE name LIKE 'North%'", by=admin
+    )
+
+    assert result.rows == [("North Lines", "100%")]
+
+
 @override_settings(TTMS_SQL_ROW_LIMIT=2)
 def test_run_cuts_at_the_row_limit_and_says_so(admin, companies):
     result = sql_run(text="SELECT code FROM fleet_vehicle ORDER BY code", by=admin)
