@@ -11,6 +11,9 @@ from fleet.models import Company, Route
 
 # The longest range a dashboard sums over (a leap year).
 MAX_RANGE_DAYS = 366
+# Days a dashboard can be asked about (far enough either way; beyond them a local day's bounds
+# in UTC would leave the calendar datetime can hold).
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 # The default range: the last 30 days, today included.
 DEFAULT_RANGE_DAYS = 30
 
@@ -47,10 +50,17 @@ class DashboardFilter(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        end = cleaned.get("end") or self.today
-        start = cleaned.get("start") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
         if "start" in self.errors or "end" in self.errors:
             return cleaned
+        end = cleaned.get("end") or self.today
+        start = cleaned.get("start") or end
+        if start < EARLIEST or end < EARLIEST or end > LATEST:
+            raise forms.ValidationError(
+                gettext("Choose days between %(earliest)s and %(latest)s.")
+                % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
+            )
+        if not cleaned.get("start"):
+            start = max(EARLIEST, end - timedelta(days=DEFAULT_RANGE_DAYS - 1))
         if end < start:
             raise forms.ValidationError(gettext("The range ends before it starts."))
         if (end - start).days + 1 > MAX_RANGE_DAYS:

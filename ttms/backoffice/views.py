@@ -38,7 +38,7 @@ def _filter(request: HttpRequest, companies, *, with_route: bool) -> DashboardFi
     end = data.get("end") or today.isoformat()
     data["end"] = end
     if not data.get("start"):
-        with contextlib.suppress(ValueError):  # a bad end date: the form names it
+        with contextlib.suppress(ValueError, OverflowError):  # a bad end: the form names it
             start = date.fromisoformat(end) - timedelta(days=DEFAULT_RANGE_DAYS - 1)
             data["start"] = start.isoformat()
     form = DashboardFilter(data, companies=companies, today=today, with_route=with_route)

@@ -148,7 +148,10 @@ def test_staff_of_no_company_get_the_models_list(db, client):
 @pytest.mark.parametrize(
     "query",
     ["start=2030-13-01", "start=tomorrow", "start=2030-01-09&end=2030-01-01",
-     "start=2020-01-01&end=2030-01-01", "company=abc", "route=999999", "start=" + "9" * 300],
+     "start=2020-01-01&end=2030-01-01", "company=abc", "route=999999",
+     "start=" + "9" * 300, "end=9999-12-31",
+     "end=0001-01-05", "start=0001-01-01&end=0001-01-02",
+     "company=99999999999999999999999", "route=-1"],
 )  # fmt: skip
 def test_a_bad_filter_is_a_400_with_the_form_error_never_a_500(query, world, client):
     client.force_login(world.users["platform"])
