@@ -21,6 +21,15 @@ from ttms.audit.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(monkeypatch):
+    """The invitation email is sent where its change commits (with REDIS_URL too), as
+    embedded: these tests are of what is sent, not of the broker."""
+    from ttms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 def _invite(by, **overrides):
     values = {
         "name": "Gamma Coaches",
@@ -235,3 +244,33 @@ def test_an_approval_the_invitation_refuses_leaves_the_application_pending(platf
         None,
         0,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_approving_at_once_create_one_company(platform_admin):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    application = _application()
+    barrier = threading.Barrier(4)
+
+    def approve():
+        barrier.wait()
+        try:
+            operator_application_approve(
+                application=OperatorApplication.objects.get(pk=application.pk), by=platform_admin
+            )
+            return "approved"
+        except ApplicationDecided:
+            return "decided"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = sorted(pool.map(lambda _: approve(), range(4)))
+
+    assert results == ["approved", "decided", "decided", "decided"]
+    assert Company.objects.count() == 1
+    assert User.objects.filter(email="devi@delta.example").count() == 1

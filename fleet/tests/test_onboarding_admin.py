@@ -16,6 +16,16 @@ from .factories import CompanyFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(monkeypatch):
+    """The invitation email is sent where its change commits (with REDIS_URL too), as
+    embedded: these tests are of what is sent, not of the broker."""
+    from ttms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 ADD = "admin:fleet_company_add"
 QUEUE = "admin:fleet_operatorapplication_changelist"
 PASSWORD = "a-long-new-password-42"

@@ -18,6 +18,16 @@ from ttms.accounts.services import user_create
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(monkeypatch):
+    """The invitation email is sent where its change commits (with REDIS_URL too), as
+    embedded: these tests are of what is sent, not of the broker."""
+    from ttms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 NEW_PASSWORD = "a-long-new-password-42"
 
 
