@@ -11,6 +11,7 @@ from ttms.accounts.models import Role
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.audit.admin_saves import AuditSavesMixin
 from ttms.exceptions import DomainError
+from ttms.localtime import local_datetime
 
 from ..admin_scoping import CompanyListFilter, CompanyScopedAdmin
 from ..models import Company, CompanyMembership
@@ -145,10 +146,11 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
 class CompanyMembershipAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     audit_name = "membership"
     editor_roles = frozenset({Role.COMPANY_ADMIN})
-    list_display = ["user", "company", "role", "created_at"]
+    list_display = ["user", "company", "role", "created_local"]
     list_filter = ["role", CompanyListFilter]
     list_select_related = ["user", "company"]
-    search_fields = ["user__email", "user__full_name"]
+    search_fields = ["user__email", "user__full_name", "user__phone"]
+    search_help_text = _("The person's email, name or phone.")
     # A raw id, not a list of every account on the platform.
     raw_id_fields = ["user"]
     actions = ["resend_invitation"]
@@ -175,3 +177,7 @@ class CompanyMembershipAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAd
                 % {"count": sent},
                 messages.SUCCESS,
             )
+
+    @admin.display(description=_("since (company's local time)"), ordering="created_at")
+    def created_local(self, membership: CompanyMembership) -> str:
+        return local_datetime(membership.created_at, membership.company.time_zone)

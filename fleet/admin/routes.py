@@ -109,7 +109,8 @@ class RouteAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     ]
     list_filter = ["is_active", CompanyListFilter]
     list_select_related = ["company", "default_vehicle"]
-    search_fields = ["number", "name", "code"]
+    search_fields = ["number", "name", "code", "stops__station__code", "stops__station__name"]
+    search_help_text = gettext_lazy("Number, name or code, or a station it calls at.")
     autocomplete_fields = ["default_vehicle"]
     inlines = [RouteStopInline, RouteExceptionInline]
     actions = ["generate_trips"]

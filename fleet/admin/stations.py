@@ -1,6 +1,7 @@
 """Stations and their aliases in the admin."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.audit.admin_saves import AuditSavesMixin
@@ -30,6 +31,7 @@ class StationAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     ]
     list_filter = [CompanyListFilter, "time_zone"]
     list_select_related = ["company"]
-    search_fields = ["code", "name", "search_name"]
+    search_fields = ["code", "name", "search_name", "city"]
+    search_help_text = _("Code, name or city.")
     inlines = [StationAliasInline]
     show_full_result_count = False

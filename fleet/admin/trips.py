@@ -112,7 +112,8 @@ class TripAdmin(AuditHistoryMixin, CompanyScopedAdmin):
     ]
     list_filter = ["status", TripDayFilter, CompanyListFilter, TripConflictFilter]
     list_select_related = ["route", "route__company", "vehicle"]
-    search_fields = ["route__number", "route__name"]
+    search_fields = ["route__number", "route__name", "vehicle__code"]
+    search_help_text = gettext_lazy("The route's number or name, or the vehicle's code.")
     autocomplete_fields = ["vehicle"]
     readonly_fields = [
         "route",

@@ -90,6 +90,7 @@ class VehicleAdmin(AuditSavesMixin, AuditHistoryMixin, CompanyScopedAdmin):
     audit_name = "vehicle"
     list_display = ["code", "name", "kind", "company", "classes", "is_active"]
     list_filter = ["kind", "is_active", CompanyListFilter]
+    search_help_text = gettext_lazy("Registration or rake code, or name.")
     list_select_related = ["company"]
     search_fields = ["code", "name"]
     inlines = [CoachInline]

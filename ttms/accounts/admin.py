@@ -8,6 +8,7 @@ from django.contrib.auth.forms import (
 from django.utils.translation import gettext_lazy as _
 
 from ttms.audit.admin_saves import AuditSavesMixin
+from ttms.localtime import local_datetime
 
 from .forms import PasswordToldMixin, PhoneField
 from .models import User
@@ -40,11 +41,13 @@ class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = PasswordChangeForm
-    list_display = ["email", "full_name", "role", "phone", "is_active", "date_joined"]
+    list_display = ["email", "full_name", "role", "phone", "is_active", "joined_utc"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["email", "full_name", "phone"]
+    search_help_text = _("Email, full name or phone.")
     ordering = ["email"]
-    readonly_fields = ["last_login", "date_joined"]
+    # Accounts belong to no operator's zone: their dates are in UTC, named so.
+    readonly_fields = ["last_login_utc", "joined_utc"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Profile"), {"fields": ["full_name", "phone", "role", "language"]}),
@@ -52,7 +55,7 @@ class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
             _("Access"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Dates"), {"fields": ["last_login_utc", "joined_utc"]}),
     ]
     add_fieldsets = [
         (
@@ -63,3 +66,11 @@ class UserAdmin(AuditSavesMixin, DjangoUserAdmin):
             },
         ),
     ]
+
+    @admin.display(description=_("joined (UTC)"), ordering="date_joined")
+    def joined_utc(self, user: User) -> str:
+        return local_datetime(user.date_joined, "UTC")
+
+    @admin.display(description=_("last sign-in (UTC)"))
+    def last_login_utc(self, user: User) -> str:
+        return local_datetime(user.last_login, "UTC") or "—"
