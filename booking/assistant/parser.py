@@ -80,9 +80,13 @@ PHRASES = {
 LONGEST_PHRASE = max(len(key) for key in PHRASES)
 # Words the tokenizer must not split at a digit or a hyphen ("3ac", "2morrow", "non-stop").
 _GLUED = frozenset(key[0] for key in PHRASES if len(key) == 1 and re.search(r"[\d-]", key[0]))
+# Hindi puts "after" and "before" behind the time: "6 baje ke baad", "10 बजे से पहले".
 _TIME_END_AFTER = {("ke", "baad"), ("baad",), ("ke", "bad"), ("bad",), ("onwards",)}
+_TIME_END_AFTER |= {("के", "बाद"), ("बाद",)}
 _TIME_END_BEFORE = {("se", "pehle"), ("pehle",), ("se", "pahle"), ("pahle",)}
-_TIMES_WITH = {"baje", "bje", "oclock", "o", "hrs", "h", "hours"}
+_TIME_END_BEFORE |= {("से", "पहले"), ("पहले",)}
+# Words that make a number an hour: "6 baje", "6 o'clock".
+_TIMES_WITH = {"baje", "bje", "बजे", "oclock", "o", "hrs", "h", "hours"}
 
 
 @dataclass
@@ -100,6 +104,7 @@ class _Reading:
         self.tags: list[str | None] = [None] * len(tokens)
         self.today = today
         self.date: date | None = None
+        self.date_fixed = False  # a calendar date was said
         self.part: tuple[time | None, time | None] | None = None
         self.after: time | None = None
         self.before: time | None = None
@@ -134,11 +139,18 @@ class _Reading:
                 return length, meaning
         return None
 
-    def set_date(self, value: date | None) -> None:
-        # The first date said is the travel date; a second one is a correction too rare to
-        # guess at ("tomorrow, no, friday").
-        if value is not None and self.date is None:
-            self.date = value
+    def set_date(self, value: date | None, *, calendar: bool = False) -> None:
+        """The travel date: the first one said, except that a calendar date ("12 December",
+        "5/12") wins over a relative one said with it ("Saturday 12 December"), being the
+        more precise of the two."""
+        if value is None or (self.date is not None and not calendar) or self.date_fixed:
+            return
+        self.date, self.date_fixed = value, calendar
+
+    def year_at(self, index: int) -> int | None:
+        """A four-digit year written after a day and month ("5 Dec 2026")."""
+        text = self.text(index)
+        return int(text) if self.kind(index) == "number" and len(text) == 4 else None
 
     # --- the pass ------------------------------------------------------------------------------
 
@@ -245,12 +257,12 @@ class _Reading:
         token = self.tokens[index]
         text, nxt = token.text, self.text(index + 1)
         if token.kind == "iso":
-            self.set_date(dates.iso_date(text))
+            self.set_date(dates.iso_date(text), calendar=True)
             return self.mark(index, 1, "date") if dates.iso_date(text) else 0
         if token.kind == "daymonth":
             parts = [int(part) for part in re.split(r"[/.\-]", text)]
             value = dates.day_and_month(self.today, parts[0], parts[1], *parts[2:])
-            self.set_date(value)
+            self.set_date(value, calendar=True)
             return self.mark(index, 1, "date") if value else 0
         # "after 6 pm", "before 10:00", "by 10am", "from 18:00".
         if (text in AFTER_WORDS or text in BEFORE_WORDS) and (
@@ -283,24 +295,25 @@ class _Reading:
             day = int(text[:-2])
             skip = 1 if nxt == "of" else 0
             if (month := MONTHS.get(self.text(index + 1 + skip))) is not None:
-                self.set_date(dates.day_and_month(self.today, day, month))
-                return self.mark(index, 2 + skip, "date")
-            self.set_date(dates.day_of_month(self.today, day))
+                year = self.year_at(index + 2 + skip)
+                self.set_date(dates.day_and_month(self.today, day, month, year), calendar=True)
+                return self.mark(index, 2 + skip + bool(year), "date")
+            self.set_date(dates.day_of_month(self.today, day), calendar=True)
             return self.mark(index, 1, "date")
         # "dec 5", "december 5th", "dec 5 2026".
         if text in MONTHS and self.kind(index + 1) in ("number", "ordinal"):
             day = int(re.sub(r"\D", "", nxt))
             if 1 <= day <= 31:
-                year = self.text(index + 2) if self.kind(index + 2) == "number" else None
-                year = int(year) if year and len(year) == 4 else None
-                self.set_date(dates.day_and_month(self.today, day, MONTHS[text], year))
-                return self.mark(index, 3 if year else 2, "date")
+                year = self.year_at(index + 2)
+                value = dates.day_and_month(self.today, day, MONTHS[text], year)
+                self.set_date(value, calendar=True)
+                return self.mark(index, 2 + bool(year), "date")
         # "5 dec", "5 december 2026".
         if token.kind == "number" and nxt in MONTHS and 1 <= int(text) <= 31:
-            year = self.text(index + 2) if self.kind(index + 2) == "number" else None
-            year = int(year) if year and len(year) == 4 else None
-            self.set_date(dates.day_and_month(self.today, int(text), MONTHS[nxt], year))
-            return self.mark(index, 3 if year else 2, "date")
+            year = self.year_at(index + 2)
+            value = dates.day_and_month(self.today, int(text), MONTHS[nxt], year)
+            self.set_date(value, calendar=True)
+            return self.mark(index, 2 + bool(year), "date")
         # "family of four".
         if text == "family" and nxt == "of" and (count := self.count_at(index + 2)):
             self.counts.append((count, "family"))

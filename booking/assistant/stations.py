@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from fleet.models import Station, StationAlias
 
@@ -43,7 +44,8 @@ GENERIC_WORDS = frozenset(
 MIN_FUZZY_LENGTH = 4
 SPELLING_CUTOFF = 84
 TRANSLITERATION_CUTOFF = 80
-SOUND_CUTOFF = 90
+EDIT_CUTOFF = 0.8  # one letter wrong in five, two in ten
+SOUND_CUTOFF = 92
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,15 @@ class StationIndex:
         # A transliteration is a guess at the Latin spelling, so it may be further off.
         cutoff = TRANSLITERATION_CUTOFF if devanagari else SPELLING_CUTOFF
         best = process.extractOne(latin, self.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if best is None:
+            # fuzz.ratio counts a wrong letter twice (out and in), so one slip in a six-letter
+            # name ("hawrah") falls under the cut-off; Levenshtein counts it once.
+            best = process.extractOne(
+                latin,
+                self.fuzzy_keys,
+                scorer=Levenshtein.normalized_similarity,
+                score_cutoff=EDIT_CUTOFF,
+            )
         if best is None:
             sounds = process.extractOne(
                 sound_key(latin),

@@ -212,7 +212,7 @@ CUES = {
     **_rows(("cue", "from"), "from|frm|fr|kuva|leaving from|starting from|departing from"),
     **_rows(
         ("cue", "to"),
-        "to|too|2|towards|toward|for|till|into|kugera|kujya|ujya|njya|i|going to|go to|"
+        "to|too|2|towards|toward|for|till|into|kugera|kujya|ujya|ijya|njya|i|going to|go to|"
         "travel to|heading to|headed to|bound for|upto|up to",
     ),
     **_rows(("cue", "se"), "se|से|sey"),
@@ -237,7 +237,8 @@ NOISE = _rows(
     "ndashaka|nshaka|ndifuza|nkeneye|mwaramutse|muraho|hi|hello|hey|"
     "a|an|the|on|at|in|of|and|or|my|me|i|is|are|am|any|some|there|trip|trips|travel|"
     "journey|go|going|leave|leaving|depart|departing|departure|ride|one way|oneway|seat|seats|"
-    "hai|है|ka|ki|ke|का|की|के|wala|wali|wale|koi|bhi|aur|और|liye|लिए|lena|leni|karna|"
+    "hai|है|ka|ki|ke|का|की|के|mein|में|wala|wali|wale|koi|bhi|aur|और|liye|लिए|lena|leni|"
+    "karna|"
     "karo|kar|kar do|karwa do|dena|dijiye|de do|mil|milega|jayega|ho|hoga|"
     "ya|na|kuri|ku|mu|yo|yose|cyangwa|itike ya|ya|"
     "quota|class|coach|berth|on the|in the|for the|with|date|time|"
