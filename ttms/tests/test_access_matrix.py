@@ -133,6 +133,7 @@ payments.entry                                            302    302    302    3
 payments.payment                                          302    302    302    302    302    302    403    403    200
 payments.webhookevent                                     302    302    302    302    302    302    403    403    200
 payments.idempotencyrecord                                302    302    302    302    302    302    403    403    200
+payments.settlementrun                                    302    302    302    302    302    302    200    200    200
 """  # noqa: E501
 
 

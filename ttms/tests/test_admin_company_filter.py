@@ -46,6 +46,7 @@ def test_every_changelist_with_the_filter_is_checked():
         "fleet_vehicle",
         "payments_account",
         "payments_entry",
+        "payments_settlementrun",
         "payments_transaction",
     ]
 
