@@ -1,6 +1,12 @@
 from celery import shared_task
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.utils import timezone
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .invitations import invitation_link, invitation_timeout_seconds
+from .models import User
 
 
 @shared_task
@@ -15,17 +21,9 @@ def sessions_clear_expired_task() -> int:
 )
 def invitation_email_task(*, user_id: int, company_name: str) -> bool:
     """Send the invitation email (text and HTML, in the account's language) to a user who
-    has not chosen a password yet; False, and nothing sent, when the account is gone, or
-    active with a password already (a second delivery of the task, or an invitation
-    already accepted). Mail server errors are retried."""
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    from .invitations import invitation_link, invitation_timeout_seconds
-    from .models import User
-
+    has not chosen a password yet; False, and nothing sent, when the account is gone,
+    inactive, or has chosen its password meanwhile. Mail server errors (OSError, which
+    smtplib's are) are retried with backoff; the link is made afresh on each attempt."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or user.has_usable_password():
         return False
