@@ -230,6 +230,8 @@ NOISE = _rows(
     ("noise",),
     "bus|buses|bas|bisi|imodoka|coach|train|trains|rail|railway|gari|gaadi|ट्रेन|बस|"
     "matatu|shuttle|minibus|taxi|whats|way|route|"
+    # "New" of "New Delhi" in Hindi: दिल्ली alone is the station.
+    "nai|नई|नयी|"
     "ticket|tickets|tkt|tkts|itike|amatike|टिकट|book|booking|reserve|reservation|"
     "find|find me|show|show me|search|get|get me|give me|i want|i need|i wanna|want|need|"
     "wanna|looking for|i am looking for|looking|please|pls|plz|kindly|can you|could you|"
