@@ -105,6 +105,9 @@ class AnswerSerializer(serializers.Serializer):
     other_departures = serializers.BooleanField(
         help_text="True: nothing leaves in the asked window; `trips` are that day's others."
     )
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="Sentences shown after the trips."
+    )
     origin = StationSerializer(allow_null=True)
     destination = StationSerializer(allow_null=True)
     results_url = serializers.CharField(

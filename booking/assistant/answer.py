@@ -35,6 +35,8 @@ MAX_TEXT = 300
 # Stations the model may choose from: those the phrase's words match, never the whole table.
 MAX_CANDIDATES = 12
 ANSWERABLE = ("origin", "destination", "date", "passengers")
+# Trips an answer lists at most; the results page it links to has them all.
+MAX_TRIPS = 8
 
 
 class AssistantInputError(ValueError):
@@ -81,7 +83,8 @@ class TripAnswer:
 class Answer:
     """`message`: the sentence that sums up the answer (or the question's text). `trips`:
     the trips to show, best first; `other_departures`: they are the day's other departures
-    because none leaves in the asked window. `source`: "llm" or "offline"."""
+    because none leaves in the asked window. `notes`: sentences shown after the trips.
+    `source`: "llm" or "offline"."""
 
     query: TripQuery
     message: str
@@ -314,7 +317,21 @@ def _in_window(option: TripOption, query: TripQuery) -> bool:
     return not (query.before and leaves >= query.before)
 
 
+def _minutes_outside(option: TripOption, query: TripQuery) -> int:
+    """How far (minutes) the departure is from the asked window: 0 inside it."""
+    leaves = local(option.departure_at, option.origin.time_zone)
+    minutes = leaves.hour * 60 + leaves.minute
+    if query.after and minutes < query.after.hour * 60 + query.after.minute:
+        return query.after.hour * 60 + query.after.minute - minutes
+    if query.before and minutes >= query.before.hour * 60 + query.before.minute:
+        return minutes - (query.before.hour * 60 + query.before.minute) + 1
+    return 0
+
+
 def _sort_key(query: TripQuery):
+    """Trips with seats for everyone first; then the cheapest or fastest when asked, the
+    nearest to the asked window (for the day's other departures), the earliest."""
+
     def key(row: TripAnswer):
         fitting = [o for o in row.classes if o.fits] or list(row.classes)
         if query.sort == "cheapest":
@@ -324,7 +341,13 @@ def _sort_key(query: TripQuery):
             extra = row.duration_minutes
         else:
             extra = 0
-        return (not row.fits, extra, row.option.departure_at, row.option.trip.route.number)
+        return (
+            not row.fits,
+            extra,
+            _minutes_outside(row.option, query),
+            row.option.departure_at,
+            row.option.trip.route.number,
+        )
 
     return key
 
@@ -436,8 +459,8 @@ def assistant_answer(
         fitting = sum(row.fits for row in shown)
         if other_departures:
             found = ngettext(
-                "nothing leaves then; {n} other departure that day:",
-                "nothing leaves then; {n} other departures that day:",
+                "nothing leaves then; {n} other departure that day, the nearest first:",
+                "nothing leaves then; {n} other departures that day, the nearest first:",
                 len(shown),
             ).format(n=len(shown))
         elif not shown:
@@ -457,16 +480,24 @@ def assistant_answer(
             + "?"
             + urlencode({"from": origin.code, "to": destination.code, "date": day.isoformat()})
         )
+        notes = ()
+        if len(shown) > MAX_TRIPS:
+            notes = (
+                gettext("The first {n} are shown; the results page has all {total}.").format(
+                    n=MAX_TRIPS, total=len(shown)
+                ),
+            )
         return Answer(
             query,
             f"{summary}: {found}",
             None,
             parsed.unknown,
-            tuple(shown),
+            tuple(shown[:MAX_TRIPS]),
             other_departures,
             origin,
             destination,
             day,
             results_url,
             source,
+            notes,
         )

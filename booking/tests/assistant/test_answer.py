@@ -74,9 +74,11 @@ def test_nothing_in_the_window_shows_the_days_other_departures_saying_so(buses, 
 
     assert answer.query.as_json()["after"] == "17:00"
     assert answer.other_departures is True
-    assert [row.option.trip.pk for row in answer.trips] == [t.pk for t in buses]
+    # The nearest to the evening first: 16:00, 14:00, 08:00.
+    assert [row.option.trip.pk for row in answer.trips] == [t.pk for t in reversed(buses)]
     assert answer.message.endswith(
-        ", leaving 17:00–21:00, for 2 passengers: nothing leaves then; 3 other departures that day:"
+        ", leaving 17:00–21:00, for 2 passengers: nothing leaves then; "
+        "3 other departures that day, the nearest first:"
     )
 
 
@@ -94,6 +96,29 @@ def test_trips_without_seats_for_everyone_come_last(buses, travel_day, book):
         "2 seats free",
     )
     assert answer.message.endswith(": 2 of 3 trips with seats for everyone:")
+
+
+def test_an_answer_lists_at_most_eight_trips_and_says_where_the_rest_are(buses, travel_day):
+    from datetime import datetime, time
+
+    from booking.tests.buses import KIGALI
+    from fleet.models import Trip
+
+    for hour in range(17, 23):
+        leaves = datetime.combine(travel_day, time(hour), tzinfo=KIGALI)
+        Trip.objects.create(
+            route=buses[0].route,
+            service_date=travel_day,
+            departure_at=leaves,
+            arrival_at=leaves + timedelta(hours=3),
+            vehicle=buses[0].vehicle,
+        )
+
+    answer = ask("kigali to musanze tomorrow", travel_day)
+
+    assert len(answer.trips) == 8
+    assert answer.message.endswith(": 9 trips with seats:")
+    assert answer.notes == ("The first 8 are shown; the results page has all 9.",)
 
 
 def test_a_missing_destination_is_asked_for(buses, travel_day):

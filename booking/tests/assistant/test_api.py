@@ -40,10 +40,12 @@ def test_the_api_answers_with_the_query_and_the_trips(api_client, buses, travel_
     assert body["unknown"] == []
     assert body["other_departures"] is True
     assert body["message"].endswith(
-        ", leaving 17:00–21:00, for 2 passengers: nothing leaves then; 3 other departures that day:"
+        ", leaving 17:00–21:00, for 2 passengers: nothing leaves then; "
+        "3 other departures that day, the nearest first:"
     )
-    assert [trip["id"] for trip in body["trips"]] == [t.pk for t in buses]
-    first = body["trips"][0]
+    assert [trip["id"] for trip in body["trips"]] == [t.pk for t in reversed(buses)]
+    assert body["notes"] == []
+    first = body["trips"][2]
     assert first["departure"] == f"{travel_day.isoformat()}T08:00:00+02:00"
     assert first["arrival"] == f"{travel_day.isoformat()}T10:00:00+02:00"
     assert first["duration_minutes"] == 120

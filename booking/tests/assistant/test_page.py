@@ -37,7 +37,7 @@ def test_without_javascript_the_form_posts_and_the_page_answers(client, buses, d
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" in html
-    assert "nothing leaves then; 3 other departures that day:" in html
+    assert "nothing leaves then; 3 other departures that day, the nearest first:" in html
     assert (
         f'href="/trips/{buses[0].pk}/?from=KGL&amp;to=MSZ&amp;class=STANDARD&amp;passengers=2"'
         in html

@@ -62,18 +62,19 @@ def test_a_passenger_asks_in_plain_words_and_books_from_the_answer(new_context, 
     message = page.get_by_test_id("assistant-message")
     expect(message).to_contain_text("Kigali Nyabugogo to Musanze")
     expect(message).to_contain_text(
-        "leaving 17:00–21:00, for 2 passengers: nothing leaves then; 3 other departures that day:"
+        "leaving 17:00–21:00, for 2 passengers: nothing leaves then; "
+        "3 other departures that day, the nearest first:"
     )
     assert page.url.endswith("/")  # answered in place
     trips = page.get_by_test_id("assistant-trip")
     expect(trips).to_have_count(3)
-    expect(trips.nth(0)).to_contain_text("08:00 CAT (Africa/Kigali)")
+    expect(trips.nth(0)).to_contain_text("16:00 CAT (Africa/Kigali)")  # the nearest first
     expect(trips.nth(0).locator(".fare")).to_have_text("RWF\xa02,500")
     assert_page_basics(page)
     shot(page, "assistant-answer")
 
     # The 16:00 bus's seat map: stations, class and party's size filled in.
-    trips.nth(2).get_by_test_id("assistant-seats-link").click()
+    trips.nth(0).get_by_test_id("assistant-seats-link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("choose seats")
     assert f"/trips/{buses[2].pk}/" in page.url
     expect(page.locator("input[type=hidden][name=passengers]")).to_have_value("2")
