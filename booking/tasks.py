@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from .exceptions import Busy
-from .lifecycle.services import charting, promotion, reminders
+from .lifecycle.services import charting, promotion, reminders, trips
 from .models import TripClass
 
 
@@ -45,3 +45,12 @@ def trip_reminders_task() -> int:
     """Remind holders of trips leaving within TTMS_REMINDER_HOURS (beat, every 10 minutes);
     a second run writes nothing new. Returns how many reminders it wrote."""
     return reminders.trip_reminders_send()
+
+
+@shared_task
+def trips_advance_by_clock_task() -> str:
+    """Mark departed and arrived the trips whose times have passed and that tracking has
+    not moved (beat, every minute); idempotent, safe when two runs overlap. Returns what it
+    did."""
+    run = trips.trips_advance_by_clock()
+    return f"departed {run.departed}, arrived {run.arrived}, left for the next run {run.skipped}"

@@ -27,6 +27,10 @@ BEAT_SCHEDULE = {
         "task": "booking.tasks.promotions_due_task",
         "schedule": crontab(),  # every minute
     },
+    "booking-trips-by-the-clock": {
+        "task": "booking.tasks.trips_advance_by_clock_task",
+        "schedule": crontab(),  # every minute
+    },
     "booking-trip-reminders": {
         "task": "booking.tasks.trip_reminders_task",
         "schedule": crontab(minute="*/10"),

@@ -1,6 +1,7 @@
 """An operator's changes to a whole trip's status that carry its bookings along: cancelling
-the trip (every PNR refunded in full); any other status is fleet's. A trip's vehicle swap is
-`swap`.
+the trip (every PNR refunded in full); any other status is fleet's. The clock's changes (a
+trip departed and arrived when its times have passed) take the same path. A trip's vehicle
+swap is `swap`.
 
 Locks (`booking.locks.trip_lock`): the trip's row (`fleet.locks.lock_trip`, FOR NO KEY
 UPDATE, which a booking inserting a PNR of the trip does not wait for), then its classes by
@@ -9,18 +10,23 @@ none appears meanwhile. A PNR's cancellation (PNR, wallet, trip class) runs in i
 transaction, never while a trip class lock is held here.
 """
 
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from fleet.locks import lock_trip
 from fleet.models import Trip, TripStatus
 from fleet.services import (
     trip_mark_cancelled,
     trip_transition,
 )
 from ttms.accounts.models import User
+from ttms.exceptions import DomainError
 from ttms.notifications.services import Message, outbox_add
 
 from ...exceptions import AlreadyCancelled, Busy
@@ -28,6 +34,8 @@ from ...locks import bound_lock_waits, lock_timeouts_as_busy, trip_lock
 from ...models import ACTIVE_STATUSES, Cancellation, Pnr, TripClass
 from ..selectors import trip_cancellation_reason
 from .cancellation import booking_cancel
+
+logger = logging.getLogger(__name__)
 
 # --- Trip cancellation ------------------------------------------------------------------------
 
@@ -137,6 +145,79 @@ def trip_status_change(
         return TripStatusChange(trip=result.trip, cancel=result)
     changed = trip_transition(trip=trip, to_status=to_status, by=by, reason=reason)
     return TripStatusChange(trip=changed)
+
+
+# --- The clock ---------------------------------------------------------------------------------
+
+# The reason on the TripEvents the clock records (data, like any reason staff type).
+CLOCK_REASON = "by the clock"
+
+# The trips behind the clock one run moves at most (oldest first); the next run goes on.
+CLOCK_BATCH = 500
+
+
+@dataclass
+class ClockRun:
+    """What `trips_advance_by_clock` did: trips it marked departed, marked arrived (a trip
+    long past is both), and trips it left for the next run (locked too long, or refused)."""
+
+    departed: int = 0
+    arrived: int = 0
+    skipped: int = 0
+
+
+def trips_advance_by_clock(*, now: datetime | None = None, limit: int = CLOCK_BATCH) -> ClockRun:
+    """Move the trips the clock has overtaken: SCHEDULED or BOARDING ones whose departure
+    time has passed to DEPARTED (through BOARDING), DEPARTED ones TTMS_ARRIVED_GRACE_MINUTES
+    past their arrival time to ARRIVED. Cancelled trips, and trips tracking (or staff) has
+    already moved as far, are left alone; nothing moves backwards.
+
+    Each trip in its own transaction: its row locked (`fleet.locks.lock_trip`), its status
+    and times re-read under the lock, then each step through `trip_status_change`, the
+    path the admin and the operator API take (a TripEvent and an audit entry per step,
+    reason "by the clock", no actor). Run twice at once, the second run waits for the row
+    and finds the trip moved: idempotent. At most `limit` trips a run, oldest first; a trip
+    whose lock is not granted in time, or that is refused, is left for the next run.
+    """
+    now = now or timezone.now()
+    grace = timedelta(minutes=settings.TTMS_ARRIVED_GRACE_MINUTES)
+    due = list(
+        Trip.objects.filter(
+            Q(status__in=(TripStatus.SCHEDULED, TripStatus.BOARDING), departure_at__lte=now)
+            | Q(status=TripStatus.DEPARTED, arrival_at__lte=now - grace)
+        )
+        .order_by("departure_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    run = ClockRun()
+    for trip_id in due:
+        try:
+            with transaction.atomic():
+                steps = _clock_steps(trip_id, now=now, grace=grace)
+        except DomainError as exc:
+            logger.warning("The clock left trip %s for the next run: %s", trip_id, exc.message)
+            run.skipped += 1
+            continue
+        run.departed += TripStatus.DEPARTED in steps
+        run.arrived += TripStatus.ARRIVED in steps
+    return run
+
+
+def _clock_steps(trip_id: int, *, now: datetime, grace: timedelta) -> list[str]:
+    """The steps the clock takes for one trip, under its row lock; returns them."""
+    locked = lock_trip(trip_id)
+    steps: list[str] = []
+    if locked.departure_at <= now:
+        if locked.status == TripStatus.SCHEDULED:
+            steps += [TripStatus.BOARDING, TripStatus.DEPARTED]
+        elif locked.status == TripStatus.BOARDING:
+            steps.append(TripStatus.DEPARTED)
+    departed = locked.status == TripStatus.DEPARTED or TripStatus.DEPARTED in steps
+    if departed and locked.arrival_at + grace <= now:
+        steps.append(TripStatus.ARRIVED)
+    for step in steps:
+        locked = trip_status_change(trip=locked, to_status=step, by=None, reason=CLOCK_REASON).trip
+    return steps
 
 
 def _close_classes(trip_classes: list[TripClass]) -> None:
