@@ -112,3 +112,24 @@ def test_the_seat_map_and_booking_form_take_the_party_size(client, buses):
     assert form.context["formset"].initial == [{"seat": "C1-5"}, {}]
     plain = client.get(f"/trips/{buses[0].pk}/book/?from=KGL&to=MSZ&class=STANDARD&passengers=x")
     assert plain.context["formset"].initial == [{}]
+
+
+def test_an_unsure_station_is_asked_with_its_choices_as_buttons(client, buses, day_before):
+    from fleet.tests.factories import StationFactory
+
+    StationFactory(code="KRM", name="Kigali Remera", city="Kigali", time_zone="Africa/Kigali")
+
+    asked = client.post("/assistant/", {"text": "kigali to musanze tomorrow"})
+
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    assert 'data-testid="assistant-trip"' not in html
+    assert '<input type="hidden" name="text" value="kigali to musanze tomorrow">' in html
+    assert 'name="answer-origin" value="KGL"' in html
+    assert 'name="answer-origin" value="KRM"' in html
+
+    chosen = client.post(
+        "/assistant/", {"text": "kigali to musanze tomorrow", "answer-origin": "KGL"}
+    )
+
+    assert chosen.content.decode().count('data-testid="assistant-trip"') == 3
