@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from django.utils.translation import gettext
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from . import dates
 from .query import MAX_PASSENGERS, Choice, Parsed, Question, TripQuery
@@ -80,6 +82,19 @@ PHRASES = {
 LONGEST_PHRASE = max(len(key) for key in PHRASES)
 # Words the tokenizer must not split at a digit or a hyphen ("3ac", "2morrow", "non-stop").
 _GLUED = frozenset(key[0] for key in PHRASES if len(key) == 1 and re.search(r"[\d-]", key[0]))
+# The words a misspelling is compared with: one-word phrases that mean something (a typo of
+# a noise word costs nothing), six letters or more: at five, ordinary words are one letter
+# from a Hindi one ("paste", "sasta").
+MIN_MISSPELT = 6
+_SPELLED = [
+    key[0]
+    for key, meaning in PHRASES.items()
+    if len(key) == 1
+    and len(key[0]) >= MIN_MISSPELT
+    and key[0].isalpha()
+    and key[0].isascii()
+    and meaning[0] not in ("noise", "cue")
+]
 # Hindi puts "after" and "before" behind the time: "6 baje ke baad", "10 बजे से पहले".
 _TIME_END_AFTER = {("ke", "baad"), ("baad",), ("ke", "bad"), ("bad",), ("onwards",)}
 _TIME_END_AFTER |= {("के", "बाद"), ("बाद",)}
@@ -99,8 +114,9 @@ class _Mention:
 class _Reading:
     """One phrase being read: tokens, what each was taken as, and the fields found."""
 
-    def __init__(self, tokens: list[Token], today: date):
+    def __init__(self, tokens: list[Token], today: date, stations: StationIndex):
         self.tokens = tokens
+        self.stations = stations
         self.tags: list[str | None] = [None] * len(tokens)
         self.today = today
         self.date: date | None = None
@@ -166,8 +182,32 @@ class _Reading:
                 index += self.apply(index, *phrase)
             elif self.kind(index) == "arrow":
                 index += self.mark(index, 1, "cue:to-arrow")
+            elif meaning := self.misspelt(index):
+                index += self.apply(index, 1, meaning)
             else:
                 index += 1
+
+    def misspelt(self, index: int) -> tuple | None:
+        """The meaning of a misspelt word ("tomorroww", "evning", "sleepr"), unless it is
+        nearer to a station's name than to any word of the vocabulary: a station's name
+        is never read as a word."""
+        word = self.tokens[index].text
+        if self.kind(index) != "word" or len(word) < MIN_MISSPELT or not word.isascii():
+            return None
+        if word in PASSENGER_NOUNS or word in MONTHS or word in NUMBER_WORDS:
+            return None  # known words, only meaningful next to a number
+        found = process.extractOne(
+            word, _SPELLED, scorer=Levenshtein.normalized_similarity, score_cutoff=0.8
+        )
+        if found is None or self.stations.exact(word):
+            return None
+        station = process.extractOne(
+            word,
+            self.stations.fuzzy_keys,
+            scorer=Levenshtein.normalized_similarity,
+            score_cutoff=found[1],
+        )
+        return None if station else PHRASES[(found[0],)]
 
     def apply(self, index: int, length: int, meaning: tuple) -> int:
         what = meaning[0]
@@ -504,7 +544,7 @@ def parse(text: str, *, today: date, home: str | None = None) -> Parsed:
     """
     index = station_index()
     tokens = tokenize(text, keep_whole=lambda word: word in _GLUED or index.is_code(word))
-    reading = _Reading(tokens, today)
+    reading = _Reading(tokens, today, index)
     reading.read()
     mentions, unknown = _find_stations(reading, index)
     # A bare "2" between two stations is SMS for "to"; anywhere else it stays a count.

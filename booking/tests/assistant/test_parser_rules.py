@@ -350,3 +350,25 @@ def test_station_names_cues_and_typos(text, origin, destination):
 def test_a_third_station_is_reported_unknown():
     parsed = parser.parse("Ruhengeri Butare Gitarama", today=FRIDAY)
     assert parsed.unknown == ("gitarama",)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("tomorroww", "date", "2026-12-05"),
+        ("tmorrow", "date", "2026-12-05"),
+        ("evning", "after", "17:00"),
+        ("sleepr", "class", "SL"),
+        ("wednsday", "date", "2026-12-09"),
+        ("cheapst", "sort", "cheapest"),
+    ],
+)
+def test_a_misspelt_word_of_six_letters_or_more_is_read_as_the_word(text, field, value):
+    assert query(text)[field] == value
+
+
+@pytest.mark.parametrize("word", ["person", "paste", "taste", "rubavuu", "musanzee"])
+def test_ordinary_words_and_misspelt_stations_are_not_read_as_vocabulary(word):
+    parsed = parser.parse(word, today=FRIDAY)
+    got = parsed.query.as_json()
+    assert (got["date"], got["sort"], got["after"], got["class"]) == (None, None, None, None)
