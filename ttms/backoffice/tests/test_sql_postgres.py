@@ -107,18 +107,24 @@ def test_statement_timeout_stops_a_heavy_query(analyst_role):
 
 
 def test_settings_of_the_query_end_with_it(analyst_role):
+    before = _session_settings()
+
     execute_read_only(raw("SELECT 1"))
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user, current_setting('transaction_read_only')")
-        user, read_only = cursor.fetchone()
-        cursor.execute("SELECT current_setting('statement_timeout')")
-        timeout = cursor.fetchone()[0]
-    assert user != "ttms_analyst"
-    assert read_only == "off"
-    assert timeout != "3s"
+    assert _session_settings() == before
+    assert before[0] != "ttms_analyst"
+    assert before[1] == "off"
     Company.objects.create(name="Written after", slug="after")
     assert Company.objects.filter(slug="after").exists()
+
+
+def _session_settings() -> tuple[str, str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, current_setting('transaction_read_only'),"
+            " current_setting('statement_timeout')"
+        )
+        return cursor.fetchone()
 
 
 def test_role_command_is_idempotent_and_grants_by_column(analyst_role):

@@ -115,6 +115,25 @@ def test_refused_query_is_audited_with_the_reason_and_nothing_changes(admin, com
     assert Company.objects.count() == 2
 
 
+def test_query_the_database_stops_is_audited_with_its_reason(admin, companies):
+    # Past the guard, refused by the database: a function called wrongly (SQLite), a text
+    # that is no number (PostgreSQL).
+    text = (
+        "SELECT coalesce(id) FROM fleet_company"
+        if _on_sqlite()
+        else "SELECT CAST(name AS INT) FROM fleet_company"
+    )
+
+    with pytest.raises(SqlFailed) as failed:
+        sql_run(text=text, by=admin)
+
+    entry = AuditEntry.objects.get()
+    assert entry.action == "sql.failed"
+    assert entry.actor == admin
+    assert entry.data == {"sql": text, "reason": failed.value.message}
+    assert failed.value.message.startswith("The database could not run the query: ")
+
+
 @pytest.mark.parametrize("role", [Role.PASSENGER, Role.COMPANY_ADMIN, Role.SCHEDULER])
 def test_only_platform_admins_may_run_sql(role, companies):
     user = UserFactory(role=role)
