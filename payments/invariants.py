@@ -7,7 +7,7 @@ sentences (an empty list: it holds).
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import Account, Entry, Payment, Transaction
+from .models import Account, Entry, Payment, SettlementRun, Transaction
 
 
 def transactions_sum_to_zero() -> list[str]:
@@ -101,5 +101,46 @@ def idempotency_keys_moved_money_once() -> list[str]:
         f"payment {pk} points at the transaction of {ref_type} {ref_id}"
         for pk, ref_type, ref_id in credited.iterator()
         if (ref_type, ref_id) != ("payment", str(pk))
+    ]
+    return problems
+
+
+def settlement_runs_apart_and_paid_as_recorded() -> list[str]:
+    """No two settlement runs of a company share a day; each run's payout is a payout
+    transaction taking exactly its payout amount off that company's revenue."""
+    problems = []
+    overlapping = (
+        SettlementRun.objects.filter(
+            company=F("company__settlement_runs__company"),
+            period_start__lte=F("company__settlement_runs__period_end"),
+            period_end__gte=F("company__settlement_runs__period_start"),
+            pk__lt=F("company__settlement_runs__pk"),
+        )
+        .values_list("reference", "company__settlement_runs__reference")
+        .order_by("pk")
+    )
+    problems += [f"settlement runs {a} and {b} overlap" for a, b in overlapping]
+    paid = (
+        SettlementRun.objects.filter(payout__isnull=False)
+        .annotate(
+            taken=Coalesce(
+                Sum(
+                    "payout__entries__amount",
+                    filter=Q(
+                        payout__entries__account__kind=Account.Kind.REVENUE,
+                        payout__entries__account__company=F("company"),
+                    ),
+                ),
+                Value(0),
+            )
+        )
+        .filter(~Q(taken=-F("payout_amount")) | ~Q(payout__kind=Transaction.Kind.PAYOUT))
+        .values_list("reference", "payout_amount", "taken")
+        .order_by("pk")
+    )
+    problems += [
+        f"settlement run {reference} records a payout of {amount}, its transaction takes "
+        f"{-taken} off the company's revenue"
+        for reference, amount, taken in paid
     ]
     return problems

@@ -13,6 +13,7 @@ CHECKS = [
     "payments.invariants.currencies_sum_to_zero",
     "payments.invariants.balances_equal_entries",
     "payments.invariants.idempotency_keys_moved_money_once",
+    "payments.invariants.settlement_runs_apart_and_paid_as_recorded",
     "booking.invariants.no_seat_leg_sold_twice",
     "booking.invariants.place_masks_equal_passenger_legs",
     "booking.invariants.pnr_charges_equal_ledger",

@@ -45,6 +45,7 @@ def test_a_sound_ledger_passes(books):
         "ok    payments.invariants.currencies_sum_to_zero",
         "ok    payments.invariants.balances_equal_entries",
         "ok    payments.invariants.idempotency_keys_moved_money_once",
+        "ok    payments.invariants.settlement_runs_apart_and_paid_as_recorded",
     ]
     assert lines[-1] == "All invariants hold."
 

@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Sum
 
 from payments.exceptions import SettlementNotAllowed
+from payments.invariants import settlement_runs_apart_and_paid_as_recorded
 from payments.ledger.clearing import payout_record
 from payments.ledger.refunds import booking_refund
 from payments.ledger.sales import booking_charge
@@ -352,6 +353,7 @@ def test_concurrent_runs_of_overlapping_periods_make_exactly_one(company, agent)
     assert outcomes.count("run") == same_period
     assert revenue_balance(company) == 15_201 + 2_850 - made.payout_amount
     assert made.payout_amount == made.net
+    assert settlement_runs_apart_and_paid_as_recorded() == []
 
 
 def test_default_period_without_runs_or_sales_is_yesterday(company):
@@ -360,3 +362,23 @@ def test_default_period_without_runs_or_sales_is_yesterday(company):
             date(2026, 4, 1),
             date(2026, 4, 1),
         )
+
+
+def test_invariants_hold_after_runs_and_catch_an_overlap_or_a_wrong_payout(ledger):
+    company = ledger["company"]
+    with at(2026, 4, 2):
+        march = settlement_run(company=company, by=None, **MARCH)
+        april = settlement_run(
+            company=company, period_start=date(2026, 4, 1), period_end=date(2026, 4, 1), by=None
+        )
+    assert settlement_runs_apart_and_paid_as_recorded() == []
+
+    SettlementRun.objects.filter(pk=april.pk).update(
+        period_start=date(2026, 3, 31), payout_amount=2_000
+    )
+
+    assert settlement_runs_apart_and_paid_as_recorded() == [
+        f"settlement runs {march.reference} and {april.reference} overlap",
+        f"settlement run {april.reference} records a payout of 2000, its transaction takes "
+        "2850 off the company's revenue",
+    ]
