@@ -354,9 +354,13 @@ class _Reading:
             value = dates.day_and_month(self.today, int(text), MONTHS[nxt], year)
             self.set_date(value, calendar=True)
             return self.mark(index, 2 + bool(year), "date")
-        # "family of four".
-        if text == "family" and nxt == "of" and (count := self.count_at(index + 2)):
-            self.counts.append((count, "family"))
+        # "family of four", "a party of 3".
+        if (
+            text in ("family", "party", "group")
+            and nxt == "of"
+            and (count := self.count_at(index + 2))
+        ):
+            self.counts.append((count, text))
             return self.mark(index, 3, "passengers")
         # "for 2", "for two people", "hum do", "abantu babiri", "x2".
         if text in COUNT_BEFORE and (count := self.count_at(index + 1)) is not None:
@@ -430,18 +434,13 @@ def _cue(reading: _Reading, index: int, step: int) -> str | None:
 def _find_stations(reading: _Reading, index: StationIndex) -> tuple[list[_Mention], list[str]]:
     """Stations named by the words no rule took, in order, and the words left unknown."""
     mentions: list[_Mention] = []
-    unknown: list[str] = []
-    position = 0
     tokens = reading.tokens
+    position = 0
     while position < len(tokens):
-        if reading.tags[position] is not None or tokens[position].kind not in ("word", "number"):
-            position += 1
-            continue
         end = position
         while end < len(tokens) and reading.tags[end] is None and tokens[end].kind == "word":
             end += 1
         if end == position:
-            unknown.append(tokens[position].text)
             position += 1
             continue
         words = [token.text for token in tokens[position:end]]
@@ -459,7 +458,6 @@ def _find_stations(reading: _Reading, index: StationIndex) -> tuple[list[_Mentio
                         found = (length, match)
                         break
             if found is None:
-                unknown.append(words[start])
                 start += 1
                 continue
             length, match = found
@@ -473,6 +471,18 @@ def _find_stations(reading: _Reading, index: StationIndex) -> tuple[list[_Mentio
             reading.mark(first, length, "station")
             start += length
         position = end
+    for mention in mentions:
+        # "Kigali bus park": a kind-of-place word after a name belongs to it.
+        while mention.end < len(tokens) and tokens[mention.end].text in GENERIC_WORDS:
+            if reading.tags[mention.end] not in (None, "noise"):
+                break
+            reading.mark(mention.end, 1, "station")
+            mention.end += 1
+    unknown = [
+        token.text
+        for token, tag in zip(tokens, reading.tags, strict=True)
+        if tag is None and token.kind in ("word", "number", "ordinal")
+    ]
     return mentions, unknown
 
 

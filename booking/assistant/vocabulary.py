@@ -35,13 +35,13 @@ DAYS_AHEAD = {
 DAYS_AHEAD |= _rows(("tonight",), "tonight|tonite|aaj raat|आज रात")
 
 WEEKDAYS = {
-    0: "monday|mon|somvar|somwar|सोमवार|kuwa mbere",
-    1: "tuesday|tue|tues|mangalvar|mangalwar|मंगलवार|kuwa kabiri",
-    2: "wednesday|wed|budhvar|budhwar|बुधवार|kuwa gatatu",
-    3: "thursday|thu|thur|thurs|guruvar|guruwar|गुरुवार|kuwa kane",
-    4: "friday|fri|shukravar|shukrawar|शुक्रवार|kuwa gatanu",
-    5: "saturday|sat|shanivar|shaniwar|शनिवार|kuwa gatandatu",
-    6: "sunday|sun|ravivar|raviwar|itwar|रविवार|ku cyumweru",
+    0: "monday|mon|somvar|somwar|सोमवार|kuwa mbere|ku wa mbere",
+    1: "tuesday|tue|tues|mangalvar|mangalwar|मंगलवार|kuwa kabiri|ku wa kabiri",
+    2: "wednesday|wed|budhvar|budhwar|बुधवार|kuwa gatatu|ku wa gatatu",
+    3: "thursday|thu|thur|thurs|guruvar|guruwar|गुरुवार|kuwa kane|ku wa kane",
+    4: "friday|fri|shukravar|shukrawar|शुक्रवार|kuwa gatanu|ku wa gatanu",
+    5: "saturday|sat|shanivar|shaniwar|शनिवार|kuwa gatandatu|ku wa gatandatu",
+    6: "sunday|sun|ravivar|raviwar|itwar|रविवार|ku cyumweru|cyumweru",
 }
 # "this friday" and "coming friday" mean the plain weekday; "next friday" the next week's.
 THIS_WORDS = ("this", "coming", "is", "iss", "on")
@@ -91,7 +91,8 @@ PARTS_OF_DAY = {
 }
 
 # Words that put a clock time on one side: "after 6 pm", "before 10:00", "by 10am".
-AFTER_WORDS = frozenset({"after", "aftr", "from", "past", "nyuma"})
+# "at 6" and "around 6" are when the passenger can leave, so from then on.
+AFTER_WORDS = frozenset({"after", "aftr", "from", "past", "nyuma", "at", "around", "kuri"})
 BEFORE_WORDS = frozenset({"before", "by", "until", "till", "untill", "latest", "mbere"})
 MERIDIEMS = frozenset({"am", "pm", "a.m", "p.m"})
 NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "midnight": "00:00"}
