@@ -126,13 +126,13 @@ def _candidates(text: str, parsed: Parsed) -> list[Station]:
     if parsed.question:
         codes += [choice.value for choice in parsed.question.choices]
     found = {s.code: s for s in Station.objects.filter(code__in=[c for c in codes if c])}
-    words = [w.strip(".,;:!?()\"'") for w in text.split()]
-    for word in words:
+    words = dict.fromkeys(w.strip(".,;:!?()\"'") for w in text.split())
+    # A bounded number of lookups, however long the phrase.
+    for word in [w for w in words if len(w) >= 3][:MAX_CANDIDATES]:
         if len(found) >= MAX_CANDIDATES:
             break
-        if len(word) >= 3:
-            for match in station_lookup(query=word, limit=3):
-                found.setdefault(match.station.code, match.station)
+        for match in station_lookup(query=word, limit=3):
+            found.setdefault(match.station.code, match.station)
     return list(found.values())[:MAX_CANDIDATES]
 
 

@@ -114,6 +114,9 @@ def test_without_javascript_the_chat_box_answers_with_a_page(new_context, buses)
     page = new_context("phone", java_script_enabled=False).new_page()
     page.goto(f"/trips/?from=KGL&to=MSZ&date={buses[0].service_date.isoformat()}")
     box = page.get_by_test_id("assistant-form")
+    expect(page.locator("article.trip-card")).to_have_count(3)  # the results, then the box
+    assert_page_basics(page)
+    shot(page, "assistant-results-page")
     box.get_by_label("Ask for a trip").fill("kigali to musanze tomorrow afternoon")
     box.get_by_role("button", name="Ask").click()
 
