@@ -230,7 +230,12 @@ def statement_pdf(run: SettlementRun) -> bytes:
 
     story = [
         Table(
-            [[p(_("TTMS · intercity trains and buses"), brand), p(run.reference, right)]],
+            [
+                [
+                    p(_("TTMS · intercity trains and buses"), brand),
+                    p(formats.date_format(localtime.today(run.time_zone), "j F Y"), right),
+                ]
+            ],
             colWidths=[page_width * 3 / 5, page_width * 2 / 5],
             style=[("VALIGN", (0, 0), (-1, -1), "BOTTOM")],
         ),
@@ -240,6 +245,7 @@ def statement_pdf(run: SettlementRun) -> bytes:
         p(run.company.name, company_style),
         p(_("Period: %(period)s") % {"period": period_text(run)}),
         p(_("Currency: %(currency)s") % {"currency": run.currency}),
+        p(_("Reference: %(reference)s") % {"reference": run.reference}),
         Spacer(1, 6 * mm),
     ]
 
