@@ -27,6 +27,7 @@ from ttms.localtime import local, local_time
 
 from ..models import BOOKABLE_QUOTAS, Pnr, Quota
 from ..sales.selectors.availability import ClassAvailability, trips_availability, trips_refusals
+from .parser import parse
 from .query import MAX_PASSENGERS, Parsed, Question, TripQuery
 
 logger = logging.getLogger(__name__)
@@ -111,12 +112,6 @@ def user_home_station(user) -> str | None:
         .values_list("origin__code", flat=True)
         .first()
     )
-
-
-def _offline(text: str, *, today: date, home: str | None) -> Parsed:
-    from .parser import parse  # the offline parser, a module of its own
-
-    return parse(text, today=today, home=home)
 
 
 def _candidates(text: str, parsed: Parsed) -> list[Station]:
@@ -243,7 +238,7 @@ def assistant_parse(
     (valid JSON of the query, existing codes), else by the offline parser; then the answers
     to questions applied. Returns the parse and its source ("llm" or "offline"). Raises
     AssistantInputError for an unusable answer."""
-    offline = _offline(text, today=today, home=home)
+    offline = parse(text, today=today, home=home)
     parsed, source = offline, "offline"
     if llm.llm_configured() and (
         by_model := _by_llm(text, today=today, home=home, offline=offline)
