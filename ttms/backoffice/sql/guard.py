@@ -270,14 +270,57 @@ def _check(text: str, *, dialect: str, row_limit: int) -> Checked:
     if limit is None or limit > row_limit:
         limit = row_limit + 1
     _set_limit(tree, limit)
-    sql = tree.sql(dialect=dialect)
+    sql = _render(tree, dialect)
     # The rendered text must read back as the same checked query: a difference between what
     # was checked and what runs is refused rather than run.
     again, _tables = _checked_tree(_parse(tree.sql(dialect="postgres")))
-    if again.sql(dialect=dialect) != sql:
+    if _render(again, dialect) != sql:
         logger.warning("sql guard: rendering not stable for %r", text[:200])
         raise SqlRefused(_("The query could not be checked safely; simplify it."))
     return Checked(sql=sql, dialect=dialect, row_limit=row_limit, tables=frozenset(tables))
+
+
+# SQLite (the embedded mode) has neither date_trunc nor extract: both become strftime over
+# the text Django stores datetimes as (UTC).
+SQLITE_TRUNC = {
+    "YEAR": "%Y-01-01 00:00:00",
+    "MONTH": "%Y-%m-01 00:00:00",
+    "DAY": "%Y-%m-%d 00:00:00",
+    "HOUR": "%Y-%m-%d %H:00:00",
+    "MINUTE": "%Y-%m-%d %H:%M:00",
+}
+SQLITE_EXTRACT = {
+    "YEAR": "%Y",
+    "MONTH": "%m",
+    "DAY": "%d",
+    "HOUR": "%H",
+    "MINUTE": "%M",
+    "DOW": "%w",
+    "DOY": "%j",
+    "EPOCH": "%s",
+}
+
+
+def _render(tree: exp.Expression, dialect: str) -> str:
+    if dialect != "sqlite":
+        return tree.sql(dialect=dialect)
+    return tree.copy().transform(_sqlite_dates).sql(dialect="sqlite")
+
+
+def _sqlite_dates(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)):
+        unit = node.args.get("unit")
+        fmt = SQLITE_TRUNC.get(unit.name.upper()) if unit is not None else None
+        if fmt:
+            return exp.Anonymous(this="strftime", expressions=[exp.Literal.string(fmt), node.this])
+    if isinstance(node, exp.Extract):
+        fmt = SQLITE_EXTRACT.get(node.this.name.upper())
+        if fmt:
+            strftime = exp.Anonymous(
+                this="strftime", expressions=[exp.Literal.string(fmt), node.expression]
+            )
+            return exp.Cast(this=strftime, to=exp.DataType.build("INTEGER"))
+    return node
 
 
 def _dialect() -> str:

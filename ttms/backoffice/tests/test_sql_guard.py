@@ -288,3 +288,22 @@ def test_sessions_permissions_and_admin_log_are_not_listed():
     assert {"django_session", "auth_permission", "auth_group", "django_admin_log"} & set(
         readable
     ) == set()
+
+
+def test_dates_are_rendered_with_strftime_for_sqlite():
+    checked = sql_check(
+        "SELECT date_trunc('month', departure_at) AS m, extract(year FROM departure_at) AS y "
+        "FROM fleet_trip",
+        dialect="sqlite",
+    )
+
+    assert checked.sql == (
+        'SELECT STRFTIME(\'%Y-%m-01 00:00:00\', "fleet_trip"."departure_at") AS "m", '
+        'CAST(STRFTIME(\'%Y\', "fleet_trip"."departure_at") AS INTEGER) AS "y" '
+        'FROM "fleet_trip" AS "fleet_trip" LIMIT 1001'
+    )
+
+
+def test_strftime_typed_by_hand_is_still_refused_for_sqlite():
+    with pytest.raises(SqlRefused):
+        sql_check("SELECT strftime('%Y', departure_at) FROM fleet_trip", dialect="sqlite")
