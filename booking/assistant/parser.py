@@ -362,6 +362,21 @@ class _Reading:
         ):
             self.counts.append((count, text))
             return self.mark(index, 3, "passengers")
+        # "a child": one more passenger where several are added up.
+        if text in ("a", "an") and nxt in ADDING_NOUNS:
+            self.counts.append((1, nxt))
+            return self.mark(index, 2, "passengers")
+        # "on 5": a day of the month, the way "on the 5th" is.
+        if (
+            text == "on"
+            and self.kind(index + 1) == "number"
+            and self.text(index + 2)
+            not in (PASSENGER_NOUNS | MONTHS.keys() | MERIDIEMS | _TIMES_WITH)
+        ):
+            value = dates.day_of_month(self.today, int(nxt)) if len(nxt) <= 2 else None
+            if value:
+                self.set_date(value, calendar=True)
+                return self.mark(index, 2, "date")
         # "for 2", "for two people", "hum do", "abantu babiri", "x2".
         if text in COUNT_BEFORE and (count := self.count_at(index + 1)) is not None:
             noun = self.text(index + 2)

@@ -23,7 +23,7 @@ _TOKEN = re.compile(
     r"|(?P<number>\d+)(?P<suffix>[a-z]+)?(?![\w\u0900-\u097f])"
     rf"|(?P<word>{_WORD}(?:-{_WORD})*)"
     # A dash or arrow between two places reads as "to": "dilli-howrah", "Huye → Kigali".
-    r"|(?P<arrow>->|→|⟶|—|–|-|>)"
+    r"|(?P<arrow>->|=>|→|⟶|➝|➔|⇒|—|–|-|>)"
 )
 
 ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})

@@ -372,3 +372,33 @@ def test_ordinary_words_and_misspelt_stations_are_not_read_as_vocabulary(word):
     parsed = parser.parse(word, today=FRIDAY)
     got = parsed.query.as_json()
     assert (got["date"], got["sort"], got["after"], got["class"]) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("delhi to howrah on 5", "date", "2026-12-05"),
+        ("on 3", "date", "2027-01-03"),
+        ("on 5 people", "passengers", 5),
+        ("3 adults and a child", "passengers", 4),
+        ("a party of 3", "passengers", 3),
+        ("tomorrow at 6 pm", "after", "18:00"),
+        ("around 7am", "after", "07:00"),
+        ("tonight after 8", "after", "20:00"),
+        ("Saturday 12 December", "date", "2026-12-12"),
+        ("1st jan 2027", "date", "2027-01-01"),
+        ("kuwa gatanu", "date", "2026-12-11"),
+        ("ku wa gatandatu", "date", "2026-12-05"),
+    ],
+)
+def test_numbers_in_context(text, field, value):
+    assert query(text)[field] == value
+
+
+def test_a_kind_of_place_word_after_a_station_is_part_of_its_name():
+    parsed = parser.parse("kigali bus park to huye", today=FRIDAY)
+    assert (parsed.query.origin, parsed.query.destination, parsed.unknown) == (
+        "RW-NYB",
+        "RW-HUY",
+        (),
+    )
