@@ -6,6 +6,7 @@ failed, is written to the audit trail with its author."""
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -168,7 +169,7 @@ def _run_sqlite(sql: str) -> tuple[list[str], list[tuple]]:
     try:
         cursor = raw.execute(sql)
         columns = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
+        rows = [tuple(_aware(value) for value in row) for row in cursor.fetchall()]
     except sqlite3.DatabaseError as error:
         raise SqlFailed(_sqlite_reason(error)) from None
     finally:
@@ -176,6 +177,14 @@ def _run_sqlite(sql: str) -> tuple[list[str], list[tuple]]:
         raw.set_authorizer(None)
         raw.execute("PRAGMA query_only = OFF")
     return columns, rows
+
+
+def _aware(value):
+    """SQLite hands datetimes back naive; Django stores them in UTC, as PostgreSQL returns
+    them (aware)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def _sqlite_reason(error: sqlite3.DatabaseError) -> str:

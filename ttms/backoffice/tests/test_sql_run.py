@@ -2,6 +2,7 @@
 and the database's own wall (on SQLite: read-only, allowed columns only, a timeout)."""
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -47,6 +48,16 @@ def test_run_returns_exact_rows_of_a_join_with_group_by(admin, companies):
     assert result.rows == [("North Lines", 2), ("South Coaches", 1)]
     assert result.truncated is False
     assert result.elapsed_ms >= 0
+
+
+def test_times_come_back_aware_in_utc(admin):
+    company = CompanyFactory(name="Timed", slug="timed")
+    Company.objects.filter(pk=company.pk).update(created_at=datetime(2030, 1, 5, 8, 30, tzinfo=UTC))
+
+    result = sql_run(text=f"SELECT created_at FROM fleet_company WHERE id = {company.pk}", by=admin)
+
+    assert result.rows == [(datetime(2030, 1, 5, 8, 30, tzinfo=UTC),)]
+    assert result.rows[0][0].utcoffset() == timedelta(0)
 
 
 def test_run_of_a_cte_and_union(admin, companies):
