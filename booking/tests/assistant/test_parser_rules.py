@@ -402,3 +402,27 @@ def test_a_kind_of_place_word_after_a_station_is_part_of_its_name():
         "RW-HUY",
         (),
     )
+
+
+_ORDINARY = (
+    "about around arrive basket because been board boarding business change coming daily "
+    "dinner early enough family father flight friend going happy heading hello here home "
+    "hotel house hurry kindly later leave little local looking luggage money month more "
+    "mother never night north number often people person place plan price reach ready "
+    "return round second send should single sleep slow south start station still stop "
+    "taxi thanks there think through travel under upper wait want well window without year "
+    "kripya bhaiya ghar wapas kitna paisa safar yatra accha theek sahi naya purana bahut "
+    "murakoze amakuru neza cyane imodoka umuhanda urugendo amafaranga igiciro umujyi ishuri"
+)
+ORDINARY_WORDS = _ORDINARY.split()
+
+
+def test_no_ordinary_word_is_taken_for_a_station_or_a_field():
+    taken = {}
+    for word in ORDINARY_WORDS:
+        got = query(word)
+        changed = {k: v for k, v in got.items() if k not in ("after", "before", "passengers")}
+        if any(value not in (None, False) for value in changed.values()):
+            taken[word] = got
+    # "night" sets the time of day only, excluded above.
+    assert taken == {}
