@@ -128,7 +128,7 @@ class _Reading:
         self.travel_class: str | None = None
         self.bare_ac = False
         self.quota: str | None = None
-        self.counts: list[tuple[int, str]] = []  # (count, noun or "")
+        self.counts: list[tuple[int, str]] = []  # (count, the word it counts)
         self.loose_counts: list[tuple[int, int]] = []  # (token index, count): a bare "2"
         self.sort: str | None = None
         self.direct = False
@@ -398,9 +398,10 @@ class _Reading:
             if token.kind == "word" and token.text.startswith("x"):
                 self.counts.append((count, "x"))
                 return self.mark(index, 1, "passengers")
-            if token.kind == "number" or text not in WEAK_NUMBER_WORDS:
+            if count <= 9 and (token.kind == "number" or text not in WEAK_NUMBER_WORDS):
                 # A count on its own ("dilli howrah kal 2"): a count unless it turns out to
-                # stand between two stations, SMS for "to" ("dilli 2 howrah").
+                # stand between two stations, SMS for "to" ("dilli 2 howrah"). A larger
+                # number alone is more likely part of a name ("Githurai 45") than a party.
                 self.loose_counts.append((index, count))
                 return self.mark(index, 1, "loose-count")
         return 0

@@ -213,7 +213,7 @@ CUES = {
     **_rows(("cue", "from"), "from|frm|fr|kuva|leaving from|starting from|departing from"),
     **_rows(
         ("cue", "to"),
-        "to|too|2|towards|toward|for|till|into|kugera|kujya|ujya|ijya|njya|i|going to|go to|"
+        "to|too|towards|toward|for|till|into|kugera|kujya|ujya|ijya|njya|i|going to|go to|"
         "travel to|heading to|headed to|bound for|upto|up to",
     ),
     **_rows(("cue", "se"), "se|से|sey"),
@@ -223,9 +223,8 @@ CUES = {
         "jane ke liye|ke liye|ke lie|ki taraf",
     ),
 }
-# The "2" of "dilli 2 howrah" is SMS for "to" only between two places; elsewhere it is a
-# count, so the parser asks CUES for it last.
-CUES.pop(("2",))
+# The "2" of "dilli 2 howrah" (SMS for "to") is a cue only between two stations, which
+# only `parser.parse` knows; elsewhere a "2" is a count.
 
 NOISE = _rows(
     ("noise",),

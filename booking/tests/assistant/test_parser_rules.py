@@ -426,3 +426,10 @@ def test_no_ordinary_word_is_taken_for_a_station_or_a_field():
             taken[word] = got
     # "night" sets the time of day only, excluded above.
     assert taken == {}
+
+
+def test_a_lone_number_is_a_count_up_to_nine_and_unknown_above():
+    assert query("dilli howrah kal 2")["passengers"] == 2
+    parsed = parser.parse("githurai 45 to juja", today=FRIDAY)
+    assert (parsed.query.passengers, parsed.question, parsed.unknown) == (1, None, ("45",))
+    assert (parsed.query.origin, parsed.query.destination) == ("KE-GTH", "KE-JUJ")
