@@ -199,6 +199,14 @@ SET_OPERATION_ARGS = {
     "with_",
 }
 TABLE_ARGS = {"this", "alias"}
+# How a refused clause is named to the person who wrote it.
+CLAUSE_NAMES = {
+    "locks": "FOR UPDATE / FOR SHARE",
+    "into": "SELECT ... INTO",
+    "laterals": "LATERAL",
+    "sample": "TABLESAMPLE",
+    "qualify": "QUALIFY",
+}
 JOIN_KINDS = {"", "INNER", "OUTER", "CROSS"}
 JOIN_SIDES = {"", "LEFT", "RIGHT", "FULL"}
 
@@ -467,7 +475,8 @@ def _check_args(node: exp.Expression) -> None:
     extra = sorted(key for key, value in node.args.items() if value and key not in allowed)
     if extra:
         raise SqlRefused(
-            _("The query is refused: %(clause)s is not allowed.") % {"clause": extra[0].upper()}
+            _("The query is refused: %(clause)s is not allowed.")
+            % {"clause": CLAUSE_NAMES.get(extra[0], extra[0].upper())}
         )
     limit = node.args.get("limit")
     if limit is not None and not isinstance(limit, exp.Limit):

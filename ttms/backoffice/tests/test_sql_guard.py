@@ -135,13 +135,15 @@ REASONS = {
     "SELECT * FROM accounts_user": (
         "accounts_user has columns that are not readable: name the columns instead of *."
     ),
-    "SELECT id FROM fleet_company FOR UPDATE": "The query is refused: LOCKS is not allowed.",
+    "SELECT id FROM fleet_company FOR UPDATE": (
+        "The query is refused: FOR UPDATE / FOR SHARE is not allowed."
+    ),
     "SELECT pg_sleep(5)": "The query is refused: it calls a function that is not allowed.",
     "WITH d AS (DELETE FROM fleet_company RETURNING id) SELECT id FROM d": (
         "Every WITH query must be a SELECT."
     ),
     "COPY fleet_company TO '/tmp/x'": "Only a SELECT query may run; this is a COPY.",
-    "SELECT id INTO t FROM fleet_company": "The query is refused: INTO is not allowed.",
+    "SELECT id INTO t FROM fleet_company": "The query is refused: SELECT ... INTO is not allowed.",
     "SELECT rolname FROM pg_authid": "The table pg_authid is not readable.",
     "SELECT 1\u00a0": "The character U+00A0 is only allowed inside quotes.",
 }
