@@ -56,18 +56,18 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         (
-            "january jan",
-            "february feb",
-            "march mar",
-            "april apr",
-            "may",
-            "june jun",
-            "july jul",
-            "august aug",
-            "september sep sept",
-            "october oct",
-            "november nov",
-            "december dec",
+            "january jan जनवरी",
+            "february feb फरवरी",
+            "march mar मार्च",
+            "april apr अप्रैल",
+            "may मई",
+            "june jun जून",
+            "july jul जुलाई",
+            "august aug अगस्त",
+            "september sep sept सितंबर सितम्बर",
+            "october oct अक्टूबर",
+            "november nov नवंबर नवम्बर",
+            "december dec दिसंबर दिसम्बर",
         ),
         start=1,
     )
@@ -100,7 +100,7 @@ NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "midnight": "00:00"}
 # --- Class, quota, sort ------------------------------------------------------------------------
 
 CLASSES = {
-    **_rows(("class", "SL"), "sleeper|sl|sleeper class|sleeper coach|slepper|sleepar"),
+    **_rows(("class", "SL"), "sleeper|sl|sleeper class|sleeper coach|slepper|sleepar|स्लीपर"),
     **_rows(
         ("class", "3A"),
         "3a|3ac|3 ac|3 a c|ac3|ac 3|third ac|3rd ac|3 tier|3 tier ac|ac 3 tier|3rd tier|"
@@ -115,19 +115,24 @@ CLASSES = {
         ("class", "1A"),
         "1a|1ac|1 ac|ac1|ac 1|first ac|1st ac|first class|1st class|ac first class",
     ),
-    **_rows(("class", "CC"), "chair car|cc|ac chair car|chaircar|chair"),
-    **_rows(("class", "VIP"), "vip|vip bus|vip seat|vip class"),
+    **_rows(("class", "CC"), "chair car|cc|ac chair car|chaircar|chair|चेयर कार"),
+    # The railway's English class names, written in Devanagari.
+    **_rows(("class", "3A"), "थर्ड एसी|3 एसी|थ्री एसी"),
+    **_rows(("class", "2A"), "सेकंड एसी|2 एसी|टू एसी"),
+    **_rows(("class", "1A"), "फर्स्ट एसी|1 एसी|फर्स्ट क्लास"),
+    **_rows(("class", "VIP"), "vip|vip bus|vip seat|vip class|वीआईपी"),
     **_rows(("class", "STANDARD"), "standard|normal seat|normal|ordinary|standard seat"),
     # "AC" alone is the railway's most booked AC class; a named class wins over it.
-    **_rows(("ac",), "ac|a c"),
+    **_rows(("ac",), "ac|a c|एसी"),
 }
 
 QUOTAS = {
     **_rows(("quota", "TATKAL"), "tatkal|tatkaal|tatkal quota|tatkaal quota|तत्काल|tatkal me"),
-    **_rows(("quota", "LADIES"), "ladies|ladies quota|lady|mahila|mahila quota|महिला"),
+    **_rows(("quota", "LADIES"), "ladies|ladies quota|lady|mahila|mahila quota|महिला|लेडीज"),
     **_rows(
         ("quota", "SENIOR"),
-        "senior|senior citizen|senior citizens|sr citizen|seniors|senior quota|buzurg",
+        "senior|senior citizen|senior citizens|sr citizen|seniors|senior quota|buzurg|"
+        "सीनियर|वरिष्ठ नागरिक",
     ),
     **_rows(
         ("quota", "FOREIGN_TOURIST"),

@@ -433,3 +433,17 @@ def test_a_lone_number_is_a_count_up_to_nine_and_unknown_above():
     parsed = parser.parse("githurai 45 to juja", today=FRIDAY)
     assert (parsed.query.passengers, parsed.question, parsed.unknown) == (1, None, ("45",))
     assert (parsed.query.origin, parsed.query.destination) == ("KE-GTH", "KE-JUJ")
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("स्लीपर", "class", "SL"),
+        ("थर्ड एसी", "class", "3A"),
+        ("एसी", "class", "3A"),
+        ("लेडीज", "quota", "LADIES"),
+        ("25 दिसंबर", "date", "2026-12-25"),
+    ],
+)
+def test_the_railways_english_words_written_in_devanagari(text, field, value):
+    assert query(text)[field] == value
