@@ -6,7 +6,7 @@ A leaves before B's arrival plus the turnaround, and B leaves before A's arrival
 `assignment_conflicts` answers for one assignment about to be made (the services lock the
 vehicle and drivers first: `fleet.services.assignments.assignment_check`);
 `assignment_conflicts_existing` and `trips_in_conflict` find the ones already in the
-timetable (the `trip_conflicts` command, the trip admin's "In conflict" filter).
+timetable (the `trip_conflicts` command, the trip admin's "assignment conflict" filter).
 """
 
 from collections.abc import Iterable

@@ -1,5 +1,5 @@
-"""The trip list's "In conflict" filter: trips sharing their vehicle or a driver with another
-trip at an overlapping time (`fleet.conflicts`), for staff to give one of them another."""
+"""The trip list's "assignment conflict" filter: trips sharing their vehicle or a driver with
+another trip at an overlapping time (`fleet.conflicts`), for staff to give one another."""
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -11,7 +11,7 @@ ANY = "any"
 
 
 class TripConflictFilter(admin.SimpleListFilter):
-    title = _("in conflict")
+    title = _("assignment conflict")
     parameter_name = "conflict"
 
     def lookups(self, request, model_admin):

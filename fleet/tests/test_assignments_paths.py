@@ -1,7 +1,7 @@
 """The overlap rule on every path that assigns a vehicle or a driver: the admin's trip form,
 the operator API, trip generation (a run the route's vehicle cannot make is created
 without it); and the timetable's conflicts already there, listed by `trip_conflicts` and the
-trip admin's "In conflict" filter."""
+trip admin's "By assignment conflict" filter."""
 
 from datetime import date, datetime, timedelta
 from io import StringIO
@@ -241,7 +241,7 @@ def test_trip_conflicts_command_prints_each_pair_and_exits_with_1(existing):
     assert failed.value.returncode == 1
     assert str(failed.value) == (
         "2 conflicting assignment(s): give one trip of each pair another vehicle or driver "
-        "(admin: Trips, filter In conflict)."
+        "(admin: Trips, filter By assignment conflict)."
     )
     assert out.getvalue().splitlines() == [
         f"alpha-bus: vehicle A BUS 1 on trip A1 (id {early.pk}) 07 Jan 2030 06:00 CAT – "

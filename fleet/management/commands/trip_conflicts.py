@@ -54,7 +54,7 @@ class Command(BaseCommand):
         if conflicts:
             raise CommandError(
                 f"{len(conflicts)} conflicting assignment(s): give one trip of each pair "
-                "another vehicle or driver (admin: Trips, filter In conflict).",
+                "another vehicle or driver (admin: Trips, filter By assignment conflict).",
                 returncode=1,
             )
         if verbosity:
