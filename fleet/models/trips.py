@@ -52,6 +52,13 @@ class Trip(models.Model):
         ordering = ["departure_at", "route"]
         indexes = [
             models.Index(fields=["departure_at"], name="fleet_trip_departure_idx"),
+            # The clock's due trips (booking's trips_advance_by_clock): the few not yet
+            # arrived or cancelled whose departure has passed, without walking the history.
+            models.Index(
+                fields=["departure_at"],
+                name="fleet_trip_open_departure_idx",
+                condition=models.Q(status__in=["scheduled", "boarding", "departed"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
