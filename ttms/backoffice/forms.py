@@ -73,3 +73,32 @@ class DashboardFilter(forms.Form):
             self.add_error("route", gettext("This route is not the chosen company's."))
         cleaned["start"], cleaned["end"] = start, end
         return cleaned
+
+
+class AnalystForm(forms.Form):
+    """The analyst's question."""
+
+    q = forms.CharField(
+        label=_("Question"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60, "autofocus": True}),
+    )
+
+
+class SqlForm(forms.Form):
+    """A platform admin's SELECT; the guard, not the form, judges it."""
+
+    sql = forms.CharField(
+        label=_("SQL"),
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 90, "spellcheck": "false"}),
+    )
+
+
+class SqlQuestionForm(forms.Form):
+    """A question in English for the language model to write as a SELECT."""
+
+    question = forms.CharField(
+        label=_("Ask in English"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 80}),
+    )

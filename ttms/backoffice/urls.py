@@ -19,4 +19,6 @@ urlpatterns = [
         admin.site.admin_view(views.platform_dashboard),
         name="admin-dashboard-platform",
     ),
+    path("analyst/", admin.site.admin_view(views.analyst), name="admin-analyst"),
+    path("sql/", admin.site.admin_view(views.sql_page), name="admin-sql"),
 ]

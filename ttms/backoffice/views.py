@@ -1,8 +1,11 @@
 """The back office's pages: the operator's dashboard (the admin home of company staff), the
-platform's (platform admins), each table also as CSV (`?export=<table>`)."""
+platform's (platform admins), each table also as CSV (`?export=<table>`); the staff analyst
+(questions answered as reports) and the platform admins' SQL page."""
 
 import contextlib
-from datetime import date, timedelta
+import json
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,10 +16,15 @@ from django.utils.translation import gettext_lazy as _
 
 from fleet.selectors import companies_for_user, company_ids_for_user
 from ttms import localtime
+from ttms.llm import chat_json, llm_configured
 from ttms.money import format_money, to_major_string
 
 from . import exports, selectors
-from .forms import DEFAULT_RANGE_DAYS, DashboardFilter
+from .analyst import INTENTS, AnalystNotUnderstood, analyst_answer
+from .forms import DEFAULT_RANGE_DAYS, AnalystForm, DashboardFilter, SqlForm, SqlQuestionForm
+from .sql.allowlist import readable_columns
+from .sql.guard import MAX_SQL_CHARS, SqlRefused
+from .sql.run import SqlFailed, sql_run
 
 
 def dashboard_index(request: HttpRequest) -> HttpResponse:
@@ -269,3 +277,167 @@ def platform_dashboard(request: HttpRequest) -> HttpResponse:
 def models_index(request: HttpRequest) -> HttpResponse:
     """Django's admin index (every model the user may reach), moved off the admin home."""
     return admin.site.index(request)
+
+
+# --- The analyst ------------------------------------------------------------------------------
+
+ANALYST_TITLE = _("Analyst")
+
+
+def _local_today(companies) -> date:
+    """The companies' local today when they share a zone, else the display zone's."""
+    zones = list(companies.values_list("time_zone", flat=True).distinct()[:2])
+    return localtime.today(zones[0] if len(zones) == 1 else None)
+
+
+def analyst(request: HttpRequest) -> HttpResponse:
+    """/admin/analyst/?q=...: the question's report as a table and a chart, `&export=csv`
+    the same table as CSV; company staff and platform admins (anyone else: 403). A question
+    not understood is a 400 with the reports to choose from."""
+    companies = companies_for_user(request.user)
+    is_platform = company_ids_for_user(request.user) is None
+    if not is_platform and not companies.exists():
+        raise PermissionDenied
+    exporting = request.GET.get("export") == "csv"
+    form = AnalystForm(request.GET if "q" in request.GET else None)
+    context = {
+        **admin.site.each_context(request),
+        "title": ANALYST_TITLE,
+        "form": form,
+        "is_platform": is_platform,
+        "examples": [str(intent.example) for intent in INTENTS],
+    }
+    template = "backoffice/analyst.html"
+    if not form.is_bound:
+        return render(request, template, context)
+    if not form.is_valid():
+        if exporting:
+            return _plain_400("; ".join(e for errors in form.errors.values() for e in errors))
+        return render(request, template, context, status=400)
+    try:
+        report = analyst_answer(
+            text=form.cleaned_data["q"], user=request.user, today=_local_today(companies)
+        )
+    except AnalystNotUnderstood as refusal:
+        if exporting:
+            return _plain_400(refusal.message)
+        context["error"] = refusal.message
+        context["suggestions"] = [
+            {"title": intent.title, "example": str(intent.example)}
+            for intent in refusal.suggestions
+        ]
+        return render(request, template, context, status=400)
+    if exporting:
+        return exports.csv_response(f"analyst-{report.intent.name}", [report.columns, *report.rows])
+    query = request.GET.copy()
+    query.pop("export", None)
+    context.update(report=report, query=query.urlencode(), chart_data={"charts": report.charts})
+    return render(request, template, context)
+
+
+def _plain_400(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+# --- SQL for platform admins -------------------------------------------------------------------
+
+SQL_TITLE = _("SQL")
+
+SQL_SYSTEM_PROMPT = """You write one read-only PostgreSQL SELECT that answers the user's \
+question about a ticketing database. Use only these tables and columns (table: columns):
+{schema}
+Money columns are integers in minor units beside a currency column; times are UTC. No \
+comments, no semicolons inside, no functions beyond common aggregates, date_trunc, extract, \
+coalesce, lower, upper, round. Answer with a JSON object {{"sql": "<the SELECT>"}} and \
+nothing else."""
+
+
+def _schema_text(readable: dict[str, tuple[str, ...]]) -> str:
+    return "\n".join(
+        f"{table}: {', '.join(columns)}" for table, columns in sorted(readable.items())
+    )
+
+
+def sql_from_question(question: str) -> str | None:
+    """The model's SELECT for `question` (with the allow-list as the schema), or None when
+    no model is configured or it gave no usable SQL. The text it returns is only a
+    suggestion: it runs through the same guard as typed SQL."""
+    answer = chat_json(
+        system=SQL_SYSTEM_PROMPT.format(schema=_schema_text(readable_columns())), user=question
+    )
+    sql = (answer or {}).get("sql")
+    if not isinstance(sql, str) or not sql.strip() or len(sql) > MAX_SQL_CHARS:
+        return None
+    return sql.strip()
+
+
+def sql_cell(value) -> str:
+    """A value as text for the page: moments in the display zone with the zone named, bytes
+    as hex, JSON as text, NULL as NULL."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.isoformat(sep=" ")
+        return localtime.local_datetime(value, None)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bool | int | float | Decimal | str):
+        return str(value)
+    return str(value)
+
+
+def sql_page(request: HttpRequest) -> HttpResponse:
+    """/admin/sql/: a platform admin's SELECT (POST), or a question in English that the
+    configured model writes as one; either runs through `sql_run` (the guard, the database's
+    wall, the audit trail). A refusal is a 400 with the reason; anyone else: 403."""
+    if not getattr(request.user, "is_platform_admin", False):
+        raise PermissionDenied
+    readable = readable_columns()
+    asking = request.method == "POST" and "question" in request.POST
+    form = SqlForm(request.POST if request.method == "POST" and not asking else None)
+    question_form = SqlQuestionForm(request.POST if asking else None)
+    context = {
+        **admin.site.each_context(request),
+        "title": SQL_TITLE,
+        "form": form,
+        "question_form": question_form,
+        "llm": llm_configured(),
+        "is_platform": True,
+        "tables": sorted(readable.items()),
+        "zone": localtime.zone(None).key,
+    }
+    template = "backoffice/sql.html"
+    if request.method != "POST":
+        return render(request, template, context)
+    if asking:
+        if not question_form.is_valid():
+            return render(request, template, context, status=400)
+        text = sql_from_question(question_form.cleaned_data["question"]) if context["llm"] else None
+        if text is None:
+            context["error"] = gettext("The model could not answer that question; write the SQL.")
+            return render(request, template, context, status=400)
+        context["form"] = SqlForm(initial={"sql": text})
+    else:
+        if not form.is_valid():
+            return render(request, template, context, status=400)
+        text = form.cleaned_data["sql"]
+    try:
+        result = sql_run(text=text, by=request.user)
+    except (SqlRefused, SqlFailed) as refusal:
+        context["error"] = refusal.message
+        context["asked_sql"] = text
+        return render(request, template, context, status=400)
+    context["result"] = {
+        "columns": result.columns,
+        "rows": [[sql_cell(value) for value in row] for row in result.rows],
+        "truncated": result.truncated,
+        "count": len(result.rows),
+        "elapsed_ms": result.elapsed_ms,
+        "sql": result.sql,
+    }
+    return render(request, template, context)
