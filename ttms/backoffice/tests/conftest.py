@@ -34,9 +34,10 @@ from booking.lifecycle.services.cancellation import booking_cancel
 from booking.models import FareRule
 from booking.sales.services.create import booking_create
 from booking.tests.factories import adult, make_trip
-from fleet.models import Company, Seat, Trip
+from fleet.models import Company, Route, Seat, Trip, Vehicle
 from fleet.tests.factories import CompanyFactory, staff_user
 from payments.tests.factories import fund_wallet
+from tracking.models import StopVisit
 from ttms.accounts.models import Role
 from ttms.accounts.tests.factories import UserFactory
 
@@ -145,3 +146,35 @@ def world(db):
 def read_at():
     with time_machine.travel(READ_AT, tick=False):
         yield READ_AT
+
+
+@pytest.fixture
+def analyst_world(world):
+    """The world with its routes numbered as people write them (Alpha's R1 train 12302, its
+    R2 train 12951, Beta's route 4501; T1's rake "RAB 123A", TB's "KBZ 901Q") and the calls
+    tracking saw: T1 left its first stop 5 minutes late and reached its third 20 minutes
+    late, T2 left on time, TB reached its last stop 50 minutes late."""
+    Route.objects.filter(pk=world.t1.route_id).update(number="12302", name="Alpha Express")
+    Route.objects.filter(pk=world.t2.route_id).update(number="12951", name="Alpha Mail")
+    Route.objects.filter(pk=world.tb.route_id).update(number="4501", name="Beta Line")
+    Vehicle.objects.filter(pk=world.t1.vehicle_id).update(code="RAB 123A")
+    Vehicle.objects.filter(pk=world.tb.vehicle_id).update(code="KBZ 901Q")
+    t1, t2, tb = world.t1, world.t2, world.tb
+    # T1: left stop 1 at +5 min, reached stop 2 (due +60) at +70, stop 3 (due +125) at +145.
+    StopVisit.objects.create(trip=t1, sequence=1, station_id=_station(t1, 1),
+                             departed_at=t1.departure_at + timedelta(minutes=5))  # fmt: skip
+    StopVisit.objects.create(trip=t1, sequence=2, station_id=_station(t1, 2),
+                             arrived_at=t1.departure_at + timedelta(minutes=70))  # fmt: skip
+    StopVisit.objects.create(trip=t1, sequence=3, station_id=_station(t1, 3),
+                             arrived_at=t1.departure_at + timedelta(minutes=145))  # fmt: skip
+    # T2: left stop 1 on time, nothing else seen.
+    StopVisit.objects.create(trip=t2, sequence=1, station_id=_station(t2, 1),
+                             departed_at=t2.departure_at)  # fmt: skip
+    # TB: reached its last stop (due +125) at +175.
+    StopVisit.objects.create(trip=tb, sequence=3, station_id=_station(tb, 3),
+                             arrived_at=tb.departure_at + timedelta(minutes=175))  # fmt: skip
+    return world
+
+
+def _station(trip, sequence):
+    return trip.route.stops.get(sequence=sequence).station_id

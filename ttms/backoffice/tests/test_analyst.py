@@ -3,19 +3,17 @@
 still read, an unknown question offers the reports, and company staff see their companies
 only.
 
-The world's routes are renumbered here as people write them: Alpha's R1 is train 12302, its
+The world is `analyst_world` (conftest.py): Alpha's R1 is train 12302, its
 R2 train 12951, Beta's route 4501; Alpha's T1 rake is "RAB 123A", Beta's "KBZ 901Q". Tracking
 saw T1 arrive at its third stop 20 minutes late (and leave the first 5 late), T2 leave on
 time, Beta's TB arrive at its last stop 50 minutes late.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from fleet.models import Route, Vehicle
-from tracking.models import StopVisit
 from ttms.backoffice.analyst import (
     INTENTS_BY_NAME,
     AnalystNotUnderstood,
@@ -28,34 +26,6 @@ from ttms.backoffice.analyst import (
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2030, 1, 7)  # a Monday
-
-
-@pytest.fixture
-def analyst_world(world):
-    Route.objects.filter(pk=world.t1.route_id).update(number="12302", name="Alpha Express")
-    Route.objects.filter(pk=world.t2.route_id).update(number="12951", name="Alpha Mail")
-    Route.objects.filter(pk=world.tb.route_id).update(number="4501", name="Beta Line")
-    Vehicle.objects.filter(pk=world.t1.vehicle_id).update(code="RAB 123A")
-    Vehicle.objects.filter(pk=world.tb.vehicle_id).update(code="KBZ 901Q")
-    t1, t2, tb = world.t1, world.t2, world.tb
-    # T1: left stop 1 at +5 min, reached stop 2 (due +60) at +70, stop 3 (due +125) at +145.
-    StopVisit.objects.create(trip=t1, sequence=1, station_id=_station(t1, 1),
-                             departed_at=t1.departure_at + timedelta(minutes=5))  # fmt: skip
-    StopVisit.objects.create(trip=t1, sequence=2, station_id=_station(t1, 2),
-                             arrived_at=t1.departure_at + timedelta(minutes=70))  # fmt: skip
-    StopVisit.objects.create(trip=t1, sequence=3, station_id=_station(t1, 3),
-                             arrived_at=t1.departure_at + timedelta(minutes=145))  # fmt: skip
-    # T2: left stop 1 on time, nothing else seen.
-    StopVisit.objects.create(trip=t2, sequence=1, station_id=_station(t2, 1),
-                             departed_at=t2.departure_at)  # fmt: skip
-    # TB: reached its last stop (due +125) at +175.
-    StopVisit.objects.create(trip=tb, sequence=3, station_id=_station(tb, 3),
-                             arrived_at=tb.departure_at + timedelta(minutes=175))  # fmt: skip
-    return world
-
-
-def _station(trip, sequence):
-    return trip.route.stops.get(sequence=sequence).station_id
 
 
 def ask(world, who, text, today=TODAY):
