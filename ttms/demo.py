@@ -13,6 +13,7 @@ LOADERS = [
     "fleet.demo.demo_load",
     "booking.demo.demo_load",
     "payments.demo.demo_load",
+    "ttms.demo_history.demo_load",
 ]
 
 
