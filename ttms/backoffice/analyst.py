@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import QuerySet
+from django.utils.dateformat import format as date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -70,7 +71,7 @@ def _month_period(today: date, month: int, year: int | None) -> Period:
         year = today.year if month <= today.month else today.year - 1
     last = calendar.monthrange(year, month)[1]
     start = date(year, month, 1)
-    return Period(start, date(year, month, last), start.strftime("%B %Y"))
+    return Period(start, date(year, month, last), date_format(start, "F Y"))
 
 
 _LAST = ("last", "past", "previous", "pichle", "pichhle", "pichla", "pichli", "gaye")

@@ -4,11 +4,13 @@ platform's (platform admins), each table also as CSV (`?export=<table>`); the st
 
 import contextlib
 import json
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -331,8 +333,34 @@ def analyst(request: HttpRequest) -> HttpResponse:
         return exports.csv_response(f"analyst-{report.intent.name}", [report.columns, *report.rows])
     query = request.GET.copy()
     query.pop("export", None)
-    context.update(report=report, query=query.urlencode(), chart_data={"charts": report.charts})
+    context.update(
+        report=report,
+        table=_aligned(report.columns, report.rows),
+        query=query.urlencode(),
+        chart_data={"charts": report.charts},
+    )
     return render(request, template, context)
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _aligned(columns: list[str], rows: list[list]) -> dict:
+    """The table with each column marked numeric (right-aligned) when every value in it is
+    a number or an amount written as one."""
+    numeric = [
+        all(
+            isinstance(row[i], int | float | Decimal) or bool(_NUMBER.fullmatch(str(row[i])))
+            for row in rows
+            if row[i] != ""
+        )
+        and any(row[i] != "" for row in rows)
+        for i in range(len(columns))
+    ]
+    return {
+        "columns": list(zip(columns, numeric, strict=True)),
+        "rows": [list(zip(row, numeric, strict=True)) for row in rows],
+    }
 
 
 def _plain_400(message: str) -> HttpResponse:
@@ -371,11 +399,19 @@ def sql_from_question(question: str) -> str | None:
     return sql.strip()
 
 
-def sql_cell(value) -> str:
+# SQLite hands a computed moment (max(departure_at)) back as the UTC text Django stored.
+_SQLITE_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?")
+
+
+def sql_cell(value, *, vendor: str = "postgresql") -> str:
     """A value as text for the page: moments in the display zone with the zone named, bytes
-    as hex, JSON as text, NULL as NULL."""
+    as hex, JSON as text, NULL as NULL. On SQLite, text that is exactly a stored moment is
+    read as the UTC moment it is."""
     if value is None:
         return "NULL"
+    if vendor == "sqlite" and isinstance(value, str) and _SQLITE_MOMENT.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.isoformat(sep=" ")
@@ -434,7 +470,9 @@ def sql_page(request: HttpRequest) -> HttpResponse:
         return render(request, template, context, status=400)
     context["result"] = {
         "columns": result.columns,
-        "rows": [[sql_cell(value) for value in row] for row in result.rows],
+        "rows": [
+            [sql_cell(value, vendor=connection.vendor) for value in row] for row in result.rows
+        ],
         "truncated": result.truncated,
         "count": len(result.rows),
         "elapsed_ms": result.elapsed_ms,

@@ -205,3 +205,11 @@ def test_without_a_model_a_question_is_not_answered(platform, client, settings):
 
     assert response.status_code == 400
     assert "The model could not answer" in response.content.decode()
+
+
+def test_a_moment_sqlite_computes_is_shown_in_the_display_zone(settings):
+    settings.TTMS_DISPLAY_TIME_ZONE = "Asia/Kolkata"
+
+    assert sql_cell("2030-01-07 06:00:00", vendor="sqlite") == "07 Jan 2030 11:30 IST"
+    assert sql_cell("2030-01-07 06:00:00", vendor="postgresql") == "2030-01-07 06:00:00"
+    assert sql_cell("2030-01-07", vendor="sqlite") == "2030-01-07"
