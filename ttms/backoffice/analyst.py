@@ -164,6 +164,12 @@ def default_period(today: date) -> Period:
 
 # --- Dimensions and subjects -------------------------------------------------------------------
 
+DIMENSION_LABELS = {
+    "route": _("per route"),
+    "day": _("per day"),
+    "company": _("per company"),
+    "vehicle": _("per vehicle"),
+}
 DIMENSION_WORDS = {
     "route": ("route", "routes", "line", "lines", "train", "trains", "service"),
     "day": ("day", "days", "date", "din", "roz"),
@@ -682,8 +688,8 @@ def analyst_answer(*, text: str, user, today: date) -> Report:
     )
     if dimension and dimension not in intent.dimensions:
         report.notes.append(
-            gettext("%(report)s cannot be cut by %(dimension)s; shown as it can be.")
-            % {"report": intent.title, "dimension": dimension}
+            gettext("%(report)s cannot be shown %(dimension)s; shown as it can be.")
+            % {"report": intent.title, "dimension": DIMENSION_LABELS[dimension]}
         )
         report.dimension = intent.dimensions[0] if intent.dimensions else ""
     report.title = _title(intent, period, subject)

@@ -242,3 +242,10 @@ def test_the_platform_admin_sees_every_company(analyst_world):
         ["Alpha Rail", "12302 Alpha Express", 10, 1],
         ["Beta Rail", "4501 Beta Line", 1, 0],
     ]
+
+
+def test_a_cut_a_report_has_not_is_named_and_the_report_shown_its_way(analyst_world):
+    report = ask(analyst_world, "a_admin", "load factor per day last week")
+
+    assert report.dimension == "route"
+    assert report.notes == ["Load factor cannot be shown per day; shown as it can be."]

@@ -113,3 +113,28 @@ def test_bad_questions_are_a_400_never_a_500(query, reason, analyst_world, read_
     assert (page.status_code, export.status_code) == (400, 400)
     assert reason in page.content.decode()
     assert export.content.decode() == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["🚆 tickets", "per per per", "last", "in may", "tickets 12302 12302", "refunds last 0 days",
+     "tickets last 99999999999999999999 days", "tickets 2030-02-30", "revenue december 1969",
+     "load factor of bus rab 123a per vehicle", "late by company kal", "टिकट"],
+)  # fmt: skip
+def test_odd_questions_never_fail(text, analyst_world, read_at, client):
+    client.force_login(analyst_world.users["platform"])
+
+    assert client.get(URL, {"q": text}).status_code in (200, 400)
+    assert client.get(URL, {"q": text, "export": "csv"}).status_code in (200, 400)
+
+
+def test_the_dashboards_link_to_the_analyst_and_the_sql_page_for_platform_admins(
+    analyst_world, read_at, client
+):
+    client.force_login(analyst_world.users["a_admin"])
+    operator = client.get("/admin/dashboard/operator/").content.decode()
+    client.force_login(analyst_world.users["platform"])
+    platform = client.get("/admin/dashboard/platform/").content.decode()
+
+    assert 'href="/admin/analyst/"' in operator and 'href="/admin/sql/"' not in operator
+    assert 'href="/admin/analyst/"' in platform and 'href="/admin/sql/"' in platform
