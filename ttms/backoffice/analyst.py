@@ -560,7 +560,8 @@ INTENTS = (
     Intent(
         "load",
         _("Load factor"),
-        ("load factor", "load", "occupancy", "bharav", "kitni bhari", "seats filled"),
+        ("load factor", "load", "occupancy", "bharav", "kitni bhari", "bhari", "full",
+         "seats filled"),
         ("route",),
         _("load factor of train 12302 in December"),
         _load,
