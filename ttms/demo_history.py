@@ -1,7 +1,7 @@
 """The demo's history (`manage.py load_demo`, last): two weeks of trips that ran, with their
 sales, so that the dashboards and the settlement statements show figures on the first start.
 
-For each demo operator, over its last 14 local days: one run every other day (every fourth
+For each demo operator, over its last 14 local days: one run every third day (every seventh
 on the railway, whose trains are long) of one pair of its routes, alternating directions,
 with its vehicle and a free driver; sold through the booking service to a few demo riders
 (wallets funded through sandbox top-ups) and, at the Rwandan counter, for cash by the demo
@@ -61,14 +61,14 @@ SETTLED = "rwanda-intercity"
 class Plan:
     """What one operator's history runs: a pair of routes (one run each `every` days, the
     last yesterday, alternating directions) and their departures, passengers per PNR (low,
-    high), the riders who book, whether trains are sold past their berths on busy days (RAC
-    and waiting list), and whether the demo agent sells some places for cash."""
+    high), the riders who book, whether trains are sold past their berths (RAC and waiting
+    list) on busy days and in 2A, and whether the demo agent sells some places for cash."""
 
     routes: tuple[str, str]
     departure: tuple[str, str]
     group: tuple[int, int]
     riders: tuple[str, ...]
-    every: int = 2
+    every: int = 3
     overbook: bool = False
     cash: bool = False
 
@@ -91,7 +91,7 @@ PLANS = {
         routes=("12952", "12951"),
         departure=("16:55", "17:00"),
         group=(4, 6),
-        every=4,
+        every=7,
         riders=("passenger@example.com", "rohan.mehta@example.com", "sneha.iyer@example.com"),
         overbook=True,
     ),
@@ -111,7 +111,7 @@ PLANS = {
     "nairobi-metro-shuttle": Plan(
         routes=("NMS-237", "NMS-237R"),
         departure=("08:00", "16:00"),
-        group=(1, 4),
+        group=(2, 4),
         riders=("brian.otieno@example.com", "wanjiru.njeri@example.com"),
     ),
 }
@@ -275,17 +275,19 @@ def _capacity(trip: Trip) -> dict[str, int]:
 
 def _sell(trip, plan, rng, riders, agent, names, window_start, tally) -> None:
     """Sell `trip` to a load factor of 40–95 % per class (higher on Friday to Sunday), in
-    PNRs of the plan's sizes, each at a moment up to six days before departure."""
+    PNRs of the plan's sizes, each booked up to six days before departure, most of them in
+    the last days."""
     stops = list(trip.route.stops.select_related("station").order_by("sequence"))
     codes = [s.station.code for s in stops]
     km = [s.distance_km for s in stops]
     weekend = trip.service_date.weekday() >= 4
-    low, high = (0.55, 0.95) if weekend else (0.40, 0.80)
+    low, high = (0.60, 0.95) if weekend else (0.45, 0.85)  # cancellations take a few off
     sold: list[Pnr] = []
     for class_code, seats in sorted(_capacity(trip).items()):
         target = round(seats * rng.uniform(low, high))
-        if plan.overbook and weekend:
-            target = round(seats * 1.02)  # busy days: RAC and waiting list
+        if plan.overbook and (weekend or class_code == "2A"):
+            # Sold out, as busy days and the popular class are: RAC and waiting list.
+            target = round(seats * 1.02)
         booked = 0
         while booked < target:
             size = min(rng.randint(*plan.group), math.ceil(target - booked))
@@ -299,7 +301,8 @@ def _sell(trip, plan, rng, riders, agent, names, window_start, tally) -> None:
             share = float((km[j] - km[i]) / km[-1]) if km[-1] else 1.0
             earliest = max(trip.departure_at - timedelta(days=6), window_start + timedelta(hours=6))
             span = int((trip.departure_at - earliest).total_seconds() // 60) - 90
-            moment = earliest + timedelta(minutes=rng.randint(0, max(span, 0)))
+            # Most people book in the last days before they travel.
+            moment = earliest + timedelta(minutes=round(rng.triangular(0, max(span, 0), span)))
             people = [
                 PassengerIn(
                     name=rng.choice(names),
