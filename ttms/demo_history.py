@@ -59,16 +59,18 @@ SETTLED = "rwanda-intercity"
 
 @dataclass(frozen=True)
 class Plan:
-    """What one operator's history runs: a pair of routes (one run each `every` days, the
-    last yesterday, alternating directions) and their departures, passengers per PNR (low,
-    high), the riders who book, whether trains are sold past their berths (RAC and waiting
-    list) on busy days and in 2A, and whether the demo agent sells some places for cash."""
+    """What one operator's history runs: a pair of routes and their departures (one run
+    each `every` days, the last `last` days ago, alternating directions), passengers per PNR
+    (low, high), the riders who book, whether trains are sold past their berths (RAC and
+    waiting list) on busy days and in 2A, and whether the demo agent sells some places for
+    cash."""
 
     routes: tuple[str, str]
     departure: tuple[str, str]
     group: tuple[int, int]
     riders: tuple[str, ...]
     every: int = 3
+    last: int = 1
     overbook: bool = False
     cash: bool = False
 
@@ -92,6 +94,7 @@ PLANS = {
         departure=("16:55", "17:00"),
         group=(4, 6),
         every=7,
+        last=2,
         riders=("passenger@example.com", "rohan.mehta@example.com", "sneha.iyer@example.com"),
         overbook=True,
     ),
@@ -133,7 +136,7 @@ class Tally:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def demo_load(*, password: str | None = None) -> list[str]:
+def demo_load() -> list[str]:
     """Make the demo's past two weeks once (see the module's docstring); a second run
     finds its mark and adds nothing."""
     if AuditEntry.objects.filter(action=MARK).exists():
@@ -151,10 +154,10 @@ def demo_load(*, password: str | None = None) -> list[str]:
     with transaction.atomic():
         since = timezone.now()
         first_outbox = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
-        riders = _riders(password, lines)
+        riders = _riders(lines)
         agent = User.objects.filter(email=AGENT, role=Role.AGENT).first()
         for slug, plan in PLANS.items():
-            tally = _company_history(companies[slug], plan, riders, agent)
+            tally = _company_history(companies[slug], plan, riders, agent, since)
             statuses = ", ".join(f"{k} {v}" for k, v in sorted(tally.statuses.items()))
             lines.append(
                 f"{slug}: {tally.trips} past trips, {tally.pnrs} PNRs ({tally.cash} in cash), "
@@ -167,7 +170,7 @@ def demo_load(*, password: str | None = None) -> list[str]:
     return lines
 
 
-def _riders(password: str | None, lines: list[str]) -> dict[str, User]:
+def _riders(lines: list[str]) -> dict[str, User]:
     """The demo riders who book the history, made once (no password: they never sign in)."""
     made = 0
     for email, name in RIDERS.items():
@@ -184,7 +187,11 @@ def _days(company: Company) -> list[date]:
     return [today - timedelta(days=HISTORY_DAYS - i) for i in range(HISTORY_DAYS)]
 
 
-def _company_history(company: Company, plan: Plan, riders: dict[str, User], agent) -> Tally:
+def _company_history(
+    company: Company, plan: Plan, riders: dict[str, User], agent: User | None, since: datetime
+) -> Tally:
+    """The company's runs of the plan over its last 14 days that have arrived by `since`,
+    each driven, sold and run to ARRIVED."""
     tally = Tally()
     days = _days(company)
     rng = random.Random(f"{company.slug}:{days[0]}")
@@ -208,10 +215,11 @@ def _company_history(company: Company, plan: Plan, riders: dict[str, User], agen
         which = (index // plan.every) % 2
         local = trip.departure_at.astimezone(localtime.zone(company.time_zone))
         if (
-            index % plan.every == (HISTORY_DAYS - 1) % plan.every
+            index % plan.every == (HISTORY_DAYS - plan.last) % plan.every
             and trip.route.code == plan.routes[which]
             and f"{local:%H:%M}" == plan.departure[which]
             and trip.vehicle_id is not None
+            and trip.arrival_at < since
         ):
             wanted.append(trip)
         else:
@@ -273,7 +281,16 @@ def _capacity(trip: Trip) -> dict[str, int]:
     )
 
 
-def _sell(trip, plan, rng, riders, agent, names, window_start, tally) -> None:
+def _sell(
+    trip: Trip,
+    plan: Plan,
+    rng: random.Random,
+    riders: list[User],
+    agent: User | None,
+    names: tuple[str, ...],
+    window_start: datetime,
+    tally: Tally,
+) -> None:
     """Sell `trip` to a load factor of 40–95 % per class (higher on Friday to Sunday), in
     PNRs of the plan's sizes, each booked up to six days before departure, most of them in
     the last days."""
@@ -397,7 +414,9 @@ def demo_history_backdate(*, since: datetime, after_outbox_id: int) -> None:
       the next sweep sends nobody two weeks of mail.
     """
     new = Transaction.objects.filter(created_at__gte=since)
-    new.filter(kind__in=Transaction.SALE_KINDS, reference_type="pnr").update(
+    sales = new.filter(kind__in=Transaction.SALE_KINDS, reference_type="pnr")
+    sold = list(sales.values_list("reference_id", flat=True))
+    sales.update(
         created_at=Subquery(
             Pnr.objects.filter(number=OuterRef("reference_id")).values("created_at")[:1]
         )
@@ -413,7 +432,7 @@ def demo_history_backdate(*, since: datetime, after_outbox_id: int) -> None:
         if moment:
             Transaction.objects.filter(pk=tx_id).update(created_at=moment)
     first_sale = (
-        Pnr.objects.filter(created_at__lt=since)
+        Pnr.objects.filter(number__in=sold)
         .order_by("created_at")
         .values_list("created_at", flat=True)
         .first()
@@ -432,12 +451,14 @@ def demo_history_backdate(*, since: datetime, after_outbox_id: int) -> None:
             TripStatus.ARRIVED: arrival,
         }
         events = TripEvent.objects.filter(trip_id=trip_id, at__gte=since)
+        audits = AuditEntry.objects.filter(
+            target_type=trip_type, target_id=str(trip_id), at__gte=since
+        )
         for status, moment in moments.items():
             events.filter(to_status=status).update(at=moment)
+            audits.filter(action="trip.status_changed", data__to=status).update(at=moment)
         events.exclude(to_status__in=list(moments)).update(at=departure - timedelta(days=1))
-        AuditEntry.objects.filter(
-            target_type=trip_type, target_id=str(trip_id), at__gte=since
-        ).update(at=departure - timedelta(days=1))
+        audits.exclude(action="trip.status_changed").update(at=departure - timedelta(days=1))
 
     outbox = OutboxMessage.objects.filter(pk__gt=after_outbox_id)
     Delivery.objects.filter(message__in=outbox, status=Delivery.Status.QUEUED).update(
