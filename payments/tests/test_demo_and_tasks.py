@@ -56,7 +56,7 @@ def test_demo_without_the_demo_passenger_does_nothing():
 
 
 def test_demo_loader_and_beat_entries_are_registered():
-    assert LOADERS[-1] == "payments.demo.demo_load"
+    assert LOADERS[-2:] == ["payments.demo.demo_load", "ttms.demo_history.demo_load"]
     assert (
         BEAT_SCHEDULE["payments-expire-idempotency-records"]["task"]
         == "payments.tasks.idempotency_expire_task"
