@@ -350,13 +350,19 @@ class PaymentAdmin(LedgerReadOnlyAdmin):
     list_select_related = ["user"]
     search_fields = ["id", "user__email", "provider_reference"]
     readonly_fields = [
-        *(f.name for f in Payment._meta.fields if f.name not in ("created_at", "completed_at")),
+        *(
+            f.name
+            for f in Payment._meta.fields
+            if f.name not in ("created_at", "completed_at", "updated_at")
+        ),
         "amount_display",
         "created_utc",
+        "updated_utc",
         "completed_utc",
     ]
 
     created_utc = _utc_column("created_at", gettext_lazy("created (UTC)"))
+    updated_utc = _utc_column("updated_at", gettext_lazy("updated (UTC)"))
     completed_utc = _utc_column("completed_at", gettext_lazy("completed (UTC)"))
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fleet.admin_display import LocalDayFilter
 from fleet.admin_scoping import CompanyListFilter, ReadOnlyScopedAdmin
 from fleet.selectors import companies_for_user
 from ttms.localtime import local_time
@@ -30,6 +31,15 @@ def _zone(shift: Shift) -> str:
     return shift.station.time_zone if shift.station else shift.company.time_zone
 
 
+class ShiftDayFilter(LocalDayFilter):
+    """The day a shift opened, in its company's zone."""
+
+    title = gettext_lazy("opened on (local time)")
+    parameter_name = "opened_day"
+    moment_field = "opened_at"
+    zone_field = "company__time_zone"
+
+
 @admin.register(Shift)
 class ShiftAdmin(ReadOnlyScopedAdmin):
     list_display = [
@@ -43,19 +53,23 @@ class ShiftAdmin(ReadOnlyScopedAdmin):
         "difference_display",
         "flagged",
     ]
-    list_filter = [CompanyListFilter, "flagged", ("closed_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        CompanyListFilter,
+        ShiftDayFilter,
+        "flagged",
+        ("closed_at", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["company", "agent", "station"]
     search_fields = ["agent__email", "agent__full_name", "station__code"]
     search_help_text = gettext_lazy("Search by agent or station code.")
-    date_hierarchy = "opened_at"
     fields = [
         "company",
         "agent",
         "station",
         "currency",
-        "opened_at",
+        "opened_local",
         "float_amount",
-        "closed_at",
+        "closed_local",
         "expected",
         "counted",
         "difference",

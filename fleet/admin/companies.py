@@ -41,7 +41,7 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
     ]
     list_filter = ["kind", "currency", "is_active"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["created_at", "fares"]
+    readonly_fields = ["created_local", "fares"]
     add_fieldsets = [
         (None, {"fields": ["name", "kind", "currency", "time_zone", "commission_percent"]}),
         (_("First administrator"), {"fields": ["admin_name", "admin_email"]}),
@@ -68,8 +68,12 @@ class CompanyAdmin(AuditHistoryMixin, CompanyScopedAdmin):
             _("Money"),
             {"fields": ["commission_percent", "fares", "refund_policy", "refund_tiers"]},
         ),
-        (None, {"fields": ["created_at"]}),
+        (None, {"fields": ["created_local"]}),
     ]
+
+    @admin.display(description=_("created (company's local time)"), ordering="created_at")
+    def created_local(self, company: Company) -> str:
+        return local_datetime(company.created_at, company.time_zone)
 
     @admin.display(description=_("commission"), ordering="commission_bp")
     def commission_percent(self, company: Company) -> str:

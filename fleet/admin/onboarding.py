@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ttms.audit.admin import AuditHistoryMixin
 from ttms.exceptions import DomainError
+from ttms.localtime import local_datetime
 
 from ..admin_scoping import CompanyScopedAdmin
 from ..models import OperatorApplication
@@ -24,13 +25,12 @@ class OperatorApplicationAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         "email",
         "fleet_size",
         "status",
-        "created_at",
+        "received_local",
         "company",
     ]
     list_filter = ["status", "kind", "currency"]
     list_select_related = ["company"]
     search_fields = ["company_name", "contact_name", "email"]
-    date_hierarchy = "created_at"
     actions = ["approve", "decline"]
     readonly_fields = [
         "company_name",
@@ -44,14 +44,27 @@ class OperatorApplicationAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         "message",
         "status",
         "decided_by",
-        "decided_at",
+        "decided_local",
         "company",
-        "created_at",
+        "received_local",
     ]
 
     # Who may sell on the platform is the platform's decision: its admins only.
     def _is_staff(self, request) -> bool:
         return super()._is_staff(request) and self._scope(request).is_platform
+
+    # In the time zone the applicant gave: the day they wrote is the day they know.
+    @admin.display(
+        description=gettext_lazy("received (applicant's local time)"), ordering="created_at"
+    )
+    def received_local(self, application: OperatorApplication) -> str:
+        return local_datetime(application.created_at, application.time_zone)
+
+    @admin.display(
+        description=gettext_lazy("decided (applicant's local time)"), ordering="decided_at"
+    )
+    def decided_local(self, application: OperatorApplication) -> str:
+        return local_datetime(application.decided_at, application.time_zone)
 
     def has_add_permission(self, request):
         return False  # applications come from the public form

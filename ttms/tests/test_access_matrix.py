@@ -110,6 +110,7 @@ notifications.delivery                                    302    302    302    3
 audit.auditentry                                          302    302    302    302    302    302    200    200    200
 fleet.company                                             302    302    302    302    302    302    200    200    200
 fleet.companymembership                                   302    302    302    302    302    302    200    200    200
+fleet.operatorapplication                                 302    302    302    302    302    302    403    403    200
 fleet.station                                             302    302    302    302    302    302    200    200    200
 fleet.travelclass                                         302    302    302    302    302    302    200    200    200
 fleet.seatlayout                                          302    302    302    302    302    302    200    200    200
