@@ -360,6 +360,7 @@ class PaymentAdmin(LedgerReadOnlyAdmin):
         "updated_utc",
         "completed_utc",
     ]
+    fields = readonly_fields
 
     created_utc = _utc_column("created_at", gettext_lazy("created (UTC)"))
     updated_utc = _utc_column("updated_at", gettext_lazy("updated (UTC)"))
@@ -379,6 +380,7 @@ class WebhookEventAdmin(LedgerReadOnlyAdmin):
         *(f.name for f in WebhookEvent._meta.fields if f.name != "received_at"),
         "received_utc",
     ]
+    fields = readonly_fields
 
     received_utc = _utc_column("received_at", gettext_lazy("received (UTC)"))
 
@@ -398,6 +400,7 @@ class IdempotencyRecordAdmin(LedgerReadOnlyAdmin):
         "created_utc",
         "expires_utc",
     ]
+    fields = readonly_fields
 
     created_utc = _utc_column("created_at", gettext_lazy("created (UTC)"))
     expires_utc = _utc_column("expires_at", gettext_lazy("expires (UTC)"))
@@ -444,6 +447,8 @@ class SettlementRunAdmin(ReadOnlyScopedAdmin):
     list_filter = [CompanyListFilter]
     list_select_related = ["company"]
     search_fields = ["reference", "company__name"]
+    # Each run opens on its statement (change_view), never on a model form.
+    exclude = ["created_at"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

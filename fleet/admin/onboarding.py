@@ -48,6 +48,7 @@ class OperatorApplicationAdmin(AuditHistoryMixin, CompanyScopedAdmin):
         "company",
         "received_local",
     ]
+    fields = readonly_fields
 
     # Who may sell on the platform is the platform's decision: its admins only.
     def _is_staff(self, request) -> bool:
