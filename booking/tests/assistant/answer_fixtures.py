@@ -9,8 +9,6 @@ from django.utils import timezone
 from booking.tests.buses import KIGALI, make_rwanda_bus
 from fleet.models import Trip
 
-from .fake_llm import FakeLLM, serve
-
 DEPARTURES = (time(8, 0), time(14, 0), time(16, 0))
 
 
@@ -39,21 +37,3 @@ def buses(db, travel_day) -> list[Trip]:
             )
         )
     return trips
-
-
-@pytest.fixture
-def fake_llm(settings):
-    """A fake OpenAI-compatible server (`FakeLLM`: set `.reply`, read `.requests`), and the
-    settings pointing at it with a one-second timeout."""
-    holder: list = [None]
-    server, thread = serve(holder)
-    host, port = server.server_address[:2]
-    holder[0] = fake = FakeLLM(url=f"http://{host}:{port}/v1")
-    settings.TTMS_LLM_URL = fake.url
-    settings.TTMS_LLM_MODEL = "test-model"
-    settings.TTMS_LLM_API_KEY = "test-key"
-    settings.TTMS_LLM_TIMEOUT = 1
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 
 @dataclass
 class Reply:
@@ -73,3 +75,21 @@ def serve(fake_holder: list) -> tuple[ThreadingHTTPServer, threading.Thread]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread
+
+
+@pytest.fixture
+def fake_llm(settings):
+    """A fake OpenAI-compatible server (`FakeLLM`: set `.reply`, read `.requests`), and the
+    settings pointing at it with a one-second timeout."""
+    holder: list = [None]
+    server, thread = serve(holder)
+    host, port = server.server_address[:2]
+    holder[0] = fake = FakeLLM(url=f"http://{host}:{port}/v1")
+    settings.TTMS_LLM_URL = fake.url
+    settings.TTMS_LLM_MODEL = "test-model"
+    settings.TTMS_LLM_API_KEY = "test-key"
+    settings.TTMS_LLM_TIMEOUT = 1
+    yield fake
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -33,6 +33,7 @@ import time_machine
 from booking.lifecycle.services.cancellation import booking_cancel
 from booking.models import FareRule
 from booking.sales.services.create import booking_create
+from booking.tests.assistant.fake_llm import fake_llm  # noqa: F401 (a fixture)
 from booking.tests.factories import adult, make_trip
 from fleet.models import Company, Route, Seat, Trip, Vehicle
 from fleet.tests.factories import CompanyFactory, staff_user

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking.tests.assistant.fake_llm import FakeLLM, Reply, serve
+from booking.tests.assistant.fake_llm import Reply
 from fleet.models import Company
 from fleet.tests.factories import CompanyFactory, staff_user
 from ttms.accounts.models import Role
@@ -27,22 +27,6 @@ def platform(db):
     CompanyFactory(name="Alpha Rail", slug="alpha")
     CompanyFactory(name="Beta Rail", slug="beta")
     return UserFactory(role=Role.PLATFORM_ADMIN, is_staff=True)
-
-
-@pytest.fixture
-def fake_llm(settings):
-    holder: list = [None]
-    server, thread = serve(holder)
-    host, port = server.server_address[:2]
-    holder[0] = fake = FakeLLM(url=f"http://{host}:{port}/v1")
-    settings.TTMS_LLM_URL = fake.url
-    settings.TTMS_LLM_MODEL = "test-model"
-    settings.TTMS_LLM_API_KEY = ""
-    settings.TTMS_LLM_TIMEOUT = 1
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def test_a_platform_admin_runs_a_select_and_sees_its_rows(platform, client):
