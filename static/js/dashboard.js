@@ -33,7 +33,7 @@
             maintainAspectRatio: false,
             scales: {
               money: { position: "left", beginAtZero: true, title: { display: true, text: item.currency } },
-              tickets: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: holder.dataset.tickets } }
+              tickets: { position: "right", beginAtZero: true, ticks: { precision: 0 }, grid: { drawOnChartArea: false }, title: { display: true, text: holder.dataset.tickets } }
             }
           }
         });
@@ -57,7 +57,7 @@
           animation: false,
           maintainAspectRatio: false,
           indexAxis: "y",
-          scales: { x: { beginAtZero: true } }
+          scales: { x: { beginAtZero: true, ticks: { precision: canvas.dataset.whole ? 0 : undefined } } }
         }
       });
     });

@@ -187,6 +187,8 @@ def operator_dashboard(request: HttpRequest) -> HttpResponse:
         request,
         OPERATOR_TITLE,
         form,
+        # Whose figures these are, even before the company's first sale.
+        subtitle=", ".join(company.name for company in companies.order_by("name")[:4]),
         start=start,
         end=end,
         departures=[
