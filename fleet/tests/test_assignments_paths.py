@@ -8,14 +8,11 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 
 from fleet.conflicts import assignment_conflicts_existing
-from fleet.demo import demo_load
-from fleet.models import Company, Trip, TripEvent, TripStatus
+from fleet.models import Trip, TripEvent, TripStatus
 from fleet.services import trips_generate
-from ttms.accounts.demo import demo_load as accounts_demo_load
 from ttms.accounts.models import Role
 
 from .admin_pages import admin_url, changelist_url
@@ -285,13 +282,3 @@ def test_admin_in_conflict_filter_lists_the_trips_in_conflict(client, admin_a, e
         "driver": {early.pk, nine.pk},
     }
     assert bad.status_code == 302 and bad.url.endswith("?e=1")
-
-
-def test_the_demo_puts_no_vehicle_or_driver_on_two_trips_at_once(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with time_machine.travel(datetime(2030, 1, 7, 0, 5, tzinfo=ZoneInfo("UTC")), tick=False):
-        accounts_demo_load(password="a-long-demo-pass")
-        demo_load(password="a-long-demo-pass")
-
-    assert Trip.objects.count() == 976
-    assert assignment_conflicts_existing(companies=Company.objects.all()) == []

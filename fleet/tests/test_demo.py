@@ -3,7 +3,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import transaction
+from django.test import override_settings
 
+from fleet.conflicts import assignment_conflicts_existing
 from fleet.demo import demo_load
 from fleet.models import (
     Company,
@@ -21,15 +24,22 @@ pytestmark = pytest.mark.django_db
 MONDAY = date(2030, 1, 7)
 
 
-@pytest.fixture
-def loaded(settings):
-    # Argon2 is slow on purpose; the demo accounts need no real hashing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with time_machine.travel(datetime(2030, 1, 7, 0, 5, tzinfo=ZoneInfo("UTC")), tick=False):
-        accounts_demo_load(password="a-long-demo-pass")
-        first = demo_load(password="a-long-demo-pass")
-        second = demo_load(password="a-long-demo-pass")
-    return first, second
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker):
+    """The demo loaded twice, once for the module, in a transaction rolled back after it
+    (each test runs in a savepoint of it)."""
+    with (
+        django_db_blocker.unblock(),
+        # Argon2 is slow on purpose; the demo accounts need no real hashing here.
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        with time_machine.travel(datetime(2030, 1, 7, 0, 5, tzinfo=ZoneInfo("UTC")), tick=False):
+            accounts_demo_load(password="a-long-demo-pass")
+            first = demo_load(password="a-long-demo-pass")
+            second = demo_load(password="a-long-demo-pass")
+        yield first, second
+        transaction.set_rollback(True)
 
 
 def _counts():
@@ -128,3 +138,8 @@ def test_demo_rail_corridor_answers_an_intermediate_pair(loaded):
     ]
     # Allahabad is Prayagraj now: the alias finds it.
     assert station_get_by_code("ALD").aliases.filter(name="PRYJ").exists()
+
+
+def test_the_demo_puts_no_vehicle_or_driver_on_two_trips_at_once(loaded):
+    assert Trip.objects.count() == 976
+    assert assignment_conflicts_existing(companies=Company.objects.all()) == []
