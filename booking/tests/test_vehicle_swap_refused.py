@@ -60,7 +60,7 @@ def test_swap_is_refused_after_departure_and_to_another_company_vehicle(bus_trip
 
     assert foreign.value.message == "THEIRS is not a vehicle of Volcano Express."
     assert departed.value.message == (
-        f"Trip {trip.route.number} of 07 Jan 2030 departed on 07 Jan 2030 04:30; a departed "
+        f"Trip {trip.route.number} of 07 Jan 2030 departed on 07 Jan 2030 04:30 CAT; a departed "
         "trip can no longer be changed."
     )
     assert snapshot(trip) == before

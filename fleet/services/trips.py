@@ -1,9 +1,6 @@
 """A trip's status machine and its edits (vehicle, drivers, deletion), each under the trip's
 row lock, recorded as TripEvents and in the audit trail."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from ttms.accounts.models import Role
 from ttms.audit.services import audit_record
+from ttms.localtime import local_datetime
 
 from ..exceptions import InvalidStatusTransition, TripLocked
 from ..locks import lock_trip
@@ -51,17 +49,14 @@ VEHICLE_SWAP_NEEDED = gettext_lazy(
 )
 
 
-def _local(trip: Trip, moment: datetime) -> str:
-    tz = ZoneInfo(trip.route.company.time_zone)
-    return timezone.localtime(moment, tz).strftime("%d %b %Y %H:%M")
-
-
 def trip_locked_message(trip: Trip) -> str:
     """What a user is told when they try to change a departed, arrived or cancelled trip."""
     names = {
         "number": trip.route.number,
         "date": f"{trip.service_date:%d %b %Y}",
-        "when": _local(trip, trip.status_changed_at or trip.departure_at),
+        "when": local_datetime(
+            trip.status_changed_at or trip.departure_at, trip.route.company.time_zone
+        ),
     }
     if trip.status == Status.CANCELLED:
         message = _(

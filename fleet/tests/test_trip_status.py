@@ -114,7 +114,7 @@ def test_departed_trip_refusal_says_when_it_departed(trip_a, admin_a):
 
     # 02:35 UTC is 04:35 in Kigali, the company's time zone.
     assert exc.value.message == (
-        "Trip A1 of 07 Jan 2030 departed on 07 Jan 2030 04:35; "
+        "Trip A1 of 07 Jan 2030 departed on 07 Jan 2030 04:35 CAT; "
         "a departed trip can no longer be changed."
     )
     assert exc.value.code == "trip_locked"
