@@ -14,6 +14,7 @@ Needs GNU gettext (xgettext, msgmerge), as makemessages does. Exit status 0 or 1
 import ast
 import gettext
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,9 @@ MAKEMESSAGES_OPTIONS = [
     "--ignore=scripts",
     "--ignore=conftest.py",
 ]
+
+
+DOTTED_PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\.[^)]*\)s")
 
 
 def po_parse(path: Path) -> dict:
@@ -145,6 +149,16 @@ def check(language: str) -> list[str]:
     if untranslated:
         problems.append(f"{language}: {len(untranslated)} message(s) untranslated or fuzzy:")
         problems += [_show(key) for key in untranslated]
+    # A template's {% blocktranslate %} renders "{{ user.email }}" as nothing: a dotted
+    # name must be bound first ("with email=user.email"); makemessages keeps it as
+    # %(user.email)s, which gives it away.
+    dotted = [key for key in code if DOTTED_PLACEHOLDER.search(key[1])]
+    if dotted:
+        problems.append(
+            f"{language}: {len(dotted)} message(s) with a dotted placeholder, which renders "
+            "empty: bind it in the template ({% blocktranslate with name=object.field %}):"
+        )
+        problems += [_show(key) for key in dotted]
     if not mo_path.is_file():
         problems.append(f"{mo_path.relative_to(ROOT)} is missing: run make messages")
     else:

@@ -98,6 +98,9 @@ def test_invite_creates_company_admin_without_password_membership_audit_and_one_
     assert "/accounts/invite/" in email.body
     assert email.alternatives[0][1] == "text/html"
     assert "/accounts/invite/" in email.alternatives[0][0]
+    # The name to sign in with, in both parts.
+    assert "Your sign-in name is ada@gamma.example." in email.body
+    assert "Your sign-in name is ada@gamma.example." in email.alternatives[0][0]
 
 
 def test_invite_sends_nothing_when_the_transaction_rolls_back(
